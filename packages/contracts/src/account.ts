@@ -1,0 +1,63 @@
+/**
+ * @module account
+ * The signed-in user, their workspaces, and the audit trail of what was done.
+ */
+import { z } from 'zod';
+import { Id, Timestamp } from './common.ts';
+
+export const WorkspaceRole = z.enum(['owner', 'admin', 'member', 'viewer']);
+export type WorkspaceRole = z.infer<typeof WorkspaceRole>;
+
+export const Workspace = z
+  .object({
+    id: Id,
+    name: z.string(),
+    slug: z.string(),
+    personal: z.boolean(),
+    role: WorkspaceRole,
+  })
+  .meta({ id: 'Workspace' });
+export type Workspace = z.infer<typeof Workspace>;
+
+export const Me = z
+  .object({
+    user: z.object({
+      id: Id,
+      name: z.string(),
+      email: z.string(),
+      image: z.string().nullable(),
+    }),
+    workspaces: z.array(Workspace),
+  })
+  .meta({ id: 'Me' });
+export type Me = z.infer<typeof Me>;
+
+export const AuditEntry = z
+  .object({
+    id: Id,
+    workspaceId: Id.nullable(),
+    actorUserId: Id.nullable(),
+    actorTokenId: Id.nullable(),
+    action: z.string(),
+    targetType: z.string(),
+    targetId: z.string().nullable(),
+    ip: z.string().nullable(),
+    at: Timestamp,
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'AuditEntry' });
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const AuditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const AuditList = z.object({ entries: z.array(AuditEntry) });
+export type AuditList = z.infer<typeof AuditList>;
+
+/** Which sign-in methods this server offers, for the sign-in page. */
+export const AuthProviders = z.object({
+  emailPassword: z.boolean(),
+  social: z.array(z.enum(['github', 'google'])),
+});
+export type AuthProviders = z.infer<typeof AuthProviders>;

@@ -1,0 +1,49 @@
+/**
+ * @module errors
+ * The one error taxonomy of the Lucid API: every machine-readable code, the HTTP status it maps to,
+ * and the JSON body every failed request answers with.
+ */
+import { z } from 'zod';
+
+/** Every error code the API can answer with, mapped to its HTTP status. */
+export const errorStatus = {
+  validation_failed: 400,
+  invalid_json: 400,
+  bad_request: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  not_found: 404,
+  repo_not_found: 404,
+  ref_not_found: 404,
+  token_not_found: 404,
+  method_not_allowed: 405,
+  name_taken: 409,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export const errorCodes = Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]];
+
+/**
+ * The body of every failed API request.
+ *
+ * @example
+ * { "error": { "code": "repo_not_found", "message": "No repository with id repo_x exists." } }
+ */
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.enum(errorCodes),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -1,0 +1,9 @@
+/**
+ * @module @lucid/contracts
+ * The zod schemas shared by the Lucid server and web app: REST bodies and the error taxonomy.
+ */
+export * from './errors.ts';
+export * from './common.ts';
+export * from './tokens.ts';
+export * from './repos.ts';
+export * from './account.ts';

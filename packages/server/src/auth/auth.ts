@@ -1,0 +1,113 @@
+/**
+ * @module auth/auth
+ * Accounts and cookie sessions, by better-auth: email + password always, GitHub and Google sign-in
+ * when their client ids are configured. Sign-up creates the user's personal workspace; sign-up,
+ * sign-in and sign-out are written to the audit log.
+ */
+import { hkdfSync } from 'node:crypto';
+import { betterAuth } from 'better-auth';
+import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+import type { AuthProviders } from '@lucid/contracts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import * as schema from '../db/schema.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { createPersonalWorkspace } from '../workspaces/workspaces.ts';
+
+/** The header through which the HTTP edge tells better-auth the client's address. */
+export const CLIENT_IP_HEADER = 'x-lucid-client-ip';
+
+export interface AuthOptions {
+  db: Db;
+  config: Pick<Config, 'publicUrl' | 'encryptionKey' | 'social'>;
+  /** better-auth's own rate limit on sign-in attempts; off in tests. */
+  rateLimit?: boolean;
+}
+
+/** Derives the session-signing secret from the encryption key, so one key is all there is to keep. */
+function sessionSecret(key: Buffer): string {
+  return Buffer.from(hkdfSync('sha256', key, 'lucid', 'better-auth session secret', 32)).toString(
+    'base64',
+  );
+}
+
+function clientIp(context: { request?: Request } | null): string | null {
+  return context?.request?.headers.get(CLIENT_IP_HEADER) ?? null;
+}
+
+export function createAuth({ db, config, rateLimit = true }: AuthOptions) {
+  return betterAuth({
+    appName: 'Lucid',
+    baseURL: config.publicUrl,
+    basePath: '/api/auth',
+    secret: sessionSecret(config.encryptionKey),
+    database: drizzleAdapter(db, {
+      provider: 'pg',
+      schema: {
+        user: schema.users,
+        session: schema.sessions,
+        account: schema.accounts,
+        verification: schema.verifications,
+      },
+    }),
+    emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 256 },
+    socialProviders: {
+      ...(config.social.github && { github: config.social.github }),
+      ...(config.social.google && { google: config.social.google }),
+    },
+    account: { encryptOAuthTokens: true },
+    rateLimit: { enabled: rateLimit },
+    advanced: {
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+      useSecureCookies: config.publicUrl.startsWith('https://'),
+    },
+    databaseHooks: {
+      user: {
+        create: {
+          after: async (user, context) => {
+            const workspaceId = await createPersonalWorkspace(db, user);
+            await recordAudit(db, {
+              actor: { userId: user.id, ip: clientIp(context) },
+              action: 'user.signup',
+              targetType: 'user',
+              targetId: user.id,
+              workspaceId,
+            });
+          },
+        },
+      },
+      session: {
+        create: {
+          after: async (session) => {
+            await recordAudit(db, {
+              actor: { userId: session.userId, ip: session.ipAddress ?? null },
+              action: 'session.signin',
+              targetType: 'session',
+              targetId: session.id,
+            });
+          },
+        },
+        delete: {
+          after: async (session, context) => {
+            await recordAudit(db, {
+              actor: { userId: session.userId, ip: clientIp(context) },
+              action: 'session.signout',
+              targetType: 'session',
+              targetId: session.id,
+            });
+          },
+        },
+      },
+    },
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+
+/** What the sign-in page should offer. */
+export function authProviders(config: Pick<Config, 'social'>): AuthProviders {
+  return {
+    emailPassword: true,
+    social: (['github', 'google'] as const).filter((p) => config.social[p] !== undefined),
+  };
+}

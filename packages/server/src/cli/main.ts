@@ -1,0 +1,28 @@
+/**
+ * @module cli/main
+ * The `lucid` command line: `serve` runs the server; the other commands talk to a server over its
+ * REST API and its git endpoint.
+ */
+import { Command, CommanderError } from 'commander';
+import { serveCommand } from './commands/serve.ts';
+import { CliError } from './cli-error.ts';
+
+const program = new Command('lucid')
+  .description('Lucid: a self-hosted autonomous coding-agent platform')
+  .showHelpAfterError()
+  .exitOverride();
+
+program.addCommand(serveCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else if (error instanceof CliError) {
+    process.stderr.write(`lucid: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    throw error;
+  }
+}

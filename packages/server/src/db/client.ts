@@ -1,0 +1,58 @@
+/**
+ * @module db/client
+ * Opens the database: embedded PGlite in the data dir by default, PostgreSQL when a URL is given.
+ * Both speak the same Drizzle API; migrations are applied on open.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import * as schema from './schema.ts';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/** An arbitrary constant: the advisory lock that serialises migrations across servers. */
+const MIGRATION_LOCK = 7_301_932;
+
+export type DatabaseTarget = { url: string } | { pgliteDir: string };
+
+/**
+ * Opens and migrates the database.
+ *
+ * @example
+ * const { db, close } = await openDatabase({ pgliteDir: './.lucid/db' });
+ */
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  if ('url' in target) {
+    const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    const db = drizzlePg(pool, { schema });
+    const client = await pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    } finally {
+      client.release();
+    }
+    return { db, kind: 'postgres', close: () => pool.end() };
+  }
+  mkdirSync(path.dirname(target.pgliteDir), { recursive: true });
+  const client = await PGlite.create(target.pgliteDir);
+  const db = drizzlePglite(client, { schema });
+  await migratePglite(db, { migrationsFolder });
+  return { db, kind: 'pglite', close: () => client.close() };
+}

@@ -1,0 +1,109 @@
+/**
+ * @module git/bare-repo
+ * The bare repositories of Lucid's git server: where they live, creating and removing them, and
+ * reading their branches and history.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Branch, Commit } from '@lucid/contracts';
+import { AppError } from '../errors.ts';
+import { GitError, runGit } from './run-git.ts';
+
+/** Where the bare repo of a repository lives, below the git root. */
+export function bareRepoPath(gitRoot: string, repoId: string): string {
+  if (!/^[a-z0-9_]+$/.test(repoId)) throw new AppError('bad_request', 'Not a repository id.');
+  return path.join(gitRoot, `${repoId}.git`);
+}
+
+export async function initBareRepo(repoPath: string, defaultBranch: string): Promise<void> {
+  await runGit(['init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`, repoPath]);
+  // Pushes over HTTP are allowed for authenticated users; history may not be rewritten on the
+  // server without an explicit force push, and unreachable objects are kept for safety.
+  await runGit(['config', 'http.receivepack', 'true'], { cwd: repoPath });
+  await runGit(['config', 'receive.denyDeleteCurrent', 'true'], { cwd: repoPath });
+  await runGit(['config', 'gc.auto', '0'], { cwd: repoPath });
+  await runGit(['config', 'uploadpack.allowFilter', 'true'], { cwd: repoPath });
+  await runGit(['config', 'uploadpack.allowAnySHA1InWant', 'true'], { cwd: repoPath });
+}
+
+export async function setDefaultBranch(repoPath: string, branch: string): Promise<void> {
+  await runGit(['symbolic-ref', 'HEAD', `refs/heads/${branch}`], { cwd: repoPath });
+}
+
+export async function removeBareRepo(repoPath: string): Promise<void> {
+  await rm(repoPath, { recursive: true, force: true });
+}
+
+// Field and record separators, as `git log` and `git for-each-ref` spell them in a format.
+const FIELD = '%x1f';
+const RECORD = '%x1e';
+const REF_FIELD = '%1f';
+const REF_RECORD = '%1e';
+
+export async function listBranches(repoPath: string): Promise<Branch[]> {
+  const out = await runGit(
+    [
+      'for-each-ref',
+      '--sort=-committerdate',
+      `--format=%(refname:strip=2)${REF_FIELD}%(objectname)${REF_FIELD}%(committerdate:iso-strict)${REF_RECORD}`,
+      'refs/heads',
+    ],
+    { cwd: repoPath },
+  );
+  return records(out).map(([name = '', sha = '', updated = '']) => ({
+    name,
+    sha,
+    updated: new Date(updated).toISOString(),
+  }));
+}
+
+/**
+ * Commits reachable from `ref`, or from every branch when no ref is given, newest first in
+ * topological order, each with its parents so a client can draw the graph.
+ */
+export async function listCommits(
+  repoPath: string,
+  options: { ref?: string | undefined; limit: number },
+): Promise<Commit[]> {
+  if (options.ref?.startsWith('-')) {
+    throw new AppError('ref_not_found', `No ref ${options.ref} exists.`);
+  }
+  const revisions = options.ref ? ['--end-of-options', options.ref] : ['--branches'];
+  if (!options.ref && (await listBranches(repoPath)).length === 0) return [];
+  let out: string;
+  try {
+    out = await runGit(
+      [
+        'log',
+        '--topo-order',
+        `--max-count=${options.limit}`,
+        `--format=%H${FIELD}%P${FIELD}%an${FIELD}%ae${FIELD}%aI${FIELD}%s${RECORD}`,
+        ...revisions,
+        '--',
+      ],
+      { cwd: repoPath },
+    );
+  } catch (error) {
+    if (error instanceof GitError && /unknown revision|bad revision|ambiguous/.test(error.stderr)) {
+      throw new AppError('ref_not_found', `No ref ${options.ref ?? ''} exists in this repository.`);
+    }
+    throw error;
+  }
+  return records(out).map(
+    ([sha = '', parents = '', name = '', email = '', date = '', subject = '']) => ({
+      sha,
+      parents: parents === '' ? [] : parents.split(' '),
+      author: { name, email },
+      date: new Date(date).toISOString(),
+      subject,
+    }),
+  );
+}
+
+function records(out: string): string[][] {
+  return out
+    .split('\x1e')
+    .map((record) => record.replace(/^\n/, ''))
+    .filter((record) => record !== '')
+    .map((record) => record.split('\x1f'));
+}

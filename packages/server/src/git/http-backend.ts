@@ -1,0 +1,128 @@
+/**
+ * @module git/http-backend
+ * Git's smart-HTTP protocol, served by the real `git http-backend` as a CGI program. Request and
+ * response bodies are piped through with backpressure, never buffered, so a push of any size runs
+ * in bounded memory.
+ */
+import { spawn } from 'node:child_process';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gitEnv } from './run-git.ts';
+
+export interface GitHttpRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The folder holding the bare repos. */
+  projectRoot: string;
+  /** The path below the project root, such as `/repo_x.git/info/refs`. */
+  pathInfo: string;
+  query: string;
+  /** The authenticated user; `git http-backend` allows pushes only when one is set. */
+  remoteUser: string;
+  remoteAddr: string;
+  log: GitLog;
+}
+
+/** Where git's failures are reported. */
+export interface GitLog {
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+/**
+ * Serves one git request. Resolves when the response has ended; returns git's exit code.
+ *
+ * @example
+ * const code = await serveGitHttp({ req, res, projectRoot, pathInfo: '/repo_x.git/info/refs', … });
+ */
+export function serveGitHttp(options: GitHttpRequest): Promise<number | null> {
+  const { req, res, log } = options;
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  const env = gitEnv({
+    GIT_PROJECT_ROOT: options.projectRoot,
+    GIT_HTTP_EXPORT_ALL: '1',
+    PATH_INFO: options.pathInfo,
+    QUERY_STRING: options.query,
+    REQUEST_METHOD: req.method ?? 'GET',
+    REMOTE_USER: options.remoteUser,
+    REMOTE_ADDR: options.remoteAddr,
+    ...optional('CONTENT_TYPE', header('content-type')),
+    ...optional('CONTENT_LENGTH', header('content-length')),
+    ...optional('HTTP_CONTENT_ENCODING', header('content-encoding')),
+    ...optional('GIT_PROTOCOL', header('git-protocol')),
+  });
+
+  return new Promise((resolve) => {
+    const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      if (stderr.length < 4096) stderr += chunk;
+    });
+
+    req.pipe(child.stdin);
+    child.stdin.on('error', () => {
+      // git stopped reading (it answered early, or failed): the response says why.
+    });
+    req.on('aborted', () => child.kill('SIGTERM'));
+    res.on('close', () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    });
+
+    let head = Buffer.alloc(0);
+    let headersSent = false;
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf(HEADER_END);
+      if (end === -1) {
+        if (head.length > 64 * 1024) child.kill('SIGTERM');
+        return;
+      }
+      headersSent = true;
+      child.stdout.off('data', onData);
+      writeCgiHead(res, head.subarray(0, end).toString('latin1'));
+      const rest = head.subarray(end + HEADER_END.length);
+      if (rest.length > 0) res.write(rest);
+      child.stdout.pipe(res);
+    };
+    child.stdout.on('data', onData);
+
+    child.on('close', (code) => {
+      if (!headersSent && !res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('git http-backend failed\n');
+      }
+      if (code !== 0) log.warn({ code, stderr: stderr.trim() }, 'git http-backend failed');
+      resolve(code);
+    });
+    child.on('error', (error) => {
+      log.error({ err: error }, 'could not start git http-backend');
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('git is not available on the server\n');
+      }
+      resolve(null);
+    });
+  });
+}
+
+function optional(name: string, value: string | undefined): Record<string, string> {
+  return value === undefined ? {} : { [name]: value };
+}
+
+function writeCgiHead(res: ServerResponse, head: string): void {
+  let status = 200;
+  for (const line of head.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim();
+    const value = line.slice(colon + 1).trim();
+    if (name.toLowerCase() === 'status') status = Number.parseInt(value, 10) || 200;
+    else res.setHeader(name, value);
+  }
+  res.statusCode = status;
+}

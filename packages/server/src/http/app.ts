@@ -1,0 +1,93 @@
+/**
+ * @module http/app
+ * Builds the Fastify app: zod-typed routes, the API reference at `/api/docs`, authentication of
+ * `/api/v1`, the git server at `/git`, and the web app for every other path.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { AppDeps } from './context.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { resolvePrincipal } from './authenticate.ts';
+import { healthRoutes } from './routes/health.ts';
+import { authRoutes } from './routes/auth.ts';
+import { accountRoutes } from './routes/account.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { repoRoutes } from './routes/repos.ts';
+import { gitRoutes } from './routes/git.ts';
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: deps.config.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('principal', null);
+  installErrorHandling(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Lucid API',
+        version: '0.1.0',
+        description:
+          'Every error answers `{"error": {"code", "message"}}`. Authenticate with a session ' +
+          'cookie (sign in at /api/auth/sign-in/email) or `Authorization: Bearer <API token>`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'better-auth.session_token' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+
+  await app.register(healthRoutes(deps));
+  await app.register(authRoutes(deps));
+  await app.register(gitRoutes(deps));
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (request) => {
+        if (request.routeOptions.config.public) return;
+        request.principal = await resolvePrincipal(request, {
+          db: deps.database.db,
+          auth: deps.auth,
+        });
+      });
+      await api.register(accountRoutes(deps));
+      await api.register(tokenRoutes(deps));
+      await api.register(repoRoutes(deps));
+    },
+    { prefix: '/api/v1' },
+  );
+
+  if (deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html'))) {
+    await app.register(fastifyStatic, { root: deps.webRoot, wildcard: false });
+    app.setNotFoundHandler((request, reply) => {
+      const pathname = request.url.split('?')[0] ?? '/';
+      const isApi = /^\/(api|git)(\/|$)/.test(pathname) || pathname === '/healthz';
+      if (request.method === 'GET' && !isApi) return reply.sendFile('index.html');
+      return reply.status(404).send({
+        error: { code: 'not_found', message: `Nothing at ${request.method} ${pathname}.` },
+      });
+    });
+  }
+  return app;
+}

@@ -1,0 +1,36 @@
+/**
+ * @module http/context
+ * What the HTTP layer is given by the composition root, and the request decorations it adds.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/client.ts';
+import type { Auth } from '../auth/auth.ts';
+import type { RepoContext } from '../repos/repos.ts';
+import type { Principal } from '../principal.ts';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  auth: Auth;
+  logger: FastifyBaseLogger;
+  /** The folder holding the bare repos of the git server. */
+  gitRoot: string;
+  /** The built web app to serve, if any. */
+  webRoot?: string | undefined;
+}
+
+export function repoContext(deps: AppDeps): RepoContext {
+  return { db: deps.database.db, gitRoot: deps.gitRoot, publicUrl: deps.config.publicUrl };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the authentication hook on every non-public API route. */
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** Marks a route that answers without authentication. */
+    public?: boolean;
+  }
+}

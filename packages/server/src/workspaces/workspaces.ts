@@ -1,0 +1,94 @@
+/**
+ * @module workspaces/workspaces
+ * Workspaces and membership. Every user gets a personal workspace at sign-up; roles decide what a
+ * member may do: viewer reads, member writes, admin and owner also manage.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { Workspace, WorkspaceRole } from '@lucid/contracts';
+import type { Db } from '../db/client.ts';
+import { workspaceMembers, workspaces } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { newId } from '../ids.ts';
+
+const RANK: Record<WorkspaceRole, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
+
+/** Creates the personal workspace of a new user, owned by them. */
+export async function createPersonalWorkspace(
+  db: Db,
+  user: { id: string; name: string },
+): Promise<string> {
+  const id = newId('ws');
+  await db.insert(workspaces).values({
+    id,
+    name: user.name.trim() || 'Personal',
+    slug: id.replace('_', '-'),
+    personal: true,
+  });
+  await db.insert(workspaceMembers).values({ workspaceId: id, userId: user.id, role: 'owner' });
+  return id;
+}
+
+export async function listWorkspaces(db: Db, userId: string): Promise<Workspace[]> {
+  const rows = await db
+    .select({
+      id: workspaces.id,
+      name: workspaces.name,
+      slug: workspaces.slug,
+      personal: workspaces.personal,
+      role: workspaceMembers.role,
+    })
+    .from(workspaceMembers)
+    .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))
+    .where(eq(workspaceMembers.userId, userId))
+    .orderBy(workspaces.createdAt);
+  return rows;
+}
+
+export async function personalWorkspaceId(db: Db, userId: string): Promise<string> {
+  const [row] = await db
+    .select({ id: workspaces.id })
+    .from(workspaceMembers)
+    .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))
+    .where(and(eq(workspaceMembers.userId, userId), eq(workspaces.personal, true)))
+    .limit(1);
+  if (!row) throw new AppError('internal', 'This account has no personal workspace.');
+  return row.id;
+}
+
+/** The user's role in a workspace, or null when they are not a member. */
+export async function roleIn(
+  db: Db,
+  workspaceId: string,
+  userId: string,
+): Promise<WorkspaceRole | null> {
+  const [row] = await db
+    .select({ role: workspaceMembers.role })
+    .from(workspaceMembers)
+    .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)));
+  return row?.role ?? null;
+}
+
+/** True when `role` is at least `needed`. */
+export function hasRole(role: WorkspaceRole | null, needed: WorkspaceRole): boolean {
+  return role !== null && RANK[role] >= RANK[needed];
+}
+
+/**
+ * Checks that the user may act in the workspace with at least `needed`. A non-member is told the
+ * workspace does not exist; a member without the role is told what they lack.
+ */
+export async function requireRole(
+  db: Db,
+  workspaceId: string,
+  userId: string,
+  needed: WorkspaceRole,
+): Promise<void> {
+  const role = await roleIn(db, workspaceId, userId);
+  if (role === null) throw new AppError('not_found', `No workspace with id ${workspaceId} exists.`);
+  if (!hasRole(role, needed)) {
+    throw new AppError(
+      'forbidden',
+      `This needs the ${needed} role in the workspace; you are ${role}.`,
+    );
+  }
+}

@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from './support/client.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+describe('service endpoints', () => {
+  it('/healthz answers with the database kind', async () => {
+    const health = await request(server.url, 'GET', '/healthz');
+    expect(health.status).toBe(200);
+    expect(health.body).toEqual({ status: 'ok', database: server.database.kind });
+  });
+
+  it('serves an OpenAPI document generated from the schemas, and its viewer', async () => {
+    const doc = await request<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(
+      server.url,
+      'GET',
+      '/api/docs/json',
+    );
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    for (const [p, method] of [
+      ['/api/v1/repos', 'post'],
+      ['/api/v1/repos/ingest', 'post'],
+      ['/api/v1/repos/{id}', 'patch'],
+      ['/api/v1/repos/{id}/branches', 'get'],
+      ['/api/v1/repos/{id}/commits', 'get'],
+      ['/api/v1/tokens', 'post'],
+      ['/api/v1/tokens/{id}', 'delete'],
+    ] as const) {
+      expect(doc.body.paths[p]?.[method], `${method} ${p}`).toBeDefined();
+    }
+    expect(JSON.stringify(doc.body.paths['/api/v1/repos']?.post)).toContain('defaultBranch');
+    const ui = await fetch(`${server.url}/api/docs`);
+    expect(ui.status).toBe(200);
+  });
+});

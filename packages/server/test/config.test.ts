@@ -1,0 +1,85 @@
+import { statSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+async function dataDir() {
+  return mkdtemp(path.join(tmpdir(), 'lucid-config-'));
+}
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('has defaults that run on a fresh machine', async () => {
+    const dir = await dataDir();
+    const config = loadConfig({ LUCID_DATA_DIR: dir });
+    expect(config).toMatchObject({
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      dataDir: dir,
+      databaseUrl: undefined,
+    });
+    expect(config.encryptionKey).toHaveLength(32);
+  });
+
+  it('generates an embedded encryption key once, with mode 0600, and reuses it', async () => {
+    const dir = await dataDir();
+    const first = loadConfig({ LUCID_DATA_DIR: dir });
+    expect(first.encryptionKeyGenerated).toBe(true);
+    const file = path.join(dir, 'encryption.key');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const second = loadConfig({ LUCID_DATA_DIR: dir });
+    expect(second.encryptionKeyGenerated).toBe(false);
+    expect(second.encryptionKey.equals(first.encryptionKey)).toBe(true);
+    expect(readFileSync(file, 'utf8')).not.toBe('');
+  });
+
+  it('accepts a key in hex or base64', async () => {
+    const hex = 'ab'.repeat(32);
+    const dir = await dataDir();
+    expect(
+      loadConfig({ LUCID_DATA_DIR: dir, ENCRYPTION_KEY: hex }).encryptionKey.toString('hex'),
+    ).toBe(hex);
+    const b64 = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ LUCID_DATA_DIR: dir, ENCRYPTION_KEY: b64 }).encryptionKey).toEqual(
+      Buffer.alloc(32, 7),
+    );
+  });
+
+  it('names each mistake in one line', async () => {
+    const dir = await dataDir();
+    const found = problems({
+      LUCID_DATA_DIR: dir,
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      DATABASE_URL: 'mysql://x',
+    });
+    expect(found).toHaveLength(3);
+    expect(found[0]).toMatch(/^PORT must be a number/);
+    expect(found.some((p) => p.startsWith('LOG_LEVEL'))).toBe(true);
+    expect(found.some((p) => p.startsWith('DATABASE_URL must start with postgres://'))).toBe(true);
+  });
+
+  it('requires ENCRYPTION_KEY with DATABASE_URL, and a well-formed key', async () => {
+    const dir = await dataDir();
+    expect(problems({ LUCID_DATA_DIR: dir, DATABASE_URL: 'postgres://localhost/lucid' })).toEqual([
+      expect.stringMatching(/^ENCRYPTION_KEY is required when DATABASE_URL is set/),
+    ]);
+    expect(problems({ LUCID_DATA_DIR: dir, ENCRYPTION_KEY: 'short' })).toEqual([
+      expect.stringMatching(/^ENCRYPTION_KEY must be 32 bytes/),
+    ]);
+    expect(problems({ LUCID_DATA_DIR: dir, GITHUB_CLIENT_ID: 'x' })).toEqual([
+      'GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET must be set together',
+    ]);
+  });
+});

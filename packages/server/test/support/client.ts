@@ -1,0 +1,84 @@
+/**
+ * A small HTTP client for tests: signs users up and calls the API as they would, over real HTTP.
+ */
+import { expect } from 'vitest';
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  /** The session cookie from signing up. */
+  cookie: string;
+  /** An API token made for this user. */
+  token: string;
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+let counter = 0;
+
+export async function request<T = unknown>(
+  baseUrl: string,
+  method: string,
+  pathname: string,
+  options: {
+    token?: string;
+    cookie?: string;
+    json?: unknown;
+    body?: string;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.cookie) headers.cookie = options.cookie;
+  let body = options.body;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  }
+  const response = await fetch(baseUrl + pathname, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
+/** The cookie header to send back, from a response's Set-Cookie headers. */
+export function cookieFrom(headers: Headers): string {
+  return headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+}
+
+/** Signs a new user up, and makes them an API token. */
+export async function signUp(baseUrl: string, name = 'Test User'): Promise<TestUser> {
+  counter += 1;
+  const email = `user${counter}-${process.pid}-${Date.now()}@example.test`;
+  const password = 'correct horse battery';
+  const signup = await request<{ user: { id: string } }>(
+    baseUrl,
+    'POST',
+    '/api/auth/sign-up/email',
+    {
+      json: { email, password, name },
+    },
+  );
+  expect(signup.status).toBe(200);
+  const cookie = cookieFrom(signup.headers);
+  const created = await request<{ token: string }>(baseUrl, 'POST', '/api/v1/tokens', {
+    cookie,
+    json: { name: 'tests' },
+  });
+  expect(created.status).toBe(201);
+  return { id: signup.body.user.id, email, password, cookie, token: created.body.token };
+}
