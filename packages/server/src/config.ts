@@ -12,6 +12,8 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string;
+  /** Origins whose browsers may sign in: the public URL's, its loopback aliases, and extras. */
+  trustedOrigins: string[];
   dataDir: string;
   /** PostgreSQL connection string; absent means the embedded PGlite database in the data dir. */
   databaseUrl: string | undefined;
@@ -44,6 +46,15 @@ const EnvSchema = z.object({
   HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
   LUCID_PUBLIC_URL: optionalText.pipe(
     z.url({ error: 'must be an absolute http(s) URL' }).optional(),
+  ),
+  LUCID_TRUSTED_ORIGINS: optionalText.pipe(
+    z
+      .string()
+      .refine(
+        (list) => list.split(',').every((o) => URL.canParse(o.trim())),
+        'must be a comma-separated list of URLs such as https://lucid.example.com',
+      )
+      .optional(),
   ),
   LUCID_DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./.lucid'),
   DATABASE_URL: optionalText.pipe(
@@ -145,10 +156,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     social.google = { clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET };
   }
 
+  const publicUrl = (e.LUCID_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const extraOrigins = (e.LUCID_TRUSTED_ORIGINS ?? '')
+    .split(',')
+    .filter((o) => o.trim() !== '')
+    .map((o) => new URL(o.trim()).origin);
+
   return {
     port: e.PORT,
     host: e.HOST,
-    publicUrl: (e.LUCID_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrl,
+    trustedOrigins: [...new Set([...originsOf(publicUrl), ...extraOrigins])],
     dataDir,
     databaseUrl: e.DATABASE_URL,
     encryptionKey,
@@ -157,6 +175,19 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     bodyLimit: e.LUCID_BODY_LIMIT,
     social,
   };
+}
+
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+
+/** The public URL's origin; for a loopback URL, also the other names of this machine. */
+function originsOf(publicUrl: string): string[] {
+  const url = new URL(publicUrl);
+  if (!LOOPBACK.includes(url.hostname)) return [url.origin];
+  return LOOPBACK.map((host) => {
+    const alias = new URL(url.origin);
+    alias.hostname = host;
+    return alias.origin;
+  });
 }
 
 function embeddedKey(dataDir: string): { key: Buffer; generated: boolean } {

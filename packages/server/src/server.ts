@@ -70,6 +70,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const auth = createAuth({
     db: database.db,
     config,
+    logger: {
+      error: (message) => logger.error(message),
+      warn: (message) => logger.warn(message),
+      info: (message) => logger.info(message),
+      debug: (message) => logger.debug(message),
+    },
     rateLimit: options.authRateLimit ?? true,
   });
   const app = await buildApp({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from './support/client.ts';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import { onPostgres, startTestServer, type TestServer } from './support/test-server.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -12,7 +12,7 @@ describe('service endpoints', () => {
   it('/healthz answers with the database kind', async () => {
     const health = await request(server.url, 'GET', '/healthz');
     expect(health.status).toBe(200);
-    expect(health.body).toEqual({ status: 'ok', database: server.database.kind });
+    expect(health.body).toEqual({ status: 'ok', database: onPostgres ? 'postgres' : 'pglite' });
   });
 
   it('serves an OpenAPI document generated from the schemas, and its viewer', async () => {

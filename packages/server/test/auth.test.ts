@@ -53,6 +53,28 @@ describe('accounts', () => {
     expect(after.body.error.code).toBe('unauthorized');
   });
 
+  it('refuses sign-in from an untrusted or missing origin', async () => {
+    const user = await signUp(server.url);
+    const json = { email: user.email, password: user.password };
+    const foreign = await request<{ code: string }>(server.url, 'POST', '/api/auth/sign-in/email', {
+      json,
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.code).toBe('INVALID_ORIGIN');
+    const missing = await request<{ code: string }>(server.url, 'POST', '/api/auth/sign-in/email', {
+      json,
+      headers: { origin: '' },
+    });
+    expect(missing.status).toBe(403);
+    // The public URL's loopback aliases are trusted: localhost and 127.0.0.1 are one machine.
+    const alias = await request(server.url, 'POST', '/api/auth/sign-in/email', {
+      json,
+      headers: { origin: server.config.publicUrl.replace('localhost', '127.0.0.1') },
+    });
+    expect(alias.status).toBe(200);
+  });
+
   it('refuses a second account with the same email', async () => {
     const user = await signUp(server.url);
     const again = await request(server.url, 'POST', '/api/auth/sign-up/email', {

@@ -17,9 +17,18 @@ import { createPersonalWorkspace } from '../workspaces/workspaces.ts';
 /** The header through which the HTTP edge tells better-auth the client's address. */
 export const CLIENT_IP_HEADER = 'x-lucid-client-ip';
 
+/** Where better-auth's own messages go. */
+export interface AuthLogger {
+  error(message: string): void;
+  warn(message: string): void;
+  info(message: string): void;
+  debug(message: string): void;
+}
+
 export interface AuthOptions {
   db: Db;
-  config: Pick<Config, 'publicUrl' | 'encryptionKey' | 'social'>;
+  config: Pick<Config, 'publicUrl' | 'trustedOrigins' | 'encryptionKey' | 'social'>;
+  logger: AuthLogger;
   /** better-auth's own rate limit on sign-in attempts; off in tests. */
   rateLimit?: boolean;
 }
@@ -35,11 +44,16 @@ function clientIp(context: { request?: Request } | null): string | null {
   return context?.request?.headers.get(CLIENT_IP_HEADER) ?? null;
 }
 
-export function createAuth({ db, config, rateLimit = true }: AuthOptions) {
+export function createAuth({ db, config, logger, rateLimit = true }: AuthOptions) {
   return betterAuth({
     appName: 'Lucid',
     baseURL: config.publicUrl,
     basePath: '/api/auth',
+    trustedOrigins: config.trustedOrigins,
+    logger: {
+      level: 'debug',
+      log: (level, message) => logger[level](`auth: ${message}`),
+    },
     secret: sessionSecret(config.encryptionKey),
     database: drizzleAdapter(db, {
       provider: 'pg',
@@ -58,6 +72,8 @@ export function createAuth({ db, config, rateLimit = true }: AuthOptions) {
     account: { encryptOAuthTokens: true },
     rateLimit: { enabled: rateLimit },
     advanced: {
+      // Checked in every environment, tests included, as browsers will meet it.
+      disableOriginCheck: false,
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
       useSecureCookies: config.publicUrl.startsWith('https://'),
     },

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -27,6 +27,12 @@ const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url)
 
 /** An arbitrary constant: the advisory lock that serialises migrations across servers. */
 const MIGRATION_LOCK = 7_301_932;
+
+/**
+ * The embedded server's settings: one process, one connection, so a small buffer pool leaves the
+ * rest to the page cache (PostgreSQL's default of 128 MB triples PGlite's resident memory).
+ */
+const PGLITE_CONF = ['shared_buffers=32MB'];
 
 export type DatabaseTarget = { url: string } | { pgliteDir: string };
 
@@ -51,7 +57,12 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     return { db, kind: 'postgres', close: () => pool.end() };
   }
   mkdirSync(path.dirname(target.pgliteDir), { recursive: true });
-  const client = await PGlite.create(target.pgliteDir);
+  if (!existsSync(path.join(target.pgliteDir, 'PG_VERSION'))) {
+    // Creating the cluster grows the WebAssembly heap to ~800 MB, and a heap never shrinks:
+    // create it with a throwaway instance, so the one that serves starts small (~300 MB).
+    await (await PGlite.create(target.pgliteDir, { postgresqlconf: PGLITE_CONF })).close();
+  }
+  const client = await PGlite.create(target.pgliteDir, { postgresqlconf: PGLITE_CONF });
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
   return { db, kind: 'pglite', close: () => client.close() };

@@ -17,7 +17,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { AppDeps } from './context.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { installErrorHandling, installNotFound } from './error-handler.ts';
 import { resolvePrincipal } from './authenticate.ts';
 import { healthRoutes } from './routes/health.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -78,16 +78,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
 
-  if (deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html'))) {
+  const spa = Boolean(deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html')));
+  if (spa && deps.webRoot) {
     await app.register(fastifyStatic, { root: deps.webRoot, wildcard: false });
-    app.setNotFoundHandler((request, reply) => {
-      const pathname = request.url.split('?')[0] ?? '/';
-      const isApi = /^\/(api|git)(\/|$)/.test(pathname) || pathname === '/healthz';
-      if (request.method === 'GET' && !isApi) return reply.sendFile('index.html');
-      return reply.status(404).send({
-        error: { code: 'not_found', message: `Nothing at ${request.method} ${pathname}.` },
-      });
-    });
   }
+  installNotFound(app, { spa });
   return app;
 }

@@ -24,6 +24,7 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['bad_request', 'The Content-Length header is wrong.'],
 };
 
+/** Maps every thrown error to the API's error body. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
@@ -57,10 +58,17 @@ export function installErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'request failed');
     return reply.status(500).send(body('internal', 'Something went wrong on the server.'));
   });
+}
 
+/**
+ * Answers unknown paths: with the web app's index.html for page navigations when a web app is
+ * served (its router takes over), else with a `not_found` error.
+ */
+export function installNotFound(app: FastifyInstance, options: { spa: boolean }): void {
   app.setNotFoundHandler((request, reply) => {
-    reply
-      .status(404)
-      .send(body('not_found', `Nothing at ${request.method} ${request.url.split('?')[0]}.`));
+    const pathname = request.url.split('?')[0] ?? '/';
+    const isApi = /^\/(api|git)(\/|$)/.test(pathname) || pathname === '/healthz';
+    if (options.spa && request.method === 'GET' && !isApi) return reply.sendFile('index.html');
+    return reply.status(404).send(body('not_found', `Nothing at ${request.method} ${pathname}.`));
   });
 }

@@ -33,7 +33,9 @@ export async function request<T = unknown>(
     headers?: Record<string, string>;
   } = {},
 ): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { ...options.headers };
+  // Browsers send Origin with every write; the sign-in endpoints check it.
+  const headers: Record<string, string> =
+    method === 'GET' ? { ...options.headers } : { origin: baseUrl, ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.cookie) headers.cookie = options.cookie;
   let body = options.body;
@@ -73,7 +75,7 @@ export async function signUp(baseUrl: string, name = 'Test User'): Promise<TestU
       json: { email, password, name },
     },
   );
-  expect(signup.status).toBe(200);
+  expect(signup.status, JSON.stringify(signup.body)).toBe(200);
   const cookie = cookieFrom(signup.headers);
   const created = await request<{ token: string }>(baseUrl, 'POST', '/api/v1/tokens', {
     cookie,
