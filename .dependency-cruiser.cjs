@@ -44,7 +44,7 @@ module.exports = {
       name: 'web-imports-only-contracts',
       severity: 'error',
       from: { path: '^packages/web/' },
-      to: { path: '^packages/server/' },
+      to: { path: ['^packages/server/', '@lucid/server'] },
     },
     {
       name: 'src-does-not-import-tests',

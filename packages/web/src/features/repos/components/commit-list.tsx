@@ -1,0 +1,33 @@
+/**
+ * @module features/repos/components/commit-list
+ * Recent commits: subject, author, date and short id.
+ */
+import type { Commit } from '@lucid/contracts';
+import { Time } from '../../../components/ui/time.tsx';
+import { shortSha } from '../../../lib/format.ts';
+
+export function CommitList({ commits }: { commits: Commit[] }) {
+  return (
+    <ol aria-label="Recent commits" className="divide-y divide-slate-100">
+      {commits.map((commit) => (
+        <li key={commit.sha} className="flex items-start justify-between gap-4 py-2.5">
+          <div className="min-w-0">
+            <p className="truncate text-sm font-medium text-slate-900" title={commit.subject}>
+              {commit.subject || '(no message)'}
+            </p>
+            <p className="mt-0.5 text-xs text-slate-500">
+              <span title={commit.author.email}>{commit.author.name}</span> committed{' '}
+              <Time iso={commit.date} />
+            </p>
+          </div>
+          <code
+            className="shrink-0 rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700"
+            title={commit.sha}
+          >
+            {shortSha(commit.sha)}
+          </code>
+        </li>
+      ))}
+    </ol>
+  );
+}
