@@ -46,7 +46,8 @@ export function IngestInstructions({ server }: { server: string }) {
       <p className="text-sm text-slate-600">
         Sign in once with an <TokenLink /> in place of{' '}
         <code className="font-mono text-xs">&lt;token&gt;</code>, then ingest a local repository:
-        this creates it here and pushes its current branch (or <code className="whitespace-nowrap">--all-branches</code>).
+        this creates it here and pushes its current branch (or{' '}
+        <code className="whitespace-nowrap">--all-branches</code>).
       </p>
       <div className="mt-2 space-y-2">
         <CodeBlock
