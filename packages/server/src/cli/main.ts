@@ -4,15 +4,27 @@
  * REST API and its git endpoint.
  */
 import { Command, CommanderError } from 'commander';
+import { ingestCommand } from './commands/ingest.ts';
+import { landCommand } from './commands/land.ts';
+import { loginCommand } from './commands/login.ts';
+import { reposCommand } from './commands/repos.ts';
 import { serveCommand } from './commands/serve.ts';
 import { CliError } from './cli-error.ts';
 
 const program = new Command('lucid')
   .description('Lucid: a self-hosted autonomous coding-agent platform')
-  .showHelpAfterError()
+  .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-program.addCommand(serveCommand());
+for (const command of [
+  serveCommand(),
+  loginCommand(),
+  reposCommand(),
+  ingestCommand(),
+  landCommand(),
+]) {
+  program.addCommand(command.copyInheritedSettings(program));
+}
 
 try {
   await program.parseAsync(process.argv);

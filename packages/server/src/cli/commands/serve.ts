@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.ts';
-import { defaultWebRoot, startServer } from '../../server.ts';
 import { CliError } from '../cli-error.ts';
 
 export function serveCommand(): Command {
@@ -20,6 +19,8 @@ export function serveCommand(): Command {
         if (error instanceof ConfigError) throw new CliError(error.message, 78);
         throw error;
       }
+      // Loaded here so that the client commands start without the server's dependencies.
+      const { defaultWebRoot, startServer } = await import('../../server.ts');
       const server = await startServer({ config, webRoot: defaultWebRoot });
       const stop = (signal: string) => {
         server.app.log.info(`${signal}: shutting down`);
