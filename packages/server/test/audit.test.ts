@@ -36,6 +36,11 @@ describe('audit log', () => {
     const local = await makeLocalRepo();
     await gitOk(['push', '--quiet', authedUrl(repo.body.cloneUrl, user.token), 'main'], local);
     await request(server.url, 'DELETE', `/api/v1/repos/${repo.body.id}`, { token: user.token });
+    const renamed = await request(server.url, 'POST', '/api/auth/update-user', {
+      cookie: user.cookie,
+      json: { name: 'Renamed' },
+    });
+    expect(renamed.status).toBe(200);
 
     const audit = await request<{ entries: Entry[] }>(server.url, 'GET', '/api/v1/audit', {
       token: user.token,
@@ -49,6 +54,7 @@ describe('audit log', () => {
       'repo.update',
       'repo.push',
       'repo.delete',
+      'user.update',
     ]);
     for (const entry of audit.body.entries) {
       expect(entry.actorUserId).toBe(user.id);

@@ -91,6 +91,16 @@ export function createAuth({ db, config, logger, rateLimit = true }: AuthOptions
             });
           },
         },
+        update: {
+          after: async (user, context) => {
+            await recordAudit(db, {
+              actor: { userId: user.id, ip: clientIp(context) },
+              action: 'user.update',
+              targetType: 'user',
+              targetId: user.id,
+            });
+          },
+        },
       },
       session: {
         create: {
