@@ -7,3 +7,6 @@ export * from './common.ts';
 export * from './tokens.ts';
 export * from './repos.ts';
 export * from './account.ts';
+export * from './events.ts';
+export * from './runners.ts';
+export * from './tasks.ts';

@@ -28,6 +28,30 @@ export interface Config {
     github?: { clientId: string; clientSecret: string };
     google?: { clientId: string; clientSecret: string };
   };
+  sandbox: SandboxConfig;
+  runner: RunnerConfig;
+}
+
+/** The server's own runner, and the terms every run gets. */
+export interface RunnerConfig {
+  /** Runs at once on this server; 0 runs none here (remote runners only). */
+  slots: number;
+  /** A run's lease: a runner that sends no heartbeat for this long loses the run. */
+  leaseMs: number;
+  /** The longest a run may take before it fails with runtime_limit_exceeded. */
+  maxRuntimeMs: number;
+}
+
+/** Where agents' commands run, and the defaults every sandbox gets. */
+export interface SandboxConfig {
+  /** `auto` picks docker when an engine answers, else local. */
+  driver: 'docker' | 'local' | 'auto';
+  /** Image of docker sandboxes. */
+  image: string;
+  network: 'bridge' | 'none';
+  limits: { memoryBytes: number; cpus: number; pids: number };
+  /** Lucid's URL as sandboxes reach it; derived from the driver when not set. */
+  url: string | undefined;
 }
 
 const optionalText = z
@@ -36,7 +60,40 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
-const EnvSchema = z.object({
+const SandboxEnvSchema = z.object({
+  LUCID_DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./.lucid'),
+  LUCID_SANDBOX: z
+    .enum(['docker', 'local', 'auto'], { error: 'must be docker, local or auto' })
+    .default('auto'),
+  LUCID_SANDBOX_IMAGE: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .default('lucid-sandbox:latest'),
+  LUCID_SANDBOX_NETWORK: z
+    .enum(['bridge', 'none'], { error: 'must be bridge or none' })
+    .default('bridge'),
+  LUCID_SANDBOX_MEMORY_MB: z.coerce
+    .number({ error: 'must be a number of MiB' })
+    .int('must be a whole number of MiB')
+    .min(64, 'must be at least 64 (MiB)')
+    .default(2048),
+  LUCID_SANDBOX_CPUS: z.coerce
+    .number({ error: 'must be a number of cores' })
+    .gt(0, 'must be more than 0 (cores; 0.5 is half a core)')
+    .max(1024, 'must be at most 1024 (cores)')
+    .default(2),
+  LUCID_SANDBOX_URL: optionalText.pipe(
+    z.url({ error: 'must be an absolute http(s) URL that sandboxes can reach' }).optional(),
+  ),
+  LUCID_SANDBOX_PIDS: z.coerce
+    .number({ error: 'must be a number of processes' })
+    .int('must be a whole number of processes')
+    .min(32, 'must be at least 32 (processes)')
+    .default(512),
+});
+
+const EnvSchema = SandboxEnvSchema.extend({
   PORT: z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
@@ -56,7 +113,6 @@ const EnvSchema = z.object({
       )
       .optional(),
   ),
-  LUCID_DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./.lucid'),
   DATABASE_URL: optionalText.pipe(
     z
       .string()
@@ -65,6 +121,24 @@ const EnvSchema = z.object({
   ),
   ENCRYPTION_KEY: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LUCID_RUNNER_SLOTS: z.coerce
+    .number({ error: 'must be a number of runs' })
+    .int('must be a whole number')
+    .min(0, 'must be between 0 and 64')
+    .max(64, 'must be between 0 and 64')
+    .default(2),
+  LUCID_RUN_LEASE_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(5, 'must be between 5 and 600 (seconds)')
+    .max(600, 'must be between 5 and 600 (seconds)')
+    .default(30),
+  LUCID_MAX_RUNTIME_MINUTES: z.coerce
+    .number({ error: 'must be a number of minutes' })
+    .int('must be a whole number of minutes')
+    .min(1, 'must be between 1 and 1440 (minutes)')
+    .max(1440, 'must be between 1 and 1440 (minutes)')
+    .default(60),
   LUCID_BODY_LIMIT: z.coerce
     .number({ error: 'must be a number of bytes' })
     .int()
@@ -96,6 +170,43 @@ export function decodeKey(text: string): Buffer | undefined {
   return undefined;
 }
 
+function problemsOf(issues: z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {
+  return issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    return `${name} ${issue.message} (got ${JSON.stringify(env[name] ?? '')})`;
+  });
+}
+
+function sandboxConfigOf(e: z.infer<typeof SandboxEnvSchema>): SandboxConfig {
+  return {
+    driver: e.LUCID_SANDBOX,
+    image: e.LUCID_SANDBOX_IMAGE,
+    network: e.LUCID_SANDBOX_NETWORK,
+    limits: {
+      memoryBytes: e.LUCID_SANDBOX_MEMORY_MB * 1024 * 1024,
+      cpus: e.LUCID_SANDBOX_CPUS,
+      pids: e.LUCID_SANDBOX_PIDS,
+    },
+    url: e.LUCID_SANDBOX_URL?.replace(/\/+$/, ''),
+  };
+}
+
+/**
+ * Reads only the data dir and the sandbox settings, with no side effect (no key is generated):
+ * for commands such as `lucid doctor` and `lucid sandbox build` that do not run the server.
+ *
+ * @example
+ * const { dataDir, sandbox } = loadSandboxConfig(process.env);
+ */
+export function loadSandboxConfig(env: NodeJS.ProcessEnv): Pick<Config, 'dataDir' | 'sandbox'> {
+  const parsed = SandboxEnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error.issues, env));
+  return {
+    dataDir: path.resolve(parsed.data.LUCID_DATA_DIR),
+    sandbox: sandboxConfigOf(parsed.data),
+  };
+}
+
 /**
  * Reads and validates the configuration.
  *
@@ -108,13 +219,7 @@ export function decodeKey(text: string): Buffer | undefined {
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = EnvSchema.safeParse(env);
   const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0] ?? 'environment');
-      problems.push(`${name} ${issue.message} (got ${JSON.stringify(env[name] ?? '')})`);
-    }
-    throw new ConfigError(problems);
-  }
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error.issues, env));
   const e = parsed.data;
   const dataDir = path.resolve(e.LUCID_DATA_DIR);
 
@@ -174,6 +279,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.LUCID_BODY_LIMIT,
     social,
+    sandbox: sandboxConfigOf(e),
+    runner: {
+      slots: e.LUCID_RUNNER_SLOTS,
+      leaseMs: e.LUCID_RUN_LEASE_SECONDS * 1000,
+      maxRuntimeMs: e.LUCID_MAX_RUNTIME_MINUTES * 60_000,
+    },
   };
 }
 

@@ -2,7 +2,8 @@
  * @module server
  * The composition root: opens the database, builds auth and the HTTP app, and listens.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +12,16 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { createAuth } from './auth/auth.ts';
 import { buildApp } from './http/app.ts';
+import { newId } from './ids.ts';
+import type { SandboxDriver } from './sandbox/driver.ts';
+import { DbRunnerBackend } from './runner/db-backend.ts';
+import { registerInProcessRunner } from './runner/registry.ts';
+import { Runner } from './runner/runner.ts';
+import { recoverExpiredLeases } from './tasks/queue.ts';
+import { selectDriver } from './sandbox/select-driver.ts';
+import { bridgeGateway, connectDocker } from './sandbox/docker/engine.ts';
+import { isLoopback, listenForSandboxes } from './http/sandbox-listener.ts';
+import type { Server } from 'node:http';
 
 export const defaultWebRoot = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -22,6 +33,57 @@ export interface StartOptions {
   webRoot?: string | undefined;
   /** better-auth's sign-in rate limit; on unless told otherwise. */
   authRateLimit?: boolean;
+  /** The server's own runner. */
+  runner?: RunnerOptions;
+}
+
+export interface RunnerOptions {
+  /** Where sandboxes are made; without one the server runs no runner. */
+  driver?: SandboxDriver | undefined;
+  /** Runs at once (0: no runner of its own). */
+  slots?: number;
+  leaseMs?: number;
+  maxRuntimeMs?: number;
+  pollMs?: number;
+}
+
+/** Picks the sandbox driver the configuration asks for, and says which and how isolated. */
+async function sandboxDriver(config: Config, logger: Logger): Promise<SandboxDriver> {
+  const { driver, warnings } = await selectDriver(config);
+  logger.info({ isolation: driver.isolation }, `sandboxes run on the ${driver.kind} driver`);
+  for (const warning of warnings) logger.warn(warning);
+  return driver;
+}
+
+/** Lets docker sandboxes reach the git endpoint on the bridge gateway; null if it cannot. */
+async function gatewayListener(
+  app: FastifyInstance,
+  port: number,
+  logger: Logger,
+): Promise<Server | null> {
+  const gateway = await bridgeGateway(connectDocker());
+  const hint = 'set HOST=0.0.0.0, or LUCID_SANDBOX_URL to an address sandboxes reach';
+  if (!gateway) {
+    logger.warn(`the Docker engine has no bridge network: sandboxes cannot reach Lucid; ${hint}`);
+    return null;
+  }
+  try {
+    const server = await listenForSandboxes(app, { host: gateway, port });
+    logger.info(`sandboxes reach the git endpoint at ${gateway}:${port}`);
+    return server;
+  } catch (error) {
+    logger.warn({ err: error }, `cannot listen on ${gateway}:${port} for sandboxes; ${hint}`);
+    return null;
+  }
+}
+
+/** The id of this data dir's runner, kept across restarts. */
+function inProcessRunnerId(dataDir: string): string {
+  const file = path.join(dataDir, 'runner-id');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const id = newId('rnr');
+  writeFileSync(file, `${id}\n`);
+  return id;
 }
 
 export interface RunningServer {
@@ -59,7 +121,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const gitRoot = path.join(config.dataDir, 'git');
   mkdirSync(gitRoot, { recursive: true });
-
   const database =
     options.database ??
     (await openDatabase(
@@ -78,6 +139,31 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     },
     rateLimit: options.authRateLimit ?? true,
   });
+  const leaseMs = options.runner?.leaseMs ?? config.runner.leaseMs;
+  const maxRuntimeMs = options.runner?.maxRuntimeMs ?? config.runner.maxRuntimeMs;
+  const slots = options.runner?.slots ?? config.runner.slots;
+  const driver =
+    slots > 0 ? (options.runner?.driver ?? (await sandboxDriver(config, logger))) : undefined;
+  const runnerId = inProcessRunnerId(config.dataDir);
+  const runner = driver
+    ? new Runner({
+        backend: new DbRunnerBackend({
+          db: database.db,
+          runnerId,
+          leaseMs,
+          maxRuntimeMs,
+          sandboxUrl:
+            config.sandbox.url ??
+            `http://${driver.kind === 'docker' ? 'host.docker.internal' : '127.0.0.1'}:${config.port}`,
+        }),
+        driver,
+        sandbox: { limits: config.sandbox.limits, network: config.sandbox.network },
+        slots,
+        pollMs: options.runner?.pollMs ?? 1_000,
+        log: logger,
+      })
+    : undefined;
+
   const app = await buildApp({
     config,
     database,
@@ -85,10 +171,40 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     gitRoot,
     webRoot: options.webRoot,
+    runner,
+    runnerId: runner ? runnerId : undefined,
+    runs: { leaseMs, maxRuntimeMs },
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+
+  const sandboxServer =
+    driver?.kind === 'docker' && !config.sandbox.url && isLoopback(config.host)
+      ? await gatewayListener(app, port, logger)
+      : null;
+  if (runner) {
+    await registerInProcessRunner(database.db, {
+      id: runnerId,
+      name: `${hostname()} (server)`,
+      capacity: slots,
+    });
+    runner.start();
+  }
+  const recovery = setInterval(
+    () => {
+      recoverExpiredLeases(database.db).then(
+        (recovered) => {
+          if (recovered.length > 0) {
+            logger.warn({ runs: recovered.map((r) => r.id) }, 'recovered runs whose lease expired');
+            runner?.wake();
+          }
+        },
+        (error: unknown) => logger.error({ err: error }, 'lease recovery failed'),
+      );
+    },
+    Math.max(100, Math.floor(leaseMs / 2)),
+  );
   logger.info(
     { url: config.publicUrl, database: database.kind, dataDir: config.dataDir },
     `Lucid is listening on ${config.host}:${port}`,
@@ -98,6 +214,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     database,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     close: async () => {
+      clearInterval(recovery);
+      await runner?.stop();
+      sandboxServer?.closeAllConnections();
+      await new Promise((resolve) =>
+        sandboxServer ? sandboxServer.close(resolve) : resolve(null),
+      );
       await app.close();
       await database.close();
     },

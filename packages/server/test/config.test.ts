@@ -1,9 +1,9 @@
-import { statSync, readFileSync } from 'node:fs';
+import { existsSync, statSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig, loadSandboxConfig } from '../src/config.ts';
 
 async function dataDir() {
   return mkdtemp(path.join(tmpdir(), 'lucid-config-'));
@@ -81,5 +81,70 @@ describe('configuration', () => {
     expect(problems({ LUCID_DATA_DIR: dir, GITHUB_CLIENT_ID: 'x' })).toEqual([
       'GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET must be set together',
     ]);
+  });
+});
+
+describe('sandbox configuration', () => {
+  it('defaults to picking the driver automatically, with the built image and moderate limits', async () => {
+    const config = loadConfig({ LUCID_DATA_DIR: await dataDir() });
+    expect(config.sandbox).toEqual({
+      driver: 'auto',
+      image: 'lucid-sandbox:latest',
+      network: 'bridge',
+      limits: { memoryBytes: 2048 * 1024 * 1024, cpus: 2, pids: 512 },
+    });
+  });
+
+  it('reads the driver, image, network and limits', async () => {
+    const config = loadConfig({
+      LUCID_DATA_DIR: await dataDir(),
+      LUCID_SANDBOX: 'docker',
+      LUCID_SANDBOX_IMAGE: 'registry.example.com/team/sandbox:2',
+      LUCID_SANDBOX_NETWORK: 'none',
+      LUCID_SANDBOX_MEMORY_MB: '512',
+      LUCID_SANDBOX_CPUS: '0.5',
+      LUCID_SANDBOX_PIDS: '128',
+    });
+    expect(config.sandbox).toEqual({
+      driver: 'docker',
+      image: 'registry.example.com/team/sandbox:2',
+      network: 'none',
+      limits: { memoryBytes: 512 * 1024 * 1024, cpus: 0.5, pids: 128 },
+    });
+  });
+
+  it('names each sandbox mistake in one line', async () => {
+    const found = problems({
+      LUCID_DATA_DIR: await dataDir(),
+      LUCID_SANDBOX: 'podman',
+      LUCID_SANDBOX_NETWORK: 'host',
+      LUCID_SANDBOX_MEMORY_MB: '10',
+      LUCID_SANDBOX_CPUS: '0',
+      LUCID_SANDBOX_PIDS: '1.5',
+    });
+    expect(found).toEqual([
+      'LUCID_SANDBOX must be docker, local or auto (got "podman")',
+      'LUCID_SANDBOX_NETWORK must be bridge or none (got "host")',
+      'LUCID_SANDBOX_MEMORY_MB must be at least 64 (MiB) (got "10")',
+      'LUCID_SANDBOX_CPUS must be more than 0 (cores; 0.5 is half a core) (got "0")',
+      'LUCID_SANDBOX_PIDS must be a whole number of processes (got "1.5")',
+    ]);
+    expect(problems({ LUCID_DATA_DIR: await dataDir(), LUCID_SANDBOX_MEMORY_MB: 'lots' })).toEqual([
+      'LUCID_SANDBOX_MEMORY_MB must be a number of MiB (got "lots")',
+    ]);
+  });
+
+  it('reads the sandbox settings alone without writing to the data dir', async () => {
+    const dir = path.join(await dataDir(), 'not-yet');
+    const { dataDir: resolved, sandbox } = loadSandboxConfig({
+      LUCID_DATA_DIR: dir,
+      LUCID_SANDBOX: 'local',
+    });
+    expect(resolved).toBe(dir);
+    expect(sandbox.driver).toBe('local');
+    expect(existsSync(dir)).toBe(false);
+    expect(() => loadSandboxConfig({ LUCID_SANDBOX_CPUS: 'x' })).toThrow(
+      /LUCID_SANDBOX_CPUS must be a number of cores/,
+    );
   });
 });

@@ -5,6 +5,7 @@
  * sign-in and sign-out are written to the audit log.
  */
 import { hkdfSync } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import type { AuthProviders } from '@lucid/contracts';
@@ -81,6 +82,15 @@ export function createAuth({ db, config, logger, rateLimit = true }: AuthOptions
       user: {
         create: {
           after: async (user, context) => {
+            await db
+              .update(schema.users)
+              .set({ role: 'admin' })
+              .where(
+                and(
+                  eq(schema.users.id, user.id),
+                  sql`not exists (select 1 from ${schema.users} where ${schema.users.role} = 'admin')`,
+                ),
+              );
             const workspaceId = await createPersonalWorkspace(db, user);
             await recordAudit(db, {
               actor: { userId: user.id, ip: clientIp(context) },

@@ -4,11 +4,15 @@
  * REST API and its git endpoint.
  */
 import { Command, CommanderError } from 'commander';
+import { doctorCommand } from './commands/doctor.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { landCommand } from './commands/land.ts';
 import { loginCommand } from './commands/login.ts';
 import { reposCommand } from './commands/repos.ts';
+import { runnerCommand } from './commands/runner.ts';
+import { sandboxCommand } from './commands/sandbox.ts';
 import { serveCommand } from './commands/serve.ts';
+import { ConfigError } from '../config.ts';
 import { CliError } from './cli-error.ts';
 
 const program = new Command('lucid')
@@ -22,6 +26,9 @@ for (const command of [
   reposCommand(),
   ingestCommand(),
   landCommand(),
+  runnerCommand(),
+  sandboxCommand(),
+  doctorCommand(),
 ]) {
   program.addCommand(command.copyInheritedSettings(program));
 }
@@ -34,6 +41,9 @@ try {
   } else if (error instanceof CliError) {
     process.stderr.write(`lucid: ${error.message}\n`);
     process.exitCode = error.exitCode;
+  } else if (error instanceof ConfigError) {
+    process.stderr.write(`lucid: ${error.message}\n`);
+    process.exitCode = 78;
   } else {
     throw error;
   }

@@ -9,6 +9,7 @@ import { sql } from 'drizzle-orm';
 import {
   boolean,
   index,
+  integer,
   jsonb,
   pgTable,
   primaryKey,
@@ -32,6 +33,10 @@ export const users = pgTable('users', {
   email: text('email').notNull().unique(),
   emailVerified: boolean('email_verified').notNull().default(false),
   image: text('image'),
+  /** `admin` manages the instance (its runners); the first user to sign up is one. */
+  role: text('role', { enum: ['admin', 'user'] })
+    .notNull()
+    .default('user'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -179,4 +184,133 @@ export const auditLog = pgTable(
     index('audit_log_actor_idx').on(t.actorUserId, t.at),
     index('audit_log_workspace_idx').on(t.workspaceId, t.at),
   ],
+);
+
+/**
+ * A unit of work on a repository: a chat, a board card, a webhook's request. Its history is the
+ * event log; its work happens in runs. `lastSeq` is the sequence number of its newest event.
+ */
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    repoId: text('repo_id')
+      .notNull()
+      .references(() => repositories.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    prompt: text('prompt').notNull(),
+    status: text('status', {
+      enum: [
+        'todo',
+        'queued',
+        'running',
+        'in_review',
+        'awaiting_merge',
+        'done',
+        'failed',
+        'cancelled',
+      ],
+    })
+      .notNull()
+      .default('todo'),
+    source: text('source', { enum: ['chat', 'board', 'notion', 'webhook', 'api'] })
+      .notNull()
+      .default('api'),
+    branch: text('branch').notNull(),
+    baseBranch: text('base_branch').notNull(),
+    /** The task's sandbox while it is kept; null once reaped (then `snapshotRef` restores it). */
+    sandboxId: text('sandbox_id'),
+    /** A ref in the task's repo holding the workspace as the reaper left it. */
+    snapshotRef: text('snapshot_ref'),
+    lastSeq: integer('last_seq').notNull().default(0),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('tasks_workspace_idx').on(t.workspaceId, t.updatedAt),
+    index('tasks_repo_idx').on(t.repoId),
+  ],
+);
+
+/**
+ * One attempt at a task's work. The runs table is the queue: a runner claims a queued run with
+ * `FOR UPDATE SKIP LOCKED` and holds it by a lease it renews with heartbeats.
+ */
+export const runs = pgTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    status: text('status', {
+      enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'],
+    })
+      .notNull()
+      .default('queued'),
+    /** What to do: for now a list of shell commands. */
+    spec: jsonb('spec').$type<{ commands: string[] }>().notNull(),
+    /** 1 for a first run; a run re-queued after its runner vanished counts up. */
+    attempt: integer('attempt').notNull().default(1),
+    runnerId: text('runner_id'),
+    sandboxId: text('sandbox_id'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    cancelRequested: boolean('cancel_requested').notNull().default(false),
+    exitCode: integer('exit_code'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('runs_queue_idx').on(t.status, t.createdAt), index('runs_task_idx').on(t.taskId)],
+);
+
+/** A process that executes runs: the server's own, or `lucid runner` on another host. */
+export const runners = pgTable('runners', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  kind: text('kind', { enum: ['in_process', 'remote'] }).notNull(),
+  /** Hash of the runner's token (remote runners only). */
+  tokenHash: text('token_hash').unique(),
+  capacity: integer('capacity').notNull().default(1),
+  lastHeartbeatAt: timestamp('last_heartbeat_at', { withTimezone: true }),
+  createdBy: text('created_by'),
+  createdAt: createdAt(),
+});
+
+/**
+ * The credential a run's sandbox holds: it reads one repository and pushes only to its task's
+ * branch, and dies with the run.
+ */
+export const runTokens = pgTable('run_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  runId: text('run_id')
+    .notNull()
+    .references(() => runs.id, { onDelete: 'cascade' }),
+  repoId: text('repo_id').notNull(),
+  branch: text('branch').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+/** A task's append-only history; `seq` numbers each task's events from 1 without gaps. */
+export const events = pgTable(
+  'events',
+  {
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    runId: text('run_id'),
+    type: text('type').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    at: timestamp('at', { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.seq] })],
 );

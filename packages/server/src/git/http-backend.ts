@@ -5,6 +5,7 @@
  * in bounded memory.
  */
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gitEnv } from './run-git.ts';
 
@@ -19,8 +20,13 @@ export interface GitHttpRequest {
   /** The authenticated user; `git http-backend` allows pushes only when one is set. */
   remoteUser: string;
   remoteAddr: string;
+  /** When set, a push may update only this ref (enforced by Lucid's pre-receive hook). */
+  pushOnlyRef?: string | undefined;
   log: GitLog;
 }
+
+/** Lucid's own git hooks, used by every repository of the git server. */
+const HOOKS_PATH = fileURLToPath(new URL('../../git-hooks', import.meta.url));
 
 /** Where git's failures are reported. */
 export interface GitLog {
@@ -54,6 +60,10 @@ export function serveGitHttp(options: GitHttpRequest): Promise<number | null> {
     ...optional('CONTENT_LENGTH', header('content-length')),
     ...optional('HTTP_CONTENT_ENCODING', header('content-encoding')),
     ...optional('GIT_PROTOCOL', header('git-protocol')),
+    ...optional('LUCID_PUSH_ONLY_REF', options.pushOnlyRef),
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'core.hooksPath',
+    GIT_CONFIG_VALUE_0: HOOKS_PATH,
   });
 
   return new Promise((resolve) => {

@@ -25,6 +25,9 @@ import { accountRoutes } from './routes/account.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { repoRoutes } from './routes/repos.ts';
 import { gitRoutes } from './routes/git.ts';
+import { taskRoutes } from './routes/tasks.ts';
+import { runnerRoutes } from './routes/runners.ts';
+import { runnerApiRoutes } from './routes/runner-api.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -74,6 +77,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(accountRoutes(deps));
       await api.register(tokenRoutes(deps));
       await api.register(repoRoutes(deps));
+      await api.register(taskRoutes(deps));
+      await api.register(runnerRoutes(deps));
+      await api.register(runnerApiRoutes(deps));
     },
     { prefix: '/api/v1' },
   );

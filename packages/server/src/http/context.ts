@@ -8,6 +8,7 @@ import type { Database } from '../db/client.ts';
 import type { Auth } from '../auth/auth.ts';
 import type { RepoContext } from '../repos/repos.ts';
 import type { Principal } from '../principal.ts';
+import type { Runner } from '../runner/runner.ts';
 
 export interface AppDeps {
   config: Config;
@@ -18,6 +19,10 @@ export interface AppDeps {
   gitRoot: string;
   /** The built web app to serve, if any. */
   webRoot?: string | undefined;
+  /** The server's own runner, when it runs one. */
+  runner?: Runner | undefined;
+  runnerId?: string | undefined;
+  runs: { leaseMs: number; maxRuntimeMs: number };
 }
 
 export function repoContext(deps: AppDeps): RepoContext {

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
+import { startServer, type RunnerOptions, type RunningServer } from '../../src/server.ts';
 import { withDatabase } from './global-setup.ts';
 
 export interface TestServer extends RunningServer {
@@ -67,7 +67,7 @@ export async function openTestDatabase(
  * afterAll(() => server.close());
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; webRoot?: string } = {},
+  options: { env?: Record<string, string>; webRoot?: string; runner?: RunnerOptions } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lucid-test-'));
   const port = await freePort();
@@ -84,6 +84,7 @@ export async function startTestServer(
     database,
     authRateLimit: false,
     webRoot: options.webRoot,
+    runner: options.runner ?? { slots: 0 },
   });
   return {
     ...server,

@@ -1,0 +1,81 @@
+/**
+ * @module events
+ * A task's history is an append-only log of these events, each numbered by the task's next
+ * sequence number. Server, runners and web share this one union; the UI is a fold over it.
+ */
+import { z } from 'zod';
+import { Timestamp } from './common.ts';
+
+export const TaskStatus = z.enum([
+  'todo',
+  'queued',
+  'running',
+  'in_review',
+  'awaiting_merge',
+  'done',
+  'failed',
+  'cancelled',
+]);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const RunStatus = z.enum([
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'interrupted',
+]);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+/** The body of each event type; `type` selects it. */
+export const EventBody = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('task.status'),
+    status: TaskStatus,
+    reason: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('run.status'),
+    status: RunStatus,
+    reason: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('tool.call'),
+    tool: z.string(),
+    input: z.record(z.string(), z.unknown()),
+  }),
+  z.object({
+    type: z.literal('tool.output'),
+    stream: z.enum(['stdout', 'stderr']),
+    chunk: z.string(),
+  }),
+  z.object({
+    type: z.literal('tool.result'),
+    ok: z.boolean(),
+    exitCode: z.number().int().nullable().optional(),
+    timedOut: z.boolean().optional(),
+    truncated: z.boolean().optional(),
+  }),
+  z.object({
+    type: z.literal('error'),
+    code: z.string(),
+    message: z.string(),
+  }),
+]);
+export type EventBody = z.infer<typeof EventBody>;
+export type EventType = EventBody['type'];
+
+/** A stored event: its body plus where it stands in the task's history. */
+export const TaskEvent = z
+  .intersection(
+    z.object({
+      taskId: z.string(),
+      seq: z.number().int().positive(),
+      runId: z.string().nullable(),
+      at: Timestamp,
+    }),
+    EventBody,
+  )
+  .meta({ id: 'TaskEvent' });
+export type TaskEvent = z.infer<typeof TaskEvent>;

@@ -1,0 +1,159 @@
+/**
+ * @module cli/commands/doctor
+ * `lucid doctor`: checks what Lucid needs on this machine, one line each (✓ or ✗, and what to do),
+ * and exits non-zero when something required is missing.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Command } from 'commander';
+import { ConfigError, loadSandboxConfig, type Config } from '../../config.ts';
+import { connectDocker, pingEngine, engineAddress } from '../../sandbox/docker/engine.ts';
+import { selectDriver } from '../../sandbox/select-driver.ts';
+
+const run = promisify(execFile);
+const MIN_NODE = [20, 19] as const;
+const BWRAP = '/usr/bin/bwrap';
+
+interface Check {
+  ok: boolean;
+  /** A failed required check makes the command fail; a failed optional one only informs. */
+  required: boolean;
+  text: string;
+}
+
+const passed = (text: string): Check => ({ ok: true, required: false, text });
+const failed = (text: string, required = true): Check => ({ ok: false, required, text });
+
+export function doctorCommand(): Command {
+  return new Command('doctor')
+    .description('check what Lucid needs on this machine: Node.js, git, Docker, the sandbox image…')
+    .action(async () => {
+      const checks: Check[] = [nodeCheck(), await gitCheck()];
+      if (existsSync('.env')) process.loadEnvFile('.env');
+      let config: Pick<Config, 'dataDir' | 'sandbox'>;
+      try {
+        config = loadSandboxConfig(process.env);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        checks.push(failed(`Configuration: ${error.problems.join('; ')}`));
+        config = loadSandboxConfig({});
+      }
+      checks.push(...(await sandboxChecks(config)));
+      checks.push(await bwrapCheck(config));
+      checks.push(await dataDirCheck(config.dataDir));
+
+      for (const check of checks) console.log(`${check.ok ? '✓' : '✗'} ${check.text}`);
+      const missing = checks.filter((check) => !check.ok && check.required).length;
+      if (missing > 0) {
+        console.log(`\n${missing} required check${missing === 1 ? '' : 's'} failed.`);
+        process.exitCode = 1;
+      } else {
+        console.log('\nEverything Lucid needs is here.');
+      }
+    });
+}
+
+function nodeCheck(): Check {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
+  return ok
+    ? passed(`Node.js ${process.version}`)
+    : failed(
+        `Node.js ${process.version} is too old: install Node.js ${MIN_NODE.join('.')} or newer`,
+      );
+}
+
+async function gitCheck(): Promise<Check> {
+  try {
+    const { stdout } = await run('git', ['--version']);
+    return passed(`${stdout.trim().replace(/^git version/, 'git')}`);
+  } catch {
+    return failed('git is not installed: install it (apt-get install git)');
+  }
+}
+
+/** The Docker engine, the sandbox image, and the driver the configuration picks. */
+async function sandboxChecks(config: Pick<Config, 'dataDir' | 'sandbox'>): Promise<Check[]> {
+  let docker;
+  try {
+    docker = connectDocker();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return [failed(`Docker engine: ${error.problems.join('; ')}`)];
+  }
+  const wantsDocker = config.sandbox.driver === 'docker';
+  const engine = await pingEngine(docker, 3000);
+  const checks: Check[] = [];
+  if (engine) {
+    checks.push(
+      passed(`Docker engine ${engine.version} (API ${engine.apiVersion}) at ${engine.address}`),
+    );
+    const image = config.sandbox.image;
+    const info = await docker
+      .getImage(image)
+      .inspect()
+      .catch(() => null);
+    checks.push(
+      info
+        ? passed(`Sandbox image ${image} (${Math.round(info.Size / 1024 / 1024)} MiB)`)
+        : failed(
+            `Sandbox image ${image} is not built: run lucid sandbox build ` +
+              '(--base IMAGE where debian:bookworm-slim cannot be pulled)',
+            config.sandbox.driver !== 'local',
+          ),
+    );
+  } else {
+    checks.push(
+      failed(
+        `No Docker engine answers at ${await engineAddress(docker)}: install Docker and start it, ` +
+          'or point DOCKER_HOST at an engine' +
+          (wantsDocker ? '' : ' (optional: sandboxes fall back to the local driver)'),
+        wantsDocker,
+      ),
+    );
+  }
+  if (config.sandbox.driver === 'local' || engine || !wantsDocker) {
+    const { driver } = await selectDriver(config, { docker });
+    const how = config.sandbox.driver === 'auto' ? 'LUCID_SANDBOX=auto picks' : 'LUCID_SANDBOX is';
+    checks.push(passed(`Sandbox driver: ${how} ${driver.kind}; isolation: ${driver.isolation}`));
+  } else {
+    checks.push(failed('Sandbox driver: LUCID_SANDBOX is docker, but no engine answers'));
+  }
+  return checks;
+}
+
+async function bwrapCheck(config: Pick<Config, 'sandbox'>): Promise<Check> {
+  if (!existsSync(BWRAP)) {
+    return failed(
+      'bubblewrap is not installed: install it (apt-get install bubblewrap) so that local ' +
+        'sandboxes run in their own namespaces (optional with Docker)',
+      config.sandbox.driver === 'local',
+    );
+  }
+  const version = await run(BWRAP, ['--version']).then(
+    ({ stdout }) => stdout.trim(),
+    () => 'bubblewrap',
+  );
+  return passed(`${version} at ${BWRAP}`);
+}
+
+async function dataDirCheck(dataDir: string): Promise<Check> {
+  const probe = path.join(dataDir, `.doctor-${process.pid}`);
+  try {
+    const created = await mkdir(dataDir, { recursive: true });
+    await writeFile(probe, '');
+    await rm(probe);
+    if (created) await rm(created, { recursive: true });
+    return passed(
+      `Data dir ${dataDir} is writable${created ? ' (it is made on first start)' : ''}`,
+    );
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    return failed(
+      `Data dir ${dataDir} is not writable (${reason}): fix its permissions or set LUCID_DATA_DIR`,
+    );
+  }
+}

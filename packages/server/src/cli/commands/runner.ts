@@ -1,0 +1,80 @@
+/**
+ * @module cli/commands/runner
+ * `lucid runner --server URL --token T`: runs tasks for a Lucid server on this host, in sandboxes
+ * made here. It joins with a runner token (made on the server's runners page or with
+ * `POST /api/v1/runners/tokens`) and reconnects by itself when the server restarts.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, loadSandboxConfig } from '../../config.ts';
+import { CliError } from '../cli-error.ts';
+import { parseServerUrl } from '../server-url.ts';
+
+function slotsOption(value: string): number {
+  const slots = Number(value);
+  if (!Number.isInteger(slots) || slots < 1 || slots > 64) {
+    throw new InvalidArgumentError('a whole number from 1 to 64');
+  }
+  return slots;
+}
+
+const log = {
+  info: (details: object, message: string) => console.log(`${message} ${JSON.stringify(details)}`),
+  warn: (details: object, message: string) => console.warn(`${message} ${JSON.stringify(details)}`),
+  error: (details: object, message: string) =>
+    console.error(`${message} ${JSON.stringify(details)}`),
+};
+
+export function runnerCommand(): Command {
+  return new Command('runner')
+    .description('run tasks for a Lucid server on this host')
+    .requiredOption('--server <url>', 'the Lucid server to work for')
+    .option('--token <token>', 'a runner token (or LUCID_RUNNER_TOKEN)')
+    .option('--slots <n>', 'runs at once', slotsOption, 2)
+    .action(async (options: { server: string; token?: string; slots: number }) => {
+      const server = parseServerUrl(options.server, '--server');
+      const token = options.token ?? process.env.LUCID_RUNNER_TOKEN;
+      if (!token) throw new CliError('Give a runner token with --token or LUCID_RUNNER_TOKEN');
+      let config;
+      try {
+        config = loadSandboxConfig(process.env);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new CliError(error.message, 78);
+        throw error;
+      }
+      // Loaded here, not at the top, so other commands start without the sandbox drivers.
+      const [{ HttpRunnerBackend }, { Runner }, { selectDriver }] = await Promise.all([
+        import('../../runner/http-backend.ts'),
+        import('../../runner/runner.ts'),
+        import('../../sandbox/select-driver.ts'),
+      ]);
+      const backend = new HttpRunnerBackend(server, token);
+      try {
+        await backend.heartbeat(options.slots);
+      } catch (error) {
+        throw new CliError(
+          `Cannot join ${server}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      const { driver, warnings } = await selectDriver(config);
+      for (const warning of warnings) console.warn(`warning: ${warning}`);
+      const runner = new Runner({
+        backend,
+        driver,
+        sandbox: { limits: config.sandbox.limits, network: config.sandbox.network },
+        slots: options.slots,
+        log,
+      });
+      runner.start();
+      console.log(
+        `Runner working for ${server} with ${options.slots} slot(s); sandboxes: ${driver.kind} (${driver.isolation})`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          console.log(`${signal}: stopping; runs in flight are handed back to the server`);
+          void runner.stop().then(resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+}

@@ -1,0 +1,146 @@
+/**
+ * @module http/routes/runner-api
+ * The API a runner on another host speaks (`lucid runner`), authenticated by its runner token:
+ * claim runs, renew leases, send events, report outcomes. Each call acts only on the caller's runs.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import {
+  AppendEventsBody,
+  AttachSandboxBody,
+  ClaimedRun,
+  FinishRunBody,
+  IdParams,
+  LeaseAnswer,
+  RunnerHeartbeatBody,
+} from '@lucid/contracts';
+import { verifyRunnerToken } from '../../runner/registry.ts';
+import { DbRunnerBackend } from '../../runner/db-backend.ts';
+import { AppError } from '../../errors.ts';
+import { presentedToken } from '../authenticate.ts';
+import type { AppDeps } from '../context.ts';
+
+export const runnerApiRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.database;
+
+    async function backendFor(request: FastifyRequest): Promise<DbRunnerBackend> {
+      const token = presentedToken(request);
+      const runner = token ? await verifyRunnerToken(db, token) : null;
+      if (!runner)
+        throw new AppError('invalid_credentials', 'The runner token is not valid or was removed.');
+      return new DbRunnerBackend({
+        db,
+        runnerId: runner.runnerId,
+        onlyWorkspacesOf: runner.onlyWorkspacesOf,
+        leaseMs: deps.runs.leaseMs,
+        maxRuntimeMs: deps.runs.maxRuntimeMs,
+        sandboxUrl: deps.config.publicUrl,
+      });
+    }
+
+    const config = { public: true };
+    const tags = ['runner API'];
+
+    app.post(
+      '/runner/heartbeat',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'The runner is alive',
+          body: RunnerHeartbeatBody,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        await (await backendFor(request)).heartbeat(request.body.capacity);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.post(
+      '/runner/claim',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Claim the oldest queued run (204 when none)',
+          response: { 200: ClaimedRun, 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        const claim = await (await backendFor(request)).claim();
+        return claim ? claim : reply.status(204).send(null);
+      },
+    );
+
+    app.post(
+      '/runner/runs/:id/lease',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Renew a run's lease",
+          params: IdParams,
+          response: { 200: LeaseAnswer },
+        },
+      },
+      async (request) => (await backendFor(request)).renew(request.params.id),
+    );
+
+    app.post(
+      '/runner/runs/:id/events',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Append to a run's events",
+          params: IdParams,
+          body: AppendEventsBody,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        await (await backendFor(request)).append(request.params.id, request.body.events);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.post(
+      '/runner/runs/:id/sandbox',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Record a run's sandbox",
+          params: IdParams,
+          body: AttachSandboxBody,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        await (await backendFor(request)).attachSandbox(request.params.id, request.body.sandboxId);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.post(
+      '/runner/runs/:id/finish',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Report a run's outcome",
+          params: IdParams,
+          body: FinishRunBody,
+          response: { 200: z.object({ accepted: z.boolean() }) },
+        },
+      },
+      async (request) => ({
+        accepted: await (await backendFor(request)).finish(request.params.id, request.body),
+      }),
+    );
+  };

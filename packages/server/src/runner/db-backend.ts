@@ -1,0 +1,101 @@
+/**
+ * @module runner/db-backend
+ * The runner backend of the server's own runner: straight to the database.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { ClaimedRun, EventBody, FinishRunBody, LeaseAnswer } from '@lucid/contracts';
+import type { Db } from '../db/client.ts';
+import { runners, runs, tasks } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { appendEvents } from '../tasks/events.ts';
+import { claimRun, finishRun, renewLease } from '../tasks/queue.ts';
+import { mintRunToken, revokeRunTokens } from '../tasks/run-tokens.ts';
+import type { RunnerBackend } from './backend.ts';
+
+export interface DbBackendOptions {
+  db: Db;
+  runnerId: string;
+  leaseMs: number;
+  /** The longest a run may take. */
+  maxRuntimeMs: number;
+  /** Lucid's base URL as sandboxes reach it. */
+  sandboxUrl: string;
+  /** Limit claims to the workspaces this user administers (remote runners). */
+  onlyWorkspacesOf?: string | null;
+}
+
+export class DbRunnerBackend implements RunnerBackend {
+  constructor(private readonly options: DbBackendOptions) {}
+
+  async claim(): Promise<ClaimedRun | null> {
+    const { db, runnerId, leaseMs, maxRuntimeMs, sandboxUrl, onlyWorkspacesOf } = this.options;
+    const claimed = await claimRun(db, {
+      runnerId,
+      leaseMs,
+      onlyWorkspacesOf: onlyWorkspacesOf ?? null,
+    });
+    if (!claimed) return null;
+    const { run, task } = claimed;
+    const token = await mintRunToken(db, {
+      runId: run.id,
+      repoId: task.repoId,
+      branch: task.branch,
+      ttlMs: maxRuntimeMs + leaseMs,
+    });
+    return {
+      run: { id: run.id, taskId: run.taskId, attempt: run.attempt, commands: run.spec.commands },
+      task: {
+        id: task.id,
+        repoId: task.repoId,
+        branch: task.branch,
+        baseBranch: task.baseBranch,
+        sandboxId: task.sandboxId,
+      },
+      git: { cloneUrl: `${sandboxUrl}/git/${task.repoId}.git`, token },
+      limits: { leaseMs, maxRuntimeMs },
+    };
+  }
+
+  renew(runId: string): Promise<LeaseAnswer> {
+    const { db, runnerId, leaseMs } = this.options;
+    return renewLease(db, { runId, runnerId, leaseMs });
+  }
+
+  async append(runId: string, events: EventBody[]): Promise<void> {
+    const run = await this.held(runId);
+    await appendEvents(this.options.db, { taskId: run.taskId, runId, events });
+  }
+
+  async attachSandbox(runId: string, sandboxId: string): Promise<void> {
+    const { db } = this.options;
+    const run = await this.held(runId);
+    await db.update(runs).set({ sandboxId }).where(eq(runs.id, runId));
+    await db.update(tasks).set({ sandboxId }).where(eq(tasks.id, run.taskId));
+  }
+
+  /** The run, when this runner holds it; a runner may act on its own runs only. */
+  private async held(runId: string): Promise<{ taskId: string }> {
+    const { db, runnerId } = this.options;
+    const [run] = await db
+      .select({ taskId: runs.taskId })
+      .from(runs)
+      .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId), eq(runs.status, 'running')));
+    if (!run) throw new AppError('run_not_found', `This runner holds no run ${runId}.`);
+    return run;
+  }
+
+  async finish(runId: string, outcome: FinishRunBody): Promise<boolean> {
+    const { db, runnerId } = this.options;
+    const finished = await finishRun(db, { runId, runnerId, outcome });
+    await revokeRunTokens(db, runId);
+    return finished;
+  }
+
+  async heartbeat(capacity: number): Promise<void> {
+    const { db, runnerId } = this.options;
+    await db
+      .update(runners)
+      .set({ capacity, lastHeartbeatAt: new Date() })
+      .where(eq(runners.id, runnerId));
+  }
+}

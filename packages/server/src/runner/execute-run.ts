@@ -1,0 +1,140 @@
+/**
+ * @module runner/execute-run
+ * Carries out one claimed run in the task's sandbox: reuse or create the sandbox, make sure the
+ * workspace holds the repository on the task's branch, run the commands in the persistent shell,
+ * and report every step as events. Returns the outcome; the runner reports it.
+ */
+import type { ClaimedRun, FinishRunBody } from '@lucid/contracts';
+import type { Sandbox, SandboxDriver, SandboxSpec } from '../sandbox/driver.ts';
+import type { RunnerBackend } from './backend.ts';
+import { EventSink } from './event-sink.ts';
+
+/** Why a run was stopped from outside. */
+export type StopReason = 'cancelled' | 'runtime_limit' | 'lost' | 'shutdown';
+
+export interface ExecuteRunOptions {
+  claim: ClaimedRun;
+  backend: RunnerBackend;
+  driver: SandboxDriver;
+  sandbox: Omit<SandboxSpec, 'labels'>;
+  signal: AbortSignal;
+  maxRuntimeMinutes: number;
+}
+
+const WORKSPACE = '/workspace';
+
+export async function executeRun(options: ExecuteRunOptions): Promise<FinishRunBody> {
+  const { claim, backend, signal } = options;
+  const sink = new EventSink(backend, claim.run.id);
+  try {
+    const sandbox = await sandboxFor(options);
+    await prepareWorkspace(sandbox, claim);
+    const shell = await sandbox.shell();
+    for (const [index, command] of claim.run.commands.entries()) {
+      if (signal.aborted) break;
+      sink.push({ type: 'tool.call', tool: 'bash', input: { command } });
+      const result = await shell.run(command, {
+        signal,
+        onOutput: (stream, chunk) => sink.push({ type: 'tool.output', stream, chunk }),
+      });
+      sink.push({
+        type: 'tool.result',
+        ok: result.exitCode === 0,
+        exitCode: result.exitCode,
+        ...(result.timedOut ? { timedOut: true } : {}),
+        ...(result.truncated ? { truncated: true } : {}),
+      });
+      await sink.flush();
+      if (signal.aborted) break;
+      if (result.exitCode !== 0) {
+        return {
+          status: 'failed',
+          exitCode: result.exitCode,
+          errorCode: result.oomKilled ? 'out_of_memory' : 'command_failed',
+          errorMessage: result.oomKilled
+            ? `Command ${index + 1} was killed: it went over the sandbox's memory limit.`
+            : `Command ${index + 1} exited with code ${result.exitCode ?? 'none (killed)'}: ${command}`,
+        };
+      }
+    }
+    await sink.flush();
+    return stopped(signal, options.maxRuntimeMinutes) ?? { status: 'succeeded', exitCode: 0 };
+  } catch (error) {
+    await sink.flush().catch(() => {});
+    const halt = stopped(signal, options.maxRuntimeMinutes);
+    if (halt) return halt;
+    return {
+      status: 'failed',
+      errorCode: 'run_error',
+      errorMessage: error instanceof Error ? error.message : String(error),
+    };
+  }
+}
+
+function stopped(signal: AbortSignal, maxRuntimeMinutes: number): FinishRunBody | null {
+  if (!signal.aborted) return null;
+  const reason = signal.reason as StopReason;
+  if (reason === 'runtime_limit') {
+    return {
+      status: 'failed',
+      errorCode: 'runtime_limit_exceeded',
+      errorMessage: `The run took longer than its limit of ${maxRuntimeMinutes} minutes.`,
+    };
+  }
+  return { status: 'cancelled', errorCode: 'cancelled', errorMessage: 'The run was stopped.' };
+}
+
+async function sandboxFor(options: ExecuteRunOptions): Promise<Sandbox> {
+  const { claim, driver, backend } = options;
+  const existing = claim.task.sandboxId ? await driver.get(claim.task.sandboxId) : null;
+  const sandbox =
+    existing ??
+    (await driver.create({
+      ...options.sandbox,
+      labels: { 'lucid.task': claim.task.id, 'lucid.run': claim.run.id },
+    }));
+  if (sandbox.id !== claim.task.sandboxId) await backend.attachSandbox(claim.run.id, sandbox.id);
+  return sandbox;
+}
+
+/** The header git sends to Lucid's git server: the run token as a Basic password. */
+function authHeader(token: string): string {
+  return `Authorization: Basic ${Buffer.from(`lucid:${token}`).toString('base64')}`;
+}
+
+/**
+ * Clones the repository into an empty workspace and checks out the task's branch (made from the
+ * base branch the first time); in a workspace kept from an earlier run, only renews the token.
+ */
+async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<void> {
+  const { cloneUrl, token } = claim.git;
+  const git = async (args: string[], env: Record<string, string> = {}) => {
+    const result = await sandbox.exec(['git', ...args], { cwd: WORKSPACE, env });
+    if (result.exitCode !== 0) {
+      throw new Error(
+        `git ${args[0]} failed in the sandbox: ${result.stderr.trim() || result.stdout.trim()}`,
+      );
+    }
+    return result.stdout;
+  };
+  const hasRepo = (await sandbox.exec(['test', '-d', `${WORKSPACE}/.git`])).exitCode === 0;
+  if (!hasRepo) {
+    await git(['clone', '--quiet', cloneUrl, WORKSPACE], {
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: `http.${cloneUrl}.extraHeader`,
+      GIT_CONFIG_VALUE_0: authHeader(token),
+    });
+    await git(['config', 'user.name', 'Lucid']);
+    await git(['config', 'user.email', 'lucid@localhost']);
+  }
+  await git(['config', '--replace-all', `http.${cloneUrl}.extraHeader`, authHeader(token)]);
+  if (hasRepo) return;
+
+  const remoteBranches = await git(['branch', '--remotes', '--format=%(refname:strip=3)']);
+  const known = new Set(remoteBranches.split('\n').filter(Boolean));
+  const { branch, baseBranch } = claim.task;
+  if (known.has(branch)) await git(['checkout', '--quiet', '-B', branch, `origin/${branch}`]);
+  else if (known.has(baseBranch))
+    await git(['checkout', '--quiet', '-B', branch, `origin/${baseBranch}`]);
+  else await git(['checkout', '--quiet', '-b', branch]);
+}

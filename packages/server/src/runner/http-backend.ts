@@ -1,0 +1,83 @@
+/**
+ * @module runner/http-backend
+ * The runner backend of `lucid runner` on another host: Lucid's runner API over HTTP, with the
+ * runner token as bearer. A network failure throws, and the runner retries with backoff.
+ */
+import { ClaimedRun, LeaseAnswer, type EventBody, type FinishRunBody } from '@lucid/contracts';
+import { z } from 'zod';
+import type { RunnerBackend } from './backend.ts';
+
+export class HttpRunnerBackend implements RunnerBackend {
+  constructor(
+    private readonly server: string,
+    private readonly token: string,
+  ) {}
+
+  async claim(): Promise<ClaimedRun | null> {
+    return this.call('/runner/claim', {}, ClaimedRun, true);
+  }
+
+  renew(runId: string): Promise<LeaseAnswer> {
+    return this.call(`/runner/runs/${runId}/lease`, {}, LeaseAnswer);
+  }
+
+  async append(runId: string, events: EventBody[]): Promise<void> {
+    for (let i = 0; i < events.length; i += 500) {
+      await this.call(`/runner/runs/${runId}/events`, { events: events.slice(i, i + 500) }, null);
+    }
+  }
+
+  async attachSandbox(runId: string, sandboxId: string): Promise<void> {
+    await this.call(`/runner/runs/${runId}/sandbox`, { sandboxId }, null);
+  }
+
+  async finish(runId: string, outcome: FinishRunBody): Promise<boolean> {
+    const answer = await this.call(
+      `/runner/runs/${runId}/finish`,
+      outcome,
+      z.object({ accepted: z.boolean() }),
+    );
+    return answer.accepted;
+  }
+
+  async heartbeat(capacity: number): Promise<void> {
+    await this.call('/runner/heartbeat', { capacity }, null);
+  }
+
+  private async call<T>(
+    path: string,
+    body: unknown,
+    schema: z.ZodType<T>,
+    emptyIsNull: true,
+  ): Promise<T | null>;
+  private async call<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T>;
+  private async call(path: string, body: unknown, schema: null): Promise<void>;
+  private async call<T>(
+    path: string,
+    body: unknown,
+    schema: z.ZodType<T> | null,
+    emptyIsNull = false,
+  ): Promise<T | null | void> {
+    const response = await fetch(`${this.server}/api/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (response.status === 204) {
+      if (schema && !emptyIsNull) throw new Error(`Lucid answered ${path} with no body`);
+      return emptyIsNull ? null : undefined;
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      let message = text.slice(0, 300);
+      try {
+        message = (JSON.parse(text) as { error: { message: string } }).error.message;
+      } catch {
+        // not Lucid's error body: keep the text
+      }
+      throw new Error(`Lucid answered ${response.status} to ${path}: ${message}`);
+    }
+    return schema ? schema.parse(JSON.parse(text)) : undefined;
+  }
+}

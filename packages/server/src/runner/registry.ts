@@ -1,0 +1,125 @@
+/**
+ * @module runner/registry
+ * The runners Lucid knows: the server's own (one per data dir) and remote ones that joined with a
+ * runner token. A runner's status is derived: offline when its heartbeats stopped, busy when it
+ * holds runs, idle otherwise.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Runner } from '@lucid/contracts';
+import type { Db } from '../db/client.ts';
+import { runners, runs, users } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { recordAudit } from '../audit/audit.ts';
+import type { Principal } from '../principal.ts';
+
+const RUNNER_TOKEN_PREFIX = 'lucid_rnr_';
+/** A runner that has not sent a heartbeat for this long is offline. */
+const OFFLINE_AFTER_MS = 20_000;
+
+function hash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Records the server's own runner (idempotent: the id is kept in the data dir). */
+export async function registerInProcessRunner(
+  db: Db,
+  { id, name, capacity }: { id: string; name: string; capacity: number },
+): Promise<void> {
+  await db
+    .insert(runners)
+    .values({ id, name, kind: 'in_process', capacity, lastHeartbeatAt: new Date() })
+    .onConflictDoUpdate({
+      target: runners.id,
+      set: { name, capacity, lastHeartbeatAt: new Date() },
+    });
+}
+
+/** Makes a token for a runner on another host; shown once. */
+export async function createRunnerToken(
+  db: Db,
+  { actor, name }: { actor: Principal; name: string },
+): Promise<{ id: string; name: string; token: string }> {
+  const id = newId('rnr');
+  const token = RUNNER_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  await db
+    .insert(runners)
+    .values({ id, name, kind: 'remote', tokenHash: hash(token), createdBy: actor.userId });
+  await recordAudit(db, {
+    actor,
+    action: 'runner.create',
+    targetType: 'runner',
+    targetId: id,
+    metadata: { name },
+  });
+  return { id, name, token };
+}
+
+export interface RemoteRunnerIdentity {
+  runnerId: string;
+  /** Runs it may claim: every workspace's (null) when its owner is an admin, else its owner's. */
+  onlyWorkspacesOf: string | null;
+}
+
+export async function verifyRunnerToken(
+  db: Db,
+  token: string,
+): Promise<RemoteRunnerIdentity | null> {
+  if (!token.startsWith(RUNNER_TOKEN_PREFIX)) return null;
+  const [row] = await db
+    .select({ id: runners.id, createdBy: runners.createdBy, role: users.role })
+    .from(runners)
+    .leftJoin(users, eq(users.id, runners.createdBy))
+    .where(eq(runners.tokenHash, hash(token)));
+  if (!row || !row.createdBy || !row.role) return null;
+  return { runnerId: row.id, onlyWorkspacesOf: row.role === 'admin' ? null : row.createdBy };
+}
+
+export async function listRunners(db: Db): Promise<Runner[]> {
+  const rows = await db.select().from(runners).orderBy(runners.createdAt);
+  const active = await db
+    .select({ id: runs.id, runnerId: runs.runnerId })
+    .from(runs)
+    .where(eq(runs.status, 'running'));
+  const now = Date.now();
+  return rows.map((row) => {
+    const current = active.filter((r) => r.runnerId === row.id).map((r) => r.id);
+    const alive =
+      row.lastHeartbeatAt !== null && now - row.lastHeartbeatAt.getTime() < OFFLINE_AFTER_MS;
+    return {
+      id: row.id,
+      name: row.name,
+      kind: row.kind,
+      status: !alive ? 'offline' : current.length > 0 ? 'busy' : 'idle',
+      capacity: row.capacity,
+      currentRuns: current,
+      lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null,
+    };
+  });
+}
+
+/** Removes a remote runner; its token stops working at once. */
+export async function deleteRunner(
+  db: Db,
+  { actor, runnerId }: { actor: Principal; runnerId: string },
+): Promise<void> {
+  const deleted = await db
+    .delete(runners)
+    .where(and(eq(runners.id, runnerId), inArray(runners.kind, ['remote'])))
+    .returning({ id: runners.id });
+  if (deleted.length === 0)
+    throw new AppError('runner_not_found', `No remote runner with id ${runnerId} exists.`);
+  await recordAudit(db, {
+    actor,
+    action: 'runner.delete',
+    targetType: 'runner',
+    targetId: runnerId,
+  });
+}
+
+/** True when the user manages the instance. */
+export async function isInstanceAdmin(db: Db, userId: string): Promise<boolean> {
+  const [row] = await db.select({ role: users.role }).from(users).where(eq(users.id, userId));
+  return row?.role === 'admin';
+}

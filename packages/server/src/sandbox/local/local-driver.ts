@@ -1,0 +1,160 @@
+/**
+ * @module sandbox/local/local-driver
+ * The `local` sandbox driver, for hosts without Docker. Each sandbox is a folder
+ * `<root>/<id>/` with `workspace/` (seen as /workspace), `tmp/` and `sandbox.json`. With bubblewrap,
+ * every process runs in fresh namespaces over a read-only view of the host's system folders; without
+ * it, processes are plain children of the server with a clean environment, and only the paths the
+ * driver itself handles are confined to the workspace.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { newId } from '../../ids.ts';
+import type { Sandbox, SandboxDriver, SandboxInfo, SandboxSpec } from '../driver.ts';
+import { bwrapSystemArgs, type LocalTools } from './launch.ts';
+import { LocalSandbox, type SandboxRecord } from './local-sandbox.ts';
+import { WorkspaceFiles } from './workspace-files.ts';
+
+export interface LocalDriverOptions {
+  /** Folder holding the sandboxes, such as `<dataDir>/sandboxes`. */
+  root: string;
+  /** Path of `bwrap`; null runs without bubblewrap; left out, the usual install paths are tried. */
+  bwrap?: string | null;
+  /** Path of util-linux `prlimit`; null applies no limits; left out, the usual paths are tried. */
+  prlimit?: string | null;
+}
+
+const ID_PATTERN = /^sbx_[a-z2-7]{20}$/;
+
+function findTool(name: string): string | null {
+  for (const folder of ['/usr/bin', '/bin', '/usr/local/bin']) {
+    const candidate = path.join(folder, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+function describeIsolation(tools: LocalTools): string {
+  const limits = tools.prlimit
+    ? `memory is capped per process (RLIMIT_DATA)${
+        tools.bwrap && !tools.root
+          ? ' and the number of processes per sandbox (RLIMIT_NPROC)'
+          : ', the number of processes is not limited (the server runs as root or without bubblewrap)'
+      }, CPU is not limited and out-of-memory kills are not detected`
+    : 'no resource limit is applied (prlimit is missing)';
+  if (tools.bwrap) {
+    return (
+      'bubblewrap: every command runs in new user, mount, PID, IPC, UTS and network namespaces ' +
+      '(the network is shared only for sandboxes on the bridge network), with no capabilities, ' +
+      'a clean environment, the host /usr and /etc read-only (password hashes and private keys ' +
+      `hidden), and only its own /workspace and /tmp writable; ${limits}.`
+    );
+  }
+  return (
+    "none: commands run as the server's own user in plain child processes with a clean " +
+    'environment and the workspace folder as working directory, but can read and write whatever ' +
+    'that user can and always reach the network; only the file operations of the driver are ' +
+    `confined to the workspace; ${limits}.`
+  );
+}
+
+/**
+ * Sandboxes as folders on this host.
+ *
+ * @example
+ * const driver = new LocalDriver({ root: path.join(dataDir, 'sandboxes') });
+ * const sandbox = await driver.create({ labels: { 'lucid.task': id }, limits, network: 'none' });
+ */
+export class LocalDriver implements SandboxDriver {
+  readonly kind = 'local' as const;
+  readonly isolation: string;
+  private readonly root: string;
+  private readonly tools: LocalTools;
+  private readonly systemArgs: readonly string[];
+  private readonly open = new Map<string, LocalSandbox>();
+
+  constructor(options: LocalDriverOptions) {
+    this.root = path.resolve(options.root);
+    this.tools = {
+      bwrap: options.bwrap === undefined ? findTool('bwrap') : options.bwrap,
+      prlimit: options.prlimit === undefined ? findTool('prlimit') : options.prlimit,
+      root: process.getuid?.() === 0,
+    };
+    this.systemArgs = this.tools.bwrap ? bwrapSystemArgs() : [];
+    this.isolation = describeIsolation(this.tools);
+  }
+
+  async create(spec: SandboxSpec): Promise<Sandbox> {
+    const record: SandboxRecord = {
+      id: newId('sbx'),
+      labels: { ...spec.labels },
+      createdAt: new Date().toISOString(),
+      spec,
+    };
+    const folder = this.folderOf(record.id);
+    await mkdir(path.join(folder, 'workspace'), { recursive: true });
+    await mkdir(path.join(folder, 'tmp'), { recursive: true });
+    await writeFile(path.join(folder, 'sandbox.json'), `${JSON.stringify(record, null, 2)}\n`);
+    return this.instance(record);
+  }
+
+  async get(id: string): Promise<Sandbox | null> {
+    const record = await this.readRecord(id);
+    if (record) return this.instance(record);
+    this.open.delete(id);
+    return null;
+  }
+
+  async list(labels: Record<string, string> = {}): Promise<SandboxInfo[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.root);
+    } catch {
+      return [];
+    }
+    const records = await Promise.all(names.map((name) => this.readRecord(name)));
+    return records
+      .filter((record): record is SandboxRecord => record !== null)
+      .filter((record) =>
+        Object.entries(labels).every(([key, value]) => record.labels[key] === value),
+      )
+      .map((record) => ({
+        id: record.id,
+        labels: record.labels,
+        createdAt: new Date(record.createdAt),
+        running: true,
+      }));
+  }
+
+  private folderOf(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  private async readRecord(id: string): Promise<SandboxRecord | null> {
+    if (!ID_PATTERN.test(id)) return null;
+    try {
+      const record = JSON.parse(
+        await readFile(path.join(this.folderOf(id), 'sandbox.json'), 'utf8'),
+      ) as SandboxRecord;
+      return record.id === id ? record : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private instance(record: SandboxRecord): LocalSandbox {
+    const existing = this.open.get(record.id);
+    if (existing) return existing;
+    const folder = this.folderOf(record.id);
+    const workspace = path.join(folder, 'workspace');
+    const sandbox = new LocalSandbox(record, {
+      tools: this.tools,
+      systemArgs: this.systemArgs,
+      folder,
+      folders: { workspace, tmp: path.join(folder, 'tmp'), files: new WorkspaceFiles(workspace) },
+      onRemoved: () => this.open.delete(record.id),
+    });
+    this.open.set(record.id, sandbox);
+    return sandbox;
+  }
+}

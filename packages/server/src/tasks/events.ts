@@ -1,0 +1,71 @@
+/**
+ * @module tasks/events
+ * A task's event log: append with the task's next sequence numbers, read back in order.
+ * The task row's `last_seq` is the counter; bumping it locks the row, so concurrent appends to
+ * one task are serialised and numbers never repeat or skip.
+ */
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { EventBody, TaskEvent } from '@lucid/contracts';
+import type { Db } from '../db/client.ts';
+import { events, tasks } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+
+/**
+ * Appends events to a task's log, in order, and returns them as stored.
+ *
+ * @example
+ * await appendEvents(db, { taskId, runId, events: [{ type: 'task.status', status: 'running' }] });
+ */
+export async function appendEvents(
+  db: Db,
+  { taskId, runId, events: bodies }: { taskId: string; runId: string | null; events: EventBody[] },
+): Promise<TaskEvent[]> {
+  if (bodies.length === 0) return [];
+  return db.transaction(async (tx) => {
+    const [bumped] = await tx
+      .update(tasks)
+      .set({ lastSeq: sql`${tasks.lastSeq} + ${bodies.length}`, updatedAt: new Date() })
+      .where(eq(tasks.id, taskId))
+      .returning({ lastSeq: tasks.lastSeq });
+    if (!bumped) throw new AppError('not_found', `No task with id ${taskId} exists.`);
+    const first = bumped.lastSeq - bodies.length + 1;
+    const rows = await tx
+      .insert(events)
+      .values(
+        bodies.map(({ type, ...payload }, i) => ({
+          taskId,
+          runId,
+          seq: first + i,
+          type,
+          payload,
+        })),
+      )
+      .returning();
+    return rows.map(toTaskEvent);
+  });
+}
+
+/** Events after `after` (exclusive), oldest first. */
+export async function listEvents(
+  db: Db,
+  { taskId, after = 0, limit = 1000 }: { taskId: string; after?: number; limit?: number },
+): Promise<TaskEvent[]> {
+  const rows = await db
+    .select()
+    .from(events)
+    .where(and(eq(events.taskId, taskId), gt(events.seq, after)))
+    .orderBy(asc(events.seq))
+    .limit(limit);
+  return rows.map(toTaskEvent);
+}
+
+function toTaskEvent(row: typeof events.$inferSelect): TaskEvent {
+  return {
+    ...(row.payload as object),
+    type: row.type,
+    taskId: row.taskId,
+    seq: row.seq,
+    runId: row.runId,
+    at: row.at.toISOString(),
+  } as TaskEvent;
+}

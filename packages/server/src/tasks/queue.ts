@@ -1,0 +1,261 @@
+/**
+ * @module tasks/queue
+ * The runs table is the queue. A runner claims the oldest queued run with
+ * `SELECT … FOR UPDATE SKIP LOCKED` and holds it by a lease that its heartbeats renew. A run whose
+ * lease expires is marked `interrupted` and re-queued once as a new attempt; a second expiry fails
+ * the task with the reason. The same statements serve one process on PGlite and many servers and
+ * runners on one PostgreSQL.
+ */
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { EventBody, RunStatus, TaskStatus } from '@lucid/contracts';
+import type { Db } from '../db/client.ts';
+import { runs, tasks, workspaceMembers } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { appendEvents } from './events.ts';
+
+export type RunRow = typeof runs.$inferSelect;
+export type TaskRow = typeof tasks.$inferSelect;
+
+/** How many times a run is re-queued after its runner vanished, before the task fails. */
+const MAX_RECOVERIES = 1;
+
+/** Queues a run of a task and marks the task queued. */
+export async function enqueueRun(
+  db: Db,
+  { taskId, spec, attempt = 1 }: { taskId: string; spec: RunRow['spec']; attempt?: number },
+): Promise<RunRow> {
+  const [run] = await db
+    .insert(runs)
+    .values({ id: newId('run'), taskId, spec, attempt })
+    .returning();
+  if (!run) throw new AppError('internal', 'The run was not stored.');
+  await setTaskStatus(db, { taskId, runId: run.id, status: 'queued' });
+  return run;
+}
+
+/**
+ * Claims the oldest queued run for a runner and starts its lease; null when none is waiting.
+ * `onlyWorkspacesOf` limits a runner to the workspaces its owner administers.
+ */
+export async function claimRun(
+  db: Db,
+  {
+    runnerId,
+    leaseMs,
+    onlyWorkspacesOf,
+  }: { runnerId: string; leaseMs: number; onlyWorkspacesOf?: string | null },
+): Promise<{ run: RunRow; task: TaskRow } | null> {
+  const claimed = await db.transaction(async (tx) => {
+    const eligible = onlyWorkspacesOf
+      ? inArray(
+          runs.taskId,
+          tx
+            .select({ id: tasks.id })
+            .from(tasks)
+            .innerJoin(workspaceMembers, eq(workspaceMembers.workspaceId, tasks.workspaceId))
+            .where(
+              and(
+                eq(workspaceMembers.userId, onlyWorkspacesOf),
+                inArray(workspaceMembers.role, ['owner', 'admin']),
+              ),
+            ),
+        )
+      : undefined;
+    const [next] = await tx
+      .select({ id: runs.id })
+      .from(runs)
+      .where(and(eq(runs.status, 'queued'), eligible))
+      .orderBy(asc(runs.createdAt), asc(runs.id))
+      .limit(1)
+      .for('update', { skipLocked: true });
+    if (!next) return null;
+    const [run] = await tx
+      .update(runs)
+      .set({
+        status: 'running',
+        runnerId,
+        leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
+        startedAt: sql`coalesce(${runs.startedAt}, now())`,
+      })
+      .where(eq(runs.id, next.id))
+      .returning();
+    return run ?? null;
+  });
+  if (!claimed) return null;
+  await setRunStatus(db, { run: claimed, status: 'running' });
+  const task = await setTaskStatus(db, {
+    taskId: claimed.taskId,
+    runId: claimed.id,
+    status: 'running',
+  });
+  return { run: claimed, task };
+}
+
+/**
+ * Renews a run's lease. `lost` means the run is no longer this runner's (its lease expired and it
+ * was recovered, or it ended): the runner must stop working on it and not report its end.
+ */
+export async function renewLease(
+  db: Db,
+  { runId, runnerId, leaseMs }: { runId: string; runnerId: string; leaseMs: number },
+): Promise<{ lost: boolean; cancelRequested: boolean }> {
+  const [run] = await db
+    .update(runs)
+    .set({ leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'` })
+    .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId), eq(runs.status, 'running')))
+    .returning({ cancelRequested: runs.cancelRequested });
+  return run
+    ? { lost: false, cancelRequested: run.cancelRequested }
+    : { lost: true, cancelRequested: false };
+}
+
+/** Asks for a run to stop: a queued run is cancelled at once, a running one at its next heartbeat. */
+export async function requestCancel(db: Db, runId: string): Promise<RunRow> {
+  const [queued] = await db
+    .update(runs)
+    .set({ status: 'cancelled', finishedAt: new Date(), cancelRequested: true })
+    .where(and(eq(runs.id, runId), eq(runs.status, 'queued')))
+    .returning();
+  if (queued) {
+    await setRunStatus(db, {
+      run: queued,
+      status: 'cancelled',
+      reason: 'cancelled before it started',
+    });
+    await setTaskStatus(db, { taskId: queued.taskId, runId, status: 'cancelled' });
+    return queued;
+  }
+  const [run] = await db
+    .update(runs)
+    .set({ cancelRequested: true })
+    .where(eq(runs.id, runId))
+    .returning();
+  if (!run) throw new AppError('not_found', `No run with id ${runId} exists.`);
+  return run;
+}
+
+export interface RunOutcome {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  exitCode?: number | null;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+const TASK_STATUS_AFTER: Record<RunOutcome['status'], TaskStatus> = {
+  succeeded: 'in_review',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+/** Ends a run the runner still holds; false when it no longer does (nothing is changed). */
+export async function finishRun(
+  db: Db,
+  { runId, runnerId, outcome }: { runId: string; runnerId: string; outcome: RunOutcome },
+): Promise<boolean> {
+  const [run] = await db
+    .update(runs)
+    .set({
+      status: outcome.status,
+      finishedAt: new Date(),
+      leaseExpiresAt: null,
+      exitCode: outcome.exitCode ?? null,
+      errorCode: outcome.errorCode ?? null,
+      errorMessage: outcome.errorMessage ?? null,
+    })
+    .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId), eq(runs.status, 'running')))
+    .returning();
+  if (!run) return false;
+  const reason = outcome.errorMessage;
+  await setRunStatus(db, { run, status: outcome.status, ...(reason ? { reason } : {}) });
+  if (outcome.errorCode && outcome.errorMessage) {
+    await appendEvents(db, {
+      taskId: run.taskId,
+      runId,
+      events: [{ type: 'error', code: outcome.errorCode, message: outcome.errorMessage }],
+    });
+  }
+  await setTaskStatus(db, {
+    taskId: run.taskId,
+    runId,
+    status: TASK_STATUS_AFTER[outcome.status],
+    ...(reason ? { reason } : {}),
+  });
+  return true;
+}
+
+/**
+ * Recovers runs whose lease expired: each becomes `interrupted`; the first time, a new attempt is
+ * queued; after that the task fails with the reason. Safe to call from every server at once.
+ */
+export async function recoverExpiredLeases(db: Db): Promise<RunRow[]> {
+  const expired = await db.transaction(async (tx) => {
+    const rows = await tx
+      .select({ id: runs.id })
+      .from(runs)
+      .where(and(eq(runs.status, 'running'), lt(runs.leaseExpiresAt, sql`now()`)))
+      .for('update', { skipLocked: true });
+    if (rows.length === 0) return [];
+    return tx
+      .update(runs)
+      .set({ status: 'interrupted', finishedAt: new Date(), leaseExpiresAt: null })
+      .where(
+        inArray(
+          runs.id,
+          rows.map((r) => r.id),
+        ),
+      )
+      .returning();
+  });
+  for (const run of expired) {
+    const reason = 'its runner stopped answering (lease expired)';
+    await setRunStatus(db, { run, status: 'interrupted', reason });
+    if (run.attempt <= MAX_RECOVERIES && !run.cancelRequested) {
+      await enqueueRun(db, { taskId: run.taskId, spec: run.spec, attempt: run.attempt + 1 });
+    } else {
+      const message = run.cancelRequested
+        ? 'The run was cancelled while its runner was not answering.'
+        : `The run was interrupted ${run.attempt} times: its runner stopped answering.`;
+      await appendEvents(db, {
+        taskId: run.taskId,
+        runId: run.id,
+        events: [{ type: 'error', code: 'runner_lost', message }],
+      });
+      await setTaskStatus(db, {
+        taskId: run.taskId,
+        runId: run.id,
+        status: run.cancelRequested ? 'cancelled' : 'failed',
+        reason: message,
+      });
+    }
+  }
+  return expired;
+}
+
+async function setRunStatus(
+  db: Db,
+  { run, status, reason }: { run: RunRow; status: RunStatus; reason?: string },
+): Promise<void> {
+  const event: EventBody = { type: 'run.status', status, ...(reason ? { reason } : {}) };
+  await appendEvents(db, { taskId: run.taskId, runId: run.id, events: [event] });
+}
+
+async function setTaskStatus(
+  db: Db,
+  {
+    taskId,
+    runId,
+    status,
+    reason,
+  }: { taskId: string; runId: string | null; status: TaskStatus; reason?: string },
+): Promise<TaskRow> {
+  const [task] = await db
+    .update(tasks)
+    .set({ status, updatedAt: new Date() })
+    .where(eq(tasks.id, taskId))
+    .returning();
+  if (!task) throw new AppError('not_found', `No task with id ${taskId} exists.`);
+  const event: EventBody = { type: 'task.status', status, ...(reason ? { reason } : {}) };
+  await appendEvents(db, { taskId, runId, events: [event] });
+  return task;
+}

@@ -1,0 +1,103 @@
+/**
+ * @module tasks/tasks
+ * Tasks: create one on a repository (and queue its first run), read it, its runs and its events.
+ * A task is visible to the members of its workspace; to anyone else it does not exist.
+ */
+import { desc, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { runs, tasks } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { recordAudit } from '../audit/audit.ts';
+import type { Principal } from '../principal.ts';
+import { hasRole, roleIn } from '../workspaces/workspaces.ts';
+import { loadRepo, type RepoContext } from '../repos/repos.ts';
+import { taskBranch } from './branch-name.ts';
+import { enqueueRun, requestCancel, type RunRow, type TaskRow } from './queue.ts';
+
+export interface CreateTaskInput {
+  repoId: string;
+  prompt: string;
+  title?: string | undefined;
+  baseBranch?: string | undefined;
+  /** Shell commands the run executes (until the agent exists, and for setup scripts). */
+  commands?: string[] | undefined;
+  start?: boolean | undefined;
+}
+
+export async function createTask(
+  ctx: RepoContext,
+  { actor, input }: { actor: Principal; input: CreateTaskInput },
+): Promise<{ task: TaskRow; run: RunRow | null }> {
+  const repo = await loadRepo(ctx, actor.userId, input.repoId, 'member');
+  const id = newId('task');
+  const title = input.title?.trim() || input.prompt.trim().split('\n')[0]?.slice(0, 80) || 'Task';
+  const [task] = await ctx.db
+    .insert(tasks)
+    .values({
+      id,
+      workspaceId: repo.workspaceId,
+      repoId: repo.id,
+      title,
+      prompt: input.prompt,
+      branch: taskBranch(title, id),
+      baseBranch: input.baseBranch ?? repo.defaultBranch,
+      createdBy: actor.userId,
+    })
+    .returning();
+  if (!task) throw new AppError('internal', 'The task was not stored.');
+  await recordAudit(ctx.db, {
+    actor,
+    action: 'task.create',
+    targetType: 'task',
+    targetId: id,
+    workspaceId: task.workspaceId,
+  });
+  if (input.start === false) return { task, run: null };
+  const run = await enqueueRun(ctx.db, { taskId: id, spec: { commands: input.commands ?? [] } });
+  const [queued] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
+  return { task: queued ?? task, run };
+}
+
+/** Loads a task the user may see (with at least `role`), else `task_not_found`. */
+export async function loadTask(
+  db: Db,
+  userId: string,
+  taskId: string,
+  role: 'viewer' | 'member' = 'viewer',
+): Promise<TaskRow> {
+  const [task] = await db.select().from(tasks).where(eq(tasks.id, taskId));
+  const actual = task ? await roleIn(db, task.workspaceId, userId) : null;
+  if (!task || actual === null) {
+    throw new AppError('task_not_found', `No task with id ${taskId} exists.`);
+  }
+  if (!hasRole(actual, role)) {
+    throw new AppError('forbidden', `This needs the ${role} role; you are ${actual}.`);
+  }
+  return task;
+}
+
+export async function listRuns(db: Db, taskId: string): Promise<RunRow[]> {
+  return db.select().from(runs).where(eq(runs.taskId, taskId)).orderBy(desc(runs.createdAt));
+}
+
+/** Cancels a run on behalf of a user who may change its task. */
+export async function cancelRun(
+  db: Db,
+  { actor, runId }: { actor: Principal; runId: string },
+): Promise<RunRow> {
+  const [run] = await db.select().from(runs).where(eq(runs.id, runId));
+  if (!run) throw new AppError('run_not_found', `No run with id ${runId} exists.`);
+  const task = await loadTask(db, actor.userId, run.taskId, 'member').catch(() => {
+    throw new AppError('run_not_found', `No run with id ${runId} exists.`);
+  });
+  const cancelled = await requestCancel(db, runId);
+  await recordAudit(db, {
+    actor,
+    action: 'run.cancel',
+    targetType: 'run',
+    targetId: runId,
+    workspaceId: task.workspaceId,
+  });
+  return cancelled;
+}

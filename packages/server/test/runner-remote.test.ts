@@ -1,0 +1,221 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/client.ts';
+import { startServer } from '../src/server.ts';
+import { request, signUp, type TestUser } from './support/client.ts';
+import { pushedRepo, startTask, stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
+import { freePort, onPostgres, startTestServer, type TestServer } from './support/test-server.ts';
+
+const bin = fileURLToPath(new URL('../bin/lucid.js', import.meta.url));
+const LEASE_MS = 1_500;
+
+let server: TestServer;
+let admin: TestUser;
+let runnerToken: string;
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+/** Starts `lucid runner` as its own process, with local sandboxes in a folder of its own. */
+async function startRunner(serverUrl: string, token = runnerToken) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'lucid-runner-'));
+  dirs.push(dataDir);
+  const child = spawn(
+    process.execPath,
+    [bin, 'runner', '--server', serverUrl, '--token', token, '--slots', '1'],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: dataDir,
+        LUCID_SANDBOX: 'local',
+        LUCID_DATA_DIR: dataDir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  children.push(child);
+  return { child, output: () => output };
+}
+
+async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL') {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  await once(child, 'exit');
+}
+
+async function runnerIdOf(
+  taskId: string,
+  user: TestUser,
+  baseUrl = server.url,
+): Promise<string | null> {
+  const runs = await request<{ runs: { runnerId: string | null; status: string }[] }>(
+    baseUrl,
+    'GET',
+    `/api/v1/tasks/${taskId}/runs`,
+    { token: user.token },
+  );
+  return runs.body.runs[0]?.runnerId ?? null;
+}
+
+/** Waits until the runners list shows the named runner with the status. */
+async function waitForRunner(baseUrl: string, user: TestUser, name: string, status: string) {
+  for (let i = 0; i < 200; i++) {
+    const list = await request<{ runners: { name: string; status: string }[] }>(
+      baseUrl,
+      'GET',
+      '/api/v1/runners',
+      { token: user.token },
+    );
+    if (list.body.runners.some((r) => r.name === name && r.status === status)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`runner ${name} never became ${status}`);
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ runner: { slots: 0, leaseMs: LEASE_MS } });
+  admin = await signUp(server.url);
+  const made = await request<{ token: string }>(server.url, 'POST', '/api/v1/runners/tokens', {
+    token: admin.token,
+    json: { name: 'test host' },
+  });
+  expect(made.status).toBe(201);
+  runnerToken = made.body.token;
+});
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((child) => kill(child)));
+});
+afterAll(async () => {
+  await server.close();
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe('a runner on another host', () => {
+  it('joins with its token, takes work and shows in the runners list', async () => {
+    const runner = await startRunner(server.url);
+    const repo = await pushedRepo(server.url, admin, 'remote-work');
+    const { task } = await startTask(server.url, admin, {
+      repoId: repo.id,
+      prompt: 'remote',
+      commands: ['echo from-remote', 'git rev-parse --abbrev-ref HEAD'],
+    });
+    const done = await waitForStatus(server.url, admin, task.id, ['in_review', 'failed']);
+    expect(done.status, runner.output()).toBe('in_review');
+    const out = stdoutOf(await taskEvents(server.url, admin, task.id));
+    expect(out).toContain('from-remote');
+    expect(out).toContain(task.branch);
+
+    const list = await request<{ runners: { name: string; kind: string; status: string }[] }>(
+      server.url,
+      'GET',
+      '/api/v1/runners',
+      { token: admin.token },
+    );
+    expect(list.body.runners).toContainEqual(
+      expect.objectContaining({ name: 'test host', kind: 'remote', status: 'idle' }),
+    );
+  });
+
+  it('refuses a wrong token with a clear message', async () => {
+    const runner = await startRunner(server.url, 'lucid_rnr_not-a-token');
+    const [code] = (await once(runner.child, 'exit')) as [number];
+    expect(code).not.toBe(0);
+    expect(runner.output()).toContain('The runner token is not valid');
+  });
+
+  it('recovers a run when its runner is killed mid-run: another runner finishes it', async () => {
+    const first = await startRunner(server.url);
+    const repo = await pushedRepo(server.url, admin, 'recovered');
+    const { task } = await startTask(server.url, admin, {
+      repoId: repo.id,
+      prompt: 'survive',
+      commands: ['sleep 2', 'echo finished'],
+    });
+    await waitForStatus(server.url, admin, task.id, ['running']);
+    const firstRunner = await runnerIdOf(task.id, admin);
+    await kill(first.child);
+
+    const second = await request<{ token: string }>(server.url, 'POST', '/api/v1/runners/tokens', {
+      token: admin.token,
+      json: { name: 'second host' },
+    });
+    await startRunner(server.url, second.body.token);
+    const done = await waitForStatus(server.url, admin, task.id, ['in_review', 'failed'], 45_000);
+    expect(done.status).toBe('in_review');
+    const runs = await request<{ runs: { status: string; attempt: number }[] }>(
+      server.url,
+      'GET',
+      `/api/v1/tasks/${task.id}/runs`,
+      { token: admin.token },
+    );
+    expect(runs.body.runs.map((r) => [r.status, r.attempt])).toEqual([
+      ['succeeded', 2],
+      ['interrupted', 1],
+    ]);
+    expect(await runnerIdOf(task.id, admin)).not.toBe(firstRunner);
+    expect(stdoutOf(await taskEvents(server.url, admin, task.id))).toContain('finished');
+  });
+});
+
+describe.skipIf(onPostgres)('a server restart', () => {
+  it('the runner reconnects by itself and takes work again', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'lucid-restart-'));
+    dirs.push(dataDir);
+    const config = loadConfig({
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      LUCID_DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+    });
+    const pgliteDir = path.join(dataDir, 'db');
+    const start = async () =>
+      startServer({
+        config,
+        database: await openDatabase({ pgliteDir }),
+        authRateLimit: false,
+        runner: { slots: 0, leaseMs: LEASE_MS },
+      });
+    let live = await start();
+    const owner = await signUp(live.url);
+    const token = (
+      await request<{ token: string }>(live.url, 'POST', '/api/v1/runners/tokens', {
+        token: owner.token,
+        json: { name: 'survivor' },
+      })
+    ).body.token;
+    const runner = await startRunner(live.url, token);
+    const repo = await pushedRepo(live.url, owner, 'restart');
+    await waitForRunner(live.url, owner, 'survivor', 'idle');
+
+    await live.close();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    live = await start();
+    try {
+      const { task } = await startTask(live.url, owner, {
+        repoId: repo.id,
+        prompt: 'after restart',
+        commands: ['echo back'],
+      });
+      const done = await waitForStatus(
+        live.url,
+        owner,
+        task.id,
+        ['in_review', 'failed'],
+        30_000,
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}\nrunner said:\n${runner.output()}`);
+      });
+      expect(done.status, runner.output()).toBe('in_review');
+    } finally {
+      await live.close();
+    }
+  });
+});
