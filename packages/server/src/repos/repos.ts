@@ -13,7 +13,7 @@ import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../principal.ts';
-import { hasRole, personalWorkspaceId, requireRole, roleIn } from '../workspaces/workspaces.ts';
+import { hasRole, personalWorkspaceId, requireRole } from '../workspaces/workspaces.ts';
 import { bareRepoPath, initBareRepo, removeBareRepo, setDefaultBranch } from '../git/bare-repo.ts';
 
 /** What repository functions need besides the database. */
@@ -67,10 +67,20 @@ export async function loadRepo(
   repoId: string,
   role: 'viewer' | 'member' | 'admin' = 'viewer',
 ): Promise<RepoRow> {
-  const [row] = await ctx.db.select().from(repositories).where(eq(repositories.id, repoId));
-  if (!row) throw notFound(repoId);
-  const actual = await roleIn(ctx.db, row.workspaceId, userId);
-  if (actual === null) throw notFound(repoId);
+  // One query for the repository and the caller's role: this runs on every git request.
+  const [found] = await ctx.db
+    .select({ row: repositories, actual: workspaceMembers.role })
+    .from(repositories)
+    .innerJoin(
+      workspaceMembers,
+      and(
+        eq(workspaceMembers.workspaceId, repositories.workspaceId),
+        eq(workspaceMembers.userId, userId),
+      ),
+    )
+    .where(eq(repositories.id, repoId));
+  if (!found) throw notFound(repoId);
+  const { row, actual } = found;
   if (!hasRole(actual, role)) {
     throw new AppError(
       'forbidden',
