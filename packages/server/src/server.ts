@@ -93,6 +93,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** JSON lines for log collectors; readable lines when a person watches a terminal. */
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({
     level: config.logLevel,
@@ -100,6 +101,12 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
       censor: '[redacted]',
     },
+    ...(process.stdout.isTTY && {
+      transport: {
+        target: 'pino-pretty',
+        options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,reqId' },
+      },
+    }),
   });
 }
 
