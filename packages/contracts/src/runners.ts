@@ -21,6 +21,8 @@ export const ClaimedRun = z.object({
     branch: z.string(),
     baseBranch: z.string(),
     sandboxId: z.string().nullable(),
+    /** The commit holding the workspace as the reaper left it; restored when no sandbox is live. */
+    snapshot: z.string().nullable(),
   }),
   git: z.object({
     /** Clone URL as the sandbox reaches Lucid. */
@@ -54,6 +56,40 @@ export type FinishRunBody = z.infer<typeof FinishRunBody>;
 export const RunnerHeartbeatBody = z.object({
   capacity: z.number().int().min(0).max(1000),
 });
+
+/** Lucid's answer to a heartbeat: who the runner is (its sandboxes carry this id as a label). */
+export const RunnerHeartbeatAnswer = z.object({ runnerId: Id });
+export type RunnerHeartbeatAnswer = z.infer<typeof RunnerHeartbeatAnswer>;
+
+/** Sandboxes a runner holds, by id (at most 1000 at once). */
+export const SandboxIdsBody = z.object({
+  sandboxIds: z.array(z.string().min(1).max(200)).max(1000),
+});
+
+/** Which of the sandboxes asked about a task still uses: sandbox id → task id. */
+export const SandboxTasksAnswer = z.object({ tasks: z.record(z.string(), Id) });
+export type SandboxTasksAnswer = z.infer<typeof SandboxTasksAnswer>;
+
+export const SnapshotGrantBody = z.object({ sandboxId: z.string().min(1).max(200) });
+
+/**
+ * Where to push a task's workspace snapshot, with a token that may push only the task's branch and
+ * its snapshot ref; `grant` is null when the task no longer uses that sandbox (nothing to keep).
+ */
+export const SnapshotGrantAnswer = z.object({
+  grant: z.object({ cloneUrl: z.string(), token: z.string(), ref: z.string() }).nullable(),
+});
+export type SnapshotGrant = NonNullable<z.infer<typeof SnapshotGrantAnswer>['grant']>;
+
+export const RecordSnapshotBody = z.object({
+  sandboxId: z.string().min(1).max(200),
+  /** The snapshot commit; null when the sandbox held no repository to keep. */
+  sha: z
+    .string()
+    .regex(/^[0-9a-f]{40,64}$/)
+    .nullable(),
+});
+export type RecordSnapshotBody = z.infer<typeof RecordSnapshotBody>;
 
 export const Runner = z
   .object({

@@ -38,6 +38,15 @@ export const CreateTaskBody = z.object({
 });
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
 
+export const QueueRunBody = z.object({
+  commands: z
+    .array(z.string().min(1).max(100_000))
+    .max(100)
+    .default([])
+    .describe('Shell commands the run executes in the task sandbox, in order.'),
+});
+export type QueueRunBody = z.infer<typeof QueueRunBody>;
+
 export const CreatedTask = z.object({ task: Task, run: Run.nullable() });
 
 export const RunList = z.object({ runs: z.array(Run) });

@@ -52,6 +52,10 @@ export interface SandboxConfig {
   limits: { memoryBytes: number; cpus: number; pids: number };
   /** Lucid's URL as sandboxes reach it; derived from the driver when not set. */
   url: string | undefined;
+  /** A task's sandbox unused this long is snapshotted into the task's repo and removed. */
+  idleMs: number;
+  /** Sandboxes each runner keeps made in advance, so a run starts without waiting for one. */
+  warmPool: number;
 }
 
 const optionalText = z
@@ -91,6 +95,17 @@ const SandboxEnvSchema = z.object({
     .int('must be a whole number of processes')
     .min(32, 'must be at least 32 (processes)')
     .default(512),
+  LUCID_SANDBOX_IDLE_MINUTES: z.coerce
+    .number({ error: 'must be a number of minutes' })
+    .min(0.01, 'must be between 0.01 and 10080 (minutes)')
+    .max(10080, 'must be between 0.01 and 10080 (minutes)')
+    .default(30),
+  LUCID_SANDBOX_WARM_POOL: z.coerce
+    .number({ error: 'must be a number of sandboxes' })
+    .int('must be a whole number of sandboxes')
+    .min(0, 'must be between 0 and 32')
+    .max(32, 'must be between 0 and 32')
+    .default(2),
 });
 
 const EnvSchema = SandboxEnvSchema.extend({
@@ -188,6 +203,8 @@ function sandboxConfigOf(e: z.infer<typeof SandboxEnvSchema>): SandboxConfig {
       pids: e.LUCID_SANDBOX_PIDS,
     },
     url: e.LUCID_SANDBOX_URL?.replace(/\/+$/, ''),
+    idleMs: Math.round(e.LUCID_SANDBOX_IDLE_MINUTES * 60_000),
+    warmPool: e.LUCID_SANDBOX_WARM_POOL,
   };
 }
 

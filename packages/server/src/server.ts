@@ -45,6 +45,10 @@ export interface RunnerOptions {
   leaseMs?: number;
   maxRuntimeMs?: number;
   pollMs?: number;
+  /** Idle time before a task's sandbox is reaped; the configuration's by default. */
+  idleMs?: number;
+  /** Size of the warm pool; the configuration's by default. */
+  warmPool?: number;
 }
 
 /** Picks the sandbox driver the configuration asks for, and says which and how isolated. */
@@ -90,6 +94,8 @@ export interface RunningServer {
   app: FastifyInstance;
   database: Database;
   url: string;
+  /** The server's own runner, when it runs one. */
+  runner: Runner | undefined;
   close(): Promise<void>;
 }
 
@@ -164,8 +170,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
             `http://${driver.kind === 'docker' ? 'host.docker.internal' : '127.0.0.1'}:${config.port}`,
         }),
         driver,
+        runnerId,
         sandbox: { limits: config.sandbox.limits, network: config.sandbox.network },
         slots,
+        idleMs: options.runner?.idleMs ?? config.sandbox.idleMs,
+        warmPool: options.runner?.warmPool ?? config.sandbox.warmPool,
         pollMs: options.runner?.pollMs ?? 1_000,
         log: logger,
       })
@@ -219,6 +228,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   return {
     app,
     database,
+    runner,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     close: async () => {
       clearInterval(recovery);

@@ -92,6 +92,8 @@ describe('sandbox configuration', () => {
       image: 'lucid-sandbox:latest',
       network: 'bridge',
       limits: { memoryBytes: 2048 * 1024 * 1024, cpus: 2, pids: 512 },
+      idleMs: 30 * 60_000,
+      warmPool: 2,
     });
   });
 
@@ -104,12 +106,16 @@ describe('sandbox configuration', () => {
       LUCID_SANDBOX_MEMORY_MB: '512',
       LUCID_SANDBOX_CPUS: '0.5',
       LUCID_SANDBOX_PIDS: '128',
+      LUCID_SANDBOX_IDLE_MINUTES: '0.5',
+      LUCID_SANDBOX_WARM_POOL: '0',
     });
     expect(config.sandbox).toEqual({
       driver: 'docker',
       image: 'registry.example.com/team/sandbox:2',
       network: 'none',
       limits: { memoryBytes: 512 * 1024 * 1024, cpus: 0.5, pids: 128 },
+      idleMs: 30_000,
+      warmPool: 0,
     });
   });
 
@@ -121,6 +127,8 @@ describe('sandbox configuration', () => {
       LUCID_SANDBOX_MEMORY_MB: '10',
       LUCID_SANDBOX_CPUS: '0',
       LUCID_SANDBOX_PIDS: '1.5',
+      LUCID_SANDBOX_IDLE_MINUTES: '0',
+      LUCID_SANDBOX_WARM_POOL: '-1',
     });
     expect(found).toEqual([
       'LUCID_SANDBOX must be docker, local or auto (got "podman")',
@@ -128,6 +136,8 @@ describe('sandbox configuration', () => {
       'LUCID_SANDBOX_MEMORY_MB must be at least 64 (MiB) (got "10")',
       'LUCID_SANDBOX_CPUS must be more than 0 (cores; 0.5 is half a core) (got "0")',
       'LUCID_SANDBOX_PIDS must be a whole number of processes (got "1.5")',
+      'LUCID_SANDBOX_IDLE_MINUTES must be between 0.01 and 10080 (minutes) (got "0")',
+      'LUCID_SANDBOX_WARM_POOL must be between 0 and 32 (got "-1")',
     ]);
     expect(problems({ LUCID_DATA_DIR: await dataDir(), LUCID_SANDBOX_MEMORY_MB: 'lots' })).toEqual([
       'LUCID_SANDBOX_MEMORY_MB must be a number of MiB (got "lots")',

@@ -79,6 +79,37 @@ describe("a run's git token", () => {
     expect(api.status).toBe(401);
   });
 
+  it("pushes its task's workspace snapshot ref, and no other task's", async () => {
+    const token = await mintRunToken(server.database.db, {
+      runId,
+      repoId: repo.id,
+      branch: task.branch,
+      ttlMs: 60_000,
+    });
+    const dir = path.join(await mkdtemp(path.join(tmpdir(), 'lucid-snap-')), 'w');
+    await gitOk(['clone', '--quiet', authedUrl(repo.cloneUrl, token), dir]);
+    await writeFile(path.join(dir, 'wip.txt'), 'unfinished\n');
+    await gitOk(['add', '.'], dir);
+    await gitOk(['commit', '--quiet', '-m', 'snapshot'], dir);
+    await gitOk(
+      ['push', '--quiet', '--force', 'origin', `HEAD:refs/lucid/snapshots/${task.branch}`],
+      dir,
+    );
+
+    const elsewhere = await git(
+      ['push', 'origin', 'HEAD:refs/lucid/snapshots/lucid/other-abcdef'],
+      dir,
+    );
+    expect(elsewhere.code).not.toBe(0);
+    expect(elsewhere.stderr).toContain(`may push only to ${task.branch}`);
+    const anyRef = await git(['push', 'origin', 'HEAD:refs/lucid/elsewhere'], dir);
+    expect(anyRef.code).not.toBe(0);
+    const refs = await git(['ls-remote', authedUrl(repo.cloneUrl, user.token)]);
+    expect(refs.stdout).toContain(`refs/lucid/snapshots/${task.branch}`);
+    expect(refs.stdout).not.toContain('refs/lucid/snapshots/lucid/other-abcdef');
+    expect(refs.stdout).not.toContain('refs/lucid/elsewhere');
+  });
+
   it('stops working when it expires', async () => {
     const token = await mintRunToken(server.database.db, {
       runId,

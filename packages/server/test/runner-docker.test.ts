@@ -15,7 +15,14 @@ describe.skipIf(engine.skipReason !== null)('a run in a docker sandbox', () => {
   beforeAll(async () => {
     driver = new DockerDriver({ docker: engine.docker, image: engine.image });
     server = await startTestServer({
-      runner: { driver, slots: 1, leaseMs: 5_000, maxRuntimeMs: 120_000, pollMs: 100 },
+      runner: {
+        driver,
+        slots: 1,
+        leaseMs: 5_000,
+        maxRuntimeMs: 120_000,
+        pollMs: 100,
+        warmPool: 0,
+      },
     });
     user = await signUp(server.url);
   });

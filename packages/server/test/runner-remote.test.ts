@@ -4,9 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
+import { tasks } from '../src/db/schema.ts';
 import { startServer } from '../src/server.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { pushedRepo, startTask, stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
@@ -22,7 +24,11 @@ const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
 /** Starts `lucid runner` as its own process, with local sandboxes in a folder of its own. */
-async function startRunner(serverUrl: string, token = runnerToken) {
+async function startRunner(
+  serverUrl: string,
+  token = runnerToken,
+  env: Record<string, string> = {},
+) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lucid-runner-'));
   dirs.push(dataDir);
   const child = spawn(
@@ -34,6 +40,7 @@ async function startRunner(serverUrl: string, token = runnerToken) {
         HOME: dataDir,
         LUCID_SANDBOX: 'local',
         LUCID_DATA_DIR: dataDir,
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -122,6 +129,38 @@ describe('a runner on another host', () => {
     expect(list.body.runners).toContainEqual(
       expect.objectContaining({ name: 'test host', kind: 'remote', status: 'idle' }),
     );
+  });
+
+  it('snapshots an idle sandbox through the runner API, and a later run restores it', async () => {
+    const runner = await startRunner(server.url, runnerToken, {
+      LUCID_SANDBOX_IDLE_MINUTES: '0.01',
+      LUCID_SANDBOX_WARM_POOL: '1',
+    });
+    const repo = await pushedRepo(server.url, admin, 'remote-snapshot');
+    const { task } = await startTask(server.url, admin, {
+      repoId: repo.id,
+      prompt: 'leave a file',
+      commands: ['echo wip > wip.txt'],
+    });
+    const done = await waitForStatus(server.url, admin, task.id, ['in_review', 'failed']);
+    expect(done.status, runner.output()).toBe('in_review');
+    for (let i = 0; i < 300; i++) {
+      const [row] = await server.database.db.select().from(tasks).where(eq(tasks.id, task.id));
+      if (row?.sandboxId === null && row.snapshotRef) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const [row] = await server.database.db.select().from(tasks).where(eq(tasks.id, task.id));
+    expect(row?.snapshotRef, runner.output()).toMatch(/^[0-9a-f]{40}$/);
+    expect(row?.sandboxId).toBeNull();
+
+    const again = await request(server.url, 'POST', `/api/v1/tasks/${task.id}/runs`, {
+      token: admin.token,
+      json: { commands: ['git status --porcelain; cat wip.txt'] },
+    });
+    expect(again.status).toBe(201);
+    await waitForStatus(server.url, admin, task.id, ['in_review', 'failed']);
+    const out = stdoutOf(await taskEvents(server.url, admin, task.id));
+    expect(out, runner.output()).toContain('?? wip.txt\nwip\n');
   });
 
   it('refuses a wrong token with a clear message', async () => {

@@ -15,7 +15,7 @@ let repoId: string;
 beforeAll(async () => {
   driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
   server = await startTestServer({
-    runner: { driver, slots: 2, leaseMs: 3_000, maxRuntimeMs: 60_000, pollMs: 100 },
+    runner: { driver, slots: 2, leaseMs: 3_000, maxRuntimeMs: 60_000, pollMs: 100, warmPool: 0 },
   });
   user = await signUp(server.url);
   repoId = (await pushedRepo(server.url, user, 'runner-repo')).id;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
+import { pushedRepo, startTask, waitForStatus } from './support/tasks.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 interface RunnerView {
@@ -94,7 +95,8 @@ describe('the runners API', () => {
       token: made.body.token,
       json: { capacity: 2 },
     });
-    expect(beat.status).toBe(204);
+    expect(beat.status).toBe(200);
+    expect(beat.body).toEqual({ runnerId: made.body.id });
     expect((await runners(member)).find((r) => r.id === made.body.id)).toMatchObject({
       kind: 'remote',
       status: 'idle',
@@ -165,5 +167,55 @@ describe('the runners API', () => {
       },
     );
     expect(finish.body).toEqual({ accepted: false });
+  });
+
+  it("keeps a runner to its own sandboxes: another runner's task is not found", async () => {
+    const repo = await pushedRepo(server.url, admin, 'held-elsewhere');
+    const { task } = await startTask(server.url, admin, {
+      repoId: repo.id,
+      prompt: 'in the server runner',
+      commands: ['true'],
+    });
+    await waitForStatus(server.url, admin, task.id, ['in_review']);
+    const runs = await request<{ runs: { sandboxId: string }[] }>(
+      server.url,
+      'GET',
+      `/api/v1/tasks/${task.id}/runs`,
+      { token: admin.token },
+    );
+    const sandboxId = runs.body.runs[0]?.sandboxId ?? '';
+    expect(sandboxId).not.toBe('');
+    const b = await request<{ token: string }>(server.url, 'POST', '/api/v1/runners/tokens', {
+      token: admin.token,
+      json: { name: 'b' },
+    });
+    const asked = await request<{ tasks: Record<string, string> }>(
+      server.url,
+      'POST',
+      '/api/v1/runner/sandboxes/tasks',
+      { token: b.body.token, json: { sandboxIds: [sandboxId] } },
+    );
+    expect(asked.status).toBe(200);
+    expect(asked.body.tasks).toEqual({});
+    const grant = await request<{ error: { code: string } }>(
+      server.url,
+      'POST',
+      `/api/v1/runner/tasks/${task.id}/snapshot-grant`,
+      { token: b.body.token, json: { sandboxId } },
+    );
+    expect(grant.status).toBe(404);
+    expect(grant.body.error.code).toBe('task_not_found');
+    const record = await request<{ error: { code: string } }>(
+      server.url,
+      'POST',
+      `/api/v1/runner/tasks/${task.id}/snapshot`,
+      { token: b.body.token, json: { sandboxId, sha: 'a'.repeat(40) } },
+    );
+    expect(record.status).toBe(404);
+    const badSha = await request(server.url, 'POST', `/api/v1/runner/tasks/${task.id}/snapshot`, {
+      token: b.body.token,
+      json: { sandboxId, sha: 'not-a-sha' },
+    });
+    expect(badSha.status).toBe(400);
   });
 });

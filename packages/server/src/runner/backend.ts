@@ -1,10 +1,18 @@
 /**
  * @module runner/backend
  * What a runner needs from Lucid, as a port: claim runs, keep their leases, report events and
- * outcomes. The in-process runner talks to the database directly (runner/db-backend.ts); a runner on
+ * outcomes, and look after the sandboxes it made (which tasks still use them, snapshots of reaped
+ * ones). The in-process runner talks to the database directly (runner/db-backend.ts); a runner on
  * another host talks to the runner API over HTTP (runner/http-backend.ts). Same runner code for both.
  */
-import type { ClaimedRun, EventBody, FinishRunBody, LeaseAnswer } from '@lucid/contracts';
+import type {
+  ClaimedRun,
+  EventBody,
+  FinishRunBody,
+  LeaseAnswer,
+  RunnerHeartbeatAnswer,
+  SnapshotGrant,
+} from '@lucid/contracts';
 
 export interface RunnerBackend {
   /** The oldest queued run this runner may take, now leased to it; null when none waits. */
@@ -15,6 +23,12 @@ export interface RunnerBackend {
   attachSandbox(runId: string, sandboxId: string): Promise<void>;
   /** Reports the end of a run; false when the run was no longer this runner's. */
   finish(runId: string, outcome: FinishRunBody): Promise<boolean>;
-  /** Tells Lucid the runner is alive and how many runs it can take. */
-  heartbeat(capacity: number): Promise<void>;
+  /** Tells Lucid the runner is alive and how many runs it can take; answers the runner's id. */
+  heartbeat(capacity: number): Promise<RunnerHeartbeatAnswer>;
+  /** Which of these sandboxes a task this runner worked on still uses: sandbox id → task id. */
+  sandboxTasks(sandboxIds: string[]): Promise<Record<string, string>>;
+  /** Where and with what token to push the snapshot of a task's sandbox; null: nothing to keep. */
+  snapshotGrant(taskId: string, sandboxId: string): Promise<SnapshotGrant | null>;
+  /** Records the snapshot of a reaped sandbox (null: it held no repository); the task lets go of it. */
+  recordSnapshot(taskId: string, sandboxId: string, sha: string | null): Promise<void>;
 }

@@ -3,13 +3,21 @@
  * The runner backend of the server's own runner: straight to the database.
  */
 import { and, eq } from 'drizzle-orm';
-import type { ClaimedRun, EventBody, FinishRunBody, LeaseAnswer } from '@lucid/contracts';
+import type {
+  ClaimedRun,
+  EventBody,
+  FinishRunBody,
+  LeaseAnswer,
+  RunnerHeartbeatAnswer,
+  SnapshotGrant,
+} from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { runners, runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { appendEvents } from '../tasks/events.ts';
 import { claimRun, finishRun, renewLease } from '../tasks/queue.ts';
 import { mintRunToken, revokeRunTokens } from '../tasks/run-tokens.ts';
+import { recordSnapshot, sandboxTasks, snapshotGrant } from '../tasks/snapshots.ts';
 import type { RunnerBackend } from './backend.ts';
 
 export interface DbBackendOptions {
@@ -50,6 +58,7 @@ export class DbRunnerBackend implements RunnerBackend {
         branch: task.branch,
         baseBranch: task.baseBranch,
         sandboxId: task.sandboxId,
+        snapshot: task.snapshotRef,
       },
       git: { cloneUrl: `${sandboxUrl}/git/${task.repoId}.git`, token },
       limits: { leaseMs, maxRuntimeMs },
@@ -91,11 +100,26 @@ export class DbRunnerBackend implements RunnerBackend {
     return finished;
   }
 
-  async heartbeat(capacity: number): Promise<void> {
+  async heartbeat(capacity: number): Promise<RunnerHeartbeatAnswer> {
     const { db, runnerId } = this.options;
     await db
       .update(runners)
       .set({ capacity, lastHeartbeatAt: new Date() })
       .where(eq(runners.id, runnerId));
+    return { runnerId };
+  }
+
+  sandboxTasks(sandboxIds: string[]): Promise<Record<string, string>> {
+    return sandboxTasks(this.options.db, { runnerId: this.options.runnerId, sandboxIds });
+  }
+
+  snapshotGrant(taskId: string, sandboxId: string): Promise<SnapshotGrant | null> {
+    const { db, runnerId, sandboxUrl } = this.options;
+    return snapshotGrant(db, { runnerId, taskId, sandboxId, sandboxUrl });
+  }
+
+  recordSnapshot(taskId: string, sandboxId: string, sha: string | null): Promise<void> {
+    const { db, runnerId } = this.options;
+    return recordSnapshot(db, { runnerId, taskId, sandboxId, sha });
   }
 }

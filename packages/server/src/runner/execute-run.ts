@@ -1,13 +1,15 @@
 /**
  * @module runner/execute-run
- * Carries out one claimed run in the task's sandbox: reuse or create the sandbox, make sure the
- * workspace holds the repository on the task's branch, run the commands in the persistent shell,
- * and report every step as events. Returns the outcome; the runner reports it.
+ * Carries out one claimed run in the task's sandbox: reuse the task's sandbox or get a new one,
+ * make sure the workspace holds the repository on the task's branch (restored from the task's
+ * snapshot when its sandbox was reaped), run the commands in the persistent shell, and report every
+ * step as events. Returns the outcome; the runner reports it.
  */
 import type { ClaimedRun, FinishRunBody } from '@lucid/contracts';
-import type { Sandbox, SandboxDriver, SandboxSpec } from '../sandbox/driver.ts';
+import type { Sandbox, SandboxDriver } from '../sandbox/driver.ts';
 import type { RunnerBackend } from './backend.ts';
 import { EventSink } from './event-sink.ts';
+import { restoreWorkspace } from './workspace-snapshot.ts';
 
 /** Why a run was stopped from outside. */
 export type StopReason = 'cancelled' | 'runtime_limit' | 'lost' | 'shutdown';
@@ -16,7 +18,10 @@ export interface ExecuteRunOptions {
   claim: ClaimedRun;
   backend: RunnerBackend;
   driver: SandboxDriver;
-  sandbox: Omit<SandboxSpec, 'labels'>;
+  /** A new sandbox for a task that has none (from the warm pool, or made now). */
+  newSandbox: (claim: ClaimedRun) => Promise<Sandbox>;
+  /** Told which sandbox the run uses, once it has one. */
+  onSandbox?: (sandbox: Sandbox) => void;
   signal: AbortSignal;
   maxRuntimeMinutes: number;
 }
@@ -87,12 +92,8 @@ function stopped(signal: AbortSignal, maxRuntimeMinutes: number): FinishRunBody 
 async function sandboxFor(options: ExecuteRunOptions): Promise<Sandbox> {
   const { claim, driver, backend } = options;
   const existing = claim.task.sandboxId ? await driver.get(claim.task.sandboxId) : null;
-  const sandbox =
-    existing ??
-    (await driver.create({
-      ...options.sandbox,
-      labels: { 'lucid.task': claim.task.id, 'lucid.run': claim.run.id },
-    }));
+  const sandbox = existing ?? (await options.newSandbox(claim));
+  options.onSandbox?.(sandbox);
   if (sandbox.id !== claim.task.sandboxId) await backend.attachSandbox(claim.run.id, sandbox.id);
   return sandbox;
 }
@@ -104,7 +105,8 @@ function authHeader(token: string): string {
 
 /**
  * Clones the repository into an empty workspace and checks out the task's branch (made from the
- * base branch the first time); in a workspace kept from an earlier run, only renews the token.
+ * base branch the first time), or restores the task's snapshot; in a workspace kept from an
+ * earlier run, only renews the token.
  */
 async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<void> {
   const { cloneUrl, token } = claim.git;
@@ -129,6 +131,15 @@ async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<vo
   }
   await git(['config', '--replace-all', `http.${cloneUrl}.extraHeader`, authHeader(token)]);
   if (hasRepo) return;
+  if (claim.task.snapshot) {
+    await restoreWorkspace(sandbox, {
+      snapshot: claim.task.snapshot,
+      branch: claim.task.branch,
+      cloneUrl,
+      token,
+    });
+    return;
+  }
 
   const remoteBranches = await git(['branch', '--remotes', '--format=%(refname:strip=3)']);
   const known = new Set(remoteBranches.split('\n').filter(Boolean));

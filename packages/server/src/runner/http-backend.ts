@@ -3,7 +3,16 @@
  * The runner backend of `lucid runner` on another host: Lucid's runner API over HTTP, with the
  * runner token as bearer. A network failure throws, and the runner retries with backoff.
  */
-import { ClaimedRun, LeaseAnswer, type EventBody, type FinishRunBody } from '@lucid/contracts';
+import {
+  ClaimedRun,
+  LeaseAnswer,
+  RunnerHeartbeatAnswer,
+  SandboxTasksAnswer,
+  SnapshotGrantAnswer,
+  type EventBody,
+  type FinishRunBody,
+  type SnapshotGrant,
+} from '@lucid/contracts';
 import { z } from 'zod';
 import type { RunnerBackend } from './backend.ts';
 
@@ -40,8 +49,34 @@ export class HttpRunnerBackend implements RunnerBackend {
     return answer.accepted;
   }
 
-  async heartbeat(capacity: number): Promise<void> {
-    await this.call('/runner/heartbeat', { capacity }, null);
+  heartbeat(capacity: number): Promise<RunnerHeartbeatAnswer> {
+    return this.call('/runner/heartbeat', { capacity }, RunnerHeartbeatAnswer);
+  }
+
+  async sandboxTasks(sandboxIds: string[]): Promise<Record<string, string>> {
+    const tasks: Record<string, string> = {};
+    for (let i = 0; i < sandboxIds.length; i += 1000) {
+      const answer = await this.call(
+        '/runner/sandboxes/tasks',
+        { sandboxIds: sandboxIds.slice(i, i + 1000) },
+        SandboxTasksAnswer,
+      );
+      Object.assign(tasks, answer.tasks);
+    }
+    return tasks;
+  }
+
+  async snapshotGrant(taskId: string, sandboxId: string): Promise<SnapshotGrant | null> {
+    const answer = await this.call(
+      `/runner/tasks/${taskId}/snapshot-grant`,
+      { sandboxId },
+      SnapshotGrantAnswer,
+    );
+    return answer.grant;
+  }
+
+  async recordSnapshot(taskId: string, sandboxId: string, sha: string | null): Promise<void> {
+    await this.call(`/runner/tasks/${taskId}/snapshot`, { sandboxId, sha }, null);
   }
 
   private async call<T>(

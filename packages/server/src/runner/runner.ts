@@ -3,10 +3,17 @@
  * A runner: claims runs while it has free slots, holds each run's lease with heartbeats, stops a
  * run that is cancelled, lost or over its time, and reports outcomes. When Lucid cannot be reached
  * it keeps trying with backoff, so it reconnects by itself after a server restart.
+ *
+ * It owns the sandboxes it makes (labelled with its id): a warm pool of ready ones that new tasks
+ * take, and the tasks' own, which the reaper snapshots and removes once idle. At start it removes
+ * those no task uses; at stop it empties its pool (a crash leaves it to the next start's cleanup).
  */
-import type { SandboxDriver, SandboxSpec } from '../sandbox/driver.ts';
+import type { ClaimedRun } from '@lucid/contracts';
+import type { Sandbox, SandboxDriver, SandboxSpec } from '../sandbox/driver.ts';
+import { WarmPool } from '../sandbox/warm-pool.ts';
 import type { RunnerBackend } from './backend.ts';
 import { executeRun, type StopReason } from './execute-run.ts';
+import { Reaper, RUNNER_LABEL } from './reaper.ts';
 
 export interface RunnerLog {
   info(details: object, message: string): void;
@@ -17,8 +24,14 @@ export interface RunnerLog {
 export interface RunnerOptions {
   backend: RunnerBackend;
   driver: SandboxDriver;
+  /** The runner's id, as Lucid knows it: every sandbox it makes carries it as `lucid.runner`. */
+  runnerId: string;
   sandbox: Omit<SandboxSpec, 'labels'>;
   slots: number;
+  /** A task's sandbox with no run for this long is snapshotted and removed. */
+  idleMs: number;
+  /** Sandboxes kept ready for new tasks. */
+  warmPool: number;
   /** How long to wait for work before asking again (also the longest backoff). */
   pollMs?: number;
   log: RunnerLog;
@@ -27,7 +40,9 @@ export interface RunnerOptions {
 const RUNNER_HEARTBEAT_MS = 5_000;
 
 export class Runner {
-  private readonly active = new Map<string, AbortController>();
+  private readonly active = new Map<string, { controller: AbortController; taskId: string }>();
+  private readonly pool: WarmPool;
+  private readonly reaper: Reaper;
   private readonly settled = new Set<Promise<void>>();
   private running = false;
   private wakeUp: (() => void) | null = null;
@@ -37,6 +52,22 @@ export class Runner {
 
   constructor(private readonly options: RunnerOptions) {
     this.slots = options.slots;
+    const { backend, driver, runnerId, log } = options;
+    this.pool = new WarmPool({
+      driver,
+      spec: { ...options.sandbox, labels: { [RUNNER_LABEL]: runnerId } },
+      size: options.warmPool,
+      onError: (error) => log.warn({ err: error }, 'could not make a sandbox for the warm pool'),
+    });
+    this.reaper = new Reaper({
+      backend,
+      driver,
+      runnerId,
+      idleMs: options.idleMs,
+      busy: (taskId) => [...this.active.values()].some((run) => run.taskId === taskId),
+      pooled: () => this.pool.ids,
+      log,
+    });
   }
 
   /** Ids of the runs this runner is working on. */
@@ -53,7 +84,17 @@ export class Runner {
       });
     void beat();
     this.heartbeat = setInterval(beat, RUNNER_HEARTBEAT_MS);
-    this.loop = this.claimLoop();
+    this.loop = (async () => {
+      await this.reaper
+        .removeOrphans()
+        .catch((error: unknown) =>
+          this.options.log.warn({ err: error }, 'could not remove orphaned sandboxes'),
+        );
+      if (!this.running) return;
+      this.pool.fill();
+      this.reaper.start();
+      await this.claimLoop();
+    })();
   }
 
   /** Asks for work now rather than at the next poll (new runs were queued). */
@@ -70,16 +111,38 @@ export class Runner {
 
   /**
    * Stops claiming and stops the runs in flight without reporting them: their leases lapse and
-   * Lucid re-queues them, so a restart loses no work.
+   * Lucid re-queues them, so a restart loses no work. Empties the warm pool.
    */
   async stop(): Promise<void> {
     this.running = false;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const controller of this.active.values())
+    for (const { controller } of this.active.values())
       controller.abort('shutdown' satisfies StopReason);
     this.wake();
     await this.loop;
     await Promise.allSettled([...this.settled]);
+    await this.reaper.stop();
+    await this.pool.drain();
+  }
+
+  /** Reaps the idle sandboxes now rather than at the next sweep; returns their ids. */
+  reapIdle(): Promise<string[]> {
+    return this.reaper.sweep();
+  }
+
+  /** A sandbox for a task that has none: a pooled one when ready, else one made now. */
+  private async newSandbox(claim: ClaimedRun): Promise<Sandbox> {
+    return (
+      this.pool.take() ??
+      (await this.options.driver.create({
+        ...this.options.sandbox,
+        labels: {
+          'lucid.task': claim.task.id,
+          'lucid.run': claim.run.id,
+          [RUNNER_LABEL]: this.options.runnerId,
+        },
+      }))
+    );
   }
 
   private async claimLoop(): Promise<void> {
@@ -110,12 +173,12 @@ export class Runner {
     }
   }
 
-  private launch(claim: Parameters<typeof executeRun>[0]['claim']): void {
+  private launch(claimed: ClaimedRun): void {
     const { backend, log } = this.options;
-    const { leaseMs, maxRuntimeMs } = claim.limits;
-    const runId = claim.run.id;
+    const { leaseMs, maxRuntimeMs } = claimed.limits;
+    const runId = claimed.run.id;
     const controller = new AbortController();
-    this.active.set(runId, controller);
+    this.active.set(runId, { controller, taskId: claimed.task.id });
     const stop = (reason: StopReason) => {
       if (!controller.signal.aborted) controller.abort(reason);
     };
@@ -133,13 +196,19 @@ export class Runner {
     );
     const limit = setTimeout(() => stop('runtime_limit'), maxRuntimeMs);
 
+    const used: { sandboxId?: string } = {};
     const work = (async () => {
+      const claim = await this.afterReap(claimed);
       log.info({ runId, taskId: claim.task.id }, 'run started');
       const outcome = await executeRun({
         claim,
         backend,
         driver: this.options.driver,
-        sandbox: this.options.sandbox,
+        newSandbox: (c) => this.newSandbox(c),
+        onSandbox: (sandbox) => {
+          used.sandboxId = sandbox.id;
+          this.reaper.touch(sandbox.id);
+        },
         signal: controller.signal,
         maxRuntimeMinutes: Math.round(maxRuntimeMs / 60_000),
       });
@@ -157,11 +226,23 @@ export class Runner {
       .finally(() => {
         clearInterval(renew);
         clearTimeout(limit);
+        if (used.sandboxId) this.reaper.touch(used.sandboxId);
         this.active.delete(runId);
         this.settled.delete(work);
         this.wake();
       });
     this.settled.add(work);
+  }
+
+  /**
+   * The claim as it stands once a reap of its task's sandbox, begun before the claim, is done:
+   * the run then restores the snapshot just made.
+   */
+  private async afterReap(claim: ClaimedRun): Promise<ClaimedRun> {
+    const reaping = this.reaper.pending(claim.task.id);
+    if (!reaping) return claim;
+    const snapshot = await reaping.catch(() => null);
+    return snapshot ? { ...claim, task: { ...claim.task, sandboxId: null, snapshot } } : claim;
   }
 
   /** Reports an outcome, retrying while Lucid cannot be reached (until the lease would be gone). */

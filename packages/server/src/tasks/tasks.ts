@@ -1,9 +1,10 @@
 /**
  * @module tasks/tasks
- * Tasks: create one on a repository (and queue its first run), read it, its runs and its events.
+ * Tasks: create one on a repository (and queue its first run), queue further runs, read it, its
+ * runs and its events.
  * A task is visible to the members of its workspace; to anyone else it does not exist.
  */
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -57,6 +58,39 @@ export async function createTask(
   const run = await enqueueRun(ctx.db, { taskId: id, spec: { commands: input.commands ?? [] } });
   const [queued] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
   return { task: queued ?? task, run };
+}
+
+/**
+ * Queues another run of a task (a follow-up in the same sandbox, or restored from its snapshot).
+ *
+ * @example
+ * const run = await queueRun(db, { actor, taskId, commands: ['npm test'] });
+ */
+export async function queueRun(
+  db: Db,
+  { actor, taskId, commands }: { actor: Principal; taskId: string; commands: string[] },
+): Promise<RunRow> {
+  const task = await loadTask(db, actor.userId, taskId, 'member');
+  const [pending] = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.taskId, task.id), inArray(runs.status, ['queued', 'running'])))
+    .limit(1);
+  if (pending) {
+    throw new AppError(
+      'conflict',
+      `Task ${task.id} already has run ${pending.id} queued or running.`,
+    );
+  }
+  const run = await enqueueRun(db, { taskId: task.id, spec: { commands } });
+  await recordAudit(db, {
+    actor,
+    action: 'run.queue',
+    targetType: 'run',
+    targetId: run.id,
+    workspaceId: task.workspaceId,
+  });
+  return run;
 }
 
 /** Loads a task the user may see (with at least `role`), else `task_not_found`. */

@@ -48,8 +48,9 @@ export function runnerCommand(): Command {
         import('../../sandbox/select-driver.ts'),
       ]);
       const backend = new HttpRunnerBackend(server, token);
+      let runnerId: string;
       try {
-        await backend.heartbeat(options.slots);
+        ({ runnerId } = await backend.heartbeat(options.slots));
       } catch (error) {
         throw new CliError(
           `Cannot join ${server}: ${error instanceof Error ? error.message : String(error)}`,
@@ -60,8 +61,11 @@ export function runnerCommand(): Command {
       const runner = new Runner({
         backend,
         driver,
+        runnerId,
         sandbox: { limits: config.sandbox.limits, network: config.sandbox.network },
         slots: options.slots,
+        idleMs: config.sandbox.idleMs,
+        warmPool: config.sandbox.warmPool,
         log,
       });
       runner.start();

@@ -1,7 +1,9 @@
 /**
  * @module http/routes/runner-api
  * The API a runner on another host speaks (`lucid runner`), authenticated by its runner token:
- * claim runs, renew leases, send events, report outcomes. Each call acts only on the caller's runs.
+ * claim runs, renew leases, send events, report outcomes, and look after the sandboxes it made
+ * (which tasks still use them, snapshots of reaped ones). Each call acts only on the caller's runs
+ * and on tasks whose runs it held.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
@@ -13,7 +15,13 @@ import {
   FinishRunBody,
   IdParams,
   LeaseAnswer,
+  RecordSnapshotBody,
+  RunnerHeartbeatAnswer,
   RunnerHeartbeatBody,
+  SandboxIdsBody,
+  SandboxTasksAnswer,
+  SnapshotGrantAnswer,
+  SnapshotGrantBody,
 } from '@lucid/contracts';
 import { verifyRunnerToken } from '../../runner/registry.ts';
 import { DbRunnerBackend } from '../../runner/db-backend.ts';
@@ -50,13 +58,64 @@ export const runnerApiRoutes =
         config,
         schema: {
           tags,
-          summary: 'The runner is alive',
+          summary: 'The runner is alive; answers its id',
           body: RunnerHeartbeatBody,
+          response: { 200: RunnerHeartbeatAnswer },
+        },
+      },
+      async (request) => (await backendFor(request)).heartbeat(request.body.capacity),
+    );
+
+    app.post(
+      '/runner/sandboxes/tasks',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Which of the runner's sandboxes a task still uses",
+          body: SandboxIdsBody,
+          response: { 200: SandboxTasksAnswer },
+        },
+      },
+      async (request) => ({
+        tasks: await (await backendFor(request)).sandboxTasks(request.body.sandboxIds),
+      }),
+    );
+
+    app.post(
+      '/runner/tasks/:id/snapshot-grant',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "A token to push the snapshot of a task's idle sandbox",
+          params: IdParams,
+          body: SnapshotGrantBody,
+          response: { 200: SnapshotGrantAnswer },
+        },
+      },
+      async (request) => ({
+        grant: await (
+          await backendFor(request)
+        ).snapshotGrant(request.params.id, request.body.sandboxId),
+      }),
+    );
+
+    app.post(
+      '/runner/tasks/:id/snapshot',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Record the snapshot of a task's reaped sandbox",
+          params: IdParams,
+          body: RecordSnapshotBody,
           response: { 204: z.null() },
         },
       },
       async (request, reply) => {
-        await (await backendFor(request)).heartbeat(request.body.capacity);
+        const { sandboxId, sha } = request.body;
+        await (await backendFor(request)).recordSnapshot(request.params.id, sandboxId, sha);
         return reply.status(204).send(null);
       },
     );

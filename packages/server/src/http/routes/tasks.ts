@@ -1,6 +1,6 @@
 /**
  * @module http/routes/tasks
- * Tasks with their runs and events, and cancelling a run.
+ * Tasks with their runs and events: create, queue another run, cancel a run.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
@@ -8,13 +8,14 @@ import {
   CreatedTask,
   EventsQuery,
   IdParams,
+  QueueRunBody,
   Run,
   RunList,
   Task,
   TaskEvent,
 } from '@lucid/contracts';
 import { z } from 'zod';
-import { cancelRun, createTask, listRuns, loadTask } from '../../tasks/tasks.ts';
+import { cancelRun, createTask, listRuns, loadTask, queueRun } from '../../tasks/tasks.ts';
 import { listEvents } from '../../tasks/events.ts';
 import { principalOf } from '../authenticate.ts';
 import { repoContext, type AppDeps } from '../context.ts';
@@ -66,6 +67,28 @@ export const taskRoutes =
       async (request) => {
         const task = await loadTask(db, principalOf(request).userId, request.params.id);
         return { runs: (await listRuns(db, task.id)).map(toRun) };
+      },
+    );
+
+    app.post(
+      '/tasks/:id/runs',
+      {
+        schema: {
+          tags,
+          summary: 'Queue another run of a task, in its sandbox or restored from its snapshot',
+          params: IdParams,
+          body: QueueRunBody,
+          response: { 201: Run },
+        },
+      },
+      async (request, reply) => {
+        const run = await queueRun(db, {
+          actor: principalOf(request),
+          taskId: request.params.id,
+          commands: request.body.commands,
+        });
+        deps.runner?.wake();
+        return reply.status(201).send(toRun(run));
       },
     );
 

@@ -1,0 +1,149 @@
+/**
+ * @module runner/reaper
+ * Looks after the sandboxes a runner made (those labelled `lucid.runner: <its id>`). A task's
+ * sandbox with no run for `idleMs` is reaped: its workspace is saved as a snapshot commit in the
+ * task's repository (runner/workspace-snapshot.ts), the task records the commit in place of the
+ * sandbox, and the sandbox is removed; the task's next run restores it. When the runner starts, its
+ * sandboxes that no task uses any more (orphans, and a warm pool left by a crash) are removed.
+ * Which task owns a sandbox is the task's record, asked of the backend: labels cannot say it, as a
+ * pooled sandbox gets its task only when taken.
+ */
+import type { SandboxDriver, SandboxInfo } from '../sandbox/driver.ts';
+import type { RunnerBackend } from './backend.ts';
+import { saveWorkspace } from './workspace-snapshot.ts';
+
+/** The label naming the runner that made a sandbox. */
+export const RUNNER_LABEL = 'lucid.runner';
+
+export interface ReaperLog {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
+
+export interface ReaperOptions {
+  backend: RunnerBackend;
+  driver: SandboxDriver;
+  runnerId: string;
+  /** A task's sandbox unused this long is reaped. */
+  idleMs: number;
+  /** True while the task has a run in flight on this runner: its sandbox is never reaped. */
+  busy(taskId: string): boolean;
+  /** Ids of the runner's warm pool, which belong to no task and are not reaped. */
+  pooled(): Set<string>;
+  log: ReaperLog;
+}
+
+/**
+ * @example
+ * const reaper = new Reaper({ backend, driver, runnerId, idleMs, busy, pooled, log });
+ * await reaper.removeOrphans();
+ * reaper.start();
+ * reaper.touch(sandbox.id); // after each run
+ */
+export class Reaper {
+  private readonly lastUse = new Map<string, number>();
+  private readonly reaping = new Map<string, Promise<string | null>>();
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: ReaperOptions) {}
+
+  /** Notes that a sandbox was just used (a run started or ended in it). */
+  touch(sandboxId: string): void {
+    this.lastUse.set(sandboxId, Date.now());
+  }
+
+  /**
+   * While the task's sandbox is being reaped: resolves to the snapshot commit that replaces it
+   * (null when none was made). A run of the task waits for it before it starts.
+   */
+  pending(taskId: string): Promise<string | null> | undefined {
+    return this.reaping.get(taskId);
+  }
+
+  /** Sweeps for idle sandboxes a few times per idle period (at most once a minute). */
+  start(): void {
+    const everyMs = Math.min(60_000, Math.max(100, Math.floor(this.options.idleMs / 4)));
+    this.timer = setInterval(() => {
+      this.sweeping = this.sweep().catch((error: unknown) =>
+        this.options.log.warn({ err: error }, 'could not sweep idle sandboxes'),
+      );
+    }, everyMs);
+  }
+
+  /** Stops sweeping; resolves when the reaps under way are done. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.sweeping;
+    await Promise.allSettled([...this.reaping.values()]);
+  }
+
+  /** Reaps every sandbox of a task that has had no run for the idle time; returns their ids. */
+  async sweep(): Promise<string[]> {
+    const { idleMs, busy } = this.options;
+    const owned = await this.ownedSandboxes();
+    const now = Date.now();
+    const reaps: Promise<string | null>[] = [];
+    const reaped: string[] = [];
+    for (const { info, taskId } of owned) {
+      const lastUse = this.lastUse.get(info.id) ?? info.createdAt.getTime();
+      if (now - lastUse < idleMs || busy(taskId) || this.reaping.has(taskId)) continue;
+      const reap = this.reap(info.id, taskId).finally(() => this.reaping.delete(taskId));
+      this.reaping.set(taskId, reap);
+      reaps.push(reap.then((sha) => (reaped.push(info.id), sha)));
+    }
+    const results = await Promise.allSettled(reaps);
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        this.options.log.warn({ err: result.reason }, 'could not reap an idle sandbox');
+      }
+    }
+    return reaped;
+  }
+
+  /** Removes the runner's sandboxes that no task uses; call before the warm pool is filled. */
+  async removeOrphans(): Promise<string[]> {
+    const { backend, driver, runnerId, log } = this.options;
+    const mine = await driver.list({ [RUNNER_LABEL]: runnerId });
+    if (mine.length === 0) return [];
+    const used = await backend.sandboxTasks(mine.map((info) => info.id));
+    const orphans = mine.filter((info) => !used[info.id]);
+    await Promise.all(
+      orphans.map(async (info) => {
+        await (await driver.get(info.id))?.remove();
+      }),
+    );
+    if (orphans.length > 0) {
+      log.info({ sandboxes: orphans.map((info) => info.id) }, 'removed sandboxes no task uses');
+    }
+    return orphans.map((info) => info.id);
+  }
+
+  private async ownedSandboxes(): Promise<{ info: SandboxInfo; taskId: string }[]> {
+    const { backend, driver, runnerId, pooled } = this.options;
+    const pool = pooled();
+    const mine = (await driver.list({ [RUNNER_LABEL]: runnerId })).filter(
+      (info) => !pool.has(info.id),
+    );
+    if (mine.length === 0) return [];
+    const owners = await backend.sandboxTasks(mine.map((info) => info.id));
+    return mine.flatMap((info) => {
+      const taskId = owners[info.id];
+      return taskId ? [{ info, taskId }] : [];
+    });
+  }
+
+  private async reap(sandboxId: string, taskId: string): Promise<string | null> {
+    const { backend, driver, log } = this.options;
+    const sandbox = await driver.get(sandboxId);
+    if (!sandbox) return null;
+    const grant = await backend.snapshotGrant(taskId, sandboxId);
+    const sha = grant ? await saveWorkspace(sandbox, grant) : null;
+    if (grant) await backend.recordSnapshot(taskId, sandboxId, sha);
+    await sandbox.remove();
+    this.lastUse.delete(sandboxId);
+    log.info({ taskId, sandboxId, snapshot: sha }, 'reaped an idle sandbox');
+    return sha;
+  }
+}
