@@ -1,0 +1,213 @@
+/**
+ * @module A faithful fake of the model providers' HTTP APIs for tests: Anthropic Messages, OpenAI Chat
+ * Completions and OpenAI Responses on one loopback port, answering from a script, with injectable
+ * failures and a record of every request. Point any client at `url + '/v1'` as its base URL.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { anthropic, checkAnthropicHeaders } from './anthropic.ts';
+import { FaultQueue } from './faults.ts';
+import type { Fault } from './faults.ts';
+import { DEFAULT_MODELS, modelsReply } from './models.ts';
+import { openaiChat } from './openai-chat.ts';
+import { openaiResponses } from './openai-responses.ts';
+import type { LlmProtocol, ProtocolAdapter, Reply, Turn } from './protocol.ts';
+import { FALLBACK_STEP, resolveUsage } from './script.ts';
+import type { ScriptStep } from './script.ts';
+import { writeSse } from './sse.ts';
+
+export type { Fault, FaultStatus } from './faults.ts';
+export type { LlmProtocol } from './protocol.ts';
+export { shellTrajectory } from './script.ts';
+export type { ScriptStep, ScriptedToolCall, ScriptedUsage } from './script.ts';
+
+/** How the fake is set up. */
+export interface FakeLlmOptions {
+  /** When set, every other key is refused with the protocol's 401; otherwise any key is accepted. */
+  apiKey?: string;
+  /** Ids listed by `GET /v1/models`. */
+  models?: string[];
+}
+
+/** One request as the fake received it. */
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Lower-cased names; authentication headers included, so tests can see which key was used. */
+  headers: Record<string, string>;
+  /** The parsed JSON body; the raw text when it is not JSON; `undefined` when empty. */
+  body: unknown;
+  /** Set on model requests. */
+  protocol?: LlmProtocol;
+}
+
+/** A running fake LLM server. */
+export interface FakeLlm {
+  /** `http://127.0.0.1:<port>`, without `/v1`. */
+  url: string;
+  /** Every request received, oldest first. */
+  requests: RecordedRequest[];
+  /**
+   * Appends answers. The queue is shared by all three protocols: each model request, whatever its
+   * protocol, takes the next step; once it is empty the answer is the text "done". Requests refused
+   * (authentication, bad body, injected failure) take no step, and a stream not delivered whole (cut
+   * by {@link FakeLlm.dropStreamAfter} or abandoned by the client) gives its step back, so a retry
+   * receives the same answer.
+   */
+  script(steps: ScriptStep[]): void;
+  /** The next `count` model requests fail with `fault`, in the protocol's error format. */
+  failNext(count: number, fault: Fault): void;
+  /** The next streamed answer is cut (socket destroyed) after `chunks` SSE events. */
+  dropStreamAfter(chunks: number): void;
+  /** Steps not yet used. */
+  remainingSteps(): number;
+  /** Forgets script, pending failures and recorded requests. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const ROUTES: Record<string, [LlmProtocol, ProtocolAdapter]> = {
+  '/v1/messages': ['anthropic', anthropic],
+  '/v1/chat/completions': ['openai-chat', openaiChat],
+  '/v1/responses': ['openai-responses', openaiResponses],
+};
+
+/**
+ * Starts the fake on 127.0.0.1 and an ephemeral port.
+ *
+ * @example
+ * const llm = await startFakeLlm();
+ * llm.script([{ text: 'Hello' }]);
+ * const anthropic = createAnthropic({ baseURL: `${llm.url}/v1`, apiKey: 'test-key' });
+ */
+export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
+  const models = options.models ?? DEFAULT_MODELS;
+  const requests: RecordedRequest[] = [];
+  const faults = new FaultQueue();
+  let steps: ScriptStep[] = [];
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = req.method === 'POST' ? ROUTES[path] : undefined;
+    const recorded: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path,
+      headers: flattenHeaders(req),
+      body: parseBody(raw),
+      ...(route ? { protocol: route[0] } : {}),
+    };
+    requests.push(recorded);
+
+    if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
+      const id = path === '/v1/models' ? undefined : decodeURIComponent(path.slice(11));
+      return send(res, modelsReply(models, req.headers['anthropic-version'] !== undefined, id));
+    }
+    if (req.method === 'POST' && path === '/v1/messages/count_tokens') {
+      const refused = checkAnthropicHeaders(req.headers, options.apiKey);
+      const tokens = resolveUsage({}, recorded.body).inputTokens;
+      return send(res, refused ?? { status: 200, headers: {}, body: { input_tokens: tokens } });
+    }
+    if (!route) {
+      return send(res, {
+        status: 404,
+        headers: {},
+        body: { error: { message: `No route for ${req.method} ${path}`, type: 'not_found' } },
+      });
+    }
+
+    const adapter = route[1];
+    const base = adapter.responseHeaders();
+    const refused = adapter.check(req.headers, recorded.body, options.apiKey);
+    if (refused) return send(res, withHeaders(refused, base));
+    const fault = faults.takeFailure();
+    if (fault) return send(res, withHeaders(adapter.error(fault), base));
+
+    const body = recorded.body as Record<string, unknown>;
+    const step = steps.shift() ?? FALLBACK_STEP;
+    const turn: Turn = {
+      model: String(body.model),
+      text: step.text ?? '',
+      toolCalls: (step.toolCalls ?? []).map((call) => ({
+        id: call.id ?? adapter.toolCallId(),
+        name: call.name,
+        input: call.input,
+      })),
+      usage: resolveUsage(step, body),
+    };
+    if (body.stream !== true) {
+      return send(res, { status: 200, headers: base, body: adapter.json(turn) });
+    }
+    const dropAfter = faults.takeDrop();
+    const whole = await writeSse(res, adapter.stream(turn, body), {
+      headers: base,
+      ...(step.delayMs === undefined ? {} : { delayMs: step.delayMs }),
+      ...(dropAfter === undefined ? {} : { dropAfter }),
+    });
+    if (!whole && step !== FALLBACK_STEP) steps.unshift(step);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) {
+        send(res, { status: 500, headers: {}, body: { error: { message: String(error) } } });
+      } else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    script: (more) => void steps.push(...more),
+    failNext: (count, fault) => faults.failNext(count, fault),
+    dropStreamAfter: (chunks) => faults.dropStreamAfter(chunks),
+    remainingSteps: () => steps.length,
+    reset() {
+      steps = [];
+      faults.clear();
+      requests.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const payload = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    ...reply.headers,
+  });
+  res.end(payload);
+}
+
+function withHeaders(reply: Reply, headers: Record<string, string>): Reply {
+  return { ...reply, headers: { ...headers, ...reply.headers } };
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function parseBody(raw: string): unknown {
+  if (raw === '') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}

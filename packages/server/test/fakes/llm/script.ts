@@ -1,0 +1,100 @@
+/**
+ * @module Scripted model turns for the fake LLM server: what each model request answers, in order.
+ */
+
+/** One tool call a scripted turn asks for. */
+export interface ScriptedToolCall {
+  name: string;
+  input: Record<string, unknown>;
+  /** Provider-style id; generated in the protocol's own format when left out. */
+  id?: string;
+}
+
+/**
+ * Token counts a turn reports. `inputTokens` excludes cached input; the fake folds the cache counts into
+ * each protocol's own convention (Anthropic lists them beside `input_tokens`, OpenAI includes them in
+ * `prompt_tokens`/`input_tokens` and details the cached part), so every SDK reports the same totals.
+ */
+export interface ScriptedUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  /** Anthropic only (`cache_creation_input_tokens`); OpenAI counts these as ordinary input. */
+  cacheWriteTokens?: number;
+}
+
+/** One model answer: text, tool calls (after the text), or both. */
+export interface ScriptStep {
+  text?: string;
+  toolCalls?: ScriptedToolCall[];
+  /** Omitted: estimated from the request and answer sizes (about four characters per token). */
+  usage?: ScriptedUsage;
+  /** Pause before each streamed event after the first: 20 gives about 50 tokens/s. */
+  delayMs?: number;
+}
+
+/** The answer given once the script is used up. */
+export const FALLBACK_STEP: ScriptStep = { text: 'done' };
+
+/** Tool names and the finishing move of {@link shellTrajectory}. */
+export interface ShellTrajectoryOptions {
+  /** Name of the command tool; default `bash`. */
+  shellTool?: string;
+  /** When set, the last step calls this tool with `{ summary: finalText }` instead of answering in text. */
+  finishTool?: string;
+}
+
+/**
+ * The common agent trajectory: one command tool call per step, then a final answer.
+ *
+ * @example
+ * fake.script(shellTrajectory([{ command: 'npm test' }], 'All tests pass.'));
+ * // → bash {command:'npm test'}, then the text "All tests pass."
+ */
+export function shellTrajectory(
+  commands: Array<{ command: string } & Record<string, unknown>>,
+  finalText: string,
+  options: ShellTrajectoryOptions = {},
+): ScriptStep[] {
+  const shellTool = options.shellTool ?? 'bash';
+  const steps: ScriptStep[] = commands.map((input) => ({
+    toolCalls: [{ name: shellTool, input: { ...input } }],
+  }));
+  steps.push(
+    options.finishTool
+      ? { toolCalls: [{ name: options.finishTool, input: { summary: finalText } }] }
+      : { text: finalText },
+  );
+  return steps;
+}
+
+/**
+ * Splits text into token-like pieces (a word with its leading whitespace), so that joined they give
+ * the text back exactly.
+ */
+export function splitTokens(text: string): string[] {
+  return text.match(/\s*\S+|\s+/g) ?? [];
+}
+
+/** Splits a serialised JSON value into short pieces, the way providers stream tool arguments. */
+export function splitJson(json: string, size = 12): string[] {
+  const pieces: string[] = [];
+  for (let at = 0; at < json.length; at += size) pieces.push(json.slice(at, at + size));
+  return pieces;
+}
+
+/** Resolves a step's usage, estimating what the script left out. */
+export function resolveUsage(step: ScriptStep, requestBody: unknown): Required<ScriptedUsage> {
+  const answer =
+    (step.text ?? '') + (step.toolCalls ?? []).map((call) => JSON.stringify(call.input)).join('');
+  return {
+    inputTokens: step.usage?.inputTokens ?? estimateTokens(JSON.stringify(requestBody) ?? ''),
+    outputTokens: step.usage?.outputTokens ?? estimateTokens(answer),
+    cacheReadTokens: step.usage?.cacheReadTokens ?? 0,
+    cacheWriteTokens: step.usage?.cacheWriteTokens ?? 0,
+  };
+}
+
+function estimateTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
