@@ -12,6 +12,7 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { createAuth } from './auth/auth.ts';
 import { buildApp } from './http/app.ts';
+import { startSpawnHost } from './process/spawn.ts';
 import { newId } from './ids.ts';
 import type { SandboxDriver } from './sandbox/driver.ts';
 import { DbRunnerBackend } from './runner/db-backend.ts';
@@ -125,6 +126,10 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config);
+  // While this process is still small: later programs start there without stalling the server.
+  await startSpawnHost().catch((error: unknown) =>
+    logger.warn({ err: error }, 'no spawn host: programs start from the server process itself'),
+  );
   mkdirSync(config.dataDir, { recursive: true });
   if (config.encryptionKeyGenerated) {
     logger.info(

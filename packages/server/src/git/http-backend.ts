@@ -4,10 +4,10 @@
  * response bodies are piped through with backpressure, never buffered, so a push of any size runs
  * in bounded memory.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gitEnv } from './run-git.ts';
+import { spawnProcess, type SpawnedProcess } from '../process/spawn.ts';
 
 export interface GitHttpRequest {
   req: IncomingMessage;
@@ -22,6 +22,8 @@ export interface GitHttpRequest {
   remoteAddr: string;
   /** When set, a push may update only this ref (enforced by Lucid's pre-receive hook). */
   pushOnlyRef?: string | undefined;
+  /** Runs after git has exited and before the response ends, so the client sees its effects. */
+  beforeEnd?: (exitCode: number | null) => Promise<void>;
   log: GitLog;
 }
 
@@ -42,7 +44,7 @@ const HEADER_END = Buffer.from('\r\n\r\n');
  * @example
  * const code = await serveGitHttp({ req, res, projectRoot, pathInfo: '/repo_x.git/info/refs', … });
  */
-export function serveGitHttp(options: GitHttpRequest): Promise<number | null> {
+export async function serveGitHttp(options: GitHttpRequest): Promise<number | null> {
   const { req, res, log } = options;
   const header = (name: string) => {
     const value = req.headers[name];
@@ -66,58 +68,65 @@ export function serveGitHttp(options: GitHttpRequest): Promise<number | null> {
     GIT_CONFIG_VALUE_0: HOOKS_PATH,
   });
 
-  return new Promise((resolve) => {
-    const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      if (stderr.length < 4096) stderr += chunk;
-    });
+  let child: SpawnedProcess;
+  try {
+    child = await spawnProcess('git', ['http-backend'], { env });
+  } catch (error) {
+    log.error({ err: error }, 'could not start git http-backend');
+    if (!res.headersSent) {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('git is not available on the server\n');
+    }
+    return null;
+  }
 
-    req.pipe(child.stdin);
-    child.stdin.on('error', () => {
-      // git stopped reading (it answered early, or failed): the response says why.
-    });
-    req.on('aborted', () => child.kill('SIGTERM'));
-    res.on('close', () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-    });
-
-    let head = Buffer.alloc(0);
-    let headersSent = false;
-    const onData = (chunk: Buffer) => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf(HEADER_END);
-      if (end === -1) {
-        if (head.length > 64 * 1024) child.kill('SIGTERM');
-        return;
-      }
-      headersSent = true;
-      child.stdout.off('data', onData);
-      writeCgiHead(res, head.subarray(0, end).toString('latin1'));
-      const rest = head.subarray(end + HEADER_END.length);
-      if (rest.length > 0) res.write(rest);
-      child.stdout.pipe(res);
-    };
-    child.stdout.on('data', onData);
-
-    child.on('close', (code) => {
-      if (!headersSent && !res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end('git http-backend failed\n');
-      }
-      if (code !== 0) log.warn({ code, stderr: stderr.trim() }, 'git http-backend failed');
-      resolve(code);
-    });
-    child.on('error', (error) => {
-      log.error({ err: error }, 'could not start git http-backend');
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end('git is not available on the server\n');
-      }
-      resolve(null);
-    });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    if (stderr.length < 4096) stderr += chunk;
   });
+  child.stderr.resume();
+  let exited = false;
+  const stop = () => {
+    if (!exited) child.kill('SIGTERM');
+  };
+  req.pipe(child.stdin);
+  child.stdin.on('error', () => {
+    // git stopped reading (it answered early, or failed): the response says why.
+  });
+  req.on('aborted', stop);
+  res.on('close', stop);
+
+  let head = Buffer.alloc(0);
+  let headersSent = false;
+  const onData = (chunk: Buffer) => {
+    head = Buffer.concat([head, chunk]);
+    const end = head.indexOf(HEADER_END);
+    if (end === -1) {
+      if (head.length > 64 * 1024) stop();
+      return;
+    }
+    headersSent = true;
+    child.stdout.off('data', onData);
+    writeCgiHead(res, head.subarray(0, end).toString('latin1'));
+    const rest = head.subarray(end + HEADER_END.length);
+    if (rest.length > 0) res.write(rest);
+    child.stdout.pipe(res, { end: false });
+  };
+  child.stdout.on('data', onData);
+  child.stdout.resume();
+
+  const { code } = await child.closed;
+  exited = true;
+  if (!headersSent && !res.headersSent) {
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end('git http-backend failed\n');
+  } else {
+    await options.beforeEnd?.(code);
+    res.end();
+  }
+  if (code !== 0) log.warn({ code, stderr: stderr.trim() }, 'git http-backend failed');
+  return code;
 }
 
 function optional(name: string, value: string | undefined): Record<string, string> {

@@ -2,7 +2,8 @@
  * @module git/run-git
  * Runs the real `git` with arguments (never a shell) and a clean environment.
  */
-import { execFile } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { spawnProcess } from '../process/spawn.ts';
 
 export class GitError extends Error {
   constructor(
@@ -31,20 +32,28 @@ export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
  * @example
  * const head = await runGit(['rev-parse', 'HEAD'], { cwd: repoPath });
  */
-export function runGit(args: string[], options: { cwd?: string } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      args,
-      { cwd: options.cwd, env: gitEnv(), maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        if (error) {
-          const code = typeof error.code === 'number' ? error.code : null;
-          reject(new GitError(args, code, stderr));
-        } else {
-          resolve(stdout);
-        }
-      },
-    );
-  });
+export async function runGit(args: string[], options: { cwd?: string } = {}): Promise<string> {
+  const child = await spawnProcess('git', args, { cwd: options.cwd, env: gitEnv() });
+  child.stdin.end();
+  const [stdout, stderr, { code }] = await Promise.all([
+    readAll(child.stdout, MAX_OUTPUT),
+    readAll(child.stderr, 64 * 1024),
+    child.closed,
+  ]);
+  if (code !== 0) throw new GitError(args, code, stderr);
+  return stdout;
+}
+
+/** Most output a git command may print before it is cut (its caller sees the beginning). */
+const MAX_OUTPUT = 64 * 1024 * 1024;
+
+async function readAll(stream: Readable, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = chunk as Buffer;
+    if (size < limit) chunks.push(buffer.subarray(0, limit - size));
+    size += buffer.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -73,7 +73,9 @@ export const gitRoutes =
           : null;
 
         reply.hijack();
-        const exitCode = await serveGitHttp({
+        const pushedBy =
+          repo && who.principal && rest === '/git-receive-pack' ? who.principal : null;
+        await serveGitHttp({
           req: request.raw,
           res: reply.raw,
           projectRoot: ctx.gitRoot,
@@ -82,13 +84,14 @@ export const gitRoutes =
           remoteUser: who.principal ? who.principal.userId : `run:${who.grant.runId}`,
           remoteAddr: request.ip,
           pushOnlyRef: who.grant ? `refs/heads/${who.grant.branch}` : undefined,
+          beforeEnd: async (exitCode) => {
+            if (!repo || !pushedBy || exitCode !== 0) return;
+            await recordPush(ctx, { actor: pushedBy, repo }).catch((error: unknown) => {
+              request.log.error({ err: error }, 'could not record a push');
+            });
+          },
           log: request.log,
         });
-        if (repo && who.principal && exitCode === 0 && rest === '/git-receive-pack') {
-          await recordPush(ctx, { actor: who.principal, repo }).catch((error: unknown) => {
-            request.log.error({ err: error }, 'could not record a push');
-          });
-        }
       },
     });
   };
