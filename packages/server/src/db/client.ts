@@ -45,6 +45,10 @@ export type DatabaseTarget = { url: string } | { pgliteDir: string };
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if ('url' in target) {
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    // An idle connection the server closes (a restart, a terminated backend) is reported here;
+    // without a listener it would end the process. The pool drops it and opens a new one on next
+    // use, and queries report their own errors.
+    pool.on('error', () => {});
     const db = drizzlePg(pool, { schema });
     const client = await pool.connect();
     try {
