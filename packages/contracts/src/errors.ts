@@ -10,6 +10,7 @@ export const errorStatus = {
   validation_failed: 400,
   invalid_json: 400,
   bad_request: 400,
+  model_unavailable: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   forbidden: 403,

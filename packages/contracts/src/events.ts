@@ -62,6 +62,26 @@ export const EventBody = z.discriminatedUnion('type', [
     code: z.string(),
     message: z.string(),
   }),
+  z.object({ type: z.literal('message.user'), text: z.string() }),
+  /** A piece of the assistant's text as it streams; the step's whole text follows as message.assistant. */
+  z.object({ type: z.literal('message.delta'), text: z.string() }),
+  z.object({ type: z.literal('message.assistant'), text: z.string() }),
+  z.object({
+    type: z.literal('file.changed'),
+    path: z.string(),
+    change: z.enum(['added', 'modified', 'deleted']),
+  }),
+  z.object({ type: z.literal('git.commit'), sha: z.string(), subject: z.string() }),
+  z.object({ type: z.literal('git.push'), branch: z.string(), sha: z.string() }),
+  /** Tokens one model call used, and what they cost (0 for a model missing from the price table). */
+  z.object({
+    type: z.literal('usage'),
+    model: z.string(),
+    inputTokens: z.number().int().min(0),
+    outputTokens: z.number().int().min(0),
+    cachedInputTokens: z.number().int().min(0).optional(),
+    costUsd: z.number().min(0),
+  }),
 ]);
 export type EventBody = z.infer<typeof EventBody>;
 export type EventType = EventBody['type'];

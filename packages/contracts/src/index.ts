@@ -10,3 +10,4 @@ export * from './account.ts';
 export * from './events.ts';
 export * from './runners.ts';
 export * from './tasks.ts';
+export * from './models.ts';

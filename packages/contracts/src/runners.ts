@@ -7,6 +7,14 @@ import { z } from 'zod';
 import { EventBody, RunStatus } from './events.ts';
 import { Id, Timestamp } from './common.ts';
 
+/** The built-in agent's part of a run: what it is asked and with which model (`provider/name`). */
+export const RunAgent = z.object({
+  name: z.literal('lucid'),
+  prompt: z.string(),
+  model: z.string(),
+});
+export type RunAgent = z.infer<typeof RunAgent>;
+
 /** What a runner gets when it claims a run: everything it needs, and nothing secret but the run token. */
 export const ClaimedRun = z.object({
   run: z.object({
@@ -14,6 +22,8 @@ export const ClaimedRun = z.object({
     taskId: Id,
     attempt: z.number().int(),
     commands: z.array(z.string()),
+    /** Set when the built-in agent does the run, in place of the commands. */
+    agent: RunAgent.optional(),
   }),
   task: z.object({
     id: Id,

@@ -33,7 +33,18 @@ export const CreateTaskBody = z.object({
     .array(z.string().min(1).max(100_000))
     .max(100)
     .optional()
-    .describe('Shell commands the run executes in the task sandbox, in order.'),
+    .describe(
+      'Shell commands the run executes in the task sandbox, in order. Without them the built-in agent works on the prompt.',
+    ),
+  model: z
+    .string()
+    .trim()
+    .min(3)
+    .max(200)
+    .optional()
+    .describe(
+      'The model the agent uses, as provider/name (see GET /api/v1/models); the default otherwise.',
+    ),
   start: z.boolean().default(true),
 });
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;

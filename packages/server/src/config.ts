@@ -30,6 +30,25 @@ export interface Config {
   };
   sandbox: SandboxConfig;
   runner: RunnerConfig;
+  llm: LlmConfig;
+  agent: AgentConfig;
+}
+
+/** Model providers the built-in agent may call; a provider is usable once its key is set. */
+export interface LlmConfig {
+  anthropic?: { apiKey: string; baseUrl?: string | undefined };
+  /** OpenAI: `openai/…` models speak the Responses API, `openai-chat/…` Chat Completions. */
+  openai?: { apiKey: string; baseUrl?: string | undefined };
+  /** Any server speaking OpenAI's Chat Completions (vLLM, Ollama, LM Studio…). */
+  openaiCompatible?: { baseUrl: string; apiKey?: string | undefined };
+  /** `provider/name` of the model a task gets when it names none. */
+  defaultModel?: string | undefined;
+}
+
+/** The built-in agent's limits. */
+export interface AgentConfig {
+  /** Model calls one run may make before it ends with step_limit_reached. */
+  maxSteps: number;
 }
 
 /** The server's own runner, and the terms every run gets. */
@@ -159,6 +178,39 @@ const EnvSchema = SandboxEnvSchema.extend({
     .int()
     .min(1024, 'must be at least 1024 bytes')
     .default(1024 * 1024),
+  ANTHROPIC_API_KEY: optionalText,
+  ANTHROPIC_BASE_URL: optionalText.pipe(
+    z
+      .url({ error: 'must be an absolute http(s) URL such as https://api.anthropic.com/v1' })
+      .optional(),
+  ),
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: optionalText.pipe(
+    z
+      .url({ error: 'must be an absolute http(s) URL such as https://api.openai.com/v1' })
+      .optional(),
+  ),
+  OPENAI_COMPATIBLE_BASE_URL: optionalText.pipe(
+    z
+      .url({ error: 'must be an absolute http(s) URL such as http://127.0.0.1:11434/v1' })
+      .optional(),
+  ),
+  OPENAI_COMPATIBLE_API_KEY: optionalText,
+  LUCID_DEFAULT_MODEL: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^(anthropic|openai|openai-chat|openai-compatible)\/\S+$/,
+        'must be provider/name with provider anthropic, openai, openai-chat or openai-compatible (such as anthropic/claude-sonnet-4-5)',
+      )
+      .optional(),
+  ),
+  LUCID_AGENT_MAX_STEPS: z.coerce
+    .number({ error: 'must be a number of steps' })
+    .int('must be a whole number of steps')
+    .min(1, 'must be between 1 and 1000 (steps)')
+    .max(1000, 'must be between 1 and 1000 (steps)')
+    .default(50),
   GITHUB_CLIENT_ID: optionalText,
   GITHUB_CLIENT_SECRET: optionalText,
   GOOGLE_CLIENT_ID: optionalText,
@@ -264,6 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       problems.push(`${provider}_CLIENT_ID and ${provider}_CLIENT_SECRET must be set together`);
     }
   }
+  const llm = llmConfigOf(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   if (!encryptionKey) {
@@ -302,7 +355,62 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       leaseMs: e.LUCID_RUN_LEASE_SECONDS * 1000,
       maxRuntimeMs: e.LUCID_MAX_RUNTIME_MINUTES * 60_000,
     },
+    llm,
+    agent: { maxSteps: e.LUCID_AGENT_MAX_STEPS },
   };
+}
+
+const PROVIDER_KEYS = {
+  anthropic: 'ANTHROPIC_API_KEY',
+  openai: 'OPENAI_API_KEY',
+  'openai-chat': 'OPENAI_API_KEY',
+  'openai-compatible': 'OPENAI_COMPATIBLE_BASE_URL',
+} as const;
+
+/** The providers the environment configures, and the default model; mistakes go to `problems`. */
+function llmConfigOf(e: z.infer<typeof EnvSchema>, problems: string[]): LlmConfig {
+  const llm: LlmConfig = {};
+  if (e.ANTHROPIC_API_KEY) {
+    llm.anthropic = { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL };
+  } else if (e.ANTHROPIC_BASE_URL) {
+    problems.push('ANTHROPIC_BASE_URL is set but ANTHROPIC_API_KEY is not; set both or neither');
+  }
+  if (e.OPENAI_API_KEY) {
+    llm.openai = { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL };
+  } else if (e.OPENAI_BASE_URL) {
+    problems.push('OPENAI_BASE_URL is set but OPENAI_API_KEY is not; set both or neither');
+  }
+  if (e.OPENAI_COMPATIBLE_BASE_URL) {
+    llm.openaiCompatible = {
+      baseUrl: e.OPENAI_COMPATIBLE_BASE_URL,
+      apiKey: e.OPENAI_COMPATIBLE_API_KEY,
+    };
+  } else if (e.OPENAI_COMPATIBLE_API_KEY) {
+    problems.push(
+      'OPENAI_COMPATIBLE_API_KEY is set but OPENAI_COMPATIBLE_BASE_URL is not; set the server URL too',
+    );
+  }
+  const chosen = e.LUCID_DEFAULT_MODEL;
+  if (chosen) {
+    const provider = chosen.slice(0, chosen.indexOf('/')) as keyof typeof PROVIDER_KEYS;
+    const configured =
+      provider === 'anthropic'
+        ? llm.anthropic
+        : provider === 'openai-compatible'
+          ? llm.openaiCompatible
+          : llm.openai;
+    if (!configured) {
+      problems.push(
+        `LUCID_DEFAULT_MODEL names an ${provider} model, but ${PROVIDER_KEYS[provider]} is not set`,
+      );
+    }
+    llm.defaultModel = chosen;
+  } else if (llm.anthropic) {
+    llm.defaultModel = 'anthropic/claude-sonnet-4-5';
+  } else if (llm.openai) {
+    llm.defaultModel = 'openai/gpt-5';
+  }
+  return llm;
 }
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];

@@ -18,6 +18,9 @@ import type { SandboxDriver } from './sandbox/driver.ts';
 import { DbRunnerBackend } from './runner/db-backend.ts';
 import { registerInProcessRunner } from './runner/registry.ts';
 import { Runner } from './runner/runner.ts';
+import type { AgentRuntime } from './agent/agent.ts';
+import { LucidAgent } from './agent/lucid-agent.ts';
+import { providerSecrets, resolveModel } from './llm/models.ts';
 import { recoverExpiredLeases } from './tasks/queue.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
 import { bridgeGateway, connectDocker } from './sandbox/docker/engine.ts';
@@ -105,7 +108,15 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({
     level: config.logLevel,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+        'req.headers["x-api-key"]',
+        '*.apiKey',
+        '*.*.apiKey',
+        'config.llm',
+      ],
       censor: '[redacted]',
     },
     ...(process.stdout.isTTY && {
@@ -115,6 +126,16 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
       },
     }),
   });
+}
+
+/** The built-in agent as the server's runner runs it, on the configured providers. */
+function agentRuntime(config: Config): AgentRuntime {
+  return {
+    create: (spec) =>
+      new LucidAgent({ model: resolveModel(config.llm, spec.model), modelId: spec.model }),
+    limits: { maxSteps: config.agent.maxSteps },
+    secrets: providerSecrets(config.llm),
+  };
 }
 
 /**
@@ -182,6 +203,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         warmPool: options.runner?.warmPool ?? config.sandbox.warmPool,
         pollMs: options.runner?.pollMs ?? 1_000,
         log: logger,
+        agent: agentRuntime(config),
       })
     : undefined;
 

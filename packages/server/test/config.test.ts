@@ -158,3 +158,58 @@ describe('sandbox configuration', () => {
     );
   });
 });
+
+describe('model provider configuration', () => {
+  it('has no provider and 50 agent steps by default', async () => {
+    const config = loadConfig({ LUCID_DATA_DIR: await dataDir() });
+    expect(config.llm).toEqual({});
+    expect(config.agent.maxSteps).toBe(50);
+  });
+
+  it('reads the providers, and picks a default model from the first one set', async () => {
+    const config = loadConfig({
+      LUCID_DATA_DIR: await dataDir(),
+      OPENAI_API_KEY: 'sk-o',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      OPENAI_COMPATIBLE_BASE_URL: 'http://127.0.0.1:11434/v1',
+      LUCID_AGENT_MAX_STEPS: '12',
+    });
+    expect(config.llm).toEqual({
+      openai: { apiKey: 'sk-o', baseUrl: 'http://127.0.0.1:9/v1' },
+      openaiCompatible: { baseUrl: 'http://127.0.0.1:11434/v1', apiKey: undefined },
+      defaultModel: 'openai/gpt-5',
+    });
+    expect(config.agent.maxSteps).toBe(12);
+    const chosen = loadConfig({
+      LUCID_DATA_DIR: await dataDir(),
+      ANTHROPIC_API_KEY: 'sk-a',
+      LUCID_DEFAULT_MODEL: 'anthropic/claude-haiku-4-5',
+    });
+    expect(chosen.llm.defaultModel).toBe('anthropic/claude-haiku-4-5');
+  });
+
+  it('names each provider mistake in one line', async () => {
+    const dir = await dataDir();
+    expect(
+      problems({ LUCID_DATA_DIR: dir, LUCID_DEFAULT_MODEL: 'gemini', LUCID_AGENT_MAX_STEPS: '0' }),
+    ).toEqual([
+      'LUCID_DEFAULT_MODEL must be provider/name with provider anthropic, openai, openai-chat or openai-compatible (such as anthropic/claude-sonnet-4-5) (got "gemini")',
+      'LUCID_AGENT_MAX_STEPS must be between 1 and 1000 (steps) (got "0")',
+    ]);
+    expect(problems({ LUCID_DATA_DIR: dir, ANTHROPIC_BASE_URL: 'not a url' })).toEqual([
+      'ANTHROPIC_BASE_URL must be an absolute http(s) URL such as https://api.anthropic.com/v1 (got "not a url")',
+    ]);
+    expect(
+      problems({
+        LUCID_DATA_DIR: dir,
+        OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+        OPENAI_COMPATIBLE_API_KEY: 'k',
+        LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+      }),
+    ).toEqual([
+      'OPENAI_BASE_URL is set but OPENAI_API_KEY is not; set both or neither',
+      'OPENAI_COMPATIBLE_API_KEY is set but OPENAI_COMPATIBLE_BASE_URL is not; set the server URL too',
+      'LUCID_DEFAULT_MODEL names an anthropic model, but ANTHROPIC_API_KEY is not set',
+    ]);
+  });
+});

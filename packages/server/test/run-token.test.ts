@@ -33,7 +33,7 @@ beforeAll(async () => {
     server.url,
     'POST',
     '/api/v1/tasks',
-    { token: user.token, json: { repoId: repo.id, prompt: 'scoped work' } },
+    { token: user.token, json: { repoId: repo.id, prompt: 'scoped work', commands: [] } },
   );
   task = created.body.task;
   runId = created.body.run.id;

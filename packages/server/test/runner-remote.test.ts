@@ -106,6 +106,45 @@ afterAll(async () => {
 });
 
 describe('a runner on another host', () => {
+  it('fails an agent run it claims, saying agents need the gateway', async () => {
+    const withModels = await startTestServer({
+      env: { OPENAI_COMPATIBLE_BASE_URL: 'http://127.0.0.1:9/v1' },
+      runner: { slots: 0, leaseMs: LEASE_MS },
+    });
+    try {
+      const owner = await signUp(withModels.url);
+      const made = await request<{ token: string }>(
+        withModels.url,
+        'POST',
+        '/api/v1/runners/tokens',
+        { token: owner.token, json: { name: 'agentless host' } },
+      );
+      const runner = await startRunner(withModels.url, made.body.token);
+      const repo = await pushedRepo(withModels.url, owner, 'remote-agent');
+      const created = await request<{ task: { id: string } }>(
+        withModels.url,
+        'POST',
+        '/api/v1/tasks',
+        {
+          token: owner.token,
+          json: { repoId: repo.id, prompt: 'Fix it', model: 'openai-compatible/qwen2.5-coder' },
+        },
+      );
+      expect(created.status).toBe(201);
+      const done = await waitForStatus(withModels.url, owner, created.body.task.id, [
+        'in_review',
+        'failed',
+      ]);
+      expect(done.status, runner.output()).toBe('failed');
+      const events = await taskEvents(withModels.url, owner, created.body.task.id);
+      expect(events.find((e) => e.type === 'error')).toMatchObject({
+        code: 'agent_needs_gateway',
+      });
+    } finally {
+      await withModels.close();
+    }
+  });
+
   it('joins with its token, takes work and shows in the runners list', async () => {
     const runner = await startRunner(server.url);
     const repo = await pushedRepo(server.url, admin, 'remote-work');

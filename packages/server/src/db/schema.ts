@@ -240,6 +240,14 @@ export const tasks = pgTable(
  * One attempt at a task's work. The runs table is the queue: a runner claims a queued run with
  * `FOR UPDATE SKIP LOCKED` and holds it by a lease it renews with heartbeats.
  */
+/** A run's work: its shell commands, or (`agent` set) the agent's prompt and `provider/name` model. */
+export interface RunSpec {
+  commands: string[];
+  agent?: 'lucid';
+  prompt?: string;
+  model?: string;
+}
+
 export const runs = pgTable(
   'runs',
   {
@@ -252,8 +260,8 @@ export const runs = pgTable(
     })
       .notNull()
       .default('queued'),
-    /** What to do: for now a list of shell commands. */
-    spec: jsonb('spec').$type<{ commands: string[] }>().notNull(),
+    /** What to do: shell commands, or the built-in agent on a prompt with a model. */
+    spec: jsonb('spec').$type<RunSpec>().notNull(),
     /** 1 for a first run; a run re-queued after its runner vanished counts up. */
     attempt: integer('attempt').notNull().default(1),
     runnerId: text('runner_id'),

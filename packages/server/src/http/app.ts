@@ -26,6 +26,7 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { repoRoutes } from './routes/repos.ts';
 import { gitRoutes } from './routes/git.ts';
 import { taskRoutes } from './routes/tasks.ts';
+import { modelRoutes } from './routes/models.ts';
 import { runnerRoutes } from './routes/runners.ts';
 import { runnerApiRoutes } from './routes/runner-api.ts';
 
@@ -78,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(tokenRoutes(deps));
       await api.register(repoRoutes(deps));
       await api.register(taskRoutes(deps));
+      await api.register(modelRoutes(deps));
       await api.register(runnerRoutes(deps));
       await api.register(runnerApiRoutes(deps));
     },

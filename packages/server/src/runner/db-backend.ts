@@ -51,7 +51,21 @@ export class DbRunnerBackend implements RunnerBackend {
       ttlMs: maxRuntimeMs + leaseMs,
     });
     return {
-      run: { id: run.id, taskId: run.taskId, attempt: run.attempt, commands: run.spec.commands },
+      run: {
+        id: run.id,
+        taskId: run.taskId,
+        attempt: run.attempt,
+        commands: run.spec.commands,
+        ...(run.spec.agent
+          ? {
+              agent: {
+                name: run.spec.agent,
+                prompt: run.spec.prompt ?? task.prompt,
+                model: run.spec.model ?? '',
+              },
+            }
+          : {}),
+      },
       task: {
         id: task.id,
         repoId: task.repoId,

@@ -1,8 +1,9 @@
 /**
  * @module runner/event-sink
- * Sends a run's events to the backend in order, coalescing command output: chunks of one stream
- * are joined until a short delay passes or enough has gathered, so a chatty command costs a few
- * writes a second rather than one per line.
+ * Sends a run's events to the backend in order, coalescing command output and streamed model text:
+ * chunks of one stream (and text deltas) are joined until a short delay passes or enough has
+ * gathered, so a chatty command or a fast model costs a few writes a second rather than one per
+ * line or token.
  */
 import type { EventBody } from '@lucid/contracts';
 import type { RunnerBackend } from './backend.ts';
@@ -25,17 +26,25 @@ export class EventSink {
   /** Queues an event; output chunks next to each other on one stream are merged. */
   push(event: EventBody): void {
     const last = this.pending.at(-1);
+    const streamed = event.type === 'tool.output' || event.type === 'message.delta';
     if (
       event.type === 'tool.output' &&
       last?.type === 'tool.output' &&
       last.stream === event.stream
     ) {
       last.chunk += event.chunk;
+    } else if (event.type === 'message.delta' && last?.type === 'message.delta') {
+      last.text += event.text;
     } else {
-      this.pending.push(event.type === 'tool.output' ? { ...event } : event);
+      this.pending.push(streamed ? { ...event } : event);
     }
-    this.pendingBytes += event.type === 'tool.output' ? event.chunk.length : 256;
-    if (event.type !== 'tool.output' || this.pendingBytes >= FLUSH_BYTES) {
+    this.pendingBytes +=
+      event.type === 'tool.output'
+        ? event.chunk.length
+        : event.type === 'message.delta'
+          ? event.text.length
+          : 256;
+    if (!streamed || this.pendingBytes >= FLUSH_BYTES) {
       void this.flush();
     } else {
       this.timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);

@@ -2,12 +2,19 @@
  * @module runner/execute-run
  * Carries out one claimed run in the task's sandbox: reuse the task's sandbox or get a new one,
  * make sure the workspace holds the repository on the task's branch (restored from the task's
- * snapshot when its sandbox was reaped), run the commands in the persistent shell, and report every
- * step as events. Returns the outcome; the runner reports it.
+ * snapshot when its sandbox was reaped), then run the commands in the persistent shell or let the
+ * built-in agent work on the prompt (its work then committed and pushed), and report every step as
+ * events. Returns the outcome; the runner reports it.
+ *
+ * Every secret the runner knows (the run token, as itself and inside the git auth header the
+ * workspace holds, and the provider keys) is masked in every event of an agent run.
  */
-import type { ClaimedRun, FinishRunBody } from '@lucid/contracts';
+import type { ClaimedRun, EventBody, FinishRunBody, RunAgent } from '@lucid/contracts';
+import type { AgentRuntime } from '../agent/agent.ts';
+import { maskDeep } from '../agent/secrets.ts';
 import type { Sandbox, SandboxDriver } from '../sandbox/driver.ts';
 import type { RunnerBackend } from './backend.ts';
+import { commitAndPush, commitMessage, headCommit } from './commit-and-push.ts';
 import { EventSink } from './event-sink.ts';
 import { restoreWorkspace } from './workspace-snapshot.ts';
 
@@ -24,6 +31,8 @@ export interface ExecuteRunOptions {
   onSandbox?: (sandbox: Sandbox) => void;
   signal: AbortSignal;
   maxRuntimeMinutes: number;
+  /** Runs agents; a runner without it (a remote one, for now) fails agent runs. */
+  agent?: AgentRuntime | undefined;
 }
 
 const WORKSPACE = '/workspace';
@@ -31,9 +40,26 @@ const WORKSPACE = '/workspace';
 export async function executeRun(options: ExecuteRunOptions): Promise<FinishRunBody> {
   const { claim, backend, signal } = options;
   const sink = new EventSink(backend, claim.run.id);
+  if (claim.run.agent && !options.agent) {
+    return {
+      status: 'failed',
+      errorCode: 'agent_needs_gateway',
+      errorMessage:
+        "The built-in agent runs only in Lucid's own runner for now: remote runners will reach " +
+        "models through Lucid's gateway. Give the server runner slots (LUCID_RUNNER_SLOTS) for agent tasks.",
+    };
+  }
   try {
     const sandbox = await sandboxFor(options);
     await prepareWorkspace(sandbox, claim);
+    if (claim.run.agent && options.agent) {
+      return await runAgent(options, {
+        sandbox,
+        sink,
+        spec: claim.run.agent,
+        runtime: options.agent,
+      });
+    }
     const shell = await sandbox.shell();
     for (const [index, command] of claim.run.commands.entries()) {
       if (signal.aborted) break;
@@ -74,6 +100,54 @@ export async function executeRun(options: ExecuteRunOptions): Promise<FinishRunB
       errorMessage: error instanceof Error ? error.message : String(error),
     };
   }
+}
+
+/** The run token as git sends it: itself, and the Basic credentials made of it. */
+function runSecrets(claim: ClaimedRun): string[] {
+  const header = authHeader(claim.git.token);
+  return [claim.git.token, header.slice(header.lastIndexOf(' ') + 1)];
+}
+
+async function runAgent(
+  options: ExecuteRunOptions,
+  {
+    sandbox,
+    sink,
+    spec,
+    runtime,
+  }: { sandbox: Sandbox; sink: EventSink; spec: RunAgent; runtime: AgentRuntime },
+): Promise<FinishRunBody> {
+  const { claim, signal } = options;
+  const secrets = [...runSecrets(claim), ...runtime.secrets];
+  const emit = (event: EventBody) => sink.push(maskDeep(event, secrets));
+  const before = await headCommit(sandbox);
+  const outcome = await runtime.create(spec).run({
+    prompt: spec.prompt,
+    sandbox,
+    shell: () => sandbox.shell(),
+    emit,
+    signal,
+    limits: runtime.limits,
+    secrets,
+  });
+  const reason = signal.reason as StopReason | undefined;
+  if (!signal.aborted || reason === 'runtime_limit') {
+    const events = await commitAndPush(sandbox, {
+      branch: claim.task.branch,
+      before,
+      message: commitMessage(outcome.summary, spec.prompt),
+    });
+    for (const event of events) emit(event);
+  }
+  await sink.flush();
+  const halt = stopped(signal, options.maxRuntimeMinutes);
+  if (halt) return halt;
+  if (outcome.status === 'finished') return { status: 'succeeded' };
+  return {
+    status: 'failed',
+    errorCode: outcome.error?.code ?? 'agent_failed',
+    errorMessage: outcome.error?.message ?? 'The agent stopped without finishing.',
+  };
 }
 
 function stopped(signal: AbortSignal, maxRuntimeMinutes: number): FinishRunBody | null {

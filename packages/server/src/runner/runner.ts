@@ -9,6 +9,7 @@
  * those no task uses; at stop it empties its pool (a crash leaves it to the next start's cleanup).
  */
 import type { ClaimedRun } from '@lucid/contracts';
+import type { AgentRuntime } from '../agent/agent.ts';
 import type { Sandbox, SandboxDriver, SandboxSpec } from '../sandbox/driver.ts';
 import { WarmPool } from '../sandbox/warm-pool.ts';
 import type { RunnerBackend } from './backend.ts';
@@ -35,6 +36,8 @@ export interface RunnerOptions {
   /** How long to wait for work before asking again (also the longest backoff). */
   pollMs?: number;
   log: RunnerLog;
+  /** Runs the built-in agent; without it agent runs fail with `agent_needs_gateway`. */
+  agent?: AgentRuntime | undefined;
 }
 
 const RUNNER_HEARTBEAT_MS = 5_000;
@@ -211,6 +214,7 @@ export class Runner {
         },
         signal: controller.signal,
         maxRuntimeMinutes: Math.round(maxRuntimeMs / 60_000),
+        agent: this.options.agent,
       });
       clearInterval(renew);
       clearTimeout(limit);

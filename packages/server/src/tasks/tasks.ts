@@ -10,6 +10,8 @@ import { runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
+import type { LlmConfig } from '../config.ts';
+import { usableModel } from '../llm/models.ts';
 import type { Principal } from '../principal.ts';
 import { hasRole, roleIn } from '../workspaces/workspaces.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
@@ -21,16 +23,28 @@ export interface CreateTaskInput {
   prompt: string;
   title?: string | undefined;
   baseBranch?: string | undefined;
-  /** Shell commands the run executes (until the agent exists, and for setup scripts). */
+  /** Shell commands the run executes; without them the built-in agent works on the prompt. */
   commands?: string[] | undefined;
+  /** The agent's model, `provider/name`; the configured default otherwise. */
+  model?: string | undefined;
   start?: boolean | undefined;
 }
 
+/**
+ * Creates a task and, unless told not to, queues its first run: the given commands, or the
+ * built-in agent on the prompt, refused at once with `model_unavailable` when no model is usable.
+ *
+ * @example
+ * const { task, run } = await createTask(ctx, { actor, input: { repoId, prompt: 'Fix the build' }, llm });
+ */
 export async function createTask(
   ctx: RepoContext,
-  { actor, input }: { actor: Principal; input: CreateTaskInput },
+  { actor, input, llm }: { actor: Principal; input: CreateTaskInput; llm: LlmConfig },
 ): Promise<{ task: TaskRow; run: RunRow | null }> {
   const repo = await loadRepo(ctx, actor.userId, input.repoId, 'member');
+  const spec: RunRow['spec'] = input.commands
+    ? { commands: input.commands }
+    : { commands: [], agent: 'lucid', model: usableModel(llm, input.model) };
   const id = newId('task');
   const title = input.title?.trim() || input.prompt.trim().split('\n')[0]?.slice(0, 80) || 'Task';
   const [task] = await ctx.db
@@ -55,7 +69,7 @@ export async function createTask(
     workspaceId: task.workspaceId,
   });
   if (input.start === false) return { task, run: null };
-  const run = await enqueueRun(ctx.db, { taskId: id, spec: { commands: input.commands ?? [] } });
+  const run = await enqueueRun(ctx.db, { taskId: id, spec });
   const [queued] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
   return { task: queued ?? task, run };
 }

@@ -42,6 +42,7 @@ export const taskRoutes =
         const { task, run } = await createTask(ctx, {
           actor: principalOf(request),
           input: request.body,
+          llm: deps.config.llm,
         });
         if (run) deps.runner?.wake();
         return reply.status(201).send({ task: toTask(task), run: run ? toRun(run) : null });

@@ -1,0 +1,45 @@
+/**
+ * @module agent/agent
+ * The agent port: something that works on a prompt in a task's sandbox, reporting each step as
+ * events, until it finishes, fails or is stopped. The built-in agent (agent/lucid-agent.ts) is one
+ * implementation; CLI agents will be others.
+ */
+import type { EventBody, RunAgent } from '@lucid/contracts';
+import type { Sandbox, SandboxShell } from '../sandbox/driver.ts';
+
+export interface AgentLimits {
+  /** Model calls the agent may make; reaching it stops the run with `step_limit_reached`. */
+  maxSteps: number;
+}
+
+export interface AgentRunOptions {
+  prompt: string;
+  sandbox: Sandbox;
+  /** The sandbox's persistent shell (started again if a command ended it). */
+  shell: () => Promise<SandboxShell>;
+  emit: (event: EventBody) => void;
+  /** Aborted when the run is cancelled, lost or over its time. */
+  signal: AbortSignal;
+  limits: AgentLimits;
+  /** Values replaced by `[redacted]` in every tool output before the model or an event sees it. */
+  secrets: string[];
+}
+
+export interface AgentOutcome {
+  status: 'finished' | 'failed' | 'stopped';
+  /** What the agent says it did. */
+  summary?: string;
+  error?: { code: string; message: string };
+}
+
+export interface Agent {
+  run(options: AgentRunOptions): Promise<AgentOutcome>;
+}
+
+/** What a runner needs to run agents: how to make one for a run, its limits, the secrets to mask. */
+export interface AgentRuntime {
+  create(spec: RunAgent): Agent;
+  limits: AgentLimits;
+  /** Secrets the runner itself holds (provider keys); the run's token is added per run. */
+  secrets: string[];
+}

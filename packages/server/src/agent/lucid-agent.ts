@@ -1,0 +1,119 @@
+/**
+ * @module agent/lucid-agent
+ * The built-in agent `lucid`: a tool loop on the AI SDK's `streamText`. Text streams out as
+ * `message.delta` events and is stored whole per step as `message.assistant`; each step reports its
+ * token usage and cost. The loop ends when the model calls `finish`, answers without a tool call,
+ * reaches the step limit, or the run is stopped. Failed model calls are retried with backoff on
+ * 408/409/429/5xx (the SDK waits as `retry-after-ms` or `retry-after` ask when under a minute);
+ * a failure that outlasts the retries fails the run with the provider's message.
+ */
+import {
+  APICallError,
+  hasToolCall,
+  RetryError,
+  stepCountIs,
+  streamText,
+  type LanguageModel,
+} from 'ai';
+import { costOf } from '../llm/cost.ts';
+import type { Agent, AgentOutcome, AgentRunOptions } from './agent.ts';
+import { systemPrompt } from './system-prompt.ts';
+import { bindTools, FINISH } from './tools/index.ts';
+
+export interface LucidAgentOptions {
+  model: LanguageModel;
+  /** `provider/name`, for usage events and prices. */
+  modelId: string;
+  /** Retries of a failed model call (429, 5xx…), with exponential backoff. */
+  maxRetries?: number;
+}
+
+/** The provider's own words from a failed call. */
+export function providerMessage(error: unknown): string {
+  const last = RetryError.isInstance(error) ? error.lastError : error;
+  if (APICallError.isInstance(last)) {
+    return `The model provider answered ${last.statusCode ?? 'an error'}: ${last.message}`;
+  }
+  return last instanceof Error ? last.message : String(last);
+}
+
+export class LucidAgent implements Agent {
+  constructor(private readonly options: LucidAgentOptions) {}
+
+  async run(run: AgentRunOptions): Promise<AgentOutcome> {
+    const { emit, signal, limits } = run;
+    const { model, modelId } = this.options;
+    let summary: string | undefined;
+    emit({ type: 'message.user', text: run.prompt });
+    const tools = bindTools({
+      sandbox: run.sandbox,
+      shell: run.shell,
+      emit,
+      signal,
+      secrets: run.secrets,
+      finish: (text) => {
+        summary = text;
+      },
+    });
+    const result = streamText({
+      model,
+      system: await systemPrompt(run.sandbox),
+      prompt: run.prompt,
+      tools,
+      stopWhen: [stepCountIs(limits.maxSteps), hasToolCall(FINISH)],
+      maxRetries: this.options.maxRetries ?? 3,
+      abortSignal: signal,
+      onError: () => {},
+    });
+
+    let text = '';
+    let lastText = '';
+    let steps = 0;
+    let lastReason: string | undefined;
+    let failure: unknown;
+    try {
+      for await (const part of result.fullStream) {
+        if (part.type === 'text-delta') {
+          if (part.text) emit({ type: 'message.delta', text: part.text });
+          text += part.text;
+        } else if (part.type === 'finish-step') {
+          steps += 1;
+          lastReason = part.finishReason;
+          if (text.trim()) emit({ type: 'message.assistant', text });
+          if (text.trim()) lastText = text.trim();
+          text = '';
+          const cached = part.usage.inputTokenDetails.cacheReadTokens;
+          const usage = {
+            inputTokens: part.usage.inputTokens ?? 0,
+            outputTokens: part.usage.outputTokens ?? 0,
+            ...(cached ? { cachedInputTokens: cached } : {}),
+          };
+          emit({ type: 'usage', model: modelId, ...usage, costUsd: costOf(modelId, usage).usd });
+        } else if (part.type === 'error') {
+          failure = part.error;
+        }
+      }
+    } catch (error) {
+      failure ??= error;
+    }
+
+    if (signal.aborted) return { status: 'stopped', ...(summary ? { summary } : {}) };
+    if (failure !== undefined) {
+      return {
+        status: 'failed',
+        error: { code: 'model_failed', message: providerMessage(failure) },
+      };
+    }
+    if (summary !== undefined) return { status: 'finished', summary };
+    if (lastReason === 'tool-calls' && steps >= limits.maxSteps) {
+      return {
+        status: 'stopped',
+        error: {
+          code: 'step_limit_reached',
+          message: `The agent used all of its ${limits.maxSteps} steps without finishing.`,
+        },
+      };
+    }
+    return { status: 'finished', ...(lastText ? { summary: lastText } : {}) };
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * @module llm/models
+ * Turns `provider/name` into an AI SDK language model on the providers the configuration sets up,
+ * and lists the models this server can use.
+ *
+ * Providers: `anthropic` (Messages API), `openai` (Responses API), `openai-chat` (OpenAI's Chat
+ * Completions), `openai-compatible` (any Chat Completions server at OPENAI_COMPATIBLE_BASE_URL).
+ */
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { LanguageModel } from 'ai';
+import { ModelProvider, type ModelInfo } from '@lucid/contracts';
+import type { LlmConfig } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { pricedModels } from './cost.ts';
+
+const SETUP =
+  'set ANTHROPIC_API_KEY, OPENAI_API_KEY or OPENAI_COMPATIBLE_BASE_URL on the server ' +
+  '(and LUCID_DEFAULT_MODEL to choose the default model)';
+
+const NEEDS: Record<ModelProvider, string> = {
+  anthropic: 'ANTHROPIC_API_KEY',
+  openai: 'OPENAI_API_KEY',
+  'openai-chat': 'OPENAI_API_KEY',
+  'openai-compatible': 'OPENAI_COMPATIBLE_BASE_URL',
+};
+
+function split(id: string): { provider: ModelProvider; name: string } {
+  const slash = id.indexOf('/');
+  const provider = ModelProvider.safeParse(id.slice(0, Math.max(slash, 0)));
+  const name = id.slice(slash + 1);
+  if (slash < 1 || !provider.success || name === '') {
+    throw new AppError(
+      'model_unavailable',
+      `Model "${id}" is not provider/name with a known provider: use anthropic/…, openai/…, openai-chat/… or openai-compatible/….`,
+    );
+  }
+  return { provider: provider.data, name };
+}
+
+function configured(llm: LlmConfig, provider: ModelProvider): boolean {
+  if (provider === 'anthropic') return Boolean(llm.anthropic);
+  if (provider === 'openai-compatible') return Boolean(llm.openaiCompatible);
+  return Boolean(llm.openai);
+}
+
+/**
+ * The model a task will use: the one asked for, else the default; throws `model_unavailable`
+ * with what to configure when it cannot be used.
+ *
+ * @example
+ * usableModel(config.llm, undefined); // → 'anthropic/claude-sonnet-4-5'
+ */
+export function usableModel(llm: LlmConfig, requested: string | undefined): string {
+  const id = requested ?? llm.defaultModel;
+  if (!id) throw new AppError('model_unavailable', `No model is configured: ${SETUP}.`);
+  const { provider } = split(id);
+  if (!configured(llm, provider)) {
+    throw new AppError(
+      'model_unavailable',
+      `Model ${id} needs ${NEEDS[provider]} set on the server; or pick another model from GET /api/v1/models.`,
+    );
+  }
+  return id;
+}
+
+/**
+ * An AI SDK language model for `provider/name`.
+ *
+ * @example
+ * const model = resolveModel(config.llm, 'openai-chat/gpt-4.1');
+ */
+export function resolveModel(llm: LlmConfig, id: string): LanguageModel {
+  const { provider, name } = split(usableModel(llm, id));
+  if (provider === 'anthropic' && llm.anthropic) {
+    const { apiKey, baseUrl } = llm.anthropic;
+    return createAnthropic({ apiKey, ...(baseUrl ? { baseURL: baseUrl } : {}) })(name);
+  }
+  if ((provider === 'openai' || provider === 'openai-chat') && llm.openai) {
+    const { apiKey, baseUrl } = llm.openai;
+    const openai = createOpenAI({ apiKey, ...(baseUrl ? { baseURL: baseUrl } : {}) });
+    return provider === 'openai' ? openai.responses(name) : openai.chat(name);
+  }
+  if (provider === 'openai-compatible' && llm.openaiCompatible) {
+    const { baseUrl, apiKey } = llm.openaiCompatible;
+    return createOpenAICompatible({
+      name: 'openai-compatible',
+      baseURL: baseUrl,
+      ...(apiKey ? { apiKey } : {}),
+      includeUsage: true,
+    })(name);
+  }
+  throw new AppError('model_unavailable', `Model ${id} cannot be used: ${SETUP}.`);
+}
+
+/** The models this server can use: the priced ones of each configured provider, and the default. */
+export function listModels(llm: LlmConfig): ModelInfo[] {
+  const ids = pricedModels().filter((id) => configured(llm, split(id).provider));
+  if (llm.defaultModel && !ids.includes(llm.defaultModel)) ids.unshift(llm.defaultModel);
+  return ids.map((id) => ({
+    provider: split(id).provider,
+    id,
+    default: id === llm.defaultModel,
+  }));
+}
+
+/** Every provider key the configuration holds: secrets to keep out of tool output and logs. */
+export function providerSecrets(llm: LlmConfig): string[] {
+  return [llm.anthropic?.apiKey, llm.openai?.apiKey, llm.openaiCompatible?.apiKey].filter(
+    (key): key is string => Boolean(key),
+  );
+}

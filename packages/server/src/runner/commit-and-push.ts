@@ -1,0 +1,71 @@
+/**
+ * @module runner/commit-and-push
+ * After the agent stops, makes sure its work is committed (what it left uncommitted goes into one
+ * last commit, its message taken from the agent's summary) and pushes the task's branch to Lucid's
+ * git server with the run token the workspace holds. Reports each new commit and the push.
+ */
+import type { EventBody } from '@lucid/contracts';
+import type { Sandbox } from '../sandbox/driver.ts';
+
+const WORKSPACE = '/workspace';
+
+async function git(sandbox: Sandbox, args: string[], stdin?: string): Promise<string> {
+  const result = await sandbox.exec(['git', ...args], {
+    cwd: WORKSPACE,
+    ...(stdin === undefined ? {} : { stdin }),
+  });
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `git ${args[0]} failed in the sandbox: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
+  }
+  return result.stdout.trim();
+}
+
+/** The commit HEAD points at; null on an unborn branch. */
+export async function headCommit(sandbox: Sandbox): Promise<string | null> {
+  const result = await sandbox.exec(['git', 'rev-parse', '--verify', '--quiet', 'HEAD'], {
+    cwd: WORKSPACE,
+  });
+  return result.exitCode === 0 ? result.stdout.trim() : null;
+}
+
+/** A commit message from the agent's summary: its first line as subject, the rest as body. */
+export function commitMessage(summary: string | undefined, prompt: string): string {
+  const text = summary?.trim() || `Work on: ${prompt.trim()}`;
+  const [first = '', ...rest] = text.split('\n');
+  const subject = first.length > 72 ? `${first.slice(0, 69)}...` : first;
+  const body = [first.length > 72 ? first : '', ...rest].join('\n').trim();
+  return body ? `${subject}\n\n${body}\n` : `${subject}\n`;
+}
+
+/**
+ * Commits what is left, pushes the branch when it has anything new, and answers the events saying
+ * so. `before` is HEAD when the agent started.
+ */
+export async function commitAndPush(
+  sandbox: Sandbox,
+  { branch, before, message }: { branch: string; before: string | null; message: string },
+): Promise<EventBody[]> {
+  const events: EventBody[] = [];
+  if (await git(sandbox, ['status', '--porcelain'])) {
+    await git(sandbox, ['add', '-A']);
+    await git(sandbox, ['commit', '--quiet', '--no-verify', '-F', '-'], message);
+  }
+  const head = await headCommit(sandbox);
+  if (!head) return events;
+  const range = before ? [`${before}..HEAD`] : ['HEAD'];
+  const log = await git(sandbox, ['log', '--reverse', '--format=%H%x09%s', ...range]);
+  for (const line of log.split('\n').filter(Boolean)) {
+    const [sha = '', ...subject] = line.split('\t');
+    events.push({ type: 'git.commit', sha, subject: subject.join('\t') });
+  }
+  const remote = await sandbox.exec(
+    ['git', 'rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}`],
+    { cwd: WORKSPACE },
+  );
+  if (remote.exitCode === 0 && remote.stdout.trim() === head) return events;
+  await git(sandbox, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`]);
+  events.push({ type: 'git.push', branch, sha: head });
+  return events;
+}

@@ -1,0 +1,321 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
+import { shellTrajectory, startFakeLlm, type FakeLlm, type ScriptStep } from './fakes/llm/index.ts';
+import { request, signUp, type TestUser } from './support/client.ts';
+import { pushedRepo, taskEvents, waitForStatus, type EventView } from './support/tasks.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+const ANTHROPIC_KEY = 'sk-ant-agent-test-0123456789';
+const OPENAI_KEY = 'sk-openai-agent-test-0123456789';
+const COMPATIBLE_KEY = 'sk-local-agent-test-0123456789';
+const MAX_STEPS = 6;
+
+let llm: FakeLlm;
+let server: TestServer;
+let driver: LocalDriver;
+let user: TestUser;
+let repoId: string;
+
+beforeAll(async () => {
+  llm = await startFakeLlm();
+  driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
+  server = await startTestServer({
+    env: {
+      ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+      ANTHROPIC_BASE_URL: `${llm.url}/v1`,
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: `${llm.url}/v1`,
+      OPENAI_COMPATIBLE_BASE_URL: `${llm.url}/v1`,
+      OPENAI_COMPATIBLE_API_KEY: COMPATIBLE_KEY,
+      LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+      LUCID_AGENT_MAX_STEPS: String(MAX_STEPS),
+    },
+    runner: { driver, slots: 1, leaseMs: 3_000, maxRuntimeMs: 120_000, pollMs: 100, warmPool: 0 },
+  });
+  user = await signUp(server.url);
+  repoId = (await pushedRepo(server.url, user, 'agent-repo')).id;
+});
+afterAll(async () => {
+  await server.close();
+  await llm.close();
+});
+beforeEach(() => llm.reset());
+
+const modelRequests = () => llm.requests.filter((r) => r.protocol !== undefined);
+
+async function agentTask(json: { prompt: string; model?: string }) {
+  const created = await request<{ task: { id: string; branch: string } }>(
+    server.url,
+    'POST',
+    '/api/v1/tasks',
+    { token: user.token, json: { repoId, ...json } },
+  );
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created.body.task;
+}
+
+async function settle(taskId: string): Promise<{ status: string; events: EventView[] }> {
+  const done = await waitForStatus(server.url, user, taskId, ['in_review', 'failed', 'cancelled']);
+  return { status: done.status, events: await taskEvents(server.url, user, taskId) };
+}
+
+const ofType = (events: EventView[], type: string) => events.filter((e) => e.type === type);
+
+const usage = (inputTokens: number, outputTokens: number) => ({ inputTokens, outputTokens });
+
+const trajectory: ScriptStep[] = [
+  {
+    text: 'I will add the greeting file.',
+    toolCalls: [
+      { name: 'write_file', input: { path: 'hello.txt', content: 'hello from lucid\n' } },
+    ],
+    usage: usage(100, 10),
+  },
+  {
+    toolCalls: [
+      {
+        name: 'bash',
+        input: { command: 'test "$(cat hello.txt)" = "hello from lucid" && echo TESTS PASS' },
+      },
+    ],
+    usage: usage(120, 12),
+  },
+  {
+    toolCalls: [
+      { name: 'bash', input: { command: 'git add -A && git commit -qm "Add hello.txt"' } },
+    ],
+    usage: usage(130, 8),
+  },
+  { toolCalls: [{ name: 'finish', input: { summary: 'Added hello.txt.' } }], usage: usage(140, 5) },
+];
+
+describe.each([
+  { model: 'anthropic/claude-sonnet-4-5', protocol: 'anthropic' },
+  { model: 'openai/gpt-5', protocol: 'openai-responses' },
+  { model: 'openai-chat/gpt-4.1', protocol: 'openai-chat' },
+  { model: 'openai-compatible/qwen2.5-coder', protocol: 'openai-chat' },
+])('the lucid agent on $model', ({ model, protocol }) => {
+  it('writes a file, runs the test, commits, and Lucid pushes the task branch', async () => {
+    llm.script(trajectory);
+    const task = await agentTask({ prompt: 'Add hello.txt saying hello', model });
+    const { status, events } = await settle(task.id);
+    expect(status, JSON.stringify(ofType(events, 'error'))).toBe('in_review');
+
+    expect(modelRequests().map((r) => r.protocol)).toEqual(Array(4).fill(protocol));
+    expect(
+      modelRequests().every((r) => (r.body as { model: string }).model === model.split('/')[1]),
+    ).toBe(true);
+    expect(ofType(events, 'message.user')).toMatchObject([{ text: 'Add hello.txt saying hello' }]);
+    expect(
+      ofType(events, 'message.delta')
+        .map((e) => e.text)
+        .join(''),
+    ).toBe('I will add the greeting file.');
+    expect(ofType(events, 'message.assistant')).toMatchObject([
+      { text: 'I will add the greeting file.' },
+    ]);
+    expect(ofType(events, 'tool.call').map((e) => e.tool)).toEqual([
+      'write_file',
+      'bash',
+      'bash',
+      'finish',
+    ]);
+    expect(ofType(events, 'tool.result').map((e) => e.ok)).toEqual([true, true, true, true]);
+    expect(
+      ofType(events, 'tool.output')
+        .map((e) => e.chunk)
+        .join(''),
+    ).toContain('TESTS PASS');
+    expect(ofType(events, 'file.changed')).toMatchObject([{ path: 'hello.txt', change: 'added' }]);
+    const [commit] = ofType(events, 'git.commit');
+    expect(commit).toMatchObject({ subject: 'Add hello.txt' });
+    expect(ofType(events, 'git.push')).toMatchObject([{ branch: task.branch, sha: commit?.sha }]);
+
+    const usages = ofType(events, 'usage');
+    expect(usages.map((e) => [e.inputTokens, e.outputTokens])).toEqual([
+      [100, 10],
+      [120, 12],
+      [130, 8],
+      [140, 5],
+    ]);
+    expect(usages.every((e) => e.model === model)).toBe(true);
+
+    const commits = await request<{ commits: { sha: string; subject: string }[] }>(
+      server.url,
+      'GET',
+      `/api/v1/repos/${repoId}/commits?ref=${encodeURIComponent(task.branch)}`,
+      { token: user.token },
+    );
+    expect(commits.status).toBe(200);
+    expect(commits.body.commits[0]).toMatchObject({ sha: commit?.sha, subject: 'Add hello.txt' });
+    expect(commits.body.commits[1]?.subject).toBe('first commit');
+  });
+});
+
+describe('the lucid agent', () => {
+  it('prices usage from the price table', async () => {
+    llm.script([{ text: 'Nothing to do.', usage: usage(1_000_000, 100_000) }]);
+    const task = await agentTask({ prompt: 'Look only' });
+    const { status, events } = await settle(task.id);
+    expect(status).toBe('in_review');
+    expect(ofType(events, 'usage')).toMatchObject([
+      { model: 'anthropic/claude-sonnet-4-5', inputTokens: 1_000_000, costUsd: 4.5 },
+    ]);
+  });
+
+  it('commits what the agent left uncommitted, with its summary as the message', async () => {
+    llm.script([
+      { toolCalls: [{ name: 'write_file', input: { path: 'notes.md', content: '# Notes\n' } }] },
+      { toolCalls: [{ name: 'finish', input: { summary: 'Wrote the notes file.' } }] },
+    ]);
+    const task = await agentTask({ prompt: 'Write notes' });
+    const { status, events } = await settle(task.id);
+    expect(status).toBe('in_review');
+    expect(ofType(events, 'git.commit')).toMatchObject([{ subject: 'Wrote the notes file.' }]);
+    const commits = await request<{ commits: { subject: string }[] }>(
+      server.url,
+      'GET',
+      `/api/v1/repos/${repoId}/commits?ref=${encodeURIComponent(task.branch)}`,
+      { token: user.token },
+    );
+    expect(commits.body.commits[0]?.subject).toBe('Wrote the notes file.');
+  });
+
+  it('masks the run token and provider keys in tool output before the model or an event sees them', async () => {
+    llm.script(shellTrajectory([{ command: 'cat .git/config' }], 'Seen.'));
+    const task = await agentTask({ prompt: 'Show the git config' });
+    const { status, events } = await settle(task.id);
+    expect(status).toBe('in_review');
+
+    const runs = await request<{ runs: { sandboxId: string }[] }>(
+      server.url,
+      'GET',
+      `/api/v1/tasks/${task.id}/runs`,
+      { token: user.token },
+    );
+    const sandbox = await driver.get(runs.body.runs[0]?.sandboxId ?? '');
+    const config = (await sandbox!.readFile('/workspace/.git/config')).toString('utf8');
+    const basic = /Authorization: Basic (\S+)/.exec(config)?.[1] ?? '';
+    const token = Buffer.from(basic, 'base64').toString('utf8').split(':')[1] ?? '';
+    expect(token.length).toBeGreaterThan(10);
+
+    const sent = JSON.stringify(modelRequests().map((r) => r.body));
+    expect(sent).toContain('[redacted]');
+    for (const secret of [basic, token, ANTHROPIC_KEY, OPENAI_KEY, COMPATIBLE_KEY]) {
+      expect(sent).not.toContain(secret);
+      expect(JSON.stringify(events)).not.toContain(secret);
+    }
+  });
+
+  it('turns a failed edit and invalid input into messages the model reads', async () => {
+    llm.script([
+      {
+        toolCalls: [
+          { name: 'edit_file', input: { path: 'README.md', old: 'no such text', new: 'x' } },
+        ],
+      },
+      { toolCalls: [{ name: 'read_file', input: { offset: 2 } }] },
+      { text: 'I could not edit it.' },
+    ]);
+    const task = await agentTask({ prompt: 'Edit the README' });
+    const { status, events } = await settle(task.id);
+    expect(status).toBe('in_review');
+    const [, second, third] = modelRequests().map((r) => JSON.stringify(r.body));
+    expect(second).toContain('the text to replace was not found in README.md');
+    expect(third).toContain('invalid input for read_file');
+    expect(third).toContain('path');
+    expect(ofType(events, 'tool.result').map((e) => e.ok)).toEqual([false, false]);
+  });
+
+  it('retries after a 429 and completes', async () => {
+    llm.failNext(1, { status: 429, retryAfterSeconds: 0 });
+    llm.script([{ text: 'All good after the limit.' }]);
+    const task = await agentTask({ prompt: 'Say something', model: 'openai/gpt-5' });
+    const { status, events } = await settle(task.id);
+    expect(status).toBe('in_review');
+    expect(modelRequests()).toHaveLength(2);
+    expect(ofType(events, 'message.assistant')).toMatchObject([
+      { text: 'All good after the limit.' },
+    ]);
+  });
+
+  it('fails the run with the provider’s message when it keeps failing', async () => {
+    llm.failNext(20, { status: 500, retryAfterSeconds: 0, message: 'The kettle is on fire.' });
+    const task = await agentTask({ prompt: 'Try', model: 'openai-chat/gpt-4.1' });
+    const { status, events } = await settle(task.id);
+    expect(status).toBe('failed');
+    const [error] = ofType(events, 'error');
+    expect(error).toMatchObject({ code: 'model_failed' });
+    expect(error?.message).toContain('The kettle is on fire.');
+  });
+
+  it('ends a run that reaches the step limit, keeping its work', async () => {
+    llm.script(
+      Array.from({ length: MAX_STEPS + 2 }, (_, i) => ({
+        toolCalls: [{ name: 'bash', input: { command: `echo step ${i} >> steps.txt` } }],
+      })),
+    );
+    const task = await agentTask({ prompt: 'Never stop' });
+    const { status, events } = await settle(task.id);
+    expect(status).toBe('failed');
+    expect(modelRequests()).toHaveLength(MAX_STEPS);
+    expect(ofType(events, 'error')).toMatchObject([{ code: 'step_limit_reached' }]);
+    expect(ofType(events, 'git.push')).toHaveLength(1);
+  });
+
+  it('refuses a task whose model cannot be used', async () => {
+    const unknown = await request<{ error: { code: string; message: string } }>(
+      server.url,
+      'POST',
+      '/api/v1/tasks',
+      { token: user.token, json: { repoId, prompt: 'x', model: 'mystery/model-1' } },
+    );
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.code).toBe('model_unavailable');
+
+    const bare = await startTestServer();
+    try {
+      const owner = await signUp(bare.url);
+      const repo = await pushedRepo(bare.url, owner, 'no-models');
+      const refused = await request<{ error: { code: string; message: string } }>(
+        bare.url,
+        'POST',
+        '/api/v1/tasks',
+        { token: owner.token, json: { repoId: repo.id, prompt: 'Do it' } },
+      );
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('model_unavailable');
+      expect(refused.body.error.message).toMatch(/ANTHROPIC_API_KEY.*OPENAI_API_KEY/);
+      const models = await request<{ models: unknown[] }>(bare.url, 'GET', '/api/v1/models', {
+        token: owner.token,
+      });
+      expect(models.body.models).toEqual([]);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('lists the usable models with the default', async () => {
+    const models = await request<{ models: { provider: string; id: string; default: boolean }[] }>(
+      server.url,
+      'GET',
+      '/api/v1/models',
+      { token: user.token },
+    );
+    expect(models.status).toBe(200);
+    expect(models.body.models).toContainEqual({
+      provider: 'anthropic',
+      id: 'anthropic/claude-sonnet-4-5',
+      default: true,
+    });
+    expect(models.body.models).toContainEqual({
+      provider: 'openai',
+      id: 'openai/gpt-5',
+      default: false,
+    });
+    expect(models.body.models.filter((m) => m.default)).toHaveLength(1);
+  });
+});
