@@ -14,6 +14,24 @@ const README_FILES = ['README.md', 'README', 'readme.md', 'README.rst', 'README.
 const MAX_INSTRUCTIONS = 20_000;
 const MAX_README = 3_000;
 
+/**
+ * Which of the candidate files exist, asked in one command: each read is a round trip to the
+ * sandbox (an exec in a container), and most repositories have one or two of these files.
+ */
+async function existing(sandbox: Sandbox, names: string[]): Promise<Set<string>> {
+  const result = await sandbox.exec(
+    [
+      'sh',
+      '-c',
+      'for f in "$@"; do [ -f "$f" ] && printf "%s\\n" "$f"; done; true',
+      'sh',
+      ...names,
+    ],
+    { cwd: '/workspace' },
+  );
+  return new Set(result.stdout.split('\n').filter(Boolean));
+}
+
 async function readText(sandbox: Sandbox, name: string): Promise<string | null> {
   try {
     return (await sandbox.readFile(`/workspace/${name}`)).toString('utf8');
@@ -28,13 +46,14 @@ async function readText(sandbox: Sandbox, name: string): Promise<string | null> 
  */
 export async function systemPrompt(sandbox: Sandbox): Promise<string> {
   const sections: string[] = [];
-  for (const name of INSTRUCTION_FILES) {
+  const present = await existing(sandbox, [...INSTRUCTION_FILES, ...README_FILES]);
+  for (const name of INSTRUCTION_FILES.filter((n) => present.has(n))) {
     const text = await readText(sandbox, name);
     if (text?.trim()) {
       sections.push(`## Instructions from ${name}\n\n${text.trim().slice(0, MAX_INSTRUCTIONS)}`);
     }
   }
-  for (const name of README_FILES) {
+  for (const name of README_FILES.filter((n) => present.has(n))) {
     const text = await readText(sandbox, name);
     if (text?.trim()) {
       const excerpt = text.trim().slice(0, MAX_README);
