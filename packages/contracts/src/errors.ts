@@ -13,6 +13,7 @@ export const errorStatus = {
   model_unavailable: 400,
   unauthorized: 401,
   invalid_credentials: 401,
+  budget_exceeded: 402,
   forbidden: 403,
   not_found: 404,
   repo_not_found: 404,
@@ -28,6 +29,7 @@ export const errorStatus = {
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
+  provider_unreachable: 502,
   unavailable: 503,
 } as const satisfies Record<string, number>;
 

@@ -7,11 +7,17 @@ import { z } from 'zod';
 import { EventBody, RunStatus } from './events.ts';
 import { Id, Timestamp } from './common.ts';
 
-/** The built-in agent's part of a run: what it is asked and with which model (`provider/name`). */
+/**
+ * The built-in agent's part of a run: what it is asked, with which model (`provider/name`), how many
+ * model calls it may make, and where it reaches the model: Lucid's LLM gateway (`<server>/llm`),
+ * called in the model's provider style with the run token as the key.
+ */
 export const RunAgent = z.object({
   name: z.literal('lucid'),
   prompt: z.string(),
   model: z.string(),
+  maxSteps: z.number().int().positive(),
+  gatewayUrl: z.string(),
 });
 export type RunAgent = z.infer<typeof RunAgent>;
 

@@ -31,6 +31,8 @@ export interface Config {
   sandbox: SandboxConfig;
   runner: RunnerConfig;
   llm: LlmConfig;
+  /** Spending limits the LLM gateway enforces before each model call. */
+  budgets: LlmBudgets;
   agent: AgentConfig;
 }
 
@@ -43,6 +45,14 @@ export interface LlmConfig {
   openaiCompatible?: { baseUrl: string; apiKey?: string | undefined };
   /** `provider/name` of the model a task gets when it names none. */
   defaultModel?: string | undefined;
+}
+
+/** Spending limits of model calls through the gateway, in USD; 0 is no limit. */
+export interface LlmBudgets {
+  /** What one run may spend. */
+  runUsd: number;
+  /** What the runs of one user's tasks may spend in a calendar month (UTC). */
+  userMonthlyUsd: number;
 }
 
 /** The built-in agent's limits. */
@@ -205,6 +215,14 @@ const EnvSchema = SandboxEnvSchema.extend({
       )
       .optional(),
   ),
+  LUCID_RUN_BUDGET_USD: z.coerce
+    .number({ error: 'must be a number of US dollars' })
+    .min(0, 'must be 0 (no limit) or more (US dollars)')
+    .default(5),
+  LUCID_USER_MONTHLY_BUDGET_USD: z.coerce
+    .number({ error: 'must be a number of US dollars' })
+    .min(0, 'must be 0 (no limit) or more (US dollars)')
+    .default(0),
   LUCID_AGENT_MAX_STEPS: z.coerce
     .number({ error: 'must be a number of steps' })
     .int('must be a whole number of steps')
@@ -356,6 +374,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxRuntimeMs: e.LUCID_MAX_RUNTIME_MINUTES * 60_000,
     },
     llm,
+    budgets: { runUsd: e.LUCID_RUN_BUDGET_USD, userMonthlyUsd: e.LUCID_USER_MONTHLY_BUDGET_USD },
     agent: { maxSteps: e.LUCID_AGENT_MAX_STEPS },
   };
 }

@@ -18,9 +18,8 @@ import type { SandboxDriver } from './sandbox/driver.ts';
 import { DbRunnerBackend } from './runner/db-backend.ts';
 import { registerInProcessRunner } from './runner/registry.ts';
 import { Runner } from './runner/runner.ts';
-import type { AgentRuntime } from './agent/agent.ts';
-import { LucidAgent } from './agent/lucid-agent.ts';
-import { providerSecrets, resolveModel } from './llm/models.ts';
+import { lucidAgentRuntime } from './agent/runtime.ts';
+import { providerSecrets } from './llm/models.ts';
 import { recoverExpiredLeases } from './tasks/queue.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
 import { bridgeGateway, connectDocker } from './sandbox/docker/engine.ts';
@@ -128,14 +127,10 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   });
 }
 
-/** The built-in agent as the server's runner runs it, on the configured providers. */
-function agentRuntime(config: Config): AgentRuntime {
-  return {
-    create: (spec) =>
-      new LucidAgent({ model: resolveModel(config.llm, spec.model), modelId: spec.model }),
-    limits: { maxSteps: config.agent.maxSteps },
-    secrets: providerSecrets(config.llm),
-  };
+/** This server as its own runner reaches it: the listening address, loopback for a wildcard. */
+function ownUrl(host: string, port: number): string {
+  const address = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
 /**
@@ -194,6 +189,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           sandboxUrl:
             config.sandbox.url ??
             `http://${driver.kind === 'docker' ? 'host.docker.internal' : '127.0.0.1'}:${config.port}`,
+          gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
+          agentMaxSteps: config.agent.maxSteps,
         }),
         driver,
         runnerId,
@@ -203,7 +200,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         warmPool: options.runner?.warmPool ?? config.sandbox.warmPool,
         pollMs: options.runner?.pollMs ?? 1_000,
         log: logger,
-        agent: agentRuntime(config),
+        agent: lucidAgentRuntime({ secrets: providerSecrets(config.llm) }),
       })
     : undefined;
 

@@ -164,6 +164,26 @@ describe('model provider configuration', () => {
     const config = loadConfig({ LUCID_DATA_DIR: await dataDir() });
     expect(config.llm).toEqual({});
     expect(config.agent.maxSteps).toBe(50);
+    expect(config.budgets).toEqual({ runUsd: 5, userMonthlyUsd: 0 });
+  });
+
+  it('reads the gateway budgets, 0 meaning no limit', async () => {
+    const config = loadConfig({
+      LUCID_DATA_DIR: await dataDir(),
+      LUCID_RUN_BUDGET_USD: '0',
+      LUCID_USER_MONTHLY_BUDGET_USD: '250.5',
+    });
+    expect(config.budgets).toEqual({ runUsd: 0, userMonthlyUsd: 250.5 });
+    expect(
+      problems({
+        LUCID_DATA_DIR: await dataDir(),
+        LUCID_RUN_BUDGET_USD: 'lots',
+        LUCID_USER_MONTHLY_BUDGET_USD: '-1',
+      }),
+    ).toEqual([
+      'LUCID_RUN_BUDGET_USD must be a number of US dollars (got "lots")',
+      'LUCID_USER_MONTHLY_BUDGET_USD must be 0 (no limit) or more (US dollars) (got "-1")',
+    ]);
   });
 
   it('reads the providers, and picks a default model from the first one set', async () => {

@@ -290,6 +290,8 @@ describe.each(drivers)('sandbox lifecycle on the $name driver', ({ skip, make })
             leaseMs: 5_000,
             maxRuntimeMs: 60_000,
             sandboxUrl: other.url,
+            gatewayUrl: `${other.url}/llm`,
+            agentMaxSteps: 50,
           }),
           driver,
           runnerId: otherId,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,12 +10,14 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { tasks } from '../src/db/schema.ts';
 import { startServer } from '../src/server.ts';
+import { startFakeLlm } from './fakes/llm/index.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { pushedRepo, startTask, stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
 import { freePort, onPostgres, startTestServer, type TestServer } from './support/test-server.ts';
 
 const bin = fileURLToPath(new URL('../bin/lucid.js', import.meta.url));
 const LEASE_MS = 1_500;
+const SERVER_KEY = 'sk-ant-server-only-0123456789';
 
 let server: TestServer;
 let admin: TestUser;
@@ -106,9 +108,16 @@ afterAll(async () => {
 });
 
 describe('a runner on another host', () => {
-  it('fails an agent run it claims, saying agents need the gateway', async () => {
+  it('does an agent task whose model calls go through the gateway with the run token', async () => {
+    const llm = await startFakeLlm();
+    const port = await freePort();
     const withModels = await startTestServer({
-      env: { OPENAI_COMPATIBLE_BASE_URL: 'http://127.0.0.1:9/v1' },
+      env: {
+        PORT: String(port),
+        LUCID_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        ANTHROPIC_API_KEY: SERVER_KEY,
+        ANTHROPIC_BASE_URL: `${llm.url}/v1`,
+      },
       runner: { slots: 0, leaseMs: LEASE_MS },
     });
     try {
@@ -117,17 +126,31 @@ describe('a runner on another host', () => {
         withModels.url,
         'POST',
         '/api/v1/runners/tokens',
-        { token: owner.token, json: { name: 'agentless host' } },
+        { token: owner.token, json: { name: 'agent host' } },
       );
       const runner = await startRunner(withModels.url, made.body.token);
       const repo = await pushedRepo(withModels.url, owner, 'remote-agent');
-      const created = await request<{ task: { id: string } }>(
+      llm.script([
+        {
+          toolCalls: [{ name: 'write_file', input: { path: 'remote.txt', content: 'remote\n' } }],
+          usage: { inputTokens: 200, outputTokens: 20 },
+        },
+        {
+          toolCalls: [{ name: 'finish', input: { summary: 'Wrote remote.txt.' } }],
+          usage: { inputTokens: 250, outputTokens: 10 },
+        },
+      ]);
+      const created = await request<{ task: { id: string; branch: string } }>(
         withModels.url,
         'POST',
         '/api/v1/tasks',
         {
           token: owner.token,
-          json: { repoId: repo.id, prompt: 'Fix it', model: 'openai-compatible/qwen2.5-coder' },
+          json: {
+            repoId: repo.id,
+            prompt: 'Write remote.txt',
+            model: 'anthropic/claude-sonnet-4-5',
+          },
         },
       );
       expect(created.status).toBe(201);
@@ -135,13 +158,28 @@ describe('a runner on another host', () => {
         'in_review',
         'failed',
       ]);
-      expect(done.status, runner.output()).toBe('failed');
+      expect(done.status, runner.output()).toBe('in_review');
       const events = await taskEvents(withModels.url, owner, created.body.task.id);
-      expect(events.find((e) => e.type === 'error')).toMatchObject({
-        code: 'agent_needs_gateway',
-      });
+      expect(events.filter((e) => e.type === 'git.push')).toMatchObject([
+        { branch: created.body.task.branch },
+      ]);
+      expect(
+        events.filter((e) => e.type === 'usage').map((e) => [e.inputTokens, e.outputTokens]),
+      ).toEqual([
+        [200, 20],
+        [250, 10],
+      ]);
+
+      const calls = llm.requests.filter((r) => r.protocol === 'anthropic');
+      expect(calls).toHaveLength(2);
+      expect(calls.every((r) => r.headers['x-api-key'] === SERVER_KEY)).toBe(true);
+      expect(JSON.stringify(calls)).not.toContain('lucid_run_');
+      const environ = await readFile(`/proc/${runner.child.pid}/environ`, 'utf8');
+      expect(environ).not.toContain(SERVER_KEY);
+      expect(environ).not.toMatch(/ANTHROPIC|OPENAI/);
     } finally {
       await withModels.close();
+      await llm.close();
     }
   });
 

@@ -36,10 +36,10 @@ export interface Agent {
   run(options: AgentRunOptions): Promise<AgentOutcome>;
 }
 
-/** What a runner needs to run agents: how to make one for a run, its limits, the secrets to mask. */
+/** What a runner needs to run agents: how to make one for a run, and the secrets to mask. */
 export interface AgentRuntime {
-  create(spec: RunAgent): Agent;
-  limits: AgentLimits;
+  /** The agent for a run; it calls its model through Lucid's gateway with the run's token. */
+  create(spec: RunAgent, runToken: string): Agent;
   /** Secrets the runner itself holds (provider keys); the run's token is added per run. */
   secrets: string[];
 }

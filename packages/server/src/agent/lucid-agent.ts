@@ -1,8 +1,8 @@
 /**
  * @module agent/lucid-agent
  * The built-in agent `lucid`: a tool loop on the AI SDK's `streamText`. Text streams out as
- * `message.delta` events and is stored whole per step as `message.assistant`; each step reports its
- * token usage and cost. The loop ends when the model calls `finish`, answers without a tool call,
+ * `message.delta` events and is stored whole per step as `message.assistant`. Its model calls go
+ * through Lucid's LLM gateway, which records each call's usage and cost on the task. The loop ends when the model calls `finish`, answers without a tool call,
  * reaches the step limit, or the run is stopped. Failed model calls are retried with backoff on
  * 408/409/429/5xx (the SDK waits as `retry-after-ms` or `retry-after` ask when under a minute);
  * a failure that outlasts the retries fails the run with the provider's message.
@@ -15,6 +15,7 @@ import {
   streamText,
   type LanguageModel,
 } from 'ai';
+import type { EventBody } from '@lucid/contracts';
 import { costOf } from '../llm/cost.ts';
 import type { Agent, AgentOutcome, AgentRunOptions } from './agent.ts';
 import { systemPrompt } from './system-prompt.ts';
@@ -22,8 +23,11 @@ import { bindTools, FINISH } from './tools/index.ts';
 
 export interface LucidAgentOptions {
   model: LanguageModel;
-  /** `provider/name`, for usage events and prices. */
-  modelId: string;
+  /**
+   * `provider/name`: when set, the agent reports each step's usage and cost itself, for a model
+   * called directly rather than through the gateway (which records usage on its own).
+   */
+  modelId?: string;
   /** Retries of a failed model call (429, 5xx…), with exponential backoff. */
   maxRetries?: number;
 }
@@ -35,6 +39,23 @@ export function providerMessage(error: unknown): string {
     return `The model provider answered ${last.statusCode ?? 'an error'}: ${last.message}`;
   }
   return last instanceof Error ? last.message : String(last);
+}
+
+function usageEvent(
+  model: string,
+  usage: {
+    inputTokens?: number | undefined;
+    outputTokens?: number | undefined;
+    inputTokenDetails: { cacheReadTokens?: number | undefined };
+  },
+): EventBody {
+  const cached = usage.inputTokenDetails.cacheReadTokens;
+  const tokens = {
+    inputTokens: usage.inputTokens ?? 0,
+    outputTokens: usage.outputTokens ?? 0,
+    ...(cached ? { cachedInputTokens: cached } : {}),
+  };
+  return { type: 'usage', model, ...tokens, costUsd: costOf(model, tokens).usd };
 }
 
 export class LucidAgent implements Agent {
@@ -82,13 +103,7 @@ export class LucidAgent implements Agent {
           if (text.trim()) emit({ type: 'message.assistant', text });
           if (text.trim()) lastText = text.trim();
           text = '';
-          const cached = part.usage.inputTokenDetails.cacheReadTokens;
-          const usage = {
-            inputTokens: part.usage.inputTokens ?? 0,
-            outputTokens: part.usage.outputTokens ?? 0,
-            ...(cached ? { cachedInputTokens: cached } : {}),
-          };
-          emit({ type: 'usage', model: modelId, ...usage, costUsd: costOf(modelId, usage).usd });
+          if (modelId) emit(usageEvent(modelId, part.usage));
         } else if (part.type === 'error') {
           failure = part.error;
         }

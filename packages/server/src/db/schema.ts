@@ -8,6 +8,7 @@
 import { sql } from 'drizzle-orm';
 import {
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -321,4 +322,30 @@ export const events = pgTable(
       .default(sql`now()`),
   },
   (t) => [primaryKey({ columns: [t.taskId, t.seq] })],
+);
+
+/**
+ * What a run's model calls used, one row per call through the LLM gateway, with its cost from the
+ * price table. Budgets are sums over it (a run's; a user's this calendar month).
+ */
+export const usage = pgTable(
+  'usage',
+  {
+    id: text('id').primaryKey(),
+    runId: text('run_id').notNull(),
+    taskId: text('task_id').notNull(),
+    workspaceId: text('workspace_id').notNull(),
+    userId: text('user_id'),
+    /** `provider/name`. */
+    model: text('model').notNull(),
+    /** All input tokens, cached ones included. */
+    inputTokens: integer('input_tokens').notNull(),
+    outputTokens: integer('output_tokens').notNull(),
+    cachedInputTokens: integer('cached_input_tokens').notNull().default(0),
+    costUsd: doublePrecision('cost_usd').notNull(),
+    at: timestamp('at', { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
+  },
+  (t) => [index('usage_run_idx').on(t.runId), index('usage_user_idx').on(t.userId, t.at)],
 );

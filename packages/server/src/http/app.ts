@@ -1,7 +1,7 @@
 /**
  * @module http/app
  * Builds the Fastify app: zod-typed routes, the API reference at `/api/docs`, authentication of
- * `/api/v1`, the git server at `/git`, and the web app for every other path.
+ * `/api/v1`, the git server at `/git`, the LLM gateway at `/llm`, and the web app for every other path.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +25,7 @@ import { accountRoutes } from './routes/account.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { repoRoutes } from './routes/repos.ts';
 import { gitRoutes } from './routes/git.ts';
+import { llmRoutes } from './routes/llm.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { modelRoutes } from './routes/models.ts';
 import { runnerRoutes } from './routes/runners.ts';
@@ -66,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps));
   await app.register(authRoutes(deps));
   await app.register(gitRoutes(deps));
+  await app.register(llmRoutes(deps));
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (request) => {

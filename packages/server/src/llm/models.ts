@@ -1,7 +1,7 @@
 /**
  * @module llm/models
- * Turns `provider/name` into an AI SDK language model on the providers the configuration sets up,
- * and lists the models this server can use.
+ * Checks and lists the models (`provider/name`) this server can use, and turns one into an AI SDK
+ * language model: on the configured provider itself, or through Lucid's LLM gateway.
  *
  * Providers: `anthropic` (Messages API), `openai` (Responses API), `openai-chat` (OpenAI's Chat
  * Completions), `openai-compatible` (any Chat Completions server at OPENAI_COMPATIBLE_BASE_URL).
@@ -66,7 +66,8 @@ export function usableModel(llm: LlmConfig, requested: string | undefined): stri
 }
 
 /**
- * An AI SDK language model for `provider/name`.
+ * An AI SDK language model for `provider/name` on the configured provider itself, with the
+ * server's key (not metered: runners' agents use {@link gatewayModel}).
  *
  * @example
  * const model = resolveModel(config.llm, 'openai-chat/gpt-4.1');
@@ -92,6 +93,35 @@ export function resolveModel(llm: LlmConfig, id: string): LanguageModel {
     })(name);
   }
   throw new AppError('model_unavailable', `Model ${id} cannot be used: ${SETUP}.`);
+}
+
+/**
+ * An AI SDK language model for `provider/name` called through Lucid's LLM gateway (`gatewayUrl`
+ * is `<server>/llm`), in the provider's own style, with a run token as the key.
+ *
+ * @example
+ * const model = gatewayModel({ gatewayUrl: 'http://127.0.0.1:3000/llm', model: 'anthropic/claude-sonnet-4-5', apiKey: runToken });
+ */
+export function gatewayModel(options: {
+  gatewayUrl: string;
+  model: string;
+  apiKey: string;
+}): LanguageModel {
+  const { provider, name } = split(options.model);
+  const { apiKey } = options;
+  if (provider === 'anthropic') {
+    return createAnthropic({ apiKey, baseURL: `${options.gatewayUrl}/anthropic/v1` })(name);
+  }
+  if (provider === 'openai-compatible') {
+    return createOpenAICompatible({
+      name: 'openai-compatible',
+      baseURL: `${options.gatewayUrl}/openai-compatible/v1`,
+      apiKey,
+      includeUsage: true,
+    })(name);
+  }
+  const openai = createOpenAI({ apiKey, baseURL: `${options.gatewayUrl}/openai/v1` });
+  return provider === 'openai' ? openai.responses(name) : openai.chat(name);
 }
 
 /** The models this server can use: the priced ones of each configured provider, and the default. */

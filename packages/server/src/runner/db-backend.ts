@@ -28,6 +28,10 @@ export interface DbBackendOptions {
   maxRuntimeMs: number;
   /** Lucid's base URL as sandboxes reach it. */
   sandboxUrl: string;
+  /** Lucid's LLM gateway (`…/llm`) as the runner reaches it: where agents call their models. */
+  gatewayUrl: string;
+  /** Model calls an agent run may make. */
+  agentMaxSteps: number;
   /** Limit claims to the workspaces this user administers (remote runners). */
   onlyWorkspacesOf?: string | null;
 }
@@ -62,6 +66,8 @@ export class DbRunnerBackend implements RunnerBackend {
                 name: run.spec.agent,
                 prompt: run.spec.prompt ?? task.prompt,
                 model: run.spec.model ?? '',
+                maxSteps: this.options.agentMaxSteps,
+                gatewayUrl: this.options.gatewayUrl,
               },
             }
           : {}),

@@ -31,7 +31,7 @@ export interface ExecuteRunOptions {
   onSandbox?: (sandbox: Sandbox) => void;
   signal: AbortSignal;
   maxRuntimeMinutes: number;
-  /** Runs agents; a runner without it (a remote one, for now) fails agent runs. */
+  /** Runs agents; a runner without it fails agent runs with `agent_unavailable`. */
   agent?: AgentRuntime | undefined;
 }
 
@@ -43,10 +43,9 @@ export async function executeRun(options: ExecuteRunOptions): Promise<FinishRunB
   if (claim.run.agent && !options.agent) {
     return {
       status: 'failed',
-      errorCode: 'agent_needs_gateway',
+      errorCode: 'agent_unavailable',
       errorMessage:
-        "The built-in agent runs only in Lucid's own runner for now: remote runners will reach " +
-        "models through Lucid's gateway. Give the server runner slots (LUCID_RUNNER_SLOTS) for agent tasks.",
+        'This runner was started without the built-in agent, so it cannot do agent runs.',
     };
   }
   try {
@@ -121,13 +120,13 @@ async function runAgent(
   const secrets = [...runSecrets(claim), ...runtime.secrets];
   const emit = (event: EventBody) => sink.push(maskDeep(event, secrets));
   const before = await headCommit(sandbox);
-  const outcome = await runtime.create(spec).run({
+  const outcome = await runtime.create(spec, claim.git.token).run({
     prompt: spec.prompt,
     sandbox,
     shell: () => sandbox.shell(),
     emit,
     signal,
-    limits: runtime.limits,
+    limits: { maxSteps: spec.maxSteps },
     secrets,
   });
   const reason = signal.reason as StopReason | undefined;

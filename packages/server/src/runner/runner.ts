@@ -36,7 +36,7 @@ export interface RunnerOptions {
   /** How long to wait for work before asking again (also the longest backoff). */
   pollMs?: number;
   log: RunnerLog;
-  /** Runs the built-in agent; without it agent runs fail with `agent_needs_gateway`. */
+  /** Runs the built-in agent; without it agent runs fail with `agent_unavailable`. */
   agent?: AgentRuntime | undefined;
 }
 

@@ -42,11 +42,13 @@ export function runnerCommand(): Command {
         throw error;
       }
       // Loaded here, not at the top, so other commands start without the sandbox drivers.
-      const [{ HttpRunnerBackend }, { Runner }, { selectDriver }] = await Promise.all([
-        import('../../runner/http-backend.ts'),
-        import('../../runner/runner.ts'),
-        import('../../sandbox/select-driver.ts'),
-      ]);
+      const [{ HttpRunnerBackend }, { Runner }, { selectDriver }, { lucidAgentRuntime }] =
+        await Promise.all([
+          import('../../runner/http-backend.ts'),
+          import('../../runner/runner.ts'),
+          import('../../sandbox/select-driver.ts'),
+          import('../../agent/runtime.ts'),
+        ]);
       const backend = new HttpRunnerBackend(server, token);
       let runnerId: string;
       try {
@@ -67,6 +69,7 @@ export function runnerCommand(): Command {
         idleMs: config.sandbox.idleMs,
         warmPool: config.sandbox.warmPool,
         log,
+        agent: lucidAgentRuntime({ secrets: [] }),
       });
       runner.start();
       console.log(

@@ -46,6 +46,8 @@ export const runnerApiRoutes =
         leaseMs: deps.runs.leaseMs,
         maxRuntimeMs: deps.runs.maxRuntimeMs,
         sandboxUrl: deps.config.publicUrl,
+        gatewayUrl: `${deps.config.publicUrl}/llm`,
+        agentMaxSteps: deps.config.agent.maxSteps,
       });
     }
 

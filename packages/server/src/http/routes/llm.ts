@@ -1,0 +1,111 @@
+/**
+ * @module http/routes/llm
+ * Lucid's LLM gateway at `/llm`: `POST /llm/anthropic/v1/messages`,
+ * `POST /llm/openai/v1/chat/completions`, `POST /llm/openai/v1/responses`,
+ * `POST /llm/openai-compatible/v1/chat/completions` and `GET /llm/{provider}/v1/models`, called
+ * with a running run's token (`x-api-key` or `Authorization: Bearer`). Errors answer in the
+ * provider's own error shape, so its clients report them as they would the provider's.
+ */
+import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '@lucid/contracts';
+import { AppError } from '../../errors.ts';
+import { forwardLlmCall, listGatewayModels, type GatewayContext } from '../../llm/gateway.ts';
+import { errorBody, type GatewayEndpoint, type GatewayProvider } from '../../llm/gateway-styles.ts';
+import { presentedToken } from '../authenticate.ts';
+import type { AppDeps } from '../context.ts';
+
+/** Model requests carry whole conversations: larger than the REST API's bodies. */
+const BODY_LIMIT = 32 * 1024 * 1024;
+
+const CALLS: Array<[GatewayProvider, GatewayEndpoint]> = [
+  ['anthropic', 'messages'],
+  ['openai', 'chat/completions'],
+  ['openai', 'responses'],
+  ['openai-compatible', 'chat/completions'],
+];
+
+const PROVIDERS: GatewayProvider[] = ['anthropic', 'openai', 'openai-compatible'];
+
+function runToken(request: FastifyRequest): string | undefined {
+  const key = request.headers['x-api-key'];
+  return typeof key === 'string' && key !== '' ? key : presentedToken(request);
+}
+
+function providerOf(url: string): GatewayProvider {
+  const segment = url.split('/')[2] ?? '';
+  return PROVIDERS.find((provider) => provider === segment) ?? 'openai';
+}
+
+/** Fastify's own failures, as Lucid error codes. */
+function codeOf(error: FastifyError): [ErrorCode, string] {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return ['payload_too_large', 'The request body is too large.'];
+  }
+  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return ['invalid_json', 'The request body is not valid JSON.'];
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return ['unsupported_media_type', 'Send the request body as application/json.'];
+  }
+  return ['internal', 'Something went wrong on the server.'];
+}
+
+export const llmRoutes =
+  (deps: AppDeps): FastifyPluginAsync =>
+  async (app) => {
+    const ctx: GatewayContext = {
+      db: deps.database.db,
+      llm: deps.config.llm,
+      budgets: deps.config.budgets,
+      log: deps.logger,
+    };
+
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const [code, message] =
+        error instanceof AppError ? [error.code, error.message] : codeOf(error);
+      if (code === 'internal') request.log.error({ err: error }, 'gateway call failed');
+      const status = error instanceof AppError ? error.status : (error.statusCode ?? 500);
+      return reply
+        .status(code === 'internal' ? 500 : status)
+        .send(errorBody(providerOf(request.url), code, message));
+    });
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string', bodyLimit: BODY_LIMIT },
+      (_request, text, done) => {
+        try {
+          done(null, JSON.parse(text as string) as unknown);
+        } catch (error) {
+          done(error as Error, undefined);
+        }
+      },
+    );
+
+    for (const provider of PROVIDERS) {
+      app.get(
+        `/llm/${provider}/v1/models`,
+        { config: { public: true }, schema: { hide: true } },
+        (request) => listGatewayModels(ctx, { provider, token: runToken(request) }),
+      );
+    }
+    for (const [provider, endpoint] of CALLS) {
+      app.post(
+        `/llm/${provider}/v1/${endpoint}`,
+        { config: { public: true }, schema: { hide: true } },
+        async (request, reply) => {
+          const aborted = new AbortController();
+          reply.raw.on('close', () => aborted.abort());
+          const answer = await forwardLlmCall(ctx, {
+            provider,
+            endpoint,
+            token: runToken(request),
+            body: request.body,
+            headers: request.headers,
+            signal: aborted.signal,
+          });
+          return reply.code(answer.status).headers(answer.headers).send(answer.body);
+        },
+      );
+    }
+  };

@@ -1,0 +1,109 @@
+/**
+ * @module llm/gateway-metering
+ * What runs spend on models: each call's usage is recorded (a `usage` row, priced from the price
+ * table, and a `usage` event on the task), and the budgets are checked before a call goes out: a
+ * run's (LUCID_RUN_BUDGET_USD) and a user's for the calendar month (LUCID_USER_MONTHLY_BUDGET_USD).
+ */
+import { and, eq, gte, sql } from 'drizzle-orm';
+import type { LlmBudgets } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { usage as usageTable } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { appendEvents } from '../tasks/events.ts';
+import { costOf, type TokenUsage } from './cost.ts';
+
+/** The run a gateway call is made for, and who pays for it. */
+export interface RunCaller {
+  runId: string;
+  taskId: string;
+  workspaceId: string;
+  /** The user who created the task; null when that user is gone. */
+  userId: string | null;
+}
+
+/**
+ * Records one model call's usage for its run, and reports it on the task.
+ *
+ * @example
+ * await recordUsage(db, { caller, model: 'anthropic/claude-sonnet-4-5', usage: { inputTokens: 10, outputTokens: 2 } });
+ */
+export async function recordUsage(
+  db: Db,
+  { caller, model, usage }: { caller: RunCaller; model: string; usage: TokenUsage },
+): Promise<void> {
+  const costUsd = costOf(model, usage).usd;
+  const cached = usage.cachedInputTokens ?? 0;
+  await db.insert(usageTable).values({
+    id: newId('use'),
+    ...caller,
+    model,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cachedInputTokens: cached,
+    costUsd,
+  });
+  await appendEvents(db, {
+    taskId: caller.taskId,
+    runId: caller.runId,
+    events: [
+      {
+        type: 'usage',
+        model,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        ...(cached ? { cachedInputTokens: cached } : {}),
+        costUsd,
+      },
+    ],
+  });
+}
+
+const usd = (amount: number) => `$${amount.toFixed(2)}`;
+
+async function spent(db: Db, where: ReturnType<typeof and>): Promise<number> {
+  const [row] = await db
+    .select({ total: sql<number>`coalesce(sum(${usageTable.costUsd}), 0)`.mapWith(Number) })
+    .from(usageTable)
+    .where(where);
+  return row?.total ?? 0;
+}
+
+/**
+ * Throws `budget_exceeded` when the run, or its user this month, has spent its budget already.
+ *
+ * @example
+ * await checkBudgets(db, { caller, budgets: config.budgets });
+ */
+export async function checkBudgets(
+  db: Db,
+  { caller, budgets }: { caller: RunCaller; budgets: LlmBudgets },
+): Promise<void> {
+  if (budgets.runUsd > 0) {
+    const used = await spent(db, and(eq(usageTable.runId, caller.runId)));
+    if (used >= budgets.runUsd) {
+      throw new AppError(
+        'budget_exceeded',
+        `This run has used ${usd(used)} of its ${usd(budgets.runUsd)} budget (LUCID_RUN_BUDGET_USD). ` +
+          'To go on, raise LUCID_RUN_BUDGET_USD on the Lucid server (0 removes the limit) and start a new run.',
+      );
+    }
+  }
+  if (budgets.userMonthlyUsd > 0 && caller.userId) {
+    const used = await spent(
+      db,
+      and(
+        eq(usageTable.userId, caller.userId),
+        gte(usageTable.at, sql`date_trunc('month', now(), 'UTC')`),
+      ),
+    );
+    if (used >= budgets.userMonthlyUsd) {
+      throw new AppError(
+        'budget_exceeded',
+        `The task's owner has used ${usd(used)} of their ${usd(budgets.userMonthlyUsd)} monthly budget ` +
+          '(LUCID_USER_MONTHLY_BUDGET_USD). To go on, raise LUCID_USER_MONTHLY_BUDGET_USD on the Lucid ' +
+          'server (0 removes the limit), or wait for the next month (UTC).',
+      );
+    }
+  }
+}

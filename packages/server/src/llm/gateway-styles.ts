@@ -1,0 +1,140 @@
+/**
+ * @module llm/gateway-styles
+ * The provider styles Lucid's LLM gateway speaks at `/llm/{provider}/v1/…`: where each forwards
+ * (the configured base URL, with the server's key), how each shapes its errors and model lists,
+ * and how a call's model is named in usage records.
+ *
+ * `anthropic` serves `messages`; `openai` serves `chat/completions` and `responses`;
+ * `openai-compatible` serves `chat/completions` on OPENAI_COMPATIBLE_BASE_URL.
+ */
+import { errorStatus, type ErrorCode } from '@lucid/contracts';
+import type { LlmConfig } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { listModels } from './models.ts';
+
+export type GatewayProvider = 'anthropic' | 'openai' | 'openai-compatible';
+export type GatewayEndpoint = 'messages' | 'chat/completions' | 'responses';
+
+/** Where calls of one provider style go, and the headers carrying the server's key. */
+export interface Upstream {
+  baseUrl: string;
+  headers: Record<string, string>;
+}
+
+const DEFAULT_BASE = {
+  anthropic: 'https://api.anthropic.com/v1',
+  openai: 'https://api.openai.com/v1',
+} as const;
+
+const SETTING: Record<GatewayProvider, string> = {
+  anthropic: 'ANTHROPIC_API_KEY',
+  openai: 'OPENAI_API_KEY',
+  'openai-compatible': 'OPENAI_COMPATIBLE_BASE_URL',
+};
+
+/**
+ * The configured provider behind a gateway path; throws `model_unavailable` when the server has
+ * none.
+ *
+ * @example
+ * upstreamOf(config.llm, 'anthropic'); // → { baseUrl: 'https://api.anthropic.com/v1', headers: { 'x-api-key': … } }
+ */
+export function upstreamOf(llm: LlmConfig, provider: GatewayProvider): Upstream {
+  const trim = (url: string) => url.replace(/\/+$/, '');
+  if (provider === 'anthropic' && llm.anthropic) {
+    return {
+      baseUrl: trim(llm.anthropic.baseUrl ?? DEFAULT_BASE.anthropic),
+      headers: { 'x-api-key': llm.anthropic.apiKey },
+    };
+  }
+  if (provider === 'openai' && llm.openai) {
+    return {
+      baseUrl: trim(llm.openai.baseUrl ?? DEFAULT_BASE.openai),
+      headers: { authorization: `Bearer ${llm.openai.apiKey}` },
+    };
+  }
+  if (provider === 'openai-compatible' && llm.openaiCompatible) {
+    const { baseUrl, apiKey } = llm.openaiCompatible;
+    return {
+      baseUrl: trim(baseUrl),
+      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+    };
+  }
+  throw new AppError(
+    'model_unavailable',
+    `This Lucid server has no ${provider} provider: set ${SETTING[provider]} on the server.`,
+  );
+}
+
+/** The `provider/name` a call is recorded and priced as. */
+export function meteredModel(
+  provider: GatewayProvider,
+  endpoint: GatewayEndpoint,
+  name: string,
+): string {
+  if (provider === 'openai')
+    return `${endpoint === 'responses' ? 'openai' : 'openai-chat'}/${name}`;
+  return `${provider}/${name}`;
+}
+
+const ANTHROPIC_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+};
+
+const OPENAI_TYPES: Record<number, string> = {
+  401: 'invalid_request_error',
+  402: 'insufficient_quota',
+  429: 'rate_limit_error',
+};
+
+/**
+ * A Lucid error in the provider's own error shape, so the provider's clients report it as they
+ * would the provider's; `code` keeps Lucid's error code.
+ *
+ * @example
+ * errorBody('anthropic', 'budget_exceeded', 'This run has used …');
+ * // → { type: 'error', error: { type: 'billing_error', message: 'This run has used …' } }
+ */
+export function errorBody(provider: GatewayProvider, code: ErrorCode, message: string): unknown {
+  const status = errorStatus[code];
+  if (provider === 'anthropic') {
+    const type = ANTHROPIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
+    return { type: 'error', error: { type, message } };
+  }
+  const type = OPENAI_TYPES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
+  return { error: { message, type, param: null, code } };
+}
+
+/** `GET /v1/models` in the provider's shape, from the models this server can use. */
+export function modelsBody(llm: LlmConfig, provider: GatewayProvider): unknown {
+  const names = [
+    ...new Set(
+      listModels(llm)
+        .filter((model) =>
+          provider === 'openai'
+            ? model.provider === 'openai' || model.provider === 'openai-chat'
+            : model.provider === provider,
+        )
+        .map((model) => model.id.slice(model.id.indexOf('/') + 1)),
+    ),
+  ];
+  if (provider === 'anthropic') {
+    const data = names.map((id) => ({
+      type: 'model',
+      id,
+      display_name: id,
+      created_at: '1970-01-01T00:00:00Z',
+    }));
+    return { data, has_more: false, first_id: names[0] ?? null, last_id: names.at(-1) ?? null };
+  }
+  return {
+    object: 'list',
+    data: names.map((id) => ({ id, object: 'model', created: 0, owned_by: provider })),
+  };
+}

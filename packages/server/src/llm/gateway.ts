@@ -1,0 +1,198 @@
+/**
+ * @module llm/gateway
+ * Lucid's LLM gateway: a run's agent calls `/llm/{anthropic,openai,openai-compatible}/v1/…` with
+ * its run token as the key, and the gateway forwards the call to the configured provider with the
+ * server's key, which never leaves the server.
+ *
+ * Before a call goes out: the token must belong to a running run, the run and its user must be
+ * within budget, and every secret Lucid holds that could be in the prompt (the provider keys and
+ * the caller's run token) is replaced by `[redacted]`. A streamed Chat Completions call that does
+ * not ask for usage gets `stream_options.include_usage` added, and the usage-only chunk that adds
+ * is not passed on. The request body is read whole (it must be parsed to be masked); the answer is
+ * passed on as it arrives (status, headers and body as the provider sent them, errors included)
+ * while its usage is read, and recorded before the answer ends.
+ */
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+import { and, eq } from 'drizzle-orm';
+import { maskDeep } from '../agent/secrets.ts';
+import type { LlmBudgets, LlmConfig } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { runs, tasks } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { verifyRunToken } from '../tasks/run-tokens.ts';
+import { checkBudgets, recordUsage, type RunCaller } from './gateway-metering.ts';
+import {
+  meteredModel,
+  modelsBody,
+  upstreamOf,
+  type GatewayEndpoint,
+  type GatewayProvider,
+} from './gateway-styles.ts';
+import { JsonTap, SseTap } from './gateway-taps.ts';
+import { isUsageOnlyChunk, usageReader } from './gateway-usage.ts';
+import { providerSecrets } from './models.ts';
+
+export interface GatewayContext {
+  db: Db;
+  llm: LlmConfig;
+  budgets: LlmBudgets;
+  log: { error(details: object, message: string): void };
+}
+
+/** What the client gets: the provider's status, headers and body stream. */
+export interface GatewayAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Readable;
+}
+
+/** Client headers passed on to the provider; everything else (its key included) stays behind. */
+const PASSED_REQUEST_HEADERS = ['anthropic-version', 'anthropic-beta', 'openai-beta', 'accept'];
+
+/** Answer headers not passed back: the connection's own, and what fetch already undid. */
+const DROPPED_ANSWER_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-encoding',
+  'content-length',
+]);
+
+/**
+ * The running run a token belongs to; throws `unauthorized` for a missing token, an unknown,
+ * expired or revoked one, or one whose run is not running.
+ */
+export async function runCaller(db: Db, token: string | undefined): Promise<RunCaller> {
+  const grant = token ? await verifyRunToken(db, token) : null;
+  const [row] = grant
+    ? await db
+        .select({ taskId: tasks.id, workspaceId: tasks.workspaceId, userId: tasks.createdBy })
+        .from(runs)
+        .innerJoin(tasks, eq(tasks.id, runs.taskId))
+        .where(and(eq(runs.id, grant.runId), eq(runs.status, 'running')))
+    : [];
+  if (!grant || !row) {
+    throw new AppError(
+      'unauthorized',
+      "Lucid's LLM gateway takes the token of a running run: as x-api-key (Anthropic style) or " +
+        'Authorization: Bearer (OpenAI style).',
+    );
+  }
+  return { runId: grant.runId, ...row };
+}
+
+/** The secrets masked in a call's prompt: the provider keys, and the caller's token as git sends it too. */
+function promptSecrets(llm: LlmConfig, token: string): string[] {
+  return [...providerSecrets(llm), token, Buffer.from(`lucid:${token}`).toString('base64')];
+}
+
+function withoutPrefix(model: unknown, provider: GatewayProvider): string {
+  const name = typeof model === 'string' ? model : '';
+  return name.startsWith(`${provider}/`) ? name.slice(provider.length + 1) : name;
+}
+
+/**
+ * Forwards one model call for a run and meters it.
+ *
+ * @example
+ * const answer = await forwardLlmCall(ctx, { provider: 'anthropic', endpoint: 'messages', token, body, headers, signal });
+ * reply.code(answer.status).headers(answer.headers).send(answer.body);
+ */
+export async function forwardLlmCall(
+  ctx: GatewayContext,
+  call: {
+    provider: GatewayProvider;
+    endpoint: GatewayEndpoint;
+    token: string | undefined;
+    body: unknown;
+    headers: Record<string, string | string[] | undefined>;
+    signal: AbortSignal;
+  },
+): Promise<GatewayAnswer> {
+  const { provider, endpoint } = call;
+  const caller = await runCaller(ctx.db, call.token);
+  const upstream = upstreamOf(ctx.llm, provider);
+  await checkBudgets(ctx.db, { caller, budgets: ctx.budgets });
+  if (typeof call.body !== 'object' || call.body === null || Array.isArray(call.body)) {
+    throw new AppError('bad_request', 'The request body must be a JSON object.');
+  }
+
+  const body = maskDeep(
+    call.body as Record<string, unknown>,
+    promptSecrets(ctx.llm, call.token ?? ''),
+  );
+  const name = withoutPrefix(body.model, provider);
+  if (typeof body.model === 'string') body.model = name;
+  const streamed = body.stream === true;
+  const options = body.stream_options as { include_usage?: unknown } | undefined;
+  const addedUsage = streamed && endpoint === 'chat/completions' && options?.include_usage !== true;
+  if (addedUsage) body.stream_options = { ...options, include_usage: true };
+
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'accept-encoding': 'identity',
+  };
+  for (const header of PASSED_REQUEST_HEADERS) {
+    const value = call.headers[header];
+    if (typeof value === 'string') headers[header] = value;
+  }
+  if (provider === 'anthropic') headers['anthropic-version'] ??= '2023-06-01';
+
+  let answer: Response;
+  try {
+    answer = await fetch(`${upstream.baseUrl}/${endpoint}`, {
+      method: 'POST',
+      headers: { ...headers, ...upstream.headers },
+      body: JSON.stringify(body),
+      signal: call.signal,
+    });
+  } catch (error) {
+    throw new AppError(
+      'provider_unreachable',
+      `Lucid could not reach the ${provider} provider: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+
+  const passed: Record<string, string> = {};
+  answer.headers.forEach((value, header) => {
+    if (!DROPPED_ANSWER_HEADERS.has(header)) passed[header] = value;
+  });
+  const source = answer.body ? Readable.fromWeb(answer.body as ReadableStream) : Readable.from([]);
+  if (!answer.ok) return { status: answer.status, headers: passed, body: source };
+
+  const reader = usageReader(endpoint);
+  const model = meteredModel(provider, endpoint, name);
+  const onEnd = async () => {
+    const usage = reader.usage();
+    if (!usage) return;
+    await recordUsage(ctx.db, { caller, model, usage }).catch((error: unknown) =>
+      ctx.log.error({ err: error, runId: caller.runId }, 'could not record model usage'),
+    );
+  };
+  const isSse = (answer.headers.get('content-type') ?? '').includes('text/event-stream');
+  const tap = isSse
+    ? new SseTap({
+        onData: (data) => reader.event(data),
+        onEnd,
+        ...(addedUsage ? { keep: (data: unknown) => !isUsageOnlyChunk(data) } : {}),
+      })
+    : new JsonTap({ onData: (data) => reader.json(data), onEnd });
+  source.on('error', (error) => tap.destroy(error));
+  return { status: answer.status, headers: passed, body: source.pipe(tap) };
+}
+
+/**
+ * `GET /v1/models` for a run: the models this server can use in that provider's style.
+ *
+ * @example
+ * await listGatewayModels(ctx, { provider: 'openai', token }); // → { object: 'list', data: [...] }
+ */
+export async function listGatewayModels(
+  ctx: GatewayContext,
+  { provider, token }: { provider: GatewayProvider; token: string | undefined },
+): Promise<unknown> {
+  await runCaller(ctx.db, token);
+  upstreamOf(ctx.llm, provider);
+  return modelsBody(ctx.llm, provider);
+}

@@ -1,0 +1,353 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { generateText, jsonSchema, streamText, tool, type LanguageModel } from 'ai';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { usage as usageTable } from '../src/db/schema.ts';
+import { costOf } from '../src/llm/cost.ts';
+import { DbRunnerBackend } from '../src/runner/db-backend.ts';
+import { startFakeLlm, type FakeLlm, type ScriptStep } from './fakes/llm/index.ts';
+import { signUp, type TestUser } from './support/client.ts';
+import { pushedRepo, startTask, taskEvents } from './support/tasks.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+const ANTHROPIC_KEY = 'sk-ant-gateway-test-0123456789';
+const OPENAI_KEY = 'sk-openai-gateway-test-0123456789';
+const COMPATIBLE_KEY = 'sk-local-gateway-test-0123456789';
+
+let llm: FakeLlm;
+let server: TestServer;
+let user: TestUser;
+let repoId: string;
+let backend: DbRunnerBackend;
+
+beforeAll(async () => {
+  llm = await startFakeLlm();
+  server = await startTestServer({
+    env: {
+      ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+      ANTHROPIC_BASE_URL: `${llm.url}/v1`,
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: `${llm.url}/v1`,
+      OPENAI_COMPATIBLE_BASE_URL: `${llm.url}/v1`,
+      OPENAI_COMPATIBLE_API_KEY: COMPATIBLE_KEY,
+      LUCID_RUN_BUDGET_USD: '1',
+      LUCID_USER_MONTHLY_BUDGET_USD: '2',
+    },
+  });
+  user = await signUp(server.url);
+  repoId = (await pushedRepo(server.url, user, 'gateway-repo')).id;
+  backend = new DbRunnerBackend({
+    db: server.database.db,
+    runnerId: 'rnr_gatewaytest',
+    leaseMs: 60_000,
+    maxRuntimeMs: 600_000,
+    sandboxUrl: server.url,
+    gatewayUrl: `${server.url}/llm`,
+    agentMaxSteps: 10,
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await llm.close();
+});
+beforeEach(() => llm.reset());
+
+/** A task whose run is running, claimed as a runner would: its id and its run token. */
+async function runningRun(owner = user, repo = repoId) {
+  const { task, run } = await startTask(server.url, owner, {
+    repoId: repo,
+    prompt: 'gateway',
+    commands: ['true'],
+  });
+  const claim = await backend.claim();
+  expect(claim?.run.id).toBe(run.id);
+  return { taskId: task.id, runId: run.id, token: claim!.git.token };
+}
+
+const gateway = (path: string) => `${server.url}/llm${path}`;
+
+const modelRequests = () => llm.requests.filter((r) => r.protocol !== undefined);
+
+function seenOnlyServerKeys(token: string) {
+  const requests = modelRequests();
+  expect(requests.length).toBeGreaterThan(0);
+  for (const r of requests) {
+    expect(JSON.stringify(r)).not.toContain(token);
+    const key = r.headers['x-api-key'] ?? r.headers.authorization;
+    expect([ANTHROPIC_KEY, `Bearer ${OPENAI_KEY}`, `Bearer ${COMPATIBLE_KEY}`]).toContain(key);
+  }
+}
+
+async function usageRows(runId: string) {
+  return server.database.db
+    .select()
+    .from(usageTable)
+    .where(eq(usageTable.runId, runId))
+    .orderBy(usageTable.at);
+}
+
+const lookup = tool({
+  description: 'Looks something up',
+  inputSchema: jsonSchema<{ q: string }>({
+    type: 'object',
+    properties: { q: { type: 'string' } },
+    required: ['q'],
+  }),
+});
+
+const answer: ScriptStep = {
+  text: 'Let me look that up for you.',
+  toolCalls: [{ name: 'lookup', input: { q: 'weather in Lyon' } }],
+  usage: { inputTokens: 120, outputTokens: 30, cacheReadTokens: 20 },
+};
+
+const styles: Array<{
+  name: string;
+  metered: string;
+  key: string;
+  model: (token: string) => LanguageModel;
+}> = [
+  {
+    name: 'anthropic messages',
+    metered: 'anthropic/claude-sonnet-4-5',
+    key: ANTHROPIC_KEY,
+    model: (token) =>
+      createAnthropic({ baseURL: gateway('/anthropic/v1'), apiKey: token })('claude-sonnet-4-5'),
+  },
+  {
+    name: 'openai chat completions',
+    metered: 'openai-chat/gpt-4.1',
+    key: `Bearer ${OPENAI_KEY}`,
+    model: (token) =>
+      createOpenAI({ baseURL: gateway('/openai/v1'), apiKey: token }).chat('gpt-4.1'),
+  },
+  {
+    name: 'openai responses',
+    metered: 'openai/gpt-5',
+    key: `Bearer ${OPENAI_KEY}`,
+    model: (token) =>
+      createOpenAI({ baseURL: gateway('/openai/v1'), apiKey: token }).responses('gpt-5'),
+  },
+  {
+    name: 'openai-compatible chat completions',
+    metered: 'openai-compatible/qwen2.5-coder',
+    key: `Bearer ${COMPATIBLE_KEY}`,
+    model: (token) =>
+      createOpenAICompatible({
+        name: 'lucid',
+        baseURL: gateway('/openai-compatible/v1'),
+        apiKey: token,
+        includeUsage: true,
+      })('qwen2.5-coder'),
+  },
+];
+
+describe.each(styles)('the gateway on $name', ({ metered, key, model }) => {
+  it.each([{ streamed: false }, { streamed: true }])(
+    'forwards with the server key and records usage (streamed: $streamed)',
+    async ({ streamed }) => {
+      const run = await runningRun();
+      llm.script([answer]);
+      const call = { model: model(run.token), prompt: 'What is the weather?', tools: { lookup } };
+      const result = streamed ? streamText(call) : await generateText(call);
+      expect(await result.text).toBe(answer.text);
+      expect((await result.toolCalls).map((c) => [c.toolName, c.input])).toEqual([
+        ['lookup', { q: 'weather in Lyon' }],
+      ]);
+
+      seenOnlyServerKeys(run.token);
+      const [sent] = modelRequests();
+      expect(sent?.headers['x-api-key'] ?? sent?.headers.authorization).toBe(key);
+      expect((sent?.body as { stream?: boolean }).stream === true).toBe(streamed);
+
+      const expected = { inputTokens: 140, outputTokens: 30, cachedInputTokens: 20 };
+      const cost = costOf(metered, expected).usd;
+      expect(await usageRows(run.runId)).toMatchObject([
+        { model: metered, ...expected, costUsd: cost, taskId: run.taskId, userId: user.id },
+      ]);
+      const events = (await taskEvents(server.url, user, run.taskId)).filter(
+        (e) => e.type === 'usage',
+      );
+      expect(events).toMatchObject([{ model: metered, ...expected, costUsd: cost }]);
+    },
+  );
+});
+
+describe('the LLM gateway', () => {
+  it('asks for usage on a streamed chat call that did not, and keeps that chunk from the client', async () => {
+    const run = await runningRun();
+    llm.script([{ text: 'Hi there', usage: { inputTokens: 11, outputTokens: 3 } }]);
+    const response = await fetch(gateway('/openai/v1/chat/completions'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${run.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4.1',
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const text = await response.text();
+    const chunks = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map((e) => JSON.parse(e.slice(6)) as { choices: { delta: { content?: string } }[] });
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hi there');
+    expect(chunks.every((c) => c.choices.length > 0)).toBe(true);
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    expect(modelRequests()[0]?.body).toMatchObject({ stream_options: { include_usage: true } });
+    expect(await usageRows(run.runId)).toMatchObject([{ inputTokens: 11, outputTokens: 3 }]);
+  });
+
+  it('refuses a call without a token, or with a finished run’s, in the provider’s error shape', async () => {
+    const none = await fetch(gateway('/anthropic/v1/messages'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [] }),
+    });
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'authentication_error', message: expect.stringContaining('running run') },
+    });
+
+    const run = await runningRun();
+    await backend.finish(run.runId, { status: 'succeeded', exitCode: 0 });
+    const finished = await fetch(gateway('/openai/v1/responses'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${run.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-5', input: 'hi' }),
+    });
+    expect(finished.status).toBe(401);
+    expect(await finished.json()).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'unauthorized' },
+    });
+    const models = await fetch(gateway('/openai/v1/models'));
+    expect(models.status).toBe(401);
+    expect(modelRequests()).toEqual([]);
+  });
+
+  it('answers 402 once the run has spent its budget, saying how to raise it', async () => {
+    const run = await runningRun();
+    llm.script([{ text: 'Expensive.', usage: { inputTokens: 400_000, outputTokens: 0 } }]);
+    const model = createAnthropic({ baseURL: gateway('/anthropic/v1'), apiKey: run.token });
+    await generateText({ model: model('claude-sonnet-4-5'), prompt: 'Spend' });
+    expect(await usageRows(run.runId)).toMatchObject([{ costUsd: 1.2 }]);
+
+    const over = await fetch(gateway('/anthropic/v1/messages'), {
+      method: 'POST',
+      headers: {
+        'x-api-key': run.token,
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+      },
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'more' }],
+      }),
+    });
+    expect(over.status).toBe(402);
+    const body = (await over.json()) as { error: { type: string; message: string } };
+    expect(body.error.type).toBe('billing_error');
+    expect(body.error.message).toContain('$1.20 of its $1.00 budget');
+    expect(body.error.message).toContain('raise LUCID_RUN_BUDGET_USD');
+
+    const openai = await fetch(gateway('/openai/v1/chat/completions'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${run.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'more' }] }),
+    });
+    expect(openai.status).toBe(402);
+    expect(await openai.json()).toMatchObject({
+      error: { type: 'insufficient_quota', code: 'budget_exceeded' },
+    });
+    expect(modelRequests()).toHaveLength(1);
+  });
+
+  it('answers 402 once the task owner has spent the monthly budget, across runs', async () => {
+    const spender = await signUp(server.url, 'Spender');
+    const repo = (await pushedRepo(server.url, spender, 'spender-repo')).id;
+    for (let i = 0; i < 2; i++) {
+      const run = await runningRun(spender, repo);
+      llm.script([{ text: 'Expensive.', usage: { inputTokens: 400_000, outputTokens: 0 } }]);
+      const model = createAnthropic({ baseURL: gateway('/anthropic/v1'), apiKey: run.token });
+      await generateText({ model: model('claude-sonnet-4-5'), prompt: 'Spend' });
+    }
+    const run = await runningRun(spender, repo);
+    const over = await fetch(gateway('/openai/v1/responses'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${run.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-5', input: 'more' }),
+    });
+    expect(over.status).toBe(402);
+    const body = (await over.json()) as { error: { message: string; code: string } };
+    expect(body.error.code).toBe('budget_exceeded');
+    expect(body.error.message).toContain('$2.40 of their $2.00 monthly budget');
+    expect(body.error.message).toContain('raise LUCID_USER_MONTHLY_BUDGET_USD');
+    expect(modelRequests()).toHaveLength(2);
+  });
+
+  it('masks the provider keys and the run token in the prompt it forwards', async () => {
+    const run = await runningRun();
+    const model = createOpenAI({ baseURL: gateway('/openai/v1'), apiKey: run.token });
+    await generateText({
+      model: model.responses('gpt-5'),
+      system: `Keys: ${ANTHROPIC_KEY} and ${COMPATIBLE_KEY}`,
+      prompt: `My token is ${run.token}; the OpenAI key is ${OPENAI_KEY}.`,
+    });
+    const sent = JSON.stringify(modelRequests()[0]?.body);
+    for (const secret of [ANTHROPIC_KEY, OPENAI_KEY, COMPATIBLE_KEY, run.token]) {
+      expect(sent).not.toContain(secret);
+    }
+    expect(sent).toContain('My token is [redacted]; the OpenAI key is [redacted].');
+    expect(sent).toContain('Keys: [redacted] and [redacted]');
+  });
+
+  it('passes a 429 on with its retry-after and body', async () => {
+    const run = await runningRun();
+    llm.failNext(1, { status: 429, retryAfterSeconds: 7, message: 'Slow down, please.' });
+    const response = await fetch(gateway('/anthropic/v1/messages'), {
+      method: 'POST',
+      headers: {
+        'x-api-key': run.token,
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+      },
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('7');
+    expect(await response.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'rate_limit_error', message: 'Slow down, please.' },
+    });
+    expect(await usageRows(run.runId)).toEqual([]);
+  });
+
+  it('lists the models Lucid can use, in each provider’s shape', async () => {
+    const run = await runningRun();
+    const anthropic = await fetch(gateway('/anthropic/v1/models'), {
+      headers: { 'x-api-key': run.token },
+    });
+    expect(anthropic.status).toBe(200);
+    const listed = (await anthropic.json()) as { data: { id: string; type: string }[] };
+    expect(listed.data).toContainEqual(
+      expect.objectContaining({ id: 'claude-sonnet-4-5', type: 'model' }),
+    );
+    const openai = await fetch(gateway('/openai/v1/models'), {
+      headers: { authorization: `Bearer ${run.token}` },
+    });
+    expect(await openai.json()).toMatchObject({
+      object: 'list',
+      data: expect.arrayContaining([expect.objectContaining({ id: 'gpt-5', object: 'model' })]),
+    });
+  });
+});
