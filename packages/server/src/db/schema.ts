@@ -6,6 +6,7 @@
  * The first four tables belong to better-auth (accounts and sessions); the rest are Lucid's own.
  */
 import { sql } from 'drizzle-orm';
+import { RunStatus, TaskStatus } from '@lucid/contracts';
 import {
   boolean,
   doublePrecision,
@@ -18,6 +19,10 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+
+/** The status lists, as the contracts define them (Drizzle wants non-empty tuples). */
+const taskStatuses = TaskStatus.options as [TaskStatus, ...TaskStatus[]];
+const runStatuses = RunStatus.options as [RunStatus, ...RunStatus[]];
 
 const createdAt = () =>
   timestamp('created_at', { withTimezone: true })
@@ -203,20 +208,7 @@ export const tasks = pgTable(
       .references(() => repositories.id, { onDelete: 'cascade' }),
     title: text('title').notNull(),
     prompt: text('prompt').notNull(),
-    status: text('status', {
-      enum: [
-        'todo',
-        'queued',
-        'running',
-        'in_review',
-        'awaiting_merge',
-        'done',
-        'failed',
-        'cancelled',
-      ],
-    })
-      .notNull()
-      .default('todo'),
+    status: text('status', { enum: taskStatuses }).notNull().default('todo'),
     source: text('source', { enum: ['chat', 'board', 'notion', 'webhook', 'api'] })
       .notNull()
       .default('api'),
@@ -256,11 +248,7 @@ export const runs = pgTable(
     taskId: text('task_id')
       .notNull()
       .references(() => tasks.id, { onDelete: 'cascade' }),
-    status: text('status', {
-      enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'],
-    })
-      .notNull()
-      .default('queued'),
+    status: text('status', { enum: runStatuses }).notNull().default('queued'),
     /** What to do: shell commands, or the built-in agent on a prompt with a model. */
     spec: jsonb('spec').$type<RunSpec>().notNull(),
     /** 1 for a first run; a run re-queued after its runner vanished counts up. */
