@@ -11,3 +11,4 @@ export * from './events.ts';
 export * from './runners.ts';
 export * from './tasks.ts';
 export * from './models.ts';
+export * from './provider-keys.ts';

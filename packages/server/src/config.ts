@@ -45,6 +45,11 @@ export interface LlmConfig {
   openaiCompatible?: { baseUrl: string; apiKey?: string | undefined };
   /** `provider/name` of the model a task gets when it names none. */
   defaultModel?: string | undefined;
+  /**
+   * ANTHROPIC_BASE_URL and OPENAI_BASE_URL when set, with or without the server's key: where
+   * users' own keys are checked and used too.
+   */
+  baseUrls?: { anthropic?: string | undefined; openai?: string | undefined };
 }
 
 /** Spending limits of model calls through the gateway, in USD; 0 is no limit. */
@@ -391,13 +396,12 @@ function llmConfigOf(e: z.infer<typeof EnvSchema>, problems: string[]): LlmConfi
   const llm: LlmConfig = {};
   if (e.ANTHROPIC_API_KEY) {
     llm.anthropic = { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL };
-  } else if (e.ANTHROPIC_BASE_URL) {
-    problems.push('ANTHROPIC_BASE_URL is set but ANTHROPIC_API_KEY is not; set both or neither');
   }
   if (e.OPENAI_API_KEY) {
     llm.openai = { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL };
-  } else if (e.OPENAI_BASE_URL) {
-    problems.push('OPENAI_BASE_URL is set but OPENAI_API_KEY is not; set both or neither');
+  }
+  if (e.ANTHROPIC_BASE_URL || e.OPENAI_BASE_URL) {
+    llm.baseUrls = { anthropic: e.ANTHROPIC_BASE_URL, openai: e.OPENAI_BASE_URL };
   }
   if (e.OPENAI_COMPATIBLE_BASE_URL) {
     llm.openaiCompatible = {

@@ -198,6 +198,7 @@ describe('model provider configuration', () => {
       openai: { apiKey: 'sk-o', baseUrl: 'http://127.0.0.1:9/v1' },
       openaiCompatible: { baseUrl: 'http://127.0.0.1:11434/v1', apiKey: undefined },
       defaultModel: 'openai/gpt-5',
+      baseUrls: { openai: 'http://127.0.0.1:9/v1' },
     });
     expect(config.agent.maxSteps).toBe(12);
     const chosen = loadConfig({
@@ -227,7 +228,6 @@ describe('model provider configuration', () => {
         LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
       }),
     ).toEqual([
-      'OPENAI_BASE_URL is set but OPENAI_API_KEY is not; set both or neither',
       'OPENAI_COMPATIBLE_API_KEY is set but OPENAI_COMPATIBLE_BASE_URL is not; set the server URL too',
       'LUCID_DEFAULT_MODEL names an anthropic model, but ANTHROPIC_API_KEY is not set',
     ]);

@@ -167,6 +167,28 @@ export const apiTokens = pgTable(
 );
 
 /**
+ * Users' own model provider keys, sealed with ENCRYPTION_KEY (`secrets/secret-box.ts`); only the
+ * hint (last characters) is readable. One key per user and provider.
+ */
+export const providerKeys = pgTable(
+  'provider_keys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider', { enum: ['anthropic', 'openai', 'openai-compatible'] }).notNull(),
+    sealedKey: text('sealed_key').notNull(),
+    hint: text('hint').notNull(),
+    /** openai-compatible only: the server the key is for; OPENAI_COMPATIBLE_BASE_URL when null. */
+    baseUrl: text('base_url'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('provider_keys_user_provider_idx').on(t.userId, t.provider)],
+);
+
+/**
  * Who did what, when, from where. Written for every state change. Actor ids are kept as plain
  * text, not foreign keys, so the trail outlives what it speaks of.
  */

@@ -5,7 +5,9 @@
  * and how a call's model is named in usage records.
  *
  * `anthropic` serves `messages`; `openai` serves `chat/completions` and `responses`;
- * `openai-compatible` serves `chat/completions` on OPENAI_COMPATIBLE_BASE_URL.
+ * `openai-compatible` serves `chat/completions` on OPENAI_COMPATIBLE_BASE_URL. The key is the
+ * server's, or the task owner's own when the configuration given is theirs
+ * (`llm/provider-keys.ts`).
  */
 import { errorStatus, type ErrorCode } from '@lucid/contracts';
 import type { LlmConfig } from '../config.ts';
@@ -15,7 +17,7 @@ import { listModels } from './models.ts';
 export type GatewayProvider = 'anthropic' | 'openai' | 'openai-compatible';
 export type GatewayEndpoint = 'messages' | 'chat/completions' | 'responses';
 
-/** Where calls of one provider style go, and the headers carrying the server's key. */
+/** Where calls of one provider style go, and the headers carrying the key. */
 export interface Upstream {
   baseUrl: string;
   headers: Record<string, string>;
@@ -33,36 +35,48 @@ const SETTING: Record<GatewayProvider, string> = {
 };
 
 /**
- * The configured provider behind a gateway path; throws `model_unavailable` when the server has
- * none.
+ * Where Anthropic's or OpenAI's API is reached: ANTHROPIC_BASE_URL / OPENAI_BASE_URL, else the
+ * provider's own.
+ *
+ * @example
+ * providerBaseUrl(config.llm, 'anthropic'); // → 'https://api.anthropic.com/v1'
+ */
+export function providerBaseUrl(llm: LlmConfig, provider: 'anthropic' | 'openai'): string {
+  const configured = llm[provider]?.baseUrl ?? llm.baseUrls?.[provider];
+  return (configured ?? DEFAULT_BASE[provider]).replace(/\/+$/, '');
+}
+
+/**
+ * The configured provider behind a gateway path; throws `model_unavailable` when there is none
+ * (neither the server's key nor the user's own).
  *
  * @example
  * upstreamOf(config.llm, 'anthropic'); // → { baseUrl: 'https://api.anthropic.com/v1', headers: { 'x-api-key': … } }
  */
 export function upstreamOf(llm: LlmConfig, provider: GatewayProvider): Upstream {
-  const trim = (url: string) => url.replace(/\/+$/, '');
   if (provider === 'anthropic' && llm.anthropic) {
     return {
-      baseUrl: trim(llm.anthropic.baseUrl ?? DEFAULT_BASE.anthropic),
+      baseUrl: providerBaseUrl(llm, 'anthropic'),
       headers: { 'x-api-key': llm.anthropic.apiKey },
     };
   }
   if (provider === 'openai' && llm.openai) {
     return {
-      baseUrl: trim(llm.openai.baseUrl ?? DEFAULT_BASE.openai),
+      baseUrl: providerBaseUrl(llm, 'openai'),
       headers: { authorization: `Bearer ${llm.openai.apiKey}` },
     };
   }
   if (provider === 'openai-compatible' && llm.openaiCompatible) {
     const { baseUrl, apiKey } = llm.openaiCompatible;
     return {
-      baseUrl: trim(baseUrl),
+      baseUrl: baseUrl.replace(/\/+$/, ''),
       headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
     };
   }
   throw new AppError(
     'model_unavailable',
-    `This Lucid server has no ${provider} provider: set ${SETTING[provider]} on the server.`,
+    `This Lucid server has no ${provider} provider for this task: set ${SETTING[provider]} on the ` +
+      `server, or have the task's owner add their own key (PUT /api/v1/settings/provider-keys/${provider}).`,
   );
 }
 

@@ -2,11 +2,12 @@
  * @module llm/gateway
  * Lucid's LLM gateway: a run's agent calls `/llm/{anthropic,openai,openai-compatible}/v1/…` with
  * its run token as the key, and the gateway forwards the call to the configured provider with the
- * server's key, which never leaves the server.
+ * task owner's own key for that provider when they stored one, else the server's; neither ever
+ * leaves the server.
  *
  * Before a call goes out: the token must belong to a running run, the run and its user must be
- * within budget, and every secret Lucid holds that could be in the prompt (the provider keys and
- * the caller's run token) is replaced by `[redacted]`. A streamed Chat Completions call that does
+ * within budget, and every secret Lucid holds that could be in the prompt (the server's provider
+ * keys, the task owner's own, and the caller's run token) is replaced by `[redacted]`. A streamed Chat Completions call that does
  * not ask for usage gets `stream_options.include_usage` added, and the usage-only chunk that adds
  * is not passed on. The request body is read whole (it must be parsed to be masked); the answer is
  * passed on as it arrives (status, headers and body as the provider sent them, errors included)
@@ -32,10 +33,9 @@ import {
 import { JsonTap, SseTap } from './gateway-taps.ts';
 import { isUsageOnlyChunk, usageReader } from './gateway-usage.ts';
 import { providerSecrets } from './models.ts';
+import { llmConfigFor, type ProviderKeyContext } from './provider-keys.ts';
 
-export interface GatewayContext {
-  db: Db;
-  llm: LlmConfig;
+export interface GatewayContext extends ProviderKeyContext {
   budgets: LlmBudgets;
   log: { error(details: object, message: string): void };
 }
@@ -82,9 +82,16 @@ export async function runCaller(db: Db, token: string | undefined): Promise<RunC
   return { runId: grant.runId, ...row };
 }
 
-/** The secrets masked in a call's prompt: the provider keys, and the caller's token as git sends it too. */
-function promptSecrets(llm: LlmConfig, token: string): string[] {
-  return [...providerSecrets(llm), token, Buffer.from(`lucid:${token}`).toString('base64')];
+/**
+ * The secrets masked in a call's prompt: the server's provider keys, the ones the call uses (the
+ * task owner's own among them), and the caller's token as git sends it too.
+ */
+function promptSecrets(server: LlmConfig, used: LlmConfig, token: string): string[] {
+  return [
+    ...new Set([...providerSecrets(server), ...providerSecrets(used)]),
+    token,
+    Buffer.from(`lucid:${token}`).toString('base64'),
+  ];
 }
 
 function withoutPrefix(model: unknown, provider: GatewayProvider): string {
@@ -112,7 +119,8 @@ export async function forwardLlmCall(
 ): Promise<GatewayAnswer> {
   const { provider, endpoint } = call;
   const caller = await runCaller(ctx.db, call.token);
-  const upstream = upstreamOf(ctx.llm, provider);
+  const llm = await llmConfigFor(ctx, caller.userId);
+  const upstream = upstreamOf(llm, provider);
   await checkBudgets(ctx.db, { caller, budgets: ctx.budgets });
   if (typeof call.body !== 'object' || call.body === null || Array.isArray(call.body)) {
     throw new AppError('bad_request', 'The request body must be a JSON object.');
@@ -120,7 +128,7 @@ export async function forwardLlmCall(
 
   const body = maskDeep(
     call.body as Record<string, unknown>,
-    promptSecrets(ctx.llm, call.token ?? ''),
+    promptSecrets(ctx.llm, llm, call.token ?? ''),
   );
   const name = withoutPrefix(body.model, provider);
   if (typeof body.model === 'string') body.model = name;
@@ -183,7 +191,8 @@ export async function forwardLlmCall(
 }
 
 /**
- * `GET /v1/models` for a run: the models this server can use in that provider's style.
+ * `GET /v1/models` for a run: the models its task can use (by the server's providers and the
+ * task owner's keys) in that provider's style.
  *
  * @example
  * await listGatewayModels(ctx, { provider: 'openai', token }); // → { object: 'list', data: [...] }
@@ -192,7 +201,8 @@ export async function listGatewayModels(
   ctx: GatewayContext,
   { provider, token }: { provider: GatewayProvider; token: string | undefined },
 ): Promise<unknown> {
-  await runCaller(ctx.db, token);
-  upstreamOf(ctx.llm, provider);
-  return modelsBody(ctx.llm, provider);
+  const caller = await runCaller(ctx.db, token);
+  const llm = await llmConfigFor(ctx, caller.userId);
+  upstreamOf(llm, provider);
+  return modelsBody(llm, provider);
 }

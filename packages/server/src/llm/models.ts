@@ -17,13 +17,14 @@ import { pricedModels } from './cost.ts';
 
 const SETUP =
   'set ANTHROPIC_API_KEY, OPENAI_API_KEY or OPENAI_COMPATIBLE_BASE_URL on the server ' +
-  '(and LUCID_DEFAULT_MODEL to choose the default model)';
+  '(and LUCID_DEFAULT_MODEL to choose the default model), or add your own provider key ' +
+  '(PUT /api/v1/settings/provider-keys/{provider})';
 
-const NEEDS: Record<ModelProvider, string> = {
-  anthropic: 'ANTHROPIC_API_KEY',
-  openai: 'OPENAI_API_KEY',
-  'openai-chat': 'OPENAI_API_KEY',
-  'openai-compatible': 'OPENAI_COMPATIBLE_BASE_URL',
+const NEEDS: Record<ModelProvider, [setting: string, key: string]> = {
+  anthropic: ['ANTHROPIC_API_KEY', 'anthropic'],
+  openai: ['OPENAI_API_KEY', 'openai'],
+  'openai-chat': ['OPENAI_API_KEY', 'openai'],
+  'openai-compatible': ['OPENAI_COMPATIBLE_BASE_URL', 'openai-compatible'],
 };
 
 function split(id: string): { provider: ModelProvider; name: string } {
@@ -59,7 +60,9 @@ export function usableModel(llm: LlmConfig, requested: string | undefined): stri
   if (!configured(llm, provider)) {
     throw new AppError(
       'model_unavailable',
-      `Model ${id} needs ${NEEDS[provider]} set on the server; or pick another model from GET /api/v1/models.`,
+      `Model ${id} needs ${NEEDS[provider][0]} set on the server, or your own ${NEEDS[provider][1]} ` +
+        `key (PUT /api/v1/settings/provider-keys/${NEEDS[provider][1]}); or pick another model ` +
+        'from GET /api/v1/models.',
     );
   }
   return id;

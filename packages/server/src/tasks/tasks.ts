@@ -10,8 +10,8 @@ import { runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
-import type { LlmConfig } from '../config.ts';
 import { usableModel } from '../llm/models.ts';
+import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 import type { Principal } from '../principal.ts';
 import { hasRole, roleIn } from '../workspaces/workspaces.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
@@ -32,19 +32,28 @@ export interface CreateTaskInput {
 
 /**
  * Creates a task and, unless told not to, queues its first run: the given commands, or the
- * built-in agent on the prompt, refused at once with `model_unavailable` when no model is usable.
+ * built-in agent on the prompt, refused at once with `model_unavailable` when no model is usable
+ * (by the server's providers or the actor's own keys).
  *
  * @example
- * const { task, run } = await createTask(ctx, { actor, input: { repoId, prompt: 'Fix the build' }, llm });
+ * const { task, run } = await createTask(ctx, { actor, input: { repoId, prompt: 'Fix the build' }, providers });
  */
 export async function createTask(
   ctx: RepoContext,
-  { actor, input, llm }: { actor: Principal; input: CreateTaskInput; llm: LlmConfig },
+  {
+    actor,
+    input,
+    providers,
+  }: { actor: Principal; input: CreateTaskInput; providers: ProviderKeyContext },
 ): Promise<{ task: TaskRow; run: RunRow | null }> {
   const repo = await loadRepo(ctx, actor.userId, input.repoId, 'member');
   const spec: RunRow['spec'] = input.commands
     ? { commands: input.commands }
-    : { commands: [], agent: 'lucid', model: usableModel(llm, input.model) };
+    : {
+        commands: [],
+        agent: 'lucid',
+        model: usableModel(await llmConfigFor(providers, actor.userId), input.model),
+      };
   const id = newId('task');
   const title = input.title?.trim() || input.prompt.trim().split('\n')[0]?.slice(0, 80) || 'Task';
   const [task] = await ctx.db

@@ -56,6 +56,7 @@ export const llmRoutes =
     const ctx: GatewayContext = {
       db: deps.database.db,
       llm: deps.config.llm,
+      encryptionKey: deps.config.encryptionKey,
       budgets: deps.config.budgets,
       log: deps.logger,
     };

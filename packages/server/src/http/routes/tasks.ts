@@ -42,7 +42,11 @@ export const taskRoutes =
         const { task, run } = await createTask(ctx, {
           actor: principalOf(request),
           input: request.body,
-          llm: deps.config.llm,
+          providers: {
+            db,
+            llm: deps.config.llm,
+            encryptionKey: deps.config.encryptionKey,
+          },
         });
         if (run) deps.runner?.wake();
         return reply.status(201).send({ task: toTask(task), run: run ? toRun(run) : null });

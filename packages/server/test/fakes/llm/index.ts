@@ -11,6 +11,7 @@ import { FaultQueue } from './faults.ts';
 import type { Fault } from './faults.ts';
 import { DEFAULT_MODELS, modelsReply } from './models.ts';
 import { openaiChat } from './openai-chat.ts';
+import { checkOpenaiKey } from './openai-errors.ts';
 import { openaiResponses } from './openai-responses.ts';
 import type { LlmProtocol, ProtocolAdapter, Reply, Turn } from './protocol.ts';
 import { FALLBACK_STEP, resolveUsage } from './script.ts';
@@ -24,7 +25,10 @@ export type { ScriptStep, ScriptedToolCall, ScriptedUsage } from './script.ts';
 
 /** How the fake is set up. */
 export interface FakeLlmOptions {
-  /** When set, every other key is refused with the protocol's 401; otherwise any key is accepted. */
+  /**
+   * When set, every other key is refused with the protocol's 401 (model calls and `GET /v1/models`);
+   * otherwise any key is accepted.
+   */
   apiKey?: string;
   /** Ids listed by `GET /v1/models`. */
   models?: string[];
@@ -105,7 +109,14 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
 
     if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
       const id = path === '/v1/models' ? undefined : decodeURIComponent(path.slice(11));
-      return send(res, modelsReply(models, req.headers['anthropic-version'] !== undefined, id));
+      const anthropicStyle = req.headers['anthropic-version'] !== undefined;
+      const refused =
+        options.apiKey === undefined
+          ? undefined
+          : anthropicStyle
+            ? checkAnthropicHeaders(req.headers, options.apiKey)
+            : checkOpenaiKey(req.headers, options.apiKey);
+      return send(res, refused ?? modelsReply(models, anthropicStyle, id));
     }
     if (req.method === 'POST' && path === '/v1/messages/count_tokens') {
       const refused = checkAnthropicHeaders(req.headers, options.apiKey);

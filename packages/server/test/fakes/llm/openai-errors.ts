@@ -61,6 +61,11 @@ export function openaiFault(fault: Fault): Reply {
   return reply;
 }
 
+/** Bearer authentication alone, as on `GET /v1/models`. */
+export function checkOpenaiKey(headers: IncomingHttpHeaders, apiKey: string): Reply | undefined {
+  return checkOpenaiRequest(headers, {}, apiKey, []);
+}
+
 /** Bearer authentication and the fields every OpenAI model request needs. */
 export function checkOpenaiRequest(
   headers: IncomingHttpHeaders,

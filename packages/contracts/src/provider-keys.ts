@@ -1,0 +1,35 @@
+/**
+ * @module provider-keys
+ * A user's own model provider keys: used for their tasks in preference to the server's. A key is
+ * written once and never shown again; only a hint (its last characters) is listed.
+ */
+import { z } from 'zod';
+import { Timestamp } from './common.ts';
+
+export const KeyProvider = z.enum(['anthropic', 'openai', 'openai-compatible']);
+export type KeyProvider = z.infer<typeof KeyProvider>;
+
+export const ProviderParams = z.object({ provider: KeyProvider });
+
+export const PutProviderKeyBody = z.object({
+  apiKey: z.string().trim().min(8).max(1000).describe('The provider API key. Never shown again.'),
+  baseUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
+    .optional()
+    .describe('openai-compatible only: the server to call; OPENAI_COMPATIBLE_BASE_URL otherwise.'),
+});
+export type PutProviderKeyBody = z.infer<typeof PutProviderKeyBody>;
+
+/** A stored key as listed: never the key itself. */
+export const ProviderKey = z
+  .object({
+    provider: KeyProvider,
+    hint: z.string().describe('The last characters of the key, to recognise it.'),
+    baseUrl: z.string().nullable(),
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'ProviderKey' });
+export type ProviderKey = z.infer<typeof ProviderKey>;
+
+export const ProviderKeyList = z.object({ keys: z.array(ProviderKey) });
+export type ProviderKeyList = z.infer<typeof ProviderKeyList>;
