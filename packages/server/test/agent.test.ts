@@ -1,3 +1,4 @@
+import { fakeProviderEnv } from './support/providers.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,12 +25,11 @@ beforeAll(async () => {
   driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
   server = await startTestServer({
     env: {
-      ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-      ANTHROPIC_BASE_URL: `${llm.url}/v1`,
-      OPENAI_API_KEY: OPENAI_KEY,
-      OPENAI_BASE_URL: `${llm.url}/v1`,
-      OPENAI_COMPATIBLE_BASE_URL: `${llm.url}/v1`,
-      OPENAI_COMPATIBLE_API_KEY: COMPATIBLE_KEY,
+      ...fakeProviderEnv(llm.url, {
+        anthropic: ANTHROPIC_KEY,
+        openai: OPENAI_KEY,
+        compatible: COMPATIBLE_KEY,
+      }),
       LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
       LUCID_AGENT_MAX_STEPS: String(MAX_STEPS),
     },

@@ -1,3 +1,4 @@
+import { fakeProviderEnv } from './support/providers.ts';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
@@ -26,12 +27,11 @@ beforeAll(async () => {
   llm = await startFakeLlm();
   server = await startTestServer({
     env: {
-      ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-      ANTHROPIC_BASE_URL: `${llm.url}/v1`,
-      OPENAI_API_KEY: OPENAI_KEY,
-      OPENAI_BASE_URL: `${llm.url}/v1`,
-      OPENAI_COMPATIBLE_BASE_URL: `${llm.url}/v1`,
-      OPENAI_COMPATIBLE_API_KEY: COMPATIBLE_KEY,
+      ...fakeProviderEnv(llm.url, {
+        anthropic: ANTHROPIC_KEY,
+        openai: OPENAI_KEY,
+        compatible: COMPATIBLE_KEY,
+      }),
       LUCID_RUN_BUDGET_USD: '1',
       LUCID_USER_MONTHLY_BUDGET_USD: '2',
     },
