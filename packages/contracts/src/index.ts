@@ -10,5 +10,6 @@ export * from './account.ts';
 export * from './events.ts';
 export * from './runners.ts';
 export * from './tasks.ts';
+export * from './live.ts';
 export * from './models.ts';
 export * from './provider-keys.ts';

@@ -18,11 +18,21 @@ export const Task = z
     branch: z.string(),
     baseBranch: z.string(),
     lastSeq: z.number().int(),
+    /** Who works on it: the agent of its newest run (`lucid` or a CLI agent); null before any. */
+    agent: z.string().nullable(),
+    /** The model of its newest agent run, `provider/name`. */
+    model: z.string().nullable(),
+    /** The pull or merge request opened for its branch, once there is one. */
+    prUrl: z.string().nullable(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
   .meta({ id: 'Task' });
 export type Task = z.infer<typeof Task>;
+
+/** The agents Lucid can run: its own, and CLI agents inside the same sandboxes. */
+export const AgentName = z.enum(['lucid', 'claude-code', 'codex', 'gemini', 'opencode', 'cursor']);
+export type AgentName = z.infer<typeof AgentName>;
 
 export const CreateTaskBody = z.object({
   repoId: Id,
@@ -45,6 +55,7 @@ export const CreateTaskBody = z.object({
     .describe(
       'The model the agent uses, as provider/name (see GET /api/v1/models); the default otherwise.',
     ),
+  agent: AgentName.default('lucid').describe('Which agent works on the task.'),
   start: z.boolean().default(true),
 });
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
@@ -66,3 +77,88 @@ export const EventsQuery = z.object({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(5000).default(1000),
 });
+
+/** One line of the conversations list: the task and the repository it is on. */
+export const TaskSummary = Task.extend({ repoName: z.string() }).meta({ id: 'TaskSummary' });
+export type TaskSummary = z.infer<typeof TaskSummary>;
+
+export const TaskListQuery = z.object({
+  repoId: Id.optional(),
+  status: TaskStatus.optional(),
+  /** Matches the title or the prompt, case-insensitively. */
+  q: z.string().trim().min(1).max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export type TaskListQuery = z.infer<typeof TaskListQuery>;
+
+/** Tasks the caller can see, most recently updated first. */
+export const TaskList = z.object({ tasks: z.array(TaskSummary) });
+export type TaskList = z.infer<typeof TaskList>;
+
+export const UpdateTaskBody = z.object({
+  title: z.string().trim().min(1).max(200),
+});
+export type UpdateTaskBody = z.infer<typeof UpdateTaskBody>;
+
+/** A follow-up from the user to the agent. */
+export const PostMessageBody = z.object({ text: z.string().trim().min(1).max(100_000) });
+export type PostMessageBody = z.infer<typeof PostMessageBody>;
+
+/**
+ * Where a follow-up went: to the running agent, which reads it at its next step (`run` null), or
+ * to a new run on the same branch and sandbox.
+ */
+export const PostedMessage = z.object({
+  seq: z.number().int().positive(),
+  delivery: z.enum(['next_step', 'new_run']),
+  run: Run.nullable(),
+});
+export type PostedMessage = z.infer<typeof PostedMessage>;
+
+/** Where a workspace view was read: the live sandbox, or the task branch when it has none. */
+export const WorkspaceSource = z.enum(['sandbox', 'branch']);
+export type WorkspaceSource = z.infer<typeof WorkspaceSource>;
+
+export const FilesQuery = z.object({
+  /** A directory relative to the repository root; the root when empty. */
+  path: z.string().max(4096).default(''),
+});
+
+export const FileEntry = z.object({
+  /** Relative to the repository root, with `/` separators. */
+  path: z.string(),
+  name: z.string(),
+  type: z.enum(['file', 'dir']),
+});
+export type FileEntry = z.infer<typeof FileEntry>;
+
+/** A directory's entries, directories first, then by name. */
+export const FileList = z.object({
+  source: WorkspaceSource,
+  path: z.string(),
+  entries: z.array(FileEntry),
+});
+export type FileList = z.infer<typeof FileList>;
+
+export const FileContentQuery = z.object({ path: z.string().min(1).max(4096) });
+
+export const FileContent = z.object({
+  source: WorkspaceSource,
+  path: z.string(),
+  /** UTF-8 text; empty when the file is binary. */
+  content: z.string(),
+  size: z.number().int().min(0),
+  binary: z.boolean(),
+  /** True when the file is larger than what is returned (the first 1 MiB). */
+  truncated: z.boolean(),
+});
+export type FileContent = z.infer<typeof FileContent>;
+
+/** The task's changes against its base branch, as a unified diff (committed or not). */
+export const TaskDiff = z.object({
+  source: WorkspaceSource,
+  base: z.string(),
+  diff: z.string(),
+  truncated: z.boolean(),
+});
+export type TaskDiff = z.infer<typeof TaskDiff>;

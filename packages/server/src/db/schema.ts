@@ -241,6 +241,11 @@ export const tasks = pgTable(
     /** A ref in the task's repo holding the workspace as the reaper left it. */
     snapshotRef: text('snapshot_ref'),
     lastSeq: integer('last_seq').notNull().default(0),
+    /** The agent working on it (`lucid` or a CLI agent) and its model; null for command-only tasks. */
+    agent: text('agent'),
+    model: text('model'),
+    /** The pull or merge request opened for its branch. */
+    prUrl: text('pr_url'),
     createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -16,6 +16,9 @@ export function toTask(row: TaskRow): Task {
     branch: row.branch,
     baseBranch: row.baseBranch,
     lastSeq: row.lastSeq,
+    agent: row.agent,
+    model: row.model,
+    prUrl: row.prUrl,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

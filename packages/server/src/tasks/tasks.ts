@@ -5,6 +5,7 @@
  * A task is visible to the members of its workspace; to anyone else it does not exist.
  */
 import { and, desc, eq, inArray } from 'drizzle-orm';
+import type { AgentName } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -27,6 +28,8 @@ export interface CreateTaskInput {
   commands?: string[] | undefined;
   /** The agent's model, `provider/name`; the configured default otherwise. */
   model?: string | undefined;
+  /** Which agent works on the prompt; the built-in `lucid` by default. */
+  agent?: AgentName | undefined;
   start?: boolean | undefined;
 }
 
@@ -47,6 +50,12 @@ export async function createTask(
   }: { actor: Principal; input: CreateTaskInput; providers: ProviderKeyContext },
 ): Promise<{ task: TaskRow; run: RunRow | null }> {
   const repo = await loadRepo(ctx, actor.userId, input.repoId, 'member');
+  if (!input.commands && input.agent && input.agent !== 'lucid') {
+    throw new AppError(
+      'agent_unavailable',
+      `The ${input.agent} agent is not available on this server; use the built-in agent, lucid.`,
+    );
+  }
   const spec: RunRow['spec'] = input.commands
     ? { commands: input.commands }
     : {
@@ -66,6 +75,8 @@ export async function createTask(
       prompt: input.prompt,
       branch: taskBranch(title, id),
       baseBranch: input.baseBranch ?? repo.defaultBranch,
+      agent: spec.agent ?? null,
+      model: spec.model ?? null,
       createdBy: actor.userId,
     })
     .returning();

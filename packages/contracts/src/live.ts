@@ -1,0 +1,31 @@
+/**
+ * @module live
+ * What the live stream of a task (`GET /api/v1/tasks/{id}/stream`, Server-Sent Events) carries.
+ *
+ * - `event`: a stored event, in sequence order, first the ones after the requested sequence number,
+ *   then each as it is stored. The SSE `id` is its `seq`, so a reconnecting client resumes with
+ *   `Last-Event-ID` (or `?after=`) and gets no gap and no duplicate.
+ * - `draft`: the answer an agent is writing, as its text so far (sent once on connecting when an
+ *   answer is under way).
+ * - `delta`: the next piece of that answer; `offset` is where it starts in the answer's text, so a
+ *   client appends it only when its draft is exactly that long. The stored `message.assistant`
+ *   event replaces the draft of its run.
+ */
+import { z } from 'zod';
+import { TaskEvent } from './events.ts';
+
+export const LiveEvent = z.object({ kind: z.literal('event'), event: TaskEvent });
+export const LiveDraft = z.object({
+  kind: z.literal('draft'),
+  runId: z.string(),
+  text: z.string(),
+});
+export const LiveDelta = z.object({
+  kind: z.literal('delta'),
+  runId: z.string(),
+  offset: z.number().int().min(0),
+  text: z.string(),
+});
+
+export const LiveMessage = z.discriminatedUnion('kind', [LiveEvent, LiveDraft, LiveDelta]);
+export type LiveMessage = z.infer<typeof LiveMessage>;
