@@ -46,6 +46,11 @@ export interface LlmConfig {
   /** `provider/name` of the model a task gets when it names none. */
   defaultModel?: string | undefined;
   /**
+   * `provider/name` of a small, fast model for short texts (task titles, branch names); without
+   * it those come from the task's words alone.
+   */
+  smallModel?: string | undefined;
+  /**
    * ANTHROPIC_BASE_URL and OPENAI_BASE_URL when set, with or without the server's key: where
    * users' own keys are checked and used too.
    */
@@ -142,6 +147,18 @@ const SandboxEnvSchema = z.object({
     .default(2),
 });
 
+/** A `provider/name` model setting; `example` shows the form in the error. */
+const modelSetting = (example: string) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^(anthropic|openai|openai-chat|openai-compatible)\/\S+$/,
+        `must be provider/name with provider anthropic, openai, openai-chat or openai-compatible (such as ${example})`,
+      )
+      .optional(),
+  );
+
 const EnvSchema = SandboxEnvSchema.extend({
   PORT: z.coerce
     .number({ error: 'must be a number' })
@@ -211,15 +228,8 @@ const EnvSchema = SandboxEnvSchema.extend({
       .optional(),
   ),
   OPENAI_COMPATIBLE_API_KEY: optionalText,
-  LUCID_DEFAULT_MODEL: optionalText.pipe(
-    z
-      .string()
-      .regex(
-        /^(anthropic|openai|openai-chat|openai-compatible)\/\S+$/,
-        'must be provider/name with provider anthropic, openai, openai-chat or openai-compatible (such as anthropic/claude-sonnet-4-5)',
-      )
-      .optional(),
-  ),
+  LUCID_DEFAULT_MODEL: modelSetting('anthropic/claude-sonnet-4-5'),
+  LUCID_SMALL_MODEL: modelSetting('anthropic/claude-haiku-4-5'),
   LUCID_RUN_BUDGET_USD: z.coerce
     .number({ error: 'must be a number of US dollars' })
     .min(0, 'must be 0 (no limit) or more (US dollars)')
@@ -413,9 +423,8 @@ function llmConfigOf(e: z.infer<typeof EnvSchema>, problems: string[]): LlmConfi
       'OPENAI_COMPATIBLE_API_KEY is set but OPENAI_COMPATIBLE_BASE_URL is not; set the server URL too',
     );
   }
-  const chosen = e.LUCID_DEFAULT_MODEL;
-  if (chosen) {
-    const provider = chosen.slice(0, chosen.indexOf('/')) as keyof typeof PROVIDER_KEYS;
+  const requireProvider = (setting: string, model: string) => {
+    const provider = model.slice(0, model.indexOf('/')) as keyof typeof PROVIDER_KEYS;
     const configured =
       provider === 'anthropic'
         ? llm.anthropic
@@ -424,9 +433,17 @@ function llmConfigOf(e: z.infer<typeof EnvSchema>, problems: string[]): LlmConfi
           : llm.openai;
     if (!configured) {
       problems.push(
-        `LUCID_DEFAULT_MODEL names an ${provider} model, but ${PROVIDER_KEYS[provider]} is not set`,
+        `${setting} names an ${provider} model, but ${PROVIDER_KEYS[provider]} is not set`,
       );
     }
+  };
+  if (e.LUCID_SMALL_MODEL) {
+    requireProvider('LUCID_SMALL_MODEL', e.LUCID_SMALL_MODEL);
+    llm.smallModel = e.LUCID_SMALL_MODEL;
+  }
+  const chosen = e.LUCID_DEFAULT_MODEL;
+  if (chosen) {
+    requireProvider('LUCID_DEFAULT_MODEL', chosen);
     llm.defaultModel = chosen;
   } else if (llm.anthropic) {
     llm.defaultModel = 'anthropic/claude-sonnet-4-5';

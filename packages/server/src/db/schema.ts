@@ -347,7 +347,8 @@ export const usage = pgTable(
   'usage',
   {
     id: text('id').primaryKey(),
-    runId: text('run_id').notNull(),
+    /** Null for a call made for the task outside a run (naming it with the small model). */
+    runId: text('run_id'),
     taskId: text('task_id').notNull(),
     workspaceId: text('workspace_id').notNull(),
     userId: text('user_id'),

@@ -22,6 +22,9 @@ export interface RunCaller {
   userId: string | null;
 }
 
+/** Whom a recorded model call is for: a run, or its task alone (`runId` null). */
+export type UsageCaller = Omit<RunCaller, 'runId'> & { runId: string | null };
+
 /**
  * Records one model call's usage for its run, and reports it on the task.
  *
@@ -30,7 +33,7 @@ export interface RunCaller {
  */
 export async function recordUsage(
   db: Db,
-  { caller, model, usage }: { caller: RunCaller; model: string; usage: TokenUsage },
+  { caller, model, usage }: { caller: UsageCaller; model: string; usage: TokenUsage },
 ): Promise<void> {
   const costUsd = costOf(model, usage).usd;
   const cached = usage.cachedInputTokens ?? 0;

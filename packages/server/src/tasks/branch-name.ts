@@ -1,7 +1,8 @@
 /**
  * @module tasks/branch-name
- * The branch a task's work goes to: `lucid/<slug>-<short id>`. The slug comes from the title
- * (a model may propose a better one later; this is the deterministic fallback).
+ * The branch a task's work goes to: `lucid/<slug>-<short id>`, at most 50 characters of
+ * `[a-z0-9-/]`. The slug is the small model's proposal (tasks/task-naming.ts) or, failing that,
+ * the task's title made safe: the deterministic fallback.
  */
 
 const MAX_LENGTH = 50;

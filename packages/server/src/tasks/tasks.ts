@@ -16,7 +16,9 @@ import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 import type { Principal } from '../principal.ts';
 import { hasRole, roleIn } from '../workspaces/workspaces.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
+import { recordUsage } from '../llm/gateway-metering.ts';
 import { taskBranch } from './branch-name.ts';
+import { proposeTaskNames } from './task-naming.ts';
 import { enqueueRun, requestCancel, type RunRow, type TaskRow } from './queue.ts';
 
 export interface CreateTaskInput {
@@ -56,15 +58,17 @@ export async function createTask(
       `The ${input.agent} agent is not available on this server; use the built-in agent, lucid.`,
     );
   }
+  const llm = await llmConfigFor(providers, actor.userId);
   const spec: RunRow['spec'] = input.commands
     ? { commands: input.commands }
-    : {
-        commands: [],
-        agent: 'lucid',
-        model: usableModel(await llmConfigFor(providers, actor.userId), input.model),
-      };
+    : { commands: [], agent: 'lucid', model: usableModel(llm, input.model) };
   const id = newId('task');
-  const title = input.title?.trim() || input.prompt.trim().split('\n')[0]?.slice(0, 80) || 'Task';
+  const names = await proposeTaskNames(llm, input.prompt);
+  const title =
+    input.title?.trim() ||
+    names.title ||
+    input.prompt.trim().split('\n')[0]?.slice(0, 80) ||
+    'Task';
   const [task] = await ctx.db
     .insert(tasks)
     .values({
@@ -73,7 +77,7 @@ export async function createTask(
       repoId: repo.id,
       title,
       prompt: input.prompt,
-      branch: taskBranch(title, id),
+      branch: taskBranch(names.slug ?? title, id),
       baseBranch: input.baseBranch ?? repo.defaultBranch,
       agent: spec.agent ?? null,
       model: spec.model ?? null,
@@ -81,6 +85,10 @@ export async function createTask(
     })
     .returning();
   if (!task) throw new AppError('internal', 'The task was not stored.');
+  if (names.usage) {
+    const caller = { runId: null, taskId: id, workspaceId: task.workspaceId, userId: actor.userId };
+    await recordUsage(ctx.db, { caller, model: names.usage.model, usage: names.usage.tokens });
+  }
   await recordAudit(ctx.db, {
     actor,
     action: 'task.create',

@@ -1,0 +1,1 @@
+ALTER TABLE "usage" ALTER COLUMN "run_id" DROP NOT NULL;
