@@ -18,6 +18,7 @@ import { hasRole, roleIn } from '../workspaces/workspaces.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
 import { recordUsage } from '../llm/gateway-metering.ts';
 import { taskBranch } from './branch-name.ts';
+import { appendEvents } from './events.ts';
 import { proposeTaskNames } from './task-naming.ts';
 import { enqueueRun, requestCancel, type RunRow, type TaskRow } from './queue.ts';
 
@@ -61,7 +62,12 @@ export async function createTask(
   const llm = await llmConfigFor(providers, actor.userId);
   const spec: RunRow['spec'] = input.commands
     ? { commands: input.commands }
-    : { commands: [], agent: 'lucid', model: usableModel(llm, input.model) };
+    : {
+        commands: [],
+        agent: 'lucid',
+        prompt: input.prompt,
+        model: usableModel(llm, input.model),
+      };
   const id = newId('task');
   const names = await proposeTaskNames(llm, input.prompt);
   const title =
@@ -85,10 +91,6 @@ export async function createTask(
     })
     .returning();
   if (!task) throw new AppError('internal', 'The task was not stored.');
-  if (names.usage) {
-    const caller = { runId: null, taskId: id, workspaceId: task.workspaceId, userId: actor.userId };
-    await recordUsage(ctx.db, { caller, model: names.usage.model, usage: names.usage.tokens });
-  }
   await recordAudit(ctx.db, {
     actor,
     action: 'task.create',
@@ -96,7 +98,23 @@ export async function createTask(
     targetId: id,
     workspaceId: task.workspaceId,
   });
-  if (input.start === false) return { task, run: null };
+  if (spec.agent) {
+    // The prompt is the conversation's first user message, stored here like every follow-up.
+    const [message] = await appendEvents(ctx.db, {
+      taskId: id,
+      runId: null,
+      events: [{ type: 'message.user', text: input.prompt }],
+    });
+    spec.promptSeq = message?.seq;
+  }
+  if (names.usage) {
+    const caller = { runId: null, taskId: id, workspaceId: task.workspaceId, userId: actor.userId };
+    await recordUsage(ctx.db, { caller, model: names.usage.model, usage: names.usage.tokens });
+  }
+  if (input.start === false) {
+    const [stored] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
+    return { task: stored ?? task, run: null };
+  }
   const run = await enqueueRun(ctx.db, { taskId: id, spec });
   const [queued] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
   return { task: queued ?? task, run };
