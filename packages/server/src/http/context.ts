@@ -9,6 +9,7 @@ import type { Auth } from '../auth/auth.ts';
 import type { RepoContext } from '../repos/repos.ts';
 import type { Principal } from '../principal.ts';
 import type { Runner } from '../runner/runner.ts';
+import type { LiveHub } from '../tasks/live.ts';
 
 export interface AppDeps {
   config: Config;
@@ -23,6 +24,8 @@ export interface AppDeps {
   runner?: Runner | undefined;
   runnerId?: string | undefined;
   runs: { leaseMs: number; maxRuntimeMs: number };
+  /** Publishes tasks' events and drafts to their live streams. */
+  live: LiveHub;
 }
 
 export function repoContext(deps: AppDeps): RepoContext {

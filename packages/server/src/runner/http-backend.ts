@@ -36,6 +36,10 @@ export class HttpRunnerBackend implements RunnerBackend {
     }
   }
 
+  async draft(runId: string, offset: number, text: string): Promise<void> {
+    await this.call(`/runner/runs/${runId}/draft`, { offset, text }, null);
+  }
+
   async attachSandbox(runId: string, sandboxId: string): Promise<void> {
     await this.call(`/runner/runs/${runId}/sandbox`, { sandboxId }, null);
   }
