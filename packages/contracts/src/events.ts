@@ -63,7 +63,10 @@ export const EventBody = z.discriminatedUnion('type', [
     message: z.string(),
   }),
   z.object({ type: z.literal('message.user'), text: z.string() }),
-  /** A piece of the assistant's text as it streams; the step's whole text follows as message.assistant. */
+  /**
+   * A piece of the assistant's text as it streams, as an agent reports it. Never stored: the
+   * server publishes it live as a draft (live.ts); the step's whole text is stored as message.assistant.
+   */
   z.object({ type: z.literal('message.delta'), text: z.string() }),
   z.object({ type: z.literal('message.assistant'), text: z.string() }),
   z.object({

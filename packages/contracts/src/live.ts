@@ -5,11 +5,12 @@
  * - `event`: a stored event, in sequence order, first the ones after the requested sequence number,
  *   then each as it is stored. The SSE `id` is its `seq`, so a reconnecting client resumes with
  *   `Last-Event-ID` (or `?after=`) and gets no gap and no duplicate.
- * - `draft`: the answer an agent is writing, as its text so far (sent once on connecting when an
- *   answer is under way).
+ * - `draft`: the answer an agent is writing, as its whole text so far: on connecting when an answer
+ *   is under way, and when a run starts a new answer (it replaces that run's draft).
  * - `delta`: the next piece of that answer; `offset` is where it starts in the answer's text, so a
  *   client appends it only when its draft is exactly that long. The stored `message.assistant`
- *   event replaces the draft of its run.
+ *   event replaces the draft of its run (as does the run's end).
+ * - Heartbeats are SSE comments (`: keepalive`), every 15 s.
  */
 import { z } from 'zod';
 import { TaskEvent } from './events.ts';

@@ -79,6 +79,12 @@ export type InboxMessage = z.infer<typeof InboxAnswer>['messages'][number];
 
 export const AppendEventsBody = z.object({ events: z.array(EventBody).min(1).max(500) });
 
+/** A piece of the answer a run's agent is writing: `offset` is where it starts in that answer. */
+export const RunDraftBody = z.object({
+  offset: z.number().int().min(0),
+  text: z.string().min(1).max(1_000_000),
+});
+
 export const AttachSandboxBody = z.object({ sandboxId: z.string().min(1).max(200) });
 
 export const FinishRunBody = z.object({

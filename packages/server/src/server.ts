@@ -1,6 +1,6 @@
 /**
  * @module server
- * The composition root: opens the database, builds auth and the HTTP app, and listens.
+ * The composition root: opens the database, builds auth, the live hub and the HTTP app, and listens.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -21,6 +21,7 @@ import { Runner } from './runner/runner.ts';
 import { lucidAgentRuntime } from './agent/runtime.ts';
 import { providerSecrets } from './llm/models.ts';
 import { recoverExpiredLeases } from './tasks/queue.ts';
+import { LiveHub } from './tasks/live.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
 import { bridgeGateway, connectDocker } from './sandbox/docker/engine.ts';
 import { isLoopback, listenForSandboxes } from './http/sandbox-listener.ts';
@@ -204,6 +205,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       })
     : undefined;
 
+  const live = new LiveHub(database, {
+    onError: (error) => logger.error({ err: error }, 'reading new events for live streams failed'),
+  });
+  await live.start();
   const app = await buildApp({
     config,
     database,
@@ -215,6 +220,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     runnerId: runner ? runnerId : undefined,
     sandboxes: driver,
     runs: { leaseMs, maxRuntimeMs },
+    live,
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -263,6 +269,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         sandboxServer ? sandboxServer.close(resolve) : resolve(null),
       );
       await app.close();
+      await live.stop();
       await database.close();
     },
   };

@@ -109,11 +109,8 @@ describe.each([
       modelRequests().every((r) => (r.body as { model: string }).model === model.split('/')[1]),
     ).toBe(true);
     expect(ofType(events, 'message.user')).toMatchObject([{ text: 'Add hello.txt saying hello' }]);
-    expect(
-      ofType(events, 'message.delta')
-        .map((e) => e.text)
-        .join(''),
-    ).toBe('I will add the greeting file.');
+    // Streamed text is published live as drafts (task-stream tests), not stored.
+    expect(ofType(events, 'message.delta')).toEqual([]);
     expect(ofType(events, 'message.assistant')).toMatchObject([
       { text: 'I will add the greeting file.' },
     ]);

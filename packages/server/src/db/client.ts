@@ -20,6 +20,17 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /**
+   * Calls `onPayload` with each notification on `channel` (`NOTIFY`, from any connection: on
+   * PostgreSQL every server sharing the database hears it), in commit order; `onReconnect` after
+   * notifications may have been missed (PostgreSQL's listening connection was lost and reopened).
+   * Resolves, once listening, to a function that stops.
+   */
+  listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -58,7 +69,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     } finally {
       client.release();
     }
-    return { db, kind: 'postgres', close: () => pool.end() };
+    return {
+      db,
+      kind: 'postgres',
+      listen: (channel, onPayload, onReconnect) =>
+        listenOnPostgres(target.url, channel, onPayload, onReconnect),
+      close: () => pool.end(),
+    };
   }
   mkdirSync(path.dirname(target.pgliteDir), { recursive: true });
   if (!existsSync(path.join(target.pgliteDir, 'PG_VERSION'))) {
@@ -69,5 +86,65 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   const client = await PGlite.create(target.pgliteDir, { postgresqlconf: PGLITE_CONF });
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
-  return { db, kind: 'pglite', close: () => client.close() };
+  return {
+    db,
+    kind: 'pglite',
+    listen: async (channel, onPayload) => {
+      const stop = await client.listen(channel, onPayload);
+      return async () => {
+        if (!client.closed) await stop();
+      };
+    },
+    close: () => client.close(),
+  };
+}
+
+/**
+ * A connection of its own that LISTENs (a pooled one would be handed to other queries); reopened
+ * with backoff when lost, `onReconnect` telling the caller that notifications may have been missed.
+ */
+async function listenOnPostgres(
+  url: string,
+  channel: string,
+  onPayload: (payload: string) => void,
+  onReconnect?: () => void,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let retry: NodeJS.Timeout | null = null;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    next.on('notification', (message) => {
+      if (message.channel === channel) onPayload(message.payload ?? '');
+    });
+    const lost = (): void => {
+      if (stopped || client !== next) return;
+      client = null;
+      next.end().catch(() => {});
+      reopen(250);
+    };
+    next.on('error', lost);
+    next.on('end', lost);
+    await next.connect();
+    await next.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+    client = next;
+  };
+  const reopen = (delayMs: number): void => {
+    retry = setTimeout(() => {
+      retry = null;
+      if (stopped) return;
+      connect().then(
+        () => onReconnect?.(),
+        () => reopen(Math.min(delayMs * 2, 5_000)),
+      );
+    }, delayMs);
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    const last = client;
+    client = null;
+    await last?.end().catch(() => {});
+  };
 }

@@ -27,6 +27,7 @@ import { repoRoutes } from './routes/repos.ts';
 import { gitRoutes } from './routes/git.ts';
 import { llmRoutes } from './routes/llm.ts';
 import { taskRoutes } from './routes/tasks.ts';
+import { taskStreamRoutes } from './routes/task-stream.ts';
 import { modelRoutes } from './routes/models.ts';
 import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runnerRoutes } from './routes/runners.ts';
@@ -82,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(tokenRoutes(deps));
       await api.register(repoRoutes(deps));
       await api.register(taskRoutes(deps));
+      await api.register(taskStreamRoutes(deps));
       await api.register(modelRoutes(deps));
       await api.register(providerKeyRoutes(deps));
       await api.register(runnerRoutes(deps));

@@ -10,6 +10,7 @@ import type { RepoContext } from '../repos/repos.ts';
 import type { Principal } from '../principal.ts';
 import type { Runner } from '../runner/runner.ts';
 import type { SandboxLookup } from '../tasks/workspace-view.ts';
+import type { LiveHub } from '../tasks/live.ts';
 
 export interface AppDeps {
   config: Config;
@@ -26,6 +27,8 @@ export interface AppDeps {
   /** Sandboxes this server reaches (its own runner's driver): live workspace views read them. */
   sandboxes?: SandboxLookup | undefined;
   runs: { leaseMs: number; maxRuntimeMs: number };
+  /** Publishes tasks' events and drafts to their live streams. */
+  live: LiveHub;
 }
 
 export function repoContext(deps: AppDeps): RepoContext {

@@ -1,7 +1,7 @@
 /**
  * @module runner/backend
  * What a runner needs from Lucid, as a port: claim runs, keep their leases, report events and
- * outcomes, and look after the sandboxes it made (which tasks still use them, snapshots of reaped
+ * outcomes (and the text of answers as it streams), and look after the sandboxes it made (which tasks still use them, snapshots of reaped
  * ones). The in-process runner talks to the database directly (runner/db-backend.ts); a runner on
  * another host talks to the runner API over HTTP (runner/http-backend.ts). Same runner code for both.
  */
@@ -23,6 +23,11 @@ export interface RunnerBackend {
   append(runId: string, events: EventBody[]): Promise<void>;
   /** The user's follow-ups to the run's task after sequence number `after`, oldest first. */
   inbox(runId: string, after: number): Promise<InboxMessage[]>;
+  /**
+   * Publishes a piece of the answer the run's agent is writing, `offset` being where it starts in
+   * that answer's text (0: a new answer). Not stored; the answer's `message.assistant` event is.
+   */
+  draft(runId: string, offset: number, text: string): Promise<void>;
   attachSandbox(runId: string, sandboxId: string): Promise<void>;
   /** Reports the end of a run; false when the run was no longer this runner's. */
   finish(runId: string, outcome: FinishRunBody): Promise<boolean>;

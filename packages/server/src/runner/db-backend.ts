@@ -17,6 +17,7 @@ import { runners, runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { appendEvents } from '../tasks/events.ts';
 import { conversationBefore, followUpsAfter } from '../tasks/conversation.ts';
+import { sendDraft } from '../tasks/live-channel.ts';
 import { claimRun, finishRun, renewLease } from '../tasks/queue.ts';
 import { mintRunToken, revokeRunTokens } from '../tasks/run-tokens.ts';
 import { recordSnapshot, sandboxTasks, snapshotGrant } from '../tasks/snapshots.ts';
@@ -96,9 +97,16 @@ export class DbRunnerBackend implements RunnerBackend {
     return renewLease(db, { runId, runnerId, leaseMs });
   }
 
+  /** Stores the events; streamed text (`message.delta`, from an older runner) is not stored. */
   async append(runId: string, events: EventBody[]): Promise<void> {
     const run = await this.held(runId);
-    await appendEvents(this.options.db, { taskId: run.taskId, runId, events });
+    const stored = events.filter((event) => event.type !== 'message.delta');
+    await appendEvents(this.options.db, { taskId: run.taskId, runId, events: stored });
+  }
+
+  draft(runId: string, offset: number, text: string): Promise<void> {
+    const { db, runnerId } = this.options;
+    return sendDraft(db, { runnerId, runId, offset, text });
   }
 
   async inbox(runId: string, after: number): Promise<InboxMessage[]> {

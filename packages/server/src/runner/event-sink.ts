@@ -1,9 +1,12 @@
 /**
  * @module runner/event-sink
- * Sends a run's events to the backend in order, coalescing command output and streamed model text:
- * chunks of one stream (and text deltas) are joined until a short delay passes or enough has
- * gathered, so a chatty command or a fast model costs a few writes a second rather than one per
- * line or token.
+ * Sends a run's events to the backend in order, coalescing command output: chunks of one stream
+ * are joined until a short delay passes or enough has gathered, so a chatty command costs a few
+ * writes a second rather than one per line.
+ *
+ * Streamed model text (`message.delta`) is not stored: it goes to the backend as draft pieces at
+ * once, with its offset in the answer, joined only while the previous send is still under way.
+ * The answer's stored `message.assistant` follows its pieces, and the next answer starts at offset 0.
  */
 import type { EventBody } from '@lucid/contracts';
 import type { RunnerBackend } from './backend.ts';
@@ -17,6 +20,10 @@ export class EventSink {
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown = null;
+  /** Length of the answer being written, as sent and queued. */
+  private draftLength = 0;
+  /** A draft piece queued behind a send, that later text joins. */
+  private draftQueued: { offset: number; text: string } | null = null;
 
   constructor(
     private readonly backend: RunnerBackend,
@@ -25,30 +32,48 @@ export class EventSink {
 
   /** Queues an event; output chunks next to each other on one stream are merged. */
   push(event: EventBody): void {
+    if (event.type === 'message.delta') {
+      this.draft(event.text);
+      return;
+    }
+    if (event.type === 'message.assistant') {
+      this.draftLength = 0;
+      this.draftQueued = null;
+    }
     const last = this.pending.at(-1);
-    const streamed = event.type === 'tool.output' || event.type === 'message.delta';
+    const streamed = event.type === 'tool.output';
     if (
       event.type === 'tool.output' &&
       last?.type === 'tool.output' &&
       last.stream === event.stream
     ) {
       last.chunk += event.chunk;
-    } else if (event.type === 'message.delta' && last?.type === 'message.delta') {
-      last.text += event.text;
     } else {
       this.pending.push(streamed ? { ...event } : event);
     }
-    this.pendingBytes +=
-      event.type === 'tool.output'
-        ? event.chunk.length
-        : event.type === 'message.delta'
-          ? event.text.length
-          : 256;
+    this.pendingBytes += event.type === 'tool.output' ? event.chunk.length : 256;
     if (!streamed || this.pendingBytes >= FLUSH_BYTES) {
       void this.flush();
     } else {
       this.timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
     }
+  }
+
+  /** Sends a piece of the answer under way; best effort, a lost piece costs only the live view. */
+  private draft(text: string): void {
+    if (!text) return;
+    const offset = this.draftLength;
+    this.draftLength += text.length;
+    if (this.draftQueued) {
+      this.draftQueued.text += text;
+      return;
+    }
+    const piece = { offset, text };
+    this.draftQueued = piece;
+    this.chain = this.chain.then(() => {
+      if (this.draftQueued === piece) this.draftQueued = null;
+      return this.backend.draft(this.runId, piece.offset, piece.text).catch(() => {});
+    });
   }
 
   /** Sends what is queued; resolves when everything pushed so far is stored. */

@@ -42,6 +42,10 @@ export class HttpRunnerBackend implements RunnerBackend {
     return (await this.call(`/runner/runs/${runId}/inbox`, { after }, InboxAnswer)).messages;
   }
 
+  async draft(runId: string, offset: number, text: string): Promise<void> {
+    await this.call(`/runner/runs/${runId}/draft`, { offset, text }, null);
+  }
+
   async attachSandbox(runId: string, sandboxId: string): Promise<void> {
     await this.call(`/runner/runs/${runId}/sandbox`, { sandboxId }, null);
   }

@@ -2,13 +2,15 @@
  * @module tasks/events
  * A task's event log: append with the task's next sequence numbers, read back in order.
  * The task row's `last_seq` is the counter; bumping it locks the row, so concurrent appends to
- * one task are serialised and numbers never repeat or skip.
+ * one task are serialised and numbers never repeat or skip. The transaction notifies the live
+ * channel (tasks/live-channel.ts), so every server hears of the events once they are committed.
  */
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { EventBody, TaskEvent } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { events, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { notifyAppended } from './live-channel.ts';
 
 /**
  * Appends events to a task's log, in order, and returns them as stored.
@@ -41,19 +43,36 @@ export async function appendEvents(
         })),
       )
       .returning();
+    await notifyAppended(tx, {
+      taskId,
+      lastSeq: bumped.lastSeq,
+      runId,
+      bodies,
+    });
     return rows.map(toTaskEvent);
   });
 }
 
-/** Events after `after` (exclusive), oldest first. */
+/** Events after `after` (exclusive) and up to `upTo` (inclusive, when given), oldest first. */
 export async function listEvents(
   db: Db,
-  { taskId, after = 0, limit = 1000 }: { taskId: string; after?: number; limit?: number },
+  {
+    taskId,
+    after = 0,
+    upTo,
+    limit = 1000,
+  }: { taskId: string; after?: number; upTo?: number; limit?: number },
 ): Promise<TaskEvent[]> {
   const rows = await db
     .select()
     .from(events)
-    .where(and(eq(events.taskId, taskId), gt(events.seq, after)))
+    .where(
+      and(
+        eq(events.taskId, taskId),
+        gt(events.seq, after),
+        upTo === undefined ? undefined : lte(events.seq, upTo),
+      ),
+    )
     .orderBy(asc(events.seq))
     .limit(limit);
   return rows.map(toTaskEvent);
@@ -68,4 +87,10 @@ function toTaskEvent(row: typeof events.$inferSelect): TaskEvent {
     runId: row.runId,
     at: row.at.toISOString(),
   } as TaskEvent;
+}
+
+/** The task's last sequence number (0 before its first event). */
+export async function lastSeqOf(db: Db, taskId: string): Promise<number> {
+  const [row] = await db.select({ lastSeq: tasks.lastSeq }).from(tasks).where(eq(tasks.id, taskId));
+  return row?.lastSeq ?? 0;
 }

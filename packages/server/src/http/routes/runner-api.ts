@@ -1,7 +1,7 @@
 /**
  * @module http/routes/runner-api
  * The API a runner on another host speaks (`lucid runner`), authenticated by its runner token:
- * claim runs, renew leases, send events, report outcomes, and look after the sandboxes it made
+ * claim runs, renew leases, send events and answers' text as it streams, report outcomes, and look after the sandboxes it made
  * (which tasks still use them, snapshots of reaped ones). Each call acts only on the caller's runs
  * and on tasks whose runs it held.
  */
@@ -19,6 +19,7 @@ import {
   LeaseAnswer,
   RecordSnapshotBody,
   RunnerHeartbeatAnswer,
+  RunDraftBody,
   RunnerHeartbeatBody,
   SandboxIdsBody,
   SandboxTasksAnswer,
@@ -187,6 +188,25 @@ export const runnerApiRoutes =
       async (request) => ({
         messages: await (await backendFor(request)).inbox(request.params.id, request.body.after),
       }),
+    );
+
+    app.post(
+      '/runner/runs/:id/draft',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "A piece of the answer a run's agent is writing (published live, not stored)",
+          params: IdParams,
+          body: RunDraftBody,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        const { offset, text } = request.body;
+        await (await backendFor(request)).draft(request.params.id, offset, text);
+        return reply.status(204).send(null);
+      },
     );
 
     app.post(

@@ -1,0 +1,111 @@
+/**
+ * @module tasks/live-channel
+ * What goes through the database's notification channel `lucid_live`, which every server sharing
+ * the database listens to: "task T's events up to seq S are committed" (sent by the append
+ * transaction itself, so it fires at commit) and "run R's answer gained this text at this offset"
+ * (a draft piece, never stored). Payloads stay well under PostgreSQL's 8000-byte limit: draft text
+ * is sent in pieces.
+ */
+import { sql } from 'drizzle-orm';
+import type { EventBody } from '@lucid/contracts';
+import type { Db } from '../db/client.ts';
+import { AppError } from '../errors.ts';
+
+export const LIVE_CHANNEL = 'lucid_live';
+
+/** The most UTF-16 units of draft text in one notification (≤ 6 bytes each once JSON-escaped). */
+const PIECE = 1000;
+
+/** Events of task `t` up to seq `s` are stored; `e`: the run whose draft these events end. */
+export interface AppendedNote {
+  k: 'e';
+  t: string;
+  s: number;
+  e?: string;
+}
+
+/** Run `r` of task `t`: its answer's text gained `x` at offset `o`. */
+export interface DraftNote {
+  k: 'd';
+  t: string;
+  r: string;
+  o: number;
+  x: string;
+}
+
+export type LiveNote = AppendedNote | DraftNote;
+
+/** Whether this event ends the draft of its run: the answer is stored, or the run is over. */
+export function endsDraft(body: Pick<EventBody, 'type'> & { status?: string }): boolean {
+  return (
+    body.type === 'message.assistant' || (body.type === 'run.status' && body.status !== 'running')
+  );
+}
+
+/**
+ * Announces appended events from inside their transaction: the notification is delivered at
+ * commit, in commit order, and not at all on rollback.
+ */
+export async function notifyAppended(
+  tx: Db,
+  note: { taskId: string; lastSeq: number; runId: string | null; bodies: EventBody[] },
+): Promise<void> {
+  const payload: AppendedNote = { k: 'e', t: note.taskId, s: note.lastSeq };
+  if (note.runId && note.bodies.some(endsDraft)) payload.e = note.runId;
+  await tx.execute(sql`SELECT pg_notify(${LIVE_CHANNEL}, ${JSON.stringify(payload)})`);
+}
+
+/**
+ * Publishes a piece of a running answer to every server, when `runnerId` holds the run; throws
+ * `run_not_found` otherwise. One statement per piece checks and notifies.
+ *
+ * @example
+ * await sendDraft(db, { runnerId, runId, offset: 0, text: 'Looking at the tests' });
+ */
+export async function sendDraft(
+  db: Db,
+  {
+    runnerId,
+    runId,
+    offset,
+    text,
+  }: { runnerId: string; runId: string; offset: number; text: string },
+): Promise<void> {
+  if (!text) return;
+  for (let at = 0; at < text.length;) {
+    let end = Math.min(text.length, at + PIECE);
+    // Never split a surrogate pair across two pieces.
+    if (end < text.length && /[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end -= 1;
+    const piece = text.slice(at, end);
+    const result = await db.execute(sql`
+      SELECT pg_notify(${LIVE_CHANNEL}, json_build_object(
+        'k', 'd', 't', task_id, 'r', id, 'o', ${offset + at}::int, 'x', ${piece}::text)::text)
+      FROM runs WHERE id = ${runId} AND runner_id = ${runnerId} AND status = 'running'`);
+    const { rows } = result as unknown as { rows: unknown[] };
+    if (rows.length === 0)
+      throw new AppError('run_not_found', `This runner holds no run ${runId}.`);
+    at = end;
+  }
+}
+
+/** The note a payload carries; null for anything else. */
+export function parseNote(payload: string): LiveNote | null {
+  try {
+    const note = JSON.parse(payload) as Partial<LiveNote>;
+    if (note.k === 'e' && typeof note.t === 'string' && typeof note.s === 'number') {
+      return note as AppendedNote;
+    }
+    if (
+      note.k === 'd' &&
+      typeof note.t === 'string' &&
+      typeof note.r === 'string' &&
+      typeof note.o === 'number' &&
+      typeof note.x === 'string'
+    ) {
+      return note as DraftNote;
+    }
+  } catch {
+    // not ours
+  }
+  return null;
+}

@@ -1,0 +1,71 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
+import { startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
+import { request, signUp, type TestUser } from './support/client.ts';
+import { fakeProviderEnv } from './support/providers.ts';
+import { openStream } from './support/stream.ts';
+import { pushedRepo, taskEvents, waitForStatus } from './support/tasks.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+let llm: FakeLlm;
+let server: TestServer;
+let user: TestUser;
+let repoId: string;
+
+beforeAll(async () => {
+  llm = await startFakeLlm();
+  server = await startTestServer({
+    env: {
+      ...fakeProviderEnv(llm.url, {
+        anthropic: 'sk-ant-stream-test-0123456789',
+        openai: 'sk-openai-stream-test-0123456789',
+        compatible: 'sk-local-stream-test-0123456789',
+      }),
+      LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+    },
+    runner: {
+      driver: new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) }),
+      slots: 1,
+      pollMs: 100,
+      warmPool: 0,
+    },
+  });
+  user = await signUp(server.url);
+  repoId = (await pushedRepo(server.url, user, 'stream-agent')).id;
+});
+afterAll(async () => {
+  await server.close();
+  await llm.close();
+});
+
+const ANSWER =
+  'I read the README first, then the tests, and everything there is already in order, ' +
+  'so there is nothing to change in this repository today.';
+
+it("streams the built-in agent's answer live as it is written, and stores it once", async () => {
+  // About 50 tokens a second: the answer is still being written when the viewer connects.
+  llm.script([{ text: ANSWER, delayMs: 20 }]);
+  const created = await request<{ task: { id: string }; run: { id: string } }>(
+    server.url,
+    'POST',
+    '/api/v1/tasks',
+    { token: user.token, json: { repoId, prompt: 'Check the repository' } },
+  );
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const { task, run } = created.body;
+  const viewer = await openStream(server.url, task.id, { token: user.token });
+  try {
+    await viewer.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
+    expect(viewer.draftText(run.id)).toBe(ANSWER);
+    expect(viewer.messages.filter((m) => m.message.kind === 'delta').length).toBeGreaterThan(1);
+    const stored = await taskEvents(server.url, user, task.id);
+    expect(stored.filter((e) => e.type === 'message.delta')).toEqual([]);
+    expect(stored.filter((e) => e.type === 'message.assistant')).toMatchObject([{ text: ANSWER }]);
+    await waitForStatus(server.url, user, task.id, ['in_review', 'failed']);
+  } finally {
+    viewer.close();
+  }
+});

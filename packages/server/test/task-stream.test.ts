@@ -1,0 +1,321 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventBody } from '@lucid/contracts';
+import { loadConfig } from '../src/config.ts';
+import { openDatabase, type Database } from '../src/db/client.ts';
+import { DbRunnerBackend } from '../src/runner/db-backend.ts';
+import { lastSeqOf } from '../src/tasks/events.ts';
+import { startServer, type RunningServer } from '../src/server.ts';
+import { withDatabase } from './support/global-setup.ts';
+import { request, signUp, type TestUser } from './support/client.ts';
+import { openStream, type TaskStream } from './support/stream.ts';
+import { pushedRepo, startTask, taskEvents } from './support/tasks.ts';
+import {
+  freePort,
+  onPostgres,
+  openTestDatabase,
+  startTestServer,
+  type TestServer,
+} from './support/test-server.ts';
+
+let server: TestServer;
+let user: TestUser;
+let repoId: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  user = await signUp(server.url);
+  repoId = (await pushedRepo(server.url, user, 'stream-repo')).id;
+});
+afterAll(async () => {
+  await server.close();
+});
+
+function backendOn(database: Database, url: string, runnerId = 'rnr_streamtest'): DbRunnerBackend {
+  return new DbRunnerBackend({
+    db: database.db,
+    runnerId,
+    leaseMs: 60_000,
+    maxRuntimeMs: 600_000,
+    sandboxUrl: url,
+    gatewayUrl: `${url}/llm`,
+    agentMaxSteps: 10,
+  });
+}
+
+/** A task whose run this test holds as its runner would. */
+async function runningTask(
+  base: { database: Database; url: string } = server,
+  owner = user,
+  repo = repoId,
+) {
+  const backend = backendOn(base.database, base.url);
+  const { task, run } = await startTask(base.url, owner, {
+    repoId: repo,
+    prompt: 'stream',
+    commands: ['true'],
+  });
+  const claim = await backend.claim();
+  expect(claim?.run.id).toBe(run.id);
+  return { taskId: task.id, runId: run.id, backend };
+}
+
+const output = (chunk: string): EventBody => ({ type: 'tool.output', stream: 'stdout', chunk });
+
+const streams: TaskStream[] = [];
+async function stream(...args: Parameters<typeof openStream>): Promise<TaskStream> {
+  const opened = await openStream(...args);
+  streams.push(opened);
+  return opened;
+}
+afterAll(() => {
+  for (const s of streams) s.close();
+});
+
+const seqs = (s: TaskStream) => s.events().map((e) => e.seq);
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const reached = (seq: number) => (m: { kind: string; event?: { seq: number } }) =>
+  m.kind === 'event' && (m.event?.seq ?? 0) >= seq;
+
+describe('the task stream', () => {
+  it('replays exactly the events after N, then sends new ones as they are stored', async () => {
+    const { taskId, runId, backend } = await runningTask();
+    await backend.append(
+      runId,
+      range(1, 6).map((i) => output(`line ${i}\n`)),
+    );
+    const last = (await taskEvents(server.url, user, taskId)).at(-1)?.seq ?? 0;
+
+    const listed = await request<{ events: { seq: number }[] }>(
+      server.url,
+      'GET',
+      `/api/v1/tasks/${taskId}/events?after=3`,
+      { token: user.token },
+    );
+    expect(listed.body.events.map((e) => e.seq)).toEqual(range(4, last));
+
+    const viewer = await stream(server.url, taskId, { token: user.token }, { after: 3 });
+    expect(viewer.status).toBe(200);
+    await viewer.waitFor(reached(last));
+    await backend.append(runId, [output('live\n')]);
+    await viewer.waitFor(reached(last + 1));
+    expect(seqs(viewer)).toEqual(range(4, last + 1));
+    // SSE ids are the seqs, so EventSource resumes where it stopped.
+    expect(viewer.messages.map((m) => m.id)).toEqual(range(4, last + 1).map(String));
+    expect(viewer.events().at(-1)).toMatchObject({ type: 'tool.output', chunk: 'live\n' });
+
+    const resumed = await stream(server.url, taskId, { token: user.token }, { lastEventId: last });
+    await resumed.waitFor(reached(last + 1));
+    expect(seqs(resumed)).toEqual([last + 1]);
+  });
+
+  it('gives a viewer connecting mid-answer the text so far, then the rest, exactly once', async () => {
+    const { taskId, runId, backend } = await runningTask();
+    await backend.draft(runId, 0, 'Looking at ');
+    await backend.draft(runId, 11, 'the tests');
+
+    const viewer = await stream(server.url, taskId, { token: user.token });
+    await viewer.waitFor((m) => m.kind === 'draft');
+    await backend.draft(runId, 20, ', then the code.');
+    await viewer.waitFor((m) => m.kind === 'delta');
+    await backend.append(runId, [
+      { type: 'message.assistant', text: 'Looking at the tests, then the code.' },
+    ]);
+    await viewer.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
+
+    const live = viewer.messages.map((m) => m.message).filter((m) => m.kind !== 'event');
+    expect(live).toEqual([
+      { kind: 'draft', runId, text: 'Looking at the tests' },
+      { kind: 'delta', runId, offset: 20, text: ', then the code.' },
+    ]);
+    expect(viewer.draftText(runId)).toBe('Looking at the tests, then the code.');
+
+    // The answer is stored once, as message.assistant; its pieces are not stored.
+    const stored = await taskEvents(server.url, user, taskId);
+    expect(stored.filter((e) => e.type === 'message.assistant')).toHaveLength(1);
+    expect(stored.filter((e) => e.type === 'message.delta')).toEqual([]);
+
+    // Once stored, the answer is no longer a draft: a later viewer gets the event alone.
+    const later = await stream(server.url, taskId, { token: user.token });
+    await later.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
+    expect(later.messages.filter((m) => m.message.kind !== 'event')).toEqual([]);
+
+    // A new answer starts a new draft.
+    await backend.draft(runId, 0, 'Next');
+    await later.waitFor((m) => m.kind === 'draft');
+    expect(later.draftText(runId)).toBe('Next');
+  });
+
+  it('a runner may send drafts only for its own running runs', async () => {
+    const { runId } = await runningTask();
+    const stranger = backendOn(server.database, server.url, 'rnr_stranger');
+    await expect(stranger.draft(runId, 0, 'hijack')).rejects.toMatchObject({
+      code: 'run_not_found',
+    });
+  });
+
+  it('misses nothing and repeats nothing while events are appended during the replay', async () => {
+    const { taskId, runId, backend } = await runningTask();
+    // More than one page of replay.
+    for (let i = 0; i < 3; i += 1) {
+      await backend.append(
+        runId,
+        range(1, 500).map((n) => output(`${i}.${n}\n`)),
+      );
+    }
+    const viewers: Promise<TaskStream>[] = [];
+    const writer = (async () => {
+      for (let batch = 0; batch < 40; batch += 1) {
+        await backend.append(
+          runId,
+          range(1, 5).map((n) => output(`race ${batch}.${n}\n`)),
+        );
+        if (batch % 8 === 0) viewers.push(stream(server.url, taskId, { token: user.token }));
+        if (batch % 8 === 4) {
+          viewers.push(stream(server.url, taskId, { token: user.token }, { after: 700 }));
+        }
+      }
+    })();
+    viewers.push(stream(server.url, taskId, { token: user.token }));
+    await writer;
+    const total = await lastSeqOf(server.database.db, taskId);
+    expect(total).toBeGreaterThan(1700);
+    const all = await Promise.all(viewers);
+    for (const viewer of all) await viewer.waitFor(reached(total));
+    for (const viewer of all) {
+      const got = seqs(viewer);
+      expect(got).toEqual(range(got[0] ?? 0, total));
+      expect([1, 701]).toContain(got[0]);
+    }
+  });
+
+  it('answers 404 for a task of someone else, and 401 without credentials', async () => {
+    const { taskId } = await runningTask();
+    const other = await signUp(server.url, 'Other');
+    const stranger = await openStream(server.url, taskId, { token: other.token });
+    expect(stranger.status).toBe(404);
+    const anonymous = await openStream(server.url, taskId, {});
+    expect(anonymous.status).toBe(401);
+    // The session cookie works too, as EventSource sends it.
+    const browser = await stream(server.url, taskId, { cookie: user.cookie });
+    expect(browser.status).toBe(200);
+    await browser.waitFor((m) => m.kind === 'event');
+  });
+});
+
+describe.skipIf(onPostgres)('after a server restart', () => {
+  it('replays the same events after N, by GET and by the stream', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'lucid-stream-restart-'));
+    const config = loadConfig({
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      LUCID_DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+    });
+    const start = async (database?: Database) =>
+      startServer({
+        config,
+        database: database ?? (await openDatabase({ pgliteDir: path.join(dataDir, 'db') })),
+        authRateLimit: false,
+        runner: { slots: 0 },
+      });
+    let running = await start((await openTestDatabase(dataDir)).database);
+    try {
+      const owner = await signUp(running.url);
+      const repo = await pushedRepo(running.url, owner, 'restart');
+      const { taskId, runId, backend } = await runningTask(running, owner, repo.id);
+      await backend.append(
+        runId,
+        range(1, 5).map((i) => output(`${i}\n`)),
+      );
+      const before = await taskEvents(running.url, owner, taskId);
+
+      await running.close();
+      running = await start();
+      const after = await request<{ events: { seq: number }[] }>(
+        running.url,
+        'GET',
+        `/api/v1/tasks/${taskId}/events?after=2`,
+        { token: owner.token },
+      );
+      expect(after.body.events).toEqual(before.filter((e) => e.seq > 2));
+      const viewer = await stream(running.url, taskId, { token: owner.token }, { after: 2 });
+      const last = before.at(-1)?.seq ?? 0;
+      await viewer.waitFor(reached(last));
+      expect(viewer.events()).toEqual(before.filter((e) => e.seq > 2));
+    } finally {
+      await running.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!onPostgres)('two servers on one PostgreSQL', () => {
+  let name: string;
+  let servers: RunningServer[] = [];
+  let admin: pg.Client;
+  const dirs: string[] = [];
+
+  beforeAll(async () => {
+    const url = process.env.LUCID_TEST_DATABASE_URL ?? '';
+    name = `lucid_test_stream_${process.pid}`;
+    admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const databaseUrl = withDatabase(url, name);
+    servers = [];
+    for (let i = 0; i < 2; i += 1) {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'lucid-stream-pg-'));
+      dirs.push(dataDir);
+      servers.push(
+        await startServer({
+          config: loadConfig({
+            DATABASE_URL: databaseUrl,
+            ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+            HOST: '127.0.0.1',
+            PORT: String(await freePort()),
+            LUCID_DATA_DIR: dataDir,
+            LOG_LEVEL: 'silent',
+          }),
+          database: await openDatabase({ url: databaseUrl }),
+          authRateLimit: false,
+          runner: { slots: 0 },
+        }),
+      );
+    }
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a viewer on one server sees the events and drafts of a run reported to the other', async () => {
+    const [a, b] = servers as [RunningServer, RunningServer];
+    const owner = await signUp(a.url);
+    const repo = await pushedRepo(a.url, owner, 'shared-stream');
+    const { taskId, runId, backend } = await runningTask(a, owner, repo.id);
+    await backend.draft(runId, 0, 'Half an ');
+
+    const viewer = await stream(b.url, taskId, { token: owner.token });
+    await viewer.waitFor((m) => m.kind === 'draft');
+    await backend.draft(runId, 8, 'answer');
+    await backend.append(runId, [
+      output('out\n'),
+      { type: 'message.assistant', text: 'Half an answer' },
+    ]);
+    await viewer.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
+    expect(viewer.messages.map((m) => m.message).filter((m) => m.kind !== 'event')).toEqual([
+      { kind: 'draft', runId, text: 'Half an ' },
+      { kind: 'delta', runId, offset: 8, text: 'answer' },
+    ]);
+    const stored = await taskEvents(a.url, owner, taskId);
+    expect(viewer.events()).toEqual(stored);
+  });
+});
