@@ -8,12 +8,13 @@ import { EventBody, RunStatus } from './events.ts';
 import { Id, Timestamp } from './common.ts';
 
 /**
- * The built-in agent's part of a run: what it is asked, with which model (`provider/name`), how many
+ * The agent's part of a run: what it is asked, with which model (`provider/name`), how many
  * model calls it may make, and where it reaches the model: Lucid's LLM gateway (`<server>/llm`),
  * called in the model's provider style with the run token as the key.
  */
 export const RunAgent = z.object({
-  name: z.literal('lucid'),
+  /** `lucid`, or a CLI agent the runner runs inside the sandbox (see AgentName). */
+  name: z.enum(['lucid', 'claude-code', 'codex', 'gemini', 'opencode', 'cursor']),
   prompt: z.string(),
   model: z.string(),
   maxSteps: z.number().int().positive(),

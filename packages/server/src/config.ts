@@ -64,7 +64,15 @@ export interface LlmBudgets {
 export interface AgentConfig {
   /** Model calls one run may make before it ends with step_limit_reached. */
   maxSteps: number;
+  /** CLI agents this server's runner runs (`LUCID_CLI_AGENTS`); tasks may ask for these and `lucid`. */
+  cli: InstallableCliAgent[];
+  /** Host folder the runner installs the CLI agents' pinned versions into, once (`LUCID_AGENT_CACHE`). */
+  cacheDir: string;
 }
+
+/** The CLI agents a runner can install and run in its sandboxes. */
+export const INSTALLABLE_CLI_AGENTS = ['claude-code'] as const;
+export type InstallableCliAgent = (typeof INSTALLABLE_CLI_AGENTS)[number];
 
 /** The server's own runner, and the terms every run gets. */
 export interface RunnerConfig {
@@ -234,6 +242,24 @@ const EnvSchema = SandboxEnvSchema.extend({
     .min(1, 'must be between 1 and 1000 (steps)')
     .max(1000, 'must be between 1 and 1000 (steps)')
     .default(50),
+  LUCID_CLI_AGENTS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.enum(INSTALLABLE_CLI_AGENTS, {
+          error: `must list CLI agents among ${INSTALLABLE_CLI_AGENTS.join(', ')}, separated by commas`,
+        }),
+      ),
+    ),
+  LUCID_AGENT_CACHE: optionalText,
   GITHUB_CLIENT_ID: optionalText,
   GITHUB_CLIENT_SECRET: optionalText,
   GOOGLE_CLIENT_ID: optionalText,
@@ -380,7 +406,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     llm,
     budgets: { runUsd: e.LUCID_RUN_BUDGET_USD, userMonthlyUsd: e.LUCID_USER_MONTHLY_BUDGET_USD },
-    agent: { maxSteps: e.LUCID_AGENT_MAX_STEPS },
+    agent: {
+      maxSteps: e.LUCID_AGENT_MAX_STEPS,
+      cli: [...new Set(e.LUCID_CLI_AGENTS)],
+      cacheDir: path.resolve(e.LUCID_AGENT_CACHE ?? path.join(e.LUCID_DATA_DIR, 'agents')),
+    },
   };
 }
 

@@ -120,7 +120,8 @@ async function runAgent(
   const secrets = [...runSecrets(claim), ...runtime.secrets];
   const emit = (event: EventBody) => sink.push(maskDeep(event, secrets));
   const before = await headCommit(sandbox);
-  const outcome = await runtime.create(spec, claim.git.token).run({
+  const sandboxGatewayUrl = `${claim.git.cloneUrl.replace(/\/git\/[^/]+$/, '')}/llm`;
+  const outcome = await runtime.create(spec, claim.git.token, { sandboxGatewayUrl }).run({
     prompt: spec.prompt,
     sandbox,
     shell: () => sandbox.shell(),

@@ -2,6 +2,7 @@
  * @module http/routes/tasks
  * Tasks with their runs and events: create, queue another run, cancel a run.
  */
+import { cliAgentProviders } from '../../agent/cli/index.ts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
   CreateTaskBody,
@@ -47,6 +48,7 @@ export const taskRoutes =
             llm: deps.config.llm,
             encryptionKey: deps.config.encryptionKey,
           },
+          agents: cliAgentProviders(deps.config.agent.cli),
         });
         if (run) deps.runner?.wake();
         return reply.status(201).send({ task: toTask(task), run: run ? toRun(run) : null });

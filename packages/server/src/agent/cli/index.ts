@@ -1,0 +1,25 @@
+/**
+ * @module agent/cli/index
+ * The CLI agents Lucid knows, by name.
+ */
+import type { CliAgentDefinition } from './cli-agent.ts';
+import { claudeCode } from './claude-code.ts';
+
+export const CLI_AGENTS: Record<string, CliAgentDefinition> = {
+  [claudeCode.name]: claudeCode,
+};
+
+/**
+ * The model providers each of the named CLI agents speaks, as task creation checks them.
+ *
+ * @example
+ * cliAgentProviders(['claude-code']) // { 'claude-code': ['anthropic'] }
+ */
+export function cliAgentProviders(names: readonly string[]): Record<string, readonly string[]> {
+  const providers: Record<string, readonly string[]> = {};
+  for (const name of names) {
+    const definition = CLI_AGENTS[name];
+    if (definition) providers[name] = definition.providers;
+  }
+  return providers;
+}
