@@ -16,7 +16,12 @@ import type { AgentName } from '@lucid/contracts';
 import { costOf } from '../../src/llm/cost.ts';
 import type { SandboxDriver } from '../../src/sandbox/driver.ts';
 import { LocalDriver } from '../../src/sandbox/local/local-driver.ts';
-import { startFakeLlm, type FakeLlm, type ScriptStep } from '../fakes/llm/index.ts';
+import {
+  startFakeLlm,
+  type FakeLlm,
+  type RecordedRequest,
+  type ScriptStep,
+} from '../fakes/llm/index.ts';
 import { request, signUp, type TestUser } from '../support/client.ts';
 import { fakeProviderEnv } from '../support/providers.ts';
 import { pushedRepo, taskEvents, waitForStatus, type EventView } from '../support/tasks.ts';
@@ -174,8 +179,11 @@ export function agentConformance(
       const usages = ofType(events, 'usage');
       expect(usages.length).toBe(reported.length);
       const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+      // Lucid counts all input, cached included; the fake's script counts uncached input alone.
+      const input = (u: NonNullable<RecordedRequest['usage']>) =>
+        u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens;
       expect(sum(usages.map((e) => Number(e.inputTokens)))).toBe(
-        sum(reported.map((r) => r.usage!.inputTokens)),
+        sum(reported.map((r) => input(r.usage!))),
       );
       expect(sum(usages.map((e) => Number(e.outputTokens)))).toBe(
         sum(reported.map((r) => r.usage!.outputTokens)),
@@ -183,12 +191,11 @@ export function agentConformance(
       const provider = subject.model.split('/')[0];
       const expectedCost = sum(
         reported.map((r) => {
-          const { inputTokens, outputTokens, cacheReadTokens } = r.usage!;
           const model = `${provider}/${(r.body as { model: string }).model}`;
           return costOf(model, {
-            inputTokens,
-            outputTokens,
-            ...(cacheReadTokens ? { cachedInputTokens: cacheReadTokens } : {}),
+            inputTokens: input(r.usage!),
+            outputTokens: r.usage!.outputTokens,
+            cachedInputTokens: r.usage!.cacheReadTokens,
           }).usd;
         }),
       );

@@ -4,9 +4,11 @@
  */
 import type { CliAgentDefinition } from './cli-agent.ts';
 import { claudeCode } from './claude-code.ts';
+import { codex } from './codex.ts';
 
 export const CLI_AGENTS: Record<string, CliAgentDefinition> = {
   [claudeCode.name]: claudeCode,
+  [codex.name]: codex,
 };
 
 /**
