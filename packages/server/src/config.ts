@@ -71,7 +71,7 @@ export interface AgentConfig {
 }
 
 /** The CLI agents a runner can install and run in its sandboxes. */
-export const INSTALLABLE_CLI_AGENTS = ['claude-code', 'codex'] as const;
+export const INSTALLABLE_CLI_AGENTS = ['claude-code', 'codex', 'opencode'] as const;
 export type InstallableCliAgent = (typeof INSTALLABLE_CLI_AGENTS)[number];
 
 /** The server's own runner, and the terms every run gets. */

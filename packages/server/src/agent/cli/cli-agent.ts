@@ -42,8 +42,11 @@ export interface CliInvocation {
 export interface StreamMapper {
   /** The events one parsed line stands for (often none). */
   line(message: unknown): EventBody[];
-  /** The outcome its final result gave, once it has come. */
-  outcome(): AgentOutcome | undefined;
+  /**
+   * The outcome its final result gave, once it has come; CLIs without a final result line decide
+   * from the exit code.
+   */
+  outcome(exitCode: number | null): AgentOutcome | undefined;
 }
 
 export interface CliAgentDefinition {
@@ -127,7 +130,7 @@ export class CliAgent implements Agent {
     if (pending) consume(pending);
 
     if (run.signal.aborted) return { status: 'stopped' };
-    const outcome = mapper.outcome();
+    const outcome = mapper.outcome(result.exitCode);
     if (outcome) return outcome;
     const why = stderr.trim() || `it exited with code ${result.exitCode ?? 'none (killed)'}`;
     return {

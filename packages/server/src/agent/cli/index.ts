@@ -5,10 +5,12 @@
 import type { CliAgentDefinition } from './cli-agent.ts';
 import { claudeCode } from './claude-code.ts';
 import { codex } from './codex.ts';
+import { opencode } from './opencode.ts';
 
 export const CLI_AGENTS: Record<string, CliAgentDefinition> = {
   [claudeCode.name]: claudeCode,
   [codex.name]: codex,
+  [opencode.name]: opencode,
 };
 
 /**
