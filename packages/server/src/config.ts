@@ -107,6 +107,24 @@ const optionalText = z
   .optional();
 
 const SandboxEnvSchema = z.object({
+  LUCID_CLI_AGENTS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.enum(INSTALLABLE_CLI_AGENTS, {
+          error: `must list CLI agents among ${INSTALLABLE_CLI_AGENTS.join(', ')}, separated by commas`,
+        }),
+      ),
+    ),
+  LUCID_AGENT_CACHE: optionalText,
   LUCID_DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./.lucid'),
   LUCID_SANDBOX: z
     .enum(['docker', 'local', 'auto'], { error: 'must be docker, local or auto' })
@@ -242,24 +260,6 @@ const EnvSchema = SandboxEnvSchema.extend({
     .min(1, 'must be between 1 and 1000 (steps)')
     .max(1000, 'must be between 1 and 1000 (steps)')
     .default(50),
-  LUCID_CLI_AGENTS: z
-    .string()
-    .trim()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z.enum(INSTALLABLE_CLI_AGENTS, {
-          error: `must list CLI agents among ${INSTALLABLE_CLI_AGENTS.join(', ')}, separated by commas`,
-        }),
-      ),
-    ),
-  LUCID_AGENT_CACHE: optionalText,
   GITHUB_CLIENT_ID: optionalText,
   GITHUB_CLIENT_SECRET: optionalText,
   GOOGLE_CLIENT_ID: optionalText,
@@ -316,12 +316,22 @@ function sandboxConfigOf(e: z.infer<typeof SandboxEnvSchema>): SandboxConfig {
  * @example
  * const { dataDir, sandbox } = loadSandboxConfig(process.env);
  */
-export function loadSandboxConfig(env: NodeJS.ProcessEnv): Pick<Config, 'dataDir' | 'sandbox'> {
+export function loadSandboxConfig(env: NodeJS.ProcessEnv): Pick<Config, 'dataDir' | 'sandbox'> & {
+  cliAgents: Pick<AgentConfig, 'cli' | 'cacheDir'>;
+} {
   const parsed = SandboxEnvSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(problemsOf(parsed.error.issues, env));
   return {
     dataDir: path.resolve(parsed.data.LUCID_DATA_DIR),
     sandbox: sandboxConfigOf(parsed.data),
+    cliAgents: cliAgentsOf(parsed.data),
+  };
+}
+
+function cliAgentsOf(e: z.infer<typeof SandboxEnvSchema>): Pick<AgentConfig, 'cli' | 'cacheDir'> {
+  return {
+    cli: [...new Set(e.LUCID_CLI_AGENTS)],
+    cacheDir: path.resolve(e.LUCID_AGENT_CACHE ?? path.join(e.LUCID_DATA_DIR, 'agents')),
   };
 }
 
@@ -406,11 +416,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     llm,
     budgets: { runUsd: e.LUCID_RUN_BUDGET_USD, userMonthlyUsd: e.LUCID_USER_MONTHLY_BUDGET_USD },
-    agent: {
-      maxSteps: e.LUCID_AGENT_MAX_STEPS,
-      cli: [...new Set(e.LUCID_CLI_AGENTS)],
-      cacheDir: path.resolve(e.LUCID_AGENT_CACHE ?? path.join(e.LUCID_DATA_DIR, 'agents')),
-    },
+    agent: { maxSteps: e.LUCID_AGENT_MAX_STEPS, ...cliAgentsOf(e) },
   };
 }
 
