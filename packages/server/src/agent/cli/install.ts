@@ -40,7 +40,8 @@ export async function installCliAgents({
       await rename(staging, target);
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
-      throw error;
+      // Another runner sharing the cache finished the same install first.
+      if (!existsSync(target)) throw error;
     }
   }
   return cacheDir;
