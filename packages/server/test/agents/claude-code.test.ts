@@ -1,12 +1,20 @@
 /**
  * Claude Code, installed at its pinned version into the runner's agent cache, does the conformance
- * task in a docker sandbox against the fake LLM through Lucid's gateway.
+ * task against the fake LLM through Lucid's gateway: in a docker sandbox, and in a local sandbox
+ * under bubblewrap.
  */
 import { afterAll } from 'vitest';
 import { DockerDriver } from '../../src/sandbox/docker/docker-driver.ts';
 import { offersTools, type ScriptStep } from '../fakes/llm/index.ts';
 import { dockerTestEngine } from '../sandbox/docker-engine.ts';
-import { agentConformance, COMMIT_COMMAND, FINAL_TEXT, TEST_COMMAND } from './conformance.ts';
+import { existsSync } from 'node:fs';
+import {
+  agentConformance,
+  COMMIT_COMMAND,
+  FINAL_TEXT,
+  localHarness,
+  TEST_COMMAND,
+} from './conformance.ts';
 import { AGENT_CACHE } from './cache.ts';
 
 const engine = await dockerTestEngine('agents/claude-code.test.ts');
@@ -35,23 +43,28 @@ const trajectory: ScriptStep[] = [
   { when: offersTools, text: FINAL_TEXT, usage: { inputTokens: 2_500, outputTokens: 12 } },
 ];
 
+const subject = {
+  agent: 'claude-code' as const,
+  model: 'anthropic/claude-sonnet-4-5',
+  trajectory,
+  configFiles: ['/tmp/lucid-agent/claude-code/.claude/settings.json'],
+  timeoutMs: 240_000,
+};
+const env = { LUCID_CLI_AGENTS: 'claude-code', LUCID_AGENT_CACHE: AGENT_CACHE };
+
 agentConformance(
-  {
-    agent: 'claude-code',
-    model: 'anthropic/claude-sonnet-4-5',
-    trajectory,
-    configFiles: ['/tmp/lucid-agent/claude-code/.claude/settings.json'],
-    timeoutMs: 240_000,
-  },
+  subject,
   async () => {
     driver = new DockerDriver({ docker: engine.docker, image: engine.image });
-    return {
-      driver,
-      env: { LUCID_CLI_AGENTS: 'claude-code', LUCID_AGENT_CACHE: AGENT_CACHE },
-    };
+    return { driver, env };
   },
   { skip: engine.skipReason !== null },
 );
+
+const bwrap = existsSync('/usr/bin/bwrap');
+if (!bwrap)
+  console.log('claude-code.test.ts: local sandbox run skipped: bubblewrap is not installed');
+agentConformance(subject, async () => ({ ...(await localHarness()), env }), { skip: !bwrap });
 
 afterAll(async () => {
   for (const info of (await driver?.list({ 'lucid.task': '' }).catch(() => [])) ?? []) {
