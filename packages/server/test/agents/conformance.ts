@@ -28,8 +28,13 @@ import { pushedRepo, taskEvents, waitForStatus, type EventView } from '../suppor
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 export const PROMPT = 'Add hello.txt saying "hello from lucid", run the test, and commit.';
-/** The test the trajectory runs; it prints this when it passes. */
-export const TEST_COMMAND = 'test "$(cat hello.txt)" = "hello from lucid" && echo TESTS PASS';
+/**
+ * The test the trajectory runs; it prints TESTS PASS when it passes. It first shows the
+ * environment and the workspace's git config (which hold the run token), so the suite sees that
+ * the token reaches neither the events nor the model provider.
+ */
+export const TEST_COMMAND =
+  'env; cat .git/config; test "$(cat hello.txt)" = "hello from lucid" && echo TESTS PASS';
 export const COMMIT_COMMAND = 'git add -A && git commit -qm "Add hello.txt"';
 export const FINAL_TEXT = 'Added hello.txt; the test passes.';
 
@@ -223,12 +228,20 @@ export function agentConformance(
         expect(seen.stdout).not.toContain(secret);
         expect(JSON.stringify(events)).not.toContain(secret);
       }
+      const gitConfig = await sandbox!.exec(['cat', '/workspace/.git/config']);
+      const basic = /Authorization: Basic (\S+)/.exec(gitConfig.stdout)?.[1] ?? '';
+      const runToken = Buffer.from(basic, 'base64').toString('utf8').split(':')[1] ?? '';
+      expect(runToken.length).toBeGreaterThan(10);
+      expect(JSON.stringify(events)).not.toContain(runToken);
       const bodies = JSON.stringify(llm.requests.map((r) => r.body));
+      expect(bodies).not.toContain(runToken);
       const headers = JSON.stringify(llm.requests.map((r) => r.headers));
       for (const secret of [...Object.values(KEYS), user.token, encryptionKey]) {
         expect(bodies).not.toContain(secret);
       }
-      for (const secret of [user.token, encryptionKey]) expect(headers).not.toContain(secret);
+      for (const secret of [user.token, encryptionKey, runToken]) {
+        expect(headers).not.toContain(secret);
+      }
     });
   });
 }
