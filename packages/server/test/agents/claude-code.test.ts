@@ -58,13 +58,16 @@ agentConformance(
     driver = new DockerDriver({ docker: engine.docker, image: engine.image });
     return { driver, env };
   },
-  { skip: engine.skipReason !== null },
+  { skip: engine.skipReason !== null, label: 'docker' },
 );
 
 const bwrap = existsSync('/usr/bin/bwrap');
 if (!bwrap)
   console.log('claude-code.test.ts: local sandbox run skipped: bubblewrap is not installed');
-agentConformance(subject, async () => ({ ...(await localHarness()), env }), { skip: !bwrap });
+agentConformance(subject, async () => ({ ...(await localHarness()), env }), {
+  skip: !bwrap,
+  label: 'local sandbox',
+});
 
 afterAll(async () => {
   for (const info of (await driver?.list({ 'lucid.task': '' }).catch(() => [])) ?? []) {

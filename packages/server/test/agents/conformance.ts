@@ -77,10 +77,11 @@ const ofType = (events: EventView[], type: string) => events.filter((e) => e.typ
 export function agentConformance(
   subject: AgentSubject,
   makeHarness: () => Promise<AgentHarness>,
-  options: { skip?: boolean } = {},
+  options: { skip?: boolean; label?: string } = {},
 ): void {
   const timeoutMs = subject.timeoutMs ?? 60_000;
-  describe.skipIf(options.skip === true)(`the ${subject.agent} agent (${subject.model})`, () => {
+  const name = `the ${subject.agent} agent (${subject.model}${options.label ? `, ${options.label}` : ''})`;
+  describe.skipIf(options.skip === true)(name, () => {
     let llm: FakeLlm;
     let harness: AgentHarness;
     let server: TestServer;
