@@ -8,7 +8,7 @@ import { EventBody, RunStatus } from './events.ts';
 import { Id, Timestamp } from './common.ts';
 
 /**
- * The built-in agent's part of a run: what it is asked, with which model (`provider/name`), how many
+ * The agent's part of a run: what it is asked, with which model (`provider/name`), how many
  * model calls it may make, and where it reaches the model: Lucid's LLM gateway (`<server>/llm`),
  * called in the model's provider style with the run token as the key.
  */
@@ -20,7 +20,8 @@ export const ConversationTurn = z.object({
 export type ConversationTurn = z.infer<typeof ConversationTurn>;
 
 export const RunAgent = z.object({
-  name: z.literal('lucid'),
+  /** `lucid`, or a CLI agent the runner runs inside the sandbox (see AgentName). */
+  name: z.enum(['lucid', 'claude-code', 'codex', 'gemini', 'opencode', 'cursor']),
   prompt: z.string(),
   /** The conversation before this run's prompt, oldest first (bounded: the latest turns). */
   history: z.array(ConversationTurn).default([]),

@@ -69,7 +69,15 @@ export interface LlmBudgets {
 export interface AgentConfig {
   /** Model calls one run may make before it ends with step_limit_reached. */
   maxSteps: number;
+  /** CLI agents this server's runner runs (`LUCID_CLI_AGENTS`); tasks may ask for these and `lucid`. */
+  cli: InstallableCliAgent[];
+  /** Host folder the runner installs the CLI agents' pinned versions into, once (`LUCID_AGENT_CACHE`). */
+  cacheDir: string;
 }
+
+/** The CLI agents a runner can install and run in its sandboxes. */
+export const INSTALLABLE_CLI_AGENTS = ['claude-code', 'codex', 'opencode'] as const;
+export type InstallableCliAgent = (typeof INSTALLABLE_CLI_AGENTS)[number];
 
 /** The server's own runner, and the terms every run gets. */
 export interface RunnerConfig {
@@ -104,6 +112,24 @@ const optionalText = z
   .optional();
 
 const SandboxEnvSchema = z.object({
+  LUCID_CLI_AGENTS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.enum(INSTALLABLE_CLI_AGENTS, {
+          error: `must list CLI agents among ${INSTALLABLE_CLI_AGENTS.join(', ')}, separated by commas`,
+        }),
+      ),
+    ),
+  LUCID_AGENT_CACHE: optionalText,
   LUCID_DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./.lucid'),
   LUCID_SANDBOX: z
     .enum(['docker', 'local', 'auto'], { error: 'must be docker, local or auto' })
@@ -300,12 +326,22 @@ function sandboxConfigOf(e: z.infer<typeof SandboxEnvSchema>): SandboxConfig {
  * @example
  * const { dataDir, sandbox } = loadSandboxConfig(process.env);
  */
-export function loadSandboxConfig(env: NodeJS.ProcessEnv): Pick<Config, 'dataDir' | 'sandbox'> {
+export function loadSandboxConfig(env: NodeJS.ProcessEnv): Pick<Config, 'dataDir' | 'sandbox'> & {
+  cliAgents: Pick<AgentConfig, 'cli' | 'cacheDir'>;
+} {
   const parsed = SandboxEnvSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(problemsOf(parsed.error.issues, env));
   return {
     dataDir: path.resolve(parsed.data.LUCID_DATA_DIR),
     sandbox: sandboxConfigOf(parsed.data),
+    cliAgents: cliAgentsOf(parsed.data),
+  };
+}
+
+function cliAgentsOf(e: z.infer<typeof SandboxEnvSchema>): Pick<AgentConfig, 'cli' | 'cacheDir'> {
+  return {
+    cli: [...new Set(e.LUCID_CLI_AGENTS)],
+    cacheDir: path.resolve(e.LUCID_AGENT_CACHE ?? path.join(e.LUCID_DATA_DIR, 'agents')),
   };
 }
 
@@ -390,7 +426,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     llm,
     budgets: { runUsd: e.LUCID_RUN_BUDGET_USD, userMonthlyUsd: e.LUCID_USER_MONTHLY_BUDGET_USD },
-    agent: { maxSteps: e.LUCID_AGENT_MAX_STEPS },
+    agent: { maxSteps: e.LUCID_AGENT_MAX_STEPS, ...cliAgentsOf(e) },
   };
 }
 

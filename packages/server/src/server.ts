@@ -19,6 +19,9 @@ import { DbRunnerBackend } from './runner/db-backend.ts';
 import { registerInProcessRunner } from './runner/registry.ts';
 import { Runner } from './runner/runner.ts';
 import { lucidAgentRuntime } from './agent/runtime.ts';
+import { SANDBOX_AGENTS_DIR } from './agent/cli/cli-agent.ts';
+import { CLI_AGENTS } from './agent/cli/index.ts';
+import { installCliAgents } from './agent/cli/install.ts';
 import { providerSecrets } from './llm/models.ts';
 import { recoverExpiredLeases } from './tasks/queue.ts';
 import { LiveHub } from './tasks/live.ts';
@@ -180,6 +183,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const driver =
     slots > 0 ? (options.runner?.driver ?? (await sandboxDriver(config, logger))) : undefined;
   const runnerId = inProcessRunnerId(config.dataDir);
+  const agentCache =
+    driver && config.agent.cli.length > 0
+      ? await installCliAgents({
+          cacheDir: config.agent.cacheDir,
+          agents: config.agent.cli.map((name) => CLI_AGENTS[name]!),
+          log: (message) => logger.info(message),
+        })
+      : undefined;
   const runner = driver
     ? new Runner({
         backend: new DbRunnerBackend({
@@ -195,13 +206,22 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         }),
         driver,
         runnerId,
-        sandbox: { limits: config.sandbox.limits, network: config.sandbox.network },
+        sandbox: {
+          limits: config.sandbox.limits,
+          network: config.sandbox.network,
+          ...(agentCache
+            ? { readOnlyMounts: [{ source: agentCache, target: SANDBOX_AGENTS_DIR }] }
+            : {}),
+        },
         slots,
         idleMs: options.runner?.idleMs ?? config.sandbox.idleMs,
         warmPool: options.runner?.warmPool ?? config.sandbox.warmPool,
         pollMs: options.runner?.pollMs ?? 1_000,
         log: logger,
-        agent: lucidAgentRuntime({ secrets: providerSecrets(config.llm) }),
+        agent: lucidAgentRuntime({
+          secrets: providerSecrets(config.llm),
+          cliAgents: config.agent.cli,
+        }),
       })
     : undefined;
 

@@ -2,7 +2,7 @@
  * @module agent/agent
  * The agent port: something that works on a prompt in a task's sandbox, reporting each step as
  * events, until it finishes, fails or is stopped. The built-in agent (agent/lucid-agent.ts) is one
- * implementation; CLI agents will be others.
+ * implementation; CLI agents (agent/cli/) are others.
  */
 import type { ConversationTurn, EventBody, RunAgent } from '@lucid/contracts';
 import type { Sandbox, SandboxShell } from '../sandbox/driver.ts';
@@ -45,8 +45,11 @@ export interface Agent {
 
 /** What a runner needs to run agents: how to make one for a run, and the secrets to mask. */
 export interface AgentRuntime {
-  /** The agent for a run; it calls its model through Lucid's gateway with the run's token. */
-  create(spec: RunAgent, runToken: string): Agent;
+  /**
+   * The agent for a run; it calls its model through Lucid's gateway with the run's token. A CLI
+   * agent, running inside the sandbox, reaches the gateway at `sandboxGatewayUrl`.
+   */
+  create(spec: RunAgent, runToken: string, where: { sandboxGatewayUrl: string }): Agent;
   /** Secrets the runner itself holds (provider keys); the run's token is added per run. */
   secrets: string[];
 }

@@ -1,23 +1,48 @@
 /**
  * @module agent/runtime
- * The built-in agent as a runner runs it, the server's own runner and `lucid runner` alike: each
- * run's agent calls its model through Lucid's LLM gateway with the run's token, so no runner
- * needs a provider key and every call is metered and held to the budgets.
+ * The agents as a runner runs them, the server's own runner and `lucid runner` alike: the built-in
+ * agent, and the CLI agents the runner was started with (installed in its agent cache). Each run's
+ * agent calls its model through Lucid's LLM gateway with the run's token, so no runner needs a
+ * provider key and every call is metered and held to the budgets.
  */
 import { gatewayModel } from '../llm/models.ts';
 import type { AgentRuntime } from './agent.ts';
+import { CliAgent } from './cli/cli-agent.ts';
+import { CLI_AGENTS } from './cli/index.ts';
 import { LucidAgent } from './lucid-agent.ts';
 
 /**
  * @example
- * new Runner({ …, agent: lucidAgentRuntime({ secrets: providerSecrets(config.llm) }) });
+ * new Runner({ …, agent: lucidAgentRuntime({ secrets: providerSecrets(config.llm), cliAgents: ['claude-code'] }) });
  */
-export function lucidAgentRuntime({ secrets }: { secrets: string[] }): AgentRuntime {
+export function lucidAgentRuntime({
+  secrets,
+  cliAgents = [],
+}: {
+  secrets: string[];
+  /** CLI agents installed in the runner's agent cache, mounted into its sandboxes. */
+  cliAgents?: readonly string[];
+}): AgentRuntime {
   return {
-    create: (spec, runToken) =>
-      new LucidAgent({
-        model: gatewayModel({ gatewayUrl: spec.gatewayUrl, model: spec.model, apiKey: runToken }),
-      }),
+    create: (spec, runToken, { sandboxGatewayUrl }) => {
+      if (spec.name === 'lucid') {
+        return new LucidAgent({
+          model: gatewayModel({ gatewayUrl: spec.gatewayUrl, model: spec.model, apiKey: runToken }),
+        });
+      }
+      const definition = CLI_AGENTS[spec.name];
+      if (!definition || !cliAgents.includes(spec.name)) {
+        throw new Error(
+          `This runner cannot run the ${spec.name} agent: start it with LUCID_CLI_AGENTS including ${spec.name}.`,
+        );
+      }
+      return new CliAgent({
+        definition,
+        model: spec.model,
+        gatewayUrl: sandboxGatewayUrl,
+        runToken,
+      });
+    },
     secrets,
   };
 }

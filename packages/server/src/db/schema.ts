@@ -263,7 +263,7 @@ export const tasks = pgTable(
 /** A run's work: its shell commands, or (`agent` set) the agent's prompt and `provider/name` model. */
 export interface RunSpec {
   commands: string[];
-  agent?: 'lucid';
+  agent?: 'lucid' | 'claude-code' | 'codex' | 'gemini' | 'opencode' | 'cursor';
   prompt?: string;
   model?: string;
   /** The `message.user` event holding the prompt: earlier messages are the conversation so far. */

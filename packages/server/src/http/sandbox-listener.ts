@@ -2,13 +2,14 @@
  * @module http/sandbox-listener
  * Docker sandboxes reach the host at `host.docker.internal`, the bridge network's gateway. When
  * Lucid listens on loopback only, this second listener on the gateway address lets them reach the
- * git endpoint, and nothing else: the REST API and the web app stay on loopback.
+ * git endpoint and the LLM gateway (for CLI agents, which call their model from inside the
+ * sandbox), and nothing else: the REST API and the web app stay on loopback.
  */
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 /** Paths sandboxes may reach. */
-const SANDBOX_PATHS = /^\/git\//;
+const SANDBOX_PATHS = /^\/(git|llm)\//;
 
 /**
  * @example
@@ -26,7 +27,10 @@ export function listenForSandboxes(
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
-        error: { code: 'not_found', message: 'Sandboxes reach only the git endpoint here.' },
+        error: {
+          code: 'not_found',
+          message: 'Sandboxes reach only the git endpoint and the LLM gateway here.',
+        },
       }),
     );
   });

@@ -126,7 +126,8 @@ async function runAgent(
     after = messages.at(-1)?.seq ?? after;
     return messages.map((message) => message.text);
   };
-  const outcome = await runtime.create(spec, claim.git.token).run({
+  const sandboxGatewayUrl = `${claim.git.cloneUrl.replace(/\/git\/[^/]+$/, '')}/llm`;
+  const outcome = await runtime.create(spec, claim.git.token, { sandboxGatewayUrl }).run({
     prompt: spec.prompt,
     history: spec.history,
     ...(spec.promptSeq > 0 ? { inbox } : {}),

@@ -28,6 +28,12 @@ export interface SandboxSpec {
   network: 'bridge' | 'none';
   /** Image to run (docker only); the driver's default image otherwise. */
   image?: string;
+  /**
+   * Host folders the sandbox sees read-only at `target` (the CLI agents' cache). The docker driver
+   * bind-mounts them; the local driver binds them with bubblewrap, and without it the sandbox reads
+   * them at their host path.
+   */
+  readOnlyMounts?: Array<{ source: string; target: string }>;
 }
 
 export interface ExecOptions {

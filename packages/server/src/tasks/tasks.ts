@@ -50,24 +50,36 @@ export async function createTask(
     actor,
     input,
     providers,
-  }: { actor: Principal; input: CreateTaskInput; providers: ProviderKeyContext },
+    agents = {},
+  }: {
+    actor: Principal;
+    input: CreateTaskInput;
+    providers: ProviderKeyContext;
+    /** CLI agents this server's runners run, each with the model providers it speaks. */
+    agents?: Partial<Record<AgentName, readonly string[]>>;
+  },
 ): Promise<{ task: TaskRow; run: RunRow | null }> {
   const repo = await loadRepo(ctx, actor.userId, input.repoId, 'member');
-  if (!input.commands && input.agent && input.agent !== 'lucid') {
+  const agent = input.agent ?? 'lucid';
+  const speaks = agents[agent];
+  if (!input.commands && agent !== 'lucid' && !speaks) {
+    const available = ['lucid', ...Object.keys(agents)].join(', ');
     throw new AppError(
       'agent_unavailable',
-      `The ${input.agent} agent is not available on this server; use the built-in agent, lucid.`,
+      `The ${agent} agent is not available on this server; use one of: ${available}.`,
     );
   }
   const llm = await llmConfigFor(providers, actor.userId);
-  const spec: RunRow['spec'] = input.commands
-    ? { commands: input.commands }
-    : {
-        commands: [],
-        agent: 'lucid',
-        prompt: input.prompt,
-        model: usableModel(llm, input.model),
-      };
+  const model = input.commands ? undefined : usableModel(llm, input.model);
+  if (model && speaks && !speaks.includes(model.split('/')[0] ?? '')) {
+    throw new AppError(
+      'model_unavailable',
+      `The ${agent} agent cannot use ${model}: pick a model of ${speaks.join(' or ')}.`,
+    );
+  }
+  const spec: RunRow['spec'] = model
+    ? { commands: [], agent, prompt: input.prompt, model }
+    : { commands: input.commands ?? [] };
   const id = newId('task');
   const names = await proposeTaskNames(llm, input.prompt);
   const title =

@@ -2,7 +2,9 @@
  * @module cli/commands/runner
  * `lucid runner --server URL --token T`: runs tasks for a Lucid server on this host, in sandboxes
  * made here. It joins with a runner token (made on the server's runners page or with
- * `POST /api/v1/runners/tokens`) and reconnects by itself when the server restarts.
+ * `POST /api/v1/runners/tokens`) and reconnects by itself when the server restarts. With
+ * LUCID_CLI_AGENTS it installs those CLI agents into its agent cache first, like the server's own
+ * runner.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadSandboxConfig } from '../../config.ts';
@@ -42,13 +44,23 @@ export function runnerCommand(): Command {
         throw error;
       }
       // Loaded here, not at the top, so other commands start without the sandbox drivers.
-      const [{ HttpRunnerBackend }, { Runner }, { selectDriver }, { lucidAgentRuntime }] =
-        await Promise.all([
-          import('../../runner/http-backend.ts'),
-          import('../../runner/runner.ts'),
-          import('../../sandbox/select-driver.ts'),
-          import('../../agent/runtime.ts'),
-        ]);
+      const [
+        { HttpRunnerBackend },
+        { Runner },
+        { selectDriver },
+        { lucidAgentRuntime },
+        { CLI_AGENTS },
+        { installCliAgents },
+        { SANDBOX_AGENTS_DIR },
+      ] = await Promise.all([
+        import('../../runner/http-backend.ts'),
+        import('../../runner/runner.ts'),
+        import('../../sandbox/select-driver.ts'),
+        import('../../agent/runtime.ts'),
+        import('../../agent/cli/index.ts'),
+        import('../../agent/cli/install.ts'),
+        import('../../agent/cli/cli-agent.ts'),
+      ]);
       const backend = new HttpRunnerBackend(server, token);
       let runnerId: string;
       try {
@@ -60,16 +72,31 @@ export function runnerCommand(): Command {
       }
       const { driver, warnings } = await selectDriver(config);
       for (const warning of warnings) console.warn(`warning: ${warning}`);
+      const { cli, cacheDir } = config.cliAgents;
+      const agentCache =
+        cli.length > 0
+          ? await installCliAgents({
+              cacheDir,
+              agents: cli.map((name) => CLI_AGENTS[name]!),
+              log: (message) => console.log(message),
+            })
+          : undefined;
       const runner = new Runner({
         backend,
         driver,
         runnerId,
-        sandbox: { limits: config.sandbox.limits, network: config.sandbox.network },
+        sandbox: {
+          limits: config.sandbox.limits,
+          network: config.sandbox.network,
+          ...(agentCache
+            ? { readOnlyMounts: [{ source: agentCache, target: SANDBOX_AGENTS_DIR }] }
+            : {}),
+        },
         slots: options.slots,
         idleMs: config.sandbox.idleMs,
         warmPool: config.sandbox.warmPool,
         log,
-        agent: lucidAgentRuntime({ secrets: [] }),
+        agent: lucidAgentRuntime({ secrets: [], cliAgents: cli }),
       });
       runner.start();
       console.log(

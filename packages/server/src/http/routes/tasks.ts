@@ -3,6 +3,7 @@
  * Tasks with their runs and events: create, list, rename, delete, stop, follow up, queue another
  * run, cancel a run, and look at the task's workspace (files, a file, the diff).
  */
+import { cliAgentProviders } from '../../agent/cli/index.ts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
   CreateTaskBody,
@@ -63,6 +64,7 @@ export const taskRoutes =
             llm: deps.config.llm,
             encryptionKey: deps.config.encryptionKey,
           },
+          agents: cliAgentProviders(deps.config.agent.cli),
         });
         if (run) deps.runner?.wake();
         return reply.status(201).send({ task: toTask(task), run: run ? toRun(run) : null });

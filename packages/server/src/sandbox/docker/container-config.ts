@@ -8,7 +8,7 @@
  *   limit, so it gets half of it at most); `/workspace` and `/home/lucid` are anonymous volumes on
  *   the engine's disk, as large as a real repository with its dependencies and build output needs,
  *   without eating the memory limit, and removed with the container;
- * - no bind mount and no engine socket; on `bridge`, `host.docker.internal` names the host.
+ * - no engine socket, and no bind mount but the spec's read-only ones (the CLI agents' cache); on `bridge`, `host.docker.internal` names the host.
  */
 import type Docker from 'dockerode';
 import type { SandboxSpec } from '../driver.ts';
@@ -74,6 +74,12 @@ export function containerConfig(spec: SandboxSpec, image: string): Docker.Contai
       Mounts: [
         { Type: 'volume', Source: '', Target: WORKSPACE },
         { Type: 'volume', Source: '', Target: HOME },
+        ...(spec.readOnlyMounts ?? []).map(({ source, target }) => ({
+          Type: 'bind' as const,
+          Source: source,
+          Target: target,
+          ReadOnly: true,
+        })),
       ],
       RestartPolicy: { Name: 'no' },
     },

@@ -138,6 +138,7 @@ export function launchCommand(
       '--bind',
       folders.tmp,
       '/tmp',
+      ...(spec.readOnlyMounts ?? []).flatMap(({ source, target }) => ['--ro-bind', source, target]),
       '--chdir',
       cwd,
       '--',

@@ -15,13 +15,14 @@ import { checkOpenaiKey } from './openai-errors.ts';
 import { openaiResponses } from './openai-responses.ts';
 import type { LlmProtocol, ProtocolAdapter, Reply, Turn } from './protocol.ts';
 import { FALLBACK_STEP, resolveUsage } from './script.ts';
-import type { ScriptStep } from './script.ts';
+import type { ScriptStep, ScriptedUsage } from './script.ts';
 import { writeSse } from './sse.ts';
 
 export type { Fault, FaultStatus } from './faults.ts';
 export type { LlmProtocol } from './protocol.ts';
 export { shellTrajectory } from './script.ts';
 export type { ScriptStep, ScriptedToolCall, ScriptedUsage } from './script.ts';
+export { offersTools } from './script.ts';
 
 /** How the fake is set up. */
 export interface FakeLlmOptions {
@@ -45,6 +46,8 @@ export interface RecordedRequest {
   body: unknown;
   /** Set on model requests. */
   protocol?: LlmProtocol;
+  /** The token counts the fake reported in its answer, on model requests it answered. */
+  usage?: Required<ScriptedUsage>;
 }
 
 /** A running fake LLM server. */
@@ -55,7 +58,8 @@ export interface FakeLlm {
   requests: RecordedRequest[];
   /**
    * Appends answers. The queue is shared by all three protocols: each model request, whatever its
-   * protocol, takes the next step; once it is empty the answer is the text "done". Requests refused
+   * protocol, takes the next step whose `when` accepts it (steps before it stay queued); with none
+   * the answer is the text "done". Requests refused
    * (authentication, bad body, injected failure) take no step, and a stream not delivered whole (cut
    * by {@link FakeLlm.dropStreamAfter} or abandoned by the client) gives its step back, so a retry
    * receives the same answer.
@@ -139,7 +143,8 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     if (fault) return send(res, withHeaders(adapter.error(fault), base));
 
     const body = recorded.body as Record<string, unknown>;
-    const step = steps.shift() ?? FALLBACK_STEP;
+    const index = steps.findIndex((candidate) => candidate.when?.(body) ?? true);
+    const step = index < 0 ? FALLBACK_STEP : (steps.splice(index, 1)[0] ?? FALLBACK_STEP);
     const turn: Turn = {
       model: String(body.model),
       text: step.text ?? '',
@@ -150,6 +155,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       })),
       usage: resolveUsage(step, body),
     };
+    recorded.usage = turn.usage;
     if (body.stream !== true) {
       return send(res, { status: 200, headers: base, body: adapter.json(turn) });
     }
@@ -159,7 +165,10 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       ...(step.delayMs === undefined ? {} : { delayMs: step.delayMs }),
       ...(dropAfter === undefined ? {} : { dropAfter }),
     });
-    if (!whole && step !== FALLBACK_STEP) steps.unshift(step);
+    if (!whole) {
+      delete recorded.usage;
+      if (step !== FALLBACK_STEP) steps.splice(Math.max(index, 0), 0, step);
+    }
   }
 
   const server = createServer((req, res) => {

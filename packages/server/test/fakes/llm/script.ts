@@ -31,6 +31,22 @@ export interface ScriptStep {
   usage?: ScriptedUsage;
   /** Pause before each streamed event after the first: 20 gives about 50 tokens/s. */
   delayMs?: number;
+  /**
+   * Which requests this step answers (given the parsed body); any by default. A request no queued
+   * step accepts is answered with the fallback text, so steps meant for an agent's tool loop can
+   * skip a client's side requests (a title, a summary) that offer no tools.
+   */
+  when?: (body: Record<string, unknown>) => boolean;
+}
+
+/**
+ * True when a request offers the model tools (`tools` non-empty), in any of the three protocols.
+ *
+ * @example
+ * fake.script([{ when: offersTools, toolCalls: [...] }]);
+ */
+export function offersTools(body: Record<string, unknown>): boolean {
+  return Array.isArray(body.tools) && body.tools.length > 0;
 }
 
 /** The answer given once the script is used up. */

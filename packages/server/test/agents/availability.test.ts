@@ -1,0 +1,63 @@
+/**
+ * A server accepts tasks only for agents its runners can run, with a model the agent speaks.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { request, signUp, type TestUser } from '../support/client.ts';
+import { fakeProviderEnv } from '../support/providers.ts';
+import { pushedRepo } from '../support/tasks.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
+
+const KEYS = { anthropic: 'sk-ant-avail-0123', openai: 'sk-oai-avail-0123', compatible: 'x' };
+
+describe('choosing an agent', () => {
+  let server: TestServer;
+  let user: TestUser;
+  let repoId: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      env: {
+        ...fakeProviderEnv('http://127.0.0.1:9', KEYS),
+        LUCID_CLI_AGENTS: 'claude-code',
+        LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+      },
+    });
+    user = await signUp(server.url);
+    repoId = (await pushedRepo(server.url, user, 'agents')).id;
+  });
+  afterAll(() => server.close());
+
+  const create = (json: Record<string, unknown>) =>
+    request<{ error?: { code: string; message: string }; task?: { agent: string | null } }>(
+      server.url,
+      'POST',
+      '/api/v1/tasks',
+      { token: user.token, json: { repoId, prompt: 'Do it', start: false, ...json } },
+    );
+
+  it('refuses an agent the runners cannot run with 400 agent_unavailable', async () => {
+    const refused = await create({ agent: 'codex' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'agent_unavailable' });
+    expect(refused.body.error?.message).toContain('lucid, claude-code');
+  });
+
+  it('refuses a model the agent does not speak with 400 model_unavailable', async () => {
+    const refused = await create({ agent: 'claude-code', model: 'openai/gpt-5' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'model_unavailable' });
+  });
+
+  it('accepts an enabled CLI agent and records it on the task', async () => {
+    const created = await create({ agent: 'claude-code' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.task?.agent).toBe('claude-code');
+  });
+
+  it('refuses to start with an unknown CLI agent in LUCID_CLI_AGENTS', () => {
+    expect(() => loadConfig({ LUCID_CLI_AGENTS: 'claude-code,mystery' })).toThrow(
+      /LUCID_CLI_AGENTS/,
+    );
+  });
+});
