@@ -65,7 +65,7 @@ function ProviderRow({ provider, stored }: { provider: KeyProvider; stored?: Pro
           <p className="text-sm text-slate-600">
             {stored ? (
               <>
-                Your key ending in <span className="font-mono">{stored.hint}</span>
+                Your key <span className="font-mono">{stored.hint}</span>
                 {stored.baseUrl && (
                   <>
                     {' '}
