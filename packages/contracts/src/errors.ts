@@ -29,6 +29,7 @@ export const errorStatus = {
   method_not_allowed: 405,
   name_taken: 409,
   conflict: 409,
+  no_agent: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

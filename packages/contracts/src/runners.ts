@@ -12,9 +12,20 @@ import { Id, Timestamp } from './common.ts';
  * model calls it may make, and where it reaches the model: Lucid's LLM gateway (`<server>/llm`),
  * called in the model's provider style with the run token as the key.
  */
+/** One earlier turn of a task's conversation, as the agent shows it to its model. */
+export const ConversationTurn = z.object({
+  role: z.enum(['user', 'assistant']),
+  text: z.string(),
+});
+export type ConversationTurn = z.infer<typeof ConversationTurn>;
+
 export const RunAgent = z.object({
   name: z.literal('lucid'),
   prompt: z.string(),
+  /** The conversation before this run's prompt, oldest first (bounded: the latest turns). */
+  history: z.array(ConversationTurn).default([]),
+  /** Sequence number of the `message.user` event holding the prompt; later ones are follow-ups. */
+  promptSeq: z.number().int().min(0).default(0),
   model: z.string(),
   maxSteps: z.number().int().positive(),
   gatewayUrl: z.string(),
@@ -56,6 +67,15 @@ export type ClaimedRun = z.infer<typeof ClaimedRun>;
 
 export const LeaseAnswer = z.object({ lost: z.boolean(), cancelRequested: z.boolean() });
 export type LeaseAnswer = z.infer<typeof LeaseAnswer>;
+
+/** Asks for the follow-ups posted to a run's task after sequence number `after`. */
+export const InboxBody = z.object({ after: z.number().int().min(0) });
+
+/** User messages posted while the run works, oldest first: the agent reads them at its next step. */
+export const InboxAnswer = z.object({
+  messages: z.array(z.object({ seq: z.number().int().positive(), text: z.string() })),
+});
+export type InboxMessage = z.infer<typeof InboxAnswer>['messages'][number];
 
 export const AppendEventsBody = z.object({ events: z.array(EventBody).min(1).max(500) });
 

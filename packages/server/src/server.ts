@@ -213,6 +213,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     webRoot: options.webRoot,
     runner,
     runnerId: runner ? runnerId : undefined,
+    sandboxes: driver,
     runs: { leaseMs, maxRuntimeMs },
   });
   await app.listen({ port: config.port, host: config.host });

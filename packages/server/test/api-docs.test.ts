@@ -31,6 +31,15 @@ describe('service endpoints', () => {
       ['/api/v1/repos/{id}/commits', 'get'],
       ['/api/v1/tokens', 'post'],
       ['/api/v1/tokens/{id}', 'delete'],
+      ['/api/v1/tasks', 'get'],
+      ['/api/v1/tasks/{id}', 'patch'],
+      ['/api/v1/tasks/{id}', 'delete'],
+      ['/api/v1/tasks/{id}/stop', 'post'],
+      ['/api/v1/tasks/{id}/messages', 'post'],
+      ['/api/v1/tasks/{id}/files', 'get'],
+      ['/api/v1/tasks/{id}/files/content', 'get'],
+      ['/api/v1/tasks/{id}/diff', 'get'],
+      ['/api/v1/runner/runs/{id}/inbox', 'post'],
     ] as const) {
       expect(doc.body.paths[p]?.[method], `${method} ${p}`).toBeDefined();
     }

@@ -4,7 +4,7 @@
  * events, until it finishes, fails or is stopped. The built-in agent (agent/lucid-agent.ts) is one
  * implementation; CLI agents will be others.
  */
-import type { EventBody, RunAgent } from '@lucid/contracts';
+import type { ConversationTurn, EventBody, RunAgent } from '@lucid/contracts';
 import type { Sandbox, SandboxShell } from '../sandbox/driver.ts';
 
 export interface AgentLimits {
@@ -14,6 +14,13 @@ export interface AgentLimits {
 
 export interface AgentRunOptions {
   prompt: string;
+  /** The conversation before the prompt, oldest first: the agent shows it to its model. */
+  history?: ConversationTurn[];
+  /**
+   * The user's messages posted since the last call (already stored as events): the agent reads
+   * them before each model step and answers them.
+   */
+  inbox?: () => Promise<string[]>;
   sandbox: Sandbox;
   /** The sandbox's persistent shell (started again if a command ended it). */
   shell: () => Promise<SandboxShell>;

@@ -2,7 +2,9 @@
  * @module agent/lucid-agent
  * The built-in agent `lucid`: a tool loop on the AI SDK's `streamText`. Text streams out as
  * `message.delta` events and is stored whole per step as `message.assistant`. Its model calls go
- * through Lucid's LLM gateway, which records each call's usage and cost on the task. The loop ends when the model calls `finish`, answers without a tool call,
+ * through Lucid's LLM gateway, which records each call's usage and cost on the task. The model
+ * sees the task's earlier conversation before the prompt, and the user's follow-ups (the run's
+ * inbox) are added as user messages before each model step. The loop ends when the model calls `finish`, answers without a tool call,
  * reaches the step limit, or the run is stopped. Failed model calls are retried with backoff on
  * 408/409/429/5xx (the SDK waits as `retry-after-ms` or `retry-after` ask when under a minute);
  * a failure that outlasts the retries fails the run with the provider's message.
@@ -14,6 +16,7 @@ import {
   stepCountIs,
   streamText,
   type LanguageModel,
+  type ModelMessage,
 } from 'ai';
 import type { EventBody } from '@lucid/contracts';
 import { costOf } from '../llm/cost.ts';
@@ -58,6 +61,23 @@ function usageEvent(
   return { type: 'usage', model, ...tokens, costUsd: costOf(model, tokens).usd };
 }
 
+/** A user message read from the inbox, and where it goes among the step's messages. */
+interface Injected {
+  at: number;
+  message: ModelMessage;
+}
+
+/** The messages with each injected one put back at its place (`injected` is in order of place). */
+function withInjected(messages: ModelMessage[], injected: Injected[]): ModelMessage[] {
+  const out: ModelMessage[] = [];
+  let next = 0;
+  for (let i = 0; i <= messages.length; i += 1) {
+    while (injected[next]?.at === i) out.push(injected[next++]!.message);
+    if (i < messages.length) out.push(messages[i]!);
+  }
+  return out;
+}
+
 export class LucidAgent implements Agent {
   constructor(private readonly options: LucidAgentOptions) {}
 
@@ -65,7 +85,6 @@ export class LucidAgent implements Agent {
     const { emit, signal, limits } = run;
     const { model, modelId } = this.options;
     let summary: string | undefined;
-    emit({ type: 'message.user', text: run.prompt });
     const tools = bindTools({
       sandbox: run.sandbox,
       shell: run.shell,
@@ -76,40 +95,65 @@ export class LucidAgent implements Agent {
         summary = text;
       },
     });
-    const result = streamText({
-      model,
-      system: await systemPrompt(run.sandbox),
-      prompt: run.prompt,
-      tools,
-      stopWhen: [stepCountIs(limits.maxSteps), hasToolCall(FINISH)],
-      maxRetries: this.options.maxRetries ?? 3,
-      abortSignal: signal,
-      onError: () => {},
-    });
+    const system = await systemPrompt(run.sandbox);
+    const readInbox = async (): Promise<ModelMessage[]> => {
+      const texts = await run.inbox?.().catch(() => []);
+      return (texts ?? []).map((text) => ({ role: 'user', content: text }));
+    };
+    let messages: ModelMessage[] = [
+      ...(run.history ?? []).map(({ role, text }) => ({ role, content: text })),
+      { role: 'user', content: run.prompt },
+    ];
 
     let text = '';
     let lastText = '';
     let steps = 0;
     let lastReason: string | undefined;
     let failure: unknown;
-    try {
-      for await (const part of result.fullStream) {
-        if (part.type === 'text-delta') {
-          if (part.text) emit({ type: 'message.delta', text: part.text });
-          text += part.text;
-        } else if (part.type === 'finish-step') {
-          steps += 1;
-          lastReason = part.finishReason;
-          if (text.trim()) emit({ type: 'message.assistant', text });
-          if (text.trim()) lastText = text.trim();
-          text = '';
-          if (modelId) emit(usageEvent(modelId, part.usage));
-        } else if (part.type === 'error') {
-          failure = part.error;
+    for (;;) {
+      // Follow-ups read before a step go after the messages the step starts from; the SDK
+      // rebuilds each step's messages from the prompt and responses, so they are put back each time.
+      const injected: Injected[] = [];
+      const result = streamText({
+        model,
+        system,
+        messages,
+        tools,
+        stopWhen: [stepCountIs(limits.maxSteps - steps), hasToolCall(FINISH)],
+        prepareStep: async ({ messages: current }) => {
+          for (const message of await readInbox()) injected.push({ at: current.length, message });
+          return injected.length > 0 ? { messages: withInjected(current, injected) } : {};
+        },
+        maxRetries: this.options.maxRetries ?? 3,
+        abortSignal: signal,
+        onError: () => {},
+      });
+      try {
+        for await (const part of result.fullStream) {
+          if (part.type === 'text-delta') {
+            if (part.text) emit({ type: 'message.delta', text: part.text });
+            text += part.text;
+          } else if (part.type === 'finish-step') {
+            steps += 1;
+            lastReason = part.finishReason;
+            if (text.trim()) emit({ type: 'message.assistant', text });
+            if (text.trim()) lastText = text.trim();
+            text = '';
+            if (modelId) emit(usageEvent(modelId, part.usage));
+          } else if (part.type === 'error') {
+            failure = part.error;
+          }
         }
+      } catch (error) {
+        failure ??= error;
       }
-    } catch (error) {
-      failure ??= error;
+      if (signal.aborted || failure !== undefined || steps >= limits.maxSteps) break;
+      // A follow-up that came as the model finished gets its answer too.
+      const late = await readInbox();
+      if (late.length === 0) break;
+      const { messages: response } = await result.response;
+      messages = [...withInjected([...messages, ...response], injected), ...late];
+      summary = undefined;
     }
 
     if (signal.aborted) return { status: 'stopped', ...(summary ? { summary } : {}) };

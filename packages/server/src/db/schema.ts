@@ -266,6 +266,8 @@ export interface RunSpec {
   agent?: 'lucid';
   prompt?: string;
   model?: string;
+  /** The `message.user` event holding the prompt: earlier messages are the conversation so far. */
+  promptSeq?: number;
 }
 
 export const runs = pgTable(

@@ -9,6 +9,7 @@ import type { Auth } from '../auth/auth.ts';
 import type { RepoContext } from '../repos/repos.ts';
 import type { Principal } from '../principal.ts';
 import type { Runner } from '../runner/runner.ts';
+import type { SandboxLookup } from '../tasks/workspace-view.ts';
 
 export interface AppDeps {
   config: Config;
@@ -22,6 +23,8 @@ export interface AppDeps {
   /** The server's own runner, when it runs one. */
   runner?: Runner | undefined;
   runnerId?: string | undefined;
+  /** Sandboxes this server reaches (its own runner's driver): live workspace views read them. */
+  sandboxes?: SandboxLookup | undefined;
   runs: { leaseMs: number; maxRuntimeMs: number };
 }
 

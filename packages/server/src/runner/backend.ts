@@ -9,6 +9,7 @@ import type {
   ClaimedRun,
   EventBody,
   FinishRunBody,
+  InboxMessage,
   LeaseAnswer,
   RunnerHeartbeatAnswer,
   SnapshotGrant,
@@ -20,6 +21,8 @@ export interface RunnerBackend {
   /** Renews the run's lease; says whether it was lost or a cancel was asked for. */
   renew(runId: string): Promise<LeaseAnswer>;
   append(runId: string, events: EventBody[]): Promise<void>;
+  /** The user's follow-ups to the run's task after sequence number `after`, oldest first. */
+  inbox(runId: string, after: number): Promise<InboxMessage[]>;
   attachSandbox(runId: string, sandboxId: string): Promise<void>;
   /** Reports the end of a run; false when the run was no longer this runner's. */
   finish(runId: string, outcome: FinishRunBody): Promise<boolean>;

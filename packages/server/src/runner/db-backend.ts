@@ -7,6 +7,7 @@ import type {
   ClaimedRun,
   EventBody,
   FinishRunBody,
+  InboxMessage,
   LeaseAnswer,
   RunnerHeartbeatAnswer,
   SnapshotGrant,
@@ -15,6 +16,7 @@ import type { Db } from '../db/client.ts';
 import { runners, runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { appendEvents } from '../tasks/events.ts';
+import { conversationBefore, followUpsAfter } from '../tasks/conversation.ts';
 import { claimRun, finishRun, renewLease } from '../tasks/queue.ts';
 import { mintRunToken, revokeRunTokens } from '../tasks/run-tokens.ts';
 import { recordSnapshot, sandboxTasks, snapshotGrant } from '../tasks/snapshots.ts';
@@ -65,6 +67,10 @@ export class DbRunnerBackend implements RunnerBackend {
               agent: {
                 name: run.spec.agent,
                 prompt: run.spec.prompt ?? task.prompt,
+                history: run.spec.promptSeq
+                  ? await conversationBefore(db, { taskId: task.id, beforeSeq: run.spec.promptSeq })
+                  : [],
+                promptSeq: run.spec.promptSeq ?? 0,
                 model: run.spec.model ?? '',
                 maxSteps: this.options.agentMaxSteps,
                 gatewayUrl: this.options.gatewayUrl,
@@ -93,6 +99,11 @@ export class DbRunnerBackend implements RunnerBackend {
   async append(runId: string, events: EventBody[]): Promise<void> {
     const run = await this.held(runId);
     await appendEvents(this.options.db, { taskId: run.taskId, runId, events });
+  }
+
+  async inbox(runId: string, after: number): Promise<InboxMessage[]> {
+    const run = await this.held(runId);
+    return followUpsAfter(this.options.db, { taskId: run.taskId, after });
   }
 
   async attachSandbox(runId: string, sandboxId: string): Promise<void> {

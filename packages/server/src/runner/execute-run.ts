@@ -120,8 +120,16 @@ async function runAgent(
   const secrets = [...runSecrets(claim), ...runtime.secrets];
   const emit = (event: EventBody) => sink.push(maskDeep(event, secrets));
   const before = await headCommit(sandbox);
+  let after = spec.promptSeq;
+  const inbox = async (): Promise<string[]> => {
+    const messages = await options.backend.inbox(claim.run.id, after);
+    after = messages.at(-1)?.seq ?? after;
+    return messages.map((message) => message.text);
+  };
   const outcome = await runtime.create(spec, claim.git.token).run({
     prompt: spec.prompt,
+    history: spec.history,
+    ...(spec.promptSeq > 0 ? { inbox } : {}),
     sandbox,
     shell: () => sandbox.shell(),
     emit,

@@ -5,12 +5,14 @@
  */
 import {
   ClaimedRun,
+  InboxAnswer,
   LeaseAnswer,
   RunnerHeartbeatAnswer,
   SandboxTasksAnswer,
   SnapshotGrantAnswer,
   type EventBody,
   type FinishRunBody,
+  type InboxMessage,
   type SnapshotGrant,
 } from '@lucid/contracts';
 import { z } from 'zod';
@@ -34,6 +36,10 @@ export class HttpRunnerBackend implements RunnerBackend {
     for (let i = 0; i < events.length; i += 500) {
       await this.call(`/runner/runs/${runId}/events`, { events: events.slice(i, i + 500) }, null);
     }
+  }
+
+  async inbox(runId: string, after: number): Promise<InboxMessage[]> {
+    return (await this.call(`/runner/runs/${runId}/inbox`, { after }, InboxAnswer)).messages;
   }
 
   async attachSandbox(runId: string, sandboxId: string): Promise<void> {

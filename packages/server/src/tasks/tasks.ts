@@ -17,6 +17,7 @@ import type { Principal } from '../principal.ts';
 import { hasRole, roleIn } from '../workspaces/workspaces.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
 import { taskBranch } from './branch-name.ts';
+import { appendEvents } from './events.ts';
 import { enqueueRun, requestCancel, type RunRow, type TaskRow } from './queue.ts';
 
 export interface CreateTaskInput {
@@ -61,6 +62,7 @@ export async function createTask(
     : {
         commands: [],
         agent: 'lucid',
+        prompt: input.prompt,
         model: usableModel(await llmConfigFor(providers, actor.userId), input.model),
       };
   const id = newId('task');
@@ -88,7 +90,19 @@ export async function createTask(
     targetId: id,
     workspaceId: task.workspaceId,
   });
-  if (input.start === false) return { task, run: null };
+  if (spec.agent) {
+    // The prompt is the conversation's first user message, stored here like every follow-up.
+    const [message] = await appendEvents(ctx.db, {
+      taskId: id,
+      runId: null,
+      events: [{ type: 'message.user', text: input.prompt }],
+    });
+    spec.promptSeq = message?.seq;
+  }
+  if (input.start === false) {
+    const [stored] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
+    return { task: stored ?? task, run: null };
+  }
   const run = await enqueueRun(ctx.db, { taskId: id, spec });
   const [queued] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
   return { task: queued ?? task, run };

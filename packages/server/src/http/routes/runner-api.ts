@@ -14,6 +14,8 @@ import {
   ClaimedRun,
   FinishRunBody,
   IdParams,
+  InboxAnswer,
+  InboxBody,
   LeaseAnswer,
   RecordSnapshotBody,
   RunnerHeartbeatAnswer,
@@ -168,6 +170,23 @@ export const runnerApiRoutes =
         await (await backendFor(request)).append(request.params.id, request.body.events);
         return reply.status(204).send(null);
       },
+    );
+
+    app.post(
+      '/runner/runs/:id/inbox',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "The user's follow-ups to a run's task after sequence number `after`",
+          params: IdParams,
+          body: InboxBody,
+          response: { 200: InboxAnswer },
+        },
+      },
+      async (request) => ({
+        messages: await (await backendFor(request)).inbox(request.params.id, request.body.after),
+      }),
     );
 
     app.post(

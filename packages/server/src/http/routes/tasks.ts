@@ -1,22 +1,37 @@
 /**
  * @module http/routes/tasks
- * Tasks with their runs and events: create, queue another run, cancel a run.
+ * Tasks with their runs and events: create, list, rename, delete, stop, follow up, queue another
+ * run, cancel a run, and look at the task's workspace (files, a file, the diff).
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
   CreateTaskBody,
   CreatedTask,
   EventsQuery,
+  FileContent,
+  FileContentQuery,
+  FileList,
+  FilesQuery,
   IdParams,
+  PostedMessage,
+  PostMessageBody,
   QueueRunBody,
   Run,
   RunList,
   Task,
+  TaskDiff,
   TaskEvent,
+  TaskList,
+  TaskListQuery,
+  UpdateTaskBody,
 } from '@lucid/contracts';
 import { z } from 'zod';
 import { cancelRun, createTask, listRuns, loadTask, queueRun } from '../../tasks/tasks.ts';
 import { listEvents } from '../../tasks/events.ts';
+import { postMessage } from '../../tasks/follow-ups.ts';
+import { deleteTask, stopTask, updateTask } from '../../tasks/manage.ts';
+import { listTasks } from '../../tasks/task-list.ts';
+import { listTaskFiles, readTaskFile, taskDiff } from '../../tasks/workspace-view.ts';
 import { principalOf } from '../authenticate.ts';
 import { repoContext, type AppDeps } from '../context.ts';
 import { toRun, toTask } from '../views.ts';
@@ -27,6 +42,7 @@ export const taskRoutes =
     const ctx = repoContext(deps);
     const { db } = deps.database;
     const tags = ['tasks'];
+    const workspace = { gitRoot: deps.gitRoot, sandboxes: deps.sandboxes };
 
     app.post(
       '/tasks',
@@ -54,9 +70,151 @@ export const taskRoutes =
     );
 
     app.get(
+      '/tasks',
+      {
+        schema: {
+          tags,
+          summary: "The tasks of the caller's workspaces, most recently updated first",
+          querystring: TaskListQuery,
+          response: { 200: TaskList },
+        },
+      },
+      async (request) => {
+        const rows = await listTasks(db, {
+          userId: principalOf(request).userId,
+          filter: request.query,
+        });
+        return { tasks: rows.map(({ task, repoName }) => ({ ...toTask(task), repoName })) };
+      },
+    );
+
+    app.get(
       '/tasks/:id',
       { schema: { tags, summary: 'Get a task', params: IdParams, response: { 200: Task } } },
       async (request) => toTask(await loadTask(db, principalOf(request).userId, request.params.id)),
+    );
+
+    app.patch(
+      '/tasks/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Rename a task',
+          params: IdParams,
+          body: UpdateTaskBody,
+          response: { 200: Task },
+        },
+      },
+      async (request) =>
+        toTask(
+          await updateTask(db, {
+            actor: principalOf(request),
+            taskId: request.params.id,
+            title: request.body.title,
+          }),
+        ),
+    );
+
+    app.delete(
+      '/tasks/:id',
+      {
+        schema: {
+          tags,
+          summary:
+            'Delete a task with its runs and events (refused while a run is queued or running)',
+          params: IdParams,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        await deleteTask(db, { actor: principalOf(request), taskId: request.params.id });
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.post(
+      '/tasks/:id/stop',
+      {
+        schema: {
+          tags,
+          summary: "Stop the task's queued or running run; its sandbox is kept for a follow-up",
+          params: IdParams,
+          response: { 200: Run },
+        },
+      },
+      async (request) =>
+        toRun(await stopTask(db, { actor: principalOf(request), taskId: request.params.id })),
+    );
+
+    app.post(
+      '/tasks/:id/messages',
+      {
+        schema: {
+          tags,
+          summary:
+            "Follow up with the task's agent: read at its next step while it works, else in a new run",
+          params: IdParams,
+          body: PostMessageBody,
+          response: { 202: PostedMessage },
+        },
+      },
+      async (request, reply) => {
+        const posted = await postMessage(db, {
+          actor: principalOf(request),
+          taskId: request.params.id,
+          text: request.body.text,
+        });
+        if (posted.run) deps.runner?.wake();
+        return reply.status(202).send({ ...posted, run: posted.run ? toRun(posted.run) : null });
+      },
+    );
+
+    app.get(
+      '/tasks/:id/files',
+      {
+        schema: {
+          tags,
+          summary: "One directory of the task's workspace (live from its sandbox, else its branch)",
+          params: IdParams,
+          querystring: FilesQuery,
+          response: { 200: FileList },
+        },
+      },
+      async (request) => {
+        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        return listTaskFiles(workspace, { task, path: request.query.path });
+      },
+    );
+
+    app.get(
+      '/tasks/:id/files/content',
+      {
+        schema: {
+          tags,
+          summary: "A file of the task's workspace: its first 1 MiB, binary files detected",
+          params: IdParams,
+          querystring: FileContentQuery,
+          response: { 200: FileContent },
+        },
+      },
+      async (request) => {
+        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        return readTaskFile(workspace, { task, path: request.query.path });
+      },
+    );
+
+    app.get(
+      '/tasks/:id/diff',
+      {
+        schema: {
+          tags,
+          summary: "The task's work against its base branch, as a unified diff",
+          params: IdParams,
+          response: { 200: TaskDiff },
+        },
+      },
+      async (request) =>
+        taskDiff(workspace, await loadTask(db, principalOf(request).userId, request.params.id)),
     );
 
     app.get(

@@ -1,0 +1,112 @@
+/**
+ * @module tasks/manage
+ * What a member does to a task besides working on it: rename it, stop what runs, delete it.
+ * Each change is audited in the same transaction.
+ *
+ * Deleting a task removes its runs and events (by cascade) but not its sandbox: the runner that
+ * made it finds no task using it and removes it as an orphan (`Reaper`).
+ */
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { runs, tasks } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { recordAudit } from '../audit/audit.ts';
+import type { Principal } from '../principal.ts';
+import { requestCancel, type RunRow, type TaskRow } from './queue.ts';
+import { loadTask } from './tasks.ts';
+
+/** The task's queued or running run, if it has one. */
+export async function pendingRun(db: Db, taskId: string): Promise<RunRow | null> {
+  const [run] = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.taskId, taskId), inArray(runs.status, ['queued', 'running'])))
+    .limit(1);
+  return run ?? null;
+}
+
+/**
+ * Renames a task.
+ *
+ * @example
+ * const task = await updateTask(db, { actor, taskId, title: 'Fix the login page' });
+ */
+export async function updateTask(
+  db: Db,
+  { actor, taskId, title }: { actor: Principal; taskId: string; title: string },
+): Promise<TaskRow> {
+  const task = await loadTask(db, actor.userId, taskId, 'member');
+  return db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(tasks)
+      .set({ title, updatedAt: new Date() })
+      .where(eq(tasks.id, task.id))
+      .returning();
+    if (!updated) throw new AppError('task_not_found', `No task with id ${taskId} exists.`);
+    await recordAudit(tx, {
+      actor,
+      action: 'task.update',
+      targetType: 'task',
+      targetId: task.id,
+      workspaceId: task.workspaceId,
+      metadata: { title },
+    });
+    return updated;
+  });
+}
+
+/**
+ * Deletes a task with its runs and events; refused with `conflict` while a run is queued or
+ * running (stop it first).
+ */
+export async function deleteTask(
+  db: Db,
+  { actor, taskId }: { actor: Principal; taskId: string },
+): Promise<void> {
+  const task = await loadTask(db, actor.userId, taskId, 'member');
+  await db.transaction(async (tx) => {
+    await tx.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, task.id)).for('update');
+    const pending = await pendingRun(tx, task.id);
+    if (pending) {
+      throw new AppError(
+        'conflict',
+        `Task ${task.id} has run ${pending.id} ${pending.status}; stop it before deleting the task.`,
+      );
+    }
+    await tx.delete(tasks).where(eq(tasks.id, task.id));
+    await recordAudit(tx, {
+      actor,
+      action: 'task.delete',
+      targetType: 'task',
+      targetId: task.id,
+      workspaceId: task.workspaceId,
+      metadata: { title: task.title },
+    });
+  });
+}
+
+/**
+ * Stops the task's queued or running run (a running one at its runner's next heartbeat); the task
+ * ends `cancelled` and keeps its sandbox, so a follow-up continues where the work stopped.
+ * `conflict` when nothing is queued or running.
+ */
+export async function stopTask(
+  db: Db,
+  { actor, taskId }: { actor: Principal; taskId: string },
+): Promise<RunRow> {
+  const task = await loadTask(db, actor.userId, taskId, 'member');
+  const pending = await pendingRun(db, task.id);
+  if (!pending) {
+    throw new AppError('conflict', `Task ${task.id} has no queued or running run to stop.`);
+  }
+  const run = await requestCancel(db, pending.id);
+  await recordAudit(db, {
+    actor,
+    action: 'task.stop',
+    targetType: 'task',
+    targetId: task.id,
+    workspaceId: task.workspaceId,
+    metadata: { runId: run.id },
+  });
+  return run;
+}

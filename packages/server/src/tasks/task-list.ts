@@ -1,0 +1,43 @@
+/**
+ * @module tasks/task-list
+ * The conversations list: the tasks of every workspace the user is a member of, most recently
+ * updated first, each with its repository's name.
+ */
+import { and, desc, eq, ilike, or, type SQL } from 'drizzle-orm';
+import type { TaskStatus } from '@lucid/contracts';
+import type { Db } from '../db/client.ts';
+import { repositories, tasks, workspaceMembers } from '../db/schema.ts';
+import type { TaskRow } from './queue.ts';
+
+export interface TaskListFilter {
+  repoId?: string | undefined;
+  status?: TaskStatus | undefined;
+  /** Matches the title or the prompt, case-insensitively. */
+  q?: string | undefined;
+  limit: number;
+}
+
+/**
+ * @example
+ * const rows = await listTasks(db, { userId, filter: { status: 'running', limit: 50 } });
+ */
+export async function listTasks(
+  db: Db,
+  { userId, filter }: { userId: string; filter: TaskListFilter },
+): Promise<{ task: TaskRow; repoName: string }[]> {
+  const conditions: (SQL | undefined)[] = [eq(workspaceMembers.userId, userId)];
+  if (filter.repoId) conditions.push(eq(tasks.repoId, filter.repoId));
+  if (filter.status) conditions.push(eq(tasks.status, filter.status));
+  if (filter.q) {
+    const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conditions.push(or(ilike(tasks.title, pattern), ilike(tasks.prompt, pattern)));
+  }
+  return db
+    .select({ task: tasks, repoName: repositories.name })
+    .from(tasks)
+    .innerJoin(workspaceMembers, eq(workspaceMembers.workspaceId, tasks.workspaceId))
+    .innerJoin(repositories, eq(repositories.id, tasks.repoId))
+    .where(and(...conditions))
+    .orderBy(desc(tasks.updatedAt), desc(tasks.id))
+    .limit(filter.limit);
+}

@@ -1,0 +1,259 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { events, runs } from '../src/db/schema.ts';
+import { request, signUp, type TestUser } from './support/client.ts';
+import { fakeProviderEnv } from './support/providers.ts';
+import { pushedRepo, startTask, taskEvents } from './support/tasks.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+// No runner: runs stay queued, which is what the conflicts below need.
+let server: TestServer;
+let owner: TestUser;
+let stranger: TestUser;
+let repoId: string;
+let otherRepoId: string;
+
+interface Summary {
+  id: string;
+  title: string;
+  status: string;
+  repoName: string;
+  updatedAt: string;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({
+    env: {
+      ...fakeProviderEnv('http://127.0.0.1:9', { anthropic: 'a', openai: 'o', compatible: 'c' }),
+      LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+    },
+  });
+  owner = await signUp(server.url, 'Owner');
+  stranger = await signUp(server.url, 'Stranger');
+  repoId = (await pushedRepo(server.url, owner, 'api-one')).id;
+  otherRepoId = (await pushedRepo(server.url, owner, 'api-two')).id;
+});
+afterAll(() => server.close());
+
+const call = <T = unknown>(user: TestUser, method: string, path: string, json?: unknown) =>
+  request<T>(server.url, method, path, { token: user.token, ...(json ? { json } : {}) });
+
+async function agentTask(prompt: string, repo = repoId, start = false) {
+  const created = await call<{ task: { id: string } }>(owner, 'POST', '/api/v1/tasks', {
+    repoId: repo,
+    prompt,
+    start,
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created.body.task.id;
+}
+
+describe('the conversations list', () => {
+  it("lists the caller's tasks, most recently updated first, with repo names and filters", async () => {
+    const first = await agentTask('Polish the navbar colours');
+    const second = await agentTask('Write the release notes', otherRepoId);
+    const third = await startTask(server.url, owner, {
+      repoId,
+      prompt: 'Run the linter',
+      commands: ['true'],
+    });
+    const list = await call<{ tasks: Summary[] }>(owner, 'GET', '/api/v1/tasks');
+    expect(list.status).toBe(200);
+    const ids = list.body.tasks.map((t) => t.id);
+    expect(ids.slice(0, 3)).toEqual([third.task.id, second, first]);
+    expect(list.body.tasks.find((t) => t.id === second)?.repoName).toBe('api-two');
+
+    const renamed = await call(owner, 'PATCH', `/api/v1/tasks/${first}`, { title: 'Navbar' });
+    expect(renamed.status).toBe(200);
+    const after = await call<{ tasks: Summary[] }>(owner, 'GET', '/api/v1/tasks?limit=1');
+    expect(after.body.tasks.map((t) => t.id)).toEqual([first]);
+
+    const byRepo = await call<{ tasks: Summary[] }>(
+      owner,
+      'GET',
+      `/api/v1/tasks?repoId=${otherRepoId}`,
+    );
+    expect(byRepo.body.tasks.map((t) => t.id)).toEqual([second]);
+    const byStatus = await call<{ tasks: Summary[] }>(owner, 'GET', '/api/v1/tasks?status=queued');
+    expect(byStatus.body.tasks.map((t) => t.id)).toEqual([third.task.id]);
+    const byText = await call<{ tasks: Summary[] }>(owner, 'GET', '/api/v1/tasks?q=RELEASE%20note');
+    expect(byText.body.tasks.map((t) => t.id)).toEqual([second]);
+    const wildcard = await call<{ tasks: Summary[] }>(owner, 'GET', '/api/v1/tasks?q=%25');
+    expect(wildcard.body.tasks).toEqual([]);
+
+    const theirs = await call<{ tasks: Summary[] }>(stranger, 'GET', '/api/v1/tasks');
+    expect(theirs.body.tasks).toEqual([]);
+  });
+
+  it('refuses bad filters with a code', async () => {
+    for (const query of ['status=sleeping', 'limit=0', 'limit=500', 'q=%20%20']) {
+      const answer = await call<{ error: { code: string } }>(
+        owner,
+        'GET',
+        `/api/v1/tasks?${query}`,
+      );
+      expect(answer.status, query).toBe(400);
+      expect(answer.body.error.code).toBe('validation_failed');
+    }
+  });
+});
+
+describe('rename, stop and delete', () => {
+  it('renames a task, audited; an empty title is refused', async () => {
+    const id = await agentTask('Rename me');
+    const renamed = await call<{ title: string }>(owner, 'PATCH', `/api/v1/tasks/${id}`, {
+      title: '  A better title ',
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.title).toBe('A better title');
+    const empty = await call<{ error: { code: string } }>(owner, 'PATCH', `/api/v1/tasks/${id}`, {
+      title: '  ',
+    });
+    expect(empty.status).toBe(400);
+    const audit = await call<{ entries: { action: string; targetId: string }[] }>(
+      owner,
+      'GET',
+      '/api/v1/audit',
+    );
+    expect(audit.body.entries).toContainEqual(
+      expect.objectContaining({ action: 'task.update', targetId: id }),
+    );
+  });
+
+  it('refuses to delete a task while a run is queued; stop, then delete removes it all', async () => {
+    const { task, run } = await startTask(server.url, owner, {
+      repoId,
+      prompt: 'Long job',
+      commands: ['sleep 600'],
+    });
+    const refused = await call<{ error: { code: string; message: string } }>(
+      owner,
+      'DELETE',
+      `/api/v1/tasks/${task.id}`,
+    );
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('conflict');
+    expect(refused.body.error.message).toContain('stop it');
+
+    const stopped = await call<{ id: string; status: string }>(
+      owner,
+      'POST',
+      `/api/v1/tasks/${task.id}/stop`,
+    );
+    expect(stopped.status).toBe(200);
+    expect(stopped.body).toMatchObject({ id: run.id, status: 'cancelled' });
+    const cancelled = await call<{ status: string }>(owner, 'GET', `/api/v1/tasks/${task.id}`);
+    expect(cancelled.body.status).toBe('cancelled');
+
+    const again = await call<{ error: { code: string } }>(
+      owner,
+      'POST',
+      `/api/v1/tasks/${task.id}/stop`,
+    );
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('conflict');
+
+    expect((await taskEvents(server.url, owner, task.id)).length).toBeGreaterThan(0);
+    const deleted = await call(owner, 'DELETE', `/api/v1/tasks/${task.id}`);
+    expect(deleted.status).toBe(204);
+    const gone = await call<{ error: { code: string } }>(owner, 'GET', `/api/v1/tasks/${task.id}`);
+    expect(gone.status).toBe(404);
+    expect(gone.body.error.code).toBe('task_not_found');
+    const { db } = server.database;
+    expect(await db.select().from(runs).where(eq(runs.taskId, task.id))).toEqual([]);
+    expect(await db.select().from(events).where(eq(events.taskId, task.id))).toEqual([]);
+    const audit = await call<{ entries: { action: string; targetId: string }[] }>(
+      owner,
+      'GET',
+      '/api/v1/audit',
+    );
+    const actions = audit.body.entries.filter((e) => e.targetId === task.id).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['task.stop', 'task.delete']));
+  });
+});
+
+describe('follow-ups', () => {
+  it('stores the first prompt of an agent task as a user message, once', async () => {
+    const id = await agentTask('Make the footer sticky');
+    const events = await taskEvents(server.url, owner, id);
+    expect(events.filter((e) => e.type === 'message.user')).toMatchObject([
+      { text: 'Make the footer sticky', seq: 1 },
+    ]);
+  });
+
+  it('queues a new agent run when none is pending, else leaves it for the next step', async () => {
+    const id = await agentTask('Start nothing yet');
+    const first = await call<{ seq: number; delivery: string; run: { id: string } | null }>(
+      owner,
+      'POST',
+      `/api/v1/tasks/${id}/messages`,
+      { text: 'Now add a test' },
+    );
+    expect(first.status).toBe(202);
+    expect(first.body.delivery).toBe('new_run');
+    expect(first.body.run?.id).toMatch(/^run_/);
+    const second = await call<{ seq: number; delivery: string; run: unknown }>(
+      owner,
+      'POST',
+      `/api/v1/tasks/${id}/messages`,
+      { text: 'And a changelog entry' },
+    );
+    expect(second.body).toMatchObject({ delivery: 'next_step', run: null });
+    expect(second.body.seq).toBeGreaterThan(first.body.seq);
+    const runs = await call<{ runs: unknown[] }>(owner, 'GET', `/api/v1/tasks/${id}/runs`);
+    expect(runs.body.runs).toHaveLength(1);
+    const texts = (await taskEvents(server.url, owner, id))
+      .filter((e) => e.type === 'message.user')
+      .map((e) => e.text);
+    expect(texts).toEqual(['Start nothing yet', 'Now add a test', 'And a changelog entry']);
+  });
+
+  it('refuses follow-ups to a command-only task, and empty ones', async () => {
+    const { task } = await startTask(server.url, owner, {
+      repoId,
+      prompt: 'Commands only',
+      commands: ['true'],
+    });
+    const refused = await call<{ error: { code: string } }>(
+      owner,
+      'POST',
+      `/api/v1/tasks/${task.id}/messages`,
+      { text: 'hello?' },
+    );
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('no_agent');
+    const empty = await call<{ error: { code: string } }>(
+      owner,
+      'POST',
+      `/api/v1/tasks/${task.id}/messages`,
+      { text: '   ' },
+    );
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.code).toBe('validation_failed');
+  });
+});
+
+describe("another user's task", () => {
+  it('does not exist for them on any endpoint', async () => {
+    const id = await agentTask('Private work');
+    const attempts: [string, string, unknown?][] = [
+      ['GET', `/api/v1/tasks/${id}`],
+      ['PATCH', `/api/v1/tasks/${id}`, { title: 'Mine now' }],
+      ['DELETE', `/api/v1/tasks/${id}`],
+      ['POST', `/api/v1/tasks/${id}/stop`],
+      ['POST', `/api/v1/tasks/${id}/messages`, { text: 'hi' }],
+      ['GET', `/api/v1/tasks/${id}/runs`],
+      ['GET', `/api/v1/tasks/${id}/events`],
+      ['GET', `/api/v1/tasks/${id}/files`],
+      ['GET', `/api/v1/tasks/${id}/files/content?path=README.md`],
+      ['GET', `/api/v1/tasks/${id}/diff`],
+    ];
+    for (const [method, path, json] of attempts) {
+      const answer = await call<{ error: { code: string } }>(stranger, method, path, json);
+      expect(answer.status, `${method} ${path}`).toBe(404);
+      expect(answer.body.error.code, `${method} ${path}`).toBe('task_not_found');
+    }
+    const still = await call<{ title: string }>(owner, 'GET', `/api/v1/tasks/${id}`);
+    expect(still.body.title).toBe('Private work');
+  });
+});
