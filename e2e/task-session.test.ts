@@ -176,11 +176,13 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     expect(await page.getByLabel('Base branch').inputValue()).toBe('main');
     await screenshot(page, 'task-new');
     await page.getByRole('button', { name: 'Start task' }).click();
-    await page.waitForURL(/\/tasks\/[a-z0-9_]+$/);
+    await page.waitForURL(/\/tasks\/(?!new$)[a-z0-9_]+$/);
     taskId = new URL(page.url()).pathname.split('/').pop() ?? '';
 
     if (!(await served(`/api/v1/tasks/${taskId}/stream`))) {
       missing.add('GET /api/v1/tasks/{id}/stream');
+      await waitForStatus(server.url, user, taskId, ['in_review']);
+      await page.reload();
     }
     needs(context, 'GET /api/v1/tasks/{id}/stream');
 
@@ -205,33 +207,33 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await waitForStatus(server.url, user, taskId, ['in_review']);
   });
 
-  it('shows the file in the explorer, the command in the terminal and the branch pushed', async (context) => {
-    needs(context, 'GET /api/v1/tasks/{id}/stream');
+  it('shows the file in the explorer, read with its content', async (context) => {
     if (!(await served(`/api/v1/tasks/${taskId}/files`))) {
       missing.add('GET /api/v1/tasks/{id}/files');
     }
     needs(context, 'GET /api/v1/tasks/{id}/files');
-
-    const terminal = page.getByRole('log', { name: 'Terminal output' });
-    await terminal.getByText('$ cat hello.txt && echo CHECKED').waitFor();
-    await terminal.getByText('CHECKED', { exact: true }).waitFor();
-
     await page
       .getByRole('tree', { name: 'Files' })
       .getByRole('button', { name: 'hello.txt' })
       .click();
     const file = page.getByRole('region', { name: 'File hello.txt' });
     await file.getByText('hello from lucid').waitFor();
+    await screenshot(page, 'task-workspace');
+  });
 
+  it('shows the command in the terminal, and that the branch was pushed', async (context) => {
+    needs(context, 'GET /api/v1/tasks/{id}/stream');
+    const terminal = page.getByRole('log', { name: 'Terminal output' });
+    await terminal.getByText('$ cat hello.txt && echo CHECKED').waitFor();
+    await terminal.getByText('CHECKED', { exact: true }).waitFor();
     await page
       .getByRole('status')
       .getByText(/was pushed to this server/)
       .waitFor();
-    await screenshot(page, 'task-workspace');
+    await screenshot(page, 'task-terminal');
   });
 
   it('shows the diff against the base branch with the added line', async (context) => {
-    needs(context, 'GET /api/v1/tasks/{id}/stream');
     if (!(await served(`/api/v1/tasks/${taskId}/diff`))) {
       missing.add('GET /api/v1/tasks/{id}/diff');
     }

@@ -71,6 +71,14 @@ describe('foldLive', () => {
     expect(chatItems(state).filter((item) => item.kind === 'assistant')).toHaveLength(1);
   });
 
+  it("drops a run's draft when the run ends without a stored answer", () => {
+    const state = fold([
+      { kind: 'draft', runId: 'r1', text: 'Half an answ' },
+      event(5, { type: 'run.status', status: 'cancelled' }),
+    ]);
+    expect(state.drafts).toEqual({});
+  });
+
   it('after a reconnect that repeats events and sends the draft again, nothing is doubled', () => {
     const before = fold([
       event(1, { type: 'message.user', text: 'Write it' }),

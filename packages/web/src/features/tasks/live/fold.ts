@@ -4,7 +4,7 @@
  * it: stored events by sequence number (one held twice is ignored, so a reconnect that repeats
  * events changes nothing), and per run the answer being written (`draft` sets it, `delta` extends
  * it when it starts exactly where the draft ends, the stored `message.assistant` of that run
- * replaces it).
+ * replaces it, and the run's end removes it).
  */
 import type { LiveMessage, TaskEvent } from '@lucid/contracts';
 
@@ -40,6 +40,12 @@ function withoutDraft(drafts: Record<string, string>, runId: string): Record<str
   return next;
 }
 
+const runEnds = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
+
+function isRunEnd(event: TaskEvent): boolean {
+  return event.type === 'run.status' && runEnds.has(event.status);
+}
+
 function foldEvent(state: LiveState, event: TaskEvent): LiveState {
   const last = state.events[state.events.length - 1];
   let events: TaskEvent[];
@@ -51,7 +57,7 @@ function foldEvent(state: LiveState, event: TaskEvent): LiveState {
     events = [...state.events.slice(0, index), event, ...state.events.slice(index)];
   }
   const drafts =
-    event.type === 'message.assistant' && event.runId
+    event.runId && (event.type === 'message.assistant' || isRunEnd(event))
       ? withoutDraft(state.drafts, event.runId)
       : state.drafts;
   return { events, lastSeq: Math.max(state.lastSeq, event.seq), drafts };
