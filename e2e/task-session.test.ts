@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import type { Page } from 'playwright-core';
 import { LocalDriver } from '../packages/server/src/sandbox/local/local-driver.ts';
 import { startFakeLlm, type FakeLlm } from '../packages/server/test/fakes/llm/index.ts';
-import { signUp, type TestUser } from '../packages/server/test/support/client.ts';
+import { request, signUp, type TestUser } from '../packages/server/test/support/client.ts';
 import { fakeProviderEnv } from '../packages/server/test/support/providers.ts';
 import { pushedRepo, waitForStatus } from '../packages/server/test/support/tasks.ts';
 import {
@@ -49,6 +49,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
   let page: Page;
   let user: TestUser;
   let taskId = '';
+  let repoId = '';
   const missing = new Set<string>();
 
   /** Skips the test, saying why, when the server lacks one of these endpoints. */
@@ -105,7 +106,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
       },
     });
     user = await signUp(server.url, 'Grace Hopper');
-    await pushedRepo(server.url, user, 'demo');
+    repoId = (await pushedRepo(server.url, user, 'demo')).id;
     browser = await openBrowser({ baseURL: server.url });
     page = browser.page;
   });
@@ -171,6 +172,19 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await page.getByRole('heading', { name: 'New task' }).waitFor();
     await page.getByLabel('Repository').selectOption({ label: 'demo' });
     await page.getByLabel('What should be done?').fill('Add hello.txt saying hello');
+
+    const refused = await request<{ error: { code: string; message: string } }>(
+      server.url,
+      'POST',
+      '/api/v1/tasks',
+      { token: user.token, json: { repoId, prompt: 'probe', agent: 'cursor', start: false } },
+    );
+    if (refused.status === 400 && refused.body.error.code === 'agent_unavailable') {
+      await page.getByLabel('Agent').selectOption('cursor');
+      await page.getByRole('button', { name: 'Start task' }).click();
+      await page.getByRole('alert').getByText(refused.body.error.message).waitFor();
+      await page.getByLabel('Agent').selectOption('lucid');
+    }
     expect(await page.getByLabel('Agent').inputValue()).toBe('lucid');
     expect(await page.getByLabel('Model').inputValue()).toBe('anthropic/claude-sonnet-4-5');
     expect(await page.getByLabel('Base branch').inputValue()).toBe('main');

@@ -74,7 +74,7 @@ export default function HighlightedCode({ path, code }: { path: string; code: st
     if (!language || code.length > 500_000) return null;
     return hljs.highlight(code, { language, ignoreIllegals: true }).value;
   }, [path, code]);
-  const lines = code.split('\n').length;
+  const lines = code.split('\n').length - (code.endsWith('\n') ? 1 : 0);
 
   return (
     <div className="flex min-w-max font-mono text-xs leading-5">
