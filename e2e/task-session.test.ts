@@ -290,7 +290,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await page.getByRole('button', { name: 'Send' }).click();
     await page
       .getByRole('log', { name: 'Terminal output' })
-      .getByText('WAITING', { exact: true })
+      .getByText('$ echo WAITING && sleep 60')
       .waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.getByRole('log', { name: 'Conversation' }).getByText('cancelled').last().waitFor({

@@ -121,6 +121,26 @@ describe('chatItems and terminalChunks', () => {
     expect(chatItems(state).at(-1)).toMatchObject({ kind: 'error', message: 'The model refused.' });
   });
 
+  it("puts a step's text before the tool calls of that step", () => {
+    const step = fold([
+      event(1, { type: 'message.user', text: 'Go' }),
+      event(2, { type: 'usage', model: 'm', inputTokens: 1, outputTokens: 1, costUsd: 0 }),
+      event(3, { type: 'tool.call', tool: 'write_file', input: { path: 'a' } }),
+      event(4, { type: 'tool.result', ok: true }),
+      event(5, { type: 'message.assistant', text: 'I will write a.' }),
+      event(6, { type: 'usage', model: 'm', inputTokens: 1, outputTokens: 1, costUsd: 0 }),
+      event(7, { type: 'tool.call', tool: 'bash', input: { command: 'ls' } }),
+      event(8, { type: 'message.assistant', text: 'Listed.' }),
+    ]);
+    expect(chatItems(step).map((item) => ('text' in item ? item.text : item.kind))).toEqual([
+      'Go',
+      'I will write a.',
+      'tool',
+      'Listed.',
+      'tool',
+    ]);
+  });
+
   it('shows each shell command as a $ line followed by its output, and nothing of other tools', () => {
     const text = terminalChunks(state.events)
       .map((chunk) => chunk.text)

@@ -8,6 +8,20 @@ import { Terminal as XTerm } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import type { TerminalChunk } from '../live/view.ts';
 
+const MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace";
+const FONT_SIZE = 12;
+
+/** The size of one character cell in the terminal's font, measured once. */
+function measureCell(): { width: number; height: number } {
+  const probe = document.createElement('span');
+  probe.textContent = 'W'.repeat(100);
+  probe.style.cssText = `position:absolute;visibility:hidden;white-space:pre;font-family:${MONO};font-size:${FONT_SIZE}px;line-height:normal`;
+  document.body.append(probe);
+  const box = probe.getBoundingClientRect();
+  probe.remove();
+  return { width: box.width / 100 || 7.2, height: Math.ceil(box.height * 1.0) || 15 };
+}
+
 export default function Terminal({ chunks }: { chunks: TerminalChunk[] }) {
   const host = useRef<HTMLDivElement>(null);
   const term = useRef<XTerm | null>(null);
@@ -17,21 +31,21 @@ export default function Terminal({ chunks }: { chunks: TerminalChunk[] }) {
     if (!host.current) return;
     const terminal = new XTerm({
       disableStdin: true,
+      fontFamily: MONO,
       convertEol: false,
       cursorBlink: false,
-      fontSize: 12,
+      fontSize: FONT_SIZE,
       scrollback: 10_000,
       theme: { background: '#0f172a', foreground: '#e2e8f0' },
     });
     terminal.open(host.current);
+    const cell = measureCell();
     const fit = () => {
       const element = host.current;
       if (!element) return;
-      const cell = element.querySelector('.xterm-char-measure-element');
-      const width = cell?.getBoundingClientRect().width || 7.2;
-      const cols = Math.max(20, Math.floor((element.clientWidth - 12) / width));
-      const rows = Math.max(5, Math.floor(element.clientHeight / 17));
-      terminal.resize(cols, rows);
+      const cols = Math.max(20, Math.floor((element.clientWidth - 16) / cell.width));
+      const rows = Math.max(5, Math.floor((element.clientHeight - 12) / cell.height));
+      if (cols !== terminal.cols || rows !== terminal.rows) terminal.resize(cols, rows);
     };
     fit();
     const observer = new ResizeObserver(fit);

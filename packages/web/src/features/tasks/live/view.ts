@@ -38,22 +38,38 @@ export function commandOf(input: Record<string, unknown>): string | undefined {
 
 /**
  * The conversation: one item per event that means something to a reader, `tool.output` and
- * `tool.result` folded into their call's card, drafts last.
+ * `tool.result` folded into their call's card, a step's text before that step's tool calls,
+ * drafts last.
  */
 export function chatItems(state: LiveState): ChatItem[] {
   const items: ChatItem[] = [];
   const openTool = new Map<string, ToolCard>();
+  /** Per run, where the current step's items start. */
+  const stepStart = new Map<string, number>();
   for (const event of state.events) {
     const run = event.runId ?? '';
     switch (event.type) {
       case 'message.user':
         items.push({ kind: 'user', seq: event.seq, text: event.text });
         break;
-      case 'message.assistant':
-        if (event.text.trim() !== '') {
-          items.push({ kind: 'assistant', seq: event.seq, runId: event.runId, text: event.text });
+      case 'message.assistant': {
+        if (event.text.trim() === '') break;
+        // A step's text is stored when the step ends, after the tool calls the model wrote after
+        // it: it goes before them, where it was written. A step starts after its model call's usage.
+        let at = items.length;
+        while (at > (stepStart.get(run) ?? 0)) {
+          const before = items[at - 1]!;
+          if (before.kind !== 'tool' || before.runId !== event.runId) break;
+          at -= 1;
         }
+        items.splice(at, 0, {
+          kind: 'assistant',
+          seq: event.seq,
+          runId: event.runId,
+          text: event.text,
+        });
         break;
+      }
       case 'tool.call': {
         const card: ToolCard = {
           kind: 'tool',
@@ -94,6 +110,9 @@ export function chatItems(state: LiveState): ChatItem[] {
         break;
       case 'git.push':
         items.push({ kind: 'push', seq: event.seq, branch: event.branch, sha: event.sha });
+        break;
+      case 'usage':
+        stepStart.set(run, items.length);
         break;
       default:
         break;
