@@ -296,6 +296,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await page.getByRole('log', { name: 'Conversation' }).getByText('cancelled').last().waitFor({
       timeout: 30_000,
     });
+    await page.getByRole('button', { name: 'Stop' }).waitFor({ state: 'detached' });
     await screenshot(page, 'task-stopped');
   });
 

@@ -6,7 +6,7 @@
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Link } from 'wouter';
-import type { Task } from '@lucid/contracts';
+import type { Task, TaskStatus } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
@@ -14,7 +14,7 @@ import { ApiError } from '../../../lib/api.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 import { usePostMessage, useStopTask, useTask } from '../api/tasks.ts';
 import { useTaskStream, type StreamConnection } from '../live/use-task-stream.ts';
-import { chatItems, filesVersion, lastPush, terminalChunks } from '../live/view.ts';
+import { chatItems, filesVersion, lastPush, liveTaskStatus, terminalChunks } from '../live/view.ts';
 import { Chat } from './chat.tsx';
 import { DiffView } from './diff-view.tsx';
 import { FileExplorer } from './file-explorer.tsx';
@@ -33,11 +33,11 @@ function ConnectionNote({ connection }: { connection: StreamConnection }) {
   );
 }
 
-function FollowUp({ task }: { task: Task }) {
+function FollowUp({ task, status }: { task: Task; status: TaskStatus }) {
   const post = usePostMessage(task.id);
   const stop = useStopTask(task.id);
   const [text, setText] = useState('');
-  const busy = working.has(task.status);
+  const busy = working.has(status);
 
   const send = (event?: FormEvent) => {
     event?.preventDefault();
@@ -127,6 +127,7 @@ function TaskView({ task }: { task: Task }) {
   const chunks = useMemo(() => terminalChunks(state.events), [state.events]);
   const version = filesVersion(state.events);
   const push = lastPush(state.events);
+  const status = liveTaskStatus(state.events) ?? task.status;
 
   const tabButton = (value: Tab, label: string) => (
     <button
@@ -151,7 +152,7 @@ function TaskView({ task }: { task: Task }) {
           ← Tasks
         </Link>
         <h1 className="min-w-0 truncate text-base font-semibold text-slate-900">{task.title}</h1>
-        <StatusBadge status={task.status} />
+        <StatusBadge status={status} />
         <span className="text-xs text-slate-500">
           {task.agent ?? 'commands'}
           {task.model && ` · ${task.model}`} · <span className="font-mono">{task.branch}</span>
@@ -178,7 +179,7 @@ function TaskView({ task }: { task: Task }) {
           </section>
           <section aria-label="Chat" className="flex min-h-0 flex-col bg-slate-50">
             <Chat items={items} />
-            <FollowUp task={task} />
+            <FollowUp task={task} status={status} />
           </section>
           <section aria-label="Terminal" className="min-h-0 border-l border-slate-200">
             <Suspense fallback={<Loading label="Loading the terminal…" />}>

@@ -180,6 +180,15 @@ export function filesVersion(events: TaskEvent[]): number {
   return 0;
 }
 
+/** The task's status as its newest `task.status` event says, ahead of the polled task. */
+export function liveTaskStatus(events: TaskEvent[]): TaskStatus | null {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    if (event.type === 'task.status') return event.status;
+  }
+  return null;
+}
+
 /** The newest push, for the banner. */
 export function lastPush(events: TaskEvent[]): Extract<TaskEvent, { type: 'git.push' }> | null {
   for (let i = events.length - 1; i >= 0; i -= 1) {
