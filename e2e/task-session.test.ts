@@ -316,4 +316,28 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await row.waitFor();
     await screenshot(page, 'tasks-list');
   });
+  it('points to the provider settings when no model is usable', async () => {
+    const port = await freePort();
+    const bare = await startTestServer({
+      webRoot,
+      env: { PORT: String(port), LUCID_PUBLIC_URL: `http://127.0.0.1:${port}` },
+    });
+    try {
+      const someone = await signUp(bare.url, 'Alan Turing');
+      await pushedRepo(bare.url, someone, 'plain');
+      await page.goto(`${bare.url}/sign-in?next=%2Ftasks%2Fnew`);
+      await page.getByLabel('Email').fill(someone.email);
+      await page.getByLabel('Password').fill(someone.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL('**/tasks/new');
+      const hint = page.getByRole('alert').filter({ hasText: 'No model is usable yet' });
+      await hint.waitFor();
+      await hint.getByRole('link', { name: 'Settings → Model providers' }).click();
+      await page.waitForURL('**/settings/providers');
+      await page.getByRole('heading', { name: 'No model is usable yet' }).waitFor();
+      await screenshot(page, 'settings-providers-none');
+    } finally {
+      await bare.close();
+    }
+  });
 });
