@@ -166,11 +166,18 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
 
     await page
       .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Tasks' })
+      .getByRole('link', { name: 'Repositories' })
       .click();
-    await page.goto('/tasks/new');
+    await page.getByRole('list', { name: 'Branches of demo' }).getByText('main').waitFor();
+    await page.getByRole('link', { name: 'New task', exact: true }).click();
+    await page.waitForURL(/\/tasks\/new\?repo=/);
     await page.getByRole('heading', { name: 'New task' }).waitFor();
-    await page.getByLabel('Repository').selectOption({ label: 'demo' });
+    expect(
+      await page.getByLabel('Repository').evaluate((el) => {
+        const select = el as HTMLSelectElement;
+        return select.selectedOptions[0]?.textContent;
+      }),
+    ).toBe('demo');
     await page.getByLabel('What should be done?').fill('Add hello.txt saying hello');
 
     const refused = await request<{ error: { code: string; message: string } }>(
