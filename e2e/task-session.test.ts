@@ -172,12 +172,9 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await page.getByRole('link', { name: 'New task', exact: true }).click();
     await page.waitForURL(/\/tasks\/new\?repo=/);
     await page.getByRole('heading', { name: 'New task' }).waitFor();
-    expect(
-      await page.getByLabel('Repository').evaluate((el) => {
-        const select = el as HTMLSelectElement;
-        return select.selectedOptions[0]?.textContent;
-      }),
-    ).toBe('demo');
+    expect(await page.getByLabel('Repository').locator('option:checked').textContent()).toBe(
+      'demo',
+    );
     await page.getByLabel('What should be done?').fill('Add hello.txt saying hello');
 
     const refused = await request<{ error: { code: string; message: string } }>(
