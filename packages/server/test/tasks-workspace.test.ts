@@ -148,3 +148,27 @@ describe('from the branch when the sandbox is gone', () => {
     expect(diff.body.diff).not.toContain('new.txt');
   });
 });
+
+describe('a deleted task', () => {
+  it("leaves its sandbox to the runner's next sweep, which removes it", async () => {
+    const repo = await pushedRepo(server.url, user, 'deleted-repo');
+    const { task } = await startTask(server.url, user, {
+      repoId: repo.id,
+      prompt: 'Short job',
+      commands: ['echo hi > note.txt'],
+    });
+    await waitForStatus(server.url, user, task.id, ['in_review']);
+    const [row] = await server.database.db.select().from(tasks).where(eq(tasks.id, task.id));
+    const sandboxId = row?.sandboxId ?? '';
+    expect(await driver.get(sandboxId)).not.toBeNull();
+    expect(await server.runner?.reapIdle()).not.toContain(sandboxId);
+
+    const deleted = await request(server.url, 'DELETE', `/api/v1/tasks/${task.id}`, {
+      token: user.token,
+    });
+    expect(deleted.status).toBe(204);
+    expect(await driver.get(sandboxId)).not.toBeNull();
+    expect(await server.runner?.reapIdle()).toContain(sandboxId);
+    expect(await driver.get(sandboxId)).toBeNull();
+  });
+});

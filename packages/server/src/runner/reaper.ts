@@ -4,11 +4,13 @@
  * sandbox with no run for `idleMs` is reaped: its workspace is saved as a snapshot commit in the
  * task's repository (runner/workspace-snapshot.ts), the task records the commit in place of the
  * sandbox, and the sandbox is removed; the task's next run restores it. When the runner starts, its
- * sandboxes that no task uses any more (orphans, and a warm pool left by a crash) are removed.
+ * sandboxes that no task uses any more (orphans, and a warm pool left by a crash) are removed, and
+ * each sweep removes those that lost their task since (a deleted task's), but never one a run in
+ * flight uses.
  * Which task owns a sandbox is the task's record, asked of the backend: labels cannot say it, as a
  * pooled sandbox gets its task only when taken.
  */
-import type { SandboxDriver, SandboxInfo } from '../sandbox/driver.ts';
+import type { Sandbox, SandboxDriver, SandboxInfo } from '../sandbox/driver.ts';
 import type { RunnerBackend } from './backend.ts';
 import { saveWorkspace } from './workspace-snapshot.ts';
 
@@ -30,6 +32,8 @@ export interface ReaperOptions {
   busy(taskId: string): boolean;
   /** Ids of the runner's warm pool, which belong to no task and are not reaped. */
   pooled(): Set<string>;
+  /** Ids of the sandboxes runs in flight use (one may not be recorded on its task yet). */
+  inUse(): Set<string>;
   log: ReaperLog;
 }
 
@@ -43,6 +47,8 @@ export interface ReaperOptions {
 export class Reaper {
   private readonly lastUse = new Map<string, number>();
   private readonly reaping = new Map<string, Promise<string | null>>();
+  /** Sandboxes being snapshotted or removed: not orphans, whatever their task says meanwhile. */
+  private readonly removing = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<unknown> = Promise.resolve();
 
@@ -79,13 +85,19 @@ export class Reaper {
     await Promise.allSettled([...this.reaping.values()]);
   }
 
-  /** Reaps every sandbox of a task that has had no run for the idle time; returns their ids. */
+  /**
+   * Reaps every sandbox of a task that has had no run for the idle time, and removes those no task
+   * uses any more (a deleted task's); returns their ids.
+   */
   async sweep(): Promise<string[]> {
     const { idleMs, busy } = this.options;
-    const owned = await this.ownedSandboxes();
+    const { owned, orphans } = await this.ownedSandboxes();
     const now = Date.now();
     const reaps: Promise<string | null>[] = [];
     const reaped: string[] = [];
+    for (const info of orphans) {
+      reaps.push(this.removeOrphan(info.id).then(() => (reaped.push(info.id), null)));
+    }
     for (const { info, taskId } of owned) {
       const lastUse = this.lastUse.get(info.id) ?? info.createdAt.getTime();
       if (now - lastUse < idleMs || busy(taskId) || this.reaping.has(taskId)) continue;
@@ -120,24 +132,61 @@ export class Reaper {
     return orphans.map((info) => info.id);
   }
 
-  private async ownedSandboxes(): Promise<{ info: SandboxInfo; taskId: string }[]> {
-    const { backend, driver, runnerId, pooled } = this.options;
+  private async ownedSandboxes(): Promise<{
+    owned: { info: SandboxInfo; taskId: string }[];
+    orphans: SandboxInfo[];
+  }> {
+    const { backend, driver, runnerId, pooled, inUse, busy } = this.options;
     const pool = pooled();
     const mine = (await driver.list({ [RUNNER_LABEL]: runnerId })).filter(
       (info) => !pool.has(info.id),
     );
-    if (mine.length === 0) return [];
+    if (mine.length === 0) return { owned: [], orphans: [] };
     const owners = await backend.sandboxTasks(mine.map((info) => info.id));
-    return mine.flatMap((info) => {
-      const taskId = owners[info.id];
-      return taskId ? [{ info, taskId }] : [];
-    });
+    const used = inUse();
+    const reaping = new Set(this.removing);
+    return {
+      owned: mine.flatMap((info) => {
+        const taskId = owners[info.id];
+        return taskId ? [{ info, taskId }] : [];
+      }),
+      orphans: mine.filter(
+        (info) =>
+          // Only a sandbox a task of this runner used (touched) lost its task: a pooled one being
+          // made has none yet.
+          !owners[info.id] &&
+          this.lastUse.has(info.id) &&
+          !used.has(info.id) &&
+          !reaping.has(info.id) &&
+          !(info.labels['lucid.task'] && busy(info.labels['lucid.task'])),
+      ),
+    };
+  }
+
+  private async removeOrphan(sandboxId: string): Promise<void> {
+    this.removing.add(sandboxId);
+    try {
+      await (await this.options.driver.get(sandboxId))?.remove();
+      this.lastUse.delete(sandboxId);
+      this.options.log.info({ sandboxId }, 'removed a sandbox no task uses');
+    } finally {
+      this.removing.delete(sandboxId);
+    }
   }
 
   private async reap(sandboxId: string, taskId: string): Promise<string | null> {
-    const { backend, driver, log } = this.options;
-    const sandbox = await driver.get(sandboxId);
-    if (!sandbox) return null;
+    this.removing.add(sandboxId);
+    try {
+      const sandbox = await this.options.driver.get(sandboxId);
+      return sandbox ? await this.snapshotAndRemove(sandbox, taskId) : null;
+    } finally {
+      this.removing.delete(sandboxId);
+    }
+  }
+
+  private async snapshotAndRemove(sandbox: Sandbox, taskId: string): Promise<string | null> {
+    const { backend, log } = this.options;
+    const sandboxId = sandbox.id;
     const grant = await backend.snapshotGrant(taskId, sandboxId);
     const sha = grant ? await saveWorkspace(sandbox, grant) : null;
     if (grant) await backend.recordSnapshot(taskId, sandboxId, sha);

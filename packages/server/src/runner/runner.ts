@@ -47,6 +47,8 @@ export class Runner {
   private readonly pool: WarmPool;
   private readonly reaper: Reaper;
   private readonly settled = new Set<Promise<void>>();
+  /** Sandboxes given to runs in flight, from the moment they are taken or made. */
+  private readonly inUse = new Set<string>();
   private running = false;
   private wakeUp: (() => void) | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -69,6 +71,7 @@ export class Runner {
       idleMs: options.idleMs,
       busy: (taskId) => [...this.active.values()].some((run) => run.taskId === taskId),
       pooled: () => this.pool.ids,
+      inUse: () => new Set(this.inUse),
       log,
     });
   }
@@ -135,8 +138,10 @@ export class Runner {
 
   /** A sandbox for a task that has none: a pooled one when ready, else one made now. */
   private async newSandbox(claim: ClaimedRun): Promise<Sandbox> {
+    const pooled = this.pool.take();
+    if (pooled) this.inUse.add(pooled.id);
     return (
-      this.pool.take() ??
+      pooled ??
       (await this.options.driver.create({
         ...this.options.sandbox,
         labels: {
@@ -210,6 +215,7 @@ export class Runner {
         newSandbox: (c) => this.newSandbox(c),
         onSandbox: (sandbox) => {
           used.sandboxId = sandbox.id;
+          this.inUse.add(sandbox.id);
           this.reaper.touch(sandbox.id);
         },
         signal: controller.signal,
@@ -230,7 +236,10 @@ export class Runner {
       .finally(() => {
         clearInterval(renew);
         clearTimeout(limit);
-        if (used.sandboxId) this.reaper.touch(used.sandboxId);
+        if (used.sandboxId) {
+          this.reaper.touch(used.sandboxId);
+          this.inUse.delete(used.sandboxId);
+        }
         this.active.delete(runId);
         this.settled.delete(work);
         this.wake();
