@@ -231,7 +231,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     }
     needs(context, 'GET /api/v1/tasks/{id}/files');
     await page
-      .getByRole('tree', { name: 'Files' })
+      .getByRole('list', { name: 'Files', exact: true })
       .getByRole('button', { name: 'hello.txt' })
       .click();
     const file = page.getByRole('region', { name: 'File hello.txt' });

@@ -30,7 +30,7 @@ function Directory({ taskId, path, version, selected, onSelect, depth }: TreePro
     return <p className="px-3 py-2 text-sm text-slate-500">No files yet.</p>;
   }
   return (
-    <ul role={depth === 0 ? 'tree' : 'group'} aria-label={depth === 0 ? 'Files' : undefined}>
+    <ul aria-label={depth === 0 ? 'Files' : `Files in ${path}`}>
       {files.data.entries.map((entry) => (
         <Node
           key={entry.path}
@@ -53,8 +53,14 @@ function Node({ entry, ...props }: Omit<TreeProps, 'path'> & { entry: FileEntry 
     'flex w-full items-center gap-1.5 truncate py-0.5 pr-2 text-left text-[13px] hover:bg-slate-100';
   if (entry.type === 'dir') {
     return (
-      <li role="treeitem" aria-expanded={open} aria-selected={false}>
-        <button type="button" className={row} style={indent} onClick={() => setOpen(!open)}>
+      <li>
+        <button
+          type="button"
+          className={row}
+          style={indent}
+          aria-expanded={open}
+          onClick={() => setOpen(!open)}
+        >
           <span aria-hidden="true" className="w-3 text-slate-400">
             {open ? '▾' : '▸'}
           </span>
@@ -66,9 +72,10 @@ function Node({ entry, ...props }: Omit<TreeProps, 'path'> & { entry: FileEntry 
   }
   const selected = props.selected === entry.path;
   return (
-    <li role="treeitem" aria-selected={selected}>
+    <li>
       <button
         type="button"
+        aria-current={selected || undefined}
         className={`${row} ${selected ? 'bg-indigo-50 font-medium text-indigo-800' : 'text-slate-700'}`}
         style={indent}
         onClick={() => props.onSelect(entry.path)}
