@@ -264,18 +264,27 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await page.getByRole('tab', { name: 'Workspace' }).click();
   });
 
-  it('sends a follow-up that the agent answers', async (context) => {
+  it('sends a follow-up that the agent answers, its new file appearing in the explorer', async (context) => {
     needs(context, 'GET /api/v1/tasks/{id}/stream');
     if (!(await served(`/api/v1/tasks/${taskId}/messages`, 'POST'))) {
       missing.add('POST /api/v1/tasks/{id}/messages');
     }
     needs(context, 'POST /api/v1/tasks/{id}/messages');
-    llm.script([{ text: 'The follow-up is handled.' }]);
+    llm.script([
+      {
+        toolCalls: [{ name: 'write_file', input: { path: 'goodbye.txt', content: 'goodbye\n' } }],
+      },
+      { text: 'The follow-up is handled.' },
+    ]);
     await page.getByLabel('Message to the agent').fill('Please also say goodbye');
     await page.getByLabel('Message to the agent').press('Enter');
     const chat = page.getByRole('log', { name: 'Conversation' });
     await chat.getByText('Please also say goodbye').waitFor();
     await chat.getByText('The follow-up is handled.').waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('list', { name: 'Files', exact: true })
+      .getByRole('button', { name: 'goodbye.txt' })
+      .waitFor();
     await waitForStatus(server.url, user, taskId, ['in_review']);
     expect(await chat.getByText('Please also say goodbye', { exact: true }).count()).toBe(1);
   });
