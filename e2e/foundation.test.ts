@@ -77,6 +77,11 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
     await screenshot(page, 'sign-up');
     await page.getByRole('button', { name: 'Create account' }).click();
 
+    await page.waitForURL('**/tasks');
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Repositories' })
+      .click();
     await page.waitForURL('**/repos');
     await page.getByRole('heading', { name: 'No repositories yet' }).waitFor();
     const banner = page.getByRole('banner');

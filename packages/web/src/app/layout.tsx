@@ -26,7 +26,9 @@ function NavItem({ href, children }: { href: string; children: ReactNode }) {
 
 export function AppLayout({ user, children }: { user: SessionUser; children: ReactNode }) {
   const signOut = useSignOut();
-  const [, navigate] = useLocation();
+  const [location, navigate] = useLocation();
+  /** A task's page spreads its panes over the whole window. */
+  const wide = /^\/tasks\/(?!new$)[^/]+$/.test(location);
 
   return (
     <div className="min-h-screen">
@@ -37,8 +39,10 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
         Skip to content
       </a>
       <header className="bg-slate-900">
-        <div className="mx-auto flex h-14 max-w-6xl items-center gap-6 px-6">
-          <Link href="/repos" className="flex items-center gap-2 rounded-md text-white">
+        <div
+          className={`mx-auto flex h-14 items-center gap-6 px-6 ${wide ? 'max-w-none' : 'max-w-6xl'}`}
+        >
+          <Link href="/tasks" className="flex items-center gap-2 rounded-md text-white">
             <span
               aria-hidden="true"
               className="flex size-7 items-center justify-center rounded-lg bg-indigo-500 text-sm font-bold"
@@ -48,7 +52,9 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             <span className="text-base font-semibold tracking-tight">Lucid</span>
           </Link>
           <nav aria-label="Main" className="flex items-center gap-1">
+            <NavItem href="/tasks">Tasks</NavItem>
             <NavItem href="/repos">Repositories</NavItem>
+            <NavItem href="/settings/providers">Model providers</NavItem>
             <NavItem href="/settings/tokens">API tokens</NavItem>
             <a href="/api/docs" className={navLink(false)}>
               API docs
@@ -80,7 +86,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
           </p>
         )}
       </header>
-      <main id="main" className="mx-auto max-w-6xl px-6 py-8">
+      <main id="main" className={wide ? '' : 'mx-auto max-w-6xl px-6 py-8'}>
         {children}
       </main>
     </div>

@@ -3,16 +3,24 @@
  * Every page and its path. The sign-in pages are public; everything else needs a session and sits
  * inside the app's layout.
  */
+import { lazy, Suspense } from 'react';
 import { Link, Redirect, Route, Switch } from 'wouter';
 import { AuthPage } from '../features/auth/components/auth-page.tsx';
 import { RequireAuth } from '../features/auth/components/require-auth.tsx';
 import { ReposPage } from '../features/repos/components/repos-page.tsx';
 import { RepoDetailPage } from '../features/repos/components/repo-detail-page.tsx';
 import { TokensPage } from '../features/tokens/components/tokens-page.tsx';
+import { TasksPage } from '../features/tasks/components/tasks-page.tsx';
+import { NewTaskPage } from '../features/tasks/components/new-task-page.tsx';
+import { ProvidersPage } from '../features/providers/components/providers-page.tsx';
+import { Loading } from '../components/ui/loading.tsx';
 import { EmptyState } from '../components/ui/empty-state.tsx';
 import { buttonClass } from '../components/ui/button.tsx';
 import { useTitle } from '../lib/use-title.ts';
 import { AppLayout } from './layout.tsx';
+
+/** The task page brings the terminal, Markdown and the highlighter: loaded when first opened. */
+const TaskPage = lazy(() => import('../features/tasks/components/task-page.tsx'));
 
 function NotFoundPage() {
   useTitle('Not found');
@@ -20,8 +28,8 @@ function NotFoundPage() {
     <EmptyState
       title="There is no page here"
       action={
-        <Link href="/repos" className={buttonClass('secondary')}>
-          Go to repositories
+        <Link href="/tasks" className={buttonClass('secondary')}>
+          Go to tasks
         </Link>
       }
     >
@@ -45,11 +53,21 @@ export function AppRouter() {
             <AppLayout user={user}>
               <Switch>
                 <Route path="/">
-                  <Redirect to="/repos" replace />
+                  <Redirect to="/tasks" replace />
+                </Route>
+                <Route path="/tasks" component={TasksPage} />
+                <Route path="/tasks/new" component={NewTaskPage} />
+                <Route path="/tasks/:id">
+                  {({ id }) => (
+                    <Suspense fallback={<Loading label="Loading the task…" />}>
+                      <TaskPage key={id} id={id} />
+                    </Suspense>
+                  )}
                 </Route>
                 <Route path="/repos" component={ReposPage} />
                 <Route path="/repos/:id">{({ id }) => <RepoDetailPage key={id} id={id} />}</Route>
                 <Route path="/settings/tokens" component={TokensPage} />
+                <Route path="/settings/providers" component={ProvidersPage} />
                 <Route component={NotFoundPage} />
               </Switch>
             </AppLayout>

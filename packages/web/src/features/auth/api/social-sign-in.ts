@@ -13,7 +13,7 @@ export function useSocialSignIn() {
     mutationFn: async (provider: SocialProvider) => {
       const { url } = await api<{ url?: string }>('/api/auth/sign-in/social', {
         method: 'POST',
-        json: { provider, callbackURL: '/repos', errorCallbackURL: '/sign-in' },
+        json: { provider, callbackURL: '/tasks', errorCallbackURL: '/sign-in' },
       });
       if (!url) throw new Error(`The server gave no address to sign in with ${provider}.`);
       window.location.assign(url);

@@ -17,7 +17,7 @@ import { SocialButtons } from './social-buttons.tsx';
 /** Where to go after signing in: the page asked for, if it is one of ours. */
 function nextPath(search: string): string {
   const next = new URLSearchParams(search).get('next');
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/repos';
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/tasks';
 }
 
 export function AuthPage({ mode }: { mode: 'sign-in' | 'sign-up' }) {

@@ -33,6 +33,8 @@ export function RequireAuth({ children }: { children: (user: SessionUser) => Rea
     );
   }
   const next =
-    location === '/' || location === '/repos' ? '' : `?next=${encodeURIComponent(location)}`;
+    location === '/' || location === '/tasks' || location === '/repos'
+      ? ''
+      : `?next=${encodeURIComponent(location)}`;
   return <Redirect to={`/sign-in${next}`} replace />;
 }

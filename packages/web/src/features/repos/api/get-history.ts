@@ -13,6 +13,7 @@ export function useBranches(repoId: string) {
       api<BranchList>(`/api/v1/repos/${encodeURIComponent(repoId)}/branches`, { signal }).then(
         (r) => r.branches,
       ),
+    enabled: repoId !== '',
   });
 }
 

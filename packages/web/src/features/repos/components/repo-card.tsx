@@ -1,12 +1,46 @@
 /**
  * @module features/repos/components/repo-card
- * One repository in the list: its name, default branch, last push, clone URL, and how to push.
+ * One repository in the list: its name, default branch, last push, branches, clone URL, how to
+ * push, and a way to start a task on it.
  */
 import { Link } from 'wouter';
 import type { Repo } from '@lucid/contracts';
+import { buttonClass } from '../../../components/ui/button.tsx';
+import { useBranches } from '../api/get-history.ts';
 import { CodeBlock } from '../../../components/ui/code-block.tsx';
 import { Time } from '../../../components/ui/time.tsx';
 import { PushInstructions } from './push-instructions.tsx';
+
+const SHOWN_BRANCHES = 6;
+
+function Branches({ repo }: { repo: Repo }) {
+  const branches = useBranches(repo.id);
+  if (!branches.data || branches.data.length === 0) return null;
+  const shown = branches.data.slice(0, SHOWN_BRANCHES);
+  const more = branches.data.length - shown.length;
+  return (
+    <div className="mt-3 flex items-baseline gap-3">
+      <span className="w-20 shrink-0 text-xs font-medium text-slate-500 uppercase">Branches</span>
+      <ul aria-label={`Branches of ${repo.name}`} className="flex min-w-0 flex-wrap gap-1.5">
+        {shown.map((branch) => (
+          <li
+            key={branch.name}
+            className="rounded bg-slate-100 px-1.5 font-mono text-xs leading-5 text-slate-800"
+          >
+            {branch.name}
+          </li>
+        ))}
+        {more > 0 && (
+          <li className="text-xs leading-5 text-slate-500">
+            <Link href={`/repos/${repo.id}`} className="underline">
+              {more} more
+            </Link>
+          </li>
+        )}
+      </ul>
+    </div>
+  );
+}
 
 export function RepoCard({ repo }: { repo: Repo }) {
   return (
@@ -37,6 +71,7 @@ export function RepoCard({ repo }: { repo: Repo }) {
           </dl>
         </div>
         {repo.description && <p className="mt-1 text-sm text-slate-600">{repo.description}</p>}
+        <Branches repo={repo} />
         <div className="mt-3 flex items-center gap-3">
           <span className="w-20 shrink-0 text-xs font-medium text-slate-500 uppercase">
             Clone URL
@@ -45,6 +80,14 @@ export function RepoCard({ repo }: { repo: Repo }) {
             <CodeBlock code={repo.cloneUrl} label={`Copy clone URL of ${repo.name}`} />
           </div>
         </div>
+        {repo.lastPushedAt && (
+          <Link
+            href={`/tasks/new?repo=${repo.id}`}
+            className={buttonClass('secondary', 'sm', 'mt-3')}
+          >
+            New task
+          </Link>
+        )}
         <details open={!repo.lastPushedAt} className="group mt-3">
           <summary className="cursor-pointer rounded-sm text-sm font-medium text-slate-700 select-none hover:text-slate-900">
             Push a local repository

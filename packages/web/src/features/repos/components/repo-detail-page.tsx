@@ -1,6 +1,6 @@
 /**
  * @module features/repos/components/repo-detail-page
- * One repository: its clone URL, branches and recent commits, how to push to it, its settings,
+ * One repository: a way to start a task on it, its clone URL, branches and recent commits, how to push to it, its settings,
  * and deleting it.
  */
 import { Link } from 'wouter';
@@ -120,6 +120,11 @@ export function RepoDetailPage({ id }: { id: string }) {
           </p>
         </div>
         {data.description && <p className="mt-1 text-sm text-slate-600">{data.description}</p>}
+        <div className="mt-3">
+          <Link href={`/tasks/new?repo=${data.id}`} className={buttonClass('primary', 'sm')}>
+            New task on {data.name}
+          </Link>
+        </div>
         <div className="mt-4 flex items-center gap-3">
           <span className="shrink-0 text-xs font-medium text-slate-500 uppercase">Clone URL</span>
           <div className="min-w-0 flex-1">

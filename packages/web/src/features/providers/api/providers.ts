@@ -1,0 +1,60 @@
+/**
+ * @module features/providers/api/providers
+ * The models tasks can use, and the user's own provider keys: list, save (checked by the server),
+ * remove. A key is sent once and never read back; only its hint is listed.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type {
+  KeyProvider,
+  ModelInfo,
+  ProviderKey,
+  ProviderKeyList,
+  PutProviderKeyBody,
+} from '@lucid/contracts';
+import { api } from '../../../lib/api.ts';
+
+export const modelsQueryKey = ['models'] as const;
+export const providerKeysQueryKey = ['provider-keys'] as const;
+
+export function useModels() {
+  return useQuery({
+    queryKey: modelsQueryKey,
+    queryFn: ({ signal }) =>
+      api<{ models: ModelInfo[] }>('/api/v1/models', { signal }).then((r) => r.models),
+  });
+}
+
+export function useProviderKeys() {
+  return useQuery({
+    queryKey: providerKeysQueryKey,
+    queryFn: ({ signal }) =>
+      api<ProviderKeyList>('/api/v1/settings/provider-keys', { signal }).then((r) => r.keys),
+  });
+}
+
+function keyPath(provider: KeyProvider): string {
+  return `/api/v1/settings/provider-keys/${encodeURIComponent(provider)}`;
+}
+
+export function useSaveProviderKey() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ provider, ...body }: PutProviderKeyBody & { provider: KeyProvider }) =>
+      api<ProviderKey>(keyPath(provider), { method: 'PUT', json: body }),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: providerKeysQueryKey });
+      await queryClient.invalidateQueries({ queryKey: modelsQueryKey });
+    },
+  });
+}
+
+export function useDeleteProviderKey() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (provider: KeyProvider) => api<void>(keyPath(provider), { method: 'DELETE' }),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: providerKeysQueryKey });
+      await queryClient.invalidateQueries({ queryKey: modelsQueryKey });
+    },
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * @module features/tasks/api/tasks
+ * Tasks over the REST API: the list (refreshed every few seconds, so statuses stay current), one
+ * task, creating one, follow-up messages and stopping a run.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type {
+  CreateTaskBody,
+  PostedMessage,
+  Run,
+  Task,
+  TaskList,
+  TaskStatus,
+} from '@lucid/contracts';
+import { api } from '../../../lib/api.ts';
+
+export const tasksQueryKey = ['tasks'] as const;
+
+export function taskQueryKey(id: string) {
+  return ['tasks', id] as const;
+}
+
+export interface TaskFilters {
+  repoId?: string | undefined;
+  status?: TaskStatus | undefined;
+  q?: string | undefined;
+}
+
+/** How often lists and pages ask again for statuses that the stream does not carry. */
+const REFRESH_MS = 3000;
+
+export function useTasks(filters: TaskFilters) {
+  const params = new URLSearchParams();
+  if (filters.repoId) params.set('repoId', filters.repoId);
+  if (filters.status) params.set('status', filters.status);
+  if (filters.q?.trim()) params.set('q', filters.q.trim());
+  const query = params.toString();
+  return useQuery({
+    queryKey: [...tasksQueryKey, 'list', query],
+    queryFn: ({ signal }) =>
+      api<TaskList>(`/api/v1/tasks${query ? `?${query}` : ''}`, { signal }).then((r) => r.tasks),
+    refetchInterval: REFRESH_MS,
+    placeholderData: (previous) => previous,
+  });
+}
+
+export function useTask(id: string) {
+  return useQuery({
+    queryKey: taskQueryKey(id),
+    queryFn: ({ signal }) => api<Task>(`/api/v1/tasks/${encodeURIComponent(id)}`, { signal }),
+    refetchInterval: REFRESH_MS,
+  });
+}
+
+export interface CreatedTask {
+  task: Task;
+  run: Run | null;
+}
+
+export function useCreateTask() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (input: Omit<CreateTaskBody, 'start' | 'agent'> & Partial<CreateTaskBody>) =>
+      api<CreatedTask>('/api/v1/tasks', { method: 'POST', json: input }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: tasksQueryKey }),
+  });
+}
+
+export function usePostMessage(taskId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (text: string) =>
+      api<PostedMessage>(`/api/v1/tasks/${encodeURIComponent(taskId)}/messages`, {
+        method: 'POST',
+        json: { text },
+      }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: taskQueryKey(taskId) }),
+  });
+}
+
+export function useStopTask(taskId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      api<unknown>(`/api/v1/tasks/${encodeURIComponent(taskId)}/stop`, { method: 'POST' }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: taskQueryKey(taskId) }),
+  });
+}

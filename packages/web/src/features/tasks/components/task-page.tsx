@@ -1,0 +1,226 @@
+/**
+ * @module features/tasks/components/task-page
+ * One task, live: its files | the conversation with a follow-up box and a Stop button | the
+ * terminal; a Diff tab; a banner once the branch is pushed. Everything below the header is a fold
+ * of the task's live stream. Loaded on demand, with the terminal and the highlighter.
+ */
+import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { Link } from 'wouter';
+import type { Task, TaskStatus } from '@lucid/contracts';
+import { Button } from '../../../components/ui/button.tsx';
+import { ErrorMessage } from '../../../components/ui/error-message.tsx';
+import { Loading } from '../../../components/ui/loading.tsx';
+import { ApiError } from '../../../lib/api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
+import { usePostMessage, useStopTask, useTask } from '../api/tasks.ts';
+import { useTaskStream, type StreamConnection } from '../live/use-task-stream.ts';
+import { chatItems, filesVersion, lastPush, liveTaskStatus, terminalChunks } from '../live/view.ts';
+import { Chat } from './chat.tsx';
+import { DiffView } from './diff-view.tsx';
+import { FileExplorer } from './file-explorer.tsx';
+import { StatusBadge } from './status-badge.tsx';
+
+const Terminal = lazy(() => import('./terminal.tsx'));
+
+const working = new Set(['queued', 'running']);
+
+function ConnectionNote({ connection }: { connection: StreamConnection }) {
+  if (connection === 'open') return null;
+  return (
+    <span role="status" className="text-xs text-amber-700">
+      {connection === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+    </span>
+  );
+}
+
+function FollowUp({ task, status }: { task: Task; status: TaskStatus }) {
+  const post = usePostMessage(task.id);
+  const stop = useStopTask(task.id);
+  const [text, setText] = useState('');
+  const busy = working.has(status);
+
+  const send = (event?: FormEvent) => {
+    event?.preventDefault();
+    if (text.trim() === '' || post.isPending) return;
+    post.mutate(text.trim(), { onSuccess: () => setText('') });
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) send(event);
+  };
+
+  return (
+    <form onSubmit={send} className="border-t border-slate-200 bg-white p-3">
+      {(post.error || stop.error) && (
+        <div className="mb-2">
+          <ErrorMessage error={post.error ?? stop.error} />
+        </div>
+      )}
+      <label htmlFor="follow-up" className="sr-only">
+        Message to the agent
+      </label>
+      <textarea
+        id="follow-up"
+        rows={2}
+        value={text}
+        onChange={(event) => setText(event.target.value)}
+        onKeyDown={onKeyDown}
+        placeholder={busy ? 'Add to what the agent is doing…' : 'Ask for a follow-up change…'}
+        className="block w-full resize-none rounded-md border-0 px-3 py-2 text-sm ring-1 ring-slate-300 ring-inset focus:ring-2 focus:ring-indigo-600"
+      />
+      <div className="mt-2 flex items-center justify-between gap-2">
+        <span className="text-xs text-slate-500">Enter sends, Shift+Enter starts a new line.</span>
+        <div className="flex gap-2">
+          {busy && (
+            <Button
+              variant="danger"
+              size="sm"
+              pending={stop.isPending}
+              pendingText="Stopping…"
+              onClick={() => stop.mutate()}
+            >
+              Stop
+            </Button>
+          )}
+          <Button
+            type="submit"
+            size="sm"
+            pending={post.isPending}
+            pendingText="Sending…"
+            disabled={text.trim() === ''}
+          >
+            Send
+          </Button>
+        </div>
+      </div>
+    </form>
+  );
+}
+
+function PushBanner({ task, branch }: { task: Task; branch: string }) {
+  return (
+    <div
+      role="status"
+      className="flex flex-wrap items-center gap-2 border-b border-emerald-200 bg-emerald-50 px-4 py-2 text-sm text-emerald-900"
+    >
+      <span>
+        Branch <span className="font-mono font-medium">{branch}</span> was pushed to this server.
+      </span>
+      {task.prUrl ? (
+        <a href={task.prUrl} target="_blank" rel="noreferrer" className="font-medium underline">
+          Open the pull request
+        </a>
+      ) : (
+        <span className="text-emerald-800">
+          Fetch it with <code className="font-mono">git fetch lucid {branch}</code>.
+        </span>
+      )}
+    </div>
+  );
+}
+
+type Tab = 'workspace' | 'diff';
+
+function TaskView({ task }: { task: Task }) {
+  const { state, connection } = useTaskStream(task.id);
+  const [tab, setTab] = useState<Tab>('workspace');
+  const items = useMemo(() => chatItems(state), [state]);
+  const chunks = useMemo(() => terminalChunks(state.events), [state.events]);
+  const version = filesVersion(state.events);
+  const push = lastPush(state.events);
+  const status = liveTaskStatus(state.events) ?? task.status;
+
+  const tabButton = (value: Tab, label: string) => (
+    <button
+      type="button"
+      role="tab"
+      id={`tab-${value}`}
+      aria-selected={tab === value}
+      aria-controls={`panel-${value}`}
+      onClick={() => setTab(value)}
+      className={`rounded-md px-3 py-1 text-sm font-medium ${
+        tab === value ? 'bg-slate-900 text-white' : 'text-slate-600 hover:bg-slate-100'
+      }`}
+    >
+      {label}
+    </button>
+  );
+
+  return (
+    <div className="flex h-[calc(100vh-3.5rem)] flex-col">
+      <header className="flex flex-wrap items-center gap-x-4 gap-y-1 border-b border-slate-200 bg-white px-4 py-2">
+        <Link href="/tasks" className="text-sm text-slate-600 hover:text-slate-900">
+          ← Tasks
+        </Link>
+        <h1 className="min-w-0 truncate text-base font-semibold text-slate-900">{task.title}</h1>
+        <StatusBadge status={status} />
+        <span className="text-xs text-slate-500">
+          {task.agent ?? 'commands'}
+          {task.model && ` · ${task.model}`} · <span className="font-mono">{task.branch}</span>
+        </span>
+        <ConnectionNote connection={connection} />
+        <div role="tablist" aria-label="Task views" className="ml-auto flex gap-1">
+          {tabButton('workspace', 'Workspace')}
+          {tabButton('diff', 'Diff')}
+        </div>
+      </header>
+      {push && <PushBanner task={task} branch={push.branch} />}
+      {tab === 'workspace' ? (
+        <div
+          id="panel-workspace"
+          role="tabpanel"
+          aria-labelledby="tab-workspace"
+          className="grid min-h-0 flex-1 grid-cols-[16rem_minmax(0,1fr)_minmax(0,26rem)]"
+        >
+          <section
+            aria-label="Files"
+            className="min-h-0 overflow-hidden border-r border-slate-200 bg-white"
+          >
+            <FileExplorer taskId={task.id} version={version} />
+          </section>
+          <section aria-label="Chat" className="flex min-h-0 flex-col bg-slate-50">
+            <Chat items={items} />
+            <FollowUp task={task} status={status} />
+          </section>
+          <section aria-label="Terminal" className="min-h-0 border-l border-slate-200">
+            <Suspense fallback={<Loading label="Loading the terminal…" />}>
+              <Terminal chunks={chunks} />
+            </Suspense>
+          </section>
+        </div>
+      ) : (
+        <div
+          id="panel-diff"
+          role="tabpanel"
+          aria-labelledby="tab-diff"
+          className="flex min-h-0 flex-1 flex-col bg-white"
+        >
+          <DiffView taskId={task.id} version={version} />
+        </div>
+      )}
+    </div>
+  );
+}
+
+export default function TaskPage({ id }: { id: string }) {
+  const task = useTask(id);
+  useTitle(task.data?.title ?? 'Task');
+
+  if (task.isPending) return <Loading label="Loading the task…" />;
+  if (task.error) {
+    const missing = task.error instanceof ApiError && task.error.status === 404;
+    return (
+      <div className="mx-auto max-w-3xl p-8">
+        <ErrorMessage
+          title={missing ? 'Task not found' : 'Could not load the task'}
+          error={task.error}
+          onRetry={missing ? undefined : () => void task.refetch()}
+        >
+          <Link href="/tasks" className="text-sm font-medium underline">
+            Back to tasks
+          </Link>
+        </ErrorMessage>
+      </div>
+    );
+  }
+  return <TaskView task={task.data} />;
+}

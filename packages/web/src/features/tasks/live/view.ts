@@ -1,0 +1,199 @@
+/**
+ * @module features/tasks/live/view
+ * What the task page shows, derived from the folded live state: the conversation (messages, tool
+ * cards with their output, status changes, errors, commits and pushes, then the answers being
+ * written), the terminal's text, and the files that changed.
+ */
+import type { RunStatus, TaskEvent, TaskStatus } from '@lucid/contracts';
+import type { LiveState } from './fold.ts';
+
+export interface ToolCard {
+  kind: 'tool';
+  seq: number;
+  runId: string | null;
+  tool: string;
+  input: Record<string, unknown>;
+  output: string;
+  /** Absent while the tool runs. */
+  result?: { ok: boolean; exitCode?: number | null | undefined; timedOut?: boolean | undefined };
+}
+
+export type ChatItem =
+  | { kind: 'user'; seq: number; text: string }
+  | { kind: 'assistant'; seq: number; runId: string | null; text: string }
+  | ToolCard
+  | { kind: 'run'; seq: number; status: RunStatus; reason?: string | undefined }
+  | { kind: 'task'; seq: number; status: TaskStatus; reason?: string | undefined }
+  | { kind: 'error'; seq: number; code: string; message: string }
+  | { kind: 'commit'; seq: number; sha: string; subject: string }
+  | { kind: 'push'; seq: number; branch: string; sha: string }
+  /** An answer still being written. */
+  | { kind: 'draft'; runId: string; text: string };
+
+/** The shell command a tool call runs, when it runs one. */
+export function commandOf(input: Record<string, unknown>): string | undefined {
+  const command = input.command ?? input.cmd;
+  return typeof command === 'string' ? command : undefined;
+}
+
+/**
+ * The conversation: one item per event that means something to a reader, `tool.output` and
+ * `tool.result` folded into their call's card, a step's text before that step's tool calls,
+ * drafts last.
+ */
+export function chatItems(state: LiveState): ChatItem[] {
+  const items: ChatItem[] = [];
+  const openTool = new Map<string, ToolCard>();
+  /** Per run, where the current step's items start. */
+  const stepStart = new Map<string, number>();
+  for (const event of state.events) {
+    const run = event.runId ?? '';
+    switch (event.type) {
+      case 'message.user':
+        items.push({ kind: 'user', seq: event.seq, text: event.text });
+        break;
+      case 'message.assistant': {
+        if (event.text.trim() === '') break;
+        // A step's text is stored when the step ends, after the tool calls the model wrote after
+        // it: it goes before them, where it was written. A step starts after its model call's usage.
+        let at = items.length;
+        while (at > (stepStart.get(run) ?? 0)) {
+          const before = items[at - 1]!;
+          if (before.kind !== 'tool' || before.runId !== event.runId) break;
+          at -= 1;
+        }
+        items.splice(at, 0, {
+          kind: 'assistant',
+          seq: event.seq,
+          runId: event.runId,
+          text: event.text,
+        });
+        break;
+      }
+      case 'tool.call': {
+        const card: ToolCard = {
+          kind: 'tool',
+          seq: event.seq,
+          runId: event.runId,
+          tool: event.tool,
+          input: event.input,
+          output: '',
+        };
+        openTool.set(run, card);
+        items.push(card);
+        break;
+      }
+      case 'tool.output': {
+        const card = openTool.get(run);
+        if (card) card.output += event.chunk;
+        break;
+      }
+      case 'tool.result': {
+        const card = openTool.get(run);
+        if (card) {
+          card.result = { ok: event.ok, exitCode: event.exitCode, timedOut: event.timedOut };
+          openTool.delete(run);
+        }
+        break;
+      }
+      case 'run.status':
+        items.push({ kind: 'run', seq: event.seq, status: event.status, reason: event.reason });
+        break;
+      case 'task.status':
+        items.push({ kind: 'task', seq: event.seq, status: event.status, reason: event.reason });
+        break;
+      case 'error':
+        items.push({ kind: 'error', seq: event.seq, code: event.code, message: event.message });
+        break;
+      case 'git.commit':
+        items.push({ kind: 'commit', seq: event.seq, sha: event.sha, subject: event.subject });
+        break;
+      case 'git.push':
+        items.push({ kind: 'push', seq: event.seq, branch: event.branch, sha: event.sha });
+        break;
+      case 'usage':
+        stepStart.set(run, items.length);
+        break;
+      default:
+        break;
+    }
+  }
+  for (const [runId, text] of Object.entries(state.drafts)) {
+    if (text !== '') items.push({ kind: 'draft', runId, text });
+  }
+  return items;
+}
+
+/** One piece of terminal text, written once, in order. */
+export interface TerminalChunk {
+  seq: number;
+  text: string;
+}
+
+/** A terminal moves to the next line only on CRLF. */
+function terminalText(text: string): string {
+  return text.replace(/\r?\n/g, '\r\n');
+}
+
+/**
+ * The terminal's text: each command a tool call runs as a `$ command` line, then its output; a
+ * non-zero exit is said on its own line.
+ */
+export function terminalChunks(events: TaskEvent[]): TerminalChunk[] {
+  const chunks: TerminalChunk[] = [];
+  const inShell = new Set<string>();
+  for (const event of events) {
+    const run = event.runId ?? '';
+    if (event.type === 'tool.call') {
+      const command = commandOf(event.input);
+      if (command === undefined) {
+        inShell.delete(run);
+        continue;
+      }
+      inShell.add(run);
+      chunks.push({ seq: event.seq, text: `\x1b[1;32m$\x1b[0m ${terminalText(command)}\r\n` });
+    } else if (event.type === 'tool.output' && inShell.has(run)) {
+      const text = terminalText(event.chunk);
+      chunks.push({
+        seq: event.seq,
+        text: event.stream === 'stderr' ? `\x1b[31m${text}\x1b[0m` : text,
+      });
+    } else if (event.type === 'tool.result' && inShell.has(run)) {
+      inShell.delete(run);
+      const failed = event.timedOut
+        ? 'timed out'
+        : typeof event.exitCode === 'number' && event.exitCode !== 0
+          ? `exit ${event.exitCode}`
+          : undefined;
+      if (failed) chunks.push({ seq: event.seq, text: `\x1b[33m[${failed}]\x1b[0m\r\n` });
+    }
+  }
+  return chunks;
+}
+
+/** The newest `file.changed` sequence number: the explorer reloads when it moves. */
+export function filesVersion(events: TaskEvent[]): number {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    if (event.type === 'file.changed' || event.type === 'git.commit') return event.seq;
+  }
+  return 0;
+}
+
+/** The task's status as its newest `task.status` event says, ahead of the polled task. */
+export function liveTaskStatus(events: TaskEvent[]): TaskStatus | null {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    if (event.type === 'task.status') return event.status;
+  }
+  return null;
+}
+
+/** The newest push, for the banner. */
+export function lastPush(events: TaskEvent[]): Extract<TaskEvent, { type: 'git.push' }> | null {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    if (event.type === 'git.push') return event;
+  }
+  return null;
+}
