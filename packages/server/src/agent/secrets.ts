@@ -31,21 +31,19 @@ export function maskDeep<T>(value: T, secrets: readonly string[]): T {
 }
 
 /**
- * Masks a stream: holds back as many characters as the longest secret could still need, so a
- * secret split across chunks is caught too. Call `end()` to get what is held.
+ * Masks a stream: holds back only the end of the text that could be the start of a secret, so a
+ * secret split across chunks is caught too while everything else passes on at once. Call `end()`
+ * to get what is held.
  */
 export class StreamMasker {
   private held = '';
-  private readonly keep: number;
 
-  constructor(private readonly secrets: readonly string[]) {
-    this.keep = Math.max(0, ...secrets.map((secret) => secret.length - 1));
-  }
+  constructor(private readonly secrets: readonly string[]) {}
 
   /** The part of the stream so far that is safe to pass on. */
   push(chunk: string): string {
     const masked = maskSecrets(this.held + chunk, this.secrets);
-    const cut = Math.max(0, masked.length - this.keep);
+    const cut = masked.length - this.partialSecretAtEnd(masked);
     this.held = masked.slice(cut);
     return masked.slice(0, cut);
   }
@@ -54,5 +52,20 @@ export class StreamMasker {
     const rest = maskSecrets(this.held, this.secrets);
     this.held = '';
     return rest;
+  }
+
+  /** How many characters at the end of `text` begin some secret (and may go on in the next chunk). */
+  private partialSecretAtEnd(text: string): number {
+    let longest = 0;
+    for (const secret of this.secrets) {
+      if (secret.length < 4) continue;
+      for (let k = Math.min(secret.length - 1, text.length); k > longest; k--) {
+        if (text.endsWith(secret.slice(0, k))) {
+          longest = k;
+          break;
+        }
+      }
+    }
+    return longest;
   }
 }
