@@ -34,6 +34,22 @@ export type Task = z.infer<typeof Task>;
 export const AgentName = z.enum(['lucid', 'claude-code', 'codex', 'gemini', 'opencode', 'cursor']);
 export type AgentName = z.infer<typeof AgentName>;
 
+/** An agent as this server offers it: whether tasks may ask for it, and the models it speaks. */
+export const AgentInfo = z
+  .object({
+    name: AgentName,
+    /** True when this server's runners run it; tasks asking for another are refused. */
+    available: z.boolean(),
+    /** Model providers it speaks (the first part of `provider/name`); null: every one. */
+    providers: z.array(z.string()).nullable(),
+    /** The pinned CLI version; null for the built-in agent. */
+    version: z.string().nullable(),
+  })
+  .meta({ id: 'Agent' });
+export type AgentInfo = z.infer<typeof AgentInfo>;
+
+export const AgentList = z.object({ agents: z.array(AgentInfo) });
+
 export const CreateTaskBody = z.object({
   repoId: Id,
   prompt: z.string().trim().min(1).max(100_000),

@@ -36,6 +36,18 @@ describe('choosing an agent', () => {
       { token: user.token, json: { repoId, prompt: 'Do it', start: false, ...json } },
     );
 
+  it('lists the agents the server offers, with the providers each speaks', async () => {
+    const listed = await request<{
+      agents: { name: string; available: boolean; providers: string[] | null }[];
+    }>(server.url, 'GET', '/api/v1/agents', { token: user.token });
+    expect(listed.status).toBe(200);
+    const byName = Object.fromEntries(listed.body.agents.map((agent) => [agent.name, agent]));
+    expect(byName.lucid).toMatchObject({ available: true, providers: null });
+    expect(byName['claude-code']).toMatchObject({ available: true, providers: ['anthropic'] });
+    expect(byName.codex).toMatchObject({ available: false });
+    expect(byName.cursor).toMatchObject({ available: false });
+  });
+
   it('refuses an agent the runners cannot run with 400 agent_unavailable', async () => {
     const refused = await create({ agent: 'codex' });
     expect(refused.status).toBe(400);

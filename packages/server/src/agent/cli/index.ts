@@ -2,6 +2,7 @@
  * @module agent/cli/index
  * The CLI agents Lucid knows, by name.
  */
+import { AgentName, type AgentInfo } from '@lucid/contracts';
 import type { CliAgentDefinition } from './cli-agent.ts';
 import { claudeCode } from './claude-code.ts';
 import { codex } from './codex.ts';
@@ -26,4 +27,24 @@ export function cliAgentProviders(names: readonly string[]): Record<string, read
     if (definition) providers[name] = definition.providers;
   }
   return providers;
+}
+
+/**
+ * Every agent Lucid knows, as this server offers it: the built-in one, the CLI agents its runners
+ * run (`LUCID_CLI_AGENTS`), and the others, unavailable.
+ *
+ * @example
+ * agentsOffered(['codex']); // [{ name: 'lucid', available: true, … }, { name: 'claude-code', available: false, … }, …]
+ */
+export function agentsOffered(enabled: readonly string[]): AgentInfo[] {
+  return AgentName.options.map((name) => {
+    if (name === 'lucid') return { name, available: true, providers: null, version: null };
+    const definition = CLI_AGENTS[name];
+    return {
+      name,
+      available: Boolean(definition) && enabled.includes(name),
+      providers: definition ? [...definition.providers] : [],
+      version: definition?.version ?? null,
+    };
+  });
 }

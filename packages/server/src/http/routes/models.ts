@@ -1,10 +1,11 @@
 /**
  * @module http/routes/models
- * The models the built-in agent can use for the caller's tasks: by the server's providers and
- * the caller's own keys.
+ * What the caller's tasks can use: the models (by the server's providers and the caller's own
+ * keys) and the agents this server offers.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ModelList } from '@lucid/contracts';
+import { AgentList, ModelList } from '@lucid/contracts';
+import { agentsOffered } from '../../agent/cli/index.ts';
 import { modelsFor } from '../../llm/provider-keys.ts';
 import { principalOf } from '../authenticate.ts';
 import type { AppDeps } from '../context.ts';
@@ -32,5 +33,18 @@ export const modelRoutes =
           principalOf(request).userId,
         ),
       }),
+    );
+
+    app.get(
+      '/agents',
+      {
+        schema: {
+          tags: ['models'],
+          summary:
+            'The agents tasks may ask for on this server (the built-in one and the enabled CLI agents), with the model providers each speaks',
+          response: { 200: AgentList },
+        },
+      },
+      async () => ({ agents: agentsOffered(deps.config.agent.cli) }),
     );
   };
