@@ -151,11 +151,12 @@ describe.each(drivers)('sandbox lifecycle on the $name driver', ({ skip, make })
     'takes a sandbox made before the run from the warm pool, and refills the pool',
     async () => {
       let pooled: string[] = [];
-      await until('the pool holds a sandbox', async () => {
+      await until('the pool holds a ready sandbox', async () => {
         pooled = (await driver.list({ 'lucid.pool': '1', 'lucid.runner': runnerId })).map(
           (info) => info.id,
         );
-        return pooled.length === 1;
+        // Listed as soon as the engine has it; taken only once the pool has it ready.
+        return pooled.length === 1 && Boolean(server.runner?.pooledSandboxes.has(pooled[0]!));
       });
       const repo = await pushedRepo(server.url, user, `pool-${Date.now()}`);
       const { task } = await startTask(server.url, user, {

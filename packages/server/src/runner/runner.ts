@@ -76,6 +76,11 @@ export class Runner {
     });
   }
 
+  /** Ids of the ready sandboxes in the warm pool, which a new task's run takes first. */
+  get pooledSandboxes(): Set<string> {
+    return this.pool.ids;
+  }
+
   /** Ids of the runs this runner is working on. */
   get currentRuns(): string[] {
     return [...this.active.keys()];
