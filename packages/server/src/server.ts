@@ -100,6 +100,8 @@ export interface RunningServer {
   url: string;
   /** The server's own runner, when it runs one. */
   runner: Runner | undefined;
+  /** Publishes tasks' events and drafts to their live streams. */
+  live: LiveHub;
   close(): Promise<void>;
 }
 
@@ -180,6 +182,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const driver =
     slots > 0 ? (options.runner?.driver ?? (await sandboxDriver(config, logger))) : undefined;
   const runnerId = inProcessRunnerId(config.dataDir);
+  const live = new LiveHub(database, {
+    onError: (error) => logger.error({ err: error }, 'reading new events for live streams failed'),
+  });
   const runner = driver
     ? new Runner({
         backend: new DbRunnerBackend({
@@ -192,6 +197,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
             `http://${driver.kind === 'docker' ? 'host.docker.internal' : '127.0.0.1'}:${config.port}`,
           gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
           agentMaxSteps: config.agent.maxSteps,
+          live,
         }),
         driver,
         runnerId,
@@ -205,9 +211,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       })
     : undefined;
 
-  const live = new LiveHub(database, {
-    onError: (error) => logger.error({ err: error }, 'reading new events for live streams failed'),
-  });
   await live.start();
   const app = await buildApp({
     config,
@@ -260,6 +263,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     app,
     database,
     runner,
+    live,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     close: async () => {
       clearInterval(recovery);
