@@ -5,8 +5,8 @@
  * process of its own, on its embedded database, with its own runner on the local driver) runs the
  * built-in agent on each task, and two viewers per task read the task's live stream over real
  * HTTP (`GET /api/v1/tasks/{id}/stream`). Every token carries a unique marker: its latency is from
- * the fake writing it to a viewer receiving it. The agents' model calls pass a gate that holds them
- * until every task has made its own, so the answers stream together, with every sandbox ready:
+ * the fake writing it to a viewer receiving it. The fake holds the agents' model calls until every
+ * task has made its own, so the answers stream together, with every sandbox ready:
  * only the streaming is measured. The reference, measured in the same run, is the same load read
  * straight from the fake's own SSE (N concurrent clients, no Lucid in between). Prints p50/p99 for
  * both, their ratio, and the server's CPU time while the answers streamed.
@@ -14,8 +14,7 @@
  * Usage: npm run bench -- stream [--tasks N] [--viewers N] [--tokens N]
  */
 import { spawn } from 'node:child_process';
-import { createServer, request, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server, ServerResponse, type IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -57,45 +56,36 @@ function answers(count: number, tokens: number, base: number): ScriptStep[] {
 }
 
 /**
- * A proxy in front of the fake that holds model calls (POSTs) until `count` of them wait, then
- * lets them all through at once, and every later request at once.
+ * Holds the fake's model calls (POSTs) until `count` of them wait, then lets them all on at once,
+ * and every later request at once. The fake is unchanged: its server's `request` events are held
+ * back, their bodies unread until they go on.
  */
-async function startGate(
-  target: string,
-  count: number,
-): Promise<{ url: string; opened: Promise<void>; close(): void }> {
+function gateModelCalls(url: string, count: number): { opened: Promise<void>; close(): void } {
+  const port = Number(new URL(url).port);
   const held: (() => void)[] = [];
   let open = false;
   let opened = (): void => {};
   const whenOpened = new Promise<void>((resolve) => (opened = resolve));
-  const server = createServer((req, res) => {
-    const forward = (): void => {
-      const upstream = request(
-        `${target}${req.url ?? '/'}`,
-        { method: req.method, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
-    };
-    if (open || req.method !== 'POST') return forward();
-    held.push(forward);
-    if (held.length < count) return;
-    open = true;
-    opened();
-    for (const release of held.splice(0)) release();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const emit = Server.prototype.emit as (this: Server, ...args: unknown[]) => boolean;
+  Server.prototype.emit = function (this: Server, event: string | symbol, ...args: unknown[]) {
+    const [req] = args as [IncomingMessage];
+    const address = this.address();
+    const ours = typeof address === 'object' && address?.port === port;
+    if (event !== 'request' || open || !ours || req.method !== 'POST') {
+      return emit.call(this, event, ...args);
+    }
+    held.push(() => emit.call(this, event, ...args));
+    if (held.length >= count) {
+      open = true;
+      opened();
+      for (const release of held.splice(0)) release();
+    }
+    return true;
+  } as typeof Server.prototype.emit;
   return {
-    url: `http://127.0.0.1:${port}`,
     opened: whenOpened,
     close: () => {
-      server.closeAllConnections();
-      server.close();
+      Server.prototype.emit = emit as typeof Server.prototype.emit;
     },
   };
 }
@@ -172,7 +162,7 @@ export async function run(argv: string[]): Promise<number> {
   // Lucid: the built-in agent on each task, two viewers per task on its live stream.
   llm.reset();
   llm.script(answers(tasks, tokens, 10_000_000));
-  const gate = await startGate(llm.url, tasks);
+  const gate = gateModelCalls(llm.url, tasks);
   const child = spawn(
     process.execPath,
     [
@@ -182,7 +172,7 @@ export async function run(argv: string[]): Promise<number> {
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LUCID_BENCH_CPU_PROF}`]
         : []),
       fileURLToPath(new URL('./server.ts', import.meta.url)),
-      gate.url,
+      llm.url,
       String(tasks),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
