@@ -183,7 +183,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     slots > 0 ? (options.runner?.driver ?? (await sandboxDriver(config, logger))) : undefined;
   const runnerId = inProcessRunnerId(config.dataDir);
   const live = new LiveHub(database, {
-    onError: (error) => logger.error({ err: error }, 'reading new events for live streams failed'),
+    onError: (error) =>
+      logger.error({ err: error }, 'the live stream failed to read new events or send drafts'),
   });
   const runner = driver
     ? new Runner({

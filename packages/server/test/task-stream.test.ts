@@ -199,6 +199,52 @@ describe('the task stream', () => {
     });
   });
 
+  it("publishes a remote runner's drafts sent over the runner API, for its own runs only", async () => {
+    const runnerToken = async (name: string) =>
+      (
+        await request<{ token: string }>(server.url, 'POST', '/api/v1/runners/tokens', {
+          token: user.token,
+          json: { name },
+        })
+      ).body.token;
+    const remote = await runnerToken('remote');
+    const other = await runnerToken('other');
+    const { task, run } = await startTask(server.url, user, {
+      repoId,
+      prompt: 'remote',
+      commands: ['true'],
+    });
+    const claim = await request<{ run: { id: string } }>(
+      server.url,
+      'POST',
+      '/api/v1/runner/claim',
+      {
+        token: remote,
+        json: {},
+      },
+    );
+    expect(claim.body.run.id).toBe(run.id);
+    const draft = (token: string, offset: number, text: string) =>
+      request<{ error: { code: string } }>(
+        server.url,
+        'POST',
+        `/api/v1/runner/runs/${run.id}/draft`,
+        { token, json: { offset, text } },
+      );
+
+    expect((await draft(remote, 0, 'From afar')).status).toBe(204);
+    const viewer = await stream(server.url, task.id, { token: user.token });
+    await viewer.waitFor((m) => m.kind === 'draft');
+    expect((await draft(remote, 9, ', live')).status).toBe(204);
+    await viewer.waitFor((m) => m.kind === 'delta');
+    expect(viewer.draftText(run.id)).toBe('From afar, live');
+
+    const refused = await draft(other, 15, ' (not mine)');
+    expect(refused.status).toBe(404);
+    expect(refused.body.error.code).toBe('run_not_found');
+    expect(viewer.draftText(run.id)).toBe('From afar, live');
+  });
+
   it('misses nothing and repeats nothing while events are appended during the replay', async () => {
     const { taskId, runId, backend } = await runningTask();
     // More than one page of replay.
