@@ -5,14 +5,16 @@
  * process of its own, on its embedded database, with its own runner on the local driver) runs the
  * built-in agent on each task, and two viewers per task read the task's live stream over real
  * HTTP (`GET /api/v1/tasks/{id}/stream`). Every token carries a unique marker: its latency is from
- * the fake writing it to a viewer receiving it. The reference, measured in the same run, is the
- * same load read straight from the fake's own SSE (N concurrent clients, no Lucid in between).
- * Prints p50/p99 for both, their ratio, and the server's CPU time while the answers streamed.
+ * the fake writing it to a viewer receiving it. The fake holds the agents' model calls until every
+ * task has made its own, so the answers stream together, with every sandbox ready:
+ * only the streaming is measured. The reference, measured in the same run, is the same load read
+ * straight from the fake's own SSE (N concurrent clients, no Lucid in between). Prints p50/p99 for
+ * both, their ratio, and the server's CPU time while the answers streamed.
  *
  * Usage: npm run bench -- stream [--tasks N] [--viewers N] [--tokens N]
  */
 import { spawn } from 'node:child_process';
-import { ServerResponse } from 'node:http';
+import { Server, ServerResponse, type IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -53,6 +55,41 @@ function answers(count: number, tokens: number, base: number): ScriptStep[] {
   }));
 }
 
+/**
+ * Holds the fake's model calls (POSTs) until `count` of them wait, then lets them all on at once,
+ * and every later request at once. The fake is unchanged: its server's `request` events are held
+ * back, their bodies unread until they go on.
+ */
+function gateModelCalls(url: string, count: number): { opened: Promise<void>; close(): void } {
+  const port = Number(new URL(url).port);
+  const held: (() => void)[] = [];
+  let open = false;
+  let opened = (): void => {};
+  const whenOpened = new Promise<void>((resolve) => (opened = resolve));
+  const emit = Server.prototype.emit as (this: Server, ...args: unknown[]) => boolean;
+  Server.prototype.emit = function (this: Server, event: string | symbol, ...args: unknown[]) {
+    const [req] = args as [IncomingMessage];
+    const address = this.address();
+    const ours = typeof address === 'object' && address?.port === port;
+    if (event !== 'request' || open || !ours || req.method !== 'POST') {
+      return emit.call(this, event, ...args);
+    }
+    held.push(() => emit.call(this, event, ...args));
+    if (held.length >= count) {
+      open = true;
+      opened();
+      for (const release of held.splice(0)) release();
+    }
+    return true;
+  } as typeof Server.prototype.emit;
+  return {
+    opened: whenOpened,
+    close: () => {
+      Server.prototype.emit = emit as typeof Server.prototype.emit;
+    },
+  };
+}
+
 /** Reads a streamed body, calling `onMarker` at the first receipt of each marker after `since`. */
 async function readMarkers(
   body: ReadableStream<Uint8Array>,
@@ -84,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       tasks: { type: 'string', default: '50' },
       viewers: { type: 'string', default: '2' },
-      tokens: { type: 'string', default: '150' },
+      tokens: { type: 'string', default: '50' },
     },
   });
   const tasks = Number(values.tasks);
@@ -125,10 +162,15 @@ export async function run(argv: string[]): Promise<number> {
   // Lucid: the built-in agent on each task, two viewers per task on its live stream.
   llm.reset();
   llm.script(answers(tasks, tokens, 10_000_000));
+  const gate = gateModelCalls(llm.url, tasks);
   const child = spawn(
     process.execPath,
     [
       ...process.execArgv,
+      // LUCID_BENCH_CPU_PROF=<dir>: a CPU profile of the Lucid process, to see where its time goes.
+      ...(process.env.LUCID_BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LUCID_BENCH_CPU_PROF}`]
+        : []),
       fileURLToPath(new URL('./server.ts', import.meta.url)),
       llm.url,
       String(tasks),
@@ -149,7 +191,7 @@ export async function run(argv: string[]): Promise<number> {
   };
 
   const latencies: number[] = [];
-  const cpuBefore = await cpu();
+  const streaming = gate.opened.then(cpu);
   await Promise.all(
     Array.from({ length: tasks }, async (_, i) => {
       const created = await fetch(`${lucid.url}/api/v1/tasks`, {
@@ -177,9 +219,11 @@ export async function run(argv: string[]): Promise<number> {
       );
     }),
   );
+  const cpuBefore = await streaming;
   const cpuAfter = await cpu();
   child.stdin.write('stop\n');
   await new Promise((resolve) => child.once('close', resolve));
+  gate.close();
   await llm.close();
 
   const expected = tasks * viewers * tokens;
@@ -215,7 +259,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   console.log(
     `server CPU: ${fmt(serverCpuMs)} ms over ${fmt(wallMs)} ms ` +
-      `(${((100 * serverCpuMs) / wallMs).toFixed(0)}% of one core; sandboxes' setup included)`,
+      `(${((100 * serverCpuMs) / wallMs).toFixed(0)}% of one core, from the first token to the last)`,
   );
   return 0;
 }

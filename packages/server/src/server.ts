@@ -103,6 +103,8 @@ export interface RunningServer {
   url: string;
   /** The server's own runner, when it runs one. */
   runner: Runner | undefined;
+  /** Publishes tasks' events and drafts to their live streams. */
+  live: LiveHub;
   close(): Promise<void>;
 }
 
@@ -191,6 +193,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           log: (message) => logger.info(message),
         })
       : undefined;
+  const live = new LiveHub(database, {
+    onError: (error) =>
+      logger.error({ err: error }, 'the live stream failed to read new events or send drafts'),
+  });
   const runner = driver
     ? new Runner({
         backend: new DbRunnerBackend({
@@ -203,6 +209,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
             `http://${driver.kind === 'docker' ? 'host.docker.internal' : '127.0.0.1'}:${config.port}`,
           gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
           agentMaxSteps: config.agent.maxSteps,
+          live,
         }),
         driver,
         runnerId,
@@ -225,9 +232,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       })
     : undefined;
 
-  const live = new LiveHub(database, {
-    onError: (error) => logger.error({ err: error }, 'reading new events for live streams failed'),
-  });
   await live.start();
   const app = await buildApp({
     config,
@@ -280,6 +284,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     app,
     database,
     runner,
+    live,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     close: async () => {
       clearInterval(recovery);

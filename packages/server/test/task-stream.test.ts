@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventBody } from '@lucid/contracts';
@@ -34,9 +35,12 @@ afterAll(async () => {
   await server.close();
 });
 
-function backendOn(database: Database, url: string, runnerId = 'rnr_streamtest'): DbRunnerBackend {
+/** A runner reporting to `base` as the server's own does: drafts go to its live hub. */
+function backendOn(base: RunningServer, runnerId = 'rnr_streamtest'): DbRunnerBackend {
+  const { database, url, live } = base;
   return new DbRunnerBackend({
     db: database.db,
+    live,
     runnerId,
     leaseMs: 60_000,
     maxRuntimeMs: 600_000,
@@ -47,12 +51,8 @@ function backendOn(database: Database, url: string, runnerId = 'rnr_streamtest')
 }
 
 /** A task whose run this test holds as its runner would. */
-async function runningTask(
-  base: { database: Database; url: string } = server,
-  owner = user,
-  repo = repoId,
-) {
-  const backend = backendOn(base.database, base.url);
+async function runningTask(base: RunningServer = server, owner = user, repo = repoId) {
+  const backend = backendOn(base);
   const { task, run } = await startTask(base.url, owner, {
     repoId: repo,
     prompt: 'stream',
@@ -144,18 +144,105 @@ describe('the task stream', () => {
     await later.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
     expect(later.messages.filter((m) => m.message.kind !== 'event')).toEqual([]);
 
-    // A new answer starts a new draft.
+    // A new answer starts a new draft, even though the notification of the stored answer may
+    // arrive after it started.
     await backend.draft(runId, 0, 'Next');
-    await later.waitFor((m) => m.kind === 'draft');
-    expect(later.draftText(runId)).toBe('Next');
+    await backend.draft(runId, 4, ' answer');
+    await later.waitFor((m) => m.kind === 'delta');
+    expect(later.draftText(runId)).toBe('Next answer');
+    await backend.append(runId, [output('more\n')]);
+    await backend.draft(runId, 11, '.');
+    await later.waitFor((m) => m.kind === 'delta' && m.offset === 11);
+    expect(later.draftText(runId)).toBe('Next answer.');
+  });
+
+  it('streams draft pieces without waiting for the database', async () => {
+    const { taskId, runId, backend } = await runningTask();
+    await backend.draft(runId, 0, 'Reading');
+    const viewer = await stream(server.url, taskId, { token: user.token });
+    await viewer.waitFor((m) => m.kind === 'draft');
+    // While a transaction holds the runs table, a piece that needed a statement would wait.
+    let release = (): void => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked = (): void => {};
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = server.database.db.transaction(async (tx) => {
+      await tx.execute(sql`LOCK TABLE runs IN ACCESS EXCLUSIVE MODE`);
+      locked();
+      await held;
+    });
+    try {
+      await isLocked;
+      await backend.draft(runId, 7, ' the code');
+      await viewer.waitFor((m) => m.kind === 'delta');
+      expect(viewer.draftText(runId)).toBe('Reading the code');
+    } finally {
+      release();
+      await holder;
+    }
   });
 
   it('a runner may send drafts only for its own running runs', async () => {
     const { runId } = await runningTask();
-    const stranger = backendOn(server.database, server.url, 'rnr_stranger');
+    const stranger = backendOn(server, 'rnr_stranger');
     await expect(stranger.draft(runId, 0, 'hijack')).rejects.toMatchObject({
       code: 'run_not_found',
     });
+  });
+
+  it('refuses drafts for a run once it is over, though its runner was checked before', async () => {
+    const { runId, backend } = await runningTask();
+    await backend.draft(runId, 0, 'Almost');
+    await backend.finish(runId, { status: 'succeeded' });
+    await expect(backend.draft(runId, 6, ' done')).rejects.toMatchObject({
+      code: 'run_not_found',
+    });
+  });
+
+  it("publishes a remote runner's drafts sent over the runner API, for its own runs only", async () => {
+    const runnerToken = async (name: string) =>
+      (
+        await request<{ token: string }>(server.url, 'POST', '/api/v1/runners/tokens', {
+          token: user.token,
+          json: { name },
+        })
+      ).body.token;
+    const remote = await runnerToken('remote');
+    const other = await runnerToken('other');
+    const { task, run } = await startTask(server.url, user, {
+      repoId,
+      prompt: 'remote',
+      commands: ['true'],
+    });
+    const claim = await request<{ run: { id: string } }>(
+      server.url,
+      'POST',
+      '/api/v1/runner/claim',
+      {
+        token: remote,
+        json: {},
+      },
+    );
+    expect(claim.body.run.id).toBe(run.id);
+    const draft = (token: string, offset: number, text: string) =>
+      request<{ error: { code: string } }>(
+        server.url,
+        'POST',
+        `/api/v1/runner/runs/${run.id}/draft`,
+        { token, json: { offset, text } },
+      );
+
+    expect((await draft(remote, 0, 'From afar')).status).toBe(204);
+    const viewer = await stream(server.url, task.id, { token: user.token });
+    await viewer.waitFor((m) => m.kind === 'draft');
+    expect((await draft(remote, 9, ', live')).status).toBe(204);
+    await viewer.waitFor((m) => m.kind === 'delta');
+    expect(viewer.draftText(run.id)).toBe('From afar, live');
+
+    const refused = await draft(other, 15, ' (not mine)');
+    expect(refused.status).toBe(404);
+    expect(refused.body.error.code).toBe('run_not_found');
+    expect(viewer.draftText(run.id)).toBe('From afar, live');
   });
 
   it('misses nothing and repeats nothing while events are appended during the replay', async () => {
@@ -301,21 +388,25 @@ describe.skipIf(!onPostgres)('two servers on one PostgreSQL', () => {
     const owner = await signUp(a.url);
     const repo = await pushedRepo(a.url, owner, 'shared-stream');
     const { taskId, runId, backend } = await runningTask(a, owner, repo.id);
+    const local = await stream(a.url, taskId, { token: owner.token });
     await backend.draft(runId, 0, 'Half an ');
 
     const viewer = await stream(b.url, taskId, { token: owner.token });
     await viewer.waitFor((m) => m.kind === 'draft');
     await backend.draft(runId, 8, 'answer');
+    // Stored at once: the pieces still gathering for the other server are sent first.
     await backend.append(runId, [
       output('out\n'),
       { type: 'message.assistant', text: 'Half an answer' },
     ]);
-    await viewer.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
-    expect(viewer.messages.map((m) => m.message).filter((m) => m.kind !== 'event')).toEqual([
-      { kind: 'draft', runId, text: 'Half an ' },
-      { kind: 'delta', runId, offset: 8, text: 'answer' },
-    ]);
     const stored = await taskEvents(a.url, owner, taskId);
-    expect(viewer.events()).toEqual(stored);
+    for (const watcher of [viewer, local]) {
+      await watcher.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
+      expect(watcher.messages.map((m) => m.message).filter((m) => m.kind !== 'event')).toEqual([
+        { kind: 'draft', runId, text: 'Half an ' },
+        { kind: 'delta', runId, offset: 8, text: 'answer' },
+      ]);
+      expect(watcher.events()).toEqual(stored);
+    }
   });
 });

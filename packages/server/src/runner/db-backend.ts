@@ -1,6 +1,8 @@
 /**
  * @module runner/db-backend
- * The runner backend of the server's own runner: straight to the database.
+ * The runner backend of the server's own runner: straight to the database. With the server's live
+ * hub, answers' text goes to it in memory (no statement per piece) and stored events are announced
+ * to it at once; without one, through the database's notification channel.
  */
 import { and, eq } from 'drizzle-orm';
 import type {
@@ -17,7 +19,8 @@ import { runners, runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { appendEvents } from '../tasks/events.ts';
 import { conversationBefore, followUpsAfter } from '../tasks/conversation.ts';
-import { sendDraft } from '../tasks/live-channel.ts';
+import { appendedNote, sendDraft } from '../tasks/live-channel.ts';
+import type { LiveHub } from '../tasks/live.ts';
 import { claimRun, finishRun, renewLease } from '../tasks/queue.ts';
 import { mintRunToken, revokeRunTokens } from '../tasks/run-tokens.ts';
 import { recordSnapshot, sandboxTasks, snapshotGrant } from '../tasks/snapshots.ts';
@@ -37,6 +40,8 @@ export interface DbBackendOptions {
   agentMaxSteps: number;
   /** Limit claims to the workspaces this user administers (remote runners). */
   onlyWorkspacesOf?: string | null;
+  /** This server's live hub: drafts are published through it, with no statement per piece. */
+  live?: LiveHub;
 }
 
 export class DbRunnerBackend implements RunnerBackend {
@@ -99,14 +104,21 @@ export class DbRunnerBackend implements RunnerBackend {
 
   /** Stores the events; streamed text (`message.delta`, from an older runner) is not stored. */
   async append(runId: string, events: EventBody[]): Promise<void> {
+    const { db, live } = this.options;
     const run = await this.held(runId);
     const stored = events.filter((event) => event.type !== 'message.delta');
-    await appendEvents(this.options.db, { taskId: run.taskId, runId, events: stored });
+    if (stored.length === 0) return;
+    await live?.flushDrafts();
+    const appended = await appendEvents(db, { taskId: run.taskId, runId, events: stored });
+    const lastSeq = appended.at(-1)?.seq ?? 0;
+    live?.appended(appendedNote({ taskId: run.taskId, lastSeq, runId, bodies: stored }));
   }
 
   draft(runId: string, offset: number, text: string): Promise<void> {
-    const { db, runnerId } = this.options;
-    return sendDraft(db, { runnerId, runId, offset, text });
+    const { db, runnerId, live } = this.options;
+    return live
+      ? live.sendDraft({ runnerId, runId, offset, text })
+      : sendDraft(db, { runnerId, runId, offset, text });
   }
 
   async inbox(runId: string, after: number): Promise<InboxMessage[]> {
@@ -133,8 +145,9 @@ export class DbRunnerBackend implements RunnerBackend {
   }
 
   async finish(runId: string, outcome: FinishRunBody): Promise<boolean> {
-    const { db, runnerId } = this.options;
+    const { db, runnerId, live } = this.options;
     const finished = await finishRun(db, { runId, runnerId, outcome });
+    live?.release(runId);
     await revokeRunTokens(db, runId);
     return finished;
   }

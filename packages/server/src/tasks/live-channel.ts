@@ -16,21 +16,29 @@ export const LIVE_CHANNEL = 'lucid_live';
 /** The most UTF-16 units of draft text in one notification (≤ 6 bytes each once JSON-escaped). */
 const PIECE = 1000;
 
-/** Events of task `t` up to seq `s` are stored; `e`: the run whose draft these events end. */
+/**
+ * Events of task `t` up to seq `s` are stored; `e`: the run whose draft these events end; `f`:
+ * that run is over.
+ */
 export interface AppendedNote {
   k: 'e';
   t: string;
   s: number;
   e?: string;
+  f?: true;
 }
 
-/** Run `r` of task `t`: its answer's text gained `x` at offset `o`. */
+/**
+ * Run `r` of task `t`: its answer's text gained `x` at offset `o`. `i`: the server that published
+ * it to its own viewers already (it ignores the notification).
+ */
 export interface DraftNote {
   k: 'd';
   t: string;
   r: string;
   o: number;
   x: string;
+  i?: string;
 }
 
 export type LiveNote = AppendedNote | DraftNote;
@@ -42,6 +50,23 @@ export function endsDraft(body: Pick<EventBody, 'type'> & { status?: string }): 
   );
 }
 
+/** The note announcing appended events. */
+export function appendedNote(note: {
+  taskId: string;
+  lastSeq: number;
+  runId: string | null;
+  bodies: EventBody[];
+}): AppendedNote {
+  const payload: AppendedNote = { k: 'e', t: note.taskId, s: note.lastSeq };
+  if (note.runId && note.bodies.some(endsDraft)) {
+    payload.e = note.runId;
+    if (note.bodies.some((body) => body.type === 'run.status' && body.status !== 'running')) {
+      payload.f = true;
+    }
+  }
+  return payload;
+}
+
 /**
  * Announces appended events from inside their transaction: the notification is delivered at
  * commit, in commit order, and not at all on rollback.
@@ -50,14 +75,32 @@ export async function notifyAppended(
   tx: Db,
   note: { taskId: string; lastSeq: number; runId: string | null; bodies: EventBody[] },
 ): Promise<void> {
-  const payload: AppendedNote = { k: 'e', t: note.taskId, s: note.lastSeq };
-  if (note.runId && note.bodies.some(endsDraft)) payload.e = note.runId;
+  const payload = appendedNote(note);
   await tx.execute(sql`SELECT pg_notify(${LIVE_CHANNEL}, ${JSON.stringify(payload)})`);
 }
 
+/** A draft note as notification payloads, its text cut in pieces that fit, tagged with `origin`. */
+export function draftPayloads(note: DraftNote, origin: string): string[] {
+  const payloads: string[] = [];
+  for (let at = 0; at < note.x.length;) {
+    const end = pieceEnd(note.x, at);
+    const piece: DraftNote = { ...note, o: note.o + at, x: note.x.slice(at, end), i: origin };
+    payloads.push(JSON.stringify(piece));
+    at = end;
+  }
+  return payloads;
+}
+
+/** Where the piece of `text` starting at `at` ends: at most PIECE units, no surrogate pair split. */
+function pieceEnd(text: string, at: number): number {
+  const end = Math.min(text.length, at + PIECE);
+  return end < text.length && /[\uD800-\uDBFF]/.test(text.charAt(end - 1)) ? end - 1 : end;
+}
+
 /**
- * Publishes a piece of a running answer to every server, when `runnerId` holds the run; throws
- * `run_not_found` otherwise. One statement per piece checks and notifies.
+ * Publishes a piece of a running answer to every server through the channel alone, when
+ * `runnerId` holds the run; throws `run_not_found` otherwise. One statement per piece checks and
+ * notifies: the live hub's `sendDraft` is the fast path, this one serves callers without a hub.
  *
  * @example
  * await sendDraft(db, { runnerId, runId, offset: 0, text: 'Looking at the tests' });
@@ -73,9 +116,7 @@ export async function sendDraft(
 ): Promise<void> {
   if (!text) return;
   for (let at = 0; at < text.length;) {
-    let end = Math.min(text.length, at + PIECE);
-    // Never split a surrogate pair across two pieces.
-    if (end < text.length && /[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end -= 1;
+    const end = pieceEnd(text, at);
     const piece = text.slice(at, end);
     const result = await db.execute(sql`
       SELECT pg_notify(${LIVE_CHANNEL}, json_build_object(

@@ -5,6 +5,12 @@
  * notification channel (tasks/live-channel.ts), so a run executed by any server sharing the
  * database reaches viewers on every one of them.
  *
+ * Runs reporting to this server (its own runner, remote runners' API calls) publish here directly:
+ * draft pieces reach viewers in memory, with no database round trip (on PostgreSQL they also go to
+ * the other servers through the outbox, tasks/live-outbox.ts, and this server ignores them when
+ * they come back), and stored events are announced here as soon as they are committed. That a
+ * runner holds the run is checked once per answer, not per piece.
+ *
  * Each server keeps the text so far of every running answer (drafts, in memory, from the channel),
  * so a viewer connecting mid-answer gets it. For a task with subscribers the hub reads the new
  * events after each notification and keeps one ordered queue per task, so events and draft pieces
@@ -15,9 +21,20 @@
  * moment, then everything that came meanwhile, then live.
  */
 import type { LiveMessage, TaskEvent } from '@lucid/contracts';
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
 import type { Database, Db } from '../db/client.ts';
+import { runs as runRows } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
 import { lastSeqOf, listEvents } from './events.ts';
-import { endsDraft, LIVE_CHANNEL, parseNote, type DraftNote } from './live-channel.ts';
+import {
+  endsDraft,
+  LIVE_CHANNEL,
+  parseNote,
+  type AppendedNote,
+  type DraftNote,
+} from './live-channel.ts';
+import { DraftOutbox } from './live-outbox.ts';
 
 export type LiveListener = (message: LiveMessage) => void;
 
@@ -46,6 +63,17 @@ export class LiveHub {
   /** taskId → runId → the answer's text so far. */
   private readonly drafts = new Map<string, Map<string, string>>();
   private readonly channels = new Map<string, TaskChannel>();
+  /**
+   * runId → the seq of the last event that ended its draft: an end heard again (this server's own
+   * announcement, then the notification) must not end the answer that started in between.
+   */
+  private readonly ended = new Map<string, number>();
+  /** runId → the runner holding it and its task, as checked at the answer's first piece. */
+  private readonly holders = new Map<string, { runnerId: string; taskId: string }>();
+  /** This server, in the draft notifications it sends. */
+  private readonly origin = randomUUID();
+  /** Draft pieces for the other servers; only when there can be others (PostgreSQL). */
+  private readonly outbox: DraftOutbox | null;
   private unlisten: (() => Promise<void>) | null = null;
 
   constructor(
@@ -53,6 +81,10 @@ export class LiveHub {
     private readonly options: LiveHubOptions = {},
   ) {
     this.db = database.db;
+    this.outbox =
+      database.kind === 'postgres'
+        ? new DraftOutbox(this.db, this.origin, (error) => this.options.onError?.(error))
+        : null;
   }
 
   /** Starts listening to the database's channel. */
@@ -65,8 +97,67 @@ export class LiveHub {
   }
 
   async stop(): Promise<void> {
+    await this.outbox?.flush();
     await this.unlisten?.();
     this.unlisten = null;
+  }
+
+  /**
+   * Publishes a piece of a running answer, when `runnerId` holds the run (throws `run_not_found`
+   * otherwise): to this server's viewers at once, to other servers within a few milliseconds.
+   *
+   * @example
+   * await hub.sendDraft({ runnerId, runId, offset: 0, text: 'Looking at the tests' });
+   */
+  async sendDraft({
+    runnerId,
+    runId,
+    offset,
+    text,
+  }: {
+    runnerId: string;
+    runId: string;
+    offset: number;
+    text: string;
+  }): Promise<void> {
+    if (!text) return;
+    let holder = this.holders.get(runId);
+    if (holder?.runnerId !== runnerId) {
+      const [run] = await this.db
+        .select({ taskId: runRows.taskId })
+        .from(runRows)
+        .where(
+          and(eq(runRows.id, runId), eq(runRows.runnerId, runnerId), eq(runRows.status, 'running')),
+        );
+      if (!run) throw new AppError('run_not_found', `This runner holds no run ${runId}.`);
+      holder = { runnerId, taskId: run.taskId };
+      this.holders.set(runId, holder);
+    }
+    const note: DraftNote = { k: 'd', t: holder.taskId, r: runId, o: offset, x: text };
+    this.handleDraft(note);
+    this.outbox?.add(note);
+  }
+
+  /**
+   * Announces events a run reporting to this server just stored, before the notification their
+   * transaction sent arrives: the run's next draft pieces, published here directly, then follow
+   * them.
+   */
+  appended(note: AppendedNote): void {
+    this.handleAppended(note);
+  }
+
+  /** Forgets that a runner holds the run (it is ending): its next piece is checked again. */
+  release(runId: string): void {
+    this.holders.delete(runId);
+  }
+
+  /**
+   * Sends the draft pieces still gathering to the other servers. Call it before storing a run's
+   * events, so other servers hear its pieces before the events that end them.
+   */
+  async flushDrafts(): Promise<void> {
+    await this.outbox?.flush();
   }
 
   /**
@@ -173,19 +264,28 @@ export class LiveHub {
   private receive(payload: string): void {
     const note = parseNote(payload);
     if (!note) return;
-    const channel = this.channels.get(note.t);
     if (note.k === 'd') {
-      if (!channel) {
-        this.applyDraft(note);
-      } else if (channel.waiting === 0) {
-        this.publishDraft(channel, note);
-      } else {
-        this.enqueue(channel, async () => this.publishDraft(channel, note));
-      }
-      return;
+      if (note.i !== this.origin) this.handleDraft(note);
+    } else {
+      this.handleAppended(note);
     }
+  }
+
+  private handleDraft(note: DraftNote): void {
+    const channel = this.channels.get(note.t);
     if (!channel) {
-      if (note.e) this.endDraft(note.t, note.e);
+      this.applyDraft(note);
+    } else if (channel.waiting === 0) {
+      this.publishDraft(channel, note);
+    } else {
+      this.enqueue(channel, async () => this.publishDraft(channel, note));
+    }
+  }
+
+  private handleAppended(note: AppendedNote): void {
+    const channel = this.channels.get(note.t);
+    if (!channel) {
+      if (note.e) this.endDraft(note.t, note.e, note.s, note.f === true);
       return;
     }
     this.enqueue(channel, () => this.readNew(note.t, channel));
@@ -208,7 +308,10 @@ export class LiveHub {
 
   private publishEvent(taskId: string, channel: TaskChannel, event: TaskEvent): void {
     channel.seq = event.seq;
-    if (event.runId && endsDraft(event)) this.endDraft(taskId, event.runId);
+    if (event.runId && endsDraft(event)) {
+      const over = event.type === 'run.status' && event.status !== 'running';
+      this.endDraft(taskId, event.runId, event.seq, over);
+    }
     for (const listener of channel.listeners) listener({ kind: 'event', event });
   }
 
@@ -236,7 +339,15 @@ export class LiveHub {
     return { kind: 'delta', runId, offset, text };
   }
 
-  private endDraft(taskId: string, runId: string): void {
+  /**
+   * Ends a run's draft at the event `seq`, unless an end at or after it was handled already;
+   * `over`: the run is over, so nothing of it is kept.
+   */
+  private endDraft(taskId: string, runId: string, seq: number, over: boolean): void {
+    if (seq <= (this.ended.get(runId) ?? 0)) return;
+    this.holders.delete(runId);
+    if (over) this.ended.delete(runId);
+    else this.ended.set(runId, seq);
     const runs = this.drafts.get(taskId);
     if (!runs) return;
     runs.delete(runId);

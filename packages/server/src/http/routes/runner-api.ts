@@ -51,6 +51,7 @@ export const runnerApiRoutes =
         sandboxUrl: deps.config.publicUrl,
         gatewayUrl: `${deps.config.publicUrl}/llm`,
         agentMaxSteps: deps.config.agent.maxSteps,
+        live: deps.live,
       });
     }
 
