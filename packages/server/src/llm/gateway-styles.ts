@@ -5,7 +5,9 @@
  * and how a call's model is named in usage records.
  *
  * `anthropic` serves `messages`; `openai` serves `chat/completions` and `responses`;
- * `openai-compatible` serves `chat/completions` on OPENAI_COMPATIBLE_BASE_URL. The key is the
+ * `openai-compatible` serves `chat/completions` on OPENAI_COMPATIBLE_BASE_URL; `gemini` serves
+ * Google's `/v1beta/models/{model}:generateContent|streamGenerateContent|countTokens` on
+ * GEMINI_BASE_URL (the key as `x-goog-api-key`). The key is the
  * server's, or the task owner's own when the configuration given is theirs
  * (`llm/provider-keys.ts`).
  */
@@ -14,8 +16,13 @@ import type { LlmConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { listModels } from './models.ts';
 
-export type GatewayProvider = 'anthropic' | 'openai' | 'openai-compatible';
-export type GatewayEndpoint = 'messages' | 'chat/completions' | 'responses';
+export type GatewayProvider = 'anthropic' | 'openai' | 'openai-compatible' | 'gemini';
+/** Gemini's methods are named after the model in the path (`models/{model}:{method}`). */
+export type GeminiMethod = 'generateContent' | 'streamGenerateContent' | 'countTokens';
+export type GatewayEndpoint = 'messages' | 'chat/completions' | 'responses' | GeminiMethod;
+
+/** Where Google's Generative Language API is reached when GEMINI_BASE_URL is not set. */
+export const GEMINI_DEFAULT_BASE = 'https://generativelanguage.googleapis.com';
 
 /** Where calls of one provider style go, and the headers carrying the key. */
 export interface Upstream {
@@ -32,6 +39,7 @@ const SETTING: Record<GatewayProvider, string> = {
   anthropic: 'ANTHROPIC_API_KEY',
   openai: 'OPENAI_API_KEY',
   'openai-compatible': 'OPENAI_COMPATIBLE_BASE_URL',
+  gemini: 'GEMINI_API_KEY',
 };
 
 /**
@@ -73,10 +81,20 @@ export function upstreamOf(llm: LlmConfig, provider: GatewayProvider): Upstream 
       headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
     };
   }
+  if (provider === 'gemini' && llm.gemini) {
+    return {
+      baseUrl: (llm.gemini.baseUrl ?? GEMINI_DEFAULT_BASE).replace(/\/+$/, ''),
+      headers: { 'x-goog-api-key': llm.gemini.apiKey },
+    };
+  }
+  const own =
+    provider === 'gemini'
+      ? ''
+      : `, or have the task's owner add their own key (PUT /api/v1/settings/provider-keys/${provider})`;
   throw new AppError(
     'model_unavailable',
     `This Lucid server has no ${provider} provider for this task: set ${SETTING[provider]} on the ` +
-      `server, or have the task's owner add their own key (PUT /api/v1/settings/provider-keys/${provider}).`,
+      `server${own}.`,
   );
 }
 
@@ -101,6 +119,20 @@ const ANTHROPIC_TYPES: Record<number, string> = {
   429: 'rate_limit_error',
 };
 
+/** Google's canonical status names, by HTTP status. */
+const GOOGLE_STATUSES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  402: 'RESOURCE_EXHAUSTED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  413: 'INVALID_ARGUMENT',
+  415: 'INVALID_ARGUMENT',
+  429: 'RESOURCE_EXHAUSTED',
+  502: 'UNAVAILABLE',
+  503: 'UNAVAILABLE',
+};
+
 const OPENAI_TYPES: Record<number, string> = {
   401: 'invalid_request_error',
   402: 'insufficient_quota',
@@ -120,6 +152,19 @@ export function errorBody(provider: GatewayProvider, code: ErrorCode, message: s
   if (provider === 'anthropic') {
     const type = ANTHROPIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
     return { type: 'error', error: { type, message } };
+  }
+  if (provider === 'gemini') {
+    const google = GOOGLE_STATUSES[status] ?? (status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT');
+    return {
+      error: {
+        code: status,
+        message,
+        status: google,
+        details: [
+          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: code, domain: 'lucid' },
+        ],
+      },
+    };
   }
   const type = OPENAI_TYPES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
   return { error: { message, type, param: null, code } };
@@ -146,6 +191,14 @@ export function modelsBody(llm: LlmConfig, provider: GatewayProvider): unknown {
       created_at: '1970-01-01T00:00:00Z',
     }));
     return { data, has_more: false, first_id: names[0] ?? null, last_id: names.at(-1) ?? null };
+  }
+  if (provider === 'gemini') {
+    const models = names.map((id) => ({
+      name: `models/${id}`,
+      displayName: id,
+      supportedGenerationMethods: ['generateContent', 'countTokens'],
+    }));
+    return { models };
   }
   return {
     object: 'list',

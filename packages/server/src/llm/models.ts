@@ -4,7 +4,9 @@
  * language model: on the configured provider itself, or through Lucid's LLM gateway.
  *
  * Providers: `anthropic` (Messages API), `openai` (Responses API), `openai-chat` (OpenAI's Chat
- * Completions), `openai-compatible` (any Chat Completions server at OPENAI_COMPATIBLE_BASE_URL).
+ * Completions), `openai-compatible` (any Chat Completions server at OPENAI_COMPATIBLE_BASE_URL),
+ * `gemini` (Google's Generative Language API; spoken by the `gemini` CLI agent through the gateway,
+ * not by the built-in agent).
  */
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
@@ -16,7 +18,7 @@ import { AppError } from '../errors.ts';
 import { pricedModels } from './cost.ts';
 
 const SETUP =
-  'set ANTHROPIC_API_KEY, OPENAI_API_KEY or OPENAI_COMPATIBLE_BASE_URL on the server ' +
+  'set ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_COMPATIBLE_BASE_URL or GEMINI_API_KEY on the server ' +
   '(and LUCID_DEFAULT_MODEL to choose the default model), or add your own provider key ' +
   '(PUT /api/v1/settings/provider-keys/{provider})';
 
@@ -25,7 +27,16 @@ const NEEDS: Record<ModelProvider, [setting: string, key: string]> = {
   openai: ['OPENAI_API_KEY', 'openai'],
   'openai-chat': ['OPENAI_API_KEY', 'openai'],
   'openai-compatible': ['OPENAI_COMPATIBLE_BASE_URL', 'openai-compatible'],
+  gemini: ['GEMINI_API_KEY', 'gemini'],
 };
+
+/** The providers the built-in agent `lucid` speaks. */
+export const LUCID_AGENT_PROVIDERS: readonly ModelProvider[] = [
+  'anthropic',
+  'openai',
+  'openai-chat',
+  'openai-compatible',
+];
 
 function split(id: string): { provider: ModelProvider; name: string } {
   const slash = id.indexOf('/');
@@ -34,7 +45,7 @@ function split(id: string): { provider: ModelProvider; name: string } {
   if (slash < 1 || !provider.success || name === '') {
     throw new AppError(
       'model_unavailable',
-      `Model "${id}" is not provider/name with a known provider: use anthropic/…, openai/…, openai-chat/… or openai-compatible/….`,
+      `Model "${id}" is not provider/name with a known provider: use anthropic/…, openai/…, openai-chat/…, openai-compatible/… or gemini/….`,
     );
   }
   return { provider: provider.data, name };
@@ -43,6 +54,7 @@ function split(id: string): { provider: ModelProvider; name: string } {
 function configured(llm: LlmConfig, provider: ModelProvider): boolean {
   if (provider === 'anthropic') return Boolean(llm.anthropic);
   if (provider === 'openai-compatible') return Boolean(llm.openaiCompatible);
+  if (provider === 'gemini') return Boolean(llm.gemini);
   return Boolean(llm.openai);
 }
 
@@ -77,6 +89,9 @@ export function usableModel(llm: LlmConfig, requested: string | undefined): stri
  */
 export function resolveModel(llm: LlmConfig, id: string): LanguageModel {
   const { provider, name } = split(usableModel(llm, id));
+  if (provider === 'gemini') {
+    throw new AppError('model_unavailable', `Model ${id} is spoken only by the gemini CLI agent.`);
+  }
   if (provider === 'anthropic' && llm.anthropic) {
     const { apiKey, baseUrl } = llm.anthropic;
     return createAnthropic({ apiKey, ...(baseUrl ? { baseURL: baseUrl } : {}) })(name);
@@ -112,6 +127,12 @@ export function gatewayModel(options: {
 }): LanguageModel {
   const { provider, name } = split(options.model);
   const { apiKey } = options;
+  if (provider === 'gemini') {
+    throw new AppError(
+      'model_unavailable',
+      `Model ${options.model} is spoken only by the gemini CLI agent.`,
+    );
+  }
   if (provider === 'anthropic') {
     return createAnthropic({ apiKey, baseURL: `${options.gatewayUrl}/anthropic/v1` })(name);
   }
@@ -140,7 +161,10 @@ export function listModels(llm: LlmConfig): ModelInfo[] {
 
 /** Every provider key the configuration holds: secrets to keep out of tool output and logs. */
 export function providerSecrets(llm: LlmConfig): string[] {
-  return [llm.anthropic?.apiKey, llm.openai?.apiKey, llm.openaiCompatible?.apiKey].filter(
-    (key): key is string => Boolean(key),
-  );
+  return [
+    llm.anthropic?.apiKey,
+    llm.openai?.apiKey,
+    llm.openaiCompatible?.apiKey,
+    llm.gemini?.apiKey,
+  ].filter((key): key is string => Boolean(key));
 }
