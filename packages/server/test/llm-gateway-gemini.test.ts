@@ -9,6 +9,7 @@ import { usage as usageTable } from '../src/db/schema.ts';
 import { costOf } from '../src/llm/cost.ts';
 import { usageReader } from '../src/llm/gateway-usage.ts';
 import { DbRunnerBackend } from '../src/runner/db-backend.ts';
+import { requestWithoutKey } from '../src/server.ts';
 import { startFakeLlm, type FakeLlm, type ScriptStep } from './fakes/llm/index.ts';
 import { signUp, type TestUser } from './support/client.ts';
 import { fakeProviderEnv } from './support/providers.ts';
@@ -178,6 +179,16 @@ describe('the gateway on gemini', () => {
     );
     expect(response.status).toBe(200);
     await expectUsage(run);
+  });
+
+  it('keeps a ?key= out of the request log', () => {
+    const logged = requestWithoutKey({
+      method: 'POST',
+      url: '/llm/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse&key=lrt_secret',
+    });
+    expect(logged.url).toBe(
+      '/llm/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse&key=[redacted]',
+    );
   });
 
   it('counts tokens without recording usage', async () => {
