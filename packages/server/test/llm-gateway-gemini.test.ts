@@ -3,6 +3,8 @@
  * run token as a Gemini key, the server's key forwarded, usage read from `usageMetadata`, budgets,
  * masking and errors in Google's shape.
  */
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
+import { generateText, jsonSchema, streamText, tool } from 'ai';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { usage as usageTable } from '../src/db/schema.ts';
@@ -155,6 +157,33 @@ describe('the gateway on gemini', () => {
     });
     await expectUsage(run);
   });
+
+  it.each([{ streamed: false }, { streamed: true }])(
+    'serves the AI SDK’s Google client (streamed: $streamed)',
+    async ({ streamed }) => {
+      const run = await runningRun();
+      llm.script([answer]);
+      const google = createGoogleGenerativeAI({
+        baseURL: `${server.url}/llm/gemini/v1beta`,
+        apiKey: run.token,
+      });
+      const lookup = tool({
+        description: 'Looks something up',
+        inputSchema: jsonSchema<{ q: string }>({
+          type: 'object',
+          properties: { q: { type: 'string' } },
+          required: ['q'],
+        }),
+      });
+      const call = { model: google('gemini-2.5-pro'), prompt: 'Weather?', tools: { lookup } };
+      const result = streamed ? streamText(call) : await generateText(call);
+      expect(await result.text).toBe(answer.text);
+      expect((await result.toolCalls).map((c) => [c.toolName, c.input])).toEqual([
+        ['lookup', { q: 'weather in Lyon' }],
+      ]);
+      await expectUsage(run);
+    },
+  );
 
   it('reads the usage of a stream asked for without alt=sse (one JSON array)', async () => {
     const run = await runningRun();

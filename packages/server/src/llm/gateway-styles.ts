@@ -14,15 +14,12 @@
 import { errorStatus, type ErrorCode } from '@lucid/contracts';
 import type { LlmConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
-import { listModels } from './models.ts';
+import { GEMINI_DEFAULT_BASE, listModels } from './models.ts';
 
 export type GatewayProvider = 'anthropic' | 'openai' | 'openai-compatible' | 'gemini';
 /** Gemini's methods are named after the model in the path (`models/{model}:{method}`). */
 export type GeminiMethod = 'generateContent' | 'streamGenerateContent' | 'countTokens';
 export type GatewayEndpoint = 'messages' | 'chat/completions' | 'responses' | GeminiMethod;
-
-/** Where Google's Generative Language API is reached when GEMINI_BASE_URL is not set. */
-export const GEMINI_DEFAULT_BASE = 'https://generativelanguage.googleapis.com';
 
 /** Where calls of one provider style go, and the headers carrying the key. */
 export interface Upstream {

@@ -5,10 +5,10 @@
  *
  * Providers: `anthropic` (Messages API), `openai` (Responses API), `openai-chat` (OpenAI's Chat
  * Completions), `openai-compatible` (any Chat Completions server at OPENAI_COMPATIBLE_BASE_URL),
- * `gemini` (Google's Generative Language API; spoken by the `gemini` CLI agent through the gateway,
- * not by the built-in agent).
+ * `gemini` (Google's Generative Language API, at GEMINI_BASE_URL).
  */
 import { createAnthropic } from '@ai-sdk/anthropic';
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
@@ -16,6 +16,9 @@ import { ModelProvider, type ModelInfo } from '@lucid/contracts';
 import type { LlmConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { pricedModels } from './cost.ts';
+
+/** Where Google's Generative Language API is reached when GEMINI_BASE_URL is not set. */
+export const GEMINI_DEFAULT_BASE = 'https://generativelanguage.googleapis.com';
 
 const SETUP =
   'set ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_COMPATIBLE_BASE_URL or GEMINI_API_KEY on the server ' +
@@ -29,14 +32,6 @@ const NEEDS: Record<ModelProvider, [setting: string, key: string]> = {
   'openai-compatible': ['OPENAI_COMPATIBLE_BASE_URL', 'openai-compatible'],
   gemini: ['GEMINI_API_KEY', 'gemini'],
 };
-
-/** The providers the built-in agent `lucid` speaks. */
-export const LUCID_AGENT_PROVIDERS: readonly ModelProvider[] = [
-  'anthropic',
-  'openai',
-  'openai-chat',
-  'openai-compatible',
-];
 
 function split(id: string): { provider: ModelProvider; name: string } {
   const slash = id.indexOf('/');
@@ -89,8 +84,10 @@ export function usableModel(llm: LlmConfig, requested: string | undefined): stri
  */
 export function resolveModel(llm: LlmConfig, id: string): LanguageModel {
   const { provider, name } = split(usableModel(llm, id));
-  if (provider === 'gemini') {
-    throw new AppError('model_unavailable', `Model ${id} is spoken only by the gemini CLI agent.`);
+  if (provider === 'gemini' && llm.gemini) {
+    const { apiKey, baseUrl } = llm.gemini;
+    const base = (baseUrl ?? GEMINI_DEFAULT_BASE).replace(/\/+$/, '');
+    return createGoogleGenerativeAI({ apiKey, baseURL: `${base}/v1beta` })(name);
   }
   if (provider === 'anthropic' && llm.anthropic) {
     const { apiKey, baseUrl } = llm.anthropic;
@@ -128,9 +125,8 @@ export function gatewayModel(options: {
   const { provider, name } = split(options.model);
   const { apiKey } = options;
   if (provider === 'gemini') {
-    throw new AppError(
-      'model_unavailable',
-      `Model ${options.model} is spoken only by the gemini CLI agent.`,
+    return createGoogleGenerativeAI({ apiKey, baseURL: `${options.gatewayUrl}/gemini/v1beta` })(
+      name,
     );
   }
   if (provider === 'anthropic') {

@@ -11,7 +11,7 @@ import { runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { LUCID_AGENT_PROVIDERS, usableModel } from '../llm/models.ts';
+import { usableModel } from '../llm/models.ts';
 import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 import type { Principal } from '../principal.ts';
 import { hasRole, roleIn } from '../workspaces/workspaces.ts';
@@ -61,7 +61,7 @@ export async function createTask(
 ): Promise<{ task: TaskRow; run: RunRow | null }> {
   const repo = await loadRepo(ctx, actor.userId, input.repoId, 'member');
   const agent = input.agent ?? 'lucid';
-  const speaks = agent === 'lucid' ? LUCID_AGENT_PROVIDERS : agents[agent];
+  const speaks = agents[agent];
   if (!input.commands && agent !== 'lucid' && !speaks) {
     const available = ['lucid', ...Object.keys(agents)].join(', ');
     throw new AppError(
