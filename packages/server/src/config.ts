@@ -53,10 +53,14 @@ export interface LlmConfig {
    */
   smallModel?: string | undefined;
   /**
-   * ANTHROPIC_BASE_URL and OPENAI_BASE_URL when set, with or without the server's key: where
+   * ANTHROPIC_BASE_URL, OPENAI_BASE_URL and GEMINI_BASE_URL when set, with or without the server's key: where
    * users' own keys are checked and used too.
    */
-  baseUrls?: { anthropic?: string | undefined; openai?: string | undefined };
+  baseUrls?: {
+    anthropic?: string | undefined;
+    openai?: string | undefined;
+    gemini?: string | undefined;
+  };
 }
 
 /** Spending limits of model calls through the gateway, in USD; 0 is no limit. */
@@ -460,6 +464,7 @@ function llmConfigOf(e: z.infer<typeof EnvSchema>, problems: string[]): LlmConfi
   if (e.ANTHROPIC_BASE_URL || e.OPENAI_BASE_URL) {
     llm.baseUrls = { anthropic: e.ANTHROPIC_BASE_URL, openai: e.OPENAI_BASE_URL };
   }
+  if (e.GEMINI_BASE_URL) llm.baseUrls = { ...llm.baseUrls, gemini: e.GEMINI_BASE_URL };
   if (e.GEMINI_API_KEY) {
     llm.gemini = { apiKey: e.GEMINI_API_KEY, baseUrl: e.GEMINI_BASE_URL };
   }

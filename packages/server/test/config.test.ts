@@ -195,6 +195,7 @@ describe('model provider configuration', () => {
     });
     expect(config.llm).toEqual({
       gemini: { apiKey: 'AIza-g', baseUrl: 'http://127.0.0.1:9' },
+      baseUrls: { gemini: 'http://127.0.0.1:9' },
       defaultModel: 'gemini/gemini-2.5-pro',
     });
     expect(config.agent.cli).toEqual(['gemini']);

@@ -52,6 +52,17 @@ export function providerBaseUrl(llm: LlmConfig, provider: 'anthropic' | 'openai'
 }
 
 /**
+ * Where Google's Gemini API is reached: GEMINI_BASE_URL, else Google's own (without `/v1beta`).
+ *
+ * @example
+ * geminiBaseUrl(config.llm); // → 'https://generativelanguage.googleapis.com'
+ */
+export function geminiBaseUrl(llm: LlmConfig): string {
+  const configured = llm.gemini?.baseUrl ?? llm.baseUrls?.gemini;
+  return (configured ?? GEMINI_DEFAULT_BASE).replace(/\/+$/, '');
+}
+
+/**
  * The configured provider behind a gateway path; throws `model_unavailable` when there is none
  * (neither the server's key nor the user's own).
  *
@@ -80,18 +91,14 @@ export function upstreamOf(llm: LlmConfig, provider: GatewayProvider): Upstream 
   }
   if (provider === 'gemini' && llm.gemini) {
     return {
-      baseUrl: (llm.gemini.baseUrl ?? GEMINI_DEFAULT_BASE).replace(/\/+$/, ''),
+      baseUrl: geminiBaseUrl(llm),
       headers: { 'x-goog-api-key': llm.gemini.apiKey },
     };
   }
-  const own =
-    provider === 'gemini'
-      ? ''
-      : `, or have the task's owner add their own key (PUT /api/v1/settings/provider-keys/${provider})`;
   throw new AppError(
     'model_unavailable',
     `This Lucid server has no ${provider} provider for this task: set ${SETTING[provider]} on the ` +
-      `server${own}.`,
+      `server, or have the task's owner add their own key (PUT /api/v1/settings/provider-keys/${provider}).`,
   );
 }
 
