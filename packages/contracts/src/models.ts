@@ -4,7 +4,13 @@
  */
 import { z } from 'zod';
 
-export const ModelProvider = z.enum(['anthropic', 'openai', 'openai-chat', 'openai-compatible']);
+export const ModelProvider = z.enum([
+  'anthropic',
+  'openai',
+  'openai-chat',
+  'openai-compatible',
+  'gemini',
+]);
 export type ModelProvider = z.infer<typeof ModelProvider>;
 
 export const ModelInfo = z

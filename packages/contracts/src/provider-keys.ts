@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { Timestamp } from './common.ts';
 
-export const KeyProvider = z.enum(['anthropic', 'openai', 'openai-compatible']);
+export const KeyProvider = z.enum(['anthropic', 'openai', 'openai-compatible', 'gemini']);
 export type KeyProvider = z.infer<typeof KeyProvider>;
 
 export const ProviderParams = z.object({ provider: KeyProvider });

@@ -43,6 +43,8 @@ export interface LlmConfig {
   openai?: { apiKey: string; baseUrl?: string | undefined };
   /** Any server speaking OpenAI's Chat Completions (vLLM, Ollama, LM Studio…). */
   openaiCompatible?: { baseUrl: string; apiKey?: string | undefined };
+  /** Google's Gemini (Generative Language API): `gemini/…` models. */
+  gemini?: { apiKey: string; baseUrl?: string | undefined };
   /** `provider/name` of the model a task gets when it names none. */
   defaultModel?: string | undefined;
   /**
@@ -51,10 +53,14 @@ export interface LlmConfig {
    */
   smallModel?: string | undefined;
   /**
-   * ANTHROPIC_BASE_URL and OPENAI_BASE_URL when set, with or without the server's key: where
+   * ANTHROPIC_BASE_URL, OPENAI_BASE_URL and GEMINI_BASE_URL when set, with or without the server's key: where
    * users' own keys are checked and used too.
    */
-  baseUrls?: { anthropic?: string | undefined; openai?: string | undefined };
+  baseUrls?: {
+    anthropic?: string | undefined;
+    openai?: string | undefined;
+    gemini?: string | undefined;
+  };
 }
 
 /** Spending limits of model calls through the gateway, in USD; 0 is no limit. */
@@ -76,7 +82,7 @@ export interface AgentConfig {
 }
 
 /** The CLI agents a runner can install and run in its sandboxes. */
-export const INSTALLABLE_CLI_AGENTS = ['claude-code', 'codex', 'opencode'] as const;
+export const INSTALLABLE_CLI_AGENTS = ['claude-code', 'codex', 'opencode', 'gemini'] as const;
 export type InstallableCliAgent = (typeof INSTALLABLE_CLI_AGENTS)[number];
 
 /** The server's own runner, and the terms every run gets. */
@@ -179,8 +185,8 @@ const modelSetting = (example: string) =>
     z
       .string()
       .regex(
-        /^(anthropic|openai|openai-chat|openai-compatible)\/\S+$/,
-        `must be provider/name with provider anthropic, openai, openai-chat or openai-compatible (such as ${example})`,
+        /^(anthropic|openai|openai-chat|openai-compatible|gemini)\/\S+$/,
+        `must be provider/name with provider anthropic, openai, openai-chat, openai-compatible or gemini (such as ${example})`,
       )
       .optional(),
   );
@@ -254,6 +260,14 @@ const EnvSchema = SandboxEnvSchema.extend({
       .optional(),
   ),
   OPENAI_COMPATIBLE_API_KEY: optionalText,
+  GEMINI_API_KEY: optionalText,
+  GEMINI_BASE_URL: optionalText.pipe(
+    z
+      .url({
+        error: 'must be an absolute http(s) URL such as https://generativelanguage.googleapis.com',
+      })
+      .optional(),
+  ),
   LUCID_DEFAULT_MODEL: modelSetting('anthropic/claude-sonnet-4-5'),
   LUCID_SMALL_MODEL: modelSetting('anthropic/claude-haiku-4-5'),
   LUCID_RUN_BUDGET_USD: z.coerce
@@ -435,6 +449,7 @@ const PROVIDER_KEYS = {
   openai: 'OPENAI_API_KEY',
   'openai-chat': 'OPENAI_API_KEY',
   'openai-compatible': 'OPENAI_COMPATIBLE_BASE_URL',
+  gemini: 'GEMINI_API_KEY',
 } as const;
 
 /** The providers the environment configures, and the default model; mistakes go to `problems`. */
@@ -448,6 +463,10 @@ function llmConfigOf(e: z.infer<typeof EnvSchema>, problems: string[]): LlmConfi
   }
   if (e.ANTHROPIC_BASE_URL || e.OPENAI_BASE_URL) {
     llm.baseUrls = { anthropic: e.ANTHROPIC_BASE_URL, openai: e.OPENAI_BASE_URL };
+  }
+  if (e.GEMINI_BASE_URL) llm.baseUrls = { ...llm.baseUrls, gemini: e.GEMINI_BASE_URL };
+  if (e.GEMINI_API_KEY) {
+    llm.gemini = { apiKey: e.GEMINI_API_KEY, baseUrl: e.GEMINI_BASE_URL };
   }
   if (e.OPENAI_COMPATIBLE_BASE_URL) {
     llm.openaiCompatible = {
@@ -466,7 +485,9 @@ function llmConfigOf(e: z.infer<typeof EnvSchema>, problems: string[]): LlmConfi
         ? llm.anthropic
         : provider === 'openai-compatible'
           ? llm.openaiCompatible
-          : llm.openai;
+          : provider === 'gemini'
+            ? llm.gemini
+            : llm.openai;
     if (!configured) {
       problems.push(
         `${setting} names an ${provider} model, but ${PROVIDER_KEYS[provider]} is not set`,
@@ -485,6 +506,8 @@ function llmConfigOf(e: z.infer<typeof EnvSchema>, problems: string[]): LlmConfi
     llm.defaultModel = 'anthropic/claude-sonnet-4-5';
   } else if (llm.openai) {
     llm.defaultModel = 'openai/gpt-5';
+  } else if (llm.gemini) {
+    llm.defaultModel = 'gemini/gemini-2.5-pro';
   }
   return llm;
 }

@@ -108,6 +108,23 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** A request as logged: Fastify's fields, a `key` query parameter masked. */
+export function requestWithoutKey(req: {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: req.url?.replace(/([?&]key=)[^&#]*/gi, '$1[redacted]'),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 /** JSON lines for log collectors; readable lines when a person watches a terminal. */
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({
@@ -118,12 +135,15 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
         'req.headers.cookie',
         'res.headers["set-cookie"]',
         'req.headers["x-api-key"]',
+        'req.headers["x-goog-api-key"]',
         '*.apiKey',
         '*.*.apiKey',
         'config.llm',
       ],
       censor: '[redacted]',
     },
+    // Gemini clients may send their key (a run token, at the gateway) as `?key=`.
+    serializers: { req: requestWithoutKey },
     ...(process.stdout.isTTY && {
       transport: {
         target: 'pino-pretty',

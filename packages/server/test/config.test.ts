@@ -186,6 +186,27 @@ describe('model provider configuration', () => {
     ]);
   });
 
+  it('reads the Gemini provider: its key, its base URL, its models as the default alone', async () => {
+    const config = loadConfig({
+      LUCID_DATA_DIR: await dataDir(),
+      GEMINI_API_KEY: 'AIza-g',
+      GEMINI_BASE_URL: 'http://127.0.0.1:9',
+      LUCID_CLI_AGENTS: 'gemini',
+    });
+    expect(config.llm).toEqual({
+      gemini: { apiKey: 'AIza-g', baseUrl: 'http://127.0.0.1:9' },
+      baseUrls: { gemini: 'http://127.0.0.1:9' },
+      defaultModel: 'gemini/gemini-2.5-pro',
+    });
+    expect(config.agent.cli).toEqual(['gemini']);
+    expect(problems({ LUCID_DATA_DIR: await dataDir(), GEMINI_BASE_URL: 'googleapis' })).toEqual([
+      'GEMINI_BASE_URL must be an absolute http(s) URL such as https://generativelanguage.googleapis.com (got "googleapis")',
+    ]);
+    expect(
+      problems({ LUCID_DATA_DIR: await dataDir(), LUCID_SMALL_MODEL: 'gemini/gemini-2.5-flash' }),
+    ).toEqual(['LUCID_SMALL_MODEL names an gemini model, but GEMINI_API_KEY is not set']);
+  });
+
   it('reads the providers, and picks a default model from the first one set', async () => {
     const config = loadConfig({
       LUCID_DATA_DIR: await dataDir(),
@@ -214,7 +235,7 @@ describe('model provider configuration', () => {
     expect(
       problems({ LUCID_DATA_DIR: dir, LUCID_DEFAULT_MODEL: 'gemini', LUCID_AGENT_MAX_STEPS: '0' }),
     ).toEqual([
-      'LUCID_DEFAULT_MODEL must be provider/name with provider anthropic, openai, openai-chat or openai-compatible (such as anthropic/claude-sonnet-4-5) (got "gemini")',
+      'LUCID_DEFAULT_MODEL must be provider/name with provider anthropic, openai, openai-chat, openai-compatible or gemini (such as anthropic/claude-sonnet-4-5) (got "gemini")',
       'LUCID_AGENT_MAX_STEPS must be between 1 and 1000 (steps) (got "0")',
     ]);
     expect(problems({ LUCID_DATA_DIR: dir, ANTHROPIC_BASE_URL: 'not a url' })).toEqual([

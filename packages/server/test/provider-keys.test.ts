@@ -14,20 +14,24 @@ import { freePort, startTestServer, type TestServer } from './support/test-serve
 const USER_ANTHROPIC_KEY = 'sk-ant-user-own-key-0123456789abcdef';
 const USER_OPENAI_KEY = 'sk-proj-user-own-key-0123456789abcdef';
 const SERVER_OPENAI_KEY = 'sk-proj-server-key-0123456789abcdef';
+const USER_GEMINI_KEY = 'AIzaUserOwnGeminiKey0123456789abcdef';
 
 let anthropic: FakeLlm;
 let openai: FakeLlm;
+let gemini: FakeLlm;
 let server: TestServer;
 
 beforeAll(async () => {
   anthropic = await startFakeLlm({ apiKey: USER_ANTHROPIC_KEY });
   openai = await startFakeLlm({ apiKey: USER_OPENAI_KEY });
+  gemini = await startFakeLlm({ apiKey: USER_GEMINI_KEY });
   const driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
   server = await startTestServer({
     env: {
       ANTHROPIC_BASE_URL: `${anthropic.url}/v1`,
       OPENAI_API_KEY: SERVER_OPENAI_KEY,
       OPENAI_BASE_URL: `${openai.url}/v1`,
+      GEMINI_BASE_URL: gemini.url,
       LUCID_AGENT_MAX_STEPS: '4',
     },
     runner: { driver, slots: 1, leaseMs: 3_000, maxRuntimeMs: 120_000, pollMs: 100, warmPool: 0 },
@@ -37,6 +41,7 @@ afterAll(async () => {
   await server?.close();
   await anthropic?.close();
   await openai?.close();
+  await gemini?.close();
 });
 beforeEach(() => {
   anthropic.reset();
@@ -202,7 +207,7 @@ describe('provider keys', () => {
     const noServer = await putKey(user, 'openai-compatible', { apiKey: 'sk-local-0000000' });
     expect(noServer.status).toBe(400);
     expect(noServer.body.error?.message).toMatch(/set OPENAI_COMPATIBLE_BASE_URL/);
-    const unknown = await putKey(user, 'gemini', { apiKey: 'sk-gemini-00000000' });
+    const unknown = await putKey(user, 'mistral', { apiKey: 'sk-mistral-00000000' });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error?.code).toBe('validation_failed');
 
@@ -291,6 +296,43 @@ describe('provider keys', () => {
     expect(forwarded).not.toContain(USER_ANTHROPIC_KEY);
     expect(forwarded).toContain('[redacted]');
     expect(events.some((e) => e.type === 'usage')).toBe(true);
+  });
+
+  it('take a Gemini key: checked at GEMINI_BASE_URL, then used for the owner’s gemini/ tasks', async () => {
+    const owner = await signUp(server.url);
+    const repoId = (await pushedRepo(server.url, owner, 'own-gemini')).id;
+    const wrong = await putKey(owner, 'gemini', { apiKey: 'AIza-not-the-right-key-0000' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error?.code).toBe('invalid_provider_key');
+    expect(wrong.body.error?.message).toMatch(/gemini refused this key \(HTTP 400\)/);
+    const stored = await putKey(owner, 'gemini', { apiKey: USER_GEMINI_KEY });
+    expect(stored.status, JSON.stringify(stored.body)).toBe(200);
+    expect(stored.body).toMatchObject({ provider: 'gemini', hint: '…cdef' });
+
+    gemini.reset();
+    gemini.script([
+      {
+        text: 'Nothing to change.',
+        toolCalls: [{ name: 'finish', input: { summary: 'Nothing to change.' } }],
+      },
+    ]);
+    const created = await request<{ task: { id: string } }>(server.url, 'POST', '/api/v1/tasks', {
+      token: owner.token,
+      json: { repoId, prompt: 'Look around.', model: 'gemini/gemini-2.5-pro' },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const done = await waitForStatus(server.url, owner, created.body.task.id, [
+      'in_review',
+      'failed',
+    ]);
+    const events = await taskEvents(server.url, owner, created.body.task.id);
+    expect(done.status, JSON.stringify(events.filter((e) => e.type === 'error'))).toBe('in_review');
+    const calls = gemini.requests.filter((r) => r.protocol === 'gemini');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.headers['x-goog-api-key']).toBe(USER_GEMINI_KEY);
+    expect(events.some((e) => e.type === 'usage' && e.model === 'gemini/gemini-2.5-pro')).toBe(
+      true,
+    );
   });
 
   it('are preferred over the server’s key for the owner’s tasks', async () => {

@@ -177,7 +177,9 @@ export const providerKeys = pgTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    provider: text('provider', { enum: ['anthropic', 'openai', 'openai-compatible'] }).notNull(),
+    provider: text('provider', {
+      enum: ['anthropic', 'openai', 'openai-compatible', 'gemini'],
+    }).notNull(),
     sealedKey: text('sealed_key').notNull(),
     hint: text('hint').notNull(),
     /** openai-compatible only: the server the key is for; OPENAI_COMPATIBLE_BASE_URL when null. */

@@ -5,17 +5,21 @@
  * and how a call's model is named in usage records.
  *
  * `anthropic` serves `messages`; `openai` serves `chat/completions` and `responses`;
- * `openai-compatible` serves `chat/completions` on OPENAI_COMPATIBLE_BASE_URL. The key is the
+ * `openai-compatible` serves `chat/completions` on OPENAI_COMPATIBLE_BASE_URL; `gemini` serves
+ * Google's `/v1beta/models/{model}:generateContent|streamGenerateContent|countTokens` on
+ * GEMINI_BASE_URL (the key as `x-goog-api-key`). The key is the
  * server's, or the task owner's own when the configuration given is theirs
  * (`llm/provider-keys.ts`).
  */
 import { errorStatus, type ErrorCode } from '@lucid/contracts';
 import type { LlmConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
-import { listModels } from './models.ts';
+import { GEMINI_DEFAULT_BASE, listModels } from './models.ts';
 
-export type GatewayProvider = 'anthropic' | 'openai' | 'openai-compatible';
-export type GatewayEndpoint = 'messages' | 'chat/completions' | 'responses';
+export type GatewayProvider = 'anthropic' | 'openai' | 'openai-compatible' | 'gemini';
+/** Gemini's methods are named after the model in the path (`models/{model}:{method}`). */
+export type GeminiMethod = 'generateContent' | 'streamGenerateContent' | 'countTokens';
+export type GatewayEndpoint = 'messages' | 'chat/completions' | 'responses' | GeminiMethod;
 
 /** Where calls of one provider style go, and the headers carrying the key. */
 export interface Upstream {
@@ -32,6 +36,7 @@ const SETTING: Record<GatewayProvider, string> = {
   anthropic: 'ANTHROPIC_API_KEY',
   openai: 'OPENAI_API_KEY',
   'openai-compatible': 'OPENAI_COMPATIBLE_BASE_URL',
+  gemini: 'GEMINI_API_KEY',
 };
 
 /**
@@ -44,6 +49,17 @@ const SETTING: Record<GatewayProvider, string> = {
 export function providerBaseUrl(llm: LlmConfig, provider: 'anthropic' | 'openai'): string {
   const configured = llm[provider]?.baseUrl ?? llm.baseUrls?.[provider];
   return (configured ?? DEFAULT_BASE[provider]).replace(/\/+$/, '');
+}
+
+/**
+ * Where Google's Gemini API is reached: GEMINI_BASE_URL, else Google's own (without `/v1beta`).
+ *
+ * @example
+ * geminiBaseUrl(config.llm); // → 'https://generativelanguage.googleapis.com'
+ */
+export function geminiBaseUrl(llm: LlmConfig): string {
+  const configured = llm.gemini?.baseUrl ?? llm.baseUrls?.gemini;
+  return (configured ?? GEMINI_DEFAULT_BASE).replace(/\/+$/, '');
 }
 
 /**
@@ -71,6 +87,12 @@ export function upstreamOf(llm: LlmConfig, provider: GatewayProvider): Upstream 
     return {
       baseUrl: baseUrl.replace(/\/+$/, ''),
       headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+    };
+  }
+  if (provider === 'gemini' && llm.gemini) {
+    return {
+      baseUrl: geminiBaseUrl(llm),
+      headers: { 'x-goog-api-key': llm.gemini.apiKey },
     };
   }
   throw new AppError(
@@ -101,6 +123,20 @@ const ANTHROPIC_TYPES: Record<number, string> = {
   429: 'rate_limit_error',
 };
 
+/** Google's canonical status names, by HTTP status. */
+const GOOGLE_STATUSES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  402: 'RESOURCE_EXHAUSTED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  413: 'INVALID_ARGUMENT',
+  415: 'INVALID_ARGUMENT',
+  429: 'RESOURCE_EXHAUSTED',
+  502: 'UNAVAILABLE',
+  503: 'UNAVAILABLE',
+};
+
 const OPENAI_TYPES: Record<number, string> = {
   401: 'invalid_request_error',
   402: 'insufficient_quota',
@@ -120,6 +156,19 @@ export function errorBody(provider: GatewayProvider, code: ErrorCode, message: s
   if (provider === 'anthropic') {
     const type = ANTHROPIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
     return { type: 'error', error: { type, message } };
+  }
+  if (provider === 'gemini') {
+    const google = GOOGLE_STATUSES[status] ?? (status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT');
+    return {
+      error: {
+        code: status,
+        message,
+        status: google,
+        details: [
+          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: code, domain: 'lucid' },
+        ],
+      },
+    };
   }
   const type = OPENAI_TYPES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
   return { error: { message, type, param: null, code } };
@@ -146,6 +195,14 @@ export function modelsBody(llm: LlmConfig, provider: GatewayProvider): unknown {
       created_at: '1970-01-01T00:00:00Z',
     }));
     return { data, has_more: false, first_id: names[0] ?? null, last_id: names.at(-1) ?? null };
+  }
+  if (provider === 'gemini') {
+    const models = names.map((id) => ({
+      name: `models/${id}`,
+      displayName: id,
+      supportedGenerationMethods: ['generateContent', 'countTokens'],
+    }));
+    return { models };
   }
   return {
     object: 'list',

@@ -3,7 +3,10 @@
  * Reads token usage from model answers as they pass through the gateway, whole or streamed:
  * Anthropic's `usage` (streamed: `message_start`, then `message_delta`), Chat Completions' `usage`
  * (streamed: the last chunk, with `stream_options.include_usage`), and the Responses API's
- * `usage` (streamed: `response.completed`, `response.incomplete` or `response.failed`).
+ * `usage` (streamed: `response.completed`, `response.incomplete` or `response.failed`), and
+ * Gemini's `usageMetadata` (streamed: on each response, the last one holding the whole call's; a
+ * stream without `alt=sse` is one JSON array of responses). Gemini's prompt count includes its
+ * cached part, and its thinking tokens are output.
  */
 import type { TokenUsage } from './cost.ts';
 import type { GatewayEndpoint } from './gateway-styles.ts';
@@ -52,6 +55,20 @@ function responsesUsage(usage: Fields): TokenUsage {
   };
 }
 
+function geminiUsage(usage: Fields): TokenUsage {
+  return {
+    inputTokens: count(usage.promptTokenCount) + count(usage.toolUsePromptTokenCount),
+    outputTokens: count(usage.candidatesTokenCount) + count(usage.thoughtsTokenCount),
+    cachedInputTokens: count(usage.cachedContentTokenCount),
+  };
+}
+
+const GEMINI_METHODS = new Set<GatewayEndpoint>([
+  'generateContent',
+  'streamGenerateContent',
+  'countTokens',
+]);
+
 const RESPONSE_ENDS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 
 /**
@@ -84,6 +101,14 @@ export function usageReader(endpoint: GatewayEndpoint): UsageReader {
         anthropic = { ...anthropic, ...Object.fromEntries(defined) };
         found = anthropicUsage(anthropic);
       },
+      usage: () => found,
+    };
+  }
+  if (GEMINI_METHODS.has(endpoint)) {
+    const response = (data: unknown) => take(record(data)?.usageMetadata, geminiUsage);
+    return {
+      json: (body) => (Array.isArray(body) ? body.forEach(response) : response(body)),
+      event: response,
       usage: () => found,
     };
   }

@@ -1,6 +1,7 @@
 /**
  * @module llm/gateway
- * Lucid's LLM gateway: a run's agent calls `/llm/{anthropic,openai,openai-compatible}/v1/…` with
+ * Lucid's LLM gateway: a run's agent calls `/llm/{anthropic,openai,openai-compatible}/v1/…` (or
+ * Gemini's `/llm/gemini/v1beta/models/{model}:{method}`) with
  * its run token as the key, and the gateway forwards the call to the configured provider with the
  * task owner's own key for that provider when they stored one, else the server's; neither ever
  * leaves the server.
@@ -75,8 +76,8 @@ export async function runCaller(db: Db, token: string | undefined): Promise<RunC
   if (!grant || !row) {
     throw new AppError(
       'unauthorized',
-      "Lucid's LLM gateway takes the token of a running run: as x-api-key (Anthropic style) or " +
-        'Authorization: Bearer (OpenAI style).',
+      "Lucid's LLM gateway takes the token of a running run: as x-api-key (Anthropic style), " +
+        'Authorization: Bearer (OpenAI style) or x-goog-api-key (Gemini style).',
     );
   }
   return { runId: grant.runId, ...row };
@@ -115,6 +116,10 @@ export async function forwardLlmCall(
     body: unknown;
     headers: Record<string, string | string[] | undefined>;
     signal: AbortSignal;
+    /** Gemini: the model named by the path (`models/{model}:{method}`) rather than the body. */
+    model?: string;
+    /** Gemini: whether the client asked for server-sent events (`alt=sse`). */
+    sse?: boolean;
   },
 ): Promise<GatewayAnswer> {
   const { provider, endpoint } = call;
@@ -130,7 +135,7 @@ export async function forwardLlmCall(
     call.body as Record<string, unknown>,
     promptSecrets(ctx.llm, llm, call.token ?? ''),
   );
-  const name = withoutPrefix(body.model, provider);
+  const name = withoutPrefix(call.model ?? body.model, provider);
   if (typeof body.model === 'string') body.model = name;
   const streamed = body.stream === true;
   const options = body.stream_options as { include_usage?: unknown } | undefined;
@@ -147,9 +152,13 @@ export async function forwardLlmCall(
   }
   if (provider === 'anthropic') headers['anthropic-version'] ??= '2023-06-01';
 
+  const url =
+    provider === 'gemini'
+      ? `${upstream.baseUrl}/v1beta/models/${encodeURIComponent(name)}:${endpoint}${call.sse ? '?alt=sse' : ''}`
+      : `${upstream.baseUrl}/${endpoint}`;
   let answer: Response;
   try {
-    answer = await fetch(`${upstream.baseUrl}/${endpoint}`, {
+    answer = await fetch(url, {
       method: 'POST',
       headers: { ...headers, ...upstream.headers },
       body: JSON.stringify(body),

@@ -4,9 +4,11 @@
  * language model: on the configured provider itself, or through Lucid's LLM gateway.
  *
  * Providers: `anthropic` (Messages API), `openai` (Responses API), `openai-chat` (OpenAI's Chat
- * Completions), `openai-compatible` (any Chat Completions server at OPENAI_COMPATIBLE_BASE_URL).
+ * Completions), `openai-compatible` (any Chat Completions server at OPENAI_COMPATIBLE_BASE_URL),
+ * `gemini` (Google's Generative Language API, at GEMINI_BASE_URL).
  */
 import { createAnthropic } from '@ai-sdk/anthropic';
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
@@ -15,8 +17,11 @@ import type { LlmConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { pricedModels } from './cost.ts';
 
+/** Where Google's Generative Language API is reached when GEMINI_BASE_URL is not set. */
+export const GEMINI_DEFAULT_BASE = 'https://generativelanguage.googleapis.com';
+
 const SETUP =
-  'set ANTHROPIC_API_KEY, OPENAI_API_KEY or OPENAI_COMPATIBLE_BASE_URL on the server ' +
+  'set ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_COMPATIBLE_BASE_URL or GEMINI_API_KEY on the server ' +
   '(and LUCID_DEFAULT_MODEL to choose the default model), or add your own provider key ' +
   '(PUT /api/v1/settings/provider-keys/{provider})';
 
@@ -25,6 +30,7 @@ const NEEDS: Record<ModelProvider, [setting: string, key: string]> = {
   openai: ['OPENAI_API_KEY', 'openai'],
   'openai-chat': ['OPENAI_API_KEY', 'openai'],
   'openai-compatible': ['OPENAI_COMPATIBLE_BASE_URL', 'openai-compatible'],
+  gemini: ['GEMINI_API_KEY', 'gemini'],
 };
 
 function split(id: string): { provider: ModelProvider; name: string } {
@@ -34,7 +40,7 @@ function split(id: string): { provider: ModelProvider; name: string } {
   if (slash < 1 || !provider.success || name === '') {
     throw new AppError(
       'model_unavailable',
-      `Model "${id}" is not provider/name with a known provider: use anthropic/…, openai/…, openai-chat/… or openai-compatible/….`,
+      `Model "${id}" is not provider/name with a known provider: use anthropic/…, openai/…, openai-chat/…, openai-compatible/… or gemini/….`,
     );
   }
   return { provider: provider.data, name };
@@ -43,6 +49,7 @@ function split(id: string): { provider: ModelProvider; name: string } {
 function configured(llm: LlmConfig, provider: ModelProvider): boolean {
   if (provider === 'anthropic') return Boolean(llm.anthropic);
   if (provider === 'openai-compatible') return Boolean(llm.openaiCompatible);
+  if (provider === 'gemini') return Boolean(llm.gemini);
   return Boolean(llm.openai);
 }
 
@@ -77,6 +84,11 @@ export function usableModel(llm: LlmConfig, requested: string | undefined): stri
  */
 export function resolveModel(llm: LlmConfig, id: string): LanguageModel {
   const { provider, name } = split(usableModel(llm, id));
+  if (provider === 'gemini' && llm.gemini) {
+    const { apiKey, baseUrl } = llm.gemini;
+    const base = (baseUrl ?? GEMINI_DEFAULT_BASE).replace(/\/+$/, '');
+    return createGoogleGenerativeAI({ apiKey, baseURL: `${base}/v1beta` })(name);
+  }
   if (provider === 'anthropic' && llm.anthropic) {
     const { apiKey, baseUrl } = llm.anthropic;
     return createAnthropic({ apiKey, ...(baseUrl ? { baseURL: baseUrl } : {}) })(name);
@@ -112,6 +124,11 @@ export function gatewayModel(options: {
 }): LanguageModel {
   const { provider, name } = split(options.model);
   const { apiKey } = options;
+  if (provider === 'gemini') {
+    return createGoogleGenerativeAI({ apiKey, baseURL: `${options.gatewayUrl}/gemini/v1beta` })(
+      name,
+    );
+  }
   if (provider === 'anthropic') {
     return createAnthropic({ apiKey, baseURL: `${options.gatewayUrl}/anthropic/v1` })(name);
   }
@@ -140,7 +157,10 @@ export function listModels(llm: LlmConfig): ModelInfo[] {
 
 /** Every provider key the configuration holds: secrets to keep out of tool output and logs. */
 export function providerSecrets(llm: LlmConfig): string[] {
-  return [llm.anthropic?.apiKey, llm.openai?.apiKey, llm.openaiCompatible?.apiKey].filter(
-    (key): key is string => Boolean(key),
-  );
+  return [
+    llm.anthropic?.apiKey,
+    llm.openai?.apiKey,
+    llm.openaiCompatible?.apiKey,
+    llm.gemini?.apiKey,
+  ].filter((key): key is string => Boolean(key));
 }

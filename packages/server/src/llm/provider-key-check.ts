@@ -1,11 +1,12 @@
 /**
  * @module llm/provider-key-check
  * Checks a user's provider key before it is stored: one `GET /v1/models` with the key at the
- * configured base URL (ANTHROPIC_BASE_URL / OPENAI_BASE_URL, or the provider's own).
+ * configured base URL (ANTHROPIC_BASE_URL / OPENAI_BASE_URL, or the provider's own), or Gemini's
+ * `GET /v1beta/models` at GEMINI_BASE_URL (Google answers a key it does not know with 400).
  */
 import type { LlmConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
-import { providerBaseUrl } from './gateway-styles.ts';
+import { geminiBaseUrl, providerBaseUrl } from './gateway-styles.ts';
 
 const TIMEOUT_MS = 15_000;
 
@@ -18,13 +19,16 @@ const TIMEOUT_MS = 15_000;
  */
 export async function checkProviderKey(
   llm: LlmConfig,
-  { provider, apiKey }: { provider: 'anthropic' | 'openai'; apiKey: string },
+  { provider, apiKey }: { provider: 'anthropic' | 'openai' | 'gemini'; apiKey: string },
 ): Promise<void> {
-  const baseUrl = providerBaseUrl(llm, provider);
+  const baseUrl =
+    provider === 'gemini' ? `${geminiBaseUrl(llm)}/v1beta` : providerBaseUrl(llm, provider);
   const headers: Record<string, string> =
     provider === 'anthropic'
       ? { 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' }
-      : { authorization: `Bearer ${apiKey}` };
+      : provider === 'gemini'
+        ? { 'x-goog-api-key': apiKey }
+        : { authorization: `Bearer ${apiKey}` };
   let answer: Response;
   try {
     answer = await fetch(`${baseUrl}/models`, {
@@ -39,7 +43,8 @@ export async function checkProviderKey(
         `${error instanceof Error ? error.message : String(error)}. Try again later.`,
     );
   }
-  if (answer.status === 401 || answer.status === 403) {
+  const refused = provider === 'gemini' ? [400, 401, 403] : [401, 403];
+  if (refused.includes(answer.status)) {
     throw new AppError(
       'invalid_provider_key',
       `${provider} refused this key (HTTP ${answer.status}): check that it is a valid ${provider} ` +

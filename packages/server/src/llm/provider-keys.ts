@@ -15,7 +15,7 @@ import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Principal } from '../principal.ts';
 import { openSecret, sealSecret } from '../secrets/secret-box.ts';
-import { providerBaseUrl } from './gateway-styles.ts';
+import { geminiBaseUrl, providerBaseUrl } from './gateway-styles.ts';
 import { checkProviderKey } from './provider-key-check.ts';
 import { listModels } from './models.ts';
 
@@ -50,6 +50,12 @@ async function isInstanceAdmin(db: ProviderKeyContext['db'], userId: string): Pr
   return row?.role === 'admin';
 }
 
+const BASE_SETTING: Record<Exclude<KeyProvider, 'openai-compatible'>, string> = {
+  anthropic: 'ANTHROPIC_BASE_URL',
+  openai: 'OPENAI_BASE_URL',
+  gemini: 'GEMINI_BASE_URL',
+};
+
 /** The server an openai-compatible key is for: the one given, else OPENAI_COMPATIBLE_BASE_URL. */
 function baseUrlFor(
   llm: LlmConfig,
@@ -61,7 +67,7 @@ function baseUrlFor(
       throw new AppError(
         'bad_request',
         `baseUrl is for openai-compatible keys only; ${provider} keys are used at ` +
-          `${provider === 'anthropic' ? 'ANTHROPIC_BASE_URL' : 'OPENAI_BASE_URL'} (or the provider's own API).`,
+          `${BASE_SETTING[provider]} (or the provider's own API).`,
       );
     }
     return null;
@@ -77,7 +83,7 @@ function baseUrlFor(
 
 /**
  * Stores (or replaces) the user's key for a provider, after checking it with the provider
- * (Anthropic and OpenAI); throws `invalid_provider_key` when the provider refuses it.
+ * (Anthropic, OpenAI and Gemini); throws `invalid_provider_key` when the provider refuses it.
  *
  * @example
  * await putProviderKey(ctx, { actor, provider: 'anthropic', apiKey: 'sk-ant-…' });
@@ -184,6 +190,8 @@ export async function llmConfigFor(
       llm.anthropic = { apiKey, baseUrl: providerBaseUrl(ctx.llm, 'anthropic') };
     } else if (row.provider === 'openai') {
       llm.openai = { apiKey, baseUrl: providerBaseUrl(ctx.llm, 'openai') };
+    } else if (row.provider === 'gemini') {
+      llm.gemini = { apiKey, baseUrl: geminiBaseUrl(ctx.llm) };
     } else {
       const baseUrl = row.baseUrl ?? ctx.llm.openaiCompatible?.baseUrl;
       if (baseUrl) llm.openaiCompatible = { baseUrl, apiKey };
@@ -193,7 +201,9 @@ export async function llmConfigFor(
     ? 'anthropic/claude-sonnet-4-5'
     : llm.openai
       ? 'openai/gpt-5'
-      : undefined;
+      : llm.gemini
+        ? 'gemini/gemini-2.5-pro'
+        : undefined;
   return llm;
 }
 

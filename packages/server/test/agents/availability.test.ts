@@ -8,7 +8,12 @@ import { fakeProviderEnv } from '../support/providers.ts';
 import { pushedRepo } from '../support/tasks.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
-const KEYS = { anthropic: 'sk-ant-avail-0123', openai: 'sk-oai-avail-0123', compatible: 'x' };
+const KEYS = {
+  anthropic: 'sk-ant-avail-0123',
+  openai: 'sk-oai-avail-0123',
+  compatible: 'x',
+  gemini: 'AIza-avail-0123',
+};
 
 describe('choosing an agent', () => {
   let server: TestServer;
@@ -19,7 +24,7 @@ describe('choosing an agent', () => {
     server = await startTestServer({
       env: {
         ...fakeProviderEnv('http://127.0.0.1:9', KEYS),
-        LUCID_CLI_AGENTS: 'claude-code',
+        LUCID_CLI_AGENTS: 'claude-code,gemini',
         LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
       },
     });
@@ -65,6 +70,17 @@ describe('choosing an agent', () => {
     const created = await create({ agent: 'claude-code' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.task?.agent).toBe('claude-code');
+  });
+
+  it('gives Gemini models to the gemini agent and the built-in one', async () => {
+    const lucid = await create({ model: 'gemini/gemini-2.5-pro' });
+    expect(lucid.status, JSON.stringify(lucid.body)).toBe(201);
+    const other = await create({ agent: 'gemini', model: 'anthropic/claude-sonnet-4-5' });
+    expect(other.status).toBe(400);
+    expect(other.body.error).toMatchObject({ code: 'model_unavailable' });
+    const created = await create({ agent: 'gemini', model: 'gemini/gemini-2.5-pro' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.task?.agent).toBe('gemini');
   });
 
   it('refuses to start with an unknown CLI agent in LUCID_CLI_AGENTS', () => {

@@ -42,6 +42,7 @@ const KEYS = {
   anthropic: 'sk-ant-conformance-0123456789abcdef',
   openai: 'sk-openai-conformance-0123456789abcdef',
   compatible: 'sk-local-conformance-0123456789abcdef',
+  gemini: 'AIzaGeminiConformance0123456789abcdef',
 };
 
 export interface AgentSubject {
@@ -197,7 +198,10 @@ export function agentConformance(
       const provider = subject.model.split('/')[0];
       const expectedCost = sum(
         reported.map((r) => {
-          const model = `${provider}/${(r.body as { model: string }).model}`;
+          // Gemini names the model in the path (`/v1beta/models/{model}:…`), the others in the body.
+          const name =
+            (r.body as { model?: string }).model ?? /\/models\/([^/:]+):/.exec(r.path)?.[1];
+          const model = `${provider}/${name}`;
           return costOf(model, {
             inputTokens: input(r.usage!),
             outputTokens: r.usage!.outputTokens,

@@ -23,6 +23,6 @@ const trajectory: ScriptStep[] = [
   { when: offersTools, text: FINAL_TEXT, usage: usage(140, 5) },
 ];
 
-for (const model of ['anthropic/claude-sonnet-4-5', 'openai/gpt-5']) {
+for (const model of ['anthropic/claude-sonnet-4-5', 'openai/gpt-5', 'gemini/gemini-2.5-pro']) {
   agentConformance({ agent: 'lucid', model, trajectory }, localHarness);
 }

@@ -9,6 +9,7 @@ import { withConversation, type StreamMapper } from '../../src/agent/cli/cli-age
 import { claudeCodeMapper } from '../../src/agent/cli/claude-code.ts';
 import { codexMapper } from '../../src/agent/cli/codex.ts';
 import { cursorMapper } from '../../src/agent/cli/cursor.ts';
+import { geminiMapper } from '../../src/agent/cli/gemini.ts';
 import { opencodeMapper } from '../../src/agent/cli/opencode.ts';
 
 function feed(mapper: StreamMapper, lines: unknown[]): EventBody[] {
@@ -133,5 +134,71 @@ describe('a CLI agent follow-up prompt', () => {
     expect(prompt.indexOf('Add hello.txt')).toBeLessThan(prompt.indexOf('Added hello.txt.'));
     expect(prompt.indexOf('Added hello.txt.')).toBeLessThan(prompt.indexOf('Now add a test'));
     expect(prompt.endsWith('Now add a test')).toBe(true);
+  });
+});
+
+describe('the gemini stream mapping', () => {
+  const at = '2026-01-01T00:00:00.000Z';
+  const delta = (content: string) => ({
+    type: 'message',
+    timestamp: at,
+    role: 'assistant',
+    content,
+    delta: true,
+  });
+
+  it('joins the text pieces into messages around the tools, and finishes on a success result', () => {
+    const mapper = geminiMapper();
+    const events = feed(mapper, [
+      { type: 'init', timestamp: at, session_id: 's', model: 'gemini-2.5-pro' },
+      { type: 'message', timestamp: at, role: 'user', content: 'Add hello.txt' },
+      delta('I will'),
+      delta(' write it.'),
+      {
+        type: 'tool_use',
+        timestamp: at,
+        tool_name: 'run_shell_command',
+        tool_id: 'run_shell_command_1',
+        parameters: { command: 'false', description: 'test' },
+      },
+      {
+        type: 'tool_result',
+        timestamp: at,
+        tool_id: 'run_shell_command_1',
+        status: 'error',
+        error: { type: 'x', message: 'Exit code 1' },
+      },
+      delta('Done.'),
+      { type: 'result', timestamp: at, status: 'success', stats: { total_tokens: 10 } },
+    ]);
+    expect(events).toEqual([
+      { type: 'message.assistant', text: 'I will write it.' },
+      {
+        type: 'tool.call',
+        tool: 'run_shell_command',
+        input: { command: 'false', description: 'test' },
+      },
+      { type: 'tool.output', stream: 'stdout', chunk: 'Exit code 1' },
+      { type: 'tool.result', ok: false },
+      { type: 'message.assistant', text: 'Done.' },
+    ]);
+    expect(mapper.outcome(0)).toEqual({ status: 'finished', summary: 'Done.' });
+  });
+
+  it('fails on an error result, and decides nothing without a result', () => {
+    const failed = geminiMapper();
+    feed(failed, [
+      {
+        type: 'result',
+        timestamp: at,
+        status: 'error',
+        error: { type: 'FatalAuthenticationError', message: 'API key not valid.' },
+      },
+    ]);
+    expect(failed.outcome(1)).toEqual({
+      status: 'failed',
+      error: { code: 'agent_failed', message: 'gemini failed: API key not valid.' },
+    });
+    expect(geminiMapper().outcome(1)).toBeUndefined();
   });
 });

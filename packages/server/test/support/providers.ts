@@ -6,6 +6,8 @@ export interface ProviderKeys {
   anthropic: string;
   openai: string;
   compatible: string;
+  /** Sets GEMINI_API_KEY, with GEMINI_BASE_URL at the fake, when given. */
+  gemini?: string;
 }
 
 export function fakeProviderEnv(fakeUrl: string, keys: ProviderKeys): Record<string, string> {
@@ -16,5 +18,6 @@ export function fakeProviderEnv(fakeUrl: string, keys: ProviderKeys): Record<str
     OPENAI_BASE_URL: `${fakeUrl}/v1`,
     OPENAI_COMPATIBLE_BASE_URL: `${fakeUrl}/v1`,
     OPENAI_COMPATIBLE_API_KEY: keys.compatible,
+    ...(keys.gemini ? { GEMINI_API_KEY: keys.gemini, GEMINI_BASE_URL: fakeUrl } : {}),
   };
 }

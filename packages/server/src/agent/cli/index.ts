@@ -6,12 +6,14 @@ import { AgentName, type AgentInfo } from '@lucid/contracts';
 import type { CliAgentDefinition } from './cli-agent.ts';
 import { claudeCode } from './claude-code.ts';
 import { codex } from './codex.ts';
+import { gemini } from './gemini.ts';
 import { opencode } from './opencode.ts';
 
 export const CLI_AGENTS: Record<string, CliAgentDefinition> = {
   [claudeCode.name]: claudeCode,
   [codex.name]: codex,
   [opencode.name]: opencode,
+  [gemini.name]: gemini,
 };
 
 /**

@@ -47,6 +47,24 @@ export async function installCliAgents({
   return cacheDir;
 }
 
+/** What npm needs of the runner's environment to reach its registry: proxies, extra CAs, the registry. */
+function npmEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+  };
+  for (const [name, value] of Object.entries(process.env)) {
+    if (
+      /^(https?_proxy|no_proxy|node_extra_ca_certs|npm_config_(registry|cafile|proxy|https_proxy))$/i.test(
+        name,
+      )
+    ) {
+      env[name] = value;
+    }
+  }
+  return env;
+}
+
 async function npmInstall(prefix: string, packages: string[]): Promise<void> {
   const child = await spawnProcess(
     'npm',
@@ -61,7 +79,7 @@ async function npmInstall(prefix: string, packages: string[]): Promise<void> {
       '--loglevel=error',
       ...packages,
     ],
-    { env: { PATH: process.env.PATH, HOME: process.env.HOME }, cwd: prefix },
+    { env: npmEnv(), cwd: prefix },
   );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));

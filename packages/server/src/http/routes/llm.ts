@@ -3,14 +3,22 @@
  * Lucid's LLM gateway at `/llm`: `POST /llm/anthropic/v1/messages`,
  * `POST /llm/openai/v1/chat/completions`, `POST /llm/openai/v1/responses`,
  * `POST /llm/openai-compatible/v1/chat/completions` and `GET /llm/{provider}/v1/models`, called
- * with a running run's token (`x-api-key` or `Authorization: Bearer`). Errors answer in the
- * provider's own error shape, so its clients report them as they would the provider's.
+ * with a running run's token (`x-api-key` or `Authorization: Bearer`); and Gemini's
+ * `POST /llm/gemini/v1beta/models/{model}:generateContent|streamGenerateContent|countTokens` and
+ * `GET /llm/gemini/v1beta/models`, with the token as Gemini clients send a key (`x-goog-api-key`
+ * or `?key=`). Errors answer in the provider's own error shape, so its clients report them as
+ * they would the provider's.
  */
 import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '@lucid/contracts';
 import { AppError } from '../../errors.ts';
 import { forwardLlmCall, listGatewayModels, type GatewayContext } from '../../llm/gateway.ts';
-import { errorBody, type GatewayEndpoint, type GatewayProvider } from '../../llm/gateway-styles.ts';
+import {
+  errorBody,
+  type GatewayEndpoint,
+  type GatewayProvider,
+  type GeminiMethod,
+} from '../../llm/gateway-styles.ts';
 import { presentedToken } from '../authenticate.ts';
 import type { AppDeps } from '../context.ts';
 
@@ -26,13 +34,39 @@ const CALLS: Array<[GatewayProvider, GatewayEndpoint]> = [
 
 const PROVIDERS: GatewayProvider[] = ['anthropic', 'openai', 'openai-compatible'];
 
+const GEMINI_METHODS: GeminiMethod[] = ['generateContent', 'streamGenerateContent', 'countTokens'];
+
 function runToken(request: FastifyRequest): string | undefined {
   const key = request.headers['x-api-key'];
   return typeof key === 'string' && key !== '' ? key : presentedToken(request);
 }
 
+/** A Gemini client's key: `x-goog-api-key`, else `?key=`, else as the other styles send it. */
+function geminiToken(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-goog-api-key'];
+  if (typeof header === 'string' && header !== '') return header;
+  const { key } = request.query as { key?: unknown };
+  return typeof key === 'string' && key !== '' ? key : runToken(request);
+}
+
+/** `gemini-2.5-pro:streamGenerateContent` → the model and a method the gateway forwards. */
+function geminiCall(target: string): { model: string; method: GeminiMethod } {
+  const colon = target.lastIndexOf(':');
+  const method = GEMINI_METHODS.find((known) => known === target.slice(colon + 1));
+  // A `gemini/` prefix, as Lucid names the model, is dropped like the other styles' prefixes.
+  const model = colon > 0 ? target.slice(0, colon).replace(/^gemini\//, '') : '';
+  if (!method || model === '' || model.includes('/')) {
+    throw new AppError(
+      'not_found',
+      `Lucid's Gemini gateway serves models/{model}:${GEMINI_METHODS.join('|')}, not models/${target}.`,
+    );
+  }
+  return { model, method };
+}
+
 function providerOf(url: string): GatewayProvider {
   const segment = url.split('/')[2] ?? '';
+  if (segment === 'gemini') return 'gemini';
   return PROVIDERS.find((provider) => provider === segment) ?? 'openai';
 }
 
@@ -109,4 +143,33 @@ export const llmRoutes =
         },
       );
     }
+
+    app.get(
+      '/llm/gemini/v1beta/models',
+      { config: { public: true }, schema: { hide: true } },
+      (request) => listGatewayModels(ctx, { provider: 'gemini', token: geminiToken(request) }),
+    );
+    app.post(
+      '/llm/gemini/v1beta/models/*',
+      { config: { public: true }, schema: { hide: true } },
+      async (request, reply) => {
+        const { model, method } = geminiCall(
+          decodeURIComponent((request.params as { '*': string })['*']),
+        );
+        const { alt } = request.query as { alt?: unknown };
+        const aborted = new AbortController();
+        reply.raw.on('close', () => aborted.abort());
+        const answer = await forwardLlmCall(ctx, {
+          provider: 'gemini',
+          endpoint: method,
+          token: geminiToken(request),
+          body: request.body,
+          headers: request.headers,
+          signal: aborted.signal,
+          model,
+          sse: alt === 'sse',
+        });
+        return reply.code(answer.status).headers(answer.headers).send(answer.body);
+      },
+    );
   };

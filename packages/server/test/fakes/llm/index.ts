@@ -1,6 +1,6 @@
 /**
  * @module A faithful fake of the model providers' HTTP APIs for tests: Anthropic Messages, OpenAI Chat
- * Completions and OpenAI Responses on one loopback port, answering from a script, with injectable
+ * Completions, OpenAI Responses and Google's Gemini (`/v1beta/models/…`) on one loopback port, answering from a script, with injectable
  * failures and a record of every request. Point any client at `url + '/v1'` as its base URL.
  */
 import { createServer } from 'node:http';
@@ -8,6 +8,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { anthropic, checkAnthropicHeaders } from './anthropic.ts';
 import { FaultQueue } from './faults.ts';
+import {
+  checkGeminiKey,
+  gemini,
+  GEMINI_CALL,
+  GEMINI_COUNT,
+  GEMINI_MODELS,
+  geminiKey,
+  geminiModels,
+  geminiStreamArray,
+} from './gemini.ts';
 import type { Fault } from './faults.ts';
 import { DEFAULT_MODELS, modelsReply } from './models.ts';
 import { openaiChat } from './openai-chat.ts';
@@ -33,6 +43,8 @@ export interface FakeLlmOptions {
   apiKey?: string;
   /** Ids listed by `GET /v1/models`. */
   models?: string[];
+  /** Ids listed by `GET /v1beta/models` (Gemini). */
+  geminiModels?: string[];
 }
 
 /** One request as the fake received it. */
@@ -101,7 +113,11 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = req.method === 'POST' ? ROUTES[path] : undefined;
+    const geminiCall = req.method === 'POST' ? GEMINI_CALL.exec(path) : null;
+    const route: [LlmProtocol, ProtocolAdapter] | undefined =
+      req.method === 'POST'
+        ? (ROUTES[path] ?? (geminiCall ? ['gemini', gemini] : undefined))
+        : undefined;
     const recorded: RecordedRequest = {
       method: req.method ?? 'GET',
       path,
@@ -122,6 +138,15 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
             : checkOpenaiKey(req.headers, options.apiKey);
       return send(res, refused ?? modelsReply(models, anthropicStyle, id));
     }
+    if (req.method === 'GET' && path === '/v1beta/models') {
+      const refused = checkGeminiKey(geminiKey(req.headers, req.url ?? '/'), options.apiKey);
+      return send(res, refused ?? geminiModels(options.geminiModels ?? GEMINI_MODELS));
+    }
+    if (req.method === 'POST' && GEMINI_COUNT.test(path)) {
+      const refused = checkGeminiKey(geminiKey(req.headers, req.url ?? '/'), options.apiKey);
+      const tokens = resolveUsage({}, recorded.body).inputTokens;
+      return send(res, refused ?? { status: 200, headers: {}, body: { totalTokens: tokens } });
+    }
     if (req.method === 'POST' && path === '/v1/messages/count_tokens') {
       const refused = checkAnthropicHeaders(req.headers, options.apiKey);
       const tokens = resolveUsage({}, recorded.body).inputTokens;
@@ -137,7 +162,10 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
 
     const adapter = route[1];
     const base = adapter.responseHeaders();
-    const refused = adapter.check(req.headers, recorded.body, options.apiKey);
+    const refused =
+      (geminiCall
+        ? checkGeminiKey(geminiKey(req.headers, req.url ?? '/'), options.apiKey)
+        : undefined) ?? adapter.check(req.headers, recorded.body, options.apiKey);
     if (refused) return send(res, withHeaders(refused, base));
     const fault = faults.takeFailure();
     if (fault) return send(res, withHeaders(adapter.error(fault), base));
@@ -146,7 +174,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     const index = steps.findIndex((candidate) => candidate.when?.(body) ?? true);
     const step = index < 0 ? FALLBACK_STEP : (steps.splice(index, 1)[0] ?? FALLBACK_STEP);
     const turn: Turn = {
-      model: String(body.model),
+      model: geminiCall ? (geminiCall[1] ?? '') : String(body.model),
       text: step.text ?? '',
       toolCalls: (step.toolCalls ?? []).map((call) => ({
         id: call.id ?? adapter.toolCallId(),
@@ -156,8 +184,12 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       usage: resolveUsage(step, body),
     };
     recorded.usage = turn.usage;
-    if (body.stream !== true) {
+    const streamed = geminiCall ? geminiCall[2] === 'streamGenerateContent' : body.stream === true;
+    if (!streamed) {
       return send(res, { status: 200, headers: base, body: adapter.json(turn) });
+    }
+    if (geminiCall && new URL(req.url ?? '/', 'http://fake').searchParams.get('alt') !== 'sse') {
+      return send(res, { status: 200, headers: base, body: geminiStreamArray(turn) });
     }
     const dropAfter = faults.takeDrop();
     const whole = await writeSse(res, adapter.stream(turn, body), {

@@ -7,7 +7,7 @@ import type { Fault } from './faults.ts';
 import type { ScriptedUsage } from './script.ts';
 
 /** The model APIs the fake speaks. */
-export type LlmProtocol = 'anthropic' | 'openai-chat' | 'openai-responses';
+export type LlmProtocol = 'anthropic' | 'openai-chat' | 'openai-responses' | 'gemini';
 
 /** A turn ready to be written: a script step resolved against one request. */
 export interface Turn {
