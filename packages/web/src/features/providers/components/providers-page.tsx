@@ -28,6 +28,7 @@ const providerNames: Record<KeyProvider, string> = {
   anthropic: 'Anthropic',
   openai: 'OpenAI',
   'openai-compatible': 'OpenAI-compatible server',
+  gemini: 'Google Gemini',
 };
 
 function ProviderRow({ provider, stored }: { provider: KeyProvider; stored?: ProviderKey }) {
