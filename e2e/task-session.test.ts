@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { LocalDriver } from '../packages/server/src/sandbox/local/local-driver.ts';
 import { startFakeLlm, type FakeLlm } from '../packages/server/test/fakes/llm/index.ts';
-import { signUp, type TestUser } from '../packages/server/test/support/client.ts';
+import { request, signUp, type TestUser } from '../packages/server/test/support/client.ts';
 import { fakeProviderEnv } from '../packages/server/test/support/providers.ts';
 import { pushedRepo, waitForStatus } from '../packages/server/test/support/tasks.ts';
 import {
@@ -240,7 +240,10 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await page.getByLabel('Message to the agent').press('Enter');
     const chat = page.getByRole('log', { name: 'Conversation' });
     await chat.getByText('Please also say goodbye').waitFor();
-    await chat.getByText('The follow-up is handled.').waitFor({ timeout: 30_000 });
+    await chat
+      .getByRole('article', { name: 'Agent message', exact: true })
+      .filter({ hasText: 'The follow-up is handled.' })
+      .waitFor({ timeout: 30_000 });
     await page
       .getByRole('list', { name: 'Files', exact: true })
       .getByRole('button', { name: 'goodbye.txt' })
@@ -324,11 +327,16 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     });
     expect(gone.status).toBe(404);
   });
-  it('points to the provider settings when no model is usable', async () => {
+  it('points to the provider settings when no model is usable, or none the agent can use', async () => {
     const port = await freePort();
     const bare = await startTestServer({
       webRoot,
-      env: { PORT: String(port), LUCID_PUBLIC_URL: `http://127.0.0.1:${port}` },
+      env: {
+        PORT: String(port),
+        LUCID_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        LUCID_CLI_AGENTS: 'claude-code',
+        OPENAI_BASE_URL: `${llm.url}/v1`,
+      },
     });
     try {
       const someone = await signUp(bare.url, 'Alan Turing');
@@ -344,6 +352,22 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
       await page.waitForURL('**/settings/providers');
       await page.getByRole('heading', { name: 'No model is usable yet' }).waitFor();
       await screenshot(page, 'settings-providers-none');
+
+      const saved = await request(bare.url, 'PUT', '/api/v1/settings/provider-keys/openai', {
+        token: someone.token,
+        json: { apiKey: 'sk-openai-bare-0123456789' },
+      });
+      expect(saved.status).toBe(200);
+      await page.goto(`${bare.url}/tasks/new`);
+      await page.getByLabel('What should be done?').fill('Anything');
+      await page.getByLabel('Agent').selectOption('claude-code');
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'No usable model is one Claude Code works with (anthropic)' })
+        .waitFor();
+      expect(await page.getByRole('button', { name: 'Start task' }).isDisabled()).toBe(true);
+      await page.getByLabel('Agent').selectOption('lucid');
+      expect(await page.getByRole('button', { name: 'Start task' }).isDisabled()).toBe(false);
     } finally {
       await bare.close();
     }
