@@ -3,16 +3,15 @@
  * provider key, push a repository, start a task whose agent writes a file, runs a command and
  * answers slowly; watch the answer stream in, reload in the middle of it and find every message
  * once; read the file in the explorer, the command in the terminal and the change in the diff; send
- * a follow-up; stop a run.
- *
- * Parts that need an endpoint the server does not serve are skipped and say which.
+ * a follow-up; stop a run; rename the task, be refused deleting it while it works, then delete it.
+ * The form offers the server's agents, those it does not run disabled, and each agent's models.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { LocalDriver } from '../packages/server/src/sandbox/local/local-driver.ts';
 import { startFakeLlm, type FakeLlm } from '../packages/server/test/fakes/llm/index.ts';
@@ -49,32 +48,6 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
   let page: Page;
   let user: TestUser;
   let taskId = '';
-  let repoId = '';
-  const missing = new Set<string>();
-
-  /** Skips the test, saying why, when the server lacks one of these endpoints. */
-  const needs = (context: TestContext, ...endpoints: string[]) => {
-    const absent = endpoints.filter((endpoint) => missing.has(endpoint));
-    if (absent.length > 0) {
-      console.log(`Skipping "${context.task.name}": the server lacks ${absent.join(', ')}`);
-      context.skip();
-    }
-  };
-
-  /** True when the server answers `path` with anything but a 404 for an unknown route. */
-  async function served(pathname: string, method = 'GET'): Promise<boolean> {
-    const controller = new AbortController();
-    const response = await fetch(`${server.url}${pathname}`, {
-      method,
-      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
-      body: method === 'GET' ? undefined : '{}',
-      signal: controller.signal,
-    });
-    const contentType = response.headers.get('content-type') ?? '';
-    const text = contentType.includes('event-stream') ? '' : await response.text();
-    controller.abort();
-    return !(response.status === 404 && /Nothing at (GET|POST) /.test(text));
-  }
 
   beforeAll(async () => {
     if (!existsSync(`${webRoot}/index.html`)) {
@@ -95,6 +68,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
           compatible: 'sk-local-web-test-0123456789',
         }),
         LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+        LUCID_CLI_AGENTS: 'codex',
       },
       runner: {
         driver: new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) }),
@@ -106,7 +80,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
       },
     });
     user = await signUp(server.url, 'Grace Hopper');
-    repoId = (await pushedRepo(server.url, user, 'demo')).id;
+    await pushedRepo(server.url, user, 'demo');
     browser = await openBrowser({ baseURL: server.url });
     page = browser.page;
   });
@@ -117,8 +91,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await llm?.close();
   });
 
-  it('signs in to the tasks list, which invites to start a task', async (context) => {
-    if (!(await served('/api/v1/tasks'))) missing.add('GET /api/v1/tasks');
+  it('signs in to the tasks list, which invites to start a task', async () => {
     await page.goto('/sign-in');
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill(user.password);
@@ -128,7 +101,6 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
       .getByRole('navigation', { name: 'Main' })
       .getByRole('link', { name: 'Tasks' })
       .waitFor();
-    needs(context, 'GET /api/v1/tasks');
     await page.getByRole('heading', { name: 'No tasks yet' }).waitFor();
     await screenshot(page, 'tasks-empty');
   });
@@ -152,7 +124,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await screenshot(page, 'settings-providers');
   });
 
-  it('starts a task from the form and streams its answer, whole after a reload', async (context) => {
+  it('starts a task from the form and streams its answer, whole after a reload', async () => {
     llm.script([
       {
         text: 'I will write the file.',
@@ -177,32 +149,34 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     );
     await page.getByLabel('What should be done?').fill('Add hello.txt saying hello');
 
-    const refused = await request<{ error: { code: string; message: string } }>(
-      server.url,
-      'POST',
-      '/api/v1/tasks',
-      { token: user.token, json: { repoId, prompt: 'probe', agent: 'cursor', start: false } },
-    );
-    if (refused.status === 400 && refused.body.error.code === 'agent_unavailable') {
-      await page.getByLabel('Agent').selectOption('cursor');
-      await page.getByRole('button', { name: 'Start task' }).click();
-      await page.getByRole('alert').getByText(refused.body.error.message).waitFor();
-      await page.getByLabel('Agent').selectOption('lucid');
-    }
-    expect(await page.getByLabel('Agent').inputValue()).toBe('lucid');
+    const agent = page.getByLabel('Agent');
+    await agent.locator('option[value="codex"]:not([disabled])').waitFor({ state: 'attached' });
+    const cursor = agent.locator('option[value="cursor"]');
+    expect(await cursor.isDisabled()).toBe(true);
+    expect(await cursor.textContent()).toContain('not enabled on this server');
+    expect(await agent.locator('option[value="claude-code"]').isDisabled()).toBe(true);
+
+    const modelIds = async () =>
+      Promise.all(
+        (await page.getByLabel('Model').locator('option').all()).map(
+          async (option) => (await option.getAttribute('value')) ?? '',
+        ),
+      );
+    expect(await modelIds()).toContain('anthropic/claude-sonnet-4-5');
+    await agent.selectOption('codex');
+    await page.getByText('Works with openai models.').waitFor();
+    const codexModels = await modelIds();
+    expect(codexModels.length).toBeGreaterThan(0);
+    expect(codexModels.every((id) => id.startsWith('openai/'))).toBe(true);
+    await agent.selectOption('lucid');
+
+    expect(await agent.inputValue()).toBe('lucid');
     expect(await page.getByLabel('Model').inputValue()).toBe('anthropic/claude-sonnet-4-5');
     expect(await page.getByLabel('Base branch').inputValue()).toBe('main');
     await screenshot(page, 'task-new');
     await page.getByRole('button', { name: 'Start task' }).click();
     await page.waitForURL(/\/tasks\/(?!new$)[a-z0-9_]+$/);
     taskId = new URL(page.url()).pathname.split('/').pop() ?? '';
-
-    if (!(await served(`/api/v1/tasks/${taskId}/stream`))) {
-      missing.add('GET /api/v1/tasks/{id}/stream');
-      await waitForStatus(server.url, user, taskId, ['in_review']);
-      await page.reload();
-    }
-    needs(context, 'GET /api/v1/tasks/{id}/stream');
 
     const chat = page.getByRole('log', { name: 'Conversation' });
     await chat.getByText('Add hello.txt saying hello').waitFor();
@@ -225,11 +199,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await waitForStatus(server.url, user, taskId, ['in_review']);
   });
 
-  it('shows the file in the explorer, read with its content', async (context) => {
-    if (!(await served(`/api/v1/tasks/${taskId}/files`))) {
-      missing.add('GET /api/v1/tasks/{id}/files');
-    }
-    needs(context, 'GET /api/v1/tasks/{id}/files');
+  it('shows the file in the explorer, read with its content', async () => {
     await page
       .getByRole('list', { name: 'Files', exact: true })
       .getByRole('button', { name: 'hello.txt' })
@@ -239,8 +209,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await screenshot(page, 'task-workspace');
   });
 
-  it('shows the command in the terminal, and that the branch was pushed', async (context) => {
-    needs(context, 'GET /api/v1/tasks/{id}/stream');
+  it('shows the command in the terminal, and that the branch was pushed', async () => {
     const terminal = page.getByRole('log', { name: 'Terminal output' });
     await terminal.getByText('$ cat hello.txt && echo CHECKED').waitFor();
     await terminal.getByText('CHECKED', { exact: true }).waitFor();
@@ -251,11 +220,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await screenshot(page, 'task-terminal');
   });
 
-  it('shows the diff against the base branch with the added line', async (context) => {
-    if (!(await served(`/api/v1/tasks/${taskId}/diff`))) {
-      missing.add('GET /api/v1/tasks/{id}/diff');
-    }
-    needs(context, 'GET /api/v1/tasks/{id}/diff');
+  it('shows the diff against the base branch with the added line', async () => {
     await page.getByRole('tab', { name: 'Diff' }).click();
     const diff = page.getByLabel('Diff');
     await diff.getByText('+hello from lucid').waitFor();
@@ -264,12 +229,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await page.getByRole('tab', { name: 'Workspace' }).click();
   });
 
-  it('sends a follow-up that the agent answers, its new file appearing in the explorer', async (context) => {
-    needs(context, 'GET /api/v1/tasks/{id}/stream');
-    if (!(await served(`/api/v1/tasks/${taskId}/messages`, 'POST'))) {
-      missing.add('POST /api/v1/tasks/{id}/messages');
-    }
-    needs(context, 'POST /api/v1/tasks/{id}/messages');
+  it('sends a follow-up that the agent answers, its new file appearing in the explorer', async () => {
     llm.script([
       {
         toolCalls: [{ name: 'write_file', input: { path: 'goodbye.txt', content: 'goodbye\n' } }],
@@ -280,7 +240,10 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await page.getByLabel('Message to the agent').press('Enter');
     const chat = page.getByRole('log', { name: 'Conversation' });
     await chat.getByText('Please also say goodbye').waitFor();
-    await chat.getByText('The follow-up is handled.').waitFor({ timeout: 30_000 });
+    await chat
+      .getByRole('article', { name: 'Agent message', exact: true })
+      .filter({ hasText: 'The follow-up is handled.' })
+      .waitFor({ timeout: 30_000 });
     await page
       .getByRole('list', { name: 'Files', exact: true })
       .getByRole('button', { name: 'goodbye.txt' })
@@ -289,12 +252,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     expect(await chat.getByText('Please also say goodbye', { exact: true }).count()).toBe(1);
   });
 
-  it('stops a run that is working', async (context) => {
-    needs(context, 'GET /api/v1/tasks/{id}/stream', 'POST /api/v1/tasks/{id}/messages');
-    if (!(await served(`/api/v1/tasks/${taskId}/stop`, 'POST'))) {
-      missing.add('POST /api/v1/tasks/{id}/stop');
-    }
-    needs(context, 'POST /api/v1/tasks/{id}/stop');
+  it('stops a run that is working, and refuses to delete the task until then', async () => {
     llm.script([
       { toolCalls: [{ name: 'bash', input: { command: 'echo WAITING && sleep 60' } }] },
       { text: 'Never reached.' },
@@ -305,6 +263,18 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
       .getByRole('log', { name: 'Terminal output' })
       .getByText('$ echo WAITING && sleep 60')
       .waitFor({ timeout: 30_000 });
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete this task?' });
+    await confirm.getByRole('button', { name: 'Delete task' }).click();
+    await confirm
+      .getByRole('alert')
+      .getByText(/stop it before deleting the task/)
+      .waitFor();
+    await screenshot(page, 'task-delete-refused');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'hidden' });
+
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.getByRole('log', { name: 'Conversation' }).getByText('cancelled').last().waitFor({
       timeout: 30_000,
@@ -313,8 +283,16 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await screenshot(page, 'task-stopped');
   });
 
-  it('lists the task with its status, and finds it by search', async (context) => {
-    needs(context, 'GET /api/v1/tasks');
+  it('renames the task, and lists it by its new name', async () => {
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByLabel('Task title').fill('Say hello and goodbye');
+    await page.getByLabel('Task title').press('Enter');
+    await page.getByRole('heading', { name: 'Say hello and goodbye' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Say hello and goodbye' }).waitFor();
+  });
+
+  it('lists the task with its status, and finds it by search', async () => {
     await page
       .getByRole('navigation', { name: 'Main' })
       .getByRole('link', { name: 'Tasks' })
@@ -327,13 +305,38 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await page.getByRole('heading', { name: 'No task matches these filters' }).waitFor();
     await page.getByLabel('Search').fill('');
     await row.waitFor();
+    await row.getByText('Say hello and goodbye').waitFor();
     await screenshot(page, 'tasks-list');
   });
-  it('points to the provider settings when no model is usable', async () => {
+
+  it('deletes the task after confirming, which leaves the list', async () => {
+    await page.getByRole('link', { name: 'Say hello and goodbye' }).click();
+    await page.waitForURL(`**/tasks/${taskId}`);
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete this task?' });
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'hidden' });
+    await page.getByRole('heading', { name: 'Say hello and goodbye' }).waitFor();
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await confirm.getByRole('button', { name: 'Delete task' }).click();
+    await page.waitForURL('**/tasks');
+    await page.getByRole('heading', { name: 'No tasks yet' }).waitFor();
+    const gone = await fetch(`${server.url}/api/v1/tasks/${taskId}`, {
+      headers: { authorization: `Bearer ${user.token}` },
+    });
+    expect(gone.status).toBe(404);
+  });
+  it('points to the provider settings when no model is usable, or none the agent can use', async () => {
     const port = await freePort();
     const bare = await startTestServer({
       webRoot,
-      env: { PORT: String(port), LUCID_PUBLIC_URL: `http://127.0.0.1:${port}` },
+      env: {
+        PORT: String(port),
+        LUCID_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        LUCID_CLI_AGENTS: 'claude-code',
+        OPENAI_BASE_URL: `${llm.url}/v1`,
+      },
     });
     try {
       const someone = await signUp(bare.url, 'Alan Turing');
@@ -349,6 +352,22 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
       await page.waitForURL('**/settings/providers');
       await page.getByRole('heading', { name: 'No model is usable yet' }).waitFor();
       await screenshot(page, 'settings-providers-none');
+
+      const saved = await request(bare.url, 'PUT', '/api/v1/settings/provider-keys/openai', {
+        token: someone.token,
+        json: { apiKey: 'sk-openai-bare-0123456789' },
+      });
+      expect(saved.status).toBe(200);
+      await page.goto(`${bare.url}/tasks/new`);
+      await page.getByLabel('What should be done?').fill('Anything');
+      await page.getByLabel('Agent').selectOption('claude-code');
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'No usable model is one Claude Code works with (anthropic)' })
+        .waitFor();
+      expect(await page.getByRole('button', { name: 'Start task' }).isDisabled()).toBe(true);
+      await page.getByLabel('Agent').selectOption('lucid');
+      expect(await page.getByRole('button', { name: 'Start task' }).isDisabled()).toBe(false);
     } finally {
       await bare.close();
     }

@@ -1,7 +1,7 @@
 /**
  * @module features/tasks/api/tasks
  * Tasks over the REST API: the list (refreshed every few seconds, so statuses stay current), one
- * task, creating one, follow-up messages and stopping a run.
+ * task, creating one, renaming and deleting one, follow-up messages and stopping a run.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
@@ -11,6 +11,7 @@ import type {
   Task,
   TaskList,
   TaskStatus,
+  UpdateTaskBody,
 } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
 
@@ -63,6 +64,34 @@ export function useCreateTask() {
     mutationFn: (input: Omit<CreateTaskBody, 'start' | 'agent'> & Partial<CreateTaskBody>) =>
       api<CreatedTask>('/api/v1/tasks', { method: 'POST', json: input }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: tasksQueryKey }),
+  });
+}
+
+export function useRenameTask(taskId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (title: string) =>
+      api<Task>(`/api/v1/tasks/${encodeURIComponent(taskId)}`, {
+        method: 'PATCH',
+        json: { title } satisfies UpdateTaskBody,
+      }),
+    onSuccess: (task) => {
+      queryClient.setQueryData(taskQueryKey(taskId), task);
+      return queryClient.invalidateQueries({ queryKey: [...tasksQueryKey, 'list'] });
+    },
+  });
+}
+
+/**
+ * Deletes a task; the server refuses (409) while one of its runs is queued or running. The task's
+ * own query is left alone (refetching it would answer 404): the page leaves on success.
+ */
+export function useDeleteTask(taskId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      api<void>(`/api/v1/tasks/${encodeURIComponent(taskId)}`, { method: 'DELETE' }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: [...tasksQueryKey, 'list'] }),
   });
 }
 

@@ -1,12 +1,14 @@
 /**
  * @module features/tasks/components/new-task-page
  * Starting a task: the repository, what to do, which agent and model, and the branch to start
- * from. A refused agent or model is shown as the server words it; with no usable model the page
- * points to the model provider settings.
+ * from. The agents are the server's (`GET /api/v1/agents`): those it does not run are listed but
+ * cannot be chosen, and the models offered are those of a provider the chosen agent speaks. A
+ * refused agent or model is shown as the server words it; with no usable model the page points to
+ * the model provider settings.
  */
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation, useSearchParams } from 'wouter';
-import type { AgentName } from '@lucid/contracts';
+import type { AgentInfo, AgentName } from '@lucid/contracts';
 import { Button, buttonClass } from '../../../components/ui/button.tsx';
 import { Card } from '../../../components/ui/card.tsx';
 import { EmptyState } from '../../../components/ui/empty-state.tsx';
@@ -19,6 +21,7 @@ import { useTitle } from '../../../lib/use-title.ts';
 import { useModels } from '../../providers/api/providers.ts';
 import { useBranches } from '../../repos/api/get-history.ts';
 import { useRepos } from '../../repos/api/get-repos.ts';
+import { modelsFor, useAgents } from '../api/agents.ts';
 import { useCreateTask } from '../api/tasks.ts';
 
 const select =
@@ -32,6 +35,16 @@ const agentLabels: Record<AgentName, string> = {
   opencode: 'opencode',
   cursor: 'Cursor CLI',
 };
+
+/** Offered while the server's list loads or when it cannot be read: the built-in agent. */
+const builtIn: AgentInfo = { name: 'lucid', available: true, providers: null, version: null };
+
+function agentOption(agent: AgentInfo): string {
+  const label = agent.version
+    ? `${agentLabels[agent.name]} ${agent.version}`
+    : agentLabels[agent.name];
+  return agent.available ? label : `${label} (not enabled on this server)`;
+}
 
 function SettingsLink() {
   return (
@@ -47,11 +60,12 @@ export function NewTaskPage() {
   const [, navigate] = useLocation();
   const repos = useRepos();
   const models = useModels();
+  const agents = useAgents();
   const createTask = useCreateTask();
 
   const [repoChoice, setRepoId] = useState(params.get('repo') ?? '');
   const [prompt, setPrompt] = useState('');
-  const [agent, setAgent] = useState<AgentName>('lucid');
+  const [agentChoice, setAgent] = useState<AgentName>('lucid');
   const [modelChoice, setModel] = useState('');
   /** The branch chosen, for the repository it was chosen in. */
   const [branchChoice, setBranchChoice] = useState({ repoId: '', branch: '' });
@@ -64,7 +78,17 @@ export function NewTaskPage() {
       ? branchChoice.branch
       : (repo?.defaultBranch ?? '');
   const setBaseBranch = (branch: string) => setBranchChoice({ repoId, branch });
-  const model = modelChoice || (models.data?.find((m) => m.default) ?? models.data?.[0])?.id || '';
+  const agentList = agents.data ?? [builtIn];
+  const chosenAgent =
+    agentList.find((a) => a.name === agentChoice && a.available) ??
+    agentList.find((a) => a.available) ??
+    builtIn;
+  const agent = chosenAgent.name;
+  const fitting = modelsFor(chosenAgent, models.data ?? []);
+  const model =
+    fitting.find((m) => m.id === modelChoice)?.id ??
+    (fitting.find((m) => m.default) ?? fitting[0])?.id ??
+    '';
 
   if (repos.isPending) return <Loading label="Loading repositories…" />;
   if (repos.error) {
@@ -92,6 +116,8 @@ export function NewTaskPage() {
   }
 
   const noModel = models.data?.length === 0;
+  /** Models are usable, but none of a provider the chosen agent speaks. */
+  const noFit = !noModel && models.data !== undefined && fitting.length === 0;
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     createTask.mutate(
@@ -167,31 +193,43 @@ export function NewTaskPage() {
             }}
           />
           <div className="grid gap-5 sm:grid-cols-2">
-            <label className="block text-sm font-medium text-slate-700">
-              Agent
-              <select
-                className={select}
-                value={agent}
-                onChange={(event) => setAgent(event.target.value as AgentName)}
-              >
-                {(Object.keys(agentLabels) as AgentName[]).map((name) => (
-                  <option key={name} value={name}>
-                    {agentLabels[name]}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <div>
+              <label className="block text-sm font-medium text-slate-700">
+                Agent
+                <select
+                  className={select}
+                  value={agent}
+                  onChange={(event) => setAgent(event.target.value as AgentName)}
+                  aria-describedby="agent-hint"
+                >
+                  {agentList.map((a) => (
+                    <option key={a.name} value={a.name} disabled={!a.available}>
+                      {agentOption(a)}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <p id="agent-hint" className="mt-1.5 text-xs text-slate-500">
+                {agents.isPending
+                  ? 'Loading agents…'
+                  : agents.error
+                    ? 'Could not load the agents this server offers; the built-in one works.'
+                    : chosenAgent.providers
+                      ? `Works with ${chosenAgent.providers.join(', ')} models.`
+                      : 'Works with every model.'}
+              </p>
+            </div>
             <div>
               <label className="block text-sm font-medium text-slate-700">
                 Model
                 <select
                   className={select}
                   value={model}
-                  disabled={!models.data?.length}
+                  disabled={fitting.length === 0}
                   onChange={(event) => setModel(event.target.value)}
                   aria-describedby="model-hint"
                 >
-                  {models.data?.map((m) => (
+                  {fitting.map((m) => (
                     <option key={m.id} value={m.id}>
                       {m.id}
                       {m.default ? ' (default)' : ''}
@@ -207,6 +245,12 @@ export function NewTaskPage() {
                 ) : noModel ? (
                   <span role="alert" className="text-amber-800">
                     No model is usable yet: add a provider key in <SettingsLink />.
+                  </span>
+                ) : noFit ? (
+                  <span role="alert" className="text-amber-800">
+                    No usable model is one {agentLabels[agent]} works with (
+                    {chosenAgent.providers?.join(', ')}): add a key for one in <SettingsLink />, or
+                    choose another agent.
                   </span>
                 ) : (
                   <>
@@ -224,7 +268,7 @@ export function NewTaskPage() {
               type="submit"
               pending={createTask.isPending}
               pendingText="Starting…"
-              disabled={!repoId || prompt.trim() === ''}
+              disabled={!repoId || prompt.trim() === '' || noFit}
             >
               Start task
             </Button>

@@ -1,7 +1,7 @@
 /**
  * @module features/tasks/components/task-page
  * One task, live: its files | the conversation with a follow-up box and a Stop button | the
- * terminal; a Diff tab; a banner once the branch is pushed. Everything below the header is a fold
+ * terminal; a Diff tab; a banner once the branch is pushed; Rename and Delete in the header. Everything below the header is a fold
  * of the task's live stream. Loaded on demand, with the terminal and the highlighter.
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
@@ -16,9 +16,11 @@ import { usePostMessage, useStopTask, useTask } from '../api/tasks.ts';
 import { useTaskStream, type StreamConnection } from '../live/use-task-stream.ts';
 import { chatItems, filesVersion, lastPush, liveTaskStatus, terminalChunks } from '../live/view.ts';
 import { Chat } from './chat.tsx';
+import { DeleteTask } from './delete-task.tsx';
 import { DiffView } from './diff-view.tsx';
 import { FileExplorer } from './file-explorer.tsx';
 import { StatusBadge } from './status-badge.tsx';
+import { TaskTitle } from './task-title.tsx';
 
 const Terminal = lazy(() => import('./terminal.tsx'));
 
@@ -151,7 +153,7 @@ function TaskView({ task }: { task: Task }) {
         <Link href="/tasks" className="text-sm text-slate-600 hover:text-slate-900">
           ← Tasks
         </Link>
-        <h1 className="min-w-0 truncate text-base font-semibold text-slate-900">{task.title}</h1>
+        <TaskTitle task={task} />
         <StatusBadge status={status} />
         <span className="text-xs text-slate-500">
           {task.agent ?? 'commands'}
@@ -162,6 +164,7 @@ function TaskView({ task }: { task: Task }) {
           {tabButton('workspace', 'Workspace')}
           {tabButton('diff', 'Diff')}
         </div>
+        <DeleteTask task={task} />
       </header>
       {push && <PushBanner task={task} branch={push.branch} />}
       {tab === 'workspace' ? (
