@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../../packages/server/src/config.ts';
+import { randomBytes } from 'node:crypto';
 import { LocalDriver } from '../../packages/server/src/sandbox/local/local-driver.ts';
 import { startServer } from '../../packages/server/src/server.ts';
 
@@ -30,6 +31,13 @@ const server = await startServer({
     ANTHROPIC_API_KEY: 'sk-ant-bench-0123456789',
     ANTHROPIC_BASE_URL: `${llmUrl}/v1`,
     LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+    // LUCID_BENCH_DATABASE_URL=postgres://…: the same run on PostgreSQL instead of the embedded database.
+    ...(process.env.LUCID_BENCH_DATABASE_URL
+      ? {
+          DATABASE_URL: process.env.LUCID_BENCH_DATABASE_URL,
+          ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+        }
+      : {}),
   }),
   authRateLimit: false,
   runner: {

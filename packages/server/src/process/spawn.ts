@@ -34,6 +34,8 @@ export interface SpawnedProcess {
   stdout: Readable;
   stderr: Readable;
   kill(signal?: NodeJS.Signals, options?: { group?: boolean }): void;
+  /** Resolves when the program has exited, whether or not its output has ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves when the program has exited and its output has been read to the end. */
   closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -133,6 +135,7 @@ class SpawnHost {
           kill: (signal = 'SIGTERM', killOptions = {}) => {
             this.host.send({ type: 'kill', id, signal, group: killOptions.group ?? false });
           },
+          exited: exit,
           closed: Promise.all([exit, ended(io), ended(err)]).then(([status]) => {
             this.pending.delete(id);
             io.destroy();
@@ -245,6 +248,9 @@ function spawnDirectly(
       const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
         child.once('close', (code, signal) => r({ code, signal })),
       );
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+        child.once('exit', (code, signal) => r({ code, signal })),
+      );
       resolve({
         pid: child.pid ?? 0,
         stdin: child.stdin,
@@ -258,6 +264,7 @@ function spawnDirectly(
             // already gone
           }
         },
+        exited,
         closed,
       });
     });

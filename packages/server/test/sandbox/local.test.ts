@@ -9,9 +9,14 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSpawnHost, stopSpawnHost } from '../../src/process/spawn.ts';
 import type { SandboxSpec } from '../../src/sandbox/driver.ts';
 import { LocalDriver } from '../../src/sandbox/local/local-driver.ts';
 import { sandboxConformance } from './conformance.ts';
+
+// Programs start from the spawn host, as in the server.
+beforeAll(() => startSpawnHost());
+afterAll(() => stopSpawnHost());
 
 const BWRAP = '/usr/bin/bwrap';
 const hasBwrap = existsSync(BWRAP);

@@ -4,7 +4,6 @@
  * and `sandbox.json`. Commands are launched by `launch.ts`, with or without bubblewrap; the
  * persistent shell is a bash launched the same way.
  */
-import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import type {
   ExecOptions,
@@ -14,6 +13,7 @@ import type {
   SandboxShell,
   SandboxSpec,
 } from '../driver.ts';
+import { spawnProcess } from '../../process/spawn.ts';
 import { PersistentShell, type InterruptibleShellProcess } from '../persistent-shell.ts';
 import { launchCommand, type LocalTools, type SandboxFolders } from './launch.ts';
 import { findShellPid, killProcessTree, killShellChildren } from './processes.ts';
@@ -97,18 +97,15 @@ export class LocalSandbox implements Sandbox {
       this.record.spec,
       ['bash', '--noprofile', '--norc'],
     );
-    const child = spawn(launch.file, launch.args, {
+    // Started by the spawn host: forking this (large) process would stall it.
+    const child = await spawnProcess(launch.file, launch.args, {
       cwd: launch.cwd,
       env: launch.env,
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+    }).catch((error: Error) => {
+      throw new Error(`The sandbox shell could not start: ${error.message}`);
     });
     const spawned = child.pid;
-    if (spawned === undefined) {
-      const error = await new Promise<Error>((resolve) => child.once('error', resolve));
-      throw new Error(`The sandbox shell could not start: ${error.message}`);
-    }
-    child.on('error', () => undefined);
     let shellPid: number | null = null;
     const shellPidOf = async () => (shellPid ??= await findShellPid(spawned, tools.bwrap !== null));
     const kill = () => killProcessTree(spawned);
@@ -131,11 +128,13 @@ export class LocalSandbox implements Sandbox {
       },
     };
     this.running.add(kill);
-    child.once('exit', () => this.running.delete(kill));
+    void child.exited.then(() => this.running.delete(kill));
     let early = '';
     const keepEarly = (chunk: Buffer) => (early += chunk.toString()).slice(0, 4096);
     child.stderr.on('data', keepEarly);
     const shell = new PersistentShell(shellProcess);
+    child.stdout.resume();
+    child.stderr.resume();
     try {
       await shell.run('true');
     } catch (error) {

@@ -5,8 +5,8 @@
  * timeout or cancel — and, when the command exits, whatever it left running in the background
  * (which bubblewrap's PID namespace does by itself).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { spawnProcess } from '../../process/spawn.ts';
 import type { ExecOptions, ExecResult } from '../driver.ts';
 import { OutputCollector } from '../output.ts';
 import type { Launch } from './launch.ts';
@@ -41,17 +41,12 @@ export function runProcess(
   }
 
   return new Promise((resolve) => {
-    const child = spawn(launch.file, launch.args, {
-      cwd: launch.cwd,
-      env: launch.env,
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
     const flags = { timedOut: false, cancelled: false };
+    let pid: number | undefined;
     let killing: Promise<void> | null = null;
     const killTree = () => {
-      if (child.pid === undefined) return Promise.resolve();
-      killing ??= killProcessTree(child.pid).catch(() => undefined);
+      if (pid === undefined) return Promise.resolve();
+      killing ??= killProcessTree(pid).catch(() => undefined);
       return killing;
     };
     running?.add(killTree);
@@ -67,32 +62,35 @@ export function runProcess(
       void killTree();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    child.stdout.on('data', (chunk: Buffer) => output.push('stdout', chunk));
-    child.stderr.on('data', (chunk: Buffer) => output.push('stderr', chunk));
-    child.stdin.on('error', () => undefined);
-    if (options.stdin !== undefined) child.stdin.end(options.stdin);
-    else child.stdin.end();
-
-    if (!launch.contained) child.on('exit', () => void killTree());
-    let spawnError: Error | null = null;
-    child.on('error', (error) => {
-      spawnError = error;
-    });
-    child.on('close', (code, signal) => {
+    const done = (result: ExecResult) => {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       running?.delete(killTree);
-      void (killing ?? Promise.resolve()).then(() => {
-        if (spawnError) {
-          const missingCwd = !existsSync(launch.cwd);
-          output.push('stderr', `${startFailure(launch, spawnError, missingCwd)}\n`);
-          resolve(finish(missingCwd ? 1 : 127, flags));
-          return;
-        }
-        resolve(finish(signal ? null : code, flags));
+      resolve(result);
+    };
+
+    // Started by the spawn host: forking this (large) process would stall it for each command.
+    spawnProcess(launch.file, launch.args, { cwd: launch.cwd, env: launch.env, detached: true })
+      .then(async (child) => {
+        pid = child.pid;
+        if (flags.cancelled || flags.timedOut) void killTree();
+        child.stdout.on('data', (chunk: Buffer) => output.push('stdout', chunk));
+        child.stderr.on('data', (chunk: Buffer) => output.push('stderr', chunk));
+        child.stdout.resume();
+        child.stderr.resume();
+        child.stdin.on('error', () => undefined);
+        if (options.stdin !== undefined) child.stdin.end(options.stdin);
+        else child.stdin.end();
+        if (!launch.contained) void child.exited.then(() => killTree());
+        const { code, signal } = await child.closed;
+        await (killing ?? Promise.resolve());
+        done(finish(signal ? null : code, flags));
+      })
+      .catch((error: NodeJS.ErrnoException) => {
+        const missingCwd = !existsSync(launch.cwd);
+        output.push('stderr', `${startFailure(launch, error, missingCwd)}\n`);
+        done(finish(missingCwd ? 1 : 127, flags));
       });
-    });
   });
 }
 
