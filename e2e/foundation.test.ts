@@ -3,15 +3,9 @@
  * a repository, push code into it with git and a token made in the page, read its history, manage
  * tokens, sign out and back in.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import {
-  freePort,
-  startTestServer,
-  type TestServer,
-} from '../packages/server/test/support/test-server.ts';
+import type { TestServer } from '../packages/server/test/support/test-server.ts';
 import { authedUrl, git, gitOk, makeLocalRepo } from '../packages/server/test/support/git.ts';
 import { request } from '../packages/server/test/support/client.ts';
 import {
@@ -21,8 +15,7 @@ import {
   skipReason,
   type BrowserSession,
 } from './support/browser.ts';
-
-const webRoot = fileURLToPath(new URL('../packages/web/dist', import.meta.url));
+import { startWebServer } from './support/web-server.ts';
 
 if (chromiumMissing) console.log(skipReason);
 
@@ -39,16 +32,7 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
   let token = '';
 
   beforeAll(async () => {
-    if (!existsSync(`${webRoot}/index.html`)) {
-      throw new Error(
-        `${webRoot}/index.html is missing: build the web app first with: npm run build -w @lucid/web`,
-      );
-    }
-    const port = await freePort();
-    server = await startTestServer({
-      webRoot,
-      env: { PORT: String(port), LUCID_PUBLIC_URL: `http://127.0.0.1:${port}` },
-    });
+    server = await startWebServer();
     browser = await openBrowser({ baseURL: server.url });
     page = browser.page;
   });
@@ -237,12 +221,8 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
   });
 
   it('offers GitHub sign-in only when the server has it configured', async () => {
-    const port = await freePort();
-    const withGitHub = await startTestServer({
-      webRoot,
+    const withGitHub = await startWebServer({
       env: {
-        PORT: String(port),
-        LUCID_PUBLIC_URL: `http://127.0.0.1:${port}`,
         GITHUB_CLIENT_ID: 'client-id',
         GITHUB_CLIENT_SECRET: 'client-secret',
       },

@@ -6,11 +6,9 @@
  * a follow-up; stop a run; rename the task, be refused deleting it while it works, then delete it.
  * The form offers the server's agents, those it does not run disabled, and each agent's models.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { LocalDriver } from '../packages/server/src/sandbox/local/local-driver.ts';
@@ -18,11 +16,7 @@ import { startFakeLlm, type FakeLlm } from '../packages/server/test/fakes/llm/in
 import { request, signUp, type TestUser } from '../packages/server/test/support/client.ts';
 import { fakeProviderEnv } from '../packages/server/test/support/providers.ts';
 import { pushedRepo, waitForStatus } from '../packages/server/test/support/tasks.ts';
-import {
-  freePort,
-  startTestServer,
-  type TestServer,
-} from '../packages/server/test/support/test-server.ts';
+import type { TestServer } from '../packages/server/test/support/test-server.ts';
 import {
   chromiumMissing,
   openBrowser,
@@ -30,8 +24,7 @@ import {
   skipReason,
   type BrowserSession,
 } from './support/browser.ts';
-
-const webRoot = fileURLToPath(new URL('../packages/web/dist', import.meta.url));
+import { startWebServer } from './support/web-server.ts';
 
 if (chromiumMissing) console.log(skipReason);
 
@@ -50,18 +43,9 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
   let taskId = '';
 
   beforeAll(async () => {
-    if (!existsSync(`${webRoot}/index.html`)) {
-      throw new Error(
-        `${webRoot}/index.html is missing: build the web app first with: npm run build -w @lucid/web`,
-      );
-    }
     llm = await startFakeLlm();
-    const port = await freePort();
-    server = await startTestServer({
-      webRoot,
+    server = await startWebServer({
       env: {
-        PORT: String(port),
-        LUCID_PUBLIC_URL: `http://127.0.0.1:${port}`,
         ...fakeProviderEnv(llm.url, {
           anthropic: 'sk-ant-web-test-0123456789',
           openai: 'sk-openai-web-test-0123456789',
@@ -328,12 +312,8 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     expect(gone.status).toBe(404);
   });
   it('points to the provider settings when no model is usable, or none the agent can use', async () => {
-    const port = await freePort();
-    const bare = await startTestServer({
-      webRoot,
+    const bare = await startWebServer({
       env: {
-        PORT: String(port),
-        LUCID_PUBLIC_URL: `http://127.0.0.1:${port}`,
         LUCID_CLI_AGENTS: 'claude-code',
         OPENAI_BASE_URL: `${llm.url}/v1`,
       },
