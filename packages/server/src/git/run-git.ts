@@ -48,6 +48,11 @@ export async function runGit(args: string[], options: { cwd?: string } = {}): Pr
 const MAX_OUTPUT = 64 * 1024 * 1024;
 
 async function readAll(stream: Readable, limit: number): Promise<string> {
+  return (await readFirstBytes(stream, limit)).toString('utf8');
+}
+
+/** Reads a stream to its end, keeping its first `limit` bytes (the rest is read and dropped). */
+export async function readFirstBytes(stream: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
@@ -55,5 +60,5 @@ async function readAll(stream: Readable, limit: number): Promise<string> {
     if (size < limit) chunks.push(buffer.subarray(0, limit - size));
     size += buffer.length;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

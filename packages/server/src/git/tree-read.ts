@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { spawnProcess } from '../process/spawn.ts';
-import { GitError, gitEnv, runGit } from './run-git.ts';
+import { GitError, gitEnv, readFirstBytes, runGit } from './run-git.ts';
 
 /** git's empty tree: the base of a diff when there is nothing to compare with. */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -85,7 +85,7 @@ export async function readBlob(
   });
   child.stdin.end();
   const [content] = await Promise.all([
-    firstBytes(child.stdout, maxBytes),
+    readFirstBytes(child.stdout, maxBytes),
     drain(child.stderr),
     child.closed,
   ]);
@@ -106,17 +106,6 @@ export async function forkPoint(repoPath: string, base: string, to: string): Pro
   } catch {
     return base;
   }
-}
-
-async function firstBytes(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const buffer = chunk as Buffer;
-    if (size < limit) chunks.push(buffer.subarray(0, limit - size));
-    size += buffer.length;
-  }
-  return Buffer.concat(chunks);
 }
 
 async function drain(stream: Readable): Promise<void> {
