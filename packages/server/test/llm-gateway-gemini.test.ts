@@ -10,12 +10,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { usage as usageTable } from '../src/db/schema.ts';
 import { costOf } from '../src/llm/cost.ts';
 import { usageReader } from '../src/llm/gateway-usage.ts';
-import { DbRunnerBackend } from '../src/runner/db-backend.ts';
+import type { DbRunnerBackend } from '../src/runner/db-backend.ts';
+import { claimedRun, runnerBackendOn } from './support/runner-backend.ts';
 import { requestWithoutKey } from '../src/server.ts';
 import { startFakeLlm, type FakeLlm, type ScriptStep } from './fakes/llm/index.ts';
 import { signUp, type TestUser } from './support/client.ts';
 import { fakeProviderEnv } from './support/providers.ts';
-import { pushedRepo, startTask, taskEvents } from './support/tasks.ts';
+import { pushedRepo, taskEvents } from './support/tasks.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const KEYS = {
@@ -38,15 +39,7 @@ beforeAll(async () => {
   });
   user = await signUp(server.url);
   repoId = (await pushedRepo(server.url, user, 'gemini-gateway-repo')).id;
-  backend = new DbRunnerBackend({
-    db: server.database.db,
-    runnerId: 'rnr_geminigateway',
-    leaseMs: 60_000,
-    maxRuntimeMs: 600_000,
-    sandboxUrl: server.url,
-    gatewayUrl: `${server.url}/llm`,
-    agentMaxSteps: 10,
-  });
+  backend = runnerBackendOn(server, 'rnr_geminigateway');
 });
 afterAll(async () => {
   await server.close();
@@ -55,14 +48,7 @@ afterAll(async () => {
 beforeEach(() => llm.reset());
 
 async function runningRun() {
-  const { task, run } = await startTask(server.url, user, {
-    repoId,
-    prompt: 'gateway',
-    commands: ['true'],
-  });
-  const claim = await backend.claim();
-  expect(claim?.run.id).toBe(run.id);
-  return { taskId: task.id, runId: run.id, token: claim!.git.token };
+  return claimedRun(server, backend, user, repoId);
 }
 
 const gateway = (path: string) => `${server.url}/llm/gemini/v1beta${path}`;

@@ -7,10 +7,11 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { usage as usageTable } from '../src/db/schema.ts';
 import { costOf } from '../src/llm/cost.ts';
-import { DbRunnerBackend } from '../src/runner/db-backend.ts';
+import type { DbRunnerBackend } from '../src/runner/db-backend.ts';
+import { claimedRun, runnerBackendOn } from './support/runner-backend.ts';
 import { startFakeLlm, type FakeLlm, type ScriptStep } from './fakes/llm/index.ts';
 import { signUp, type TestUser } from './support/client.ts';
-import { pushedRepo, startTask, taskEvents } from './support/tasks.ts';
+import { pushedRepo, taskEvents } from './support/tasks.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const ANTHROPIC_KEY = 'sk-ant-gateway-test-0123456789';
@@ -38,15 +39,7 @@ beforeAll(async () => {
   });
   user = await signUp(server.url);
   repoId = (await pushedRepo(server.url, user, 'gateway-repo')).id;
-  backend = new DbRunnerBackend({
-    db: server.database.db,
-    runnerId: 'rnr_gatewaytest',
-    leaseMs: 60_000,
-    maxRuntimeMs: 600_000,
-    sandboxUrl: server.url,
-    gatewayUrl: `${server.url}/llm`,
-    agentMaxSteps: 10,
-  });
+  backend = runnerBackendOn(server, 'rnr_gatewaytest');
 });
 afterAll(async () => {
   await server.close();
@@ -56,14 +49,7 @@ beforeEach(() => llm.reset());
 
 /** A task whose run is running, claimed as a runner would: its id and its run token. */
 async function runningRun(owner = user, repo = repoId) {
-  const { task, run } = await startTask(server.url, owner, {
-    repoId: repo,
-    prompt: 'gateway',
-    commands: ['true'],
-  });
-  const claim = await backend.claim();
-  expect(claim?.run.id).toBe(run.id);
-  return { taskId: task.id, runId: run.id, token: claim!.git.token };
+  return claimedRun(server, backend, owner, repo);
 }
 
 const gateway = (path: string) => `${server.url}/llm${path}`;

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventBody } from '@lucid/contracts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/db/client.ts';
-import { DbRunnerBackend } from '../src/runner/db-backend.ts';
+import type { DbRunnerBackend } from '../src/runner/db-backend.ts';
+import { claimedRun, runnerBackendOn } from './support/runner-backend.ts';
 import { lastSeqOf } from '../src/tasks/events.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { withDatabase } from './support/global-setup.ts';
@@ -37,30 +38,14 @@ afterAll(async () => {
 
 /** A runner reporting to `base` as the server's own does: drafts go to its live hub. */
 function backendOn(base: RunningServer, runnerId = 'rnr_streamtest'): DbRunnerBackend {
-  const { database, url, live } = base;
-  return new DbRunnerBackend({
-    db: database.db,
-    live,
-    runnerId,
-    leaseMs: 60_000,
-    maxRuntimeMs: 600_000,
-    sandboxUrl: url,
-    gatewayUrl: `${url}/llm`,
-    agentMaxSteps: 10,
-  });
+  return runnerBackendOn(base, runnerId);
 }
 
 /** A task whose run this test holds as its runner would. */
 async function runningTask(base: RunningServer = server, owner = user, repo = repoId) {
   const backend = backendOn(base);
-  const { task, run } = await startTask(base.url, owner, {
-    repoId: repo,
-    prompt: 'stream',
-    commands: ['true'],
-  });
-  const claim = await backend.claim();
-  expect(claim?.run.id).toBe(run.id);
-  return { taskId: task.id, runId: run.id, backend };
+  const { taskId, runId } = await claimedRun(base, backend, owner, repo);
+  return { taskId, runId, backend };
 }
 
 const output = (chunk: string): EventBody => ({ type: 'tool.output', stream: 'stdout', chunk });
