@@ -76,6 +76,43 @@ export const EventBody = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('git.commit'), sha: z.string(), subject: z.string() }),
   z.object({ type: z.literal('git.push'), branch: z.string(), sha: z.string() }),
+  /** The task's branch was pushed to its repository's upstream on a forge. */
+  z.object({
+    type: z.literal('upstream.push'),
+    provider: z.enum(['github', 'gitlab']),
+    branch: z.string(),
+    sha: z.string(),
+  }),
+  /** A pull (GitHub) or merge (GitLab) request was opened for the task's branch. */
+  z.object({
+    type: z.literal('pr.opened'),
+    provider: z.enum(['github', 'gitlab']),
+    url: z.string(),
+    number: z.number().int().positive(),
+  }),
+  /** An existing pull or merge request got new commits and a new description. */
+  z.object({
+    type: z.literal('pr.updated'),
+    provider: z.enum(['github', 'gitlab']),
+    url: z.string(),
+    number: z.number().int().positive(),
+  }),
+  /**
+   * A reviewer's decision on the task's work: approved (its branch is merged into `into`) or
+   * rejected (back to To Do; the reason goes to the next run).
+   */
+  z.object({
+    type: z.literal('review'),
+    decision: z.enum(['approved', 'rejected']),
+    reason: z.string().optional(),
+  }),
+  /** The task's branch was merged into `into`, leaving `sha` at its tip. */
+  z.object({
+    type: z.literal('git.merge'),
+    branch: z.string(),
+    into: z.string(),
+    sha: z.string(),
+  }),
   /** Tokens one model call used, and what they cost (0 for a model missing from the price table). */
   z.object({
     type: z.literal('usage'),

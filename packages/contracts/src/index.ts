@@ -13,3 +13,4 @@ export * from './tasks.ts';
 export * from './live.ts';
 export * from './models.ts';
 export * from './provider-keys.ts';
+export * from './forges.ts';

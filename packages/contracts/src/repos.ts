@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { Id, Timestamp } from './common.ts';
+import { RepoUpstream } from './forges.ts';
 
 /** A repository name: letters, digits, `.`, `_` and `-`, as git hosts accept them. */
 export const RepoName = z
@@ -33,7 +34,9 @@ export const Repo = z
     workspaceId: Id,
     name: z.string(),
     description: z.string(),
-    provider: z.enum(['local']),
+    provider: z.enum(['local', 'github', 'gitlab']),
+    /** The forge repository it mirrors; null for a repository pushed into Lucid. */
+    upstream: RepoUpstream.nullable(),
     defaultBranch: z.string(),
     cloneUrl: z.url(),
     createdAt: Timestamp,

@@ -24,6 +24,12 @@ export const Task = z
     model: z.string().nullable(),
     /** The pull or merge request opened for its branch, once there is one. */
     prUrl: z.string().nullable(),
+    /** The pull or merge request's number on its forge. */
+    prNumber: z.number().int().nullable(),
+    /** Where the task came from: a chat, a board card, a forge webhook, the API. */
+    source: z.enum(['chat', 'board', 'notion', 'webhook', 'api']),
+    /** Why its last result was rejected; given to its next run, cleared when it is approved. */
+    reviewNote: z.string().nullable(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })

@@ -136,10 +136,18 @@ export const repositories = pgTable(
       .references(() => workspaces.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     description: text('description').notNull().default(''),
-    provider: text('provider', { enum: ['local'] })
+    provider: text('provider', { enum: ['local', 'github', 'gitlab'] })
       .notNull()
       .default('local'),
+    /** The forge repository's web URL, for a repository mirrored from GitHub or GitLab. */
     upstreamUrl: text('upstream_url'),
+    /** `owner/name` on GitHub, the project's `path_with_namespace` on GitLab. */
+    upstreamFullName: text('upstream_full_name'),
+    /** The user whose forge connection fetches, pushes and opens pull requests for it. */
+    upstreamUserId: text('upstream_user_id').references(() => users.id, { onDelete: 'set null' }),
+    /** When the mirror was last fetched from upstream, and the default branch's sha then. */
+    lastSyncedAt: timestamp('last_synced_at', { withTimezone: true }),
+    lastSyncedSha: text('last_synced_sha'),
     defaultBranch: text('default_branch').notNull(),
     createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
     lastPushedAt: timestamp('last_pushed_at', { withTimezone: true }),
@@ -188,6 +196,67 @@ export const providerKeys = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex('provider_keys_user_provider_idx').on(t.userId, t.provider)],
+);
+
+/**
+ * A user's connection to a forge (GitHub, GitLab): its tokens sealed with ENCRYPTION_KEY, and the
+ * account they belong to. One per user and provider.
+ */
+export const connections = pgTable(
+  'connections',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider', { enum: ['github', 'gitlab'] }).notNull(),
+    method: text('method', { enum: ['oauth', 'token'] }).notNull(),
+    sealedAccessToken: text('sealed_access_token').notNull(),
+    sealedRefreshToken: text('sealed_refresh_token'),
+    /** When the access token expires (GitLab's OAuth tokens do); null when it does not. */
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    accountId: text('account_id').notNull(),
+    login: text('login').notNull(),
+    name: text('name'),
+    avatarUrl: text('avatar_url'),
+    scopes: jsonb('scopes').$type<string[]>().notNull().default([]),
+    /** The forge's web address when connected (GITHUB_URL or GITLAB_URL). */
+    baseUrl: text('base_url').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('connections_user_provider_idx').on(t.userId, t.provider)],
+);
+
+/**
+ * An OAuth authorization under way: the `state` sent to the provider, the PKCE verifier, and who
+ * asked. Used once, within ten minutes.
+ */
+export const oauthStates = pgTable('oauth_states', {
+  state: text('state').primaryKey(),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  provider: text('provider', { enum: ['github', 'gitlab'] }).notNull(),
+  codeVerifier: text('code_verifier').notNull(),
+  /** Where to send the browser once connected (a path on this server). */
+  returnTo: text('return_to').notNull().default('/settings'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  createdAt: createdAt(),
+});
+
+/** Webhook deliveries already handled, by the provider's delivery id, so a replay is ignored. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    provider: text('provider', { enum: ['github', 'gitlab'] }).notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    event: text('event').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.deliveryId] })],
 );
 
 /**
@@ -248,6 +317,15 @@ export const tasks = pgTable(
     model: text('model'),
     /** The pull or merge request opened for its branch. */
     prUrl: text('pr_url'),
+    prNumber: integer('pr_number'),
+    /** Why its last result was rejected on review; given to the next run. */
+    reviewNote: text('review_note'),
+    /** The forge issue it was created from, for a webhook's task (to comment the PR link back). */
+    externalRef: jsonb('external_ref').$type<{
+      provider: 'github' | 'gitlab';
+      repo: string;
+      issue: number;
+    }>(),
     createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -19,6 +19,9 @@ export function toTask(row: TaskRow): Task {
     agent: row.agent,
     model: row.model,
     prUrl: row.prUrl,
+    prNumber: row.prNumber,
+    source: row.source,
+    reviewNote: row.reviewNote,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -38,6 +38,10 @@ function toRepo(ctx: RepoContext, row: RepoRow): Repo {
     name: row.name,
     description: row.description,
     provider: row.provider,
+    upstream:
+      row.provider !== 'local' && row.upstreamFullName && row.upstreamUrl
+        ? { provider: row.provider, fullName: row.upstreamFullName, url: row.upstreamUrl }
+        : null,
     defaultBranch: row.defaultBranch,
     cloneUrl: cloneUrl(ctx.publicUrl, row.id),
     createdAt: row.createdAt.toISOString(),
