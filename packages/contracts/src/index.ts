@@ -15,3 +15,4 @@ export * from './models.ts';
 export * from './provider-keys.ts';
 export * from './forges.ts';
 export * from './publish.ts';
+export * from './board.ts';
