@@ -32,6 +32,7 @@ import { modelRoutes } from './routes/models.ts';
 import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runnerRoutes } from './routes/runners.ts';
 import { runnerApiRoutes } from './routes/runner-api.ts';
+import { integrationRoutes } from './routes/integrations.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -90,6 +91,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(runnerApiRoutes(deps));
     },
     { prefix: '/api/v1' },
+  );
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (request) => {
+        request.principal = await resolvePrincipal(request, {
+          db: deps.database.db,
+          auth: deps.auth,
+        });
+      });
+      await api.register(integrationRoutes(deps));
+    },
+    { prefix: '/api/integrations' },
   );
 
   const spa = Boolean(deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html')));
