@@ -6,6 +6,7 @@ import type { ForgeProvider } from '@lucid/contracts';
 import type { ForgeConfig } from '../config.ts';
 import type { Forge, OAuthApp } from './forge.ts';
 import { createGitHubForge } from './github/github-forge.ts';
+import { createGitLabForge } from './gitlab/gitlab-forge.ts';
 
 /**
  * The forge of `provider` at the configured addresses.
@@ -20,7 +21,7 @@ export function forgeFor(config: ForgeConfig, provider: ForgeProvider): Forge {
     case 'github':
       return createGitHubForge({ webUrl, apiUrl });
     case 'gitlab':
-      throw new Error('GitLab is not available yet.');
+      return createGitLabForge({ webUrl, apiUrl });
   }
 }
 

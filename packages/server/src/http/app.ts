@@ -33,6 +33,7 @@ import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runnerRoutes } from './routes/runners.ts';
 import { runnerApiRoutes } from './routes/runner-api.ts';
 import { boardRoutes } from './routes/board.ts';
+import { integrationRoutes } from './routes/integrations.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -92,6 +93,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(boardRoutes(deps));
     },
     { prefix: '/api/v1' },
+  );
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (request) => {
+        request.principal = await resolvePrincipal(request, {
+          db: deps.database.db,
+          auth: deps.auth,
+        });
+      });
+      await api.register(integrationRoutes(deps));
+    },
+    { prefix: '/api/integrations' },
   );
 
   const spa = Boolean(deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html')));

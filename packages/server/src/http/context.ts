@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Auth } from '../auth/auth.ts';
 import type { RepoContext } from '../repos/repos.ts';
+import type { MirrorContext } from '../forges/mirror.ts';
 import type { Principal } from '../principal.ts';
 import type { Runner } from '../runner/runner.ts';
 import type { SandboxLookup } from '../tasks/workspace-view.ts';
@@ -36,6 +37,16 @@ export interface AppDeps {
 
 export function repoContext(deps: AppDeps): RepoContext {
   return { db: deps.database.db, gitRoot: deps.gitRoot, publicUrl: deps.config.publicUrl };
+}
+
+/** Forge connections and mirrors: the sealing key, the forges' settings, the bare repos. */
+export function forgeContext(deps: AppDeps): MirrorContext {
+  return {
+    db: deps.database.db,
+    encryptionKey: deps.config.encryptionKey,
+    forges: deps.config.forges,
+    gitRoot: deps.gitRoot,
+  };
 }
 
 declare module 'fastify' {

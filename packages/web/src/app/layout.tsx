@@ -55,6 +55,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             <NavItem href="/tasks">Tasks</NavItem>
             <NavItem href="/repos">Repositories</NavItem>
             <NavItem href="/settings/providers">Model providers</NavItem>
+            <NavItem href="/settings/integrations">Integrations</NavItem>
             <NavItem href="/settings/tokens">API tokens</NavItem>
             <a href="/api/docs" className={navLink(false)}>
               API docs

@@ -13,6 +13,7 @@ import { TokensPage } from '../features/tokens/components/tokens-page.tsx';
 import { TasksPage } from '../features/tasks/components/tasks-page.tsx';
 import { NewTaskPage } from '../features/tasks/components/new-task-page.tsx';
 import { ProvidersPage } from '../features/providers/components/providers-page.tsx';
+import { IntegrationsPage } from '../features/integrations/components/integrations-page.tsx';
 import { Loading } from '../components/ui/loading.tsx';
 import { EmptyState } from '../components/ui/empty-state.tsx';
 import { buttonClass } from '../components/ui/button.tsx';
@@ -68,6 +69,7 @@ export function AppRouter() {
                 <Route path="/repos/:id">{({ id }) => <RepoDetailPage key={id} id={id} />}</Route>
                 <Route path="/settings/tokens" component={TokensPage} />
                 <Route path="/settings/providers" component={ProvidersPage} />
+                <Route path="/settings/integrations" component={IntegrationsPage} />
                 <Route component={NotFoundPage} />
               </Switch>
             </AppLayout>

@@ -21,6 +21,7 @@ import { useTitle } from '../../../lib/use-title.ts';
 import { useModels } from '../../providers/api/providers.ts';
 import { useBranches } from '../../repos/api/get-history.ts';
 import { useRepos } from '../../repos/api/get-repos.ts';
+import { AddFromForge } from '../../integrations/components/add-from-forge.tsx';
 import { modelsFor, useAgents } from '../api/agents.ts';
 import { useCreateTask } from '../api/tasks.ts';
 
@@ -110,7 +111,11 @@ export function NewTaskPage() {
           </Link>
         }
       >
-        A task works on a repository stored in Lucid. Push or ingest one first.
+        A task works on a repository stored in Lucid. Push or ingest one first, or add one from a
+        forge:
+        <div className="mt-4">
+          <AddFromForge onAdded={(added) => setRepoId(added.id)} />
+        </div>
       </EmptyState>
     );
   }
@@ -177,6 +182,7 @@ export function NewTaskPage() {
               </select>
             </label>
           </div>
+          <AddFromForge onAdded={(added) => setRepoId(added.id)} />
           <TextareaField
             label="What should be done?"
             name="prompt"
