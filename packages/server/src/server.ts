@@ -25,6 +25,12 @@ import { installCliAgents } from './agent/cli/install.ts';
 import { providerSecrets } from './llm/models.ts';
 import { recoverExpiredLeases } from './tasks/queue.ts';
 import { LiveHub } from './tasks/live.ts';
+import {
+  mergeThroughForge,
+  publishInBackground,
+  Publisher,
+  retryAfterRejectedPush,
+} from './forges/publish.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
 import { bridgeGateway, connectDocker } from './sandbox/docker/engine.ts';
 import { isLoopback, listenForSandboxes } from './http/sandbox-listener.ts';
@@ -217,6 +223,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onError: (error) =>
       logger.error({ err: error }, 'the live stream failed to read new events or send drafts'),
   });
+  const publishing = {
+    db: database.db,
+    encryptionKey: config.encryptionKey,
+    forges: config.forges,
+    gitRoot,
+    publicUrl: config.publicUrl,
+  };
+  const publisher = new Publisher(publishing, (error, message) =>
+    logger.error({ err: error }, message),
+  );
   const runner = driver
     ? new Runner({
         backend: new DbRunnerBackend({
@@ -230,6 +246,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
           agentMaxSteps: config.agent.maxSteps,
           live,
+          onRunSucceeded: publishInBackground(publisher),
         }),
         driver,
         runnerId,
@@ -265,6 +282,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     sandboxes: driver,
     runs: { leaseMs, maxRuntimeMs },
     live,
+    publisher,
+    mergeUpstream: mergeThroughForge(publishing),
+    retryRejectedPush: (input) => retryAfterRejectedPush(publishing, input),
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -314,6 +334,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         sandboxServer ? sandboxServer.close(resolve) : resolve(null),
       );
       await app.close();
+      await publisher.idle();
       await live.stop();
       await database.close();
     },

@@ -34,6 +34,8 @@ import { runnerRoutes } from './routes/runners.ts';
 import { runnerApiRoutes } from './routes/runner-api.ts';
 import { boardRoutes } from './routes/board.ts';
 import { integrationRoutes } from './routes/integrations.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { publishRoutes } from './routes/publish.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -72,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes(deps));
   await app.register(gitRoutes(deps));
   await app.register(llmRoutes(deps));
+  await app.register(webhookRoutes(deps));
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (request) => {
@@ -91,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(runnerRoutes(deps));
       await api.register(runnerApiRoutes(deps));
       await api.register(boardRoutes(deps));
+      await api.register(publishRoutes(deps));
     },
     { prefix: '/api/v1' },
   );

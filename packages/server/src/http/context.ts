@@ -12,7 +12,8 @@ import type { Principal } from '../principal.ts';
 import type { Runner } from '../runner/runner.ts';
 import type { SandboxLookup } from '../tasks/workspace-view.ts';
 import type { LiveHub } from '../tasks/live.ts';
-import type { MergeUpstream } from '../tasks/review.ts';
+import type { MergeUpstream, RetryRejectedPush } from '../tasks/review.ts';
+import type { Publisher, PublishContext } from '../forges/publish.ts';
 
 export interface AppDeps {
   config: Config;
@@ -33,6 +34,21 @@ export interface AppDeps {
   live: LiveHub;
   /** Approves tasks of repositories with an upstream on their forge; absent, they are refused. */
   mergeUpstream?: MergeUpstream | undefined;
+  /** Publishes succeeded runs' work to their repositories' forges, in the background. */
+  publisher?: Publisher | undefined;
+  /** Retries a task whose push to its forge was refused (`POST /tasks/{id}/retry`). */
+  retryRejectedPush?: RetryRejectedPush | undefined;
+}
+
+/** What publishing to forges needs (pushing upstream, opening requests, webhooks). */
+export function publishContext(deps: AppDeps): PublishContext {
+  return {
+    db: deps.database.db,
+    encryptionKey: deps.config.encryptionKey,
+    forges: deps.config.forges,
+    gitRoot: deps.gitRoot,
+    publicUrl: deps.config.publicUrl,
+  };
 }
 
 export function repoContext(deps: AppDeps): RepoContext {
