@@ -20,7 +20,7 @@ import { linkedRepo, waitForEvent, type FakeForgeLike } from './support/forges.t
 import { cliUser } from './support/cli.ts';
 import { authedUrl, gitOk } from './support/git.ts';
 import { fakeProviderEnv } from './support/providers.ts';
-import { taskEvents, waitForStatus, type EventView } from './support/tasks.ts';
+import { startTask, taskEvents, waitForStatus, type EventView } from './support/tasks.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 interface FakeForge extends FakeForgeLike {
@@ -343,5 +343,84 @@ describe.each(forges)('publishing to $name', ({ provider, name, start }) => {
     expect(JSON.stringify(llm.requests)).not.toContain(account.token);
     expect(log.length).toBeGreaterThan(0);
     expect(log.join('')).not.toContain(account.token);
+  });
+});
+
+describe('publishing a remote runner’s run', () => {
+  let github: Awaited<ReturnType<typeof startFakeGitHub>>;
+  let server: TestServer;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    github = await startFakeGitHub();
+    server = await startTestServer({ env: github.env() });
+    user = await signUp(server.url);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await github?.close();
+  });
+
+  it('opens the request once the runner reports through the runner API that its run succeeded', async () => {
+    const account = github.addUser({ login: 'remo' });
+    const repo = await linkedRepo(server, {
+      user,
+      provider: 'github',
+      fake: github,
+      login: account.login,
+      token: account.token,
+      name: 'remote-app',
+    });
+    const runner = await request<{ token: string }>(server.url, 'POST', '/api/v1/runners/tokens', {
+      token: user.token,
+      json: { name: 'elsewhere' },
+    });
+    expect(runner.status).toBe(201);
+    const { task } = await startTask(server.url, user, {
+      repoId: repo.id,
+      prompt: 'Work elsewhere',
+      commands: ['true'],
+    });
+    const claim = await request<{ run: { id: string }; git: { cloneUrl: string; token: string } }>(
+      server.url,
+      'POST',
+      '/api/v1/runner/claim',
+      { token: runner.body.token },
+    );
+    expect(claim.status).toBe(200);
+
+    // The runner's sandbox commits and pushes the task branch to Lucid with the run's token.
+    const work = path.join(await mkdtemp(path.join(tmpdir(), 'lucid-remote-')), 'work');
+    const lucidRepo = await request<{ cloneUrl: string }>(
+      server.url,
+      'GET',
+      `/api/v1/repos/${repo.id}`,
+      { token: user.token },
+    );
+    await gitOk(['clone', '--quiet', authedUrl(lucidRepo.body.cloneUrl, user.token), work]);
+    await gitOk(['checkout', '--quiet', '-b', task.branch], work);
+    await gitOk(['commit', '--quiet', '--allow-empty', '-m', 'Remote work'], work);
+    const sha = (await gitOk(['rev-parse', 'HEAD'], work)).trim();
+    await gitOk(
+      ['push', '--quiet', authedUrl(lucidRepo.body.cloneUrl, claim.body.git.token), task.branch],
+      work,
+    );
+    const runApi = (suffix: string, json: unknown) =>
+      request(server.url, 'POST', `/api/v1/runner/runs/${claim.body.run.id}/${suffix}`, {
+        token: runner.body.token,
+        json,
+      });
+    expect(
+      (await runApi('events', { events: [{ type: 'git.push', branch: task.branch, sha }] })).status,
+    ).toBe(204);
+    expect((await runApi('finish', { status: 'succeeded', exitCode: 0 })).status).toBe(200);
+
+    const opened = await waitForEvent(server, user, task.id, (e) => e.type === 'pr.opened');
+    const [pull] = github.pulls(repo.fullName);
+    expect(pull).toMatchObject({ head: task.branch, base: 'main', url: opened.url });
+    expect(
+      (await gitOk(['rev-parse', `refs/heads/${task.branch}`], repo.upstreamPath)).trim(),
+    ).toBe(sha);
   });
 });

@@ -178,4 +178,40 @@ describe.each(forges)('$provider webhooks', ({ provider, other, issueEvent, star
     expect(comments[0]!.body).toContain(String(opened.url));
     expect(fake.pulls(repo.fullName)).toHaveLength(1);
   });
+
+  it('starts a task from a comment mentioning @lucid, and ignores other comments', async () => {
+    const issue = fake.createIssue(repo.fullName, { title: 'Slow start', body: 'It takes ages.' });
+    const chatter = await deliver(
+      fake.webhook(
+        provider === 'github' ? 'issue_comment' : 'Note Hook',
+        fake.payloads.issueComment(repo.fullName, issue.number, 'Same here.', 'alice'),
+      ),
+    );
+    expect(chatter.status).toBe(202);
+    expect(chatter.body.status).toBe('ignored');
+
+    const asked = await deliver(
+      fake.webhook(
+        provider === 'github' ? 'issue_comment' : 'Note Hook',
+        fake.payloads.issueComment(
+          repo.fullName,
+          issue.number,
+          '@lucid please cache the index.',
+          'alice',
+        ),
+      ),
+    );
+    expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+    const task = await request<{ source: string; prompt: string }>(
+      server.url,
+      'GET',
+      `/api/v1/tasks/${asked.body.taskId}`,
+      { token: user.token },
+    );
+    expect(task.body.source).toBe('webhook');
+    expect(task.body.prompt).toContain('It takes ages.');
+    expect(task.body.prompt).toContain(
+      'alice asked, in a comment on the issue:\n\n@lucid please cache the index.',
+    );
+  });
 });
