@@ -3,7 +3,7 @@
  * headers and error bodies, read here with plain HTTP so no client library smooths them over.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,9 +11,16 @@ import { startFakeGitHub, type FakeGitHub } from './fakes/github/index.ts';
 import { startFakeGitLab, type FakeGitLab } from './fakes/gitlab/index.ts';
 import { git, gitOk } from './support/git.ts';
 
+/** Where this file's clones go, removed at the end. */
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'fake-forges-'));
+});
+afterAll(() => rm(scratch, { recursive: true, force: true }));
+
 /** Commits a change of `file` on `branch` (made from main) straight into a bare repository. */
 async function commitOn(bare: string, branch: string, file: string, content: string) {
-  const dir = await mkdtemp(path.join(tmpdir(), 'fake-forge-test-'));
+  const dir = await mkdtemp(path.join(scratch, 'work-'));
   await gitOk(['clone', '--quiet', bare, dir]);
   await gitOk(['checkout', '--quiet', '-B', branch, 'origin/main'], dir);
   await writeFile(path.join(dir, file), content);
@@ -325,7 +332,7 @@ describe('fake GitLab wire protocol', () => {
   });
 
   it('clones over smart HTTP with a personal token', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'fake-gitlab-clone-'));
+    const dir = await mkdtemp(path.join(scratch, 'clone-'));
     const header = `http.extraHeader=Authorization: ${basic('oauth2', token)}`;
     await gitOk(['-c', header, 'clone', '--quiet', `${gl.webUrl}/tanuki/team/nested.git`, dir]);
     expect((await gitOk(['log', '--format=%s'], dir)).trim()).toBe('Initial commit');
