@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForgeProvider, ForgeRepoList, IntegrationList, Repo } from '@lucid/contracts';
 import { connections } from '../src/db/schema.ts';
 import { openSecret } from '../src/secrets/secret-box.ts';
+import { requestWithoutKey } from '../src/server.ts';
 import { startFakeGitHub, type FakeGitHub } from './fakes/github/index.ts';
 import { startFakeGitLab, type FakeGitLab } from './fakes/gitlab/index.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
@@ -499,5 +500,13 @@ describe('secrets', () => {
       }
     }
     expect(log).not.toMatch(/code_verifier|client_secret/);
+  });
+
+  it('masks an OAuth callback’s code and state in the request log', () => {
+    const logged = requestWithoutKey({
+      method: 'GET',
+      url: '/api/integrations/github/callback?code=c0de&state=s7ate',
+    });
+    expect(logged.url).toBe('/api/integrations/github/callback?code=[redacted]&state=[redacted]');
   });
 });
