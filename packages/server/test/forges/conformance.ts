@@ -3,7 +3,7 @@
  * against the fake of its forge (`github.test.ts`, `gitlab.test.ts`) with real git on both sides.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,14 +69,18 @@ export function forgeConformance(name: string, start: () => Promise<ForgeHarness
     let h: ForgeHarness;
     let alice: { login: string; token: string };
     let repo: string;
+    /** Where the suite's clones go, removed at the end. */
+    let scratch: string;
 
     beforeAll(async () => {
+      scratch = await mkdtemp(path.join(tmpdir(), 'forge-conformance-'));
       h = await start();
       alice = await h.addUser('alice');
       repo = (await h.addRepo('alice', 'demo', { files: { 'README.md': '# demo\n' } })).fullName;
     });
     afterAll(async () => {
       await h.close();
+      await rm(scratch, { recursive: true, force: true });
     });
 
     /** An OAuth round trip through the fake's consent page; returns the code and state it gave. */
@@ -123,7 +127,7 @@ export function forgeConformance(name: string, start: () => Promise<ForgeHarness
     ) {
       const remote = h.forge.gitRemote(token, repo);
       const auth = `http.extraHeader=Authorization: Basic ${Buffer.from(`${remote.username}:${remote.password}`).toString('base64')}`;
-      const dir = await mkdtemp(path.join(tmpdir(), 'forge-clone-'));
+      const dir = await mkdtemp(path.join(scratch, 'clone-'));
       await gitOk(['-c', auth, 'clone', '--quiet', '--branch', from, remote.url, dir]);
       await gitOk(['checkout', '--quiet', '-B', branch], dir);
       for (const [file, content] of Object.entries(files))
@@ -230,7 +234,7 @@ export function forgeConformance(name: string, start: () => Promise<ForgeHarness
         sha,
       );
       const remote = h.forge.gitRemote('not-a-token', repo);
-      const dir = await mkdtemp(path.join(tmpdir(), 'forge-clone-'));
+      const dir = await mkdtemp(path.join(scratch, 'clone-'));
       const auth = `http.extraHeader=Authorization: Basic ${Buffer.from(`${remote.username}:${remote.password}`).toString('base64')}`;
       const refused = await git(['-c', auth, 'clone', '--quiet', remote.url, dir]);
       expect(refused.code).not.toBe(0);
@@ -328,8 +332,16 @@ export function forgeConformance(name: string, start: () => Promise<ForgeHarness
 
     it('reports a refused token as unauthorized, and never sends the token elsewhere', async () => {
       const dave = await h.addUser('dave');
+      const { fullName: davesRepo } = await h.addRepo('dave', 'private', {
+        files: { 'README.md': 'dave\n' },
+        private: true,
+      });
+      const remote = h.forge.gitRemote(dave.token, davesRepo);
+      const auth = `http.extraHeader=Authorization: Basic ${Buffer.from(`${remote.username}:${remote.password}`).toString('base64')}`;
+      expect((await git(['-c', auth, 'ls-remote', remote.url])).code).toBe(0);
       await h.forge.account(dave.token);
       h.revoke(dave.token);
+      expect((await git(['-c', auth, 'ls-remote', remote.url])).code).not.toBe(0);
       await expectForgeError(h.forge.account(dave.token), 'unauthorized');
       await expectForgeError(
         h.forge.listRepos(dave.token, { page: 1, perPage: 10 }),

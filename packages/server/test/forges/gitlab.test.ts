@@ -1,6 +1,7 @@
 /**
  * The GitLab adapter against the fake GitLab: the forge port's conformance suite.
  */
+import { afterAll, beforeAll, expect, it, describe } from 'vitest';
 import { createGitLabForge } from '../../src/forges/gitlab/gitlab-forge.ts';
 import { startFakeGitLab } from '../fakes/gitlab/index.ts';
 import { forgeConformance } from './conformance.ts';
@@ -36,4 +37,35 @@ forgeConformance('GitLab', async () => {
     requests: fake.requests,
     close: () => fake.close(),
   };
+});
+
+describe('GitLab: projects in nested groups', () => {
+  let fake: Awaited<ReturnType<typeof startFakeGitLab>>;
+  beforeAll(async () => {
+    fake = await startFakeGitLab();
+  });
+  afterAll(() => fake.close());
+
+  it('reads, lists and opens merge requests on group/subgroup/name', async () => {
+    const { token } = fake.addUser({ login: 'team' });
+    await fake.addRepo('team/platform', 'api', {
+      files: { 'README.md': '# api\n' },
+      private: true,
+    });
+    const forge = createGitLabForge({ webUrl: fake.webUrl, apiUrl: fake.apiUrl });
+    expect(await forge.getRepo(token, 'team/platform/api')).toMatchObject({
+      fullName: 'team/platform/api',
+      name: 'api',
+      private: true,
+    });
+    expect((await forge.listRepos(token, { q: 'api', page: 1, perPage: 10 })).repos).toHaveLength(
+      1,
+    );
+    expect(forge.gitRemote(token, 'team/platform/api').url).toBe(
+      `${fake.webUrl}/team/platform/api.git`,
+    );
+    expect(
+      await forge.findPullRequest(token, { repo: 'team/platform/api', head: 'x', base: 'main' }),
+    ).toBeNull();
+  });
 });

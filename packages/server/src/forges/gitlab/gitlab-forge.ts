@@ -36,7 +36,9 @@ const SCOPES = ['api'];
 /** Builds the GitLab forge for one server's addresses. */
 export function createGitLabForge(endpoints: ForgeEndpoints): Forge {
   const host = endpoints.webUrl;
-  const options = (token: string) => ({ host, oauthToken: token, queryTimeout: 30_000 });
+  // gitbeaker retries 429 and 502 answers with a growing delay; the timeout bounds one call,
+  // retries included, so a busy GitLab fails the call instead of holding it for minutes.
+  const options = (token: string) => ({ host, oauthToken: token, queryTimeout: 20_000 });
 
   const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     try {
