@@ -114,7 +114,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** A request as logged: Fastify's fields, a `key` query parameter masked. */
+/**
+ * A request as logged: Fastify's fields, with the `key` query parameter (Gemini clients' key) and
+ * an OAuth callback's `code` and `state` masked.
+ */
 export function requestWithoutKey(req: {
   method?: string;
   url?: string;
@@ -124,7 +127,7 @@ export function requestWithoutKey(req: {
 }): Record<string, unknown> {
   return {
     method: req.method,
-    url: req.url?.replace(/([?&]key=)[^&#]*/gi, '$1[redacted]'),
+    url: req.url?.replace(/([?&](?:key|code|state)=)[^&#]*/gi, '$1[redacted]'),
     host: req.host,
     remoteAddress: req.ip,
     remotePort: req.socket?.remotePort,

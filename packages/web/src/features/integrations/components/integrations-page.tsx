@@ -91,7 +91,7 @@ function TokenForm({ provider, onDone }: { provider: ForgeProvider; onDone: () =
   return (
     <form
       onSubmit={onSubmit}
-      aria-label={`${name} personal access token`}
+      aria-label={`Connect ${name} with a token`}
       className="mt-3 flex flex-wrap items-start gap-3"
     >
       <InputField
