@@ -14,6 +14,7 @@ import {
   PushRejectedError,
   pushBranch,
   UpstreamAuthError,
+  UpstreamForbiddenError,
 } from '../src/forges/upstream-git.ts';
 import { gitOk, makeLocalRepo } from './support/git.ts';
 
@@ -110,5 +111,24 @@ describe('pushBranch', () => {
     }
     const basic = Buffer.from('x-access-token:ghp_secret0123').toString('base64');
     expect(seen.some((headers) => headers.authorization === `Basic ${basic}`)).toBe(true);
+  });
+
+  it('tells a repository the account may not push to from a refused token', async () => {
+    const lucid = await bare();
+    const work = await makeLocalRepo({ 'README.md': '# x\n' });
+    await gitOk(['push', '--quiet', lucid, 'main:refs/heads/lucid/fix'], work);
+    const server = createServer((_req, res) => res.writeHead(403).end('Forbidden'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alice/app.git`;
+    try {
+      const failure = await pushBranch({
+        repoPath: lucid,
+        remote: remoteAt(url),
+        branch: 'lucid/fix',
+      }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(UpstreamForbiddenError);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -36,6 +36,7 @@ import {
   PushRejectedError,
   pushBranch,
   UpstreamAuthError,
+  UpstreamForbiddenError,
   type UpstreamRemote,
 } from './upstream-git.ts';
 
@@ -110,6 +111,13 @@ async function asAppError(
 ): Promise<AppError> {
   const name = upstream ? providerName(upstream.provider) : 'The forge';
   if (upstream && error instanceof UpstreamAuthError) return refusedToken(ctx, upstream);
+  if (upstream && error instanceof UpstreamForbiddenError) {
+    const login = await loginOf(ctx, upstream);
+    return new AppError(
+      'forge_error',
+      `${name} does not let ${login} push to ${upstream.fullName}: give the account write access there, or add the repository again from an account that has it.`,
+    );
+  }
   if (upstream && error instanceof AppError && error.code === 'invalid_forge_token') {
     return refusedToken(ctx, upstream);
   }

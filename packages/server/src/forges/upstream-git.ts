@@ -34,6 +34,14 @@ export class UpstreamAuthError extends Error {
   }
 }
 
+/** The forge took the credentials but refused them this repository (no write access): 403. */
+export class UpstreamForbiddenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UpstreamForbiddenError';
+  }
+}
+
 /** Any other failure of git against the forge; its text never holds the credentials. */
 export class UpstreamGitError extends Error {
   constructor(message: string) {
@@ -86,11 +94,14 @@ async function gitWith(remote: UpstreamRemote, args: string[], cwd: string): Pro
 }
 
 const AUTH_FAILURE =
-  /Authentication failed|could not read Username|could not read Password|HTTP Basic: Access denied|The requested URL returned error: (401|403)|Invalid username or password|Permission to .* denied/i;
+  /Authentication failed|could not read Username|could not read Password|HTTP Basic: Access denied|The requested URL returned error: 401|Invalid username or password/i;
+const FORBIDDEN =
+  /The requested URL returned error: 403|Permission to .* denied|not allowed to push/i;
 
 function failure(result: GitResult, what: string): Error {
   const detail = result.stderr || result.stdout || `git exited with ${result.code}`;
   if (AUTH_FAILURE.test(detail)) return new UpstreamAuthError(`${what}: ${detail}`);
+  if (FORBIDDEN.test(detail)) return new UpstreamForbiddenError(`${what}: ${detail}`);
   return new UpstreamGitError(`${what}: ${detail}`);
 }
 
