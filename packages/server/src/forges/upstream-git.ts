@@ -64,6 +64,9 @@ function credentialEnv(remote: UpstreamRemote): NodeJS.ProcessEnv {
     GIT_CONFIG_KEY_0: `http.${remote.url}.extraHeader`,
     GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
     GIT_ASKPASS: 'true',
+    // A forge that stops answering ends the command rather than holding it open.
+    GIT_HTTP_LOW_SPEED_LIMIT: '1000',
+    GIT_HTTP_LOW_SPEED_TIME: '60',
   });
 }
 
