@@ -110,7 +110,10 @@ async function toggleProfile(): Promise<void> {
     return;
   }
   const { profile } = await profiler.post('Profiler.stop');
-  await writeFile(path.join(profileDir, `stream-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+  await writeFile(
+    path.join(profileDir, `stream-${Date.now()}.cpuprofile`),
+    JSON.stringify(profile),
+  );
   profiler.disconnect();
 }
 
