@@ -406,6 +406,17 @@ describe('repositories', () => {
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       expect(await lucidHead(added.body.id, 'trunk')).toBe(moved);
       expect(await lucidHead(added.body.id, 'lucid/keep-me')).toBe(upstreamHead);
+
+      // Tasks started together share one fetch rather than fighting over the repo's locks.
+      const together = await Promise.all(
+        [1, 2, 3].map(() =>
+          request(server.url, 'POST', '/api/v1/tasks', {
+            token: user.token,
+            json: { repoId: added.body.id, prompt: 'again', commands: ['true'] },
+          }),
+        ),
+      );
+      expect(together.map((r) => r.status)).toEqual([201, 201, 201]);
     },
   );
 
