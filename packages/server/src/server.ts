@@ -19,6 +19,7 @@ import { DbRunnerBackend } from './runner/db-backend.ts';
 import { registerInProcessRunner } from './runner/registry.ts';
 import { Runner } from './runner/runner.ts';
 import { lucidAgentRuntime } from './agent/runtime.ts';
+import { inProcessGatewayFetch } from './llm/gateway-fetch.ts';
 import { SANDBOX_AGENTS_DIR } from './agent/cli/cli-agent.ts';
 import { CLI_AGENTS } from './agent/cli/index.ts';
 import { installCliAgents } from './agent/cli/install.ts';
@@ -251,6 +252,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         agent: lucidAgentRuntime({
           secrets: providerSecrets(config.llm),
           cliAgents: config.agent.cli,
+          gatewayFetch: inProcessGatewayFetch(
+            {
+              db: database.db,
+              llm: config.llm,
+              encryptionKey: config.encryptionKey,
+              budgets: config.budgets,
+              log: logger,
+            },
+            `${ownUrl(config.host, config.port)}/llm`,
+          ),
         }),
       })
     : undefined;

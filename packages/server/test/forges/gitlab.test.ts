@@ -2,6 +2,7 @@
  * The GitLab adapter against the fake GitLab: the forge port's conformance suite.
  */
 import { afterAll, beforeAll, expect, it, describe } from 'vitest';
+import { ForgeError } from '../../src/forges/forge.ts';
 import { createGitLabForge } from '../../src/forges/gitlab/gitlab-forge.ts';
 import { startFakeGitLab } from '../fakes/gitlab/index.ts';
 import { forgeConformance } from './conformance.ts';
@@ -67,5 +68,37 @@ describe('GitLab: projects in nested groups', () => {
     expect(
       await forge.findPullRequest(token, { repo: 'team/platform/api', head: 'x', base: 'main' }),
     ).toBeNull();
+  });
+});
+
+describe('GitLab: failures', () => {
+  let fake: Awaited<ReturnType<typeof startFakeGitLab>>;
+  beforeAll(async () => {
+    fake = await startFakeGitLab();
+  });
+  afterAll(() => fake.close());
+
+  it('rides out a brief rate limit, reports server errors and a dead address as unreachable', async () => {
+    const { token } = fake.addUser({ login: 'limited' });
+    const forge = createGitLabForge({ webUrl: fake.webUrl, apiUrl: fake.apiUrl });
+    const kindOf = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'ok',
+        (error: unknown) => (error instanceof ForgeError ? error.kind : String(error)),
+      );
+    // gitbeaker retries a 429 after a short delay.
+    fake.fail('rate_limit');
+    expect(await kindOf(forge.account(token))).toBe('ok');
+    fake.fail(500);
+    expect(await kindOf(forge.account(token))).toBe('unreachable');
+    fake.fail(403);
+    expect(await kindOf(forge.getRepo(token, 'limited/none'))).toBe('forbidden');
+    const dead = createGitLabForge({
+      webUrl: 'http://127.0.0.1:1',
+      apiUrl: 'http://127.0.0.1:1/api/v4',
+    });
+    expect(await kindOf(dead.account(token))).toBe('unreachable');
+    const error = await dead.account(token).catch((e: unknown) => e as Error);
+    expect((error as Error).message).not.toContain(token);
   });
 });

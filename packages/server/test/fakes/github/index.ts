@@ -99,6 +99,12 @@ export interface FakeGitHub {
     options?: { secret?: string },
   ): { headers: Record<string, string>; body: string };
   /** The token is refused from now on: `401 Bad credentials`. */
+  /**
+   * The next `count` API requests fail as GitHub fails them: `rate_limit` is 403 "API rate limit
+   * exceeded" with `x-ratelimit-remaining: 0`, `secondary_rate_limit` is 429, a number is that
+   * status with GitHub's body for it.
+   */
+  fail(fault: 'rate_limit' | 'secondary_rate_limit' | number, count?: number): void;
   revoke(token: string): void;
   /** Who "signs in" on the authorize page: it redirects at once with a code for this user. */
   authorizeAs(login: string): void;
@@ -179,6 +185,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   let nextRepoId = 5000;
   let nextCommentId = 9000;
   let authorizing: User | null = null;
+  const faults: Array<'rate_limit' | 'secondary_rate_limit' | number> = [];
   // A clock that ticks once per change, so "most recently pushed" is well defined.
   let tick = Date.parse('2026-01-01T00:00:00Z');
   const now = () => new Date((tick += 1000)).toISOString();
@@ -423,6 +430,43 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     const body = parseBody(req, text);
     const user = authenticate(req, res);
     if (!user) return;
+    if (faults.length > 0) {
+      const fault = faults.shift()!;
+      if (fault === 'rate_limit') {
+        sendJson(
+          res,
+          403,
+          {
+            message: `API rate limit exceeded for user ID ${user.id}.`,
+            documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api`,
+            status: '403',
+          },
+          {
+            'x-ratelimit-limit': '5000',
+            'x-ratelimit-remaining': '0',
+            'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+          },
+        );
+      } else if (fault === 'secondary_rate_limit') {
+        sendJson(
+          res,
+          429,
+          {
+            message:
+              'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+            documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits`,
+            status: '429',
+          },
+          { 'retry-after': '60' },
+        );
+      } else {
+        sendJson(res, fault, {
+          message: fault >= 500 ? 'Server Error' : 'Error',
+          status: String(fault),
+        });
+      }
+      return;
+    }
 
     if (route === '/user' && method === 'GET') {
       sendJson(res, 200, {
@@ -885,6 +929,9 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         },
         body,
       };
+    },
+    fail(fault, count = 1) {
+      for (let i = 0; i < count; i++) faults.push(fault);
     },
     revoke(token) {
       const grant = grants.get(token);

@@ -104,6 +104,11 @@ export interface FakeGitLab {
     payload: unknown,
     options?: { secret?: string },
   ): { headers: Record<string, string>; body: string };
+  /**
+   * The next `count` API requests fail as GitLab fails them: `rate_limit` is 429 "Retry later" with
+   * `Retry-After`, a number is that status with GitLab's `{"message": "<status> …"}` body.
+   */
+  fail(fault: 'rate_limit' | number, count?: number): void;
   revoke(token: string): void;
   /** The access token answers 401 ("Token is expired") until it is refreshed. */
   expire(token: string): void;
@@ -188,6 +193,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   let nextMrId = 30000;
   let nextNoteId = 70000;
   let authorizing: User | null = null;
+  const faults: Array<'rate_limit' | number> = [];
   let tick = Date.parse('2026-01-01T00:00:00Z');
   const now = () => new Date((tick += 1000)).toISOString();
   const clientId = randomBytes(32).toString('hex');
@@ -457,6 +463,16 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     const body = { ...Object.fromEntries(url.searchParams), ...parseBody(req, text) };
     const user = authenticate(req, res);
     if (!user) return;
+    if (faults.length > 0) {
+      const fault = faults.shift()!;
+      if (fault === 'rate_limit') {
+        res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': '60' });
+        res.end('Retry later\n');
+      } else {
+        message(res, fault, `${fault} ${fault >= 500 ? 'Internal Server Error' : 'Error'}`);
+      }
+      return;
+    }
     const q = url.searchParams;
 
     if (route === '/user' && method === 'GET') {
@@ -958,6 +974,9 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         },
         body: JSON.stringify(payload),
       };
+    },
+    fail(fault, count = 1) {
+      for (let i = 0; i < count; i++) faults.push(fault);
     },
     revoke(token) {
       const grant = grants.get(token);
