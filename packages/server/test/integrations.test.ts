@@ -406,6 +406,17 @@ describe('repositories', () => {
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       expect(await lucidHead(added.body.id, 'trunk')).toBe(moved);
       expect(await lucidHead(added.body.id, 'lucid/keep-me')).toBe(upstreamHead);
+
+      // Tasks started together share one fetch rather than fighting over the repo's locks.
+      const together = await Promise.all(
+        [1, 2, 3].map(() =>
+          request(server.url, 'POST', '/api/v1/tasks', {
+            token: user.token,
+            json: { repoId: added.body.id, prompt: 'again', commands: ['true'] },
+          }),
+        ),
+      );
+      expect(together.map((r) => r.status)).toEqual([201, 201, 201]);
     },
   );
 
@@ -431,6 +442,24 @@ describe('repositories', () => {
     expect(await lucidHead(added.body.id)).toBe(moved);
     const after = await storedToken(user.id, 'gitlab');
     expect(after).not.toBe(before);
+
+    // Past its stored expiry, the token is renewed before it is used.
+    await server.database.db
+      .update(connections)
+      .set({ expiresAt: new Date(Date.now() - 60_000) })
+      .where(eq(connections.userId, user.id));
+    const again = await request(server.url, 'POST', '/api/v1/tasks', {
+      token: user.token,
+      json: { repoId: added.body.id, prompt: 'again', commands: ['true'] },
+    });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    const renewed = await storedToken(user.id, 'gitlab');
+    expect(renewed).not.toBe(after);
+    const [row] = await server.database.db
+      .select()
+      .from(connections)
+      .where(eq(connections.userId, user.id));
+    expect(row?.expiresAt?.getTime()).toBeGreaterThan(Date.now());
   });
 
   it('says clearly when the token was revoked', async () => {

@@ -62,6 +62,9 @@ async function headSha(repoPath: string, branch: string): Promise<string | null>
   }
 }
 
+/** Syncs under way in this process, by repository. */
+const inFlight = new Map<string, Promise<{ sha: string | null }>>();
+
 /**
  * Fetches the repository's upstream into its bare repo and records when, and the default
  * branch's sha then. A repository without an upstream is left as it is (`sha: null`). A refused
@@ -75,6 +78,16 @@ export async function syncMirror(
   ctx: MirrorContext,
   repoId: string,
 ): Promise<{ sha: string | null }> {
+  // Two fetches into one bare repo would fight over its ref locks: a second caller joins the
+  // fetch under way.
+  const running = inFlight.get(repoId);
+  if (running) return running;
+  const sync = fetchMirror(ctx, repoId).finally(() => inFlight.delete(repoId));
+  inFlight.set(repoId, sync);
+  return sync;
+}
+
+async function fetchMirror(ctx: MirrorContext, repoId: string): Promise<{ sha: string | null }> {
   const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, repoId));
   if (!repo) throw new AppError('repo_not_found', `No repository with id ${repoId} exists.`);
   const provider = repo.provider;

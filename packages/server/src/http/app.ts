@@ -1,7 +1,8 @@
 /**
  * @module http/app
  * Builds the Fastify app: zod-typed routes, the API reference at `/api/docs`, authentication of
- * `/api/v1`, the git server at `/git`, the LLM gateway at `/llm`, and the web app for every other path.
+ * `/api/v1` and of the forge integrations at `/api/integrations`, the git server at `/git`, the LLM
+ * gateway at `/llm`, and the web app for every other path.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
