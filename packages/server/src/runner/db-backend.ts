@@ -116,7 +116,7 @@ export class DbRunnerBackend implements RunnerBackend {
     await live?.flushDrafts();
     const appended = await appendEvents(db, { taskId: run.taskId, runId, events: stored });
     const lastSeq = appended.at(-1)?.seq ?? 0;
-    live?.appended(appendedNote({ taskId: run.taskId, lastSeq, runId, bodies: stored }));
+    live?.appended(appendedNote({ taskId: run.taskId, lastSeq, runId, bodies: stored }), appended);
   }
 
   draft(runId: string, offset: number, text: string): Promise<void> {

@@ -11,7 +11,7 @@
  */
 import type { ClaimedRun, EventBody, FinishRunBody, RunAgent } from '@lucid/contracts';
 import type { AgentRuntime } from '../agent/agent.ts';
-import { maskDeep } from '../agent/secrets.ts';
+import { maskDeep, maskSecrets } from '../agent/secrets.ts';
 import type { Sandbox, SandboxDriver } from '../sandbox/driver.ts';
 import type { RunnerBackend } from './backend.ts';
 import { commitAndPush, commitMessage, headCommit } from './commit-and-push.ts';
@@ -118,7 +118,13 @@ async function runAgent(
 ): Promise<FinishRunBody> {
   const { claim, signal } = options;
   const secrets = [...runSecrets(claim), ...runtime.secrets];
-  const emit = (event: EventBody) => sink.push(maskDeep(event, secrets));
+  const emit = (event: EventBody) =>
+    sink.push(
+      // Streamed text, the bulk of the events, has a single string to mask.
+      event.type === 'message.delta'
+        ? { type: 'message.delta', text: maskSecrets(event.text, secrets) }
+        : maskDeep(event, secrets),
+    );
   const before = await headCommit(sandbox);
   let after = spec.promptSeq;
   const inbox = async (): Promise<string[]> => {

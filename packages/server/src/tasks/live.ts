@@ -149,10 +149,11 @@ export class LiveHub {
   /**
    * Announces events a run reporting to this server just stored, before the notification their
    * transaction sent arrives: the run's next draft pieces, published here directly, then follow
-   * them.
+   * them. Given the stored `events` themselves, a followed task that has published every event
+   * before them publishes these as they are, with no read back.
    */
-  appended(note: AppendedNote): void {
-    this.handleAppended(note);
+  appended(note: AppendedNote, events?: readonly TaskEvent[]): void {
+    this.handleAppended(note, events);
   }
 
   /** Forgets that a runner holds the run (it is ending): its next piece is checked again. */
@@ -317,13 +318,21 @@ export class LiveHub {
     }
   }
 
-  private handleAppended(note: AppendedNote): void {
+  private handleAppended(note: AppendedNote, events?: readonly TaskEvent[]): void {
     const channel = this.channels.get(note.t);
     if (!channel) {
       if (note.e) this.endDraft(note.t, note.e, note.s, note.f === true);
       return;
     }
-    this.enqueue(channel, () => this.readNew(note.t, channel));
+    this.enqueue(channel, async () => {
+      // Heard already (this server announced it, or an earlier read went past it): nothing to read.
+      if (note.s <= channel.seq) return;
+      if (events?.[0]?.seq === channel.seq + 1 && events.at(-1)?.seq === note.s) {
+        for (const event of events) this.publishEvent(note.t, channel, event);
+        return;
+      }
+      await this.readNew(note.t, channel);
+    });
   }
 
   /** After notifications may have been missed: every followed task reads what it lacks. */
@@ -347,7 +356,8 @@ export class LiveHub {
       const over = event.type === 'run.status' && event.status !== 'running';
       this.endDraft(taskId, event.runId, event.seq, over);
     }
-    for (const listener of channel.listeners) listener({ kind: 'event', event });
+    const message: LiveMessage = { kind: 'event', event };
+    for (const listener of channel.listeners) listener(message);
   }
 
   private publishDraft(channel: TaskChannel, note: DraftNote): void {

@@ -2,7 +2,8 @@
  * @module http/routes/task-stream
  * `GET /api/v1/tasks/{id}/stream`: a task's live stream as Server-Sent Events (messages of
  * contracts' live.ts), from the live hub: the stored events after `?after=` or `Last-Event-ID`,
- * the answers under way, then everything as it happens, with a comment heartbeat.
+ * the answers under way, then everything as it happens, with a comment heartbeat. Messages are
+ * written through http/sse-outbox.ts: serialized once for all viewers, one write per turn.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LiveMessage } from '@lucid/contracts';
@@ -11,6 +12,7 @@ import { z } from 'zod';
 import { loadTask } from '../../tasks/tasks.ts';
 import { AppError } from '../../errors.ts';
 import { principalOf } from '../authenticate.ts';
+import { SseViewer } from '../sse-outbox.ts';
 import type { AppDeps } from '../context.ts';
 
 const HEARTBEAT_MS = 15_000;
@@ -69,6 +71,10 @@ export const taskStreamRoutes =
         res.write(': stream\n\n');
         let follower: { close(): void } | null = null;
         let gone = false;
+        const viewer = new SseViewer(res, {
+          maxBehindBytes: MAX_BEHIND_BYTES,
+          onBehind: () => end(),
+        });
         const heartbeat = setInterval(() => res.write(': keepalive\n\n'), HEARTBEAT_MS);
         const end = (): void => {
           if (gone) return;
@@ -76,15 +82,14 @@ export const taskStreamRoutes =
           open.delete(end);
           clearInterval(heartbeat);
           follower?.close();
+          if (!res.destroyed) viewer.flush();
+          viewer.close();
           res.end();
         };
         open.add(end);
         res.on('close', end);
         const send = (message: LiveMessage): void => {
-          if (gone) return;
-          const id = message.kind === 'event' ? `id: ${message.event.seq}\n` : '';
-          res.write(`${id}data: ${JSON.stringify(message)}\n\n`);
-          if (res.writableLength > MAX_BEHIND_BYTES) end();
+          if (!gone) viewer.send(message);
         };
         try {
           follower = await deps.live.follow({ taskId: task.id, after, listener: send });
