@@ -27,8 +27,9 @@ function NavItem({ href, children }: { href: string; children: ReactNode }) {
 export function AppLayout({ user, children }: { user: SessionUser; children: ReactNode }) {
   const signOut = useSignOut();
   const [location, navigate] = useLocation();
-  /** A task's page spreads its panes over the whole window. */
-  const wide = /^\/tasks\/(?!new$)[^/]+$/.test(location);
+  /** A task's page and a board spread their panes over the whole window. */
+  const wide =
+    /^\/tasks\/(?!new$)[^/]+$/.test(location) || /^\/repos\/[^/]+\/board(\/|$)/.test(location);
 
   return (
     <div className="min-h-screen">
@@ -53,9 +54,11 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
           </Link>
           <nav aria-label="Main" className="flex items-center gap-1">
             <NavItem href="/tasks">Tasks</NavItem>
+            <NavItem href="/board">Board</NavItem>
             <NavItem href="/repos">Repositories</NavItem>
             <NavItem href="/settings/providers">Model providers</NavItem>
             <NavItem href="/settings/tokens">API tokens</NavItem>
+            <NavItem href="/settings/runners">Runners</NavItem>
             <a href="/api/docs" className={navLink(false)}>
               API docs
             </a>
