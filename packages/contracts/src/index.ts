@@ -14,3 +14,4 @@ export * from './live.ts';
 export * from './models.ts';
 export * from './provider-keys.ts';
 export * from './forges.ts';
+export * from './board.ts';

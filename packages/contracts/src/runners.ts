@@ -147,7 +147,22 @@ export const Runner = z
   .meta({ id: 'Runner' });
 export type Runner = z.infer<typeof Runner>;
 
-export const RunnerList = z.object({ runners: z.array(Runner) });
+/** The runners taken together: what the runner panel shows above the list. */
+export const RunnerPool = z
+  .object({
+    /** Runs at once the online runners take, together. */
+    slots: z.number().int().min(0),
+    /** Runs running now. */
+    busy: z.number().int().min(0),
+    /** Runs waiting for a free slot. */
+    queuedRuns: z.number().int().min(0),
+    /** Ready sandboxes in the warm pool of this server's own runner (0 without one). */
+    warmSandboxes: z.number().int().min(0),
+  })
+  .meta({ id: 'RunnerPool' });
+export type RunnerPool = z.infer<typeof RunnerPool>;
+
+export const RunnerList = z.object({ runners: z.array(Runner), pool: RunnerPool });
 
 export const ScaleRunnerBody = z.object({ slots: z.number().int().min(0).max(64) });
 

@@ -32,6 +32,7 @@ import { modelRoutes } from './routes/models.ts';
 import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runnerRoutes } from './routes/runners.ts';
 import { runnerApiRoutes } from './routes/runner-api.ts';
+import { boardRoutes } from './routes/board.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -88,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(providerKeyRoutes(deps));
       await api.register(runnerRoutes(deps));
       await api.register(runnerApiRoutes(deps));
+      await api.register(boardRoutes(deps));
     },
     { prefix: '/api/v1' },
   );

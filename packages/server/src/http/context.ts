@@ -11,6 +11,7 @@ import type { Principal } from '../principal.ts';
 import type { Runner } from '../runner/runner.ts';
 import type { SandboxLookup } from '../tasks/workspace-view.ts';
 import type { LiveHub } from '../tasks/live.ts';
+import type { MergeUpstream } from '../tasks/review.ts';
 
 export interface AppDeps {
   config: Config;
@@ -29,6 +30,8 @@ export interface AppDeps {
   runs: { leaseMs: number; maxRuntimeMs: number };
   /** Publishes tasks' events and drafts to their live streams. */
   live: LiveHub;
+  /** Approves tasks of repositories with an upstream on their forge; absent, they are refused. */
+  mergeUpstream?: MergeUpstream | undefined;
 }
 
 export function repoContext(deps: AppDeps): RepoContext {

@@ -2,7 +2,9 @@
  * @module http/views
  * Rows as the API shows them: dates as ISO strings, internal columns left out.
  */
-import type { Run, Task } from '@lucid/contracts';
+import type { Board, BoardCard, Run, Task } from '@lucid/contracts';
+import { BoardColumnId, boardColumnOf } from '@lucid/contracts';
+import type { BoardRows } from '../tasks/board.ts';
 import type { RunRow, TaskRow } from '../tasks/queue.ts';
 
 export function toTask(row: TaskRow): Task {
@@ -41,5 +43,32 @@ export function toRun(row: RunRow): Run {
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/** A repository's board: its cards in the five columns, each column most recently updated first. */
+export function toBoard(rows: BoardRows, now = Date.now()): Board {
+  const columns = new Map<BoardColumnId, BoardCard[]>(BoardColumnId.options.map((id) => [id, []]));
+  for (const { task, latestRun } of rows.cards) {
+    const started = latestRun?.startedAt?.getTime() ?? null;
+    const ended = latestRun?.finishedAt?.getTime() ?? now;
+    columns.get(boardColumnOf(task.status))?.push({
+      ...toTask(task),
+      repoName: rows.repoName,
+      awaitingMerge: task.status === 'awaiting_merge',
+      latestRun: latestRun
+        ? {
+            id: latestRun.id,
+            status: latestRun.status,
+            startedAt: latestRun.startedAt?.toISOString() ?? null,
+            finishedAt: latestRun.finishedAt?.toISOString() ?? null,
+            durationMs: started === null ? null : Math.max(0, ended - started),
+          }
+        : null,
+    });
+  }
+  return {
+    repoId: rows.repoId,
+    columns: [...columns].map(([id, cards]) => ({ id, cards })),
   };
 }

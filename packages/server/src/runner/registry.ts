@@ -5,8 +5,8 @@
  * holds runs, idle otherwise.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
-import type { Runner } from '@lucid/contracts';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Runner, RunnerPool } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { runners, runs, users } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -97,6 +97,30 @@ export async function listRunners(db: Db): Promise<Runner[]> {
       lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null,
     };
   });
+}
+
+/**
+ * The runners taken together: slots of the online runners, runs running and waiting, and the warm
+ * sandboxes of this server's own runner (`warmSandboxes`, which only it knows).
+ *
+ * @example
+ * const pool = await runnerPool(db, { runners: await listRunners(db), warmSandboxes: 2 });
+ */
+export async function runnerPool(
+  db: Db,
+  { runners: list, warmSandboxes }: { runners: Runner[]; warmSandboxes: number },
+): Promise<RunnerPool> {
+  const [queued] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(runs)
+    .where(eq(runs.status, 'queued'));
+  const online = list.filter((runner) => runner.status !== 'offline');
+  return {
+    slots: online.reduce((sum, runner) => sum + runner.capacity, 0),
+    busy: list.reduce((sum, runner) => sum + runner.currentRuns.length, 0),
+    queuedRuns: queued?.count ?? 0,
+    warmSandboxes,
+  };
 }
 
 /** Removes a remote runner; its token stops working at once. */

@@ -3,14 +3,15 @@
  * A task's event log: append with the task's next sequence numbers, read back in order.
  * The task row's `last_seq` is the counter; bumping it locks the row, so concurrent appends to
  * one task are serialised and numbers never repeat or skip. The transaction notifies the live
- * channel (tasks/live-channel.ts), so every server hears of the events once they are committed.
+ * channel (tasks/live-channel.ts), so every server hears of the events once they are committed, and
+ * of a change of the task's status on its repository's board.
  */
 import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { EventBody, TaskEvent } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { events, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { notifyAppended } from './live-channel.ts';
+import { notifyAppended, notifyBoard } from './live-channel.ts';
 
 /**
  * Appends events to a task's log, in order, and returns them as stored.
@@ -28,7 +29,7 @@ export async function appendEvents(
       .update(tasks)
       .set({ lastSeq: sql`${tasks.lastSeq} + ${bodies.length}`, updatedAt: new Date() })
       .where(eq(tasks.id, taskId))
-      .returning({ lastSeq: tasks.lastSeq });
+      .returning({ lastSeq: tasks.lastSeq, repoId: tasks.repoId });
     if (!bumped) throw new AppError('not_found', `No task with id ${taskId} exists.`);
     const first = bumped.lastSeq - bodies.length + 1;
     const rows = await tx
@@ -49,6 +50,8 @@ export async function appendEvents(
       runId,
       bodies,
     });
+    const status = bodies.findLast((body) => body.type === 'task.status');
+    if (status) await notifyBoard(tx, { repoId: bumped.repoId, taskId, status: status.status });
     return rows.map(toTaskEvent);
   });
 }

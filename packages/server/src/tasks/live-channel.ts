@@ -7,7 +7,7 @@
  * is sent in pieces.
  */
 import { sql } from 'drizzle-orm';
-import type { EventBody } from '@lucid/contracts';
+import type { EventBody, TaskStatus } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { AppError } from '../errors.ts';
 
@@ -41,7 +41,18 @@ export interface DraftNote {
   i?: string;
 }
 
-export type LiveNote = AppendedNote | DraftNote;
+/**
+ * Task `t` of repository `r` was created or changed status to `s` (null: it was deleted). The
+ * board streams follow these.
+ */
+export interface BoardNote {
+  k: 'b';
+  r: string;
+  t: string;
+  s: TaskStatus | null;
+}
+
+export type LiveNote = AppendedNote | DraftNote | BoardNote;
 
 /** Whether this event ends the draft of its run: the answer is stored, or the run is over. */
 export function endsDraft(body: Pick<EventBody, 'type'> & { status?: string }): boolean {
@@ -77,6 +88,20 @@ export async function notifyAppended(
 ): Promise<void> {
   const payload = appendedNote(note);
   await tx.execute(sql`SELECT pg_notify(${LIVE_CHANNEL}, ${JSON.stringify(payload)})`);
+}
+
+/**
+ * Announces a board change from inside the transaction that made it (delivered at commit).
+ *
+ * @example
+ * await notifyBoard(tx, { repoId, taskId, status: 'todo' });
+ */
+export async function notifyBoard(
+  tx: Db,
+  { repoId, taskId, status }: { repoId: string; taskId: string; status: TaskStatus | null },
+): Promise<void> {
+  const note: BoardNote = { k: 'b', r: repoId, t: taskId, s: status };
+  await tx.execute(sql`SELECT pg_notify(${LIVE_CHANNEL}, ${JSON.stringify(note)})`);
 }
 
 /** A draft note as notification payloads, its text cut in pieces that fit, tagged with `origin`. */
@@ -144,6 +169,9 @@ export function parseNote(payload: string): LiveNote | null {
       typeof note.x === 'string'
     ) {
       return note as DraftNote;
+    }
+    if (note.k === 'b' && typeof note.r === 'string' && typeof note.t === 'string') {
+      return note as BoardNote;
     }
   } catch {
     // not ours

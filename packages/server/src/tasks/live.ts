@@ -16,11 +16,14 @@
  * events after each notification and keeps one ordered queue per task, so events and draft pieces
  * reach subscribers in the order they were committed and sent.
  *
+ * Board viewers (`followBoard`) hear of each task of their repository that is created, changes
+ * status or is deleted, from the same channel's board notes.
+ *
  * `follow` gives a viewer a task's whole story with no gap and no duplicate: it subscribes first,
  * replays the stored events up to where the hub stands, then the drafts as they stood at that
  * moment, then everything that came meanwhile, then live.
  */
-import type { LiveMessage, TaskEvent } from '@lucid/contracts';
+import type { LiveMessage, TaskEvent, TaskStatus } from '@lucid/contracts';
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Database, Db } from '../db/client.ts';
@@ -37,6 +40,9 @@ import {
 import { DraftOutbox } from './live-outbox.ts';
 
 export type LiveListener = (message: LiveMessage) => void;
+
+/** Told that a task of a followed repository changed (status null: it was deleted). */
+export type BoardListener = (change: { taskId: string; status: TaskStatus | null }) => void;
 
 /** What a subscriber gets at once: where the hub stood, and the answers under way then. */
 interface Snapshot {
@@ -75,6 +81,8 @@ export class LiveHub {
   /** Draft pieces for the other servers; only when there can be others (PostgreSQL). */
   private readonly outbox: DraftOutbox | null;
   private unlisten: (() => Promise<void>) | null = null;
+  /** Board viewers on this server, per repository. */
+  private readonly boards = new Map<string, Set<BoardListener>>();
 
   constructor(
     private readonly database: Database,
@@ -257,6 +265,29 @@ export class LiveHub {
   }
 
   /** The text so far of a run's answer under way on a task, if any. */
+  /**
+   * Calls `listener` each time a task of the repository is created, changes status or is deleted,
+   * on any server (from the channel's board notes).
+   *
+   * @example
+   * const follower = hub.followBoard(repoId, ({ taskId, status }) => send(taskId, status));
+   */
+  followBoard(repoId: string, listener: BoardListener): { close(): void } {
+    let listeners = this.boards.get(repoId);
+    if (!listeners) {
+      listeners = new Set();
+      this.boards.set(repoId, listeners);
+    }
+    const joined = listeners;
+    joined.add(listener);
+    return {
+      close: () => {
+        joined.delete(listener);
+        if (joined.size === 0 && this.boards.get(repoId) === joined) this.boards.delete(repoId);
+      },
+    };
+  }
+
   draftOf(taskId: string, runId: string): string | undefined {
     return this.drafts.get(taskId)?.get(runId);
   }
@@ -266,6 +297,10 @@ export class LiveHub {
     if (!note) return;
     if (note.k === 'd') {
       if (note.i !== this.origin) this.handleDraft(note);
+    } else if (note.k === 'b') {
+      for (const listener of this.boards.get(note.r) ?? []) {
+        listener({ taskId: note.t, status: note.s });
+      }
     } else {
       this.handleAppended(note);
     }

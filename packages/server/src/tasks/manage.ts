@@ -12,6 +12,7 @@ import { runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../principal.ts';
+import { notifyBoard } from './live-channel.ts';
 import { requestCancel, type RunRow, type TaskRow } from './queue.ts';
 import { loadTask } from './tasks.ts';
 
@@ -74,6 +75,7 @@ export async function deleteTask(
       );
     }
     await tx.delete(tasks).where(eq(tasks.id, task.id));
+    await notifyBoard(tx, { repoId: task.repoId, taskId: task.id, status: null });
     await recordAudit(tx, {
       actor,
       action: 'task.delete',

@@ -19,6 +19,7 @@ import { loadRepo, type RepoContext } from '../repos/repos.ts';
 import { recordUsage } from '../llm/gateway-metering.ts';
 import { taskBranch } from './branch-name.ts';
 import { appendEvents } from './events.ts';
+import { notifyBoard } from './live-channel.ts';
 import { proposeTaskNames } from './task-naming.ts';
 import { enqueueRun, requestCancel, type RunRow, type TaskRow } from './queue.ts';
 
@@ -124,6 +125,7 @@ export async function createTask(
     await recordUsage(ctx.db, { caller, model: names.usage.model, usage: names.usage.tokens });
   }
   if (input.start === false) {
+    await notifyBoard(ctx.db, { repoId: repo.id, taskId: id, status: 'todo' });
     const [stored] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
     return { task: stored ?? task, run: null };
   }

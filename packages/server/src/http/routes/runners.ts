@@ -16,6 +16,7 @@ import {
   deleteRunner,
   isInstanceAdmin,
   listRunners,
+  runnerPool,
 } from '../../runner/registry.ts';
 import { recordAudit } from '../../audit/audit.ts';
 import { AppError } from '../../errors.ts';
@@ -27,17 +28,23 @@ export const runnerRoutes =
   async (app) => {
     const { db } = deps.database;
     const tags = ['runners'];
+    const runnerList = async () => {
+      const runners = await listRunners(db);
+      const warmSandboxes = deps.runner?.pooledSandboxes.size ?? 0;
+      return { runners, pool: await runnerPool(db, { runners, warmSandboxes }) };
+    };
 
     app.get(
       '/runners',
       {
         schema: {
           tags,
-          summary: 'Runners with their status and current runs',
+          summary:
+            'Runners with their status and current runs, and the pool: slots, busy, queued runs, warm sandboxes',
           response: { 200: RunnerList },
         },
       },
-      async () => ({ runners: await listRunners(db) }),
+      async () => runnerList(),
     );
 
     app.post(
@@ -69,7 +76,7 @@ export const runnerRoutes =
           targetId: deps.runnerId ?? null,
           metadata: { slots: request.body.slots },
         });
-        return { runners: await listRunners(db) };
+        return runnerList();
       },
     );
 

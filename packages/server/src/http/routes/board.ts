@@ -1,0 +1,212 @@
+/**
+ * @module http/routes/board
+ * The board of a repository (its tasks in five columns, live) and the transitions that move a
+ * card: start, approve, reject, retry, cancel. There is no generic "move": each move is one of
+ * these, refused with 409 `invalid_transition` where it has no meaning.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import {
+  ApproveResult,
+  Board,
+  BoardQuery,
+  IdParams,
+  RejectBody,
+  Run,
+  Task,
+  type BoardChanged,
+} from '@lucid/contracts';
+import { readBoard } from '../../tasks/board.ts';
+import {
+  approveTask,
+  cancelTask,
+  rejectTask,
+  retryTask,
+  startTask,
+  type ReviewContext,
+} from '../../tasks/review.ts';
+import { loadRepo } from '../../repos/repos.ts';
+import { principalOf } from '../authenticate.ts';
+import { repoContext, type AppDeps } from '../context.ts';
+import { toBoard, toRun, toTask } from '../views.ts';
+
+const HEARTBEAT_MS = 15_000;
+
+const streamDescription = [
+  'Server-Sent Events (`text/event-stream`): a message `{"kind": "board.changed", "taskId",',
+  '"status"}` each time a task of the repository is created, changes status or is deleted',
+  '(`status` null); read the board again. It carries no id: after a reconnect, read the board.',
+  'A comment (`: keepalive`) is sent every 15 s.',
+].join(' ');
+
+export const boardRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const ctx: ReviewContext = { ...repoContext(deps), mergeUpstream: deps.mergeUpstream };
+    const tags = ['board'];
+    const open = new Set<() => void>();
+    app.addHook('preClose', async () => {
+      for (const end of open) end();
+    });
+
+    app.get(
+      '/repos/:id/board',
+      {
+        schema: {
+          tags,
+          summary:
+            "A repository's board: its tasks in the columns todo, in_progress, in_review, done, failed",
+          params: IdParams,
+          querystring: BoardQuery,
+          response: { 200: Board },
+        },
+      },
+      async (request) =>
+        toBoard(
+          await readBoard(ctx, {
+            userId: principalOf(request).userId,
+            repoId: request.params.id,
+            filter: request.query,
+          }),
+        ),
+    );
+
+    app.get(
+      '/repos/:id/board/stream',
+      {
+        schema: {
+          tags,
+          summary: "A repository's board changes, live (Server-Sent Events)",
+          description: streamDescription,
+          params: IdParams,
+          produces: ['text/event-stream'],
+        },
+      },
+      async (request, reply) => {
+        const repo = await loadRepo(ctx, principalOf(request).userId, request.params.id);
+        const res = reply.raw;
+        reply.hijack();
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write(': stream\n\n');
+        const heartbeat = setInterval(() => res.write(': keepalive\n\n'), HEARTBEAT_MS);
+        const follower = deps.live.followBoard(repo.id, (change) => {
+          const message: BoardChanged = { kind: 'board.changed', ...change };
+          res.write(`data: ${JSON.stringify(message)}\n\n`);
+        });
+        let gone = false;
+        const end = (): void => {
+          if (gone) return;
+          gone = true;
+          open.delete(end);
+          clearInterval(heartbeat);
+          follower.close();
+          res.end();
+        };
+        open.add(end);
+        res.on('close', end);
+      },
+    );
+
+    app.post(
+      '/tasks/:id/start',
+      {
+        schema: {
+          tags,
+          summary:
+            'Start a task that is to do (or was cancelled): its agent works on the prompt, or on the review note after a rejection',
+          params: IdParams,
+          response: { 201: Run },
+        },
+      },
+      async (request, reply) => {
+        const run = await startTask(ctx, {
+          actor: principalOf(request),
+          taskId: request.params.id,
+        });
+        deps.runner?.wake();
+        return reply.status(201).send(toRun(run));
+      },
+    );
+
+    app.post(
+      '/tasks/:id/approve',
+      {
+        schema: {
+          tags,
+          summary:
+            'Approve a task in review: merge its branch into its base branch (fast-forward, else a merge commit); 409 merge_conflict lists the conflicting files in error.details.files',
+          params: IdParams,
+          response: { 200: ApproveResult },
+        },
+      },
+      async (request) => {
+        const { task, merge } = await approveTask(ctx, {
+          actor: principalOf(request),
+          taskId: request.params.id,
+        });
+        return { task: toTask(task), merge };
+      },
+    );
+
+    app.post(
+      '/tasks/:id/reject',
+      {
+        schema: {
+          tags,
+          summary:
+            'Send a task in review (or failed) back to to do with a reason, which its next run is given; its branch is kept',
+          params: IdParams,
+          body: RejectBody,
+          response: { 200: Task },
+        },
+      },
+      async (request) =>
+        toTask(
+          await rejectTask(ctx, {
+            actor: principalOf(request),
+            taskId: request.params.id,
+            reason: request.body.reason,
+          }),
+        ),
+    );
+
+    app.post(
+      '/tasks/:id/retry',
+      {
+        schema: {
+          tags,
+          summary:
+            'Run a failed or cancelled task again like its last run, on its branch, in its sandbox or from its snapshot',
+          params: IdParams,
+          response: { 201: Run },
+        },
+      },
+      async (request, reply) => {
+        const run = await retryTask(ctx, {
+          actor: principalOf(request),
+          taskId: request.params.id,
+        });
+        deps.runner?.wake();
+        return reply.status(201).send(toRun(run));
+      },
+    );
+
+    app.post(
+      '/tasks/:id/cancel',
+      {
+        schema: {
+          tags,
+          summary:
+            'Cancel a queued or running task: a queued run at once, a running one at its next heartbeat',
+          params: IdParams,
+          response: { 200: Run },
+        },
+      },
+      async (request) =>
+        toRun(await cancelTask(ctx, { actor: principalOf(request), taskId: request.params.id })),
+    );
+  };

@@ -1,0 +1,72 @@
+/**
+ * @module tasks/board
+ * The board's read model: a repository's tasks with their newest run, filtered by text, status and
+ * agent, for the five columns of contracts' board.ts. Visible to the members of the repository's
+ * workspace; to anyone else the repository does not exist.
+ */
+import { and, desc, eq, ilike, inArray, or, type SQL } from 'drizzle-orm';
+import type { AgentName, TaskStatus } from '@lucid/contracts';
+import { runs, tasks } from '../db/schema.ts';
+import { loadRepo, type RepoContext } from '../repos/repos.ts';
+import type { RunRow, TaskRow } from './queue.ts';
+
+/** The most cards a board shows, most recently updated first. */
+export const BOARD_MAX_CARDS = 500;
+
+export interface BoardFilter {
+  /** Matches the title or the prompt, case-insensitively. */
+  q?: string | undefined;
+  status?: TaskStatus | undefined;
+  agent?: AgentName | undefined;
+}
+
+export interface BoardRows {
+  repoId: string;
+  repoName: string;
+  cards: { task: TaskRow; latestRun: RunRow | null }[];
+}
+
+/**
+ * A repository's tasks for its board, each with its newest run.
+ *
+ * @example
+ * const { cards } = await readBoard(ctx, { userId, repoId, filter: { agent: 'lucid' } });
+ */
+export async function readBoard(
+  ctx: RepoContext,
+  { userId, repoId, filter }: { userId: string; repoId: string; filter: BoardFilter },
+): Promise<BoardRows> {
+  const repo = await loadRepo(ctx, userId, repoId);
+  const conditions: (SQL | undefined)[] = [eq(tasks.repoId, repo.id)];
+  if (filter.status) conditions.push(eq(tasks.status, filter.status));
+  if (filter.agent) conditions.push(eq(tasks.agent, filter.agent));
+  if (filter.q) {
+    const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conditions.push(or(ilike(tasks.title, pattern), ilike(tasks.prompt, pattern)));
+  }
+  const rows = await ctx.db
+    .select()
+    .from(tasks)
+    .where(and(...conditions))
+    .orderBy(desc(tasks.updatedAt), desc(tasks.id))
+    .limit(BOARD_MAX_CARDS);
+  const latest = new Map<string, RunRow>();
+  if (rows.length > 0) {
+    const newest = await ctx.db
+      .selectDistinctOn([runs.taskId])
+      .from(runs)
+      .where(
+        inArray(
+          runs.taskId,
+          rows.map((row) => row.id),
+        ),
+      )
+      .orderBy(runs.taskId, desc(runs.createdAt), desc(runs.id));
+    for (const run of newest) latest.set(run.taskId, run);
+  }
+  return {
+    repoId: repo.id,
+    repoName: repo.name,
+    cards: rows.map((task) => ({ task, latestRun: latest.get(task.id) ?? null })),
+  };
+}

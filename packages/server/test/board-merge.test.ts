@@ -1,0 +1,153 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repositories } from '../src/db/schema.ts';
+import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
+import { request, signUp, type TestUser } from './support/client.ts';
+import { authedUrl, gitOk } from './support/git.ts';
+import { pushedRepo, startTask, taskEvents, waitForStatus } from './support/tasks.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+let server: TestServer;
+let user: TestUser;
+
+beforeAll(async () => {
+  const driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
+  server = await startTestServer({
+    runner: { driver, slots: 1, leaseMs: 3_000, maxRuntimeMs: 120_000, pollMs: 100, warmPool: 0 },
+  });
+  user = await signUp(server.url, 'Ada Reviewer');
+});
+afterAll(async () => {
+  await server.close();
+});
+
+/** Shell that writes a file in the task's workspace, commits it and pushes the task branch. */
+function commitFile(file: string, content: string): string {
+  return [
+    `printf '%s' '${content}' > ${file}`,
+    'git add -A',
+    `git -c user.name=Agent -c user.email=agent@example.test commit -qm 'Write ${file}'`,
+    'git push -q origin HEAD:refs/heads/$(git branch --show-current)',
+  ].join(' && ');
+}
+
+/** A repository, and a task on it that committed `file` and now waits in review. */
+async function taskInReview(name: string, file: string, content: string) {
+  const repo = await pushedRepo(server.url, user, name);
+  const { task } = await startTask(server.url, user, {
+    repoId: repo.id,
+    prompt: `Write ${file}`,
+    commands: [commitFile(file, content)],
+  });
+  await waitForStatus(server.url, user, task.id, ['in_review', 'failed']).then((t) =>
+    expect(t.status).toBe('in_review'),
+  );
+  return { repo, task };
+}
+
+/** Pushes a commit changing `file` to main, as another person would. */
+async function pushToMain(cloneUrl: string, file: string, content: string) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lucid-other-'));
+  await gitOk(['clone', '--quiet', authedUrl(cloneUrl, user.token), dir]);
+  await writeFile(path.join(dir, file), content);
+  await gitOk(['add', '-A'], dir);
+  await gitOk(['commit', '--quiet', '-m', `Change ${file} on main`], dir);
+  await gitOk(['push', '--quiet', 'origin', 'main'], dir);
+}
+
+async function freshClone(cloneUrl: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lucid-clone-'));
+  await gitOk(['clone', '--quiet', '--branch', 'main', authedUrl(cloneUrl, user.token), dir]);
+  return dir;
+}
+
+function approve(taskId: string) {
+  return request<{
+    task: { status: string };
+    merge: { sha: string; strategy: string; into: string } | null;
+    error?: { code: string; message: string; details?: { files: string[] } };
+  }>(server.url, 'POST', `/api/v1/tasks/${taskId}/approve`, { token: user.token });
+}
+
+describe('approving a task merges its branch in the git server', () => {
+  it('fast-forwards the base branch when it has not moved', async () => {
+    const { repo, task } = await taskInReview('merge-ff', 'agent.txt', 'from the agent');
+    const approved = await approve(task.id);
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.task.status).toBe('done');
+    expect(approved.body.merge).toMatchObject({ strategy: 'fast-forward', into: 'main' });
+
+    const clone = await freshClone(repo.cloneUrl);
+    expect(await readFile(path.join(clone, 'agent.txt'), 'utf8')).toBe('from the agent');
+    expect((await gitOk(['rev-parse', 'HEAD'], clone)).trim()).toBe(approved.body.merge?.sha);
+    expect((await gitOk(['log', '-1', '--format=%s'], clone)).trim()).toBe('Write agent.txt');
+
+    const events = await taskEvents(server.url, user, task.id);
+    const tail = events.slice(-3);
+    expect(tail).toMatchObject([
+      { type: 'review', decision: 'approved' },
+      { type: 'git.merge', branch: task.branch, into: 'main', sha: approved.body.merge?.sha },
+      { type: 'task.status', status: 'done' },
+    ]);
+
+    const again = await approve(task.id);
+    expect(again.status).toBe(409);
+    expect(again.body.error?.code).toBe('invalid_transition');
+  });
+
+  it('makes a merge commit, authored by Lucid and committed by the approver, when main moved', async () => {
+    const { repo, task } = await taskInReview('merge-commit', 'agent.txt', 'agent work');
+    await pushToMain(repo.cloneUrl, 'other.txt', 'meanwhile on main');
+
+    const approved = await approve(task.id);
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.merge?.strategy).toBe('merge-commit');
+
+    const clone = await freshClone(repo.cloneUrl);
+    expect(await readFile(path.join(clone, 'agent.txt'), 'utf8')).toBe('agent work');
+    expect(await readFile(path.join(clone, 'other.txt'), 'utf8')).toBe('meanwhile on main');
+    const head = await gitOk(['log', '-1', '--format=%H%n%P%n%an <%ae>%n%cn <%ce>'], clone);
+    const [sha, parents, author, committer] = head.trim().split('\n');
+    expect(sha).toBe(approved.body.merge?.sha);
+    expect(parents?.split(' ')).toHaveLength(2);
+    expect(author).toBe('Lucid <lucid@localhost>');
+    expect(committer).toBe(`Ada Reviewer <${user.email}>`);
+    const agentCommit = (await gitOk(['log', '--format=%s', 'HEAD^2', '-1'], clone)).trim();
+    expect(agentCommit).toBe('Write agent.txt');
+  });
+
+  it('answers 409 merge_conflict with the files, leaving the card in review and main as it was', async () => {
+    const { repo, task } = await taskInReview('merge-conflict', 'README.md', 'agent readme');
+    await pushToMain(repo.cloneUrl, 'README.md', 'someone else');
+    const before = await freshClone(repo.cloneUrl);
+    const mainBefore = (await gitOk(['rev-parse', 'HEAD'], before)).trim();
+
+    const refused = await approve(task.id);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error?.code).toBe('merge_conflict');
+    expect(refused.body.error?.details).toEqual({ files: ['README.md'] });
+    expect(refused.body.error?.message).toContain('README.md');
+
+    const after = await freshClone(repo.cloneUrl);
+    expect((await gitOk(['rev-parse', 'HEAD'], after)).trim()).toBe(mainBefore);
+    const view = await request<{ status: string }>(server.url, 'GET', `/api/v1/tasks/${task.id}`, {
+      token: user.token,
+    });
+    expect(view.body.status).toBe('in_review');
+  });
+
+  it('refuses a repository with an upstream until its forge can merge', async () => {
+    const { repo, task } = await taskInReview('merge-upstream', 'agent.txt', 'x');
+    await server.database.db
+      .update(repositories)
+      .set({ provider: 'github', upstreamFullName: 'octo/merge-upstream' })
+      .where(eq(repositories.id, repo.id));
+    const refused = await approve(task.id);
+    expect(refused.status).toBe(502);
+    expect(refused.body.error?.code).toBe('forge_error');
+    expect(refused.body.error?.message).toContain('not available yet');
+  });
+});
