@@ -1,11 +1,10 @@
 /**
  * The board's pure parts: which column holds a status, what a drop between columns means (and the
- * message for one that means nothing), finding cards, reading a diff into unified and split rows,
+ * message for one that means nothing), reading a diff into unified and split rows,
  * and the lanes of the commit graph.
  */
 import { describe, expect, it } from 'vitest';
 import { cardActions, columnOf, moveAction, refusedMove } from '../src/features/board/columns.ts';
-import { filterCards } from '../src/features/board/filters.ts';
 import { parseDiff, splitRows } from '../src/features/board/diff-rows.ts';
 import { layoutGraph } from '../src/features/board/graph-layout.ts';
 
@@ -18,6 +17,7 @@ describe('board columns', () => {
     expect(columnOf('awaiting_merge')).toBe('in_review');
     expect(columnOf('done')).toBe('done');
     expect(columnOf('failed')).toBe('failed');
+    expect(columnOf('cancelled')).toBe('failed');
   });
 
   it('gives the meaningful moves their action and refuses the others', () => {
@@ -40,22 +40,6 @@ describe('board columns', () => {
     expect(cardActions('in_review')).toEqual(['approve', 'reject']);
     expect(cardActions('failed')).toEqual(['retry', 'reject']);
     expect(cardActions('done')).toEqual([]);
-  });
-});
-
-describe('filterCards', () => {
-  const cards = [
-    { title: 'Fix the README', prompt: 'typo', status: 'todo' as const, agent: null },
-    { title: 'Add a flag', prompt: 'a --verbose flag', status: 'failed' as const, agent: 'codex' },
-  ];
-
-  it('matches every word in the title or description, the status and the agent', () => {
-    expect(filterCards(cards, { q: 'readme', status: '', agent: '' })).toEqual([cards[0]]);
-    expect(filterCards(cards, { q: 'verbose flag', status: '', agent: '' })).toEqual([cards[1]]);
-    expect(filterCards(cards, { q: '', status: 'failed', agent: '' })).toEqual([cards[1]]);
-    expect(filterCards(cards, { q: '', status: '', agent: 'codex' })).toEqual([cards[1]]);
-    expect(filterCards(cards, { q: 'readme', status: '', agent: 'codex' })).toEqual([]);
-    expect(filterCards(cards, { q: ' ', status: '', agent: '' })).toEqual(cards);
   });
 });
 

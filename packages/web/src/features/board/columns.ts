@@ -14,13 +14,13 @@ export interface Column {
   statuses: readonly TaskStatus[];
 }
 
-/** Left to right, as work moves. A cancelled task waits in To Do to be started again. */
+/** Left to right, as work moves; as the server's board places them (a cancelled task is Failed). */
 export const columns: readonly Column[] = [
-  { id: 'todo', title: 'To Do', statuses: ['todo', 'cancelled'] },
+  { id: 'todo', title: 'To Do', statuses: ['todo'] },
   { id: 'in_progress', title: 'In Progress', statuses: ['queued', 'running'] },
   { id: 'in_review', title: 'In Review', statuses: ['in_review', 'awaiting_merge'] },
   { id: 'done', title: 'Done', statuses: ['done'] },
-  { id: 'failed', title: 'Failed', statuses: ['failed'] },
+  { id: 'failed', title: 'Failed', statuses: ['failed', 'cancelled'] },
 ];
 
 /** The column a task of this status sits in. */

@@ -1,13 +1,14 @@
 /**
  * @module features/board/api/board
- * A repository's board over the REST API: its cards (the repository's tasks), kept live by the
- * board's event stream (`/api/v1/repos/{id}/board/stream`: any message refetches) and refetched on
+ * A repository's board over the REST API (`GET /api/v1/repos/{id}/board`, filtered by words,
+ * status and agent), kept live by the board's event stream (`…/board/stream`: each
+ * `board.changed` refetches it) and refetched on
  * a timer while the stream is down; the board actions on a card (start, approve, reject with a
  * reason, retry, cancel); creating, editing and deleting cards; a card's runs.
  */
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AgentName, CreateTaskBody, Run, Task, TaskList } from '@lucid/contracts';
+import type { AgentName, Board, CreateTaskBody, Run, Task } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
 import { tasksQueryKey } from '../../tasks/api/tasks.ts';
 import { reconnectDelay } from '../../tasks/live/use-task-stream.ts';
@@ -46,9 +47,6 @@ export function useBoardStream(repoId: string): BoardConnection {
         refetch();
       };
       source.onmessage = refetch;
-      for (const name of ['card', 'board', 'task', 'change']) {
-        source.addEventListener(name, refetch);
-      }
       source.onerror = () => {
         source?.close();
         source = null;
@@ -69,14 +67,26 @@ export function useBoardStream(repoId: string): BoardConnection {
   return connection;
 }
 
-/** The repository's tasks, the board's cards. */
-export function useBoardTasks(repoId: string, connection: BoardConnection) {
+/** Finding cards: words in the title or description, a status, an agent; empty means any. */
+export interface CardFilters {
+  q: string;
+  status: string;
+  agent: string;
+}
+
+/** The board's five columns of cards, filtered as the URL says. */
+export function useBoard(repoId: string, filters: CardFilters, connection: BoardConnection) {
+  const params = new URLSearchParams();
+  if (filters.q.trim()) params.set('q', filters.q.trim());
+  if (filters.status) params.set('status', filters.status);
+  if (filters.agent) params.set('agent', filters.agent);
+  const query = params.toString();
   return useQuery({
-    queryKey: boardQueryKey(repoId),
+    queryKey: [...boardQueryKey(repoId), query],
     queryFn: ({ signal }) =>
-      api<TaskList>(`/api/v1/tasks?repoId=${encodeURIComponent(repoId)}&limit=200`, {
+      api<Board>(`/api/v1/repos/${encodeURIComponent(repoId)}/board${query ? `?${query}` : ''}`, {
         signal,
-      }).then((r) => r.tasks),
+      }),
     refetchInterval: connection === 'open' ? LIVE_REFRESH_MS : FALLBACK_REFRESH_MS,
     placeholderData: (previous) => previous,
   });

@@ -6,12 +6,19 @@
  */
 import { useDraggable } from '@dnd-kit/core';
 import { Link } from 'wouter';
-import type { TaskSummary } from '@lucid/contracts';
+import type { BoardCard } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { StatusBadge } from '../../tasks/components/status-badge.tsx';
 import { actionLabels, cardActions, type BoardAction } from '../columns.ts';
 
-export function BoardCard({
+/** How long a run took (or has taken), as "1 min 5 s". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const minutes = Math.floor(seconds / 60);
+  return minutes > 0 ? `${minutes} min ${seconds % 60} s` : `${seconds} s`;
+}
+
+export function CardTile({
   task,
   repoId,
   selected,
@@ -20,13 +27,13 @@ export function BoardCard({
   onEdit,
   onDelete,
 }: {
-  task: TaskSummary;
+  task: BoardCard;
   repoId: string;
   selected: boolean;
   busy: boolean;
-  onAction: (task: TaskSummary, action: BoardAction) => void;
-  onEdit: (task: TaskSummary) => void;
-  onDelete: (task: TaskSummary) => void;
+  onAction: (task: BoardCard, action: BoardAction) => void;
+  onEdit: (task: BoardCard) => void;
+  onDelete: (task: BoardCard) => void;
 }) {
   const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({
     id: task.id,
@@ -66,12 +73,17 @@ export function BoardCard({
           </Link>
           <div className="mt-1 flex flex-wrap items-center gap-1.5 text-xs text-slate-500">
             <StatusBadge status={task.status} />
-            {task.status === 'awaiting_merge' && (
+            {task.awaitingMerge && (
               <span className="rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-900">
                 awaiting merge
               </span>
             )}
-            <span>{task.agent ?? 'not started'}</span>
+            <span>{task.agent ?? 'commands'}</span>
+            {task.latestRun?.durationMs != null && (
+              <span title="Duration of the latest run">
+                {formatDuration(task.latestRun.durationMs)}
+              </span>
+            )}
           </div>
           {task.reviewNote && (
             <p className="mt-1.5 rounded bg-amber-50 px-2 py-1 text-xs text-amber-900">

@@ -18,7 +18,7 @@ import {
   type DragEndEvent,
 } from '@dnd-kit/core';
 import { Link, useSearchParams } from 'wouter';
-import type { TaskStatus, TaskSummary } from '@lucid/contracts';
+import type { AgentName, BoardCard, TaskStatus } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
@@ -30,9 +30,10 @@ import { statusLabel } from '../../tasks/components/status-badge.tsx';
 import {
   useBoardAction,
   useBoardStream,
-  useBoardTasks,
+  useBoard,
   useDeleteCard,
   type BoardConnection,
+  type CardFilters,
 } from '../api/board.ts';
 import {
   actionLabels,
@@ -44,14 +45,14 @@ import {
   type Column,
   type ColumnId,
 } from '../columns.ts';
-import { filterCards, type CardFilters } from '../filters.ts';
-import { BoardCard } from './board-card.tsx';
+import { agentLabels } from '../../tasks/components/agent-model-fields.tsx';
+import { CardTile } from './board-card.tsx';
 import { CardFormDialog } from './card-form-dialog.tsx';
 import { MergeConflict } from './merge-conflict.tsx';
 import { RejectDialog } from './reject-dialog.tsx';
 
 /** What acting on a card needs to know of it. */
-type CardRef = Pick<TaskSummary, 'id' | 'title'>;
+type CardRef = Pick<BoardCard, 'id' | 'title'>;
 
 const CardDetail = lazy(() => import('./card-detail.tsx'));
 
@@ -112,11 +113,9 @@ function ConnectionNote({ connection }: { connection: BoardConnection }) {
 
 function FilterBar({
   filters,
-  agents,
   onChange,
 }: {
   filters: CardFilters;
-  agents: string[];
   onChange: (next: Partial<CardFilters>) => void;
 }) {
   return (
@@ -159,9 +158,9 @@ function FilterBar({
           onChange={(event) => onChange({ agent: event.target.value })}
         >
           <option value="">Any agent</option>
-          {agents.map((agent) => (
+          {(Object.keys(agentLabels) as AgentName[]).map((agent) => (
             <option key={agent} value={agent}>
-              {agent}
+              {agentLabels[agent]}
             </option>
           ))}
         </select>
@@ -174,7 +173,6 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
   const repo = useRepo(repoId);
   useTitle(repo.data ? `${repo.data.name} board` : 'Board');
   const connection = useBoardStream(repoId);
-  const tasks = useBoardTasks(repoId, connection);
   const action = useBoardAction();
   const [params, setParams] = useSearchParams();
   const q = params.get('q') ?? '';
@@ -184,6 +182,7 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
     () => ({ q, status: statusFilter, agent: agentFilter }),
     [q, statusFilter, agentFilter],
   );
+  const board = useBoard(repoId, filters, connection);
   const setFilters = (next: Partial<CardFilters>) =>
     setParams(
       (old) => {
@@ -199,9 +198,9 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
 
   const [notice, setNotice] = useState<string | null>(null);
   const [noticeError, setNoticeError] = useState<unknown>(null);
-  const [editing, setEditing] = useState<TaskSummary | null | 'new'>(null);
+  const [editing, setEditing] = useState<BoardCard | null | 'new'>(null);
   const [rejecting, setRejecting] = useState<CardRef | null>(null);
-  const [deleting, setDeleting] = useState<TaskSummary | null>(null);
+  const [deleting, setDeleting] = useState<BoardCard | null>(null);
   const remove = useDeleteCard(deleting?.id ?? '');
 
   const sensors = useSensors(
@@ -209,12 +208,11 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
     useSensor(KeyboardSensor),
   );
 
-  const all = useMemo(() => tasks.data ?? [], [tasks.data]);
-  const visible = useMemo(() => filterCards(all, filters), [all, filters]);
-  const agents = useMemo(
-    () => [...new Set(all.map((t) => t.agent).filter((a): a is string => a !== null))].sort(),
-    [all],
+  const all = useMemo(
+    () => board.data?.columns.flatMap((column) => column.cards) ?? [],
+    [board.data],
   );
+  const filtered = filters.q.trim() !== '' || filters.status !== '' || filters.agent !== '';
   const search = params.toString();
 
   const run = (task: CardRef, act: BoardAction) => {
@@ -289,7 +287,7 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
           </Button>
         </div>
       </header>
-      <FilterBar filters={filters} agents={agents} onChange={setFilters} />
+      <FilterBar filters={filters} onChange={setFilters} />
       {notice && (
         <div
           role="alert"
@@ -308,35 +306,35 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
           </button>
         </div>
       )}
-      {tasks.isPending ? (
+      {board.isPending ? (
         <Loading label="Loading the board…" />
-      ) : tasks.error ? (
+      ) : board.error ? (
         <ErrorMessage
           title="Could not load the board"
-          error={tasks.error}
-          onRetry={() => void tasks.refetch()}
+          error={board.error}
+          onRetry={() => void board.refetch()}
         />
       ) : (
         <DndContext sensors={sensors} collisionDetection={pointerWithin} onDragEnd={onDragEnd}>
-          {all.length === 0 && (
+          {all.length === 0 && !filtered && (
             <p className="rounded-md bg-white px-4 py-3 text-sm text-slate-600 ring-1 ring-slate-200">
               No cards yet. Create one with <span className="font-medium">New card</span>: it waits
               in To Do until you start it.
             </p>
           )}
-          {all.length > 0 && visible.length === 0 && (
+          {all.length === 0 && filtered && (
             <p className="rounded-md bg-white px-4 py-3 text-sm text-slate-600 ring-1 ring-slate-200">
               No card matches these filters.
             </p>
           )}
           <div className="grid flex-1 grid-cols-5 gap-3">
             {columns.map((column) => {
-              const cards = visible.filter((t) => columnOf(t.status) === column.id);
+              const cards = board.data.columns.find((c) => c.id === column.id)?.cards ?? [];
               return (
                 <ColumnView key={column.id} column={column} count={cards.length}>
                   <ul className="space-y-2">
                     {cards.map((task) => (
-                      <BoardCard
+                      <CardTile
                         key={task.id}
                         task={task}
                         repoId={repoId}

@@ -4,7 +4,7 @@
  * on), the agent and the model, with the same pickers as the new task form.
  */
 import { useState, type FormEvent } from 'react';
-import type { TaskSummary } from '@lucid/contracts';
+import type { BoardCard } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField, TextareaField } from '../../../components/ui/input.tsx';
@@ -22,7 +22,7 @@ function CardForm({
   onDone,
 }: {
   repoId: string;
-  card: TaskSummary | null;
+  card: BoardCard | null;
   onDone: () => void;
 }) {
   const create = useCreateCard(repoId);
@@ -101,7 +101,7 @@ export function CardFormDialog({
 }: {
   open: boolean;
   repoId: string;
-  card: TaskSummary | null;
+  card: BoardCard | null;
   onClose: () => void;
 }) {
   return (

@@ -1,20 +1,26 @@
 /**
  * @module features/runners/api/runners
- * The runners over the REST API: the list (refreshed every few seconds), scaling the server's own
+ * The runners over the REST API: the list with the pool's figures (refreshed every few seconds),
+ * scaling the server's own
  * runner (instance admins), minting a token for `lucid runner` on another host, and whether the
  * signed-in user is an instance admin (`GET /api/v1/me`).
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Me, Runner } from '@lucid/contracts';
+import type { Me, Runner, RunnerPool } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
 
 export const runnersQueryKey = ['runners'] as const;
 
+/** The runners with the pool's figures. */
+export interface RunnerListAnswer {
+  runners: Runner[];
+  pool: RunnerPool;
+}
+
 export function useRunners() {
   return useQuery({
     queryKey: runnersQueryKey,
-    queryFn: ({ signal }) =>
-      api<{ runners: Runner[] }>('/api/v1/runners', { signal }).then((r) => r.runners),
+    queryFn: ({ signal }) => api<RunnerListAnswer>('/api/v1/runners', { signal }),
     refetchInterval: 3000,
   });
 }
@@ -31,8 +37,8 @@ export function useScaleRunner() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (slots: number) =>
-      api<{ runners: Runner[] }>('/api/v1/runners/scale', { method: 'POST', json: { slots } }),
-    onSuccess: (answer) => queryClient.setQueryData(runnersQueryKey, answer.runners),
+      api<RunnerListAnswer>('/api/v1/runners/scale', { method: 'POST', json: { slots } }),
+    onSuccess: (answer) => queryClient.setQueryData(runnersQueryKey, answer),
   });
 }
 
@@ -46,18 +52,4 @@ export function useCreateRunnerToken() {
       }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: runnersQueryKey }),
   });
-}
-
-/** What the pool holds: runners online, slots, runs in progress and free slots. */
-export function poolStats(runners: readonly Runner[]) {
-  const online = runners.filter((r) => r.status !== 'offline');
-  const slots = online.reduce((sum, r) => sum + r.capacity, 0);
-  const running = online.reduce((sum, r) => sum + r.currentRuns.length, 0);
-  return {
-    runners: runners.length,
-    online: online.length,
-    slots,
-    running,
-    free: Math.max(0, slots - running),
-  };
 }

@@ -15,13 +15,7 @@ import { Loading } from '../../../components/ui/loading.tsx';
 import { PageHeader } from '../../../components/ui/page-header.tsx';
 import { Time } from '../../../components/ui/time.tsx';
 import { useTitle } from '../../../lib/use-title.ts';
-import {
-  poolStats,
-  useCreateRunnerToken,
-  useMe,
-  useRunners,
-  useScaleRunner,
-} from '../api/runners.ts';
+import { useCreateRunnerToken, useMe, useRunners, useScaleRunner } from '../api/runners.ts';
 
 const statusTones: Record<Runner['status'], string> = {
   idle: 'bg-emerald-50 text-emerald-800',
@@ -146,22 +140,21 @@ export function RunnersPage() {
       ) : (
         <div className="space-y-6">
           <dl aria-label="Pool" className="grid grid-cols-2 gap-3 sm:grid-cols-5">
-            {Object.entries({
-              Runners: poolStats(runners.data).runners,
-              Online: poolStats(runners.data).online,
-              Slots: poolStats(runners.data).slots,
-              'Runs in progress': poolStats(runners.data).running,
-              'Free slots': poolStats(runners.data).free,
-            }).map(([label, value]) => (
-              <Stat key={label} label={label} value={value} />
-            ))}
+            <Stat
+              label="Runners online"
+              value={runners.data.runners.filter((r) => r.status !== 'offline').length}
+            />
+            <Stat label="Slots" value={runners.data.pool.slots} />
+            <Stat label="Runs in progress" value={runners.data.pool.busy} />
+            <Stat label="Runs waiting" value={runners.data.pool.queuedRuns} />
+            <Stat label="Warm sandboxes" value={runners.data.pool.warmSandboxes} />
           </dl>
           {!admin && (
             <p className="text-sm text-slate-600">
               Only an instance admin can change the server runner's slots.
             </p>
           )}
-          {runners.data.length === 0 ? (
+          {runners.data.runners.length === 0 ? (
             <p className="rounded-md bg-white px-4 py-3 text-sm text-slate-600 ring-1 ring-slate-200">
               No runner yet: this server runs none of its own. Add one on another host below.
             </p>
@@ -189,7 +182,7 @@ export function RunnersPage() {
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
-                  {runners.data.map((runner) => (
+                  {runners.data.runners.map((runner) => (
                     <tr key={runner.id}>
                       <td className="px-4 py-2.5">
                         <span className="font-medium text-slate-900">{runner.name}</span>
