@@ -61,6 +61,19 @@ async function drag(page: Page, from: Locator, to: Locator) {
   await page.mouse.up();
 }
 
+/**
+ * Fills a field that opened on a drop. For a moment after a drag @dnd-kit still clears the
+ * document's selection on every `selectionchange`, which can swallow text typed at once (no hand
+ * is that fast): fill again until the field holds the text.
+ */
+async function fillAfterDrop(field: Locator, text: string) {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await field.fill(text);
+    if ((await field.inputValue()) === text) return;
+  }
+  throw new Error(`the field never kept "${text}"`);
+}
+
 describe.skipIf(chromiumMissing)('the web app, the board', () => {
   let llm: FakeLlm;
   let server: TestServer;
@@ -248,7 +261,7 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
 
     await drag(page, card(page, 'In Review', 'Say goodbye'), column(page, 'To Do'));
     const dialog = page.getByRole('dialog', { name: 'Reject “Say goodbye”?' });
-    await dialog.getByLabel('Reason').fill('Say goodbye in French too');
+    await fillAfterDrop(dialog.getByLabel('Reason'), 'Say goodbye in French too');
     await screenshot(page, 'board-reject');
     await dialog.getByRole('button', { name: 'Reject' }).click();
     await dialog.waitFor({ state: 'hidden' });

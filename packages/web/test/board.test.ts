@@ -39,6 +39,8 @@ describe('board columns', () => {
     expect(cardActions('todo')).toEqual(['start']);
     expect(cardActions('in_review')).toEqual(['approve', 'reject']);
     expect(cardActions('failed')).toEqual(['retry', 'reject']);
+    expect(cardActions('cancelled')).toEqual(['retry']);
+    expect(cardActions('awaiting_merge')).toEqual(['reject']);
     expect(cardActions('done')).toEqual([]);
   });
 });

@@ -14,9 +14,16 @@ const navLink = (active: boolean) =>
     active ? 'bg-slate-800 text-white' : 'text-slate-300 hover:bg-slate-800/60 hover:text-white'
   }`;
 
+/** A repository's board, which the Board entry stands for rather than Repositories. */
+const boardPath = /^\/repos\/[^/]+\/board(\/|$)/;
+
 function NavItem({ href, children }: { href: string; children: ReactNode }) {
   const [location] = useLocation();
-  const active = location === href || location.startsWith(`${href}/`);
+  const onBoard = boardPath.test(location);
+  const active =
+    href === '/board'
+      ? onBoard || location === href
+      : !(onBoard && href === '/repos') && (location === href || location.startsWith(`${href}/`));
   return (
     <Link href={href} className={navLink(active)} aria-current={active ? 'page' : undefined}>
       {children}
@@ -28,8 +35,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
   const signOut = useSignOut();
   const [location, navigate] = useLocation();
   /** A task's page and a board spread their panes over the whole window. */
-  const wide =
-    /^\/tasks\/(?!new$)[^/]+$/.test(location) || /^\/repos\/[^/]+\/board(\/|$)/.test(location);
+  const wide = /^\/tasks\/(?!new$)[^/]+$/.test(location) || boardPath.test(location);
 
   return (
     <div className="min-h-screen">

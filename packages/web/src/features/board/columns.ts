@@ -72,15 +72,20 @@ export function refusedMove(from: ColumnId, to: ColumnId): string {
 
 /** The actions offered on a card of this status, as buttons (the keyboard's way to move it). */
 export function cardActions(status: TaskStatus): BoardAction[] {
-  switch (columnOf(status)) {
+  switch (status) {
     case 'todo':
       return ['start'];
-    case 'in_progress':
+    case 'queued':
+    case 'running':
       return ['cancel'];
     case 'in_review':
       return ['approve', 'reject'];
+    case 'awaiting_merge':
+      return ['reject'];
     case 'failed':
       return ['retry', 'reject'];
+    case 'cancelled':
+      return ['retry'];
     case 'done':
       return [];
   }

@@ -8,7 +8,7 @@
  */
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AgentName, Board, CreateTaskBody, Run, Task } from '@lucid/contracts';
+import type { AgentName, Board, CreateTaskBody, Run, Task, UpdateTaskBody } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
 import { tasksQueryKey } from '../../tasks/api/tasks.ts';
 import { reconnectDelay } from '../../tasks/live/use-task-stream.ts';
@@ -136,25 +136,20 @@ export function useCreateCard(repoId: string) {
           agent: card.agent,
           ...(card.model ? { model: card.model } : {}),
           start: false,
-          source: 'board',
-        } satisfies Partial<CreateTaskBody> & { source: 'board' },
+        } satisfies Partial<CreateTaskBody>,
       }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: tasksQueryKey }),
   });
 }
 
+/** Renames a card (the title is what a card's edit changes). */
 export function useUpdateCard(taskId: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (card: CardInput) =>
       api<Task>(taskPath(taskId), {
         method: 'PATCH',
-        json: {
-          title: card.title,
-          prompt: card.prompt,
-          agent: card.agent,
-          ...(card.model ? { model: card.model } : {}),
-        },
+        json: { title: card.title } satisfies UpdateTaskBody,
       }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: tasksQueryKey }),
   });

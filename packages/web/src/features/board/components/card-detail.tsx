@@ -1,14 +1,14 @@
 /**
  * @module features/board/components/card-detail
  * A card's detail in a panel beside the board: its status and branch, the reason it was last
- * rejected, the board actions (Retry, Cancel, Approve, Reject with a reason) with the conflicting
+ * rejected, the board actions (Start, Retry, Cancel, Approve, Reject with a reason) with the conflicting
  * files when a merge is refused, and tabs: the live timeline (the task page's conversation, from
  * the same stream), its runs with status and duration, the diff (unified or split) and the graph of
  * the repository's commits. Loaded on demand.
  */
 import { useMemo, useState } from 'react';
 import { Link } from 'wouter';
-import type { Run, TaskStatus } from '@lucid/contracts';
+import type { Run } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
@@ -20,7 +20,7 @@ import { StatusBadge } from '../../tasks/components/status-badge.tsx';
 import { useTaskStream } from '../../tasks/live/use-task-stream.ts';
 import { chatItems, filesVersion, liveTaskStatus } from '../../tasks/live/view.ts';
 import { useBoardAction, useRuns } from '../api/board.ts';
-import { actionLabels, type BoardAction } from '../columns.ts';
+import { actionLabels, cardActions } from '../columns.ts';
 import { CommitGraph } from './commit-graph.tsx';
 import { DiffViewer } from './diff-viewer.tsx';
 import { MergeConflict } from './merge-conflict.tsx';
@@ -48,25 +48,6 @@ export function runDuration(
   const seconds = Math.max(0, Math.round((end - Date.parse(run.startedAt)) / 1000));
   const minutes = Math.floor(seconds / 60);
   return minutes > 0 ? `${minutes} min ${seconds % 60} s` : `${seconds} s`;
-}
-
-/** The detail's actions for a status: what the board offers, and Retry after any result. */
-function detailActions(status: TaskStatus): BoardAction[] {
-  switch (status) {
-    case 'todo':
-    case 'cancelled':
-      return ['start'];
-    case 'queued':
-    case 'running':
-      return ['cancel'];
-    case 'in_review':
-    case 'awaiting_merge':
-      return ['approve', 'reject', 'retry'];
-    case 'failed':
-      return ['retry', 'reject'];
-    case 'done':
-      return [];
-  }
 }
 
 function Runs({ taskId }: { taskId: string }) {
@@ -166,7 +147,7 @@ function Detail({
           </p>
         )}
         <div className="mt-3 flex flex-wrap gap-2" aria-label="Card actions" role="group">
-          {detailActions(status).map((act) => (
+          {cardActions(status).map((act) => (
             <Button
               key={act}
               size="sm"

@@ -1,7 +1,9 @@
 /**
  * @module features/board/components/card-form-dialog
- * Creating or editing a card in a modal: its title, its description (the prompt the agent works
- * on), the agent and the model, with the same pickers as the new task form.
+ * Creating or editing a card in a modal. A new card gets its title, its description (the prompt
+ * the agent works on), the agent and the model, with the same pickers as the new task form; an
+ * existing card's title can be changed, its description, agent and model are shown as they are
+ * (the server keeps them from the card's creation).
  */
 import { useState, type FormEvent } from 'react';
 import type { BoardCard } from '@lucid/contracts';
@@ -63,12 +65,29 @@ function CardForm({
         name="prompt"
         required
         rows={5}
-        hint="What the agent should do: this is its prompt."
+        hint={
+          card
+            ? 'The prompt the agent works on, kept as the card was created.'
+            : 'What the agent should do: this is its prompt.'
+        }
         value={prompt}
         error={errors.prompt}
+        readOnly={card !== null}
         onChange={(event) => setPrompt(event.target.value)}
       />
-      <AgentModelFields choice={choice} />
+      {card ? (
+        <p className="text-sm text-slate-600">
+          Agent <span className="font-medium">{card.agent ?? 'commands'}</span>
+          {card.model && (
+            <>
+              {' '}
+              · model <span className="font-mono">{card.model}</span>
+            </>
+          )}
+        </p>
+      ) : (
+        <AgentModelFields choice={choice} />
+      )}
       {mutation.error && !errors.title && !errors.prompt && (
         <ErrorMessage
           title={card ? 'Could not save the card' : 'Could not create the card'}
@@ -83,7 +102,7 @@ function CardForm({
           type="submit"
           pending={mutation.isPending}
           pendingText="Saving…"
-          disabled={title.trim() === '' || prompt.trim() === '' || choice.noFit}
+          disabled={title.trim() === '' || prompt.trim() === '' || (!card && choice.noFit)}
         >
           {card ? 'Save card' : 'Create card'}
         </Button>

@@ -3,7 +3,7 @@
  * Asks why a card's result is rejected before sending it back to To Do: the reason is kept on the
  * card and given to its next run.
  */
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { TextareaField } from '../../../components/ui/input.tsx';
@@ -24,10 +24,11 @@ export function RejectDialog({
   onReject: (reason: string) => void;
   onClose: () => void;
 }) {
-  const [reason, setReason] = useState('');
-  const submit = (event: FormEvent) => {
+  /** The reason is read from the form when it is sent: the browser requires one. */
+  const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    if (reason.trim() !== '') onReject(reason.trim());
+    const reason = String(new FormData(event.currentTarget).get('reason') ?? '').trim();
+    if (reason !== '') onReject(reason);
   };
   return (
     <Modal open={open} title={`Reject “${cardTitle}”?`} onClose={onClose}>
@@ -38,8 +39,7 @@ export function RejectDialog({
           required
           rows={3}
           hint="The card goes back to To Do; its next run is told why."
-          value={reason}
-          onChange={(event) => setReason(event.target.value)}
+          maxLength={10_000}
           autoFocus
         />
         {error !== null && error !== undefined && <ErrorMessage error={error} />}
@@ -47,13 +47,7 @@ export function RejectDialog({
           <Button variant="secondary" onClick={onClose} disabled={pending}>
             Cancel
           </Button>
-          <Button
-            type="submit"
-            variant="danger"
-            pending={pending}
-            pendingText="Rejecting…"
-            disabled={reason.trim() === ''}
-          >
+          <Button type="submit" variant="danger" pending={pending} pendingText="Rejecting…">
             Reject
           </Button>
         </div>
