@@ -134,6 +134,13 @@ describe('board transitions', () => {
       { type: 'task.status', status: 'todo' },
     ]);
     expect(column((await board()).body, 'todo')).toContain(id);
+    const audits = await server.database.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.targetId, id));
+    expect(audits.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['task.start', 'task.reject']),
+    );
 
     const empty = await request<{ error: { code: string } }>(
       server.url,

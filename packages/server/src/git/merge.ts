@@ -63,9 +63,9 @@ export async function mergeBranch(
         '-c',
         `author.email=${LUCID_AUTHOR.email}`,
         '-c',
-        `committer.name=${committer.name}`,
+        `committer.name=${identity(committer.name) || LUCID_AUTHOR.name}`,
         '-c',
-        `committer.email=${committer.email}`,
+        `committer.email=${identity(committer.email) || LUCID_AUTHOR.email}`,
         'commit-tree',
         tree.tree,
         '-p',
@@ -81,6 +81,11 @@ export async function mergeBranch(
   return (await moveRef(repoPath, target, commit, base))
     ? { kind: 'merged', sha: commit, strategy: 'merge-commit' }
     : { kind: 'moved' };
+}
+
+/** A name or email as git takes it in an ident: no angle brackets, no line breaks. */
+function identity(value: string): string {
+  return value.replace(/[<>\r\n]/g, '').trim();
 }
 
 async function resolve(repoPath: string, ref: string): Promise<string | null> {
