@@ -1,6 +1,6 @@
 /**
  * The board in a real browser, against a real server with a runner and the fake LLM: create two
- * cards in modals, start one by dragging it to In Progress and watch it reach In Review, read its
+ * cards in modals (and rename and delete a third), start one by dragging it to In Progress and watch it reach In Review, read its
  * diff (unified and split) in the card detail, approve it to Done and find the agent's commit in a
  * fresh clone of the default branch; start the other with its button, reject it back to To Do by
  * dragging, with the reason shown; a drop that means nothing is refused with a message; a second
@@ -159,6 +159,32 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
       await card(watcher, 'To Do', title).waitFor();
     }
     helloId = (await card(page, 'To Do', 'Say hello').getAttribute('data-task-id')) ?? 'missing';
+  });
+
+  it('renames a card in its modal and deletes one after confirming', async () => {
+    await page.getByRole('button', { name: 'New card' }).click();
+    const create = page.getByRole('dialog', { name: 'New card' });
+    await create.getByLabel('Title').fill('Scratch');
+    await create.getByLabel('Description').fill('Nothing yet');
+    await create.getByRole('button', { name: 'Create card' }).click();
+    await card(page, 'To Do', 'Scratch').waitFor();
+
+    await page.getByRole('button', { name: 'Edit Scratch' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit card' });
+    expect(await edit.getByLabel('Description').inputValue()).toBe('Nothing yet');
+    await edit.getByLabel('Title').fill('Scratch idea');
+    await edit.getByRole('button', { name: 'Save card' }).click();
+    await card(page, 'To Do', 'Scratch idea').waitFor();
+
+    await page.getByRole('button', { name: 'Delete Scratch idea' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete this card?' });
+    await confirm.getByRole('button', { name: 'Delete card' }).click();
+    await card(page, 'To Do', 'Scratch idea').waitFor({ state: 'detached' });
+    await card(watcher, 'To Do', 'Scratch')
+      .or(card(watcher, 'To Do', 'Scratch idea'))
+      .waitFor({
+        state: 'detached',
+      });
   });
 
   it('refuses a drop that means nothing, saying where the card can go', async () => {
