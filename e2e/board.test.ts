@@ -1,13 +1,15 @@
 /**
  * The board in a real browser, against a real server with a runner and the fake LLM: create two
- * cards in modals (and rename and delete a third), start one by dragging it to In Progress and watch it reach In Review, read its
- * diff (unified and split) in the card detail, approve it to Done and find the agent's commit in a
- * fresh clone of the default branch; start the other with its button, reject it back to To Do by
- * dragging, with the reason shown; a drop that means nothing is refused with a message; a second
- * browser sees the board change live; the runner panel shows the runner and a runner command with
- * a fresh token.
+ * cards in modals (and rename and delete a third); a drop that means nothing is refused with a
+ * message; start a card by dragging it to In Progress and watch it reach In Review; read its
+ * timeline, runs, diff (unified and split) and commit graph in the card detail; approve it to Done
+ * and find the agent's commit in a fresh clone of the default branch; start the other with its
+ * button and reject it back to To Do by dragging, with the reason shown; find cards by words,
+ * status and agent; a refused merge lists the conflicting files; a second browser sees the board
+ * change live; the runner panel shows the runner, its slots and a runner command with a fresh
+ * token.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -312,6 +314,31 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     await page.getByLabel('Agent').selectOption('');
     await page.getByLabel('Status').selectOption('');
     await card(page, 'To Do', 'Say goodbye').waitFor();
+  });
+
+  it('lists the conflicting files when approving cannot merge', async () => {
+    llm.script([
+      {
+        toolCalls: [
+          { name: 'write_file', input: { path: 'README.md', content: '# demo, by the agent\n' } },
+        ],
+      },
+      { text: 'Rewrote the README.' },
+    ]);
+    await page.getByRole('button', { name: 'Start Say goodbye' }).click();
+    await card(page, 'In Review', 'Say goodbye').waitFor({ timeout: 60_000 });
+
+    const other = await mkdtemp(path.join(tmpdir(), 'lucid-board-other-'));
+    await gitOk(['clone', '--quiet', authedUrl(repo.cloneUrl, user.token), other]);
+    await writeFile(path.join(other, 'README.md'), '# demo, by someone else\n');
+    await gitOk(['commit', '--quiet', '-am', 'Change the README on main'], other);
+    await gitOk(['push', '--quiet', 'origin', 'main'], other);
+
+    await page.getByRole('button', { name: 'Approve Say goodbye' }).click();
+    const refused = page.getByRole('alert').filter({ hasText: 'Could not approve' });
+    await refused.getByRole('list', { name: 'Conflicting files' }).getByText('README.md').waitFor();
+    await card(page, 'In Review', 'Say goodbye').waitFor();
+    await screenshot(page, 'board-merge-conflict');
   });
 
   it('shows the runner panel with the runner and a runner command with a fresh token', async () => {

@@ -10,7 +10,7 @@ import type { SessionUser } from '../features/auth/api/get-session.ts';
 import { useSignOut } from '../features/auth/api/sign-out.ts';
 
 const navLink = (active: boolean) =>
-  `rounded-md px-3 py-2 text-sm font-medium transition-colors ${
+  `rounded-md px-2.5 py-2 text-sm font-medium whitespace-nowrap transition-colors ${
     active ? 'bg-slate-800 text-white' : 'text-slate-300 hover:bg-slate-800/60 hover:text-white'
   }`;
 
@@ -70,9 +70,9 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             </a>
           </nav>
           <div className="ml-auto flex items-center gap-4">
-            <div className="text-right leading-tight">
+            <div className="min-w-0 text-right leading-tight">
               <p className="text-sm font-medium text-white">{user.name}</p>
-              <p className="text-xs text-slate-400">{user.email}</p>
+              <p className="max-w-48 truncate text-xs text-slate-400">{user.email}</p>
             </div>
             <Button
               variant="secondary"
