@@ -256,8 +256,10 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     await detail.getByRole('button', { name: 'Approve' }).click();
     await card(page, 'Done', 'Say hello').waitFor();
     await card(watcher, 'Done', 'Say hello').waitFor();
-    await detail.getByRole('link', { name: 'Close the card' }).click();
+    await detail.getByRole('link', { name: 'Close the card' }).waitFor();
+    await page.keyboard.press('Escape');
     await page.waitForURL(`**/repos/${repo.id}/board`);
+    await detail.waitFor({ state: 'detached' });
 
     const clone = await mkdtemp(path.join(tmpdir(), 'lucid-board-clone-'));
     await gitOk([

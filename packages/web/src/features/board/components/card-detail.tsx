@@ -4,10 +4,10 @@
  * rejected, the board actions (Start, Retry, Cancel, Approve, Reject with a reason) with the conflicting
  * files when a merge is refused, and tabs: the live timeline (the task page's conversation, from
  * the same stream), its runs with status and duration, the diff (unified or split) and the graph of
- * the repository's commits. Loaded on demand.
+ * the repository's commits. Escape or × closes it. Loaded on demand.
  */
-import { useMemo, useState } from 'react';
-import { Link } from 'wouter';
+import { useEffect, useMemo, useState } from 'react';
+import { Link, useLocation } from 'wouter';
 import type { Run } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
@@ -216,6 +216,16 @@ export default function CardDetail(props: {
   closeHref: string;
   onReject: (task: { id: string; title: string }) => void;
 }) {
+  const [, navigate] = useLocation();
+  const { closeHref } = props;
+  useEffect(() => {
+    /** Escape closes the panel, unless a dialog above it takes the key. */
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape' && !document.querySelector('dialog[open]')) navigate(closeHref);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [closeHref, navigate]);
   return (
     <aside
       aria-label="Card detail"
