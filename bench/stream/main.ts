@@ -167,10 +167,6 @@ export async function run(argv: string[]): Promise<number> {
     process.execPath,
     [
       ...process.execArgv,
-      // LUCID_BENCH_CPU_PROF=<dir>: a CPU profile of the Lucid process, to see where its time goes.
-      ...(process.env.LUCID_BENCH_CPU_PROF
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LUCID_BENCH_CPU_PROF}`]
-        : []),
       fileURLToPath(new URL('./server.ts', import.meta.url)),
       llm.url,
       String(tasks),

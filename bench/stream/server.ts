@@ -4,7 +4,8 @@
  * apart: a server on a new embedded database with its own runner (local driver, one slot per
  * task), the model providers pointed at the fake LLM, a user with an API token and a repository
  * with one commit. Prints `{url, token, repoId}` as one JSON line; then answers each `cpu` line on
- * stdin with its CPU time so far (`{user, system}` in ms), and closes on `stop`.
+ * stdin with its CPU time so far (`{user, system}` in ms), and closes on `stop`. With
+ * LUCID_BENCH_CPU_PROF=<dir> it profiles its CPU between the first and the second `cpu` line.
  *
  * Usage: tsx bench/stream/server.ts <fake LLM url> <slots>
  */
@@ -14,6 +15,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { Session } from 'node:inspector/promises';
 import { loadConfig } from '../../packages/server/src/config.ts';
 import { randomBytes } from 'node:crypto';
 import { LocalDriver } from '../../packages/server/src/sandbox/local/local-driver.ts';
@@ -93,9 +95,32 @@ push.username = 'lucid';
 push.password = token;
 await git('push', '-q', push.toString(), 'main');
 
+// LUCID_BENCH_CPU_PROF=<dir>: a CPU profile of this process from the first `cpu` line to the
+// second, that is while the answers stream, written to <dir>.
+const profileDir = process.env.LUCID_BENCH_CPU_PROF;
+const profiler = profileDir ? new Session() : null;
+let profiling = false;
+async function toggleProfile(): Promise<void> {
+  if (!profiler || !profileDir) return;
+  if (!profiling) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+    profiling = true;
+    return;
+  }
+  const { profile } = await profiler.post('Profiler.stop');
+  await writeFile(
+    path.join(profileDir, `stream-${Date.now()}.cpuprofile`),
+    JSON.stringify(profile),
+  );
+  profiler.disconnect();
+}
+
 process.stdout.write(`${JSON.stringify({ url: server.url, token, repoId: repo.id })}\n`);
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'cpu') {
+    await toggleProfile();
     const { user, system } = process.cpuUsage();
     process.stdout.write(`${JSON.stringify({ user: user / 1000, system: system / 1000 })}\n`);
   } else if (line === 'stop') {

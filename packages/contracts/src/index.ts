@@ -14,4 +14,5 @@ export * from './live.ts';
 export * from './models.ts';
 export * from './provider-keys.ts';
 export * from './forges.ts';
+export * from './publish.ts';
 export * from './board.ts';

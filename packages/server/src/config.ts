@@ -34,6 +34,26 @@ export interface Config {
   /** Spending limits the LLM gateway enforces before each model call. */
   budgets: LlmBudgets;
   agent: AgentConfig;
+  /** Where GitHub and GitLab live, and the OAuth apps and webhook secrets Lucid has for them. */
+  forges: ForgeConfig;
+}
+
+/** One forge's addresses and credentials. */
+export interface ForgeSettings {
+  /** The web address: OAuth pages and git repositories (GITHUB_URL, GITLAB_URL). */
+  webUrl: string;
+  /** The REST API's base URL (GITHUB_API_URL, `$GITLAB_URL/api/v4`). */
+  apiUrl: string;
+  /** The OAuth app users connect through; null offers personal tokens only. */
+  oauth: { clientId: string; clientSecret: string } | null;
+  /** The secret webhook deliveries are signed with (GitHub) or carry (GitLab); null refuses them. */
+  webhookSecret: string | null;
+}
+
+/** GitHub (or GitHub Enterprise Server) and GitLab (gitlab.com or self-managed). */
+export interface ForgeConfig {
+  github: ForgeSettings;
+  gitlab: ForgeSettings;
 }
 
 /** Model providers the built-in agent may call; a provider is usable once its key is set. */
@@ -191,6 +211,19 @@ const modelSetting = (example: string) =>
       .optional(),
   );
 
+/** A forge's http(s) address, without a trailing slash; `example` shows the form in the error. */
+function forgeUrl(example: string) {
+  return optionalText.pipe(
+    z
+      .url({
+        protocol: /^https?$/,
+        error: `must be an absolute http(s) URL such as ${example}`,
+      })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
+  );
+}
+
 const EnvSchema = SandboxEnvSchema.extend({
   PORT: z.coerce
     .number({ error: 'must be a number' })
@@ -288,6 +321,13 @@ const EnvSchema = SandboxEnvSchema.extend({
   GITHUB_CLIENT_SECRET: optionalText,
   GOOGLE_CLIENT_ID: optionalText,
   GOOGLE_CLIENT_SECRET: optionalText,
+  GITHUB_URL: forgeUrl('https://github.example.com'),
+  GITHUB_API_URL: forgeUrl('https://github.example.com/api/v3'),
+  GITHUB_WEBHOOK_SECRET: optionalText,
+  GITLAB_URL: forgeUrl('https://gitlab.example.com'),
+  GITLAB_CLIENT_ID: optionalText,
+  GITLAB_CLIENT_SECRET: optionalText,
+  GITLAB_WEBHOOK_SECRET: optionalText,
 });
 
 /** Thrown when the environment is wrong; its lines say what to fix, one per mistake. */
@@ -392,7 +432,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     );
   }
 
-  for (const provider of ['GITHUB', 'GOOGLE'] as const) {
+  for (const provider of ['GITHUB', 'GOOGLE', 'GITLAB'] as const) {
     const id = e[`${provider}_CLIENT_ID`];
     const secret = e[`${provider}_CLIENT_SECRET`];
     if ((id === undefined) !== (secret === undefined)) {
@@ -441,6 +481,36 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     llm,
     budgets: { runUsd: e.LUCID_RUN_BUDGET_USD, userMonthlyUsd: e.LUCID_USER_MONTHLY_BUDGET_USD },
     agent: { maxSteps: e.LUCID_AGENT_MAX_STEPS, ...cliAgentsOf(e) },
+    forges: forgeConfigOf(e),
+  };
+}
+
+/**
+ * GitHub's API is `api.github.com` beside github.com and `$GITHUB_URL/api/v3` on GitHub Enterprise
+ * Server; GitLab's is always `$GITLAB_URL/api/v4`.
+ */
+function forgeConfigOf(e: z.infer<typeof EnvSchema>): ForgeConfig {
+  const githubUrl = e.GITHUB_URL ?? 'https://github.com';
+  const gitlabUrl = e.GITLAB_URL ?? 'https://gitlab.com';
+  const app = (id: string | undefined, secret: string | undefined) =>
+    id && secret ? { clientId: id, clientSecret: secret } : null;
+  return {
+    github: {
+      webUrl: githubUrl,
+      apiUrl:
+        e.GITHUB_API_URL ??
+        (new URL(githubUrl).hostname === 'github.com'
+          ? 'https://api.github.com'
+          : `${githubUrl}/api/v3`),
+      oauth: app(e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET),
+      webhookSecret: e.GITHUB_WEBHOOK_SECRET ?? null,
+    },
+    gitlab: {
+      webUrl: gitlabUrl,
+      apiUrl: `${gitlabUrl}/api/v4`,
+      oauth: app(e.GITLAB_CLIENT_ID, e.GITLAB_CLIENT_SECRET),
+      webhookSecret: e.GITLAB_WEBHOOK_SECRET ?? null,
+    },
   };
 }
 

@@ -19,12 +19,19 @@ import { DbRunnerBackend } from './runner/db-backend.ts';
 import { registerInProcessRunner } from './runner/registry.ts';
 import { Runner } from './runner/runner.ts';
 import { lucidAgentRuntime } from './agent/runtime.ts';
+import { inProcessGatewayFetch } from './llm/gateway-fetch.ts';
 import { SANDBOX_AGENTS_DIR } from './agent/cli/cli-agent.ts';
 import { CLI_AGENTS } from './agent/cli/index.ts';
 import { installCliAgents } from './agent/cli/install.ts';
 import { providerSecrets } from './llm/models.ts';
 import { recoverExpiredLeases } from './tasks/queue.ts';
 import { LiveHub } from './tasks/live.ts';
+import {
+  mergeThroughForge,
+  publishInBackground,
+  Publisher,
+  retryAfterRejectedPush,
+} from './forges/publish.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
 import { bridgeGateway, connectDocker } from './sandbox/docker/engine.ts';
 import { isLoopback, listenForSandboxes } from './http/sandbox-listener.ts';
@@ -108,7 +115,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** A request as logged: Fastify's fields, a `key` query parameter masked. */
+/**
+ * A request as logged: Fastify's fields, with the `key` query parameter (Gemini clients' key) and
+ * an OAuth callback's `code` and `state` masked.
+ */
 export function requestWithoutKey(req: {
   method?: string;
   url?: string;
@@ -118,7 +128,7 @@ export function requestWithoutKey(req: {
 }): Record<string, unknown> {
   return {
     method: req.method,
-    url: req.url?.replace(/([?&]key=)[^&#]*/gi, '$1[redacted]'),
+    url: req.url?.replace(/([?&](?:key|code|state)=)[^&#]*/gi, '$1[redacted]'),
     host: req.host,
     remoteAddress: req.ip,
     remotePort: req.socket?.remotePort,
@@ -217,6 +227,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onError: (error) =>
       logger.error({ err: error }, 'the live stream failed to read new events or send drafts'),
   });
+  const publishing = {
+    db: database.db,
+    encryptionKey: config.encryptionKey,
+    forges: config.forges,
+    gitRoot,
+    publicUrl: config.publicUrl,
+  };
+  const publisher = new Publisher(publishing, (error, message) =>
+    logger.error({ err: error }, message),
+  );
   const runner = driver
     ? new Runner({
         backend: new DbRunnerBackend({
@@ -230,6 +250,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
           agentMaxSteps: config.agent.maxSteps,
           live,
+          onRunSucceeded: publishInBackground(publisher),
         }),
         driver,
         runnerId,
@@ -248,6 +269,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         agent: lucidAgentRuntime({
           secrets: providerSecrets(config.llm),
           cliAgents: config.agent.cli,
+          gatewayFetch: inProcessGatewayFetch(
+            {
+              db: database.db,
+              llm: config.llm,
+              encryptionKey: config.encryptionKey,
+              budgets: config.budgets,
+              log: logger,
+            },
+            `${ownUrl(config.host, config.port)}/llm`,
+          ),
         }),
       })
     : undefined;
@@ -265,6 +296,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     sandboxes: driver,
     runs: { leaseMs, maxRuntimeMs },
     live,
+    publisher,
+    mergeUpstream: mergeThroughForge(publishing),
+    retryRejectedPush: (input) => retryAfterRejectedPush(publishing, input),
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -314,6 +348,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         sandboxServer ? sandboxServer.close(resolve) : resolve(null),
       );
       await app.close();
+      await publisher.idle();
       await live.stop();
       await database.close();
     },

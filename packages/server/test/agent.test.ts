@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import { fakeProviderEnv } from './support/providers.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -100,9 +101,19 @@ describe.each([
 ])('the lucid agent on $model', ({ model, protocol }) => {
   it('writes a file, runs the test, commits, and Lucid pushes the task branch', async () => {
     llm.script(trajectory);
+    // The server's own runner calls the gateway in-process: no model call crosses its HTTP listener.
+    const overHttp: string[] = [];
+    const onRequest = (message: unknown) => {
+      const url = (message as { request: { url?: string } }).request.url ?? '';
+      if (url.startsWith('/llm/')) overHttp.push(url);
+    };
+    diagnostics.subscribe('http.server.request.start', onRequest);
     const task = await agentTask({ prompt: 'Add hello.txt saying hello', model });
-    const { status, events } = await settle(task.id);
+    const { status, events } = await settle(task.id).finally(() =>
+      diagnostics.unsubscribe('http.server.request.start', onRequest),
+    );
     expect(status, JSON.stringify(ofType(events, 'error'))).toBe('in_review');
+    expect(overHttp).toEqual([]);
 
     expect(modelRequests().map((r) => r.protocol)).toEqual(Array(4).fill(protocol));
     expect(

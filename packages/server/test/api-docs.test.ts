@@ -40,6 +40,13 @@ describe('service endpoints', () => {
       ['/api/v1/tasks/{id}/files/content', 'get'],
       ['/api/v1/tasks/{id}/diff', 'get'],
       ['/api/v1/runner/runs/{id}/inbox', 'post'],
+      ['/api/integrations', 'get'],
+      ['/api/integrations/{provider}', 'delete'],
+      ['/api/integrations/{provider}/auth', 'get'],
+      ['/api/integrations/{provider}/callback', 'get'],
+      ['/api/integrations/{provider}/token', 'post'],
+      ['/api/integrations/{provider}/repos', 'get'],
+      ['/api/integrations/{provider}/repos', 'post'],
     ] as const) {
       expect(doc.body.paths[p]?.[method], `${method} ${p}`).toBeDefined();
     }

@@ -139,15 +139,15 @@ describe('approving a task merges its branch in the git server', () => {
     expect(view.body.status).toBe('in_review');
   });
 
-  it('refuses a repository with an upstream until its forge can merge', async () => {
+  it('refuses a repository with an upstream until its pull request is open', async () => {
     const { repo, task } = await taskInReview('merge-upstream', 'agent.txt', 'x');
     await server.database.db
       .update(repositories)
-      .set({ provider: 'github', upstreamFullName: 'octo/merge-upstream' })
+      .set({ provider: 'github', upstreamFullName: 'octo/merge-upstream', upstreamUserId: user.id })
       .where(eq(repositories.id, repo.id));
     const refused = await approve(task.id);
-    expect(refused.status).toBe(502);
-    expect(refused.body.error?.code).toBe('forge_error');
-    expect(refused.body.error?.message).toContain('not available yet');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error?.code).toBe('invalid_transition');
+    expect(refused.body.error?.message).toContain('has no pull request on GitHub yet');
   });
 });

@@ -253,4 +253,73 @@ describe('model provider configuration', () => {
       'LUCID_DEFAULT_MODEL names an anthropic model, but ANTHROPIC_API_KEY is not set',
     ]);
   });
+
+  it('points at github.com and gitlab.com by default, with no OAuth app and no webhook secret', async () => {
+    const config = loadConfig({ LUCID_DATA_DIR: await dataDir() });
+    expect(config.forges).toEqual({
+      github: {
+        webUrl: 'https://github.com',
+        apiUrl: 'https://api.github.com',
+        oauth: null,
+        webhookSecret: null,
+      },
+      gitlab: {
+        webUrl: 'https://gitlab.com',
+        apiUrl: 'https://gitlab.com/api/v4',
+        oauth: null,
+        webhookSecret: null,
+      },
+    });
+  });
+
+  it('reads self-hosted forges, their OAuth apps and webhook secrets', async () => {
+    const config = loadConfig({
+      LUCID_DATA_DIR: await dataDir(),
+      GITHUB_URL: 'https://ghe.example.com/',
+      GITHUB_CLIENT_ID: 'gh-id',
+      GITHUB_CLIENT_SECRET: 'gh-secret',
+      GITHUB_WEBHOOK_SECRET: 'gh-hook',
+      GITLAB_URL: 'http://127.0.0.1:8929',
+      GITLAB_CLIENT_ID: 'gl-id',
+      GITLAB_CLIENT_SECRET: 'gl-secret',
+      GITLAB_WEBHOOK_SECRET: 'gl-hook',
+    });
+    expect(config.forges).toEqual({
+      github: {
+        webUrl: 'https://ghe.example.com',
+        apiUrl: 'https://ghe.example.com/api/v3',
+        oauth: { clientId: 'gh-id', clientSecret: 'gh-secret' },
+        webhookSecret: 'gh-hook',
+      },
+      gitlab: {
+        webUrl: 'http://127.0.0.1:8929',
+        apiUrl: 'http://127.0.0.1:8929/api/v4',
+        oauth: { clientId: 'gl-id', clientSecret: 'gl-secret' },
+        webhookSecret: 'gl-hook',
+      },
+    });
+    const explicit = loadConfig({
+      LUCID_DATA_DIR: await dataDir(),
+      GITHUB_URL: 'http://127.0.0.1:9',
+      GITHUB_API_URL: 'http://127.0.0.1:9/api/',
+    });
+    expect(explicit.forges.github.apiUrl).toBe('http://127.0.0.1:9/api');
+  });
+
+  it('names each forge mistake in one line', async () => {
+    expect(
+      problems({
+        LUCID_DATA_DIR: await dataDir(),
+        GITHUB_URL: 'github.com',
+        GITLAB_URL: 'ftp://gitlab.example.com',
+        GITLAB_CLIENT_ID: 'gl-id',
+      }),
+    ).toEqual([
+      'GITHUB_URL must be an absolute http(s) URL such as https://github.example.com (got "github.com")',
+      'GITLAB_URL must be an absolute http(s) URL such as https://gitlab.example.com (got "ftp://gitlab.example.com")',
+    ]);
+    expect(problems({ LUCID_DATA_DIR: await dataDir(), GITLAB_CLIENT_ID: 'gl-id' })).toEqual([
+      'GITLAB_CLIENT_ID and GITLAB_CLIENT_SECRET must be set together',
+    ]);
+  });
 });

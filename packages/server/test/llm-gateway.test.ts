@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import { fakeProviderEnv } from './support/providers.ts';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
@@ -7,6 +8,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { usage as usageTable } from '../src/db/schema.ts';
 import { costOf } from '../src/llm/cost.ts';
+import { inProcessGatewayFetch } from '../src/llm/gateway-fetch.ts';
 import type { DbRunnerBackend } from '../src/runner/db-backend.ts';
 import { claimedRun, runnerBackendOn } from './support/runner-backend.ts';
 import { startFakeLlm, type FakeLlm, type ScriptStep } from './fakes/llm/index.ts';
@@ -54,6 +56,41 @@ async function runningRun(owner = user, repo = repoId) {
 
 const gateway = (path: string) => `${server.url}/llm${path}`;
 
+/**
+ * How a client reaches the gateway: over HTTP, or in-process as the server's own runner does
+ * (then the server's HTTP listener must see no model call at all).
+ */
+const transports: Array<{ transport: string; fetch: () => typeof fetch | undefined }> = [
+  { transport: 'HTTP', fetch: () => undefined },
+  {
+    transport: 'in-process',
+    fetch: () => {
+      const { config } = server;
+      const ctx = { db: server.database.db, llm: config.llm, encryptionKey: config.encryptionKey };
+      return inProcessGatewayFetch(
+        { ...ctx, budgets: config.budgets, log: { error: () => {} } },
+        `${server.url}/llm`,
+      );
+    },
+  },
+];
+
+/** Paths of the requests the server's HTTP listener received while `work` ran. */
+async function httpRequestsDuring(work: () => Promise<void>): Promise<string[]> {
+  const seen: string[] = [];
+  const onStart = (message: unknown) => {
+    const { request } = message as { request: { url?: string } };
+    seen.push(request.url ?? '');
+  };
+  diagnostics.subscribe('http.server.request.start', onStart);
+  try {
+    await work();
+  } finally {
+    diagnostics.unsubscribe('http.server.request.start', onStart);
+  }
+  return seen;
+}
+
 const modelRequests = () => llm.requests.filter((r) => r.protocol !== undefined);
 
 function seenOnlyServerKeys(token: string) {
@@ -93,55 +130,71 @@ const styles: Array<{
   name: string;
   metered: string;
   key: string;
-  model: (token: string) => LanguageModel;
+  model: (token: string, fetch?: typeof globalThis.fetch) => LanguageModel;
 }> = [
   {
     name: 'anthropic messages',
     metered: 'anthropic/claude-sonnet-4-5',
     key: ANTHROPIC_KEY,
-    model: (token) =>
-      createAnthropic({ baseURL: gateway('/anthropic/v1'), apiKey: token })('claude-sonnet-4-5'),
+    model: (token, fetch) =>
+      createAnthropic({ baseURL: gateway('/anthropic/v1'), apiKey: token, fetch })(
+        'claude-sonnet-4-5',
+      ),
   },
   {
     name: 'openai chat completions',
     metered: 'openai-chat/gpt-4.1',
     key: `Bearer ${OPENAI_KEY}`,
-    model: (token) =>
-      createOpenAI({ baseURL: gateway('/openai/v1'), apiKey: token }).chat('gpt-4.1'),
+    model: (token, fetch) =>
+      createOpenAI({ baseURL: gateway('/openai/v1'), apiKey: token, fetch }).chat('gpt-4.1'),
   },
   {
     name: 'openai responses',
     metered: 'openai/gpt-5',
     key: `Bearer ${OPENAI_KEY}`,
-    model: (token) =>
-      createOpenAI({ baseURL: gateway('/openai/v1'), apiKey: token }).responses('gpt-5'),
+    model: (token, fetch) =>
+      createOpenAI({ baseURL: gateway('/openai/v1'), apiKey: token, fetch }).responses('gpt-5'),
   },
   {
     name: 'openai-compatible chat completions',
     metered: 'openai-compatible/qwen2.5-coder',
     key: `Bearer ${COMPATIBLE_KEY}`,
-    model: (token) =>
+    model: (token, fetch) =>
       createOpenAICompatible({
         name: 'lucid',
         baseURL: gateway('/openai-compatible/v1'),
         apiKey: token,
         includeUsage: true,
+        fetch,
       })('qwen2.5-coder'),
   },
 ];
 
-describe.each(styles)('the gateway on $name', ({ metered, key, model }) => {
+const cases = transports.flatMap((transport) =>
+  styles.map((style) => ({ ...transport, ...style })),
+);
+
+describe.each(cases)('the gateway on $name ($transport)', ({ metered, key, model, ...via }) => {
   it.each([{ streamed: false }, { streamed: true }])(
     'forwards with the server key and records usage (streamed: $streamed)',
     async ({ streamed }) => {
       const run = await runningRun();
       llm.script([answer]);
-      const call = { model: model(run.token), prompt: 'What is the weather?', tools: { lookup } };
-      const result = streamed ? streamText(call) : await generateText(call);
-      expect(await result.text).toBe(answer.text);
-      expect((await result.toolCalls).map((c) => [c.toolName, c.input])).toEqual([
-        ['lookup', { q: 'weather in Lyon' }],
-      ]);
+      const inProcess = via.fetch();
+      const call = {
+        model: model(run.token, inProcess),
+        prompt: 'What is the weather?',
+        tools: { lookup },
+      };
+      const seen = await httpRequestsDuring(async () => {
+        const result = streamed ? streamText(call) : await generateText(call);
+        expect(await result.text).toBe(answer.text);
+        expect((await result.toolCalls).map((c) => [c.toolName, c.input])).toEqual([
+          ['lookup', { q: 'weather in Lyon' }],
+        ]);
+      });
+      const viaHttp = seen.filter((url) => url.startsWith('/llm/'));
+      expect(viaHttp.length).toBe(inProcess ? 0 : 1);
 
       seenOnlyServerKeys(run.token);
       const [sent] = modelRequests();

@@ -5,7 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import type { EventBody, LiveMessage, TaskEvent } from '@lucid/contracts';
 import { foldLive, initialLiveState, type LiveState } from '../src/features/tasks/live/fold.ts';
-import { chatItems, terminalChunks } from '../src/features/tasks/live/view.ts';
+import {
+  chatItems,
+  lastPullRequest,
+  pullRequestLabel,
+  terminalChunks,
+} from '../src/features/tasks/live/view.ts';
 
 /** The escape sequences that colour terminal text. */
 const ansiStyle = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
@@ -147,5 +152,47 @@ describe('chatItems and terminalChunks', () => {
       .join('')
       .replace(ansiStyle, '');
     expect(text).toBe('$ npm test\r\nok 1\r\nok 2\r\nwarn\r\n[exit 1]\r\n');
+  });
+});
+
+describe('pull requests in the conversation', () => {
+  it('shows the upstream push and the request opened, then updated, with their links', () => {
+    const state = fold([
+      event(1, { type: 'git.push', branch: 'lucid/fix', sha: 'a'.repeat(40) }),
+      event(2, {
+        type: 'upstream.push',
+        provider: 'github',
+        branch: 'lucid/fix',
+        sha: 'a'.repeat(40),
+      }),
+      event(3, {
+        type: 'pr.opened',
+        provider: 'github',
+        url: 'https://gh.test/o/r/pull/7',
+        number: 7,
+      }),
+      event(4, {
+        type: 'pr.updated',
+        provider: 'github',
+        url: 'https://gh.test/o/r/pull/7',
+        number: 7,
+      }),
+    ]);
+    expect(chatItems(state).map((item) => item.kind)).toEqual(['push', 'upstream', 'pr', 'pr']);
+    expect(chatItems(state).slice(2)).toMatchObject([
+      { url: 'https://gh.test/o/r/pull/7', number: 7, updated: false },
+      { url: 'https://gh.test/o/r/pull/7', number: 7, updated: true },
+    ]);
+    expect(lastPullRequest(state.events)).toEqual({
+      provider: 'github',
+      url: 'https://gh.test/o/r/pull/7',
+      number: 7,
+    });
+  });
+
+  it('names GitLab merge requests as GitLab does', () => {
+    expect(pullRequestLabel({ provider: 'gitlab', number: 3 })).toBe('merge request !3');
+    expect(pullRequestLabel({ provider: 'github', number: 3 })).toBe('pull request #3');
+    expect(lastPullRequest([])).toBeNull();
   });
 });

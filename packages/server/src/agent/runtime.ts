@@ -18,8 +18,11 @@ import { LucidAgent } from './lucid-agent.ts';
 export function lucidAgentRuntime({
   secrets,
   cliAgents = [],
+  gatewayFetch,
 }: {
   secrets: string[];
+  /** How the built-in agent reaches the gateway: in-process for the server's own runner. */
+  gatewayFetch?: typeof fetch | undefined;
   /** CLI agents installed in the runner's agent cache, mounted into its sandboxes. */
   cliAgents?: readonly string[];
 }): AgentRuntime {
@@ -27,7 +30,12 @@ export function lucidAgentRuntime({
     create: (spec, runToken, { sandboxGatewayUrl }) => {
       if (spec.name === 'lucid') {
         return new LucidAgent({
-          model: gatewayModel({ gatewayUrl: spec.gatewayUrl, model: spec.model, apiKey: runToken }),
+          model: gatewayModel({
+            gatewayUrl: spec.gatewayUrl,
+            model: spec.model,
+            apiKey: runToken,
+            fetch: gatewayFetch,
+          }),
         });
       }
       const definition = CLI_AGENTS[spec.name];

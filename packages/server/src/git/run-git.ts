@@ -31,9 +31,15 @@ export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /**
  * @example
  * const head = await runGit(['rev-parse', 'HEAD'], { cwd: repoPath });
+ *
+ * `env` adds variables to the clean environment (such as `GIT_CONFIG_*` settings that must not
+ * appear in the arguments).
  */
-export async function runGit(args: string[], options: { cwd?: string } = {}): Promise<string> {
-  const child = await spawnProcess('git', args, { cwd: options.cwd, env: gitEnv() });
+export async function runGit(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<string> {
+  const child = await spawnProcess('git', args, { cwd: options.cwd, env: gitEnv(options.env) });
   child.stdin.end();
   const [stdout, stderr, { code }] = await Promise.all([
     readAll(child.stdout, MAX_OUTPUT),

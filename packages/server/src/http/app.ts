@@ -1,7 +1,8 @@
 /**
  * @module http/app
  * Builds the Fastify app: zod-typed routes, the API reference at `/api/docs`, authentication of
- * `/api/v1`, the git server at `/git`, the LLM gateway at `/llm`, and the web app for every other path.
+ * `/api/v1` and of the forge integrations at `/api/integrations`, the git server at `/git`, the LLM
+ * gateway at `/llm`, and the web app for every other path.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +34,9 @@ import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runnerRoutes } from './routes/runners.ts';
 import { runnerApiRoutes } from './routes/runner-api.ts';
 import { boardRoutes } from './routes/board.ts';
+import { integrationRoutes } from './routes/integrations.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { publishRoutes } from './routes/publish.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -71,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes(deps));
   await app.register(gitRoutes(deps));
   await app.register(llmRoutes(deps));
+  await app.register(webhookRoutes(deps));
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (request) => {
@@ -90,8 +95,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(runnerRoutes(deps));
       await api.register(runnerApiRoutes(deps));
       await api.register(boardRoutes(deps));
+      await api.register(publishRoutes(deps));
     },
     { prefix: '/api/v1' },
+  );
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (request) => {
+        request.principal = await resolvePrincipal(request, {
+          db: deps.database.db,
+          auth: deps.auth,
+        });
+      });
+      await api.register(integrationRoutes(deps));
+    },
+    { prefix: '/api/integrations' },
   );
 
   const spa = Boolean(deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html')));

@@ -7,11 +7,13 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Auth } from '../auth/auth.ts';
 import type { RepoContext } from '../repos/repos.ts';
+import type { MirrorContext } from '../forges/mirror.ts';
 import type { Principal } from '../principal.ts';
 import type { Runner } from '../runner/runner.ts';
 import type { SandboxLookup } from '../tasks/workspace-view.ts';
 import type { LiveHub } from '../tasks/live.ts';
-import type { MergeUpstream } from '../tasks/review.ts';
+import type { MergeUpstream, RetryRejectedPush } from '../tasks/review.ts';
+import type { Publisher, PublishContext } from '../forges/publish.ts';
 
 export interface AppDeps {
   config: Config;
@@ -32,10 +34,35 @@ export interface AppDeps {
   live: LiveHub;
   /** Approves tasks of repositories with an upstream on their forge; absent, they are refused. */
   mergeUpstream?: MergeUpstream | undefined;
+  /** Publishes succeeded runs' work to their repositories' forges, in the background. */
+  publisher?: Publisher | undefined;
+  /** Retries a task whose push to its forge was refused (`POST /tasks/{id}/retry`). */
+  retryRejectedPush?: RetryRejectedPush | undefined;
+}
+
+/** What publishing to forges needs (pushing upstream, opening requests, webhooks). */
+export function publishContext(deps: AppDeps): PublishContext {
+  return {
+    db: deps.database.db,
+    encryptionKey: deps.config.encryptionKey,
+    forges: deps.config.forges,
+    gitRoot: deps.gitRoot,
+    publicUrl: deps.config.publicUrl,
+  };
 }
 
 export function repoContext(deps: AppDeps): RepoContext {
   return { db: deps.database.db, gitRoot: deps.gitRoot, publicUrl: deps.config.publicUrl };
+}
+
+/** Forge connections and mirrors: the sealing key, the forges' settings, the bare repos. */
+export function forgeContext(deps: AppDeps): MirrorContext {
+  return {
+    db: deps.database.db,
+    encryptionKey: deps.config.encryptionKey,
+    forges: deps.config.forges,
+    gitRoot: deps.gitRoot,
+  };
 }
 
 declare module 'fastify' {

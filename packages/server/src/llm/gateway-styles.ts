@@ -209,3 +209,32 @@ export function modelsBody(llm: LlmConfig, provider: GatewayProvider): unknown {
     data: names.map((id) => ({ id, object: 'model', created: 0, owned_by: provider })),
   };
 }
+
+/** The model calls the gateway forwards in the OpenAI and Anthropic styles: `/{provider}/v1/{endpoint}`. */
+export const GATEWAY_CALLS: ReadonlyArray<readonly [GatewayProvider, GatewayEndpoint]> = [
+  ['anthropic', 'messages'],
+  ['openai', 'chat/completions'],
+  ['openai', 'responses'],
+  ['openai-compatible', 'chat/completions'],
+];
+
+export const GEMINI_METHODS: readonly GeminiMethod[] = [
+  'generateContent',
+  'streamGenerateContent',
+  'countTokens',
+];
+
+/** `gemini-2.5-pro:streamGenerateContent` → the model and a method the gateway forwards. */
+export function geminiCall(target: string): { model: string; method: GeminiMethod } {
+  const colon = target.lastIndexOf(':');
+  const method = GEMINI_METHODS.find((known) => known === target.slice(colon + 1));
+  // A `gemini/` prefix, as Lucid names the model, is dropped like the other styles' prefixes.
+  const model = colon > 0 ? target.slice(0, colon).replace(/^gemini\//, '') : '';
+  if (!method || model === '' || model.includes('/')) {
+    throw new AppError(
+      'not_found',
+      `Lucid's Gemini gateway serves models/{model}:${GEMINI_METHODS.join('|')}, not models/${target}.`,
+    );
+  }
+  return { model, method };
+}

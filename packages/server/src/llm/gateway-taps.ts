@@ -16,6 +16,11 @@ export interface TapOptions {
   onEnd: () => Promise<void>;
   /** SSE only: events for which this returns false are not passed on. */
   keep?: (data: unknown) => boolean;
+  /**
+   * SSE only: events whose text lacks this string are passed on unparsed, never seen by `onData`
+   * or `keep` (usage is all the gateway reads, and a streamed answer is mostly text deltas).
+   */
+  wanted?: string;
 }
 
 const EVENT_END = /\r?\n\r?\n/;
@@ -78,6 +83,11 @@ export class SseTap extends Tap {
   }
 
   private event(raw: string): void {
+    const { wanted } = this.options;
+    if (wanted !== undefined && !raw.includes(wanted)) {
+      if (this.options.keep) this.push(raw);
+      return;
+    }
     const data = eventData(raw);
     if (data !== undefined) this.options.onData(data);
     const { keep } = this.options;

@@ -191,6 +191,8 @@ export async function forwardLlmCall(
   const tap = isSse
     ? new SseTap({
         onData: (data) => reader.event(data),
+        // Every event the usage reader takes names `usage` (or Gemini's `usageMetadata`).
+        wanted: 'usage',
         onEnd,
         ...(addedUsage ? { keep: (data: unknown) => !isUsageOnlyChunk(data) } : {}),
       })

@@ -121,16 +121,23 @@ export function gatewayModel(options: {
   gatewayUrl: string;
   model: string;
   apiKey: string;
+  /** How to reach the gateway; the global `fetch` by default (see `llm/gateway-fetch.ts`). */
+  fetch?: typeof fetch | undefined;
 }): LanguageModel {
   const { provider, name } = split(options.model);
   const { apiKey } = options;
+  const client = options.fetch ? { fetch: options.fetch } : {};
   if (provider === 'gemini') {
-    return createGoogleGenerativeAI({ apiKey, baseURL: `${options.gatewayUrl}/gemini/v1beta` })(
-      name,
-    );
+    return createGoogleGenerativeAI({
+      apiKey,
+      baseURL: `${options.gatewayUrl}/gemini/v1beta`,
+      ...client,
+    })(name);
   }
   if (provider === 'anthropic') {
-    return createAnthropic({ apiKey, baseURL: `${options.gatewayUrl}/anthropic/v1` })(name);
+    return createAnthropic({ apiKey, baseURL: `${options.gatewayUrl}/anthropic/v1`, ...client })(
+      name,
+    );
   }
   if (provider === 'openai-compatible') {
     return createOpenAICompatible({
@@ -138,9 +145,10 @@ export function gatewayModel(options: {
       baseURL: `${options.gatewayUrl}/openai-compatible/v1`,
       apiKey,
       includeUsage: true,
+      ...client,
     })(name);
   }
-  const openai = createOpenAI({ apiKey, baseURL: `${options.gatewayUrl}/openai/v1` });
+  const openai = createOpenAI({ apiKey, baseURL: `${options.gatewayUrl}/openai/v1`, ...client });
   return provider === 'openai' ? openai.responses(name) : openai.chat(name);
 }
 

@@ -40,9 +40,17 @@ export type UpstreamMerge =
  */
 export type MergeUpstream = (input: { task: TaskRow; actor: Principal }) => Promise<UpstreamMerge>;
 
+/**
+ * Retries a task whose push to its forge was refused (`awaiting_merge`): the forge code supplies
+ * it; it answers the new run.
+ */
+export type RetryRejectedPush = (input: { taskId: string; actor: Principal }) => Promise<RunRow>;
+
 export interface ReviewContext extends RepoContext {
   /** Approval for repositories with an upstream; absent, they are refused with `forge_error`. */
   mergeUpstream?: MergeUpstream | undefined;
+  /** Retry of an `awaiting_merge` task whose push upstream was refused. */
+  retryRejectedPush?: RetryRejectedPush | undefined;
 }
 
 export interface ApprovedTask {
@@ -364,7 +372,7 @@ export async function rejectTask(
 
 /**
  * Runs a failed or cancelled task again like its last run, on its branch (in its sandbox or
- * restored from its snapshot).
+ * restored from its snapshot). A task `awaiting_merge` is handed to `retryRejectedPush`.
  *
  * @example
  * const run = await retryTask(ctx, { actor, taskId });
@@ -374,6 +382,9 @@ export async function retryTask(
   { actor, taskId }: { actor: Principal; taskId: string },
 ): Promise<RunRow> {
   const found = await loadTask(ctx.db, actor.userId, taskId, 'member');
+  if (found.status === 'awaiting_merge' && ctx.retryRejectedPush) {
+    return ctx.retryRejectedPush({ taskId: found.id, actor });
+  }
   return ctx.db.transaction(async (tx) => {
     const task = await lockTask(tx, found.id);
     check(task, 'retry');

@@ -23,6 +23,12 @@ import { notifyBoard } from './live-channel.ts';
 import { proposeTaskNames } from './task-naming.ts';
 import { enqueueRun, requestCancel, type RunRow, type TaskRow } from './queue.ts';
 
+/**
+ * Brings a repository with an upstream on a forge up to date before a task starts on it (the
+ * composition root gives `syncMirror`; tasks know nothing of forges).
+ */
+export type SyncUpstream = (repoId: string) => Promise<unknown>;
+
 export interface CreateTaskInput {
   repoId: string;
   prompt: string;
@@ -52,15 +58,19 @@ export async function createTask(
     input,
     providers,
     agents = {},
+    syncUpstream,
   }: {
     actor: Principal;
     input: CreateTaskInput;
     providers: ProviderKeyContext;
     /** CLI agents this server's runners run, each with the model providers it speaks. */
     agents?: Partial<Record<AgentName, readonly string[]>>;
+    /** Fetches a mirrored repository's upstream before the task starts. */
+    syncUpstream?: SyncUpstream | undefined;
   },
 ): Promise<{ task: TaskRow; run: RunRow | null }> {
   const repo = await loadRepo(ctx, actor.userId, input.repoId, 'member');
+  if (repo.provider !== 'local' && input.start !== false) await syncUpstream?.(repo.id);
   const agent = input.agent ?? 'lucid';
   const speaks = agents[agent];
   if (!input.commands && agent !== 'lucid' && !speaks) {
@@ -142,7 +152,18 @@ export async function createTask(
  */
 export async function queueRun(
   db: Db,
-  { actor, taskId, commands }: { actor: Principal; taskId: string; commands: string[] },
+  {
+    actor,
+    taskId,
+    commands,
+    syncUpstream,
+  }: {
+    actor: Principal;
+    taskId: string;
+    commands: string[];
+    /** Fetches a mirrored repository's upstream before the run starts. */
+    syncUpstream?: SyncUpstream | undefined;
+  },
 ): Promise<RunRow> {
   const task = await loadTask(db, actor.userId, taskId, 'member');
   const [pending] = await db
@@ -156,6 +177,7 @@ export async function queueRun(
       `Task ${task.id} already has run ${pending.id} queued or running.`,
     );
   }
+  await syncUpstream?.(task.repoId);
   const run = await enqueueRun(db, { taskId: task.id, spec: { commands } });
   await recordAudit(db, {
     actor,

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
@@ -67,7 +68,13 @@ export async function openTestDatabase(
  * afterAll(() => server.close());
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; webRoot?: string; runner?: RunnerOptions } = {},
+  options: {
+    env?: Record<string, string>;
+    webRoot?: string;
+    runner?: RunnerOptions;
+    /** The server's logger (to read what it logs); by default one at LUCID_TEST_LOG_LEVEL. */
+    logger?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lucid-test-'));
   const port = await freePort();
@@ -83,6 +90,7 @@ export async function startTestServer(
     config,
     database,
     authRateLimit: false,
+    logger: options.logger,
     webRoot: options.webRoot,
     runner: options.runner ?? { slots: 0 },
   });

@@ -10,7 +10,7 @@ import type { SessionUser } from '../features/auth/api/get-session.ts';
 import { useSignOut } from '../features/auth/api/sign-out.ts';
 
 const navLink = (active: boolean) =>
-  `rounded-md px-2.5 py-2 text-sm font-medium whitespace-nowrap transition-colors ${
+  `rounded-md px-2 py-2 text-sm font-medium whitespace-nowrap transition-colors ${
     active ? 'bg-slate-800 text-white' : 'text-slate-300 hover:bg-slate-800/60 hover:text-white'
   }`;
 
@@ -47,7 +47,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
       </a>
       <header className="bg-slate-900">
         <div
-          className={`mx-auto flex h-14 items-center gap-6 px-6 ${wide ? 'max-w-none' : 'max-w-6xl'}`}
+          className={`mx-auto flex h-14 items-center gap-4 px-6 ${wide ? 'max-w-none' : 'max-w-6xl'}`}
         >
           <Link href="/tasks" className="flex items-center gap-2 rounded-md text-white">
             <span
@@ -58,11 +58,12 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             </span>
             <span className="text-base font-semibold tracking-tight">Lucid</span>
           </Link>
-          <nav aria-label="Main" className="flex items-center gap-1">
+          <nav aria-label="Main" className="flex items-center gap-0.5">
             <NavItem href="/tasks">Tasks</NavItem>
             <NavItem href="/board">Board</NavItem>
             <NavItem href="/repos">Repositories</NavItem>
             <NavItem href="/settings/providers">Model providers</NavItem>
+            <NavItem href="/settings/integrations">Integrations</NavItem>
             <NavItem href="/settings/tokens">API tokens</NavItem>
             <NavItem href="/settings/runners">Runners</NavItem>
             <a href="/api/docs" className={navLink(false)}>

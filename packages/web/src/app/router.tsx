@@ -16,6 +16,7 @@ import { ProvidersPage } from '../features/providers/components/providers-page.t
 import { BoardPage } from '../features/board/components/board-page.tsx';
 import { BoardPickerPage } from '../features/board/components/board-picker-page.tsx';
 import { RunnersPage } from '../features/runners/components/runners-page.tsx';
+import { IntegrationsPage } from '../features/integrations/components/integrations-page.tsx';
 import { Loading } from '../components/ui/loading.tsx';
 import { EmptyState } from '../components/ui/empty-state.tsx';
 import { buttonClass } from '../components/ui/button.tsx';
@@ -76,6 +77,7 @@ export function AppRouter() {
                 <Route path="/settings/tokens" component={TokensPage} />
                 <Route path="/settings/providers" component={ProvidersPage} />
                 <Route path="/settings/runners" component={RunnersPage} />
+                <Route path="/settings/integrations" component={IntegrationsPage} />
                 <Route component={NotFoundPage} />
               </Switch>
             </AppLayout>

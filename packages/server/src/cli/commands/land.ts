@@ -1,14 +1,17 @@
 /**
  * @module cli/commands/land
  * `lucid land`: pushes a branch from Lucid's copy of a repository to another git remote, such as
- * the upstream the work is meant for. The branch is fetched from Lucid (with the API token, sent to
- * Lucid alone) into a temporary bare repository, then pushed with the user's own git credentials.
+ * the upstream the work is meant for. With `--remote`, the branch is fetched from Lucid (with the
+ * API token, sent to Lucid alone) into a temporary bare repository, then pushed with the user's
+ * own git credentials. Without it, for a repository added from GitHub or GitLab, the server pushes
+ * it to the upstream with the linked forge account (`POST /api/v1/repos/{id}/land`), and with
+ * `--pr` opens its pull or merge request.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { BranchList, RepoList, type Repo } from '@lucid/contracts';
+import { BranchList, LandResult, RepoList, type Repo } from '@lucid/contracts';
 import { apiClient, type ApiClient } from '../api-client.ts';
 import { CliError } from '../cli-error.ts';
 import { resolveConnection, withConnectionOptions } from '../connection.ts';
@@ -16,7 +19,8 @@ import { git, gitMessage, gitOutput, parsePushReport, pushFailure } from '../git
 
 interface LandOptions {
   branch: string;
-  remote: string;
+  remote?: string;
+  pr?: boolean;
 }
 
 export function landCommand(): Command {
@@ -25,16 +29,26 @@ export function landCommand(): Command {
       .description('push a branch from Lucid to another git remote, such as the upstream')
       .argument('<repo>', 'the repository on Lucid: its name or id')
       .requiredOption('--branch <branch>', 'the branch to push')
-      .requiredOption(
+      .option(
         '--remote <url>',
-        'where to push it: a git URL or a local path (your own git credentials apply)',
-      ),
+        "where to push it: a git URL or a local path (your own git credentials apply); by default the repository's upstream on GitHub or GitLab",
+      )
+      .option('--pr', 'open (or refresh) its pull or merge request on the upstream'),
   ).action(async (repoRef: string, options: LandOptions, command: Command) => {
-    const remote = remoteLocation(options.remote);
-    const shown = displayRemote(remote);
+    if (options.remote !== undefined && options.pr) {
+      throw new CliError(
+        "--pr opens the request on the repository's upstream: leave out --remote to land there",
+      );
+    }
     const connection = await resolveConnection(command);
     const api = apiClient(connection);
     const repo = await findRepo(api, repoRef);
+    if (options.remote === undefined) {
+      await landUpstream(api, repo, { branch: options.branch, pr: options.pr ?? false });
+      return;
+    }
+    const remote = remoteLocation(options.remote);
+    const shown = displayRemote(remote);
     const { branches } = await api.get(`/repos/${repo.id}/branches`, BranchList);
     if (!branches.some((b) => b.name === options.branch)) {
       const known = branches.map((b) => b.name).join(', ');
@@ -75,6 +89,26 @@ export function landCommand(): Command {
       await rm(work, { recursive: true, force: true });
     }
   });
+}
+
+/** Has the server push the branch to the repository's upstream, and open its request with `pr`. */
+async function landUpstream(
+  api: ApiClient,
+  repo: Repo,
+  { branch, pr }: { branch: string; pr: boolean },
+): Promise<void> {
+  if (!repo.upstream) {
+    throw new CliError(
+      `${repo.name} has no upstream on GitHub or GitLab; pass --remote <url> to push it elsewhere`,
+    );
+  }
+  const landed = await api.post(`/repos/${repo.id}/land`, { branch, pr }, LandResult);
+  console.log(`Pushed ${branch} at ${landed.sha} from ${repo.name} to ${repo.upstream.url}.`);
+  const request = landed.pullRequest;
+  if (request) {
+    const noun = repo.upstream.provider === 'gitlab' ? 'Merge request' : 'Pull request';
+    console.log(`${noun} ${request.created ? 'opened' : 'updated'}: ${request.url}`);
+  }
 }
 
 /** The repository named `nameOrId` (or with that id) among those the user can see. */

@@ -41,7 +41,11 @@ const streamDescription = [
 export const boardRoutes =
   (deps: AppDeps): FastifyPluginAsyncZod =>
   async (app) => {
-    const ctx: ReviewContext = { ...repoContext(deps), mergeUpstream: deps.mergeUpstream };
+    const ctx: ReviewContext = {
+      ...repoContext(deps),
+      mergeUpstream: deps.mergeUpstream,
+      retryRejectedPush: deps.retryRejectedPush,
+    };
     const tags = ['board'];
     const open = new Set<() => void>();
     app.addHook('preClose', async () => {

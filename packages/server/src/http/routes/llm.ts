@@ -15,9 +15,9 @@ import { AppError } from '../../errors.ts';
 import { forwardLlmCall, listGatewayModels, type GatewayContext } from '../../llm/gateway.ts';
 import {
   errorBody,
-  type GatewayEndpoint,
+  GATEWAY_CALLS,
+  geminiCall,
   type GatewayProvider,
-  type GeminiMethod,
 } from '../../llm/gateway-styles.ts';
 import { presentedToken } from '../authenticate.ts';
 import type { AppDeps } from '../context.ts';
@@ -25,16 +25,7 @@ import type { AppDeps } from '../context.ts';
 /** Model requests carry whole conversations: larger than the REST API's bodies. */
 const BODY_LIMIT = 32 * 1024 * 1024;
 
-const CALLS: Array<[GatewayProvider, GatewayEndpoint]> = [
-  ['anthropic', 'messages'],
-  ['openai', 'chat/completions'],
-  ['openai', 'responses'],
-  ['openai-compatible', 'chat/completions'],
-];
-
 const PROVIDERS: GatewayProvider[] = ['anthropic', 'openai', 'openai-compatible'];
-
-const GEMINI_METHODS: GeminiMethod[] = ['generateContent', 'streamGenerateContent', 'countTokens'];
 
 function runToken(request: FastifyRequest): string | undefined {
   const key = request.headers['x-api-key'];
@@ -47,21 +38,6 @@ function geminiToken(request: FastifyRequest): string | undefined {
   if (typeof header === 'string' && header !== '') return header;
   const { key } = request.query as { key?: unknown };
   return typeof key === 'string' && key !== '' ? key : runToken(request);
-}
-
-/** `gemini-2.5-pro:streamGenerateContent` → the model and a method the gateway forwards. */
-function geminiCall(target: string): { model: string; method: GeminiMethod } {
-  const colon = target.lastIndexOf(':');
-  const method = GEMINI_METHODS.find((known) => known === target.slice(colon + 1));
-  // A `gemini/` prefix, as Lucid names the model, is dropped like the other styles' prefixes.
-  const model = colon > 0 ? target.slice(0, colon).replace(/^gemini\//, '') : '';
-  if (!method || model === '' || model.includes('/')) {
-    throw new AppError(
-      'not_found',
-      `Lucid's Gemini gateway serves models/{model}:${GEMINI_METHODS.join('|')}, not models/${target}.`,
-    );
-  }
-  return { model, method };
 }
 
 function providerOf(url: string): GatewayProvider {
@@ -124,7 +100,7 @@ export const llmRoutes =
         (request) => listGatewayModels(ctx, { provider, token: runToken(request) }),
       );
     }
-    for (const [provider, endpoint] of CALLS) {
+    for (const [provider, endpoint] of GATEWAY_CALLS) {
       app.post(
         `/llm/${provider}/v1/${endpoint}`,
         { config: { public: true }, schema: { hide: true } },

@@ -34,7 +34,8 @@ import { deleteTask, stopTask, updateTask } from '../../tasks/manage.ts';
 import { listTasks } from '../../tasks/task-list.ts';
 import { listTaskFiles, readTaskFile, taskDiff } from '../../tasks/workspace-view.ts';
 import { principalOf } from '../authenticate.ts';
-import { repoContext, type AppDeps } from '../context.ts';
+import { forgeContext, repoContext, type AppDeps } from '../context.ts';
+import { syncMirror } from '../../forges/mirror.ts';
 import { toRun, toTask } from '../views.ts';
 
 export const taskRoutes =
@@ -44,6 +45,8 @@ export const taskRoutes =
     const { db } = deps.database;
     const tags = ['tasks'];
     const workspace = { gitRoot: deps.gitRoot, sandboxes: deps.sandboxes };
+    const forges = forgeContext(deps);
+    const syncUpstream = (repoId: string) => syncMirror(forges, repoId);
 
     app.post(
       '/tasks',
@@ -65,6 +68,7 @@ export const taskRoutes =
             encryptionKey: deps.config.encryptionKey,
           },
           agents: cliAgentProviders(deps.config.agent.cli),
+          syncUpstream,
         });
         if (run) deps.runner?.wake();
         return reply.status(201).send({ task: toTask(task), run: run ? toRun(run) : null });
@@ -251,6 +255,7 @@ export const taskRoutes =
           actor: principalOf(request),
           taskId: request.params.id,
           commands: request.body.commands,
+          syncUpstream,
         });
         deps.runner?.wake();
         return reply.status(201).send(toRun(run));

@@ -3,6 +3,7 @@
  * The home page: the user's repositories, a form to create one, and how to get code in.
  */
 import { useState } from 'react';
+import { useLocation } from 'wouter';
 import { Button } from '../../../components/ui/button.tsx';
 import { Card } from '../../../components/ui/card.tsx';
 import { EmptyState } from '../../../components/ui/empty-state.tsx';
@@ -14,6 +15,7 @@ import { useRepos } from '../api/get-repos.ts';
 import { NewRepoForm } from './new-repo-form.tsx';
 import { RepoCard } from './repo-card.tsx';
 import { IngestInstructions } from './push-instructions.tsx';
+import { AddFromForge } from '../../integrations/components/add-from-forge.tsx';
 
 function GettingStarted({ onNew }: { onNew: () => void }) {
   const server = window.location.origin;
@@ -48,6 +50,7 @@ export function ReposPage() {
   useTitle('Repositories');
   const repos = useRepos();
   const [creating, setCreating] = useState(false);
+  const [, navigate] = useLocation();
 
   return (
     <>
@@ -60,6 +63,9 @@ export function ReposPage() {
           ) : undefined
         }
       />
+      <div className="mb-6">
+        <AddFromForge onAdded={(repo) => navigate(`/repos/${repo.id}`)} />
+      </div>
       {creating && (
         <NewRepoForm onCreated={() => setCreating(false)} onCancel={() => setCreating(false)} />
       )}

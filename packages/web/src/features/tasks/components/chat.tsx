@@ -6,7 +6,7 @@
  */
 import { useEffect, useRef } from 'react';
 import { shortSha } from '../../../lib/format.ts';
-import { commandOf, type ChatItem, type ToolCard } from '../live/view.ts';
+import { commandOf, pullRequestLabel, type ChatItem, type ToolCard } from '../live/view.ts';
 import { Markdown } from './markdown.tsx';
 import { StatusBadge } from './status-badge.tsx';
 
@@ -113,6 +113,30 @@ function Item({ item }: { item: ChatItem }) {
           <span className="font-mono">{shortSha(item.sha)}</span>
         </p>
       );
+    case 'upstream':
+      return (
+        <p className="text-center text-xs text-slate-500">
+          Pushed <span className="font-mono">{item.branch}</span> to{' '}
+          {item.provider === 'gitlab' ? 'GitLab' : 'GitHub'} at{' '}
+          <span className="font-mono">{shortSha(item.sha)}</span>
+        </p>
+      );
+    case 'pr': {
+      const label = pullRequestLabel(item);
+      return (
+        <p className="text-center text-sm text-slate-700">
+          {item.provider === 'gitlab' ? 'MR' : 'PR'} {item.updated ? 'updated' : 'opened'} →{' '}
+          <a
+            href={item.url}
+            target="_blank"
+            rel="noreferrer"
+            className="font-medium text-indigo-600 underline"
+          >
+            {label.charAt(0).toUpperCase() + label.slice(1)}
+          </a>
+        </p>
+      );
+    }
   }
 }
 

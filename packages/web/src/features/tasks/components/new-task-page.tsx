@@ -19,6 +19,7 @@ import { fieldErrors } from '../../../lib/api.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 import { useBranches } from '../../repos/api/get-history.ts';
 import { useRepos } from '../../repos/api/get-repos.ts';
+import { AddFromForge } from '../../integrations/components/add-from-forge.tsx';
 import { useCreateTask } from '../api/tasks.ts';
 import { AgentModelFields, selectClass, useAgentModelChoice } from './agent-model-fields.tsx';
 
@@ -65,7 +66,11 @@ export function NewTaskPage() {
           </Link>
         }
       >
-        A task works on a repository stored in Lucid. Push or ingest one first.
+        A task works on a repository stored in Lucid. Push or ingest one first, or add one from a
+        forge:
+        <div className="mt-4">
+          <AddFromForge onAdded={(added) => setRepoId(added.id)} />
+        </div>
       </EmptyState>
     );
   }
@@ -129,6 +134,7 @@ export function NewTaskPage() {
               </select>
             </label>
           </div>
+          <AddFromForge onAdded={(added) => setRepoId(added.id)} />
           <TextareaField
             label="What should be done?"
             name="prompt"

@@ -1,7 +1,7 @@
 /**
  * @module features/tasks/components/task-page
  * One task, live: its files | the conversation with a follow-up box and a Stop button | the
- * terminal; a Diff tab; a banner once the branch is pushed; Rename and Delete in the header. Everything below the header is a fold
+ * terminal; a Diff tab; a banner once the branch is pushed (with its pull request's link); Rename and Delete in the header. Everything below the header is a fold
  * of the task's live stream. Loaded on demand, with the terminal and the highlighter.
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
@@ -14,7 +14,16 @@ import { ApiError } from '../../../lib/api.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 import { usePostMessage, useStopTask, useTask } from '../api/tasks.ts';
 import { useTaskStream, type StreamConnection } from '../live/use-task-stream.ts';
-import { chatItems, filesVersion, lastPush, liveTaskStatus, terminalChunks } from '../live/view.ts';
+import {
+  chatItems,
+  filesVersion,
+  lastPullRequest,
+  lastPush,
+  liveTaskStatus,
+  pullRequestLabel,
+  terminalChunks,
+  type PullRequestLink,
+} from '../live/view.ts';
 import { Chat } from './chat.tsx';
 import { DeleteTask } from './delete-task.tsx';
 import { DiffView } from './diff-view.tsx';
@@ -98,7 +107,26 @@ function FollowUp({ task, status }: { task: Task; status: TaskStatus }) {
   );
 }
 
-function PushBanner({ task, branch }: { task: Task; branch: string }) {
+function PushBanner({
+  task,
+  branch,
+  pullRequest,
+}: {
+  task: Task;
+  branch: string;
+  pullRequest: PullRequestLink | null;
+}) {
+  const pr =
+    pullRequest ??
+    (task.prUrl && task.prNumber
+      ? {
+          provider: task.prUrl.includes('/merge_requests/')
+            ? ('gitlab' as const)
+            : ('github' as const),
+          url: task.prUrl,
+          number: task.prNumber,
+        }
+      : null);
   return (
     <div
       role="status"
@@ -107,7 +135,11 @@ function PushBanner({ task, branch }: { task: Task; branch: string }) {
       <span>
         Branch <span className="font-mono font-medium">{branch}</span> was pushed to this server.
       </span>
-      {task.prUrl ? (
+      {pr ? (
+        <a href={pr.url} target="_blank" rel="noreferrer" className="font-medium underline">
+          Open the {pullRequestLabel(pr)}
+        </a>
+      ) : task.prUrl ? (
         <a href={task.prUrl} target="_blank" rel="noreferrer" className="font-medium underline">
           Open the pull request
         </a>
@@ -129,6 +161,7 @@ function TaskView({ task }: { task: Task }) {
   const chunks = useMemo(() => terminalChunks(state.events), [state.events]);
   const version = filesVersion(state.events);
   const push = lastPush(state.events);
+  const pullRequest = lastPullRequest(state.events);
   const status = liveTaskStatus(state.events) ?? task.status;
 
   const tabButton = (value: Tab, label: string) => (
@@ -166,7 +199,7 @@ function TaskView({ task }: { task: Task }) {
         </div>
         <DeleteTask task={task} />
       </header>
-      {push && <PushBanner task={task} branch={push.branch} />}
+      {push && <PushBanner task={task} branch={push.branch} pullRequest={pullRequest} />}
       {tab === 'workspace' ? (
         <div
           id="panel-workspace"

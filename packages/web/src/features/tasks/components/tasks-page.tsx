@@ -192,7 +192,7 @@ export function TasksPage() {
                         target="_blank"
                         rel="noreferrer"
                       >
-                        Pull request
+                        {task.prNumber ? `PR #${task.prNumber}` : 'Pull request'}
                       </a>
                     )}
                   </td>

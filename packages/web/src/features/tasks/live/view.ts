@@ -7,6 +7,8 @@
 import type { RunStatus, TaskEvent, TaskStatus } from '@lucid/contracts';
 import type { LiveState } from './fold.ts';
 
+type ForgeName = 'github' | 'gitlab';
+
 export interface ToolCard {
   kind: 'tool';
   seq: number;
@@ -27,6 +29,17 @@ export type ChatItem =
   | { kind: 'error'; seq: number; code: string; message: string }
   | { kind: 'commit'; seq: number; sha: string; subject: string }
   | { kind: 'push'; seq: number; branch: string; sha: string }
+  /** The branch was pushed to the repository's upstream on GitHub or GitLab. */
+  | { kind: 'upstream'; seq: number; provider: ForgeName; branch: string; sha: string }
+  /** A pull (GitHub) or merge (GitLab) request was opened, or refreshed with new work. */
+  | {
+      kind: 'pr';
+      seq: number;
+      provider: ForgeName;
+      url: string;
+      number: number;
+      updated: boolean;
+    }
   /** An answer still being written. */
   | { kind: 'draft'; runId: string; text: string };
 
@@ -111,6 +124,26 @@ export function chatItems(state: LiveState): ChatItem[] {
       case 'git.push':
         items.push({ kind: 'push', seq: event.seq, branch: event.branch, sha: event.sha });
         break;
+      case 'upstream.push':
+        items.push({
+          kind: 'upstream',
+          seq: event.seq,
+          provider: event.provider,
+          branch: event.branch,
+          sha: event.sha,
+        });
+        break;
+      case 'pr.opened':
+      case 'pr.updated':
+        items.push({
+          kind: 'pr',
+          seq: event.seq,
+          provider: event.provider,
+          url: event.url,
+          number: event.number,
+          updated: event.type === 'pr.updated',
+        });
+        break;
       case 'usage':
         stepStart.set(run, items.length);
         break;
@@ -194,6 +227,29 @@ export function lastPush(events: TaskEvent[]): Extract<TaskEvent, { type: 'git.p
   for (let i = events.length - 1; i >= 0; i -= 1) {
     const event = events[i]!;
     if (event.type === 'git.push') return event;
+  }
+  return null;
+}
+
+/** A pull or merge request as the page links it. */
+export interface PullRequestLink {
+  provider: ForgeName;
+  url: string;
+  number: number;
+}
+
+/** "pull request #12" on GitHub, "merge request !12" on GitLab. */
+export function pullRequestLabel(pr: { provider: ForgeName; number: number }): string {
+  return pr.provider === 'gitlab' ? `merge request !${pr.number}` : `pull request #${pr.number}`;
+}
+
+/** The newest pull or merge request the stream announced, ahead of the polled task. */
+export function lastPullRequest(events: TaskEvent[]): PullRequestLink | null {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    if (event.type === 'pr.opened' || event.type === 'pr.updated') {
+      return { provider: event.provider, url: event.url, number: event.number };
+    }
   }
   return null;
 }

@@ -1,0 +1,167 @@
+/**
+ * @module forges/webhooks
+ * Forges' webhook deliveries. Each is verified against the provider's secret (GitHub's HMAC
+ * signature, GitLab's token) on the raw body, recorded once by its delivery id (a replay does
+ * nothing), then read: an issue labelled `lucid`, or an issue comment mentioning `@lucid`, on a
+ * repository Lucid mirrors starts a task on it, acting as the repository's upstream user, with the
+ * issue as its external reference (its request's link is commented back when it opens). Anything
+ * else is acknowledged and ignored.
+ */
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { ForgeProvider, WebhookAnswer } from '@lucid/contracts';
+import type { LlmConfig } from '../config.ts';
+import { repositories, tasks, webhookDeliveries } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { createTask } from '../tasks/tasks.ts';
+import { providerName, type ForgeContext } from './connections.ts';
+import { syncMirror } from './mirror.ts';
+import { forgeFor } from './registry.ts';
+
+/** What handling deliveries needs: the forges' settings, and what creating a task needs. */
+export interface WebhookContext extends ForgeContext {
+  gitRoot: string;
+  publicUrl: string;
+  llm: LlmConfig;
+}
+
+/** Headers as Fastify gives them, lower-cased, each as one string. */
+function flatHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** The prompt of a task asked for by an issue (and the comment that asked, if one did). */
+export function issuePrompt(input: {
+  repoFullName: string;
+  issue: number;
+  title: string;
+  body: string;
+  comment: string | null;
+  sender: string;
+}): string {
+  const parts = [
+    `Work on issue #${input.issue} of ${input.repoFullName}: ${input.title.trim()}`,
+    input.body.trim() ? input.body.trim() : '(The issue has no description.)',
+  ];
+  if (input.comment?.trim()) {
+    parts.push(`${input.sender} asked, in a comment on the issue:\n\n${input.comment.trim()}`);
+  }
+  return parts.join('\n\n');
+}
+
+/**
+ * Handles one delivery: `invalid_signature` when it is not signed with the secret,
+ * `forge_not_configured` when the server has none for the provider.
+ *
+ * @example
+ * await handleWebhook(ctx, { provider: 'github', headers: request.headers, rawBody });
+ * // → { status: 'created', taskId: 'task_…' }
+ */
+export async function handleWebhook(
+  ctx: WebhookContext,
+  {
+    provider,
+    headers: rawHeaders,
+    rawBody,
+  }: {
+    provider: ForgeProvider;
+    headers: Record<string, string | string[] | undefined>;
+    rawBody: Buffer;
+  },
+): Promise<WebhookAnswer> {
+  const name = providerName(provider);
+  const secret = ctx.forges[provider].webhookSecret;
+  if (!secret) {
+    throw new AppError(
+      'forge_not_configured',
+      `This server takes no ${name} webhooks: set ${provider.toUpperCase()}_WEBHOOK_SECRET to the webhook's secret.`,
+    );
+  }
+  const forge = forgeFor(ctx.forges, provider);
+  const headers = flatHeaders(rawHeaders);
+  if (!forge.verifyWebhook({ headers, rawBody, secret })) {
+    throw new AppError(
+      'invalid_signature',
+      `The delivery is not signed with this server's ${name} webhook secret.`,
+    );
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    throw new AppError(
+      'bad_request',
+      `The delivery's body is not JSON: set the webhook's content type to application/json.`,
+    );
+  }
+  const event = forge.parseWebhook({ headers, payload });
+  const [recorded] = await ctx.db
+    .insert(webhookDeliveries)
+    .values({ provider, deliveryId: event.deliveryId, event: event.kind })
+    .onConflictDoNothing()
+    .returning({ deliveryId: webhookDeliveries.deliveryId });
+  if (!recorded) return { status: 'duplicate' };
+  if (event.kind === 'ignored') return { status: 'ignored', reason: event.reason };
+
+  const [repo] = await ctx.db
+    .select()
+    .from(repositories)
+    .where(
+      and(
+        eq(repositories.provider, provider),
+        sql`lower(${repositories.upstreamFullName}) = lower(${event.repoFullName})`,
+      ),
+    )
+    .orderBy(asc(repositories.createdAt))
+    .limit(1);
+  if (!repo) {
+    return { status: 'ignored', reason: `Lucid mirrors no repository ${event.repoFullName}.` };
+  }
+  if (!repo.upstreamUserId) {
+    return {
+      status: 'ignored',
+      reason: `No one's ${name} account is linked to ${repo.name} on Lucid.`,
+    };
+  }
+  try {
+    const { task } = await createTask(
+      { db: ctx.db, gitRoot: ctx.gitRoot, publicUrl: ctx.publicUrl },
+      {
+        actor: { userId: repo.upstreamUserId, tokenId: null, ip: null },
+        input: {
+          repoId: repo.id,
+          title: event.title.trim().slice(0, 200) || undefined,
+          prompt: issuePrompt(event),
+        },
+        providers: { db: ctx.db, llm: ctx.llm, encryptionKey: ctx.encryptionKey },
+        syncUpstream: async (repoId) => {
+          await syncMirror(ctx, repoId);
+        },
+      },
+    );
+    await ctx.db
+      .update(tasks)
+      .set({
+        source: 'webhook',
+        externalRef: { provider, repo: event.repoFullName, issue: event.issue },
+      })
+      .where(eq(tasks.id, task.id));
+    return { status: 'created', taskId: task.id };
+  } catch (error) {
+    // Not handled: let the forge's redelivery try again.
+    await ctx.db
+      .delete(webhookDeliveries)
+      .where(
+        and(
+          eq(webhookDeliveries.provider, provider),
+          eq(webhookDeliveries.deliveryId, event.deliveryId),
+        ),
+      );
+    throw error;
+  }
+}
