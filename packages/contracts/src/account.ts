@@ -28,6 +28,8 @@ export const Me = z
       image: z.string().nullable(),
     }),
     workspaces: z.array(Workspace),
+    /** True for an instance admin: may scale the server's runner and remove runners. */
+    instanceAdmin: z.boolean(),
   })
   .meta({ id: 'Me' });
 export type Me = z.infer<typeof Me>;

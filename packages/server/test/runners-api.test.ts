@@ -42,6 +42,17 @@ describe('the runners API', () => {
     ]);
   });
 
+  it('tells each user whether they are the instance admin', async () => {
+    const asAdmin = await request<{ instanceAdmin: boolean }>(server.url, 'GET', '/api/v1/me', {
+      token: admin.token,
+    });
+    const asMember = await request<{ instanceAdmin: boolean }>(server.url, 'GET', '/api/v1/me', {
+      token: member.token,
+    });
+    expect(asAdmin.body.instanceAdmin).toBe(true);
+    expect(asMember.body.instanceAdmin).toBe(false);
+  });
+
   it('lets the instance admin (the first user) scale the server runner, and no one else', async () => {
     const refused = await request<{ error: { code: string } }>(
       server.url,

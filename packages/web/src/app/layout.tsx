@@ -10,13 +10,20 @@ import type { SessionUser } from '../features/auth/api/get-session.ts';
 import { useSignOut } from '../features/auth/api/sign-out.ts';
 
 const navLink = (active: boolean) =>
-  `rounded-md px-3 py-2 text-sm font-medium transition-colors ${
+  `rounded-md px-2 py-2 text-sm font-medium whitespace-nowrap transition-colors ${
     active ? 'bg-slate-800 text-white' : 'text-slate-300 hover:bg-slate-800/60 hover:text-white'
   }`;
 
+/** A repository's board, which the Board entry stands for rather than Repositories. */
+const boardPath = /^\/repos\/[^/]+\/board(\/|$)/;
+
 function NavItem({ href, children }: { href: string; children: ReactNode }) {
   const [location] = useLocation();
-  const active = location === href || location.startsWith(`${href}/`);
+  const onBoard = boardPath.test(location);
+  const active =
+    href === '/board'
+      ? onBoard || location === href
+      : !(onBoard && href === '/repos') && (location === href || location.startsWith(`${href}/`));
   return (
     <Link href={href} className={navLink(active)} aria-current={active ? 'page' : undefined}>
       {children}
@@ -27,8 +34,8 @@ function NavItem({ href, children }: { href: string; children: ReactNode }) {
 export function AppLayout({ user, children }: { user: SessionUser; children: ReactNode }) {
   const signOut = useSignOut();
   const [location, navigate] = useLocation();
-  /** A task's page spreads its panes over the whole window. */
-  const wide = /^\/tasks\/(?!new$)[^/]+$/.test(location);
+  /** A task's page and a board spread their panes over the whole window. */
+  const wide = /^\/tasks\/(?!new$)[^/]+$/.test(location) || boardPath.test(location);
 
   return (
     <div className="min-h-screen">
@@ -40,7 +47,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
       </a>
       <header className="bg-slate-900">
         <div
-          className={`mx-auto flex h-14 items-center gap-6 px-6 ${wide ? 'max-w-none' : 'max-w-6xl'}`}
+          className={`mx-auto flex h-14 items-center gap-4 px-6 ${wide ? 'max-w-none' : 'max-w-6xl'}`}
         >
           <Link href="/tasks" className="flex items-center gap-2 rounded-md text-white">
             <span
@@ -51,20 +58,22 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             </span>
             <span className="text-base font-semibold tracking-tight">Lucid</span>
           </Link>
-          <nav aria-label="Main" className="flex items-center gap-1">
+          <nav aria-label="Main" className="flex items-center gap-0.5">
             <NavItem href="/tasks">Tasks</NavItem>
+            <NavItem href="/board">Board</NavItem>
             <NavItem href="/repos">Repositories</NavItem>
             <NavItem href="/settings/providers">Model providers</NavItem>
             <NavItem href="/settings/integrations">Integrations</NavItem>
             <NavItem href="/settings/tokens">API tokens</NavItem>
+            <NavItem href="/settings/runners">Runners</NavItem>
             <a href="/api/docs" className={navLink(false)}>
               API docs
             </a>
           </nav>
           <div className="ml-auto flex items-center gap-4">
-            <div className="text-right leading-tight">
+            <div className="min-w-0 text-right leading-tight">
               <p className="text-sm font-medium text-white">{user.name}</p>
-              <p className="text-xs text-slate-400">{user.email}</p>
+              <p className="max-w-48 truncate text-xs text-slate-400">{user.email}</p>
             </div>
             <Button
               variant="secondary"

@@ -13,6 +13,9 @@ import { TokensPage } from '../features/tokens/components/tokens-page.tsx';
 import { TasksPage } from '../features/tasks/components/tasks-page.tsx';
 import { NewTaskPage } from '../features/tasks/components/new-task-page.tsx';
 import { ProvidersPage } from '../features/providers/components/providers-page.tsx';
+import { BoardPage } from '../features/board/components/board-page.tsx';
+import { BoardPickerPage } from '../features/board/components/board-picker-page.tsx';
+import { RunnersPage } from '../features/runners/components/runners-page.tsx';
 import { IntegrationsPage } from '../features/integrations/components/integrations-page.tsx';
 import { Loading } from '../components/ui/loading.tsx';
 import { EmptyState } from '../components/ui/empty-state.tsx';
@@ -65,10 +68,15 @@ export function AppRouter() {
                     </Suspense>
                   )}
                 </Route>
+                <Route path="/board" component={BoardPickerPage} />
+                <Route path="/repos/:id/board/:taskId?">
+                  {({ id, taskId }) => <BoardPage key={id} repoId={id} taskId={taskId} />}
+                </Route>
                 <Route path="/repos" component={ReposPage} />
                 <Route path="/repos/:id">{({ id }) => <RepoDetailPage key={id} id={id} />}</Route>
                 <Route path="/settings/tokens" component={TokensPage} />
                 <Route path="/settings/providers" component={ProvidersPage} />
+                <Route path="/settings/runners" component={RunnersPage} />
                 <Route path="/settings/integrations" component={IntegrationsPage} />
                 <Route component={NotFoundPage} />
               </Switch>

@@ -29,11 +29,22 @@ export const accountRoutes =
       async (request) => {
         const { userId } = principalOf(request);
         const [user] = await db
-          .select({ id: users.id, name: users.name, email: users.email, image: users.image })
+          .select({
+            id: users.id,
+            name: users.name,
+            email: users.email,
+            image: users.image,
+            role: users.role,
+          })
           .from(users)
           .where(eq(users.id, userId));
         if (!user) throw new AppError('unauthorized', 'This account no longer exists.');
-        return { user, workspaces: await listWorkspaces(db, userId) };
+        const { role, ...profile } = user;
+        return {
+          user: profile,
+          workspaces: await listWorkspaces(db, userId),
+          instanceAdmin: role === 'admin',
+        };
       },
     );
 

@@ -80,14 +80,20 @@ export function RepoCard({ repo }: { repo: Repo }) {
             <CodeBlock code={repo.cloneUrl} label={`Copy clone URL of ${repo.name}`} />
           </div>
         </div>
-        {repo.lastPushedAt && (
+        <div className="mt-3 flex gap-2">
+          {repo.lastPushedAt && (
+            <Link href={`/tasks/new?repo=${repo.id}`} className={buttonClass('secondary', 'sm')}>
+              New task
+            </Link>
+          )}
           <Link
-            href={`/tasks/new?repo=${repo.id}`}
-            className={buttonClass('secondary', 'sm', 'mt-3')}
+            href={`/repos/${repo.id}/board`}
+            className={buttonClass('secondary', 'sm')}
+            aria-label={`Board of ${repo.name}`}
           >
-            New task
+            Board
           </Link>
-        )}
+        </div>
         <details open={!repo.lastPushedAt} className="group mt-3">
           <summary className="cursor-pointer rounded-sm text-sm font-medium text-slate-700 select-none hover:text-slate-900">
             Push a local repository

@@ -120,9 +120,12 @@ export function RepoDetailPage({ id }: { id: string }) {
           </p>
         </div>
         {data.description && <p className="mt-1 text-sm text-slate-600">{data.description}</p>}
-        <div className="mt-3">
+        <div className="mt-3 flex gap-2">
           <Link href={`/tasks/new?repo=${data.id}`} className={buttonClass('primary', 'sm')}>
             New task on {data.name}
+          </Link>
+          <Link href={`/repos/${data.id}/board`} className={buttonClass('secondary', 'sm')}>
+            Open the board
           </Link>
         </div>
         <div className="mt-4 flex items-center gap-3">

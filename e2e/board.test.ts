@@ -1,0 +1,376 @@
+/**
+ * The board in a real browser, against a real server with a runner and the fake LLM: create two
+ * cards in modals (and rename and delete a third); a drop that means nothing is refused with a
+ * message; start a card by dragging it to In Progress and watch it reach In Review; read its
+ * timeline, runs, diff (unified and split) and commit graph in the card detail; approve it to Done
+ * and find the agent's commit in a fresh clone of the default branch; start the other with its
+ * button and reject it back to To Do by dragging, with the reason shown; find cards by words,
+ * status and agent; a refused merge lists the conflicting files; a second browser sees the board
+ * change live; the runner panel shows the runner, its slots and a runner command with a fresh
+ * token.
+ */
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { LocalDriver } from '../packages/server/src/sandbox/local/local-driver.ts';
+import { startFakeLlm, type FakeLlm } from '../packages/server/test/fakes/llm/index.ts';
+import { signUp, type TestUser } from '../packages/server/test/support/client.ts';
+import { authedUrl, gitOk } from '../packages/server/test/support/git.ts';
+import { fakeProviderEnv } from '../packages/server/test/support/providers.ts';
+import { pushedRepo, waitForStatus } from '../packages/server/test/support/tasks.ts';
+import type { TestServer } from '../packages/server/test/support/test-server.ts';
+import {
+  chromiumMissing,
+  openBrowser,
+  screenshot,
+  skipReason,
+  type BrowserSession,
+} from './support/browser.ts';
+import { startWebServer } from './support/web-server.ts';
+
+if (chromiumMissing) console.log(skipReason);
+
+async function signIn(page: Page, user: TestUser, next: string) {
+  await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`**${next}`);
+}
+
+function column(page: Page, title: string): Locator {
+  return page.getByRole('region', { name: title, exact: true });
+}
+
+function card(page: Page, columnTitle: string, title: string): Locator {
+  return column(page, columnTitle).getByRole('listitem', { name: title, exact: true });
+}
+
+/** Drags a card by its handle onto a column, moving the mouse in steps as a hand would. */
+async function drag(page: Page, from: Locator, to: Locator) {
+  const handle = from.getByRole('button', { name: /^Drag / });
+  const start = await handle.boundingBox();
+  const end = await to.boundingBox();
+  if (!start || !end) throw new Error('the card or the column is not on screen');
+  await page.mouse.move(start.x + start.width / 2, start.y + start.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(start.x + start.width / 2 + 12, start.y + start.height / 2 + 12, {
+    steps: 4,
+  });
+  await page.mouse.move(end.x + end.width / 2, end.y + 80, { steps: 12 });
+  await page.mouse.up();
+}
+
+/**
+ * Fills a field that opened on a drop. For a moment after a drag @dnd-kit still clears the
+ * document's selection on every `selectionchange`, which can swallow text typed at once (no hand
+ * is that fast): fill again until the field holds the text.
+ */
+async function fillAfterDrop(field: Locator, text: string) {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await field.fill(text);
+    if ((await field.inputValue()) === text) return;
+  }
+  throw new Error(`the field never kept "${text}"`);
+}
+
+describe.skipIf(chromiumMissing)('the web app, the board', () => {
+  let llm: FakeLlm;
+  let server: TestServer;
+  let browser: BrowserSession;
+  let other: BrowserSession;
+  let page: Page;
+  let watcher: Page;
+  let user: TestUser;
+  let repo: { id: string; cloneUrl: string };
+  let helloId = '';
+
+  beforeAll(async () => {
+    llm = await startFakeLlm();
+    server = await startWebServer({
+      env: {
+        ...fakeProviderEnv(llm.url, {
+          anthropic: 'sk-ant-board-test-0123456789',
+          openai: 'sk-openai-board-test-0123456789',
+          compatible: 'sk-local-board-test-0123456789',
+        }),
+        LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+      },
+      runner: {
+        driver: new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) }),
+        slots: 1,
+        leaseMs: 3_000,
+        maxRuntimeMs: 120_000,
+        pollMs: 100,
+        warmPool: 0,
+      },
+    });
+    user = await signUp(server.url, 'Katherine Johnson');
+    repo = await pushedRepo(server.url, user, 'demo');
+    browser = await openBrowser({ baseURL: server.url });
+    other = await openBrowser({ baseURL: server.url });
+    page = browser.page;
+    watcher = other.page;
+  });
+
+  afterAll(async () => {
+    await other?.close();
+    await browser?.close();
+    await server?.close();
+    await llm?.close();
+  });
+
+  it('opens the board from the navigation, empty, in two browsers', async () => {
+    await signIn(page, user, '/tasks');
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Board' })
+      .click();
+    await page.waitForURL('**/board');
+    expect(await page.getByLabel('Repository').locator('option:checked').textContent()).toBe(
+      'demo',
+    );
+    await page.getByRole('button', { name: 'Open board' }).click();
+    await page.waitForURL(`**/repos/${repo.id}/board`);
+    await page.getByRole('heading', { name: 'demo board' }).waitFor();
+    await page.getByText('No cards yet.').waitFor();
+    for (const title of ['To Do', 'In Progress', 'In Review', 'Done', 'Failed']) {
+      await column(page, title).waitFor();
+    }
+    await signIn(watcher, user, `/repos/${repo.id}/board`);
+    await watcher.getByText('Live', { exact: true }).waitFor();
+    await screenshot(page, 'board-empty');
+  });
+
+  it('creates two cards in the modal, which the other browser sees arrive', async () => {
+    for (const [title, prompt] of [
+      ['Say hello', 'Add hello.txt saying hello'],
+      ['Say goodbye', 'Add goodbye.txt saying goodbye'],
+    ] as const) {
+      await page.getByRole('button', { name: 'New card' }).click();
+      const dialog = page.getByRole('dialog', { name: 'New card' });
+      await dialog.getByLabel('Title').fill(title);
+      await dialog.getByLabel('Description').fill(prompt);
+      expect(await dialog.getByLabel('Model').inputValue()).toBe('anthropic/claude-sonnet-4-5');
+      if (title === 'Say hello') await screenshot(page, 'board-new-card');
+      await dialog.getByRole('button', { name: 'Create card' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await card(page, 'To Do', title).waitFor();
+      await card(watcher, 'To Do', title).waitFor();
+    }
+    helloId = (await card(page, 'To Do', 'Say hello').getAttribute('data-task-id')) ?? 'missing';
+  });
+
+  it('renames a card in its modal and deletes one after confirming', async () => {
+    await page.getByRole('button', { name: 'New card' }).click();
+    const create = page.getByRole('dialog', { name: 'New card' });
+    await create.getByLabel('Title').fill('Scratch');
+    await create.getByLabel('Description').fill('Nothing yet');
+    await create.getByRole('button', { name: 'Create card' }).click();
+    await card(page, 'To Do', 'Scratch').waitFor();
+
+    await page.getByRole('button', { name: 'Edit Scratch' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit card' });
+    expect(await edit.getByLabel('Description').inputValue()).toBe('Nothing yet');
+    await edit.getByLabel('Title').fill('Scratch idea');
+    await edit.getByRole('button', { name: 'Save card' }).click();
+    await card(page, 'To Do', 'Scratch idea').waitFor();
+
+    await page.getByRole('button', { name: 'Delete Scratch idea' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete this card?' });
+    await confirm.getByRole('button', { name: 'Delete card' }).click();
+    await card(page, 'To Do', 'Scratch idea').waitFor({ state: 'detached' });
+    await card(watcher, 'To Do', 'Scratch')
+      .or(card(watcher, 'To Do', 'Scratch idea'))
+      .waitFor({
+        state: 'detached',
+      });
+  });
+
+  it('refuses a drop that means nothing, saying where the card can go', async () => {
+    await drag(page, card(page, 'To Do', 'Say goodbye'), column(page, 'Done'));
+    await page
+      .getByRole('alert')
+      .getByText('A card cannot move from To Do to Done: from To Do it can go to In Progress.')
+      .waitFor();
+    await card(page, 'To Do', 'Say goodbye').waitFor();
+    await screenshot(page, 'board-refused');
+    await page.getByRole('button', { name: 'Dismiss' }).click();
+  });
+
+  it('starts a card by dragging it to In Progress, and both browsers see it reach In Review', async () => {
+    llm.script([
+      {
+        text: 'Writing the file.',
+        toolCalls: [
+          { name: 'write_file', input: { path: 'hello.txt', content: 'hello from the board\n' } },
+        ],
+      },
+      { text: 'Added hello.txt.' },
+    ]);
+    await drag(page, card(page, 'To Do', 'Say hello'), column(page, 'In Progress'));
+    await waitForStatus(server.url, user, helloId, ['in_review'], 60_000);
+    await card(page, 'In Review', 'Say hello').waitFor();
+    await card(watcher, 'In Review', 'Say hello').waitFor();
+    await screenshot(watcher, 'board-in-review-other-browser');
+  });
+
+  it('shows the card detail: timeline, runs, diff in both views, commit graph', async () => {
+    await card(page, 'In Review', 'Say hello').getByRole('link', { name: 'Say hello' }).click();
+    await page.waitForURL(`**/repos/${repo.id}/board/${helloId}`);
+    const detail = page.getByRole('complementary', { name: 'Card detail' });
+    const chat = detail.getByRole('log', { name: 'Conversation' });
+    await chat.getByText('Add hello.txt saying hello').waitFor();
+    await chat.getByText('Added hello.txt.', { exact: true }).waitFor();
+
+    await detail.getByRole('tab', { name: 'Runs' }).click();
+    const runs = detail.getByRole('list', { name: 'Runs' });
+    await runs.getByText('Attempt 1').waitFor();
+    await runs.getByText('succeeded').waitFor();
+
+    await detail.getByRole('tab', { name: 'Diff' }).click();
+    const diff = detail.getByLabel('Diff', { exact: true });
+    await diff.getByRole('region', { name: 'Changes to hello.txt' }).waitFor();
+    await diff.getByText('+hello from the board').waitFor();
+    expect(await diff.locator('.diff-added').count()).toBeGreaterThan(0);
+    await screenshot(page, 'board-card-diff-unified');
+    await detail.getByRole('radio', { name: 'Split' }).click();
+    expect(await detail.getByRole('radio', { name: 'Split' }).getAttribute('aria-checked')).toBe(
+      'true',
+    );
+    await diff.getByText('+hello from the board').waitFor();
+    await screenshot(page, 'board-card-diff-split');
+
+    await detail.getByRole('tab', { name: 'Graph' }).click();
+    const graph = detail.getByRole('figure', { name: 'Commit graph' });
+    await graph.getByText('main', { exact: true }).waitFor();
+    await detail.getByLabel('Branch').selectOption('main');
+    await graph.getByText('main', { exact: true }).waitFor();
+    await screenshot(page, 'board-card-graph');
+  });
+
+  it('approves the card to Done, and a fresh clone of main holds the agent’s commit', async () => {
+    const detail = page.getByRole('complementary', { name: 'Card detail' });
+    await detail.getByRole('button', { name: 'Approve' }).click();
+    await card(page, 'Done', 'Say hello').waitFor();
+    await card(watcher, 'Done', 'Say hello').waitFor();
+    await detail.getByRole('link', { name: 'Close the card' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.waitForURL(`**/repos/${repo.id}/board`);
+    await detail.waitFor({ state: 'detached' });
+
+    const clone = await mkdtemp(path.join(tmpdir(), 'lucid-board-clone-'));
+    await gitOk([
+      'clone',
+      '--quiet',
+      '--branch',
+      'main',
+      authedUrl(repo.cloneUrl, user.token),
+      clone,
+    ]);
+    expect(await readFile(path.join(clone, 'hello.txt'), 'utf8')).toBe('hello from the board\n');
+    const touched = await gitOk(
+      ['log', '-1', '--format=', '--name-only', '--', 'hello.txt'],
+      clone,
+    );
+    expect(touched.trim()).toBe('hello.txt');
+    await screenshot(page, 'board-done');
+  });
+
+  it('rejects a card by dragging it back to To Do, asking for the reason and showing it', async () => {
+    llm.script([
+      {
+        toolCalls: [{ name: 'write_file', input: { path: 'goodbye.txt', content: 'bye\n' } }],
+      },
+      { text: 'Added goodbye.txt.' },
+    ]);
+    await page.getByRole('button', { name: 'Start Say goodbye' }).click();
+    await card(page, 'In Review', 'Say goodbye').waitFor({ timeout: 60_000 });
+
+    await drag(page, card(page, 'In Review', 'Say goodbye'), column(page, 'To Do'));
+    const dialog = page.getByRole('dialog', { name: 'Reject “Say goodbye”?' });
+    await fillAfterDrop(dialog.getByLabel('Reason'), 'Say goodbye in French too');
+    await screenshot(page, 'board-reject');
+    await dialog.getByRole('button', { name: 'Reject' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const rejected = card(page, 'To Do', 'Say goodbye');
+    await rejected.getByText('Say goodbye in French too').waitFor();
+    await card(watcher, 'To Do', 'Say goodbye').getByText('Say goodbye in French too').waitFor();
+  });
+
+  it('finds cards by words, status and agent, keeping them in the URL', async () => {
+    await page.getByLabel('Find', { exact: true }).fill('goodbye');
+    await card(page, 'Done', 'Say hello').waitFor({ state: 'detached' });
+    await card(page, 'To Do', 'Say goodbye').waitFor();
+    expect(new URL(page.url()).searchParams.get('q')).toBe('goodbye');
+    await page.reload();
+    expect(await page.getByLabel('Find', { exact: true }).inputValue()).toBe('goodbye');
+    await page.getByLabel('Find', { exact: true }).fill('');
+    await page.getByLabel('Status').selectOption('done');
+    await card(page, 'Done', 'Say hello').waitFor();
+    await card(page, 'To Do', 'Say goodbye').waitFor({ state: 'detached' });
+    await page.getByLabel('Agent').selectOption('codex');
+    await page.getByText('No card matches these filters.').waitFor();
+    await page.getByLabel('Agent').selectOption('');
+    await page.getByLabel('Status').selectOption('');
+    await card(page, 'To Do', 'Say goodbye').waitFor();
+  });
+
+  it('lists the conflicting files when approving cannot merge', async () => {
+    llm.script([
+      {
+        toolCalls: [
+          { name: 'write_file', input: { path: 'README.md', content: '# demo, by the agent\n' } },
+        ],
+      },
+      { text: 'Rewrote the README.' },
+    ]);
+    await page.getByRole('button', { name: 'Start Say goodbye' }).click();
+    await card(page, 'In Review', 'Say goodbye').waitFor({ timeout: 60_000 });
+
+    const other = await mkdtemp(path.join(tmpdir(), 'lucid-board-other-'));
+    await gitOk(['clone', '--quiet', authedUrl(repo.cloneUrl, user.token), other]);
+    await writeFile(path.join(other, 'README.md'), '# demo, by someone else\n');
+    await gitOk(['commit', '--quiet', '-am', 'Change the README on main'], other);
+    await gitOk(['push', '--quiet', 'origin', 'main'], other);
+
+    await page.getByRole('button', { name: 'Approve Say goodbye' }).click();
+    const refused = page.getByRole('alert').filter({ hasText: 'Could not approve' });
+    await refused.getByRole('list', { name: 'Conflicting files' }).getByText('README.md').waitFor();
+    await card(page, 'In Review', 'Say goodbye').waitFor();
+    await screenshot(page, 'board-merge-conflict');
+  });
+
+  it('shows the runner panel with the runner and a runner command with a fresh token', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Runners' })
+      .click();
+    await page.waitForURL('**/settings/runners');
+    const table = page.getByRole('table', { name: 'Runners' });
+    await table.getByText('on this server').waitFor();
+    await page.getByRole('button', { name: 'Add a slot' }).click();
+    await page
+      .getByLabel(/^Slots of /)
+      .getByText('2', { exact: true })
+      .waitFor();
+    await page.getByRole('button', { name: 'Remove a slot' }).click();
+    await page
+      .getByLabel(/^Slots of /)
+      .getByText('1', { exact: true })
+      .waitFor();
+
+    await page.getByLabel('Runner name').fill('build-host');
+    await page.getByRole('button', { name: 'Create a runner command' }).click();
+    const command = page.getByRole('group', { name: 'Runner command' });
+    await command.getByText(/^lucid runner --server /).waitFor();
+    const text = (await command.locator('code').textContent()) ?? '';
+    expect(text).toMatch(
+      new RegExp(`^lucid runner --server ${server.url.replace(/[.]/g, '\\.')} --token \\S{20,}$`),
+    );
+    await command.getByRole('button', { name: 'Copy the runner command' }).waitFor();
+    await screenshot(page, 'runners-panel');
+  });
+});

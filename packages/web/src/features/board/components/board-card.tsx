@@ -1,0 +1,134 @@
+/**
+ * @module features/board/components/board-card
+ * One card on the board: its title (opening the card's detail), status, agent and branch, the
+ * reason it was last rejected, and its actions as buttons (the keyboard's way to move it). The
+ * card is dragged by its handle.
+ */
+import { useDraggable } from '@dnd-kit/core';
+import { Link } from 'wouter';
+import type { BoardCard } from '@lucid/contracts';
+import { Button } from '../../../components/ui/button.tsx';
+import { StatusBadge } from '../../tasks/components/status-badge.tsx';
+import { actionLabels, cardActions, type BoardAction } from '../columns.ts';
+
+/** How long a run took (or has taken), as "1 min 5 s". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const minutes = Math.floor(seconds / 60);
+  return minutes > 0 ? `${minutes} min ${seconds % 60} s` : `${seconds} s`;
+}
+
+export function CardTile({
+  task,
+  repoId,
+  selected,
+  busy,
+  onAction,
+  onEdit,
+  onDelete,
+}: {
+  task: BoardCard;
+  repoId: string;
+  selected: boolean;
+  busy: boolean;
+  onAction: (task: BoardCard, action: BoardAction) => void;
+  onEdit: (task: BoardCard) => void;
+  onDelete: (task: BoardCard) => void;
+}) {
+  const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({
+    id: task.id,
+  });
+  const style = transform
+    ? { transform: `translate3d(${transform.x}px, ${transform.y}px, 0)` }
+    : undefined;
+  const editable = task.status === 'todo' || task.status === 'cancelled';
+
+  return (
+    <li
+      ref={setNodeRef}
+      style={style}
+      aria-label={task.title}
+      data-task-id={task.id}
+      className={`rounded-md bg-white p-2.5 shadow-sm ring-1 ${
+        selected ? 'ring-2 ring-indigo-500' : 'ring-slate-200'
+      } ${isDragging ? 'relative z-10 opacity-80 shadow-lg' : ''}`}
+    >
+      <div className="flex items-start gap-2">
+        <button
+          type="button"
+          aria-label={`Drag ${task.title}`}
+          title="Drag to another column"
+          className="mt-0.5 cursor-grab touch-none rounded px-0.5 text-slate-400 hover:text-slate-700"
+          {...listeners}
+          {...attributes}
+        >
+          ⠿
+        </button>
+        <div className="min-w-0 flex-1">
+          <Link
+            href={`/repos/${repoId}/board/${task.id}`}
+            className="block text-sm font-medium break-words text-slate-900 hover:text-indigo-700 hover:underline"
+          >
+            {task.title}
+          </Link>
+          <div className="mt-1 flex flex-wrap items-center gap-1.5 text-xs text-slate-500">
+            <StatusBadge status={task.status} />
+            {task.awaitingMerge && (
+              <span className="rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-900">
+                awaiting merge
+              </span>
+            )}
+            <span>{task.agent ?? 'commands'}</span>
+            {task.latestRun?.durationMs != null && (
+              <span title="Duration of the latest run">
+                {formatDuration(task.latestRun.durationMs)}
+              </span>
+            )}
+          </div>
+          {task.reviewNote && (
+            <p className="mt-1.5 rounded bg-amber-50 px-2 py-1 text-xs text-amber-900">
+              <span className="font-medium">Rejected:</span> {task.reviewNote}
+            </p>
+          )}
+        </div>
+      </div>
+      <div className="mt-2 flex flex-wrap gap-1">
+        {cardActions(task.status).map((action) => (
+          <Button
+            key={action}
+            size="sm"
+            variant={action === 'reject' || action === 'cancel' ? 'secondary' : 'primary'}
+            className="h-7 px-2 text-xs"
+            disabled={busy}
+            aria-label={`${actionLabels[action]} ${task.title}`}
+            onClick={() => onAction(task, action)}
+          >
+            {actionLabels[action]}
+          </Button>
+        ))}
+        {editable && (
+          <>
+            <Button
+              size="sm"
+              variant="ghost"
+              className="h-7 px-2 text-xs"
+              aria-label={`Edit ${task.title}`}
+              onClick={() => onEdit(task)}
+            >
+              Edit
+            </Button>
+            <Button
+              size="sm"
+              variant="ghost"
+              className="h-7 px-2 text-xs text-red-700"
+              aria-label={`Delete ${task.title}`}
+              onClick={() => onDelete(task)}
+            >
+              Delete
+            </Button>
+          </>
+        )}
+      </div>
+    </li>
+  );
+}
