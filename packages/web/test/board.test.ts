@@ -40,7 +40,7 @@ describe('board columns', () => {
     expect(cardActions('in_review')).toEqual(['approve', 'reject']);
     expect(cardActions('failed')).toEqual(['retry', 'reject']);
     expect(cardActions('cancelled')).toEqual(['retry']);
-    expect(cardActions('awaiting_merge')).toEqual(['reject']);
+    expect(cardActions('awaiting_merge')).toEqual(['retry', 'reject']);
     expect(cardActions('done')).toEqual([]);
   });
 });

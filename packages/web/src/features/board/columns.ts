@@ -81,7 +81,8 @@ export function cardActions(status: TaskStatus): BoardAction[] {
     case 'in_review':
       return ['approve', 'reject'];
     case 'awaiting_merge':
-      return ['reject'];
+      // Its push upstream was refused: retry rebuilds the work on the latest base.
+      return ['retry', 'reject'];
     case 'failed':
       return ['retry', 'reject'];
     case 'cancelled':
