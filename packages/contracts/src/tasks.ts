@@ -79,6 +79,10 @@ export const CreateTaskBody = z.object({
     ),
   agent: AgentName.default('lucid').describe('Which agent works on the task.'),
   start: z.boolean().default(true),
+  source: z
+    .enum(['chat', 'board', 'api'])
+    .default('api')
+    .describe('Where the task comes from: a chat, a board card, or the API.'),
 });
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
 

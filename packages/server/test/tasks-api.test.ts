@@ -99,6 +99,31 @@ describe('the conversations list', () => {
 });
 
 describe('rename, stop and delete', () => {
+  it('records where a task comes from: the API by default, a chat or a board card when told', async () => {
+    const sources: Array<[string | undefined, string]> = [
+      [undefined, 'api'],
+      ['chat', 'chat'],
+      ['board', 'board'],
+    ];
+    for (const [source, stored] of sources) {
+      const created = await call<{ task: { id: string; source: string } }>(
+        owner,
+        'POST',
+        '/api/v1/tasks',
+        { repoId, prompt: 'Where from?', start: false, ...(source ? { source } : {}) },
+      );
+      expect(created.status).toBe(201);
+      expect(created.body.task.source).toBe(stored);
+    }
+    const bad = await call<{ error: { code: string } }>(owner, 'POST', '/api/v1/tasks', {
+      repoId,
+      prompt: 'Where from?',
+      source: 'webhook',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('validation_failed');
+  });
+
   it('renames a task, audited; an empty title is refused', async () => {
     const id = await agentTask('Rename me');
     const renamed = await call<{ title: string }>(owner, 'PATCH', `/api/v1/tasks/${id}`, {

@@ -137,6 +137,7 @@ export async function handleWebhook(
           repoId: repo.id,
           title: event.title.trim().slice(0, 200) || undefined,
           prompt: issuePrompt(event),
+          source: 'webhook',
         },
         providers: { db: ctx.db, llm: ctx.llm, encryptionKey: ctx.encryptionKey },
         syncUpstream: async (repoId) => {
@@ -147,7 +148,6 @@ export async function handleWebhook(
     await ctx.db
       .update(tasks)
       .set({
-        source: 'webhook',
         externalRef: { provider, repo: event.repoFullName, issue: event.issue },
       })
       .where(eq(tasks.id, task.id));

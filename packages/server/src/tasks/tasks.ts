@@ -41,6 +41,8 @@ export interface CreateTaskInput {
   /** Which agent works on the prompt; the built-in `lucid` by default. */
   agent?: AgentName | undefined;
   start?: boolean | undefined;
+  /** Where it comes from (a chat, a board card, a webhook…); `api` by default. */
+  source?: 'chat' | 'board' | 'notion' | 'webhook' | 'api' | undefined;
 }
 
 /**
@@ -110,6 +112,7 @@ export async function createTask(
       baseBranch: input.baseBranch ?? repo.defaultBranch,
       agent: spec.agent ?? null,
       model: spec.model ?? null,
+      source: input.source ?? 'api',
       createdBy: actor.userId,
     })
     .returning();

@@ -136,6 +136,7 @@ export function useCreateCard(repoId: string) {
           agent: card.agent,
           ...(card.model ? { model: card.model } : {}),
           start: false,
+          source: 'board',
         } satisfies Partial<CreateTaskBody>,
       }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: tasksQueryKey }),

@@ -82,6 +82,7 @@ export function NewTaskPage() {
         repoId,
         prompt: prompt.trim(),
         agent,
+        source: 'chat',
         ...(model ? { model } : {}),
         ...(baseBranch ? { baseBranch } : {}),
       },
