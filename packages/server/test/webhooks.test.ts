@@ -36,6 +36,8 @@ interface FakeForge extends FakeForgeLike {
     payload: unknown,
     options?: { secret?: string },
   ): { headers: Record<string, string>; body: string };
+  /** The next `count` API requests fail with this status. */
+  fail(fault: number, count?: number): void;
   close(): Promise<void>;
 }
 
@@ -299,5 +301,22 @@ describe.each(forges)('$provider webhooks', ({ provider, other, issueEvent, star
     );
     expect(labelled.status, JSON.stringify(labelled.body)).toBe(201);
     expect(await taskCount()).toBe(before + 2);
+  });
+  it('fails a delivery whose requester the forge cannot vouch for, so a redelivery is handled', async () => {
+    const before = await taskCount();
+    const issue = fake.createIssue(repo.fullName, { title: 'Flaky forge', body: 'Retry me.' });
+    const delivery = fake.webhook(
+      commentEvent,
+      fake.payloads.issueComment(repo.fullName, issue.number, '@lucid try again.', 'bob'),
+    );
+    fake.fail(500);
+    const failed = await deliver(delivery);
+    expect(failed.status, JSON.stringify(failed.body)).toBe(502);
+    expect(failed.body.error?.code).toBe('forge_error');
+    expect(await taskCount()).toBe(before);
+
+    const redelivered = await deliver(delivery);
+    expect(redelivered.status, JSON.stringify(redelivered.body)).toBe(201);
+    expect(await taskCount()).toBe(before + 1);
   });
 });
