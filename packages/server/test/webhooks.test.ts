@@ -1,11 +1,14 @@
 /**
  * Forges' webhooks: deliveries are verified on their raw body and handled once; an issue labelled
  * `lucid` on a mirrored repository starts a task whose request's link is commented on the issue.
+ * Only people who may write to the repository on the forge can ask: strangers start nothing.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog } from '../src/db/schema.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { startFakeGitHub } from './fakes/github/index.ts';
 import { startFakeGitLab } from './fakes/gitlab/index.ts';
@@ -19,7 +22,7 @@ interface FakeForge extends FakeForgeLike {
   env(): Record<string, string>;
   addUser(input: { login: string }): { login: string; token: string };
   pulls(fullName: string): { number: number; head: string; url: string }[];
-  comments(fullName: string, issue: number): { body: string }[];
+  comments(fullName: string, issue: number): { body: string; user: string }[];
   createIssue(
     fullName: string,
     input: { title: string; body?: string; labels?: string[] },
@@ -33,6 +36,8 @@ interface FakeForge extends FakeForgeLike {
     payload: unknown,
     options?: { secret?: string },
   ): { headers: Record<string, string>; body: string };
+  /** The next `count` API requests fail with this status. */
+  fail(fault: number, count?: number): void;
   close(): Promise<void>;
 }
 
@@ -85,6 +90,8 @@ describe.each(forges)('$provider webhooks', ({ provider, other, issueEvent, star
     });
     user = await signUp(server.url);
     const account = fake.addUser({ login: 'alice' });
+    fake.addUser({ login: 'bob' });
+    fake.addUser({ login: 'mallory' });
     repo = await linkedRepo(server, {
       user,
       provider,
@@ -92,6 +99,7 @@ describe.each(forges)('$provider webhooks', ({ provider, other, issueEvent, star
       login: account.login,
       token: account.token,
       name: 'hooked',
+      collaborators: ['bob'],
     });
   }, 120_000);
 
@@ -213,5 +221,102 @@ describe.each(forges)('$provider webhooks', ({ provider, other, issueEvent, star
     expect(task.body.prompt).toContain(
       'alice asked, in a comment on the issue:\n\n@lucid please cache the index.',
     );
+  });
+  const commentEvent = provider === 'github' ? 'issue_comment' : 'Note Hook';
+
+  async function taskCount(): Promise<number> {
+    const list = await request<{ tasks: unknown[] }>(server.url, 'GET', '/api/v1/tasks', {
+      token: user.token,
+    });
+    return list.body.tasks.length;
+  }
+
+  it("ignores a stranger's @lucid comment and label: no task, no word on the issue, audited", async () => {
+    const before = await taskCount();
+    const issue = fake.createIssue(repo.fullName, { title: 'Run my script', body: 'Please.' });
+
+    const asked = await deliver(
+      fake.webhook(
+        commentEvent,
+        fake.payloads.issueComment(repo.fullName, issue.number, '@lucid run it.', 'mallory'),
+      ),
+    );
+    expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+    expect(asked.body.status).toBe('ignored');
+    expect(asked.body.reason).toContain('mallory');
+    expect(asked.body.taskId).toBeUndefined();
+
+    const labelled = await deliver(
+      fake.webhook(
+        issueEvent,
+        fake.payloads.issueLabeled(repo.fullName, issue.number, 'lucid', 'mallory'),
+      ),
+    );
+    expect(labelled.status, JSON.stringify(labelled.body)).toBe(202);
+    expect(labelled.body.status).toBe('ignored');
+
+    expect(await taskCount()).toBe(before);
+    // Only the stranger's own comment is on the issue: Lucid said nothing.
+    expect(fake.comments(repo.fullName, issue.number).map((c) => c.user)).toEqual(['mallory']);
+
+    const audited = await server.database.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'webhook.refuse'), eq(auditLog.targetId, repo.id)));
+    expect(audited.map((row) => row.metadata)).toEqual([
+      expect.objectContaining({
+        provider,
+        issue: issue.number,
+        requester: 'mallory',
+        trigger: 'comment',
+        association: provider === 'github' ? 'NONE' : null,
+      }),
+      expect.objectContaining({ requester: 'mallory', trigger: 'label' }),
+    ]);
+  });
+
+  it("starts tasks from a collaborator's @lucid comment and label", async () => {
+    const before = await taskCount();
+    const issue = fake.createIssue(repo.fullName, { title: 'Faster builds', body: 'Too slow.' });
+    const asked = await deliver(
+      fake.webhook(
+        commentEvent,
+        fake.payloads.issueComment(repo.fullName, issue.number, '@lucid cache it.', 'bob'),
+      ),
+    );
+    expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+    const task = await request<{ prompt: string }>(
+      server.url,
+      'GET',
+      `/api/v1/tasks/${asked.body.taskId}`,
+      { token: user.token },
+    );
+    expect(task.body.prompt).toContain('bob asked, in a comment on the issue:');
+
+    const labelled = await deliver(
+      fake.webhook(
+        issueEvent,
+        fake.payloads.issueLabeled(repo.fullName, issue.number, 'lucid', 'bob'),
+      ),
+    );
+    expect(labelled.status, JSON.stringify(labelled.body)).toBe(201);
+    expect(await taskCount()).toBe(before + 2);
+  });
+  it('fails a delivery whose requester the forge cannot vouch for, so a redelivery is handled', async () => {
+    const before = await taskCount();
+    const issue = fake.createIssue(repo.fullName, { title: 'Flaky forge', body: 'Retry me.' });
+    const delivery = fake.webhook(
+      commentEvent,
+      fake.payloads.issueComment(repo.fullName, issue.number, '@lucid try again.', 'bob'),
+    );
+    fake.fail(500);
+    const failed = await deliver(delivery);
+    expect(failed.status, JSON.stringify(failed.body)).toBe(502);
+    expect(failed.body.error?.code).toBe('forge_error');
+    expect(await taskCount()).toBe(before);
+
+    const redelivered = await deliver(delivery);
+    expect(redelivered.status, JSON.stringify(redelivered.body)).toBe(201);
+    expect(await taskCount()).toBe(before + 1);
   });
 });

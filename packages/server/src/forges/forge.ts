@@ -76,6 +76,19 @@ export interface OAuthApp {
   clientSecret: string;
 }
 
+/** Who asked for work in a webhook delivery: the commenter, or the one who labelled the issue. */
+export interface ForgeRequester {
+  login: string;
+  /** The forge's numeric user id, as a string. */
+  id: string;
+  /**
+   * What the payload itself says of their standing, where the forge sends it: GitHub's
+   * `author_association` of a comment (`OWNER`, `COLLABORATOR`, `NONE`…); null for a label (GitHub)
+   * and on GitLab, which sends none. Informative only: Lucid asks the forge ({@link Forge.canWrite}).
+   */
+  association: string | null;
+}
+
 /** A webhook delivery Lucid acts on, read from the forge's payload. */
 export type ForgeWebhookEvent =
   /** An issue labelled `lucid`, or a comment mentioning `@lucid` on an issue. */
@@ -88,7 +101,9 @@ export type ForgeWebhookEvent =
       body: string;
       /** The comment that asked, when a comment did. */
       comment: string | null;
+      /** The requester's login (the same as `requester.login`). */
       sender: string;
+      requester: ForgeRequester;
     }
   /** Anything else: acknowledged and ignored. */
   | { kind: 'ignored'; deliveryId: string; reason: string };
@@ -148,6 +163,12 @@ export interface Forge {
     token: string,
     input: { repo: string; number: number },
   ): Promise<{ sha: string }>;
+  /**
+   * Whether a user may write to (push to) a repository, as the token's account sees it: GitHub's
+   * collaborator permission (`admin`, `maintain`, `write`), GitLab's membership (Developer or
+   * above, inherited included). A user the forge does not know, or who is no member, may not.
+   */
+  canWrite(token: string, input: { repo: string; login: string; userId: string }): Promise<boolean>;
   /** Comments on an issue (or a pull/merge request). */
   comment(token: string, input: { repo: string; issue: number; body: string }): Promise<void>;
 

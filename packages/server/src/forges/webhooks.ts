@@ -6,14 +6,19 @@
  * repository Lucid mirrors starts a task on it, acting as the repository's upstream user, with the
  * issue as its external reference (its request's link is commented back when it opens). Anything
  * else is acknowledged and ignored.
+ *
+ * Only someone who may write to the repository on the forge can ask: the requester (the commenter,
+ * or whoever applied the label) is checked with the upstream user's token before anything happens.
+ * A requester without write access is ignored without a word on the forge, and audited.
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
+import { recordAudit } from '../audit/audit.ts';
 import type { ForgeProvider, WebhookAnswer } from '@lucid/contracts';
 import type { LlmConfig } from '../config.ts';
 import { repositories, tasks, webhookDeliveries } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { createTask } from '../tasks/tasks.ts';
-import { providerName, type ForgeContext } from './connections.ts';
+import { providerName, withForgeToken, type ForgeContext } from './connections.ts';
 import { syncMirror } from './mirror.ts';
 import { forgeFor } from './registry.ts';
 
@@ -129,6 +134,36 @@ export async function handleWebhook(
     };
   }
   try {
+    const { requester } = event;
+    const mayWrite = await withForgeToken(ctx, repo.upstreamUserId, provider, (token) =>
+      forge.canWrite(token, {
+        repo: event.repoFullName,
+        login: requester.login,
+        userId: requester.id,
+      }),
+    );
+    if (!mayWrite) {
+      await recordAudit(ctx.db, {
+        actor: { userId: null, ip: null },
+        action: 'webhook.refuse',
+        targetType: 'repo',
+        targetId: repo.id,
+        workspaceId: repo.workspaceId,
+        metadata: {
+          provider,
+          repo: event.repoFullName,
+          issue: event.issue,
+          requester: requester.login,
+          requesterId: requester.id,
+          association: requester.association,
+          trigger: event.comment === null ? 'label' : 'comment',
+        },
+      });
+      return {
+        status: 'ignored',
+        reason: `${requester.login} may not write to ${event.repoFullName}, so cannot ask Lucid for work.`,
+      };
+    }
     const { task } = await createTask(
       { db: ctx.db, gitRoot: ctx.gitRoot, publicUrl: ctx.publicUrl },
       {
@@ -153,7 +188,8 @@ export async function handleWebhook(
       .where(eq(tasks.id, task.id));
     return { status: 'created', taskId: task.id };
   } catch (error) {
-    // Not handled: let the forge's redelivery try again.
+    // Not handled (the requester could not be checked, or the task not created): let the
+    // forge's redelivery try again.
     await ctx.db
       .delete(webhookDeliveries)
       .where(

@@ -24,11 +24,11 @@ export interface ForgeHarness {
   forge: Forge;
   app: OAuthApp;
   webhookSecret: string;
-  addUser(login: string): Promise<{ login: string; token: string }>;
+  addUser(login: string): Promise<{ login: string; token: string; id: number }>;
   addRepo(
     owner: string,
     name: string,
-    options?: { files?: Record<string, string>; private?: boolean },
+    options?: { files?: Record<string, string>; private?: boolean; collaborators?: string[] },
   ): Promise<{ fullName: string }>;
   repoPath(fullName: string): string;
   pulls(fullName: string): Array<{
@@ -330,6 +330,33 @@ export function forgeConformance(name: string, start: () => Promise<ForgeHarness
       expect(h.comments(repo, issue).map((c) => c.body)).toEqual(['On it: a task is running.']);
     });
 
+    it('tells who may write to a repository: the owner and collaborators, not strangers', async () => {
+      const erin = await h.addUser('erin');
+      const mallory = await h.addUser('mallory');
+      const { fullName: shared } = await h.addRepo('alice', 'shared', {
+        files: { 'README.md': '# shared\n' },
+        collaborators: ['erin'],
+      });
+      const may = (who: { login: string; id: number }, token = alice.token) =>
+        h.forge.canWrite(token, { repo: shared, login: who.login, userId: String(who.id) });
+      const owner = { login: alice.login, id: Number((await h.forge.account(alice.token)).id) };
+      expect(await may(owner)).toBe(true);
+      expect(await may(erin)).toBe(true);
+      expect(await may(mallory)).toBe(false);
+      // A collaborator asks the same question with their own token.
+      expect(await may(mallory, erin.token)).toBe(false);
+      // A user the forge does not know may not write.
+      expect(await may({ login: 'nobody-at-all', id: 987654 })).toBe(false);
+      await expectForgeError(
+        h.forge.canWrite('not-a-token', {
+          repo: shared,
+          login: erin.login,
+          userId: String(erin.id),
+        }),
+        'unauthorized',
+      );
+    });
+
     it('reports a refused token as unauthorized, and never sends the token elsewhere', async () => {
       const dave = await h.addUser('dave');
       const { fullName: davesRepo } = await h.addRepo('dave', 'private', {
@@ -406,8 +433,11 @@ export function forgeConformance(name: string, start: () => Promise<ForgeHarness
         title: 'Add a changelog',
         comment: null,
         sender: 'alice',
+        requester: { login: 'alice', association: null },
       });
       expect(read(labelled).deliveryId).not.toBe('');
+      const { id: aliceId } = await h.forge.account(alice.token);
+      expect(read(labelled)).toMatchObject({ requester: { id: aliceId } });
       expect(read(h.labelled(repo, issue, 'bug', 'alice'))).toMatchObject({ kind: 'ignored' });
       expect(read(h.commented(repo, issue, '@lucid please also add dates', 'alice'))).toMatchObject(
         {
@@ -415,6 +445,11 @@ export function forgeConformance(name: string, start: () => Promise<ForgeHarness
           issue,
           comment: '@lucid please also add dates',
           sender: 'alice',
+          requester: {
+            login: 'alice',
+            id: aliceId,
+            association: h.provider === 'github' ? 'OWNER' : null,
+          },
         },
       );
       expect(read(h.commented(repo, issue, 'no mention of @lucidity here', 'alice'))).toMatchObject(

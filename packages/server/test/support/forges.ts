@@ -19,7 +19,7 @@ export interface FakeForgeLike {
   addRepo(
     owner: string,
     name: string,
-    options?: { files?: Record<string, string>; defaultBranch?: string },
+    options?: { files?: Record<string, string>; defaultBranch?: string; collaborators?: string[] },
   ): Promise<unknown>;
   repoPath(fullName: string): string;
 }
@@ -27,7 +27,7 @@ export interface FakeForgeLike {
 /**
  * Connects `user`'s account on the forge (`login`, `token`) as the forge-connect flow stores it,
  * then makes a repository on Lucid mirrored from `login/name` on the forge: same history, its
- * upstream linked to that account.
+ * upstream linked to that account. `collaborators` may push to it on the forge besides `login`.
  */
 export async function linkedRepo(
   server: TestServer,
@@ -38,6 +38,7 @@ export async function linkedRepo(
     login,
     token,
     name,
+    collaborators,
   }: {
     user: TestUser;
     provider: 'github' | 'gitlab';
@@ -45,6 +46,7 @@ export async function linkedRepo(
     login: string;
     token: string;
     name: string;
+    collaborators?: string[];
   },
 ): Promise<{ id: string; fullName: string; upstreamPath: string }> {
   const { db } = server.database;
@@ -62,7 +64,10 @@ export async function linkedRepo(
     })
     .onConflictDoNothing();
   const fullName = `${login}/${name}`;
-  await fake.addRepo(login, name, { defaultBranch: 'main' });
+  await fake.addRepo(login, name, {
+    defaultBranch: 'main',
+    ...(collaborators ? { collaborators } : {}),
+  });
   const repo = await pushedRepo(server.url, user, name);
   const upstreamPath = fake.repoPath(fullName);
   await gitOk(

@@ -26,6 +26,9 @@ const SCOPES = ['repo', 'read:user'];
 /** Pages of 100 read at most when filtering repositories by name (GitHub's `/user/repos` cannot). */
 const SEARCH_PAGES = 10;
 
+/** Collaborator permissions (and role names) that may push. */
+const WRITE_ROLES = new Set(['admin', 'maintain', 'write']);
+
 const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Builds the GitHub forge for one server's addresses. */
@@ -248,6 +251,28 @@ export function createGitHubForge(endpoints: ForgeEndpoints): Forge {
       return { sha: response.data.sha };
     },
 
+    async canWrite(token, { repo, login }) {
+      const { owner, repo: name } = splitName(repo);
+      try {
+        const response = await client(token).rest.repos.getCollaboratorPermissionLevel({
+          owner,
+          repo: name,
+          username: login,
+        });
+        // `permission` folds `maintain` into `write`; `role_name` names custom roles too.
+        const { permission, role_name: role } = response.data as {
+          permission: string;
+          role_name?: string;
+        };
+        return WRITE_ROLES.has(permission) || (role !== undefined && WRITE_ROLES.has(role));
+      } catch (error) {
+        const forgeError = toForgeError(error, `read ${login}'s permission on ${repo}`);
+        // No such user: they can write nowhere.
+        if (forgeError.kind === 'not_found') return false;
+        throw forgeError;
+      }
+    },
+
     async comment(token, { repo, issue, body }) {
       const { owner, repo: name } = splitName(repo);
       await call(`comment on #${issue} of ${repo}`, () =>
@@ -400,7 +425,7 @@ function toForgeError(error: unknown, what: string): ForgeError {
   return new ForgeError('unreachable', message, status);
 }
 
-const Account = z.object({ login: z.string(), type: z.string().optional() });
+const Account = z.object({ login: z.string(), id: z.number(), type: z.string().optional() });
 const Issue = z.object({
   number: z.number().int(),
   title: z.string(),
@@ -418,7 +443,11 @@ const IssuesPayload = z.object({
 const CommentPayload = z.object({
   action: z.string(),
   issue: Issue,
-  comment: z.object({ body: z.string(), user: Account }),
+  comment: z.object({
+    body: z.string(),
+    user: Account,
+    author_association: z.string().optional(),
+  }),
   repository: Repository,
   sender: Account,
 });
@@ -447,6 +476,8 @@ export function parseGitHubWebhook(
       body: issue.body ?? '',
       comment: null,
       sender: sender.login,
+      // Labels are applied by whoever has triage rights; the payload says nothing of them.
+      requester: { login: sender.login, id: String(sender.id), association: null },
     };
   }
   if (event === 'issue_comment') {
@@ -466,7 +497,12 @@ export function parseGitHubWebhook(
       title: issue.title,
       body: issue.body ?? '',
       comment: comment.body,
-      sender: sender.login,
+      sender: comment.user.login,
+      requester: {
+        login: comment.user.login,
+        id: String(comment.user.id),
+        association: comment.author_association ?? null,
+      },
     };
   }
   return ignored(`GitHub "${event || 'unknown'}" events are not acted on.`);

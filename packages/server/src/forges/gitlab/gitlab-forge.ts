@@ -13,6 +13,7 @@ import {
   GitbeakerTimeoutError,
   IssueNotes,
   MergeRequests,
+  ProjectMembers,
   Projects,
   Users,
 } from '@gitbeaker/rest';
@@ -218,6 +219,20 @@ export function createGitLabForge(endpoints: ForgeEndpoints): Forge {
       return { sha };
     },
 
+    async canWrite(token, { repo, userId }) {
+      try {
+        const member = (await new ProjectMembers(options(token)).show(repo, Number(userId), {
+          includeInherited: true,
+        })) as unknown as { access_level: number; state?: string };
+        return member.access_level >= AccessLevel.DEVELOPER && member.state !== 'blocked';
+      } catch (error) {
+        const forgeError = await toForgeError(error, `read a member of ${repo}`);
+        // Not a member (direct or inherited): no write access.
+        if (forgeError.kind === 'not_found') return false;
+        throw forgeError;
+      }
+    },
+
     async comment(token, { repo, issue, body }) {
       await call(`comment on #${issue} of ${repo}`, () =>
         new IssueNotes(options(token)).create(repo, issue, body),
@@ -382,7 +397,7 @@ function readable(description: string): string {
 
 const Label = z.object({ title: z.string() });
 const Project = z.object({ path_with_namespace: z.string() });
-const HookUser = z.object({ username: z.string() });
+const HookUser = z.object({ id: z.number(), username: z.string() });
 const IssueHook = z.object({
   object_kind: z.literal('issue'),
   user: HookUser,
@@ -447,6 +462,7 @@ export function parseGitLabWebhook(
       body: issue.description ?? '',
       comment: null,
       sender: user.username,
+      requester: { login: user.username, id: String(user.id), association: null },
     };
   }
   if (event === 'Note Hook') {
@@ -469,6 +485,7 @@ export function parseGitLabWebhook(
       body: issue.description ?? '',
       comment: note.note,
       sender: user.username,
+      requester: { login: user.username, id: String(user.id), association: null },
     };
   }
   return ignored(`GitLab "${event || 'unknown'}" events are not acted on.`);

@@ -26,7 +26,7 @@ export const webhookRoutes =
           config: { public: true },
           schema: {
             tags: ['webhooks'],
-            summary: `A ${provider === 'github' ? 'GitHub' : 'GitLab'} webhook delivery (issues and issue comments start tasks)`,
+            summary: `A ${provider === 'github' ? 'GitHub' : 'GitLab'} webhook delivery (issues and issue comments by people who may write to the repository start tasks)`,
             response: { 200: WebhookAnswer, 201: WebhookAnswer, 202: WebhookAnswer },
           },
         },

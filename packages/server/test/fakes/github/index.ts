@@ -2,8 +2,8 @@
  * @module A faithful fake of GitHub for tests, on one loopback port laid out as GitHub Enterprise
  * Server is: the web (OAuth pages, smart-HTTP git at `/{owner}/{repo}.git`) at `webUrl`, the REST
  * API at `webUrl + '/api/v3'`. It speaks the wire protocol of what Lucid uses: the OAuth web flow
- * (with PKCE), `/user`, `/user/repos` with `Link` pagination, repositories, pull requests (merged
- * for real with git), issue comments, GitHub's error bodies, and signed webhook deliveries.
+ * (with PKCE), `/user`, `/user/repos` with `Link` pagination, repositories, collaborators'
+ * permissions, pull requests (merged for real with git), issue comments, GitHub's error bodies, and signed webhook deliveries.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -530,6 +530,44 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       return;
     }
 
+    const permissionMatch = /^\/collaborators\/([^/]+)\/permission$/.exec(rest);
+    if (permissionMatch && method === 'GET') {
+      if (!canPush(repo, user)) {
+        sendJson(res, 403, {
+          message: 'Must have push access to view collaborator permission.',
+          documentation_url: `${DOCS}/collaborators/collaborators#get-repository-permissions-for-a-user`,
+          status: '403',
+        });
+        return;
+      }
+      const who = userByLogin(decodeURIComponent(permissionMatch[1]!));
+      if (!who) return notFound(res);
+      const role =
+        repo.owner.id === who.id
+          ? 'admin'
+          : repo.collaborators.has(who.login.toLowerCase())
+            ? 'write'
+            : repo.private
+              ? 'none'
+              : 'read';
+      sendJson(res, 200, {
+        permission: role,
+        role_name: role,
+        user: {
+          ...userJson(who),
+          permissions: {
+            admin: role === 'admin',
+            maintain: role === 'admin',
+            push: role === 'admin' || role === 'write',
+            triage: role === 'admin' || role === 'write',
+            pull: role !== 'none',
+          },
+          role_name: role,
+        },
+      });
+      return;
+    }
+
     if (rest === '/pulls' && method === 'GET') {
       const q = url.searchParams;
       const state = q.get('state') ?? 'open';
@@ -906,6 +944,12 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
             id: comment.id,
             body: text,
             user: userJson(author),
+            author_association:
+              repo.owner.id === author.id
+                ? 'OWNER'
+                : repo.collaborators.has(author.login.toLowerCase())
+                  ? 'COLLABORATOR'
+                  : 'NONE',
             html_url: `${issue.url}#issuecomment-${comment.id}`,
           },
           repository: repoJson(repo, null),

@@ -1,8 +1,8 @@
 /**
  * @module A faithful fake of GitLab for tests, on one loopback port as a self-managed instance is laid
  * out: OAuth at `/oauth/*` (authorization code with PKCE, refresh-token rotation, access tokens that
- * expire), the REST API at `/api/v4` (user, projects with offset pagination headers, merge requests
- * merged for real with git, issue notes, GitLab's error bodies), smart-HTTP git at
+ * expire), the REST API at `/api/v4` (user, projects with offset pagination headers, members,
+ * merge requests merged for real with git, issue notes, GitLab's error bodies), smart-HTTP git at
  * `/{namespace}/{project}.git` with `oauth2:<token>` Basic auth, and webhook deliveries carrying
  * `X-Gitlab-Token`.
  */
@@ -628,6 +628,22 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       project.mrs.set(mr.iid, mr);
       project.lastActivityAt = stamp;
       sendJson(res, 201, await mrJson(project, mr));
+      return;
+    }
+
+    const memberMatch = /^\/members(\/all)?\/(\d+)$/.exec(rest);
+    if (memberMatch && method === 'GET') {
+      const who = users.get(Number(memberMatch[2]));
+      // The maintainer and developers are direct members; `/all` adds none inherited here.
+      const level = who ? accessLevel(project, who) : 0;
+      if (!who || level === 0) return message(res, 404, '404 Not found');
+      sendJson(res, 200, {
+        ...userJson(who),
+        access_level: level,
+        created_at: project.createdAt,
+        expires_at: null,
+        membership_state: 'active',
+      });
       return;
     }
 
