@@ -1,8 +1,9 @@
 /**
  * @module features/integrations/components/integrations-page
- * Settings → Integrations: per forge, the connected account (avatar, name, login, scopes) with
- * Disconnect, or Connect (the provider's consent page, when the server has an OAuth app for it)
- * and a personal access token form. The callback's `?error=` is shown at the top.
+ * Settings → Integrations: per forge, the connected account (avatar, or its initial when the image
+ * does not load; name, login, scopes) with Disconnect, or Connect (the provider's consent page,
+ * when the server has an OAuth app for it) and a personal access token form. The callback's
+ * `?error=` is shown at the top.
  */
 import { useState, type FormEvent } from 'react';
 import type { ForgeProvider, Integration } from '@lucid/contracts';
@@ -38,12 +39,18 @@ function callbackError(params: URLSearchParams): string | null {
 }
 
 export function Account({ integration }: { integration: Integration }) {
+  // An avatar that fails to load (a forge without one, an address that moved) gives way to the
+  // initial rather than a broken image.
+  const [brokenAvatar, setBrokenAvatar] = useState<string | null>(null);
+  const avatarUrl =
+    integration.avatarUrl && integration.avatarUrl !== brokenAvatar ? integration.avatarUrl : null;
   return (
     <div className="flex items-center gap-3">
-      {integration.avatarUrl ? (
+      {avatarUrl ? (
         <img
-          src={integration.avatarUrl}
+          src={avatarUrl}
           alt=""
+          onError={() => setBrokenAvatar(avatarUrl)}
           className="size-10 rounded-full ring-1 ring-slate-200"
         />
       ) : (
