@@ -82,7 +82,7 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
 
     const item = page
       .getByRole('listitem')
-      .filter({ has: page.getByRole('link', { name: 'demo' }) });
+      .filter({ has: page.getByRole('link', { name: 'demo', exact: true }) });
     await item.waitFor();
     cloneUrl = (await item.locator('code').first().textContent()) ?? '';
     expect(cloneUrl).toMatch(new RegExp(`^${server.url}/git/[a-z0-9_]+\\.git$`));
@@ -135,7 +135,7 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
       .getByRole('navigation', { name: 'Main' })
       .getByRole('link', { name: 'Repositories' })
       .click();
-    await page.getByRole('link', { name: 'demo' }).click();
+    await page.getByRole('link', { name: 'demo', exact: true }).click();
     await page.waitForURL(/\/repos\/[a-z0-9_]+$/);
     await page.getByRole('heading', { name: 'demo', level: 1 }).waitFor();
 
@@ -207,11 +207,11 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
       .getByRole('navigation', { name: 'Main' })
       .getByRole('link', { name: 'Repositories' })
       .click();
-    await page.getByRole('link', { name: 'demo' }).waitFor();
+    await page.getByRole('link', { name: 'demo', exact: true }).waitFor();
   });
 
   it('deletes the repository after confirmation', async () => {
-    await page.getByRole('link', { name: 'demo' }).click();
+    await page.getByRole('link', { name: 'demo', exact: true }).click();
     await page.getByRole('button', { name: 'Delete repository' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete demo?' });
     await dialog.waitFor();
