@@ -184,3 +184,34 @@ export interface Forge {
     payload: unknown;
   }): ForgeWebhookEvent;
 }
+
+/**
+ * What `openPullRequest` does on every forge: update the request already open for the branch,
+ * else `create` one; when the forge answers that one was opened meanwhile (`alreadyOpen`), update
+ * that one. `create` throws {@link ForgeError}s.
+ */
+export async function openOrUpdate(
+  forge: Pick<Forge, 'findPullRequest' | 'updatePullRequest'>,
+  token: string,
+  input: { repo: string; head: string; base: string; title: string; body: string },
+  create: () => Promise<PullRequest>,
+  alreadyOpen: (error: ForgeError) => boolean,
+): Promise<PullRequest & { created: boolean }> {
+  const update = async (open: PullRequest) => ({
+    ...(await forge.updatePullRequest(token, { ...input, number: open.number })),
+    created: false,
+  });
+  const existing = await forge.findPullRequest(token, input);
+  if (existing) return update(existing);
+  try {
+    return { ...(await create()), created: true };
+  } catch (error) {
+    // Opened by someone else between the look-up and the create.
+    const raced =
+      error instanceof ForgeError && alreadyOpen(error)
+        ? await forge.findPullRequest(token, input)
+        : null;
+    if (raced) return update(raced);
+    throw error;
+  }
+}

@@ -10,6 +10,7 @@ import type { ForgeRepo } from '@lucid/contracts';
 import { z } from 'zod';
 import {
   ForgeError,
+  openOrUpdate,
   type Forge,
   type ForgeAccount,
   type ForgeEndpoints,
@@ -197,37 +198,29 @@ export function createGitHubForge(endpoints: ForgeEndpoints): Forge {
     },
 
     async openPullRequest(token, input) {
-      const existing = await forge.findPullRequest(token, input);
-      if (existing) {
-        const updated = await forge.updatePullRequest(token, { ...input, number: existing.number });
-        return { ...updated, created: false };
-      }
       const { owner, repo } = splitName(input.repo);
-      try {
-        const response = await client(token).rest.pulls.create({
-          owner,
-          repo,
-          head: input.head,
-          base: input.base,
-          title: input.title,
-          body: input.body,
-        });
-        return { ...toPull(response.data as GitHubPull), created: true };
-      } catch (error) {
-        const forgeError = toForgeError(error, `open a pull request on ${input.repo}`);
-        // Opened by someone else between the look-up and the create.
-        if (forgeError.kind === 'invalid' && /already exists/i.test(forgeError.message)) {
-          const raced = await forge.findPullRequest(token, input);
-          if (raced) {
-            const updated = await forge.updatePullRequest(token, {
-              ...input,
-              number: raced.number,
-            });
-            return { ...updated, created: false };
-          }
+      const create = async () => {
+        try {
+          const response = await client(token).rest.pulls.create({
+            owner,
+            repo,
+            head: input.head,
+            base: input.base,
+            title: input.title,
+            body: input.body,
+          });
+          return toPull(response.data as GitHubPull);
+        } catch (error) {
+          throw toForgeError(error, `open a pull request on ${input.repo}`);
         }
-        throw forgeError;
-      }
+      };
+      return openOrUpdate(
+        forge,
+        token,
+        input,
+        create,
+        (error) => error.kind === 'invalid' && /already exists/i.test(error.message),
+      );
     },
 
     async updatePullRequest(token, { repo, number, title, body }) {

@@ -21,6 +21,7 @@ import type { ForgeRepo } from '@lucid/contracts';
 import { z } from 'zod';
 import {
   ForgeError,
+  openOrUpdate,
   type Forge,
   type ForgeAccount,
   type ForgeEndpoints,
@@ -167,35 +168,27 @@ export function createGitLabForge(endpoints: ForgeEndpoints): Forge {
     },
 
     async openPullRequest(token, input) {
-      const existing = await forge.findPullRequest(token, input);
-      if (existing) {
-        const updated = await forge.updatePullRequest(token, { ...input, number: existing.number });
-        return { ...updated, created: false };
-      }
-      try {
-        const created = await new MergeRequests(options(token)).create(
-          input.repo,
-          input.head,
-          input.base,
-          input.title,
-          { description: input.body },
-        );
-        return { ...toPull(created as unknown as GitLabMergeRequest), created: true };
-      } catch (error) {
-        const forgeError = await toForgeError(error, `open a merge request on ${input.repo}`);
-        // Opened by someone else between the look-up and the create.
-        if (forgeError.status === 409 && /already exists/i.test(forgeError.message)) {
-          const raced = await forge.findPullRequest(token, input);
-          if (raced) {
-            const updated = await forge.updatePullRequest(token, {
-              ...input,
-              number: raced.number,
-            });
-            return { ...updated, created: false };
-          }
+      const create = async () => {
+        try {
+          const created = await new MergeRequests(options(token)).create(
+            input.repo,
+            input.head,
+            input.base,
+            input.title,
+            { description: input.body },
+          );
+          return toPull(created as unknown as GitLabMergeRequest);
+        } catch (error) {
+          throw await toForgeError(error, `open a merge request on ${input.repo}`);
         }
-        throw forgeError;
-      }
+      };
+      return openOrUpdate(
+        forge,
+        token,
+        input,
+        create,
+        (error) => error.status === 409 && /already exists/i.test(error.message),
+      );
     },
 
     async updatePullRequest(token, { repo, number, title, body }) {
