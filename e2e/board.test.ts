@@ -163,7 +163,7 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     helloId = (await card(page, 'To Do', 'Say hello').getAttribute('data-task-id')) ?? 'missing';
   });
 
-  it('renames a card in its modal and deletes one after confirming', async () => {
+  it('edits a card in its modal and deletes one after confirming', async () => {
     await page.getByRole('button', { name: 'New card' }).click();
     const create = page.getByRole('dialog', { name: 'New card' });
     await create.getByLabel('Title').fill('Scratch');
@@ -175,8 +175,14 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     const edit = page.getByRole('dialog', { name: 'Edit card' });
     expect(await edit.getByLabel('Description').inputValue()).toBe('Nothing yet');
     await edit.getByLabel('Title').fill('Scratch idea');
+    await edit.getByLabel('Description').fill('Write a scratch note');
     await edit.getByRole('button', { name: 'Save card' }).click();
     await card(page, 'To Do', 'Scratch idea').waitFor();
+    await page.getByRole('button', { name: 'Edit Scratch idea' }).click();
+    const again = page.getByRole('dialog', { name: 'Edit card' });
+    expect(await again.getByLabel('Description').inputValue()).toBe('Write a scratch note');
+    await again.getByRole('button', { name: 'Cancel' }).click();
+    await again.waitFor({ state: 'hidden' });
 
     await page.getByRole('button', { name: 'Delete Scratch idea' }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete this card?' });

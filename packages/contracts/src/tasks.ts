@@ -121,9 +121,26 @@ export type TaskListQuery = z.infer<typeof TaskListQuery>;
 export const TaskList = z.object({ tasks: z.array(TaskSummary) });
 export type TaskList = z.infer<typeof TaskList>;
 
-export const UpdateTaskBody = z.object({
-  title: z.string().trim().min(1).max(200),
-});
+/**
+ * A change to a task: its title at any time; its prompt, agent and model only while it is to do
+ * and has never run. At least one field.
+ */
+export const UpdateTaskBody = z
+  .object({
+    title: z.string().trim().min(1).max(200).optional(),
+    prompt: z.string().trim().min(1).max(100_000).optional(),
+    agent: AgentName.optional().describe('Which agent works on the task.'),
+    model: z
+      .string()
+      .trim()
+      .min(3)
+      .max(200)
+      .optional()
+      .describe('The model the agent uses, as provider/name (see GET /api/v1/models).'),
+  })
+  .refine((body) => Object.values(body).some((value) => value !== undefined), {
+    message: 'Give at least one of title, prompt, agent or model to change.',
+  });
 export type UpdateTaskBody = z.infer<typeof UpdateTaskBody>;
 
 /** A follow-up from the user to the agent. */

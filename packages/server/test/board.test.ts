@@ -230,6 +230,89 @@ describe('board transitions', () => {
   });
 });
 
+describe('editing a card before it first runs', () => {
+  const edit = (taskId: string, json: Record<string, unknown>, as: TestUser = user) =>
+    request<{
+      prompt: string;
+      title: string;
+      agent: string | null;
+      model: string | null;
+      error?: { code: string; message: string };
+    }>(server.url, 'PATCH', `/api/v1/tasks/${taskId}`, { token: as.token, json });
+
+  it('changes its description, agent and model, and its first run uses them', async () => {
+    const id = await todoTask({ prompt: 'Write the release notes' });
+    const edited = await edit(id, {
+      title: 'Notes',
+      prompt: 'List the files in EDITED.md',
+      agent: 'lucid',
+      model: 'openai/gpt-5',
+    });
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
+    expect(edited.body).toMatchObject({
+      title: 'Notes',
+      prompt: 'List the files in EDITED.md',
+      agent: 'lucid',
+      model: 'openai/gpt-5',
+    });
+    expect((await act(id, 'start')).status).toBe(201);
+    await waitForStatus(server.url, user, id, ['in_review', 'failed']);
+    const calls = llm.requests.filter((r) => r.protocol !== undefined);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((r) => r.protocol === 'openai-responses')).toBe(true);
+    const bodies = calls.map((r) => JSON.stringify(r.body));
+    expect(bodies.some((body) => body.includes('List the files in EDITED.md'))).toBe(true);
+    expect(bodies.some((body) => body.includes('Write the release notes'))).toBe(false);
+    const messages = (await taskEvents(server.url, user, id)).filter(
+      (e) => e.type === 'message.user',
+    );
+    expect(messages.map((e) => e.text)).toEqual(['List the files in EDITED.md']);
+    const audit = await server.database.db.select().from(auditLog).where(eq(auditLog.targetId, id));
+    expect(audit.map((entry) => entry.action)).toContain('task.update');
+
+    const late = await edit(id, { prompt: 'Something else' });
+    expect(late.status).toBe(409);
+    expect(late.body.error?.code).toBe('invalid_transition');
+    expect(late.body.error?.message).toMatch(/can only be changed before it first runs/);
+    const renamed = await edit(id, { title: 'Release notes' });
+    expect(renamed.status).toBe(200);
+  });
+
+  it('refuses an edit to a card sent back to do after a run', async () => {
+    const id = await todoTask({ prompt: 'Add a README' });
+    expect((await act(id, 'start')).status).toBe(201);
+    await waitForStatus(server.url, user, id, ['in_review', 'failed']);
+    await server.database.db.update(tasks).set({ status: 'todo' }).where(eq(tasks.id, id));
+    const late = await edit(id, { model: 'openai/gpt-5' });
+    expect(late.status).toBe(409);
+    expect(late.body.error?.code).toBe('invalid_transition');
+  });
+
+  it('checks the agent and model as at creation, needs a field, and hides the task from others', async () => {
+    const id = await todoTask({ prompt: 'Keep me as I am' });
+    const badModel = await edit(id, { model: 'gemini/gemini-2.5-pro' });
+    expect(badModel.status).toBe(400);
+    expect(badModel.body.error?.code).toBe('model_unavailable');
+    const badAgent = await edit(id, { agent: 'codex' });
+    expect(badAgent.status).toBe(400);
+    expect(badAgent.body.error?.code).toBe('agent_unavailable');
+    const empty = await edit(id, {});
+    expect(empty.status).toBe(400);
+    expect(empty.body.error?.code).toBe('validation_failed');
+    expect(empty.body.error?.message).toMatch(/at least one of title, prompt, agent or model/);
+    const stranger = await signUp(server.url);
+    const hidden = await edit(id, { prompt: 'Mine now' }, stranger);
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.error?.code).toBe('task_not_found');
+    const [stored] = await server.database.db.select().from(tasks).where(eq(tasks.id, id));
+    expect(stored).toMatchObject({
+      prompt: 'Keep me as I am',
+      agent: 'lucid',
+      model: 'anthropic/claude-sonnet-4-5',
+    });
+  });
+});
+
 describe('the board read model', () => {
   it('puts each status in its column, marks awaiting merge, and filters', async () => {
     const other = (await pushedRepo(server.url, user, 'board-columns')).id;

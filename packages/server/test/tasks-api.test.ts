@@ -199,10 +199,25 @@ describe('rename, stop and delete', () => {
 
 describe('follow-ups', () => {
   it('stores the first prompt of an agent task as a user message, once', async () => {
-    const id = await agentTask('Make the footer sticky');
+    const id = await agentTask('Make the footer sticky', repoId, true);
     const events = await taskEvents(server.url, owner, id);
     expect(events.filter((e) => e.type === 'message.user')).toMatchObject([
       { text: 'Make the footer sticky', seq: 1 },
+    ]);
+  });
+
+  it('stores the prompt of a task to do later when it first runs, so it can be edited until then', async () => {
+    const id = await agentTask('Make the header sticky');
+    expect(await taskEvents(server.url, owner, id)).toEqual([]);
+    const edited = await call(owner, 'PATCH', `/api/v1/tasks/${id}`, {
+      prompt: 'Make the header and footer sticky',
+    });
+    expect(edited.status).toBe(200);
+    const started = await call(owner, 'POST', `/api/v1/tasks/${id}/start`);
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const events = await taskEvents(server.url, owner, id);
+    expect(events.filter((e) => e.type === 'message.user')).toMatchObject([
+      { text: 'Make the header and footer sticky', seq: 1 },
     ]);
   });
 

@@ -13,6 +13,7 @@ import { AppError } from '../errors.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../principal.ts';
 import { appendEvents } from './events.ts';
+import { firstPromptSeq } from './first-prompt.ts';
 import { pendingRun } from './manage.ts';
 import { enqueueRun, type RunRow } from './queue.ts';
 import { loadTask } from './tasks.ts';
@@ -44,6 +45,8 @@ export async function postMessage(
     // One follow-up at a time per task, so two at once never start two runs.
     await tx.execute(sql`select id from ${tasks} where ${tasks.id} = ${task.id} for update`);
     const pending = await pendingRun(tx, task.id);
+    // Before any run, the prompt is not stored yet: it opens the conversation.
+    await firstPromptSeq(tx, task);
     const [message] = await appendEvents(tx, {
       taskId: task.id,
       runId: pending?.id ?? null,

@@ -15,10 +15,10 @@
  *
  * Each change locks the task row, stores its events and its audit entry in one transaction.
  */
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { EventBody, MergeStrategy, TaskStatus } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { events, repositories, runs, tasks, users, type RunSpec } from '../db/schema.ts';
+import { repositories, runs, tasks, users, type RunSpec } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../principal.ts';
@@ -26,6 +26,7 @@ import { bareRepoPath } from '../git/bare-repo.ts';
 import { mergeBranch } from '../git/merge.ts';
 import type { RepoContext } from '../repos/repos.ts';
 import { appendEvents } from './events.ts';
+import { firstPromptSeq } from './first-prompt.ts';
 import { pendingRun } from './manage.ts';
 import { enqueueRun, requestCancel, type RunRow, type TaskRow } from './queue.ts';
 import { loadTask } from './tasks.ts';
@@ -206,7 +207,7 @@ function agentOf(task: TaskRow): NonNullable<RunSpec['agent']> {
   return (task.agent ?? 'lucid') as NonNullable<RunSpec['agent']>;
 }
 
-/** The first run of a task that never ran: its agent on the prompt stored at its creation. */
+/** The first run of a task that never ran: its agent on its prompt, the conversation's first message. */
 async function firstSpec(tx: Db, task: TaskRow): Promise<RunSpec> {
   if (!task.agent) {
     throw new AppError(
@@ -214,19 +215,13 @@ async function firstSpec(tx: Db, task: TaskRow): Promise<RunSpec> {
       `Task ${task.id} runs shell commands only; queue a run with its commands instead.`,
     );
   }
-  const [prompt] = await tx
-    .select({ seq: events.seq })
-    .from(events)
-    .where(and(eq(events.taskId, task.id), eq(events.type, 'message.user')))
-    .orderBy(asc(events.seq))
-    .limit(1);
-  if (!prompt) return agentSpec(tx, task, null, task.prompt);
+  const promptSeq = await firstPromptSeq(tx, task);
   return {
     commands: [],
     agent: agentOf(task),
     prompt: task.prompt,
     ...(task.model ? { model: task.model } : {}),
-    promptSeq: prompt.seq,
+    ...(promptSeq !== undefined ? { promptSeq } : {}),
   };
 }
 

@@ -7,16 +7,16 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { AgentName } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { runs, tasks } from '../db/schema.ts';
+import { runs, tasks, type RunSpec } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { usableModel } from '../llm/models.ts';
 import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 import type { Principal } from '../principal.ts';
 import { hasRole, roleIn } from '../workspaces/workspaces.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
 import { recordUsage } from '../llm/gateway-metering.ts';
+import { chooseAgent, type AvailableAgents } from './agent-choice.ts';
 import { taskBranch } from './branch-name.ts';
 import { appendEvents } from './events.ts';
 import { notifyBoard } from './live-channel.ts';
@@ -66,33 +66,21 @@ export async function createTask(
     input: CreateTaskInput;
     providers: ProviderKeyContext;
     /** CLI agents this server's runners run, each with the model providers it speaks. */
-    agents?: Partial<Record<AgentName, readonly string[]>>;
+    agents?: AvailableAgents;
     /** Fetches a mirrored repository's upstream before the task starts. */
     syncUpstream?: SyncUpstream | undefined;
   },
 ): Promise<{ task: TaskRow; run: RunRow | null }> {
   const repo = await loadRepo(ctx, actor.userId, input.repoId, 'member');
   if (repo.provider !== 'local' && input.start !== false) await syncUpstream?.(repo.id);
-  const agent = input.agent ?? 'lucid';
-  const speaks = agents[agent];
-  if (!input.commands && agent !== 'lucid' && !speaks) {
-    const available = ['lucid', ...Object.keys(agents)].join(', ');
-    throw new AppError(
-      'agent_unavailable',
-      `The ${agent} agent is not available on this server; use one of: ${available}.`,
-    );
-  }
   const llm = await llmConfigFor(providers, actor.userId);
-  const model = input.commands ? undefined : usableModel(llm, input.model);
-  if (model && speaks && !speaks.includes(model.split('/')[0] ?? '')) {
-    throw new AppError(
-      'model_unavailable',
-      `The ${agent} agent cannot use ${model}: pick a model of ${speaks.join(' or ')}.`,
-    );
-  }
-  const spec: RunRow['spec'] = model
-    ? { commands: [], agent, prompt: input.prompt, model }
-    : { commands: input.commands ?? [] };
+  const spec: RunSpec = input.commands
+    ? { commands: input.commands }
+    : {
+        commands: [],
+        prompt: input.prompt,
+        ...chooseAgent(llm, agents, { agent: input.agent ?? 'lucid', model: input.model }),
+      };
   const id = newId('task');
   const names = await proposeTaskNames(llm, input.prompt);
   const title =
@@ -124,8 +112,9 @@ export async function createTask(
     targetId: id,
     workspaceId: task.workspaceId,
   });
-  if (spec.agent) {
-    // The prompt is the conversation's first user message, stored here like every follow-up.
+  if (spec.agent && input.start !== false) {
+    // The prompt is the conversation's first user message, stored like every follow-up; a task
+    // created to do later stores it when it first runs, so its card can be edited until then.
     const [message] = await appendEvents(ctx.db, {
       taskId: id,
       runId: null,

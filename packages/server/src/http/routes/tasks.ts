@@ -105,7 +105,8 @@ export const taskRoutes =
       {
         schema: {
           tags,
-          summary: 'Rename a task',
+          summary:
+            'Rename a task, or change its prompt, agent or model while it is to do and has never run',
           params: IdParams,
           body: UpdateTaskBody,
           response: { 200: Task },
@@ -116,7 +117,9 @@ export const taskRoutes =
           await updateTask(db, {
             actor: principalOf(request),
             taskId: request.params.id,
-            title: request.body.title,
+            changes: request.body,
+            providers: { db, llm: deps.config.llm, encryptionKey: deps.config.encryptionKey },
+            agents: cliAgentProviders(deps.config.agent.cli),
           }),
         ),
     );

@@ -143,15 +143,12 @@ export function useCreateCard(repoId: string) {
   });
 }
 
-/** Renames a card (the title is what a card's edit changes). */
+/** Edits a card: its title at any time; its description, agent and model before it first runs. */
 export function useUpdateCard(taskId: string) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (card: CardInput) =>
-      api<Task>(taskPath(taskId), {
-        method: 'PATCH',
-        json: { title: card.title } satisfies UpdateTaskBody,
-      }),
+    mutationFn: (change: UpdateTaskBody) =>
+      api<Task>(taskPath(taskId), { method: 'PATCH', json: change }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: tasksQueryKey }),
   });
 }

@@ -1,9 +1,9 @@
 /**
  * @module features/board/components/card-form-dialog
  * Creating or editing a card in a modal. A new card gets its title, its description (the prompt
- * the agent works on), the agent and the model, with the same pickers as the new task form; an
- * existing card's title can be changed, its description, agent and model are shown as they are
- * (the server keeps them from the card's creation).
+ * the agent works on), the agent and the model, with the same pickers as the new task form. An
+ * existing card can change all of them while it is to do and has never run; once it has run, only
+ * its title, and the rest is shown as it is, saying why.
  */
 import { useState, type FormEvent } from 'react';
 import type { BoardCard } from '@lucid/contracts';
@@ -30,6 +30,8 @@ function CardForm({
   const create = useCreateCard(repoId);
   const update = useUpdateCard(card?.id ?? '');
   const mutation = card ? update : create;
+  /** A card's work can change until its first run: that run's conversation opens with it. */
+  const editable = card === null || (card.status === 'todo' && card.latestRun === null);
   const choice = useAgentModelChoice({ agent: card?.agent, model: card?.model });
   const [title, setTitle] = useState(card?.title ?? '');
   const [prompt, setPrompt] = useState(card?.prompt ?? '');
@@ -37,15 +39,12 @@ function CardForm({
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    mutation.mutate(
-      {
-        title: title.trim(),
-        prompt: prompt.trim(),
-        agent: choice.agent,
-        model: choice.model || undefined,
-      },
-      { onSuccess: onDone },
-    );
+    const work = { prompt: prompt.trim(), agent: choice.agent, model: choice.model || undefined };
+    if (card) {
+      update.mutate({ title: title.trim(), ...(editable ? work : {}) }, { onSuccess: onDone });
+    } else {
+      create.mutate({ title: title.trim(), ...work }, { onSuccess: onDone });
+    }
   };
 
   return (
@@ -66,16 +65,16 @@ function CardForm({
         required
         rows={5}
         hint={
-          card
-            ? 'The prompt the agent works on, kept as the card was created.'
-            : 'What the agent should do: this is its prompt.'
+          editable
+            ? 'What the agent should do: this is its prompt.'
+            : 'The prompt the agent worked on: it can only be changed before the card first runs.'
         }
         value={prompt}
         error={errors.prompt}
-        readOnly={card !== null}
+        readOnly={!editable}
         onChange={(event) => setPrompt(event.target.value)}
       />
-      {card ? (
+      {!editable && card ? (
         <p className="text-sm text-slate-600">
           Agent <span className="font-medium">{card.agent ?? 'commands'}</span>
           {card.model && (
@@ -83,7 +82,8 @@ function CardForm({
               {' '}
               · model <span className="font-mono">{card.model}</span>
             </>
-          )}
+          )}{' '}
+          — this card has already run, so its agent and model stay as they were.
         </p>
       ) : (
         <AgentModelFields choice={choice} />
@@ -102,7 +102,7 @@ function CardForm({
           type="submit"
           pending={mutation.isPending}
           pendingText="Saving…"
-          disabled={title.trim() === '' || prompt.trim() === '' || (!card && choice.noFit)}
+          disabled={title.trim() === '' || prompt.trim() === '' || (editable && choice.noFit)}
         >
           {card ? 'Save card' : 'Create card'}
         </Button>
