@@ -193,6 +193,8 @@ describe('the gateway on gemini', () => {
       },
     );
     expect(response.status).toBe(200);
+    // Usage is recorded before the answer ends: read it to its end first.
+    await response.json();
     await expectUsage(run);
   });
 
