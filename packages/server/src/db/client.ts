@@ -5,15 +5,14 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync, mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from './schema.ts';
+import { PGliteThread } from './pglite-thread.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -77,24 +76,18 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       close: () => pool.end(),
     };
   }
-  mkdirSync(path.dirname(target.pgliteDir), { recursive: true });
-  if (!existsSync(path.join(target.pgliteDir, 'PG_VERSION'))) {
-    // Creating the cluster grows the WebAssembly heap to ~800 MB, and a heap never shrinks:
-    // create it with a throwaway instance, so the one that serves starts small (~300 MB).
-    await (await PGlite.create(target.pgliteDir, { postgresqlconf: PGLITE_CONF })).close();
-  }
-  const client = await PGlite.create(target.pgliteDir, { postgresqlconf: PGLITE_CONF });
-  const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder });
+  // In a thread of its own (created and migrated there), so its statements never stall this one.
+  const client = await PGliteThread.open({
+    dir: path.resolve(target.pgliteDir),
+    conf: PGLITE_CONF,
+    migrationsFolder,
+  });
+  // Drizzle's PGlite driver calls only what the thread offers (query, transaction).
+  const db = drizzlePglite(client as unknown as PGlite, { schema });
   return {
     db,
     kind: 'pglite',
-    listen: async (channel, onPayload) => {
-      const stop = await client.listen(channel, onPayload);
-      return async () => {
-        if (!client.closed) await stop();
-      };
-    },
+    listen: (channel, onPayload) => client.listen(channel, onPayload),
     close: () => client.close(),
   };
 }
