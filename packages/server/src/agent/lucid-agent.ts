@@ -23,6 +23,7 @@ import {
   NoSuchToolError,
   RetryError,
   type AssistantModelMessage,
+  type JSONValue,
   type LanguageModel,
   type ModelMessage,
   type ProviderMetadata,
@@ -146,16 +147,15 @@ async function runTool(
     output,
   });
   const tool = tools[call.toolName];
-  const parsed = parseInput(call);
-  const error =
-    tool?.execute === undefined
-      ? new NoSuchToolError({ toolName: call.toolName, availableTools: Object.keys(tools) })
-      : 'error' in parsed
-        ? parsed.error
-        : undefined;
-  if (error || !tool?.execute || !('input' in parsed)) {
-    return answer({ type: 'error-text', value: error?.message ?? 'The tool cannot run.' });
+  if (!tool?.execute) {
+    const unknown = new NoSuchToolError({
+      toolName: call.toolName,
+      availableTools: Object.keys(tools),
+    });
+    return answer({ type: 'error-text', value: unknown.message });
   }
+  const parsed = parseInput(call);
+  if ('error' in parsed) return answer({ type: 'error-text', value: parsed.error.message });
   try {
     const output: unknown = await tool.execute(parsed.input, {
       toolCallId: call.toolCallId,
@@ -165,7 +165,7 @@ async function runTool(
     return answer(
       typeof output === 'string'
         ? { type: 'text', value: output }
-        : { type: 'json', value: (output ?? null) as never },
+        : { type: 'json', value: (output ?? null) as JSONValue },
     );
   } catch (thrown) {
     return answer({
