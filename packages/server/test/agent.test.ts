@@ -65,6 +65,17 @@ async function settle(taskId: string): Promise<{ status: string; events: EventVi
 
 const ofType = (events: EventView[], type: string) => events.filter((e) => e.type === type);
 
+interface AnthropicMessage {
+  role: string;
+  content: Array<{
+    type: string;
+    id?: string;
+    tool_use_id?: string;
+    is_error?: boolean;
+    content?: unknown;
+  }>;
+}
+
 const usage = (inputTokens: number, outputTokens: number) => ({ inputTokens, outputTokens });
 
 const trajectory: ScriptStep[] = [
@@ -236,6 +247,76 @@ describe('the lucid agent', () => {
     expect(third).toContain('invalid input for read_file');
     expect(third).toContain('path');
     expect(ofType(events, 'tool.result').map((e) => e.ok)).toEqual([false, false]);
+  });
+
+  it('runs a step’s tool calls in order, answering an unknown tool and input that is not JSON with errors', async () => {
+    llm.script([
+      {
+        text: 'Three things at once.',
+        toolCalls: [
+          { name: 'no_such_tool', input: { x: 1 }, id: 'toolu_unknown' },
+          { name: 'bash', input: {}, rawInput: '{"command": "echo cut', id: 'toolu_broken' },
+          { name: 'bash', input: { command: 'echo FIRST' }, id: 'toolu_first' },
+          { name: 'bash', input: { command: 'echo SECOND' }, id: 'toolu_second' },
+        ],
+      },
+      { text: 'All answered.' },
+    ]);
+    const task = await agentTask({ prompt: 'Do several things' });
+    const { status, events } = await settle(task.id);
+    expect(status).toBe('in_review');
+    expect(modelRequests()).toHaveLength(2);
+    // Only the valid calls reach a tool, in the order the model made them.
+    expect(
+      ofType(events, 'tool.call').map((e) => (e.input as { command: string }).command),
+    ).toEqual(['echo FIRST', 'echo SECOND']);
+    const messages = (modelRequests()[1]?.body as { messages: AnthropicMessage[] }).messages;
+    const [assistant, results] = messages.slice(-2);
+    expect(assistant?.role).toBe('assistant');
+    expect(assistant?.content.map((block) => block.id ?? block.type)).toEqual([
+      'text',
+      'toolu_unknown',
+      'toolu_broken',
+      'toolu_first',
+      'toolu_second',
+    ]);
+    expect(results?.role).toBe('user');
+    const answers = results?.content ?? [];
+    expect(answers.map((block) => [block.tool_use_id, block.is_error === true])).toEqual([
+      ['toolu_unknown', true],
+      ['toolu_broken', true],
+      ['toolu_first', false],
+      ['toolu_second', false],
+    ]);
+    const text = answers.map((block) => JSON.stringify(block.content));
+    expect(text[0]).toContain("unavailable tool 'no_such_tool'");
+    expect(text[1]).toContain('Invalid input for tool bash');
+    expect(text[2]).toContain('FIRST');
+    expect(text[3]).toContain('SECOND');
+    expect(ofType(events, 'message.assistant').map((e) => e.text)).toEqual([
+      'Three things at once.',
+      'All answered.',
+    ]);
+  });
+
+  it('sends a streamed thinking block back with its signature', async () => {
+    llm.script([
+      {
+        reasoning: { text: 'The README first.', signature: 'sig-of-the-thought' },
+        toolCalls: [{ name: 'bash', input: { command: 'head -1 README.md' } }],
+      },
+      { text: 'Read it.' },
+    ]);
+    const task = await agentTask({ prompt: 'Look at the README' });
+    const { status } = await settle(task.id);
+    expect(status).toBe('in_review');
+    const messages = (modelRequests()[1]?.body as { messages: AnthropicMessage[] }).messages;
+    const assistant = messages.findLast((message) => message.role === 'assistant');
+    expect(assistant?.content[0]).toEqual({
+      type: 'thinking',
+      thinking: 'The README first.',
+      signature: 'sig-of-the-thought',
+    });
   });
 
   it('retries after a 429 and completes', async () => {

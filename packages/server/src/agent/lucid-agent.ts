@@ -1,23 +1,44 @@
 /**
  * @module agent/lucid-agent
- * The built-in agent `lucid`: a tool loop on the AI SDK's `streamText`. Text streams out as
- * `message.delta` events and is stored whole per step as `message.assistant`. Its model calls go
- * through Lucid's LLM gateway, which records each call's usage and cost on the task. The model
- * sees the task's earlier conversation before the prompt, and the user's follow-ups (the run's
- * inbox) are added as user messages before each model step. The loop ends when the model calls `finish`, answers without a tool call,
- * reaches the step limit, or the run is stopped. Failed model calls are retried with backoff on
- * 408/409/429/5xx (the SDK waits as `retry-after-ms` or `retry-after` ask when under a minute);
- * a failure that outlasts the retries fails the run with the provider's message.
+ * The built-in agent `lucid`: a tool loop driving the provider's language model (`doStream`)
+ * directly, with the AI SDK's own pieces for the rest (prompt conversion, tool declarations, call
+ * settings, retries, usage). `streamText` would add about eight web-stream stages and tees per
+ * streamed token to record steps this loop never reads; the agent runs in the server's process, so
+ * that cost lands on every task's live stream.
+ *
+ * Text streams out as `message.delta` events and is stored whole per step as `message.assistant`.
+ * Its model calls go through Lucid's LLM gateway, which records each call's usage and cost on the
+ * task. The model sees the task's earlier conversation before the prompt, and the user's follow-ups
+ * (the run's inbox) are added as user messages before each model step. A step's tool calls run in
+ * order once its answer has streamed, and their results go back as one tool message; a call to an
+ * unknown tool or with input that is not JSON is answered with an error result, as the SDK does.
+ * The loop ends when the model calls `finish`, answers without a tool call, reaches the step limit,
+ * or the run is stopped. Failed model calls are retried with backoff on 408/409/429/5xx (waiting as
+ * `retry-after-ms` or `retry-after` ask when under a minute); a failure that outlasts the retries
+ * fails the run with the provider's message.
  */
 import {
   APICallError,
-  hasToolCall,
+  InvalidToolInputError,
+  NoSuchToolError,
   RetryError,
-  stepCountIs,
-  streamText,
+  type AssistantModelMessage,
+  type JSONValue,
   type LanguageModel,
   type ModelMessage,
+  type ProviderMetadata,
+  type Tool,
+  type ToolModelMessage,
+  type ToolResultPart,
 } from 'ai';
+import {
+  asLanguageModelUsage,
+  convertToLanguageModelPrompt,
+  prepareCallSettings,
+  prepareRetries,
+  prepareToolsAndToolChoice,
+  standardizePrompt,
+} from 'ai/internal';
 import type { EventBody } from '@lucid/contracts';
 import { costOf } from '../llm/cost.ts';
 import type { Agent, AgentOutcome, AgentRunOptions } from './agent.ts';
@@ -25,6 +46,7 @@ import { systemPrompt } from './system-prompt.ts';
 import { bindTools, FINISH } from './tools/index.ts';
 
 export interface LucidAgentOptions {
+  /** A provider's model object (`LanguageModelV3`), as `gatewayModel` makes. */
   model: LanguageModel;
   /**
    * `provider/name`: when set, the agent reports each step's usage and cost itself, for a model
@@ -35,6 +57,23 @@ export interface LucidAgentOptions {
   maxRetries?: number;
 }
 
+type Model = Extract<LanguageModel, { specificationVersion: 'v3' }>;
+type Usage = Parameters<typeof asLanguageModelUsage>[0];
+
+/** A part of the assistant's answer in one step, in the order the model streamed it. */
+type AnswerPart =
+  | { type: 'text' | 'reasoning'; text: string; providerOptions?: ProviderMetadata | undefined }
+  | {
+      type: 'tool-call';
+      toolCallId: string;
+      toolName: string;
+      input: string;
+      providerOptions?: ProviderMetadata | undefined;
+    };
+type ToolCall = Extract<AnswerPart, { type: 'tool-call' }>;
+type StreamPart =
+  Awaited<ReturnType<Model['doStream']>>['stream'] extends ReadableStream<infer P> ? P : never;
+
 /** The provider's own words from a failed call. */
 export function providerMessage(error: unknown): string {
   const last = RetryError.isInstance(error) ? error.lastError : error;
@@ -44,14 +83,8 @@ export function providerMessage(error: unknown): string {
   return last instanceof Error ? last.message : String(last);
 }
 
-function usageEvent(
-  model: string,
-  usage: {
-    inputTokens?: number | undefined;
-    outputTokens?: number | undefined;
-    inputTokenDetails: { cacheReadTokens?: number | undefined };
-  },
-): EventBody {
+function usageEvent(model: string, raw: Usage): EventBody {
+  const usage = asLanguageModelUsage(raw);
   const cached = usage.inputTokenDetails.cacheReadTokens;
   const tokens = {
     inputTokens: usage.inputTokens ?? 0,
@@ -61,21 +94,148 @@ function usageEvent(
   return { type: 'usage', model, ...tokens, costUsd: costOf(model, tokens).usd };
 }
 
-/** A user message read from the inbox, and where it goes among the step's messages. */
-interface Injected {
-  at: number;
-  message: ModelMessage;
+function v3(model: LanguageModel): Model {
+  if (typeof model === 'string' || model.specificationVersion !== 'v3') {
+    throw new Error('The built-in agent needs a provider model object (LanguageModelV3).');
+  }
+  return model;
 }
 
-/** The messages with each injected one put back at its place (`injected` is in order of place). */
-function withInjected(messages: ModelMessage[], injected: Injected[]): ModelMessage[] {
-  const out: ModelMessage[] = [];
-  let next = 0;
-  for (let i = 0; i <= messages.length; i += 1) {
-    while (injected[next]?.at === i) out.push(injected[next++]!.message);
-    if (i < messages.length) out.push(messages[i]!);
+/** A tool call's input as JSON, or the error the model is told when it is not JSON. */
+function parseInput(call: ToolCall): { input: unknown } | { error: Error } {
+  if (call.input.trim() === '') return { input: {} };
+  try {
+    return { input: JSON.parse(call.input) as unknown };
+  } catch (cause) {
+    return {
+      error: new InvalidToolInputError({ toolName: call.toolName, toolInput: call.input, cause }),
+    };
   }
-  return out;
+}
+
+/** The assistant message of one step: its text, reasoning and tool calls, with provider metadata. */
+function assistantMessage(parts: AnswerPart[]): AssistantModelMessage | undefined {
+  const content: AssistantModelMessage['content'] = [];
+  for (const part of parts) {
+    const providerOptions = part.providerOptions ? { providerOptions: part.providerOptions } : {};
+    if (part.type === 'tool-call') {
+      const parsed = parseInput(part);
+      content.push({
+        type: 'tool-call',
+        toolCallId: part.toolCallId,
+        toolName: part.toolName,
+        input: 'input' in parsed ? parsed.input : {},
+        ...providerOptions,
+      });
+    } else if (part.type === 'reasoning' || part.text.length > 0) {
+      content.push({ type: part.type, text: part.text, ...providerOptions });
+    }
+  }
+  return content.length > 0 ? { role: 'assistant', content } : undefined;
+}
+
+/** Runs one tool call: its result, or an error result for an unknown tool, bad input or a throw. */
+async function runTool(
+  call: ToolCall,
+  tools: Record<string, Tool>,
+  options: { messages: ModelMessage[]; signal: AbortSignal },
+): Promise<ToolResultPart> {
+  const answer = (output: ToolResultPart['output']): ToolResultPart => ({
+    type: 'tool-result',
+    toolCallId: call.toolCallId,
+    toolName: call.toolName,
+    output,
+  });
+  const tool = tools[call.toolName];
+  if (!tool?.execute) {
+    const unknown = new NoSuchToolError({
+      toolName: call.toolName,
+      availableTools: Object.keys(tools),
+    });
+    return answer({ type: 'error-text', value: unknown.message });
+  }
+  const parsed = parseInput(call);
+  if ('error' in parsed) return answer({ type: 'error-text', value: parsed.error.message });
+  try {
+    const output: unknown = await tool.execute(parsed.input, {
+      toolCallId: call.toolCallId,
+      messages: options.messages,
+      abortSignal: options.signal,
+    });
+    return answer(
+      typeof output === 'string'
+        ? { type: 'text', value: output }
+        : { type: 'json', value: (output ?? null) as JSONValue },
+    );
+  } catch (thrown) {
+    return answer({
+      type: 'error-text',
+      value: thrown instanceof Error ? thrown.message : String(thrown),
+    });
+  }
+}
+
+/**
+ * Reads one answer to its end into `parts`, emitting each text piece as it comes; gives back the
+ * error the stream reported, if any, and the answer's usage.
+ */
+async function readAnswer(
+  reader: ReadableStreamDefaultReader<StreamPart>,
+  parts: AnswerPart[],
+  emit: (event: EventBody) => void,
+): Promise<{ failure?: unknown; usage?: Usage }> {
+  const open = new Map<string, Extract<AnswerPart, { type: 'text' | 'reasoning' }>>();
+  const read: { failure?: unknown; usage?: Usage } = {};
+  for (;;) {
+    const { done, value: part } = await reader.read();
+    if (done) return read;
+    switch (part.type) {
+      case 'text-delta':
+      case 'reasoning-delta': {
+        const into = open.get(`${part.type}:${part.id}`);
+        if (!into) break;
+        into.text += part.delta;
+        into.providerOptions = part.providerMetadata ?? into.providerOptions;
+        if (part.type === 'text-delta' && part.delta) {
+          emit({ type: 'message.delta', text: part.delta });
+        }
+        break;
+      }
+      case 'text-start':
+      case 'reasoning-start': {
+        const type = part.type === 'text-start' ? 'text' : 'reasoning';
+        const started: AnswerPart = { type, text: '', providerOptions: part.providerMetadata };
+        open.set(`${type}-delta:${part.id}`, started);
+        parts.push(started);
+        break;
+      }
+      case 'text-end':
+      case 'reasoning-end': {
+        const key = `${part.type === 'text-end' ? 'text' : 'reasoning'}-delta:${part.id}`;
+        const ended = open.get(key);
+        if (ended) ended.providerOptions = part.providerMetadata ?? ended.providerOptions;
+        open.delete(key);
+        break;
+      }
+      case 'tool-call':
+        if (!part.providerExecuted) {
+          parts.push({
+            type: 'tool-call',
+            toolCallId: part.toolCallId,
+            toolName: part.toolName,
+            input: part.input,
+            providerOptions: part.providerMetadata,
+          });
+        }
+        break;
+      case 'finish':
+        read.usage = part.usage;
+        break;
+      case 'error':
+        if (!('failure' in read)) read.failure = part.error;
+        break;
+    }
+  }
 }
 
 export class LucidAgent implements Agent {
@@ -83,7 +243,8 @@ export class LucidAgent implements Agent {
 
   async run(run: AgentRunOptions): Promise<AgentOutcome> {
     const { emit, signal, limits } = run;
-    const { model, modelId } = this.options;
+    const { modelId } = this.options;
+    const model = v3(this.options.model);
     let summary: string | undefined;
     const tools = bindTools({
       sandbox: run.sandbox,
@@ -95,64 +256,78 @@ export class LucidAgent implements Agent {
         summary = text;
       },
     });
-    const system = await systemPrompt(run.sandbox);
+    const prepared = await prepareToolsAndToolChoice({
+      tools,
+      toolChoice: undefined,
+      activeTools: undefined,
+    });
+    const settings = prepareCallSettings({});
+    const { retry } = prepareRetries({
+      maxRetries: this.options.maxRetries ?? 3,
+      abortSignal: signal,
+    });
     const readInbox = async (): Promise<ModelMessage[]> => {
       const texts = await run.inbox?.().catch(() => []);
       return (texts ?? []).map((text) => ({ role: 'user', content: text }));
     };
-    let messages: ModelMessage[] = [
-      ...(run.history ?? []).map(({ role, text }) => ({ role, content: text })),
-      { role: 'user', content: run.prompt },
-    ];
+    const { system, messages } = await standardizePrompt({
+      system: await systemPrompt(run.sandbox),
+      messages: [
+        ...(run.history ?? []).map(({ role, text }): ModelMessage => ({ role, content: text })),
+        { role: 'user', content: run.prompt },
+      ],
+    });
 
-    let text = '';
     let lastText = '';
     let steps = 0;
-    let lastReason: string | undefined;
+    let lastHadCalls = false;
     let failure: unknown;
     for (;;) {
-      // Follow-ups read before a step go after the messages the step starts from; the SDK
-      // rebuilds each step's messages from the prompt and responses, so they are put back each time.
-      const injected: Injected[] = [];
-      const result = streamText({
-        model,
-        system,
-        messages,
-        tools,
-        stopWhen: [stepCountIs(limits.maxSteps - steps), hasToolCall(FINISH)],
-        prepareStep: async ({ messages: current }) => {
-          for (const message of await readInbox()) injected.push({ at: current.length, message });
-          return injected.length > 0 ? { messages: withInjected(current, injected) } : {};
-        },
-        maxRetries: this.options.maxRetries ?? 3,
-        abortSignal: signal,
-        onError: () => {},
-      });
+      messages.push(...(await readInbox()));
+      const parts: AnswerPart[] = [];
+      let usage: Usage | undefined;
       try {
-        for await (const part of result.fullStream) {
-          if (part.type === 'text-delta') {
-            if (part.text) emit({ type: 'message.delta', text: part.text });
-            text += part.text;
-          } else if (part.type === 'finish-step') {
-            steps += 1;
-            lastReason = part.finishReason;
-            if (text.trim()) emit({ type: 'message.assistant', text });
-            if (text.trim()) lastText = text.trim();
-            text = '';
-            if (modelId) emit(usageEvent(modelId, part.usage));
-          } else if (part.type === 'error') {
-            failure = part.error;
-          }
-        }
+        const prompt = await convertToLanguageModelPrompt({
+          prompt: { system, messages },
+          supportedUrls: await model.supportedUrls,
+          download: undefined,
+          abortSignal: signal,
+        });
+        const { stream } = await retry(() =>
+          model.doStream({ ...settings, ...prepared, prompt, abortSignal: signal }),
+        );
+        const read = await readAnswer(stream.getReader(), parts, emit);
+        failure = read.failure;
+        usage = read.usage;
       } catch (error) {
-        failure ??= error;
+        failure = error;
       }
-      if (signal.aborted || failure !== undefined || steps >= limits.maxSteps) break;
+      steps += 1;
+      const text = parts.reduce((all, p) => (p.type === 'text' ? all + p.text : all), '');
+      if (text.trim()) {
+        emit({ type: 'message.assistant', text });
+        lastText = text.trim();
+      }
+      if (modelId && usage) emit(usageEvent(modelId, usage));
+      if (signal.aborted || failure !== undefined) break;
+
+      const assistant = assistantMessage(parts);
+      if (assistant) messages.push(assistant);
+      const calls = parts.filter((part): part is ToolCall => part.type === 'tool-call');
+      lastHadCalls = calls.length > 0;
+      if (lastHadCalls) {
+        const results: ToolModelMessage = { role: 'tool', content: [] };
+        for (const call of calls) {
+          results.content.push(await runTool(call, tools, { messages, signal }));
+        }
+        messages.push(results);
+      }
+      if (signal.aborted || steps >= limits.maxSteps) break;
+      if (lastHadCalls && !calls.some((call) => call.toolName === FINISH)) continue;
       // A follow-up that came as the model finished gets its answer too.
       const late = await readInbox();
       if (late.length === 0) break;
-      const { messages: response } = await result.response;
-      messages = [...withInjected([...messages, ...response], injected), ...late];
+      messages.push(...late);
       summary = undefined;
     }
 
@@ -164,7 +339,7 @@ export class LucidAgent implements Agent {
       };
     }
     if (summary !== undefined) return { status: 'finished', summary };
-    if (lastReason === 'tool-calls' && steps >= limits.maxSteps) {
+    if (lastHadCalls && steps >= limits.maxSteps) {
       return {
         status: 'stopped',
         error: {

@@ -1,6 +1,6 @@
 /**
  * @module Anthropic Messages API (`POST /v1/messages`) as the fake LLM server speaks it: JSON and SSE
- * answers, `tool_use` blocks, usage with cache counts, and `{"type":"error",…}` bodies.
+ * answers, `thinking` blocks with their signature, `tool_use` blocks, usage with cache counts, and `{"type":"error",…}` bodies.
  * Framing follows https://docs.anthropic.com/en/api/messages-streaming and the schemas of
  * `@ai-sdk/anthropic` (`anthropicMessagesChunkSchema`).
  */
@@ -124,6 +124,24 @@ export const anthropic: ProtocolAdapter = {
       },
     });
     let index = 0;
+    if (turn.reasoning) {
+      const { text, signature } = turn.reasoning;
+      push({
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'thinking', thinking: '', signature: '' },
+      });
+      for (const token of splitTokens(text)) {
+        push({
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'thinking_delta', thinking: token },
+        });
+      }
+      push({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature } });
+      push({ type: 'content_block_stop', index });
+      index++;
+    }
     if (turn.text !== '') {
       push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
       push({ type: 'ping' });
@@ -140,7 +158,7 @@ export const anthropic: ProtocolAdapter = {
         content_block: { type: 'tool_use', id: call.id, name: call.name, input: {} },
       });
       if (index === 0) push({ type: 'ping' });
-      for (const piece of ['', ...splitJson(JSON.stringify(call.input))]) {
+      for (const piece of ['', ...splitJson(call.rawInput ?? JSON.stringify(call.input))]) {
         push({
           type: 'content_block_delta',
           index,

@@ -176,10 +176,12 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     const turn: Turn = {
       model: geminiCall ? (geminiCall[1] ?? '') : String(body.model),
       text: step.text ?? '',
+      reasoning: step.reasoning,
       toolCalls: (step.toolCalls ?? []).map((call) => ({
         id: call.id ?? adapter.toolCallId(),
         name: call.name,
         input: call.input,
+        rawInput: call.rawInput,
       })),
       usage: resolveUsage(step, body),
     };

@@ -13,7 +13,13 @@ export type LlmProtocol = 'anthropic' | 'openai-chat' | 'openai-responses' | 'ge
 export interface Turn {
   model: string;
   text: string;
-  toolCalls: Array<{ id: string; name: string; input: Record<string, unknown> }>;
+  reasoning?: { text: string; signature: string } | undefined;
+  toolCalls: Array<{
+    id: string;
+    name: string;
+    input: Record<string, unknown>;
+    rawInput?: string | undefined;
+  }>;
   usage: Required<ScriptedUsage>;
 }
 

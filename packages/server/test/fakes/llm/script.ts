@@ -8,6 +8,8 @@ export interface ScriptedToolCall {
   input: Record<string, unknown>;
   /** Provider-style id; generated in the protocol's own format when left out. */
   id?: string;
+  /** Anthropic only: streamed as the call's input instead of `input` as JSON (e.g. JSON cut short). */
+  rawInput?: string;
 }
 
 /**
@@ -26,6 +28,8 @@ export interface ScriptedUsage {
 /** One model answer: text, tool calls (after the text), or both. */
 export interface ScriptStep {
   text?: string;
+  /** Anthropic only: a thinking block with its signature, streamed before the text. */
+  reasoning?: { text: string; signature: string };
   toolCalls?: ScriptedToolCall[];
   /** Omitted: estimated from the request and answer sizes (about four characters per token). */
   usage?: ScriptedUsage;
