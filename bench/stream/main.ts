@@ -23,6 +23,8 @@ import { table } from '../lib/stats.ts';
 
 const MARKER = /q(\d+)z/g;
 const TOKEN_DELAY_MS = 20;
+/** Tokens written this soon after the model calls are answered count as the answers' start. */
+const START_MS = 250;
 
 /** When the fake wrote each marker: its responses' writes are watched, the fake itself unchanged. */
 const emitted = new Map<number, number>();
@@ -94,7 +96,7 @@ function gateModelCalls(url: string, count: number): { opened: Promise<void>; cl
 async function readMarkers(
   body: ReadableStream<Uint8Array>,
   since: number,
-  onMarker: (latencyMs: number) => void,
+  onMarker: (latencyMs: number, emittedAt: number) => void,
   until: (text: string) => boolean,
 ): Promise<void> {
   const seen = new Set<number>();
@@ -108,7 +110,7 @@ async function readMarkers(
       const at = emitted.get(id);
       if (seen.has(id) || at === undefined || at < since) continue;
       seen.add(id);
-      onMarker(now - at);
+      onMarker(now - at, at);
     }
     tail = text.slice(-32);
     if (until(text)) return;
@@ -187,7 +189,14 @@ export async function run(argv: string[]): Promise<number> {
   };
 
   const latencies: number[] = [];
-  const streaming = gate.opened.then(cpu);
+  // Apart: tokens written while the answers start (all model calls answered at once) and after.
+  const starting: number[] = [];
+  const steady: number[] = [];
+  let releasedAt = Infinity;
+  const streaming = gate.opened.then(() => {
+    releasedAt = performance.now();
+    return cpu();
+  });
   await Promise.all(
     Array.from({ length: tasks }, async (_, i) => {
       const created = await fetch(`${lucid.url}/api/v1/tasks`, {
@@ -207,7 +216,10 @@ export async function run(argv: string[]): Promise<number> {
           await readMarkers(
             response.body,
             started,
-            (ms) => latencies.push(ms),
+            (ms, at) => {
+              latencies.push(ms);
+              (at < releasedAt + START_MS ? starting : steady).push(ms);
+            },
             (text) => text.includes('"type":"message.assistant"'),
           );
           await response.body.cancel().catch(() => {});
@@ -246,6 +258,18 @@ export async function run(argv: string[]): Promise<number> {
         fmt(Math.max(...latencies)),
         `${latencies.length} of ${expected}`,
       ],
+      ...(
+        [
+          [`  written in the first ${START_MS} ms`, starting],
+          ['  written after', steady],
+        ] as const
+      ).map(([label, samples]) => [
+        label,
+        fmt(percentile(samples, 50)),
+        fmt(percentile(samples, 99)),
+        fmt(Math.max(...samples)),
+        String(samples.length),
+      ]),
     ]),
   );
   const p99 = percentile(latencies, 99);
