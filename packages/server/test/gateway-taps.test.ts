@@ -1,7 +1,5 @@
-import { Readable } from 'node:stream';
-import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { SseTap } from '../src/llm/gateway-taps.ts';
+import { sseTap } from '../src/llm/gateway-taps.ts';
 
 const events = [
   'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":9}}}\n\n',
@@ -10,6 +8,18 @@ const events = [
   'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":2}}\n\n',
 ];
 
+/** A byte stream of `chunks`, one read each, then `end`: closed, or failed with an error. */
+function streamOf(chunks: string[], end: 'close' | Error = 'close'): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
+      if (end === 'close') controller.close();
+      else controller.error(end);
+    },
+  });
+}
+
 /** Passes `chunks` through a tap; answers what came out and what `onData` saw. */
 async function tapped(
   chunks: string[],
@@ -17,14 +27,15 @@ async function tapped(
 ) {
   const seen: unknown[] = [];
   let ended = 0;
-  const tap = new SseTap({
+  const source = streamOf(chunks);
+  const tapped = sseTap(source, {
     onData: (data) => seen.push(data),
     onEnd: async () => {
       ended += 1;
     },
     ...options,
   });
-  const out = await text(Readable.from(chunks.map((c) => Buffer.from(c))).pipe(tap));
+  const out = await new Response(tapped).text();
   return { out, seen, ended };
 }
 
@@ -55,5 +66,46 @@ describe('the SSE tap', () => {
     });
     expect(out).toBe(events.slice(0, 3).join(''));
     expect(seen).toHaveLength(2);
+  });
+
+  it('reads on past a chunk whose every event is filtered out', async () => {
+    const { out } = await tapped(events, {
+      wanted: 'usage',
+      keep: (data) => (data as { type: string }).type !== 'message_start',
+    });
+    expect(out).toBe(events.slice(1).join(''));
+  });
+
+  it('ends once when the answer is cut short, and passes the error on', async () => {
+    let ended = 0;
+    const tapped = sseTap(streamOf(events.slice(0, 2), new Error('socket hang up')), {
+      onData: () => {},
+      onEnd: async () => {
+        ended += 1;
+      },
+    });
+    await expect(new Response(tapped).text()).rejects.toThrow('socket hang up');
+    expect(ended).toBe(1);
+  });
+
+  it('ends once and cancels the answer when its reader goes away', async () => {
+    let ended = 0;
+    let cancelled: unknown;
+    const source = new ReadableStream<Uint8Array>({
+      pull: (controller) => controller.enqueue(new TextEncoder().encode(events[1])),
+      cancel: (reason) => {
+        cancelled = reason;
+      },
+    });
+    const reader = sseTap(source, {
+      onData: () => {},
+      onEnd: async () => {
+        ended += 1;
+      },
+    }).getReader();
+    await reader.read();
+    await reader.cancel('gone');
+    expect(ended).toBe(1);
+    expect(cancelled).toBe('gone');
   });
 });

@@ -7,7 +7,6 @@
  * the same masking and metering, and the provider's answer streamed back as a `Response`. Any
  * other request goes to the global `fetch`.
  */
-import { Readable } from 'node:stream';
 import { AppError } from '../errors.ts';
 import { forwardLlmCall, type GatewayContext } from './gateway.ts';
 import {
@@ -89,7 +88,7 @@ export function inProcessGatewayFetch(ctx: GatewayContext, gatewayUrl: string): 
         headers,
         signal: request.signal,
       });
-      return new Response(Readable.toWeb(answer.body) as ReadableStream<Uint8Array>, {
+      return new Response(answer.body, {
         status: answer.status,
         headers: answer.headers,
       });

@@ -5,9 +5,10 @@
  * parsed at its end. Bytes are passed on as they arrive; only when events are filtered out is an
  * event held until its blank line. `onEnd` runs before the stream ends (usage is recorded before the
  * client sees the end of the answer), and also when the stream is cut short.
+ *
+ * The tap is a web stream that reads its source only when its own reader asks: one stage, no queue
+ * of its own, so each streamed token costs one read more than the provider's answer itself.
  */
-import { Transform, type TransformCallback } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 
 export interface TapOptions {
   /** Called with each event's parsed data (SSE) or the whole parsed body (JSON). */
@@ -21,6 +22,12 @@ export interface TapOptions {
    * or `keep` (usage is all the gateway reads, and a streamed answer is mostly text deltas).
    */
   wanted?: string;
+}
+
+/** What a tap does with the bytes passing: what goes on of each chunk, and at the end. */
+interface Reading {
+  chunk(chunk: Uint8Array): Uint8Array | string;
+  end(): string;
 }
 
 const EVENT_END = /\r?\n\r?\n/;
@@ -38,78 +45,125 @@ function eventData(raw: string): unknown {
   }
 }
 
-abstract class Tap extends Transform {
-  private ended = false;
-
-  constructor(protected readonly options: TapOptions) {
-    super();
-  }
-
-  protected finishOnce(): Promise<void> {
-    if (this.ended) return Promise.resolve();
-    this.ended = true;
-    return this.options.onEnd();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    void this.finishOnce().then(
-      () => callback(error),
-      () => callback(error),
-    );
-  }
-}
-
 /** Reads a server-sent-event stream as it passes. */
-export class SseTap extends Tap {
-  private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (!this.options.keep) this.push(chunk);
-    this.pending += this.decoder.write(chunk);
-    for (let match = EVENT_END.exec(this.pending); match; match = EVENT_END.exec(this.pending)) {
-      const raw = this.pending.slice(0, match.index + match[0].length);
-      this.pending = this.pending.slice(raw.length);
-      this.event(raw);
-    }
-    callback();
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.pending += this.decoder.end();
-    if (this.pending !== '') this.event(this.pending);
-    this.pending = '';
-    this.finishOnce().then(() => callback(), callback);
-  }
-
-  private event(raw: string): void {
-    const { wanted } = this.options;
-    if (wanted !== undefined && !raw.includes(wanted)) {
-      if (this.options.keep) this.push(raw);
-      return;
-    }
+function sseReading(options: TapOptions): Reading {
+  const decoder = new TextDecoder();
+  const { wanted, keep, onData } = options;
+  let pending = '';
+  /** What of one event goes on. */
+  const event = (raw: string): string => {
+    if (wanted !== undefined && !raw.includes(wanted)) return raw;
     const data = eventData(raw);
-    if (data !== undefined) this.options.onData(data);
-    const { keep } = this.options;
-    if (keep && (data === undefined || keep(data))) this.push(raw);
-  }
+    if (data !== undefined) onData(data);
+    return data === undefined || !keep || keep(data) ? raw : '';
+  };
+  const events = (): string => {
+    let kept = '';
+    for (let match = EVENT_END.exec(pending); match; match = EVENT_END.exec(pending)) {
+      const raw = pending.slice(0, match.index + match[0].length);
+      pending = pending.slice(raw.length);
+      kept += event(raw);
+    }
+    return kept;
+  };
+  return {
+    chunk(chunk) {
+      pending += decoder.decode(chunk, { stream: true });
+      const kept = events();
+      // Unfiltered, the bytes go on as they came; events are only read.
+      return keep ? kept : chunk;
+    },
+    end() {
+      pending += decoder.decode();
+      const kept = events() + (pending === '' ? '' : event(pending));
+      pending = '';
+      return keep ? kept : '';
+    },
+  };
 }
 
 /** Reads a JSON answer as it passes: the bytes go on at once, the parse happens at the end. */
-export class JsonTap extends Tap {
-  private readonly chunks: Buffer[] = [];
+function jsonReading(options: TapOptions): Reading {
+  const chunks: Uint8Array[] = [];
+  return {
+    chunk(chunk) {
+      chunks.push(chunk);
+      return chunk;
+    },
+    end() {
+      try {
+        options.onData(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
+      } catch {
+        // not JSON: nothing to read
+      }
+      return '';
+    },
+  };
+}
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.chunks.push(chunk);
-    callback(null, chunk);
-  }
+function tap(
+  source: ReadableStream<Uint8Array>,
+  reading: Reading,
+  onEnd: () => Promise<void>,
+): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  const encoder = new TextEncoder();
+  let ended = false;
+  const finishOnce = (): Promise<void> => {
+    if (ended) return Promise.resolve();
+    ended = true;
+    return onEnd();
+  };
+  const bytes = (out: Uint8Array | string): Uint8Array =>
+    typeof out === 'string' ? encoder.encode(out) : out;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        // Reads until something goes on: a filtered-out event must not leave the reader waiting.
+        for (;;) {
+          let read: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            read = await reader.read();
+          } catch (error) {
+            await finishOnce().catch(() => {});
+            controller.error(error);
+            return;
+          }
+          if (read.done) {
+            const rest = reading.end();
+            if (rest !== '') controller.enqueue(bytes(rest));
+            await finishOnce();
+            controller.close();
+            return;
+          }
+          const out = reading.chunk(read.value);
+          if (out.length > 0) {
+            controller.enqueue(bytes(out));
+            return;
+          }
+        }
+      },
+      async cancel(reason) {
+        await finishOnce().catch(() => {});
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
 
-  override _flush(callback: TransformCallback): void {
-    try {
-      this.options.onData(JSON.parse(Buffer.concat(this.chunks).toString('utf8')) as unknown);
-    } catch {
-      // not JSON: nothing to read
-    }
-    this.finishOnce().then(() => callback(), callback);
-  }
+/** Passes a server-sent-event stream on, reading its events as they pass. */
+export function sseTap(
+  source: ReadableStream<Uint8Array>,
+  options: TapOptions,
+): ReadableStream<Uint8Array> {
+  return tap(source, sseReading(options), options.onEnd);
+}
+
+/** Passes a JSON answer on, reading it whole at its end. */
+export function jsonTap(
+  source: ReadableStream<Uint8Array>,
+  options: TapOptions,
+): ReadableStream<Uint8Array> {
+  return tap(source, jsonReading(options), options.onEnd);
 }

@@ -14,8 +14,6 @@
  * passed on as it arrives (status, headers and body as the provider sent them, errors included)
  * while its usage is read, and recorded before the answer ends.
  */
-import { Readable } from 'node:stream';
-import type { ReadableStream } from 'node:stream/web';
 import { and, eq } from 'drizzle-orm';
 import { maskDeep } from '../agent/secrets.ts';
 import type { LlmBudgets, LlmConfig } from '../config.ts';
@@ -31,7 +29,7 @@ import {
   type GatewayEndpoint,
   type GatewayProvider,
 } from './gateway-styles.ts';
-import { JsonTap, SseTap } from './gateway-taps.ts';
+import { jsonTap, sseTap } from './gateway-taps.ts';
 import { isUsageOnlyChunk, usageReader } from './gateway-usage.ts';
 import { providerSecrets } from './models.ts';
 import { llmConfigFor, type ProviderKeyContext } from './provider-keys.ts';
@@ -45,7 +43,7 @@ export interface GatewayContext extends ProviderKeyContext {
 export interface GatewayAnswer {
   status: number;
   headers: Record<string, string>;
-  body: Readable;
+  body: ReadableStream<Uint8Array>;
 }
 
 /** Client headers passed on to the provider; everything else (its key included) stays behind. */
@@ -105,7 +103,7 @@ function withoutPrefix(model: unknown, provider: GatewayProvider): string {
  *
  * @example
  * const answer = await forwardLlmCall(ctx, { provider: 'anthropic', endpoint: 'messages', token, body, headers, signal });
- * reply.code(answer.status).headers(answer.headers).send(answer.body);
+ * reply.code(answer.status).headers(answer.headers).send(answer.body); // a web stream
  */
 export async function forwardLlmCall(
   ctx: GatewayContext,
@@ -175,7 +173,7 @@ export async function forwardLlmCall(
   answer.headers.forEach((value, header) => {
     if (!DROPPED_ANSWER_HEADERS.has(header)) passed[header] = value;
   });
-  const source = answer.body ? Readable.fromWeb(answer.body as ReadableStream) : Readable.from([]);
+  const source = answer.body ?? new Blob([]).stream();
   if (!answer.ok) return { status: answer.status, headers: passed, body: source };
 
   const reader = usageReader(endpoint);
@@ -188,17 +186,16 @@ export async function forwardLlmCall(
     );
   };
   const isSse = (answer.headers.get('content-type') ?? '').includes('text/event-stream');
-  const tap = isSse
-    ? new SseTap({
+  const tapped = isSse
+    ? sseTap(source, {
         onData: (data) => reader.event(data),
         // Every event the usage reader takes names `usage` (or Gemini's `usageMetadata`).
         wanted: 'usage',
         onEnd,
         ...(addedUsage ? { keep: (data: unknown) => !isUsageOnlyChunk(data) } : {}),
       })
-    : new JsonTap({ onData: (data) => reader.json(data), onEnd });
-  source.on('error', (error) => tap.destroy(error));
-  return { status: answer.status, headers: passed, body: source.pipe(tap) };
+    : jsonTap(source, { onData: (data) => reader.json(data), onEnd });
+  return { status: answer.status, headers: passed, body: tapped };
 }
 
 /**
