@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
+import { quietAuthAsyncContext } from './auth/async-context.ts';
 import { createAuth } from './auth/auth.ts';
 import { buildApp } from './http/app.ts';
 import { startSpawnHost } from './process/spawn.ts';
@@ -198,6 +199,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         ? { url: config.databaseUrl }
         : { pgliteDir: path.join(config.dataDir, 'db') },
     ));
+  await quietAuthAsyncContext();
   const auth = createAuth({
     db: database.db,
     config,

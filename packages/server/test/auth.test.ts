@@ -1,3 +1,4 @@
+import { executionAsyncId } from 'node:async_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cookieFrom, request, signUp } from './support/client.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
@@ -51,6 +52,24 @@ describe('accounts', () => {
     });
     expect(after.status).toBe(401);
     expect(after.body.error.code).toBe('unauthorized');
+  });
+
+  it('leaves promises untracked once its calls are answered', async () => {
+    // On Node 20 better-auth's AsyncLocalStorage, once run, tracks every promise of the process
+    // (async hooks) for good; with them on, a promise's continuation runs with an async id.
+    const user = await signUp(server.url);
+    const signin = await request(server.url, 'POST', '/api/auth/sign-in/email', {
+      json: { email: user.email, password: user.password },
+    });
+    const me = await request(server.url, 'GET', '/api/v1/me', {
+      cookie: cookieFrom(signin.headers),
+    });
+    expect(me.status).toBe(200);
+    const continuation = async () => {
+      await null;
+      return executionAsyncId();
+    };
+    expect(await continuation()).toBe(0);
   });
 
   it('refuses sign-in from an untrusted or missing origin', async () => {
