@@ -7,11 +7,13 @@
  * HTTP (`GET /api/v1/tasks/{id}/stream`). Every token carries a unique marker: its latency is from
  * the fake writing it to a viewer receiving it. The fake holds the agents' model calls until every
  * task has made its own, so the answers stream together, with every sandbox ready:
- * only the streaming is measured. The reference, measured in the same run, is the same load read
+ * only the streaming is measured. A warm-up round of the same load goes first, unmeasured (`--warmups`,
+ * 1 by default): what is measured is a server that has answered before, its code compiled by V8,
+ * not one running the agent's code for the first time. The reference, measured in the same run, is the same load read
  * straight from the fake's own SSE (N concurrent clients, no Lucid in between). Prints p50/p99 for
  * both, their ratio, and the server's CPU time while the answers streamed.
  *
- * Usage: npm run bench -- stream [--tasks N] [--viewers N] [--tokens N]
+ * Usage: npm run bench -- stream [--tasks N] [--viewers N] [--tokens N] [--warmups N]
  */
 import { spawn } from 'node:child_process';
 import { Server, ServerResponse, type IncomingMessage } from 'node:http';
@@ -58,34 +60,32 @@ function answers(count: number, tokens: number, base: number): ScriptStep[] {
 }
 
 /**
- * Holds the fake's model calls (POSTs) until `count` of them wait, then lets them all on at once,
- * and every later request at once. The fake is unchanged: its server's `request` events are held
- * back, their bodies unread until they go on.
+ * Holds the fake's model calls (POSTs): each `next(count)` holds the coming ones until `count` of
+ * them wait, then lets them all on at once; between rounds, requests go on at once. The fake is
+ * unchanged: its server's `request` events are held back, their bodies unread until they go on.
  */
-function gateModelCalls(url: string, count: number): { opened: Promise<void>; close(): void } {
+function gateModelCalls(url: string): { next(count: number): Promise<void>; close(): void } {
   const port = Number(new URL(url).port);
   const held: (() => void)[] = [];
-  let open = false;
-  let opened = (): void => {};
-  const whenOpened = new Promise<void>((resolve) => (opened = resolve));
+  let round: { count: number; opened: () => void } | null = null;
   const emit = Server.prototype.emit as (this: Server, ...args: unknown[]) => boolean;
   Server.prototype.emit = function (this: Server, event: string | symbol, ...args: unknown[]) {
     const [req] = args as [IncomingMessage];
     const address = this.address();
     const ours = typeof address === 'object' && address?.port === port;
-    if (event !== 'request' || open || !ours || req.method !== 'POST') {
+    if (event !== 'request' || !round || !ours || req.method !== 'POST') {
       return emit.call(this, event, ...args);
     }
     held.push(() => emit.call(this, event, ...args));
-    if (held.length >= count) {
-      open = true;
-      opened();
+    if (held.length >= round.count) {
+      round.opened();
+      round = null;
       for (const release of held.splice(0)) release();
     }
     return true;
   } as typeof Server.prototype.emit;
   return {
-    opened: whenOpened,
+    next: (count) => new Promise<void>((opened) => (round = { count, opened })),
     close: () => {
       Server.prototype.emit = emit as typeof Server.prototype.emit;
     },
@@ -124,11 +124,13 @@ export async function run(argv: string[]): Promise<number> {
       tasks: { type: 'string', default: '50' },
       viewers: { type: 'string', default: '2' },
       tokens: { type: 'string', default: '50' },
+      warmups: { type: 'string', default: '1' },
     },
   });
   const tasks = Number(values.tasks);
   const viewers = Number(values.viewers);
   const tokens = Number(values.tokens);
+  const warmups = Number(values.warmups);
   const llm = await startFakeLlm();
 
   // Reference: the fake's own SSE, read straight by as many concurrent clients.
@@ -163,8 +165,7 @@ export async function run(argv: string[]): Promise<number> {
 
   // Lucid: the built-in agent on each task, two viewers per task on its live stream.
   llm.reset();
-  llm.script(answers(tasks, tokens, 10_000_000));
-  const gate = gateModelCalls(llm.url, tasks);
+  const gate = gateModelCalls(llm.url);
   const child = spawn(
     process.execPath,
     [
@@ -188,45 +189,66 @@ export async function run(argv: string[]): Promise<number> {
     return { ms: user + system, at: performance.now() };
   };
 
+  /**
+   * One round: `tasks` new tasks, their model calls answered together, `viewers` viewers on each.
+   * `record` takes each token's latency and whether it was written while the answers started.
+   */
+  const round = async (
+    base: number,
+    record: (ms: number, starting: boolean) => void,
+  ): Promise<{ opened: Promise<{ ms: number; at: number }> }> => {
+    llm.script(answers(tasks, tokens, base));
+    let releasedAt = Infinity;
+    const opened = gate.next(tasks).then(() => {
+      releasedAt = performance.now();
+      return cpu();
+    });
+    await Promise.all(
+      Array.from({ length: tasks }, async (_, i) => {
+        const created = await fetch(`${lucid.url}/api/v1/tasks`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${lucid.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ repoId: lucid.repoId, prompt: `Answer ${i}` }),
+        });
+        if (created.status !== 201) throw new Error(`creating a task: ${await created.text()}`);
+        const { task } = (await created.json()) as { task: { id: string } };
+        await Promise.all(
+          Array.from({ length: viewers }, async () => {
+            const started = performance.now();
+            const response = await fetch(`${lucid.url}/api/v1/tasks/${task.id}/stream`, {
+              headers: { authorization: `Bearer ${lucid.token}` },
+            });
+            if (!response.body) throw new Error('the stream answered no body');
+            await readMarkers(
+              response.body,
+              started,
+              (ms, at) => record(ms, at < releasedAt + START_MS),
+              (text) => text.includes('"type":"message.assistant"'),
+            );
+            await response.body.cancel().catch(() => {});
+          }),
+        );
+      }),
+    );
+    return { opened };
+  };
+
+  // Warm-up: the same load, unmeasured, so the measured round meets a server whose code V8 has
+  // compiled, as a server that has answered before would be.
+  for (let warm = 0; warm < warmups; warm++) {
+    const { opened } = await round(10_000_000 * (warm + 1), () => {});
+    await opened;
+  }
+
   const latencies: number[] = [];
   // Apart: tokens written while the answers start (all model calls answered at once) and after.
   const starting: number[] = [];
   const steady: number[] = [];
-  let releasedAt = Infinity;
-  const streaming = gate.opened.then(() => {
-    releasedAt = performance.now();
-    return cpu();
+  child.stdin.write('profile\n');
+  const { opened: streaming } = await round(10_000_000 * (warmups + 1), (ms, start) => {
+    latencies.push(ms);
+    (start ? starting : steady).push(ms);
   });
-  await Promise.all(
-    Array.from({ length: tasks }, async (_, i) => {
-      const created = await fetch(`${lucid.url}/api/v1/tasks`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${lucid.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ repoId: lucid.repoId, prompt: `Answer ${i}` }),
-      });
-      if (created.status !== 201) throw new Error(`creating a task: ${await created.text()}`);
-      const { task } = (await created.json()) as { task: { id: string } };
-      await Promise.all(
-        Array.from({ length: viewers }, async () => {
-          const started = performance.now();
-          const response = await fetch(`${lucid.url}/api/v1/tasks/${task.id}/stream`, {
-            headers: { authorization: `Bearer ${lucid.token}` },
-          });
-          if (!response.body) throw new Error('the stream answered no body');
-          await readMarkers(
-            response.body,
-            started,
-            (ms, at) => {
-              latencies.push(ms);
-              (at < releasedAt + START_MS ? starting : steady).push(ms);
-            },
-            (text) => text.includes('"type":"message.assistant"'),
-          );
-          await response.body.cancel().catch(() => {});
-        }),
-      );
-    }),
-  );
   const cpuBefore = await streaming;
   const cpuAfter = await cpu();
   child.stdin.write('stop\n');

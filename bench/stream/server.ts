@@ -5,7 +5,7 @@
  * task), the model providers pointed at the fake LLM, a user with an API token and a repository
  * with one commit. Prints `{url, token, repoId}` as one JSON line; then answers each `cpu` line on
  * stdin with its CPU time so far (`{user, system}` in ms), and closes on `stop`. With
- * LUCID_BENCH_CPU_PROF=<dir> it profiles its CPU between the first and the second `cpu` line.
+ * LUCID_BENCH_CPU_PROF=<dir> it profiles its CPU from a `profile` line on.
  *
  * Usage: tsx bench/stream/server.ts <fake LLM url> <slots>
  */
@@ -95,37 +95,31 @@ push.username = 'lucid';
 push.password = token;
 await git('push', '-q', push.toString(), 'main');
 
-// LUCID_BENCH_CPU_PROF=<dir>: a CPU profile of this process from the first `cpu` line to the
-// second, that is while the answers stream, written to <dir>.
+// LUCID_BENCH_CPU_PROF=<dir>: a CPU profile of this process from the `profile` line to `stop`,
+// written to <dir> with the times of the `cpu` lines beside it (`marks`, µs on the profile's clock).
 const profileDir = process.env.LUCID_BENCH_CPU_PROF;
 const profiler = profileDir ? new Session() : null;
-let profiling = false;
-async function toggleProfile(): Promise<void> {
-  if (!profiler || !profileDir) return;
-  if (!profiling) {
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
-    profiling = true;
-    return;
-  }
-  const { profile } = await profiler.post('Profiler.stop');
-  await writeFile(
-    path.join(profileDir, `stream-${Date.now()}.cpuprofile`),
-    JSON.stringify(profile),
-  );
-  profiler.disconnect();
-}
+const marks: number[] = [];
 
 process.stdout.write(`${JSON.stringify({ url: server.url, token, repoId: repo.id })}\n`);
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'cpu') {
-    await toggleProfile();
+    marks.push(Number(process.hrtime.bigint() / 1000n));
     const { user, system } = process.cpuUsage();
     process.stdout.write(`${JSON.stringify({ user: user / 1000, system: system / 1000 })}\n`);
+  } else if (line === 'profile' && profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
   } else if (line === 'stop') {
     break;
   }
+}
+if (profiler && profileDir) {
+  const { profile } = await profiler.post('Profiler.stop');
+  const name = path.join(profileDir, `stream-${Date.now()}`);
+  await writeFile(`${name}.cpuprofile`, JSON.stringify(profile));
+  await writeFile(`${name}.marks.json`, JSON.stringify({ marks }));
 }
 await server.close();
 await rm(dataDir, { recursive: true, force: true });
