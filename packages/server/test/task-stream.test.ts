@@ -167,6 +167,43 @@ describe('the task stream', () => {
     }
   });
 
+  it("starts an answer's draft without a statement once its runner has stored events", async () => {
+    const { taskId, runId, backend } = await runningTask();
+    const viewer = await stream(server.url, taskId, { token: user.token });
+    /** Runs `send` while a transaction holds the runs table, where a check would wait. */
+    const whileLocked = async (send: () => Promise<void>) => {
+      let release = (): void => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let locked = (): void => {};
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const holder = server.database.db.transaction(async (tx) => {
+        await tx.execute(sql`LOCK TABLE runs IN ACCESS EXCLUSIVE MODE`);
+        locked();
+        await held;
+      });
+      try {
+        await isLocked;
+        await send();
+      } finally {
+        release();
+        await holder;
+      }
+    };
+    // The append checked that this runner holds the run: the first piece needs no check of its own.
+    await backend.append(runId, [output('ready\n')]);
+    await whileLocked(async () => {
+      await backend.draft(runId, 0, 'First');
+      await viewer.waitFor((m) => m.kind === 'draft' && m.text === 'First');
+    });
+    // Storing the answer ends its draft; the next answer starts without a check too.
+    await backend.append(runId, [{ type: 'message.assistant', text: 'First' }]);
+    await viewer.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
+    await whileLocked(async () => {
+      await backend.draft(runId, 0, 'Second');
+      await viewer.waitFor((m) => m.kind === 'draft' && m.text === 'Second');
+    });
+  });
+
   it('a runner may send drafts only for its own running runs', async () => {
     const { runId } = await runningTask();
     const stranger = backendOn(server, 'rnr_stranger');

@@ -116,7 +116,10 @@ export class DbRunnerBackend implements RunnerBackend {
     await live?.flushDrafts();
     const appended = await appendEvents(db, { taskId: run.taskId, runId, events: stored });
     const lastSeq = appended.at(-1)?.seq ?? 0;
-    live?.appended(appendedNote({ taskId: run.taskId, lastSeq, runId, bodies: stored }), appended);
+    live?.appended(appendedNote({ taskId: run.taskId, lastSeq, runId, bodies: stored }), appended, {
+      runnerId: this.options.runnerId,
+      runId,
+    });
   }
 
   draft(runId: string, offset: number, text: string): Promise<void> {

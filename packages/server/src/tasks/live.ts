@@ -150,10 +150,16 @@ export class LiveHub {
    * Announces events a run reporting to this server just stored, before the notification their
    * transaction sent arrives: the run's next draft pieces, published here directly, then follow
    * them. Given the stored `events` themselves, a followed task that has published every event
-   * before them publishes these as they are, with no read back.
+   * before them publishes these as they are, with no read back. Given the `holder` that stored
+   * them (its backend checked it holds the run), the run's next pieces need no check of their own
+   * while the run goes on.
    */
-  appended(note: AppendedNote, events?: readonly TaskEvent[]): void {
-    this.handleAppended(note, events);
+  appended(
+    note: AppendedNote,
+    events?: readonly TaskEvent[],
+    holder?: { runnerId: string; runId: string },
+  ): void {
+    this.handleAppended(note, events, holder);
   }
 
   /** Forgets that a runner holds the run (it is ending): its next piece is checked again. */
@@ -318,20 +324,32 @@ export class LiveHub {
     }
   }
 
-  private handleAppended(note: AppendedNote, events?: readonly TaskEvent[]): void {
+  private handleAppended(
+    note: AppendedNote,
+    events?: readonly TaskEvent[],
+    holder?: { runnerId: string; runId: string },
+  ): void {
+    // After the draft these events end is ended (which forgets its holder).
+    const hold = (): void => {
+      if (holder && !note.f) {
+        this.holders.set(holder.runId, { runnerId: holder.runnerId, taskId: note.t });
+      }
+    };
     const channel = this.channels.get(note.t);
     if (!channel) {
       if (note.e) this.endDraft(note.t, note.e, note.s, note.f === true);
+      hold();
       return;
     }
     this.enqueue(channel, async () => {
       // Heard already (this server announced it, or an earlier read went past it): nothing to read.
-      if (note.s <= channel.seq) return;
+      if (note.s <= channel.seq) return hold();
       if (events?.[0]?.seq === channel.seq + 1 && events.at(-1)?.seq === note.s) {
         for (const event of events) this.publishEvent(note.t, channel, event);
-        return;
+      } else {
+        await this.readNew(note.t, channel);
       }
-      await this.readNew(note.t, channel);
+      hold();
     });
   }
 
