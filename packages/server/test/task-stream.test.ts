@@ -167,9 +167,10 @@ describe('the task stream', () => {
     }
   });
 
-  it("starts an answer's draft without a statement once its runner has stored events", async () => {
+  it("starts an answer's draft without a statement once its runner has claimed the run or stored its events", async () => {
     const { taskId, runId, backend } = await runningTask();
     const viewer = await stream(server.url, taskId, { token: user.token });
+    await viewer.waitFor(reached((await taskEvents(server.url, user, taskId)).at(-1)?.seq ?? 0));
     /** Runs `send` while a transaction holds the runs table, where a check would wait. */
     const whileLocked = async (send: () => Promise<void>) => {
       let release = (): void => {};
@@ -189,13 +190,13 @@ describe('the task stream', () => {
         await holder;
       }
     };
-    // The append checked that this runner holds the run: the first piece needs no check of its own.
-    await backend.append(runId, [output('ready\n')]);
+    // The claim checked that this runner holds the run: the first piece needs no check of its own.
     await whileLocked(async () => {
       await backend.draft(runId, 0, 'First');
       await viewer.waitFor((m) => m.kind === 'draft' && m.text === 'First');
     });
-    // Storing the answer ends its draft; the next answer starts without a check too.
+    // Storing the answer ends its draft; the append checked the holder, so the next answer
+    // starts without a check too.
     await backend.append(runId, [{ type: 'message.assistant', text: 'First' }]);
     await viewer.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
     await whileLocked(async () => {

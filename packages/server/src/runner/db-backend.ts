@@ -61,6 +61,7 @@ export class DbRunnerBackend implements RunnerBackend {
     });
     if (!claimed) return null;
     const { run, task } = claimed;
+    this.options.live?.hold({ runId: run.id, runnerId, taskId: task.id });
     const token = await mintRunToken(db, {
       runId: run.id,
       repoId: task.repoId,

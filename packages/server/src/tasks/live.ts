@@ -162,6 +162,14 @@ export class LiveHub {
     this.handleAppended(note, events, holder);
   }
 
+  /**
+   * Notes that `runnerId` holds the run of `taskId` (its backend has just checked, claiming the
+   * run or storing its events): the run's pieces need no check of their own until its draft ends.
+   */
+  hold({ runId, runnerId, taskId }: { runId: string; runnerId: string; taskId: string }): void {
+    this.holders.set(runId, { runnerId, taskId });
+  }
+
   /** Forgets that a runner holds the run (it is ending): its next piece is checked again. */
   release(runId: string): void {
     this.holders.delete(runId);
@@ -331,9 +339,7 @@ export class LiveHub {
   ): void {
     // After the draft these events end is ended (which forgets its holder).
     const hold = (): void => {
-      if (holder && !note.f) {
-        this.holders.set(holder.runId, { runnerId: holder.runnerId, taskId: note.t });
-      }
+      if (holder && !note.f) this.hold({ ...holder, taskId: note.t });
     };
     const channel = this.channels.get(note.t);
     if (!channel) {
