@@ -60,6 +60,29 @@ afterAll(() => {
   for (const s of streams) s.close();
 });
 
+/**
+ * Runs `send` while a transaction holds the runs table: a draft piece that needed a statement (the
+ * check that its runner holds the run) would wait until the end.
+ */
+async function whileRunsLocked(send: () => Promise<void>): Promise<void> {
+  let release = (): void => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let locked = (): void => {};
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const holder = server.database.db.transaction(async (tx) => {
+    await tx.execute(sql`LOCK TABLE runs IN ACCESS EXCLUSIVE MODE`);
+    locked();
+    await held;
+  });
+  try {
+    await isLocked;
+    await send();
+  } finally {
+    release();
+    await holder;
+  }
+}
+
 const seqs = (s: TaskStream) => s.events().map((e) => e.seq);
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -146,52 +169,19 @@ describe('the task stream', () => {
     await backend.draft(runId, 0, 'Reading');
     const viewer = await stream(server.url, taskId, { token: user.token });
     await viewer.waitFor((m) => m.kind === 'draft');
-    // While a transaction holds the runs table, a piece that needed a statement would wait.
-    let release = (): void => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked = (): void => {};
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const holder = server.database.db.transaction(async (tx) => {
-      await tx.execute(sql`LOCK TABLE runs IN ACCESS EXCLUSIVE MODE`);
-      locked();
-      await held;
-    });
-    try {
-      await isLocked;
+    await whileRunsLocked(async () => {
       await backend.draft(runId, 7, ' the code');
       await viewer.waitFor((m) => m.kind === 'delta');
-      expect(viewer.draftText(runId)).toBe('Reading the code');
-    } finally {
-      release();
-      await holder;
-    }
+    });
+    expect(viewer.draftText(runId)).toBe('Reading the code');
   });
 
   it("starts an answer's draft without a statement once its runner has claimed the run or stored its events", async () => {
     const { taskId, runId, backend } = await runningTask();
     const viewer = await stream(server.url, taskId, { token: user.token });
     await viewer.waitFor(reached((await taskEvents(server.url, user, taskId)).at(-1)?.seq ?? 0));
-    /** Runs `send` while a transaction holds the runs table, where a check would wait. */
-    const whileLocked = async (send: () => Promise<void>) => {
-      let release = (): void => {};
-      const held = new Promise<void>((resolve) => (release = resolve));
-      let locked = (): void => {};
-      const isLocked = new Promise<void>((resolve) => (locked = resolve));
-      const holder = server.database.db.transaction(async (tx) => {
-        await tx.execute(sql`LOCK TABLE runs IN ACCESS EXCLUSIVE MODE`);
-        locked();
-        await held;
-      });
-      try {
-        await isLocked;
-        await send();
-      } finally {
-        release();
-        await holder;
-      }
-    };
     // The claim checked that this runner holds the run: the first piece needs no check of its own.
-    await whileLocked(async () => {
+    await whileRunsLocked(async () => {
       await backend.draft(runId, 0, 'First');
       await viewer.waitFor((m) => m.kind === 'draft' && m.text === 'First');
     });
@@ -199,7 +189,7 @@ describe('the task stream', () => {
     // starts without a check too.
     await backend.append(runId, [{ type: 'message.assistant', text: 'First' }]);
     await viewer.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
-    await whileLocked(async () => {
+    await whileRunsLocked(async () => {
       await backend.draft(runId, 0, 'Second');
       await viewer.waitFor((m) => m.kind === 'draft' && m.text === 'Second');
     });
