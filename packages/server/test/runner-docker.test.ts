@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerDriver } from '../src/sandbox/docker/docker-driver.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
@@ -27,10 +29,12 @@ describe.skipIf(engine.skipReason !== null)('a run in a docker sandbox', () => {
     user = await signUp(server.url);
   });
   afterAll(async () => {
-    for (const info of await driver.list({ 'lucid.task': '' }).catch(() => [])) {
+    // The tasks' sandboxes are kept for follow-ups; nothing follows here.
+    const runnerId = (await readFile(path.join(server.dataDir, 'runner-id'), 'utf8')).trim();
+    await server.close();
+    for (const info of await driver.list({ 'lucid.runner': runnerId })) {
       await (await driver.get(info.id))?.remove();
     }
-    await server.close();
   });
 
   it('clones through the sandbox endpoint, pushes its branch and nothing else', async () => {

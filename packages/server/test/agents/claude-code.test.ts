@@ -3,7 +3,6 @@
  * task against the fake LLM through Lucid's gateway: in a docker sandbox, and in a local sandbox
  * under bubblewrap.
  */
-import { afterAll } from 'vitest';
 import { DockerDriver } from '../../src/sandbox/docker/docker-driver.ts';
 import { offersTools, type ScriptStep } from '../fakes/llm/index.ts';
 import { dockerTestEngine } from '../sandbox/docker-engine.ts';
@@ -18,7 +17,6 @@ import {
 import { AGENT_CACHE } from './cache.ts';
 
 const engine = await dockerTestEngine('agents/claude-code.test.ts');
-let driver: DockerDriver | undefined;
 
 const trajectory: ScriptStep[] = [
   {
@@ -55,8 +53,7 @@ const env = { LUCID_CLI_AGENTS: 'claude-code', LUCID_AGENT_CACHE: AGENT_CACHE };
 agentConformance(
   subject,
   async () => {
-    driver = new DockerDriver({ docker: engine.docker, image: engine.image });
-    return { driver, env };
+    return { driver: new DockerDriver({ docker: engine.docker, image: engine.image }), env };
   },
   { skip: engine.skipReason !== null, label: 'docker' },
 );
@@ -67,10 +64,4 @@ if (!bwrap)
 agentConformance(subject, async () => ({ ...(await localHarness()), env }), {
   skip: !bwrap,
   label: 'local sandbox',
-});
-
-afterAll(async () => {
-  for (const info of (await driver?.list({ 'lucid.task': '' }).catch(() => [])) ?? []) {
-    await (await driver?.get(info.id))?.remove();
-  }
 });

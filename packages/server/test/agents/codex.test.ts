@@ -2,7 +2,6 @@
  * Codex, installed at its pinned version into the runner's agent cache, does the conformance
  * task in a docker sandbox against the fake LLM through Lucid's gateway.
  */
-import { afterAll } from 'vitest';
 import { DockerDriver } from '../../src/sandbox/docker/docker-driver.ts';
 import { offersTools, type ScriptStep } from '../fakes/llm/index.ts';
 import { dockerTestEngine } from '../sandbox/docker-engine.ts';
@@ -10,7 +9,6 @@ import { agentConformance, COMMIT_COMMAND, FINAL_TEXT, TEST_COMMAND } from './co
 import { AGENT_CACHE } from './cache.ts';
 
 const engine = await dockerTestEngine('agents/codex.test.ts');
-let driver: DockerDriver | undefined;
 
 const exec = (cmd: string): ScriptStep => ({
   when: offersTools,
@@ -37,17 +35,10 @@ agentConformance(
     timeoutMs: 240_000,
   },
   async () => {
-    driver = new DockerDriver({ docker: engine.docker, image: engine.image });
     return {
-      driver,
+      driver: new DockerDriver({ docker: engine.docker, image: engine.image }),
       env: { LUCID_CLI_AGENTS: 'codex', LUCID_AGENT_CACHE: AGENT_CACHE },
     };
   },
   { skip: engine.skipReason !== null },
 );
-
-afterAll(async () => {
-  for (const info of (await driver?.list({ 'lucid.task': '' }).catch(() => [])) ?? []) {
-    await (await driver?.get(info.id))?.remove();
-  }
-});

@@ -139,6 +139,12 @@ export function agentConformance(
     afterAll(async () => {
       await server?.close();
       await llm?.close();
+      // The task's sandbox is kept for a follow-up; nothing follows here.
+      for (const info of task && harness
+        ? await harness.driver.list({ 'lucid.task': task.id })
+        : []) {
+        await (await harness.driver.get(info.id))?.remove();
+      }
       await harness?.cleanup?.();
     });
 

@@ -3,7 +3,6 @@
  * cache, does the conformance task in a docker sandbox against the fake LLM's Gemini API through
  * Lucid's gateway.
  */
-import { afterAll } from 'vitest';
 import { DockerDriver } from '../../src/sandbox/docker/docker-driver.ts';
 import { offersTools, type ScriptStep } from '../fakes/llm/index.ts';
 import { dockerTestEngine } from '../sandbox/docker-engine.ts';
@@ -11,7 +10,6 @@ import { agentConformance, COMMIT_COMMAND, FINAL_TEXT, TEST_COMMAND } from './co
 import { AGENT_CACHE } from './cache.ts';
 
 const engine = await dockerTestEngine('agents/gemini.test.ts');
-let driver: DockerDriver | undefined;
 
 const shell = (command: string): ScriptStep => ({
   when: offersTools,
@@ -53,17 +51,10 @@ agentConformance(
     timeoutMs: 240_000,
   },
   async () => {
-    driver = new DockerDriver({ docker: engine.docker, image: engine.image });
     return {
-      driver,
+      driver: new DockerDriver({ docker: engine.docker, image: engine.image }),
       env: { LUCID_CLI_AGENTS: 'gemini', LUCID_AGENT_CACHE: AGENT_CACHE },
     };
   },
   { skip: engine.skipReason !== null },
 );
-
-afterAll(async () => {
-  for (const info of (await driver?.list({ 'lucid.task': '' }).catch(() => [])) ?? []) {
-    await (await driver?.get(info.id))?.remove();
-  }
-});
