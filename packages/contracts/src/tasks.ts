@@ -40,6 +40,9 @@ export type Task = z.infer<typeof Task>;
 export const AgentName = z.enum(['lucid', 'claude-code', 'codex', 'gemini', 'opencode', 'cursor']);
 export type AgentName = z.infer<typeof AgentName>;
 
+/** A model as `provider/name` (see GET /api/v1/models). */
+const ModelRef = z.string().trim().min(3).max(200);
+
 /** An agent as this server offers it: whether tasks may ask for it, and the models it speaks. */
 export const AgentInfo = z
   .object({
@@ -68,15 +71,9 @@ export const CreateTaskBody = z.object({
     .describe(
       'Shell commands the run executes in the task sandbox, in order. Without them the built-in agent works on the prompt.',
     ),
-  model: z
-    .string()
-    .trim()
-    .min(3)
-    .max(200)
-    .optional()
-    .describe(
-      'The model the agent uses, as provider/name (see GET /api/v1/models); the default otherwise.',
-    ),
+  model: ModelRef.optional().describe(
+    'The model the agent uses, as provider/name (see GET /api/v1/models); the default otherwise.',
+  ),
   agent: AgentName.default('lucid').describe('Which agent works on the task.'),
   start: z.boolean().default(true),
   source: z
@@ -130,13 +127,9 @@ export const UpdateTaskBody = z
     title: z.string().trim().min(1).max(200).optional(),
     prompt: z.string().trim().min(1).max(100_000).optional(),
     agent: AgentName.optional().describe('Which agent works on the task.'),
-    model: z
-      .string()
-      .trim()
-      .min(3)
-      .max(200)
-      .optional()
-      .describe('The model the agent uses, as provider/name (see GET /api/v1/models).'),
+    model: ModelRef.optional().describe(
+      'The model the agent uses, as provider/name (see GET /api/v1/models).',
+    ),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
     message: 'Give at least one of title, prompt, agent or model to change.',
