@@ -151,10 +151,39 @@ export const repositories = pgTable(
     defaultBranch: text('default_branch').notNull(),
     createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
     lastPushedAt: timestamp('last_pushed_at', { withTimezone: true }),
+    /**
+     * The secret this repository's forge webhook is signed with (GitHub) or carries (GitLab),
+     * sealed with ENCRYPTION_KEY; a delivery is accepted for this repository only.
+     */
+    sealedWebhookSecret: text('sealed_webhook_secret'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex('repositories_workspace_name_idx').on(t.workspaceId, sql`lower(${t.name})`)],
+);
+
+/**
+ * Invitations to sign up (and, with a workspace, to join it with a role). Only a SHA-256 hash of
+ * the secret in the link is stored; an invitation is used once and expires.
+ */
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    /** When set, only this address may use it (compared case-insensitively). */
+    email: text('email'),
+    /** The workspace it lets its user join, with `role`; null for an invitation to the instance. */
+    workspaceId: text('workspace_id').references(() => workspaces.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['owner', 'admin', 'member', 'viewer'] }),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true }),
+    acceptedBy: text('accepted_by').references(() => users.id, { onDelete: 'set null' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('invitations_workspace_idx').on(t.workspaceId)],
 );
 
 /** Personal API tokens. Only a SHA-256 hash of the secret is stored. */
@@ -333,6 +362,10 @@ export const tasks = pgTable(
   (t) => [
     index('tasks_workspace_idx').on(t.workspaceId, t.updatedAt),
     index('tasks_repo_idx').on(t.repoId),
+    /** A sandbox belongs to one task at most. */
+    uniqueIndex('tasks_sandbox_idx')
+      .on(t.sandboxId)
+      .where(sql`${t.sandboxId} is not null`),
   ],
 );
 
