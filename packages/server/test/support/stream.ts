@@ -1,6 +1,7 @@
 /**
  * A client of a task's live stream (`GET /api/v1/tasks/{id}/stream`) for tests: reads the
- * Server-Sent Events as a browser's EventSource would, keeping every message and its `id`.
+ * Server-Sent Events as a browser's EventSource would, keeping every message and its `id`; and
+ * any other event stream read as raw text.
  */
 import type { LiveMessage } from '@lucid/contracts';
 
@@ -108,6 +109,64 @@ export async function openStream(
     events: () =>
       messages.flatMap(({ message }) => (message.kind === 'event' ? [message.event] : [])),
     draftText: (runId) => drafts.get(runId),
+    close: () => controller.abort(),
+  };
+}
+
+/** Any Server-Sent Events stream read as its raw text (the board's, for one). */
+export interface RawEventStream {
+  status: number;
+  /** Everything read so far. */
+  text(): string;
+  /** Resolves once the text read so far holds `needle`; rejects when the stream ends first. */
+  waitFor(needle: string): Promise<void>;
+  close(): void;
+}
+
+/**
+ * @example
+ * const board = await openRawStream(`${url}/api/v1/repos/${repoId}/board/stream`, { authorization });
+ * await board.waitFor(taskId);
+ */
+export async function openRawStream(
+  url: string,
+  headers: Record<string, string>,
+): Promise<RawEventStream> {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers, signal: controller.signal });
+  let text = '';
+  let ended = false;
+  const waiters: { needle: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+  if (response.ok && response.body) {
+    void (async () => {
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+          text += decoder.decode(chunk, { stream: true });
+          for (const waiter of [...waiters]) {
+            if (!text.includes(waiter.needle)) continue;
+            waiters.splice(waiters.indexOf(waiter), 1);
+            waiter.resolve();
+          }
+        }
+      } catch {
+        // aborted
+      }
+      ended = true;
+      for (const waiter of waiters.splice(0)) waiter.reject(new Error('the stream ended'));
+    })();
+  } else {
+    ended = true;
+  }
+  return {
+    status: response.status,
+    text: () => text,
+    waitFor: (needle) =>
+      new Promise<void>((resolve, reject) => {
+        if (text.includes(needle)) return resolve();
+        if (ended) return reject(new Error('the stream ended'));
+        waiters.push({ needle, resolve, reject });
+      }),
     close: () => controller.abort(),
   };
 }
