@@ -4,6 +4,11 @@
  * are joined until a short delay passes or enough has gathered, so a chatty command costs a few
  * writes a second rather than one per line.
  *
+ * Every secret the runner knows is masked here, on every path out of the run: events, command
+ * output and the live draft. Output and draft are streams whose chunks may split a secret, so each
+ * goes through a `StreamMasker`, which holds back only an end that could begin a secret; what an
+ * output stream holds is sent with its next chunk, or before the next event that is not output.
+ *
  * Streamed model text (`message.delta`) is not stored: it goes to the backend as draft pieces at
  * once, with its offset in the answer, joined only while the previous send is still under way (up
  * to `DRAFT_PIECE_MAX_CHARS`), and no longer sent once the answer passes `DRAFT_MAX_CHARS`, where
@@ -11,6 +16,8 @@
  * answer starts at offset 0.
  */
 import { DRAFT_MAX_CHARS, DRAFT_PIECE_MAX_CHARS, type EventBody } from '@lucid/contracts';
+import { maskDeep, StreamMasker } from '../agent/secrets.ts';
+import type { OutputStream } from '../sandbox/output.ts';
 import type { RunnerBackend } from './backend.ts';
 
 const FLUSH_DELAY_MS = 50;
@@ -26,30 +33,64 @@ export class EventSink {
   private draftLength = 0;
   /** The last draft piece queued behind a send, that later text joins while it has room. */
   private draftQueued: { offset: number; text: string } | null = null;
+  private answer: StreamMasker;
+  private readonly output: Record<OutputStream, StreamMasker>;
+
+  /**
+   * @example
+   * const sink = new EventSink(backend, claim.run.id, [claim.git.token]);
+   * sink.push({ type: 'tool.output', stream: 'stdout', chunk: 'hello\n' });
+   * await sink.flush();
+   */
   constructor(
     private readonly backend: RunnerBackend,
     private readonly runId: string,
-  ) {}
+    /** Replaced by `[redacted]` wherever they appear. */
+    private readonly secrets: readonly string[] = [],
+  ) {
+    this.answer = new StreamMasker(secrets);
+    this.output = { stdout: new StreamMasker(secrets), stderr: new StreamMasker(secrets) };
+  }
 
-  /** Queues an event; output chunks next to each other on one stream are merged. */
+  /** Queues an event, its secrets masked; output chunks next to each other on one stream are merged. */
   push(event: EventBody): void {
     if (event.type === 'message.delta') {
-      this.draft(event.text);
+      this.draft(this.answer.push(event.text));
       return;
     }
+    if (event.type === 'tool.output') {
+      const chunk = this.output[event.stream].push(event.chunk);
+      if (chunk) this.queue({ ...event, chunk });
+      return;
+    }
+    this.endOutput('stdout');
+    this.endOutput('stderr');
     if (event.type === 'message.assistant') {
+      // The stored answer replaces the draft: what the draft's masker holds is not needed.
+      this.answer = new StreamMasker(this.secrets);
       this.draftLength = 0;
       this.draftQueued = null;
     }
-    this.queue(event);
+    this.queue(maskDeep(event, this.secrets));
   }
 
-  /** Sends what is queued; resolves when everything pushed so far is stored. */
+  /**
+   * Sends everything pushed so far, output held back as a possible start of a secret included;
+   * resolves when it is stored. Call it where output ends (after a command, at the end of a run).
+   */
   flush(): Promise<void> {
+    this.endOutput('stdout');
+    this.endOutput('stderr');
     this.send();
     return this.chain.then(() => {
       if (this.failure) throw this.failure;
     });
+  }
+
+  /** Queues what a stream's masker holds: the stream has ended, so it is no secret's start. */
+  private endOutput(stream: OutputStream): void {
+    const rest = this.output[stream].end();
+    if (rest) this.queue({ type: 'tool.output', stream, chunk: rest });
   }
 
   private queue(event: EventBody): void {

@@ -7,11 +7,12 @@
  * events. Returns the outcome; the runner reports it.
  *
  * Every secret the runner knows (the run token, as itself and inside the git auth header the
- * workspace holds, and the provider keys) is masked in every event of an agent run.
+ * workspace holds, and the provider keys) is masked in every event of a run, command runs included,
+ * and in its outcome.
  */
 import type { ClaimedRun, EventBody, FinishRunBody, RunAgent } from '@lucid/contracts';
 import type { AgentRuntime } from '../agent/agent.ts';
-import { maskDeep, maskSecrets } from '../agent/secrets.ts';
+import { maskSecrets } from '../agent/secrets.ts';
 import type { Sandbox, SandboxDriver } from '../sandbox/driver.ts';
 import type { RunnerBackend } from './backend.ts';
 import { commitAndPush, commitMessage, headCommit } from './commit-and-push.ts';
@@ -38,8 +39,18 @@ export interface ExecuteRunOptions {
 const WORKSPACE = '/workspace';
 
 export async function executeRun(options: ExecuteRunOptions): Promise<FinishRunBody> {
-  const { claim, backend, signal } = options;
-  const sink = new EventSink(backend, claim.run.id);
+  const secrets = [...runSecrets(options.claim), ...(options.agent?.secrets ?? [])];
+  const outcome = await execute(
+    options,
+    new EventSink(options.backend, options.claim.run.id, secrets),
+  );
+  return outcome.errorMessage === undefined
+    ? outcome
+    : { ...outcome, errorMessage: maskSecrets(outcome.errorMessage, secrets) };
+}
+
+async function execute(options: ExecuteRunOptions, sink: EventSink): Promise<FinishRunBody> {
+  const { claim, signal } = options;
   if (claim.run.agent && !options.agent) {
     return {
       status: 'failed',
@@ -118,13 +129,7 @@ async function runAgent(
 ): Promise<FinishRunBody> {
   const { claim, signal } = options;
   const secrets = [...runSecrets(claim), ...runtime.secrets];
-  const emit = (event: EventBody) =>
-    sink.push(
-      // Streamed text, the bulk of the events, has a single string to mask.
-      event.type === 'message.delta'
-        ? { type: 'message.delta', text: maskSecrets(event.text, secrets) }
-        : maskDeep(event, secrets),
-    );
+  const emit = (event: EventBody) => sink.push(event);
   const before = await headCommit(sandbox);
   let after = spec.promptSeq;
   const inbox = async (): Promise<string[]> => {
