@@ -371,10 +371,12 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     await page.getByLabel('Runner name').fill('build-host');
     await page.getByRole('button', { name: 'Create a runner command' }).click();
     const command = page.getByRole('group', { name: 'Runner command' });
-    await command.getByText(/^lucid runner --server /).waitFor();
+    await command.getByText(/^LUCID_RUNNER_TOKEN=\S+ lucid runner --server /).waitFor();
     const text = (await command.locator('code').textContent()) ?? '';
     expect(text).toMatch(
-      new RegExp(`^lucid runner --server ${server.url.replace(/[.]/g, '\\.')} --token \\S{20,}$`),
+      new RegExp(
+        `^LUCID_RUNNER_TOKEN=\\S{20,} lucid runner --server ${server.url.replace(/[.]/g, '\\.')}$`,
+      ),
     );
     await command.getByRole('button', { name: 'Copy the runner command' }).waitFor();
     await screenshot(page, 'runners-panel');

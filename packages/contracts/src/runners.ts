@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { EventBody, RunStatus } from './events.ts';
 import { Id, Timestamp } from './common.ts';
+import { DRAFT_PIECE_MAX_CHARS } from './live.ts';
 
 /**
  * The agent's part of a run: what it is asked, with which model (`provider/name`), how many
@@ -80,10 +81,13 @@ export type InboxMessage = z.infer<typeof InboxAnswer>['messages'][number];
 
 export const AppendEventsBody = z.object({ events: z.array(EventBody).min(1).max(500) });
 
-/** A piece of the answer a run's agent is writing: `offset` is where it starts in that answer. */
+/**
+ * A piece of the answer a run's agent is writing: `offset` is where it starts in that answer; at
+ * most {@link DRAFT_PIECE_MAX_CHARS} characters.
+ */
 export const RunDraftBody = z.object({
   offset: z.number().int().min(0),
-  text: z.string().min(1).max(1_000_000),
+  text: z.string().min(1).max(DRAFT_PIECE_MAX_CHARS),
 });
 
 export const AttachSandboxBody = z.object({ sandboxId: z.string().min(1).max(200) });

@@ -1,7 +1,9 @@
 /**
  * @module config
  * The one place that reads the environment. Every variable is validated at start, and each mistake
- * is reported in one line that names the variable and says what is wrong.
+ * is reported in one line that names the variable and says what is wrong, with the value given
+ * but never a secret in it: a key, token or secret variable is shown by its length alone, and a
+ * password in a URL or connection string (DATABASE_URL) as `***`.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -350,10 +352,39 @@ export function decodeKey(text: string): Buffer | undefined {
   return undefined;
 }
 
+/** Variables whose whole value is a secret (ENCRYPTION_KEY, *_API_KEY, *_SECRET, *_TOKEN…). */
+const SECRET_VARIABLE = /(^|_)(KEY|SECRET|TOKEN|PASSWORD)(_|$)/;
+
+/**
+ * A value as a configuration error shows it: a secret variable's by its length alone; any
+ * other's with the password of a URL's user (`scheme://user:***@host`) and `password=`,
+ * `token=`, `key=`… parameters masked.
+ *
+ * @example
+ * shownValue('DATABASE_URL', 'mysql://lucid:hunter2@db/lucid'); // → '"mysql://lucid:***@db/lucid"'
+ */
+function shownValue(name: string, value: string): string {
+  if (SECRET_VARIABLE.test(name)) return `a value of ${value.length} characters, not shown`;
+  const masked = withoutUserPassword(value).replace(
+    /((?:^|[?&;\s])(?:password|passwd|pwd|sslpassword|secret|token|api[-_]?key|key)\s*=\s*)('[^']*'|[^&;#\s]*)/gi,
+    '$1***',
+  );
+  return JSON.stringify(masked);
+}
+
+/** `value` with what follows the user in `[scheme://]user:password@host` masked, up to the last `@`. */
+function withoutUserPassword(value: string): string {
+  const at = value.lastIndexOf('@');
+  if (at < 0) return value;
+  const start = /^[a-z][a-z0-9+.-]*:\/*/i.exec(value)?.[0].length ?? 0;
+  const colon = value.indexOf(':', start);
+  return colon < 0 || colon > at ? value : `${value.slice(0, colon + 1)}***${value.slice(at)}`;
+}
+
 function problemsOf(issues: z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {
   return issues.map((issue) => {
     const name = String(issue.path[0] ?? 'environment');
-    return `${name} ${issue.message} (got ${JSON.stringify(env[name] ?? '')})`;
+    return `${name} ${issue.message} (got ${shownValue(name, env[name] ?? '')})`;
   });
 }
 

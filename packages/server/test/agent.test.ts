@@ -204,7 +204,7 @@ describe('the lucid agent', () => {
   });
 
   it('masks the run token and provider keys in tool output before the model or an event sees them', async () => {
-    llm.script(shellTrajectory([{ command: 'cat .git/config' }], 'Seen.'));
+    llm.script(shellTrajectory([{ command: 'cat .git/config .git/lucid-credentials' }], 'Seen.'));
     const task = await agentTask({ prompt: 'Show the git config' });
     const { status, events } = await settle(task.id);
     expect(status).toBe('in_review');
@@ -216,7 +216,7 @@ describe('the lucid agent', () => {
       { token: user.token },
     );
     const sandbox = await driver.get(runs.body.runs[0]?.sandboxId ?? '');
-    const config = (await sandbox!.readFile('/workspace/.git/config')).toString('utf8');
+    const config = (await sandbox!.readFile('/workspace/.git/lucid-credentials')).toString('utf8');
     const basic = /Authorization: Basic (\S+)/.exec(config)?.[1] ?? '';
     const token = Buffer.from(basic, 'base64').toString('utf8').split(':')[1] ?? '';
     expect(token.length).toBeGreaterThan(10);

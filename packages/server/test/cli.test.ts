@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, type TestUser } from './support/client.ts';
@@ -91,6 +91,35 @@ describe('lucid login', () => {
     expect(login.code).toBe(0);
     const file = path.join(home, '.config', 'lucid', 'credentials.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('lucid runner', () => {
+  it('refuses to start without LUCID_RUNNER_TOKEN or a token file, saying how to give one', async () => {
+    const missing = await cli.run(['runner', '--server', server.url]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain(
+      'No runner token: set LUCID_RUNNER_TOKEN, or pass --token-file',
+    );
+
+    const empty = path.join(cli.home, 'empty-token');
+    await writeFile(empty, '\n');
+    const fromEmptyFile = await cli.run(['runner', '--server', server.url, '--token-file', empty]);
+    expect(fromEmptyFile.code).not.toBe(0);
+    expect(fromEmptyFile.stderr).toContain(`The runner token file ${empty} is empty`);
+  });
+
+  it('refuses a token on the command line, where every user of the host could read it', async () => {
+    const onCommandLine = await cli.run(
+      ['runner', '--server', server.url, '--token', 'lucid_rnr_on-the-command-line'],
+      { env: { LUCID_RUNNER_TOKEN: 'lucid_rnr_in-the-environment' } },
+    );
+    expect(onCommandLine.code).not.toBe(0);
+    expect(onCommandLine.stderr).toContain('lucid runner takes no --token');
+    expect(onCommandLine.stderr).toContain('Set LUCID_RUNNER_TOKEN');
+    const help = await cli.run(['runner', '--help']);
+    expect(help.stdout).toContain('--token-file');
+    expect(help.stdout).not.toMatch(/--token </);
   });
 });
 

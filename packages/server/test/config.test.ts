@@ -70,6 +70,29 @@ describe('configuration', () => {
     expect(found.some((p) => p.startsWith('DATABASE_URL must start with postgres://'))).toBe(true);
   });
 
+  it('names a mistake without showing the secret in the value', async () => {
+    const dir = await dataDir();
+    const [url] = problems({
+      LUCID_DATA_DIR: dir,
+      DATABASE_URL: 'mysql://lucid:hunter2-p@ss/word@db.example.com:3306/lucid',
+    });
+    expect(url).toBe(
+      'DATABASE_URL must start with postgres:// or postgresql:// ' +
+        '(got "mysql://lucid:***@db.example.com:3306/lucid")',
+    );
+    const [keywords] = problems({
+      LUCID_DATA_DIR: dir,
+      DATABASE_URL: 'host=db user=lucid password=hunter2-secret dbname=lucid',
+    });
+    expect(keywords).toContain('password=***');
+    const [compatible] = problems({
+      LUCID_DATA_DIR: dir,
+      OPENAI_COMPATIBLE_BASE_URL: 'llm.internal/v1?api_key=sk-hunter2-secret',
+    });
+    expect(compatible).toMatch(/^OPENAI_COMPATIBLE_BASE_URL must be an absolute http\(s\) URL/);
+    for (const problem of [url, keywords, compatible]) expect(problem).not.toMatch(/hunter2/);
+  });
+
   it('requires ENCRYPTION_KEY with DATABASE_URL, and a well-formed key', async () => {
     const dir = await dataDir();
     expect(problems({ LUCID_DATA_DIR: dir, DATABASE_URL: 'postgres://localhost/lucid' })).toEqual([

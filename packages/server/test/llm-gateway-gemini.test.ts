@@ -261,7 +261,9 @@ describe('the gateway on gemini', () => {
     await backend.finish(run.runId, { status: 'succeeded', exitCode: 0 });
     const finished = await post('/models/gemini-2.5-pro:generateContent', run.token);
     expect(finished.status).toBe(401);
-    const unknown = await post('/models/gemini-2.5-pro:embedContent', run.token);
+    // The token is checked first; a good one then meets the unknown method.
+    expect((await post('/models/gemini-2.5-pro:embedContent', run.token)).status).toBe(401);
+    const unknown = await post('/models/gemini-2.5-pro:embedContent', (await runningRun()).token);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
     expect(modelRequests()).toEqual([]);

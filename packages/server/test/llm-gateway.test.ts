@@ -1,4 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { fakeProviderEnv } from './support/providers.ts';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
@@ -388,5 +390,89 @@ describe('the LLM gateway', () => {
       object: 'list',
       data: expect.arrayContaining([expect.objectContaining({ id: 'gpt-5', object: 'model' })]),
     });
+  });
+});
+
+/**
+ * Sends a request's head and the first `sent` bytes of a body said to be `declared` bytes long,
+ * never the rest; resolves with what the server answered once it hung up.
+ */
+async function answerBeforeBody(
+  path: string,
+  headers: string[],
+  { declared, sent }: { declared: number; sent: number },
+): Promise<string> {
+  const { hostname, port } = new URL(server.url);
+  const socket = connect(Number(port), hostname);
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (text: string) => (received += text));
+  // Writing after the server hung up fails; what it answered is what matters.
+  socket.on('error', () => {});
+  await once(socket, 'connect');
+  const head = [
+    `POST ${path} HTTP/1.1`,
+    `host: ${hostname}:${port}`,
+    'content-type: application/json',
+    `content-length: ${declared}`,
+    ...headers,
+  ];
+  socket.write(`${head.join('\r\n')}\r\n\r\n{"messages": [`);
+  socket.write(Buffer.alloc(sent, ' '));
+  await once(socket, 'close');
+  return received;
+}
+
+describe("a call's body, read only once its token is good", () => {
+  const huge = { declared: 30 * 1024 * 1024, sent: 64 * 1024 };
+
+  it.each([
+    {
+      style: 'anthropic',
+      path: '/llm/anthropic/v1/messages',
+      headers: ['x-api-key: lucid_run_nope'],
+    },
+    {
+      style: 'gemini',
+      path: '/llm/gemini/v1beta/models/gemini-2.5-pro:generateContent?key=lucid_run_nope',
+      headers: [],
+    },
+  ])(
+    'answers 401 to a huge $style call with a bad token while its body is still coming, and hangs up',
+    async ({ path, headers }) => {
+      // The server answers having been sent 64 KiB of 30 MiB: it did not wait for the body.
+      const answer = await answerBeforeBody(path, headers, huge);
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(answer.toLowerCase()).toContain('connection: close');
+      expect(answer).toContain('running run');
+      expect(modelRequests()).toEqual([]);
+    },
+  );
+
+  it('still refuses a body over 32 MiB from a running run, with 413', async () => {
+    const run = await runningRun();
+    const answer = await answerBeforeBody(
+      '/llm/anthropic/v1/messages',
+      [`x-api-key: ${run.token}`],
+      { declared: 33 * 1024 * 1024, sent: 1024 },
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(modelRequests()).toEqual([]);
+  });
+
+  it('in-process, refuses a call with a bad token without reading its body', async () => {
+    const inProcess = transports[1]?.fetch() as typeof fetch;
+    // A body that never ends: reading it would never finish.
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(new TextEncoder().encode('{"messages": [')),
+    });
+    const response = await inProcess(gateway('/anthropic/v1/messages'), {
+      method: 'POST',
+      headers: { 'x-api-key': 'lucid_run_nope', 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { type: 'authentication_error' } });
   });
 });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { tasks } from '../src/db/schema.ts';
 import { startServer } from '../src/server.ts';
 import { startFakeLlm } from './fakes/llm/index.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
+import { hostProcessArgs } from './support/processes.ts';
 import { pushedRepo, startTask, stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
 import { freePort, onPostgres, startTestServer, type TestServer } from './support/test-server.ts';
 
@@ -25,23 +26,38 @@ let runnerToken: string;
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
-/** Starts `lucid runner` as its own process, with local sandboxes in a folder of its own. */
+/**
+ * Starts `lucid runner` as its own process, with local sandboxes in a folder of its own; the token
+ * goes in LUCID_RUNNER_TOKEN, or in a file (`--token-file`) when `tokenFile` is set.
+ */
 async function startRunner(
   serverUrl: string,
   token = runnerToken,
   env: Record<string, string> = {},
+  { tokenFile = false } = {},
 ) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lucid-runner-'));
   dirs.push(dataDir);
+  const file = path.join(dataDir, 'runner-token');
+  if (tokenFile) await writeFile(file, `${token}\n`, { mode: 0o600 });
   const child = spawn(
     process.execPath,
-    [bin, 'runner', '--server', serverUrl, '--token', token, '--slots', '1'],
+    [
+      bin,
+      'runner',
+      '--server',
+      serverUrl,
+      '--slots',
+      '1',
+      ...(tokenFile ? ['--token-file', file] : []),
+    ],
     {
       env: {
         PATH: process.env.PATH,
         HOME: dataDir,
         LUCID_SANDBOX: 'local',
         LUCID_DATA_DIR: dataDir,
+        ...(tokenFile ? {} : { LUCID_RUNNER_TOKEN: token }),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -196,6 +212,8 @@ describe('a runner on another host', () => {
     const out = stdoutOf(await taskEvents(server.url, admin, task.id));
     expect(out).toContain('from-remote');
     expect(out).toContain(task.branch);
+    // Its token came by environment: no user of this host reads it in `ps`.
+    expect(await hostProcessArgs()).not.toContain(runnerToken);
 
     const list = await request<{ runners: { name: string; kind: string; status: string }[] }>(
       server.url,
@@ -241,7 +259,7 @@ describe('a runner on another host', () => {
   });
 
   it('refuses a wrong token with a clear message', async () => {
-    const runner = await startRunner(server.url, 'lucid_rnr_not-a-token');
+    const runner = await startRunner(server.url, 'lucid_rnr_not-a-token', {}, { tokenFile: true });
     const [code] = (await once(runner.child, 'exit')) as [number];
     expect(code).not.toBe(0);
     expect(runner.output()).toContain('The runner token is not valid');

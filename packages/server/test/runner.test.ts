@@ -129,6 +129,31 @@ describe("the server's runner", () => {
   });
 });
 
+describe("a command run's output", () => {
+  it('shows the run token as [redacted], even printed in pieces', async () => {
+    const { task } = await startTask(server.url, user, {
+      repoId,
+      prompt: 'print the credentials',
+      commands: [
+        // The header, a few characters at a time: a secret split across output chunks.
+        'git config --get-regexp extraheader | fold -w 7 | while IFS= read -r p; do printf %s "$p"; sleep 0.02; done; echo',
+        'git config --get-regexp extraheader | sed -n "s/.*Basic //p" | base64 -d; echo',
+        'git config --get-regexp extraheader >&2',
+      ],
+    });
+    const done = await waitForStatus(server.url, user, task.id, ['in_review', 'failed']);
+    const events = await taskEvents(server.url, user, task.id);
+    expect(done.status).toBe('in_review');
+    const out = stdoutOf(events);
+    expect(out).toContain('Authorization: Basic [redacted]');
+    expect(out).toContain('lucid:[redacted]');
+    const stderr = events.filter((e) => e.type === 'tool.output' && e.stream === 'stderr');
+    expect(stderr.map((e) => e.chunk).join('')).toContain('Authorization: Basic [redacted]');
+    // Neither the token nor its Basic credentials (base64 of "lucid:lucid_run_…").
+    expect(JSON.stringify(events)).not.toMatch(/lucid_run_|bHVjaWQ6bHVjaWRfcnVu/);
+  });
+});
+
 describe('the runtime limit', () => {
   it('ends a run that takes too long as failed with runtime_limit_exceeded', async () => {
     const limited = await startTestServer({

@@ -26,3 +26,14 @@ describe('StreamMasker', () => {
     expect(masker.end()).toBe('lucid_');
   });
 });
+
+describe('StreamMasker with several secrets', () => {
+  it('holds back the longest end that begins any of them', () => {
+    const masker = new StreamMasker(['abcdef-secret', 'cdxyz-secret']);
+    expect(masker.push('say abcd')).toBe('say ');
+    // 'cdxyz' may still become the second secret.
+    expect(masker.push('xyz')).toBe('ab');
+    expect(masker.push(' then cdxy')).toBe('cdxyz then ');
+    expect(masker.push('z-secret!')).toBe('[redacted]!');
+  });
+});

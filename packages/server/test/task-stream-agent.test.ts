@@ -69,3 +69,38 @@ it("streams the built-in agent's answer live as it is written, and stores it onc
     viewer.close();
   }
 });
+
+it('never shows a viewer a secret the model streams split across two pieces', async () => {
+  const secret = 'sk-ant-stream-test-0123456789';
+  llm.script([
+    {
+      textPieces: ['The key is sk-ant-str', 'eam-test-0123456789', ', and I will not use it.'],
+      delayMs: 20,
+    },
+  ]);
+  const created = await request<{ task: { id: string }; run: { id: string } }>(
+    server.url,
+    'POST',
+    '/api/v1/tasks',
+    { token: user.token, json: { repoId, prompt: 'Tell me the key' } },
+  );
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const { task, run } = created.body;
+  const viewer = await openStream(server.url, task.id, { token: user.token });
+  try {
+    await viewer.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
+    const live = viewer.messages.map((m) => m.message).filter((m) => m.kind !== 'event');
+    expect(live.length).toBeGreaterThan(0);
+    expect(live.map((m) => m.text).join('')).not.toContain(secret);
+    expect(viewer.draftText(run.id)).not.toContain(secret);
+    expect(viewer.draftText(run.id)).toContain('The key is [redacted]');
+    const stored = await taskEvents(server.url, user, task.id);
+    expect(JSON.stringify(stored)).not.toContain(secret);
+    expect(stored.filter((e) => e.type === 'message.assistant')).toMatchObject([
+      { text: 'The key is [redacted], and I will not use it.' },
+    ]);
+    await waitForStatus(server.url, user, task.id, ['in_review', 'failed']);
+  } finally {
+    viewer.close();
+  }
+});

@@ -4,10 +4,12 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventBody } from '@lucid/contracts';
+import { DRAFT_MAX_CHARS, DRAFT_PIECE_MAX_CHARS, type EventBody } from '@lucid/contracts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/db/client.ts';
 import type { DbRunnerBackend } from '../src/runner/db-backend.ts';
+import { EventSink } from '../src/runner/event-sink.ts';
+import { HttpRunnerBackend } from '../src/runner/http-backend.ts';
 import { claimedRun, runnerBackendOn } from './support/runner-backend.ts';
 import { lastSeqOf } from '../src/tasks/events.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
@@ -195,6 +197,41 @@ describe('the task stream', () => {
     });
   });
 
+  it('stops a draft growing at its cap, and the stored answer still ends it', async () => {
+    const { taskId, runId, backend } = await runningTask();
+    const viewer = await stream(server.url, taskId, { token: user.token });
+    await viewer.waitFor(reached((await taskEvents(server.url, user, taskId)).at(-1)?.seq ?? 0));
+    const head = 'a'.repeat(DRAFT_MAX_CHARS - 10);
+    await backend.draft(runId, 0, head);
+    await backend.draft(runId, head.length, 'b'.repeat(20));
+    await backend.draft(runId, head.length + 20, 'c'.repeat(5));
+    // Events and pieces reach viewers in the order sent: once this shows, every piece was handled.
+    await backend.append(runId, [output('marker\n')]);
+    await viewer.waitFor((m) => m.kind === 'event' && m.event.type === 'tool.output');
+
+    const kept = head + 'b'.repeat(10);
+    expect(viewer.draftText(runId)).toBe(kept);
+    expect(server.live.draftOf(taskId, runId)).toBe(kept);
+    const live = viewer.messages.map((m) => m.message).filter((m) => m.kind !== 'event');
+    expect(live.map((m) => [m.kind, m.kind === 'delta' ? m.offset : 0, m.text.length])).toEqual([
+      ['draft', 0, head.length],
+      ['delta', head.length, 10],
+    ]);
+    const later = await stream(server.url, taskId, { token: user.token });
+    await later.waitFor((m) => m.kind === 'draft');
+    expect(later.draftText(runId)).toBe(kept);
+
+    const answer = `${head}${'b'.repeat(20)}${'c'.repeat(5)}`;
+    await backend.append(runId, [{ type: 'message.assistant', text: answer }]);
+    for (const v of [viewer, later]) {
+      await v.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
+    }
+    expect(later.events().at(-1)).toMatchObject({ type: 'message.assistant', text: answer });
+    expect(server.live.draftOf(taskId, runId)).toBeUndefined();
+    await backend.draft(runId, 0, 'Next');
+    await later.waitFor((m) => m.kind === 'draft' && m.text === 'Next');
+  });
+
   it('a runner may send drafts only for its own running runs', async () => {
     const { runId } = await runningTask();
     const stranger = backendOn(server, 'rnr_stranger');
@@ -255,7 +292,33 @@ describe('the task stream', () => {
     const refused = await draft(other, 15, ' (not mine)');
     expect(refused.status).toBe(404);
     expect(refused.body.error.code).toBe('run_not_found');
+    const tooLong = await draft(remote, 15, 'x'.repeat(DRAFT_PIECE_MAX_CHARS + 1));
+    expect(tooLong.status).toBe(400);
     expect(viewer.draftText(run.id)).toBe('From afar, live');
+  });
+
+  it("sends a remote runner's long answer in pieces the runner API takes, up to the draft's cap", async () => {
+    const made = await request<{ token: string }>(server.url, 'POST', '/api/v1/runners/tokens', {
+      token: user.token,
+      json: { name: 'long answers' },
+    });
+    const backend = new HttpRunnerBackend(server.url, made.body.token);
+    const { task, run } = await startTask(server.url, user, {
+      repoId,
+      prompt: 'long',
+      commands: ['true'],
+    });
+    expect((await backend.claim())?.run.id).toBe(run.id);
+    const viewer = await stream(server.url, task.id, { token: user.token });
+    await viewer.waitFor(reached((await taskEvents(server.url, user, task.id)).at(-1)?.seq ?? 0));
+
+    const sink = new EventSink(backend, run.id);
+    const answer = 'x'.repeat(DRAFT_PIECE_MAX_CHARS * 5);
+    sink.push({ type: 'message.delta', text: answer });
+    sink.push({ type: 'tool.output', stream: 'stdout', chunk: 'marker\n' });
+    await sink.flush();
+    await viewer.waitFor((m) => m.kind === 'event' && m.event.type === 'tool.output');
+    expect(viewer.draftText(run.id)).toBe(answer.slice(0, DRAFT_MAX_CHARS));
   });
 
   it('misses nothing and repeats nothing while events are appended during the replay', async () => {

@@ -59,9 +59,14 @@ export class StreamMasker {
     let longest = 0;
     for (const secret of this.secrets) {
       if (secret.length < 4) continue;
-      for (let k = Math.min(secret.length - 1, text.length); k > longest; k--) {
-        if (text.endsWith(secret.slice(0, k))) {
-          longest = k;
+      const first = secret.charCodeAt(0);
+      for (
+        let at = Math.max(0, text.length - secret.length + 1);
+        at < text.length - longest;
+        at++
+      ) {
+        if (text.charCodeAt(at) === first && secret.startsWith(text.slice(at))) {
+          longest = text.length - at;
           break;
         }
       }

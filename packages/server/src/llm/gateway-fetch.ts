@@ -4,11 +4,11 @@
  * process; its model calls to the server's own `/llm` would leave through one HTTP client and come
  * back in through the HTTP server, costing CPU for every streamed token twice over. This `fetch`
  * hands such calls straight to {@link forwardLlmCall} instead: the same checks (run token, budgets),
- * the same masking and metering, and the provider's answer streamed back as a `Response`. Any
- * other request goes to the global `fetch`.
+ * in the same order (the token before the body is read), the same masking and metering, and the
+ * provider's answer streamed back as a `Response`. Any other request goes to the global `fetch`.
  */
 import { AppError } from '../errors.ts';
-import { forwardLlmCall, type GatewayContext } from './gateway.ts';
+import { forwardLlmCall, gatewayCaller, type GatewayContext } from './gateway.ts';
 import {
   errorBody,
   GATEWAY_CALLS,
@@ -75,6 +75,7 @@ export function inProcessGatewayFetch(ctx: GatewayContext, gatewayUrl: string): 
     const headers: Record<string, string> = {};
     request.headers.forEach((value, name) => (headers[name] = value));
     try {
+      const caller = await gatewayCaller(ctx.db, tokenOf(request.headers, url.searchParams));
       let body: unknown;
       try {
         body = await request.json();
@@ -83,7 +84,7 @@ export function inProcessGatewayFetch(ctx: GatewayContext, gatewayUrl: string): 
       }
       const answer = await forwardLlmCall(ctx, {
         ...call,
-        token: tokenOf(request.headers, url.searchParams),
+        caller,
         body,
         headers,
         signal: request.signal,

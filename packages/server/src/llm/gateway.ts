@@ -6,7 +6,9 @@
  * task owner's own key for that provider when they stored one, else the server's; neither ever
  * leaves the server.
  *
- * Before a call goes out: the token must belong to a running run, the run and its user must be
+ * The token is checked first, from the request's headers (`gatewayCaller`), before its body is
+ * read: a call with a bad token costs no more than its headers. Before a call goes out: the token
+ * must belong to a running run, the run and its user must be
  * within budget, and every secret Lucid holds that could be in the prompt (the server's provider
  * keys, the task owner's own, and the caller's run token) is replaced by `[redacted]`. A streamed Chat Completions call that does
  * not ask for usage gets `stream_options.include_usage` added, and the usage-only chunk that adds
@@ -58,11 +60,24 @@ const DROPPED_ANSWER_HEADERS = new Set([
   'content-length',
 ]);
 
+/** Who calls the gateway: the running run its token belongs to, and the token itself. */
+export interface GatewayCaller {
+  run: RunCaller;
+  token: string;
+}
+
 /**
  * The running run a token belongs to; throws `unauthorized` for a missing token, an unknown,
- * expired or revoked one, or one whose run is not running.
+ * expired or revoked one, or one whose run is not running. Call it before reading the call's body.
+ *
+ * @example
+ * const caller = await gatewayCaller(ctx.db, request.headers['x-api-key']);
  */
-export async function runCaller(db: Db, token: string | undefined): Promise<RunCaller> {
+export async function gatewayCaller(db: Db, token: string | undefined): Promise<GatewayCaller> {
+  return { run: await runCaller(db, token), token: token ?? '' };
+}
+
+async function runCaller(db: Db, token: string | undefined): Promise<RunCaller> {
   const grant = token ? await verifyRunToken(db, token) : null;
   const [row] = grant
     ? await db
@@ -99,10 +114,10 @@ function withoutPrefix(model: unknown, provider: GatewayProvider): string {
 }
 
 /**
- * Forwards one model call for a run and meters it.
+ * Forwards one model call of a caller (see {@link gatewayCaller}) and meters it.
  *
  * @example
- * const answer = await forwardLlmCall(ctx, { provider: 'anthropic', endpoint: 'messages', token, body, headers, signal });
+ * const answer = await forwardLlmCall(ctx, { provider: 'anthropic', endpoint: 'messages', caller, body, headers, signal });
  * reply.code(answer.status).headers(answer.headers).send(answer.body); // a web stream
  */
 export async function forwardLlmCall(
@@ -110,7 +125,7 @@ export async function forwardLlmCall(
   call: {
     provider: GatewayProvider;
     endpoint: GatewayEndpoint;
-    token: string | undefined;
+    caller: GatewayCaller;
     body: unknown;
     headers: Record<string, string | string[] | undefined>;
     signal: AbortSignal;
@@ -121,7 +136,7 @@ export async function forwardLlmCall(
   },
 ): Promise<GatewayAnswer> {
   const { provider, endpoint } = call;
-  const caller = await runCaller(ctx.db, call.token);
+  const caller = call.caller.run;
   const llm = await llmConfigFor(ctx, caller.userId);
   const upstream = upstreamOf(llm, provider);
   await checkBudgets(ctx.db, { caller, budgets: ctx.budgets });
@@ -131,7 +146,7 @@ export async function forwardLlmCall(
 
   const body = maskDeep(
     call.body as Record<string, unknown>,
-    promptSecrets(ctx.llm, llm, call.token ?? ''),
+    promptSecrets(ctx.llm, llm, call.caller.token),
   );
   const name = withoutPrefix(call.model ?? body.model, provider);
   if (typeof body.model === 'string') body.model = name;
@@ -203,14 +218,13 @@ export async function forwardLlmCall(
  * task owner's keys) in that provider's style.
  *
  * @example
- * await listGatewayModels(ctx, { provider: 'openai', token }); // → { object: 'list', data: [...] }
+ * await listGatewayModels(ctx, { provider: 'openai', caller }); // → { object: 'list', data: [...] }
  */
 export async function listGatewayModels(
   ctx: GatewayContext,
-  { provider, token }: { provider: GatewayProvider; token: string | undefined },
+  { provider, caller }: { provider: GatewayProvider; caller: GatewayCaller },
 ): Promise<unknown> {
-  const caller = await runCaller(ctx.db, token);
-  const llm = await llmConfigFor(ctx, caller.userId);
+  const llm = await llmConfigFor(ctx, caller.run.userId);
   upstreamOf(llm, provider);
   return modelsBody(llm, provider);
 }

@@ -4,11 +4,20 @@
  * are joined until a short delay passes or enough has gathered, so a chatty command costs a few
  * writes a second rather than one per line.
  *
+ * Every secret the runner knows is masked here, on every path out of the run: events, command
+ * output and the live draft. Output and draft are streams whose chunks may split a secret, so each
+ * goes through a `StreamMasker`, which holds back only an end that could begin a secret; what an
+ * output stream holds is sent with its next chunk, or before the next event that is not output.
+ *
  * Streamed model text (`message.delta`) is not stored: it goes to the backend as draft pieces at
- * once, with its offset in the answer, joined only while the previous send is still under way.
- * The answer's stored `message.assistant` follows its pieces, and the next answer starts at offset 0.
+ * once, with its offset in the answer, joined only while the previous send is still under way (up
+ * to `DRAFT_PIECE_MAX_CHARS`), and no longer sent once the answer passes `DRAFT_MAX_CHARS`, where
+ * the live hub stops. The answer's stored `message.assistant` follows its pieces, and the next
+ * answer starts at offset 0.
  */
-import type { EventBody } from '@lucid/contracts';
+import { DRAFT_MAX_CHARS, DRAFT_PIECE_MAX_CHARS, type EventBody } from '@lucid/contracts';
+import { maskDeep, StreamMasker } from '../agent/secrets.ts';
+import type { OutputStream } from '../sandbox/output.ts';
 import type { RunnerBackend } from './backend.ts';
 
 const FLUSH_DELAY_MS = 50;
@@ -22,24 +31,69 @@ export class EventSink {
   private failure: unknown = null;
   /** Length of the answer being written, as sent and queued. */
   private draftLength = 0;
-  /** A draft piece queued behind a send, that later text joins. */
+  /** The last draft piece queued behind a send, that later text joins while it has room. */
   private draftQueued: { offset: number; text: string } | null = null;
+  private answer: StreamMasker;
+  private readonly output: Record<OutputStream, StreamMasker>;
 
+  /**
+   * @example
+   * const sink = new EventSink(backend, claim.run.id, [claim.git.token]);
+   * sink.push({ type: 'tool.output', stream: 'stdout', chunk: 'hello\n' });
+   * await sink.flush();
+   */
   constructor(
     private readonly backend: RunnerBackend,
     private readonly runId: string,
-  ) {}
+    /** Replaced by `[redacted]` wherever they appear. */
+    private readonly secrets: readonly string[] = [],
+  ) {
+    this.answer = new StreamMasker(secrets);
+    this.output = { stdout: new StreamMasker(secrets), stderr: new StreamMasker(secrets) };
+  }
 
-  /** Queues an event; output chunks next to each other on one stream are merged. */
+  /** Queues an event, its secrets masked; output chunks next to each other on one stream are merged. */
   push(event: EventBody): void {
     if (event.type === 'message.delta') {
-      this.draft(event.text);
+      this.draft(this.answer.push(event.text));
       return;
     }
+    if (event.type === 'tool.output') {
+      const chunk = this.output[event.stream].push(event.chunk);
+      if (chunk) this.queue({ ...event, chunk });
+      return;
+    }
+    this.endOutput('stdout');
+    this.endOutput('stderr');
     if (event.type === 'message.assistant') {
+      // The stored answer replaces the draft: what the draft's masker holds is not needed.
+      this.answer = new StreamMasker(this.secrets);
       this.draftLength = 0;
       this.draftQueued = null;
     }
+    this.queue(maskDeep(event, this.secrets));
+  }
+
+  /**
+   * Sends everything pushed so far, output held back as a possible start of a secret included;
+   * resolves when it is stored. Call it where output ends (after a command, at the end of a run).
+   */
+  flush(): Promise<void> {
+    this.endOutput('stdout');
+    this.endOutput('stderr');
+    this.send();
+    return this.chain.then(() => {
+      if (this.failure) throw this.failure;
+    });
+  }
+
+  /** Queues what a stream's masker holds: the stream has ended, so it is no secret's start. */
+  private endOutput(stream: OutputStream): void {
+    const rest = this.output[stream].end();
+    if (rest) this.queue({ type: 'tool.output', stream, chunk: rest });
+  }
+
+  private queue(event: EventBody): void {
     const last = this.pending.at(-1);
     const streamed = event.type === 'tool.output';
     if (
@@ -53,9 +107,9 @@ export class EventSink {
     }
     this.pendingBytes += event.type === 'tool.output' ? event.chunk.length : 256;
     if (!streamed || this.pendingBytes >= FLUSH_BYTES) {
-      void this.flush();
+      this.send();
     } else {
-      this.timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+      this.timer ??= setTimeout(() => this.send(), FLUSH_DELAY_MS);
     }
   }
 
@@ -64,34 +118,42 @@ export class EventSink {
     if (!text) return;
     const offset = this.draftLength;
     this.draftLength += text.length;
-    if (this.draftQueued) {
-      this.draftQueued.text += text;
+    if (offset >= DRAFT_MAX_CHARS) return;
+    const queued = this.draftQueued;
+    if (queued && queued.text.length + text.length <= DRAFT_PIECE_MAX_CHARS) {
+      queued.text += text;
       return;
     }
-    const piece = { offset, text };
-    this.draftQueued = piece;
-    this.chain = this.chain.then(() => {
-      if (this.draftQueued === piece) this.draftQueued = null;
-      return this.backend.draft(this.runId, piece.offset, piece.text).catch(() => {});
-    });
+    for (let at = 0; at < text.length;) {
+      const end = pieceEnd(text, at);
+      const piece = { offset: offset + at, text: text.slice(at, end) };
+      this.draftQueued = piece;
+      this.chain = this.chain.then(() => {
+        if (this.draftQueued === piece) this.draftQueued = null;
+        return this.backend.draft(this.runId, piece.offset, piece.text).catch(() => {});
+      });
+      at = end;
+    }
   }
 
-  /** Sends what is queued; resolves when everything pushed so far is stored. */
-  flush(): Promise<void> {
+  /** Hands the pending events to the backend, after everything sent before them. */
+  private send(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const batch = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    if (batch.length > 0) {
-      this.chain = this.chain.then(() =>
-        this.backend.append(this.runId, batch).catch((error: unknown) => {
-          this.failure ??= error;
-        }),
-      );
-    }
-    return this.chain.then(() => {
-      if (this.failure) throw this.failure;
-    });
+    if (batch.length === 0) return;
+    this.chain = this.chain.then(() =>
+      this.backend.append(this.runId, batch).catch((error: unknown) => {
+        this.failure ??= error;
+      }),
+    );
   }
+}
+
+/** Where a draft piece of `text` starting at `at` ends: at most a piece's size, no pair split. */
+function pieceEnd(text: string, at: number): number {
+  const end = Math.min(text.length, at + DRAFT_PIECE_MAX_CHARS);
+  return end < text.length && /[\uD800-\uDBFF]/.test(text.charAt(end - 1)) ? end - 1 : end;
 }

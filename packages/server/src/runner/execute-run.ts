@@ -7,11 +7,13 @@
  * events. Returns the outcome; the runner reports it.
  *
  * Every secret the runner knows (the run token, as itself and inside the git auth header the
- * workspace holds, and the provider keys) is masked in every event of an agent run.
+ * workspace holds, and the provider keys) is masked in every event of a run, command runs included,
+ * and in its outcome. The token reaches the sandbox's git by environment and by a file only the
+ * sandbox's user reads, never on a command line.
  */
 import type { ClaimedRun, EventBody, FinishRunBody, RunAgent } from '@lucid/contracts';
 import type { AgentRuntime } from '../agent/agent.ts';
-import { maskDeep, maskSecrets } from '../agent/secrets.ts';
+import { maskSecrets } from '../agent/secrets.ts';
 import type { Sandbox, SandboxDriver } from '../sandbox/driver.ts';
 import type { RunnerBackend } from './backend.ts';
 import { commitAndPush, commitMessage, headCommit } from './commit-and-push.ts';
@@ -38,8 +40,18 @@ export interface ExecuteRunOptions {
 const WORKSPACE = '/workspace';
 
 export async function executeRun(options: ExecuteRunOptions): Promise<FinishRunBody> {
-  const { claim, backend, signal } = options;
-  const sink = new EventSink(backend, claim.run.id);
+  const secrets = [...runSecrets(options.claim), ...(options.agent?.secrets ?? [])];
+  const outcome = await execute(
+    options,
+    new EventSink(options.backend, options.claim.run.id, secrets),
+  );
+  return outcome.errorMessage === undefined
+    ? outcome
+    : { ...outcome, errorMessage: maskSecrets(outcome.errorMessage, secrets) };
+}
+
+async function execute(options: ExecuteRunOptions, sink: EventSink): Promise<FinishRunBody> {
+  const { claim, signal } = options;
   if (claim.run.agent && !options.agent) {
     return {
       status: 'failed',
@@ -118,13 +130,7 @@ async function runAgent(
 ): Promise<FinishRunBody> {
   const { claim, signal } = options;
   const secrets = [...runSecrets(claim), ...runtime.secrets];
-  const emit = (event: EventBody) =>
-    sink.push(
-      // Streamed text, the bulk of the events, has a single string to mask.
-      event.type === 'message.delta'
-        ? { type: 'message.delta', text: maskSecrets(event.text, secrets) }
-        : maskDeep(event, secrets),
-    );
+  const emit = (event: EventBody) => sink.push(event);
   const before = await headCommit(sandbox);
   let after = spec.promptSeq;
   const inbox = async (): Promise<string[]> => {
@@ -191,6 +197,38 @@ function authHeader(token: string): string {
   return `Authorization: Basic ${Buffer.from(`lucid:${token}`).toString('base64')}`;
 }
 
+/** The workspace's git settings file that holds the run token's header (in `.git`). */
+const CREDENTIALS_FILE = 'lucid-credentials';
+
+/**
+ * Writes the file from standard input (readable by the sandbox's user alone), includes it from
+ * the repository's config, and drops a header an earlier version kept in the config itself.
+ */
+const STORE_CREDENTIALS = `set -e
+umask 077
+cat > .git/${CREDENTIALS_FILE}
+git config --unset-all "http.$1.extraHeader" || [ $? -eq 5 ]
+git config --replace-all include.path ${CREDENTIALS_FILE} '^${CREDENTIALS_FILE}$'`;
+
+/**
+ * Gives the workspace's git the run token for Lucid's git server (the agent's own `git push` uses
+ * it too), through a settings file written from standard input: never in a process's arguments.
+ * An empty value first drops any header set before for the same URL.
+ */
+async function storeCredentials(sandbox: Sandbox, cloneUrl: string, token: string): Promise<void> {
+  const section = cloneUrl.replace(/["\\]/g, (character) => `\\${character}`);
+  const settings = `[http "${section}"]\n\textraHeader =\n\textraHeader = ${authHeader(token)}\n`;
+  const result = await sandbox.exec(['sh', '-c', STORE_CREDENTIALS, 'store', cloneUrl], {
+    cwd: WORKSPACE,
+    stdin: settings,
+  });
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `Storing the git credentials failed in the sandbox: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
+  }
+}
+
 /**
  * Clones the repository into an empty workspace and checks out the task's branch (made from the
  * base branch the first time), or restores the task's snapshot; in a workspace kept from an
@@ -217,7 +255,7 @@ async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<vo
     await git(['config', 'user.name', 'Lucid']);
     await git(['config', 'user.email', 'lucid@localhost']);
   }
-  await git(['config', '--replace-all', `http.${cloneUrl}.extraHeader`, authHeader(token)]);
+  await storeCredentials(sandbox, cloneUrl, token);
   if (hasRepo) return;
   if (claim.task.snapshot) {
     await restoreWorkspace(sandbox, {

@@ -12,7 +12,8 @@
  * runner holds the run is checked once per answer, not per piece.
  *
  * Each server keeps the text so far of every running answer (drafts, in memory, from the channel),
- * so a viewer connecting mid-answer gets it. For a task with subscribers the hub reads the new
+ * so a viewer connecting mid-answer gets it; a draft stops growing at `DRAFT_MAX_CHARS`, and the
+ * stored answer ends it as any other. For a task with subscribers the hub reads the new
  * events after each notification and keeps one ordered queue per task, so events and draft pieces
  * reach subscribers in the order they were committed and sent.
  *
@@ -23,7 +24,12 @@
  * replays the stored events up to where the hub stands, then the drafts as they stood at that
  * moment, then everything that came meanwhile, then live.
  */
-import type { LiveMessage, TaskEvent, TaskStatus } from '@lucid/contracts';
+import {
+  DRAFT_MAX_CHARS,
+  type LiveMessage,
+  type TaskEvent,
+  type TaskStatus,
+} from '@lucid/contracts';
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Database, Db } from '../db/client.ts';
@@ -141,7 +147,8 @@ export class LiveHub {
       holder = { runnerId, taskId: run.taskId };
       this.holders.set(runId, holder);
     }
-    const note: DraftNote = { k: 'd', t: holder.taskId, r: runId, o: offset, x: text };
+    const note = withinCap({ k: 'd', t: holder.taskId, r: runId, o: offset, x: text });
+    if (!note) return;
     this.handleDraft(note);
     this.outbox?.add(note);
   }
@@ -311,7 +318,8 @@ export class LiveHub {
     const note = parseNote(payload);
     if (!note) return;
     if (note.k === 'd') {
-      if (note.i !== this.origin) this.handleDraft(note);
+      const piece = note.i === this.origin ? null : withinCap(note);
+      if (piece) this.handleDraft(piece);
     } else if (note.k === 'b') {
       for (const listener of this.boards.get(note.r) ?? []) {
         listener({ taskId: note.t, status: note.s });
@@ -393,7 +401,8 @@ export class LiveHub {
   /**
    * Adds a piece to its run's draft: offset 0 starts a new answer (published whole, as `draft`), the
    * draft's length continues it (`delta`); any other piece does not fit this server's draft (one
-   * that started before this server listened) and is dropped.
+   * that started before this server listened, or one after the draft was cut at its cap) and is
+   * dropped.
    */
   private applyDraft({ t: taskId, r: runId, o: offset, x: text }: DraftNote): LiveMessage | null {
     let runs = this.drafts.get(taskId);
@@ -432,4 +441,17 @@ export class LiveHub {
         channel.waiting -= 1;
       });
   }
+}
+
+/**
+ * A draft piece as far as it lies within the draft's cap ({@link DRAFT_MAX_CHARS}), never ending
+ * inside a surrogate pair; null when none of it does. A draft cut there stops growing: the
+ * answer's later pieces start past its end, so they do not fit it.
+ */
+function withinCap(note: DraftNote): DraftNote | null {
+  const room = DRAFT_MAX_CHARS - note.o;
+  if (room <= 0) return null;
+  if (note.x.length <= room) return note;
+  const end = /[\uD800-\uDBFF]/.test(note.x.charAt(room - 1)) ? room - 1 : room;
+  return end > 0 ? { ...note, x: note.x.slice(0, end) } : null;
 }

@@ -30,11 +30,11 @@ import { startTestServer, type TestServer } from '../support/test-server.ts';
 export const PROMPT = 'Add hello.txt saying "hello from lucid", run the test, and commit.';
 /**
  * The test the trajectory runs; it prints TESTS PASS when it passes. It first shows the
- * environment and the workspace's git config (which hold the run token), so the suite sees that
- * the token reaches neither the events nor the model provider.
+ * environment and the workspace's git settings (whose credentials file holds the run token), so
+ * the suite sees that the token reaches neither the events nor the model provider.
  */
 export const TEST_COMMAND =
-  'env; cat .git/config; test "$(cat hello.txt)" = "hello from lucid" && echo TESTS PASS';
+  'env; cat .git/config .git/lucid-credentials; test "$(cat hello.txt)" = "hello from lucid" && echo TESTS PASS';
 export const COMMIT_COMMAND = 'git add -A && git commit -qm "Add hello.txt"';
 export const FINAL_TEXT = 'Added hello.txt; the test passes.';
 
@@ -239,7 +239,7 @@ export function agentConformance(
         expect(seen.stdout).not.toContain(secret);
         expect(JSON.stringify(events)).not.toContain(secret);
       }
-      const gitConfig = await sandbox!.exec(['cat', '/workspace/.git/config']);
+      const gitConfig = await sandbox!.exec(['cat', '/workspace/.git/lucid-credentials']);
       const basic = /Authorization: Basic (\S+)/.exec(gitConfig.stdout)?.[1] ?? '';
       const runToken = Buffer.from(basic, 'base64').toString('utf8').split(':')[1] ?? '';
       expect(runToken.length).toBeGreaterThan(10);

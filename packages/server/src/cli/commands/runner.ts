@@ -1,12 +1,14 @@
 /**
  * @module cli/commands/runner
- * `lucid runner --server URL --token T`: runs tasks for a Lucid server on this host, in sandboxes
- * made here. It joins with a runner token (made on the server's runners page or with
- * `POST /api/v1/runners/tokens`) and reconnects by itself when the server restarts. With
- * LUCID_CLI_AGENTS it installs those CLI agents into its agent cache first, like the server's own
- * runner.
+ * `lucid runner --server URL`: runs tasks for a Lucid server on this host, in sandboxes made here.
+ * It joins with a runner token (made on the server's runners page or with
+ * `POST /api/v1/runners/tokens`), given in `LUCID_RUNNER_TOKEN` or a file (`--token-file`), never
+ * on the command line, where every user of the host could read it (`ps`). It reconnects by itself
+ * when the server restarts. With LUCID_CLI_AGENTS it installs those CLI agents into its agent
+ * cache first, like the server's own runner.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadSandboxConfig } from '../../config.ts';
 import { CliError } from '../cli-error.ts';
 import { parseServerUrl } from '../server-url.ts';
@@ -26,16 +28,64 @@ const log = {
     console.error(`${message} ${JSON.stringify(details)}`),
 };
 
+/**
+ * The runner token: from `--token-file` when given, else LUCID_RUNNER_TOKEN. A token on the
+ * command line is refused, saying why.
+ */
+async function runnerToken(options: { token?: string; tokenFile?: string }): Promise<string> {
+  if (options.token !== undefined) {
+    throw new CliError(
+      'lucid runner takes no --token: a command line is visible to every user of this host. ' +
+        'Set LUCID_RUNNER_TOKEN, or put the token in a file readable only by you and pass --token-file',
+    );
+  }
+  if (options.tokenFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(options.tokenFile, 'utf8');
+    } catch (error) {
+      throw new CliError(
+        `Cannot read the runner token file ${options.tokenFile}: ${(error as Error).message}`,
+      );
+    }
+    const token = text.split('\n')[0]?.trim();
+    if (!token) throw new CliError(`The runner token file ${options.tokenFile} is empty`);
+    return token;
+  }
+  const token = process.env.LUCID_RUNNER_TOKEN?.trim();
+  // Programs this runner starts do not inherit it.
+  delete process.env.LUCID_RUNNER_TOKEN;
+  if (!token) {
+    throw new CliError(
+      'No runner token: set LUCID_RUNNER_TOKEN, or pass --token-file with a file holding it ' +
+        '(make one on the Runners page or with POST /api/v1/runners/tokens)',
+    );
+  }
+  return token;
+}
+
+interface RunnerOptions {
+  server: string;
+  token?: string;
+  tokenFile?: string;
+  slots: number;
+}
+
 export function runnerCommand(): Command {
   return new Command('runner')
     .description('run tasks for a Lucid server on this host')
     .requiredOption('--server <url>', 'the Lucid server to work for')
-    .option('--token <token>', 'a runner token (or LUCID_RUNNER_TOKEN)')
+    .option('--token-file <path>', 'a file holding the runner token (else LUCID_RUNNER_TOKEN)')
+    .addOption(new Option('--token <token>').hideHelp())
     .option('--slots <n>', 'runs at once', slotsOption, 2)
-    .action(async (options: { server: string; token?: string; slots: number }) => {
+    .addHelpText(
+      'after',
+      '\nThe runner token comes from LUCID_RUNNER_TOKEN or --token-file, never the command line:\n' +
+        '  LUCID_RUNNER_TOKEN=lucid_rnr_… lucid runner --server https://lucid.example.com',
+    )
+    .action(async (options: RunnerOptions) => {
       const server = parseServerUrl(options.server, '--server');
-      const token = options.token ?? process.env.LUCID_RUNNER_TOKEN;
-      if (!token) throw new CliError('Give a runner token with --token or LUCID_RUNNER_TOKEN');
+      const token = await runnerToken(options);
       let config;
       try {
         config = loadSandboxConfig(process.env);

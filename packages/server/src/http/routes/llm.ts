@@ -8,11 +8,21 @@
  * `GET /llm/gemini/v1beta/models`, with the token as Gemini clients send a key (`x-goog-api-key`
  * or `?key=`). Errors answer in the provider's own error shape, so its clients report them as
  * they would the provider's.
+ *
+ * The token is checked as the request arrives (`onRequest`), before its body is read: a call
+ * without a running run's token is answered 401 at once, its body left unread and its connection
+ * closed, so a stranger cannot make the server take in a 32 MiB body.
  */
 import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '@lucid/contracts';
 import { AppError } from '../../errors.ts';
-import { forwardLlmCall, listGatewayModels, type GatewayContext } from '../../llm/gateway.ts';
+import {
+  forwardLlmCall,
+  gatewayCaller,
+  listGatewayModels,
+  type GatewayCaller,
+  type GatewayContext,
+} from '../../llm/gateway.ts';
 import {
   errorBody,
   GATEWAY_CALLS,
@@ -38,6 +48,15 @@ function geminiToken(request: FastifyRequest): string | undefined {
   if (typeof header === 'string' && header !== '') return header;
   const { key } = request.query as { key?: unknown };
   return typeof key === 'string' && key !== '' ? key : runToken(request);
+}
+
+/** The caller each request was let in as, from its `onRequest` check. */
+const callers = new WeakMap<FastifyRequest, GatewayCaller>();
+
+function callerOf(request: FastifyRequest): GatewayCaller {
+  const caller = callers.get(request);
+  if (!caller) throw new Error('A gateway request reached its handler without a token check.');
+  return caller;
 }
 
 function providerOf(url: string): GatewayProvider {
@@ -76,9 +95,15 @@ export const llmRoutes =
         error instanceof AppError ? [error.code, error.message] : codeOf(error);
       if (code === 'internal') request.log.error({ err: error }, 'gateway call failed');
       const status = error instanceof AppError ? error.status : (error.statusCode ?? 500);
+      // A body still arriving is not read: the connection ends with the answer.
+      if (!request.raw.complete) reply.header('connection', 'close');
       return reply
         .status(code === 'internal' ? 500 : status)
         .send(errorBody(providerOf(request.url), code, message));
+    });
+    app.addHook('onRequest', async (request) => {
+      const token = providerOf(request.url) === 'gemini' ? geminiToken(request) : runToken(request);
+      callers.set(request, await gatewayCaller(ctx.db, token));
     });
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(
@@ -97,7 +122,7 @@ export const llmRoutes =
       app.get(
         `/llm/${provider}/v1/models`,
         { config: { public: true }, schema: { hide: true } },
-        (request) => listGatewayModels(ctx, { provider, token: runToken(request) }),
+        (request) => listGatewayModels(ctx, { provider, caller: callerOf(request) }),
       );
     }
     for (const [provider, endpoint] of GATEWAY_CALLS) {
@@ -110,7 +135,7 @@ export const llmRoutes =
           const answer = await forwardLlmCall(ctx, {
             provider,
             endpoint,
-            token: runToken(request),
+            caller: callerOf(request),
             body: request.body,
             headers: request.headers,
             signal: aborted.signal,
@@ -123,7 +148,7 @@ export const llmRoutes =
     app.get(
       '/llm/gemini/v1beta/models',
       { config: { public: true }, schema: { hide: true } },
-      (request) => listGatewayModels(ctx, { provider: 'gemini', token: geminiToken(request) }),
+      (request) => listGatewayModels(ctx, { provider: 'gemini', caller: callerOf(request) }),
     );
     app.post(
       '/llm/gemini/v1beta/models/*',
@@ -138,7 +163,7 @@ export const llmRoutes =
         const answer = await forwardLlmCall(ctx, {
           provider: 'gemini',
           endpoint: method,
-          token: geminiToken(request),
+          caller: callerOf(request),
           body: request.body,
           headers: request.headers,
           signal: aborted.signal,

@@ -10,7 +10,7 @@ import { retryAfterHeader } from './faults.ts';
 import { anthropicId } from './ids.ts';
 import { bearerToken, isObject } from './protocol.ts';
 import type { ProtocolAdapter, Reply, SseEvent, Turn } from './protocol.ts';
-import { splitJson, splitTokens } from './script.ts';
+import { splitJson, splitTokens, textPieces } from './script.ts';
 
 const ERROR_TYPES: Record<FaultStatus, [type: string, message: string]> = {
   400: ['invalid_request_error', 'Invalid request.'],
@@ -145,7 +145,7 @@ export const anthropic: ProtocolAdapter = {
     if (turn.text !== '') {
       push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
       push({ type: 'ping' });
-      for (const token of splitTokens(turn.text)) {
+      for (const token of textPieces(turn)) {
         push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: token } });
       }
       push({ type: 'content_block_stop', index });

@@ -12,7 +12,7 @@ import type { Fault, FaultStatus } from './faults.ts';
 import { retryAfterHeader } from './faults.ts';
 import { isObject } from './protocol.ts';
 import type { ProtocolAdapter, Reply, SseEvent, Turn } from './protocol.ts';
-import { splitTokens } from './script.ts';
+import { textPieces } from './script.ts';
 
 /** Models `GET /v1beta/models` lists when none are configured. */
 export const GEMINI_MODELS = ['gemini-2.5-pro', 'gemini-2.5-flash'];
@@ -96,7 +96,7 @@ function functionCallParts(turn: Turn) {
 function responses(turn: Turn): unknown[] {
   const envelope = { modelVersion: turn.model, responseId: responseId() };
   const prompt = turn.usage.inputTokens + turn.usage.cacheReadTokens + turn.usage.cacheWriteTokens;
-  const pieces = splitTokens(turn.text);
+  const pieces = textPieces(turn);
   const parts: Array<Array<Record<string, unknown>>> = pieces.map((text) => [{ text }]);
   const calls = functionCallParts(turn);
   if (calls.length > 0 || parts.length === 0) parts.push(calls.length > 0 ? calls : [{ text: '' }]);

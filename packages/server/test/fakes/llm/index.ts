@@ -175,7 +175,8 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     const step = index < 0 ? FALLBACK_STEP : (steps.splice(index, 1)[0] ?? FALLBACK_STEP);
     const turn: Turn = {
       model: geminiCall ? (geminiCall[1] ?? '') : String(body.model),
-      text: step.text ?? '',
+      text: step.text ?? step.textPieces?.join('') ?? '',
+      textPieces: step.textPieces,
       reasoning: step.reasoning,
       toolCalls: (step.toolCalls ?? []).map((call) => ({
         id: call.id ?? adapter.toolCallId(),

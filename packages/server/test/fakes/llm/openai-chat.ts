@@ -7,7 +7,7 @@ import { chatId, openaiRequestId } from './ids.ts';
 import { checkOpenaiRequest, openaiFault, rateLimitHeaders } from './openai-errors.ts';
 import { isObject } from './protocol.ts';
 import type { ProtocolAdapter, SseEvent, Turn } from './protocol.ts';
-import { splitJson, splitTokens } from './script.ts';
+import { splitJson, textPieces } from './script.ts';
 
 function usageBody(turn: Turn) {
   const prompt = turn.usage.inputTokens + turn.usage.cacheReadTokens + turn.usage.cacheWriteTokens;
@@ -98,7 +98,7 @@ export const openaiChat: ProtocolAdapter = {
         },
       });
     chunk({ role: 'assistant', content: '', refusal: null });
-    for (const token of splitTokens(turn.text)) chunk({ content: token });
+    for (const token of textPieces(turn)) chunk({ content: token });
     turn.toolCalls.forEach((call, index) => {
       chunk({
         tool_calls: [

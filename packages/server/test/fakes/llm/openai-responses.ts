@@ -9,7 +9,7 @@
 import { chatId, openaiRequestId, responsesId } from './ids.ts';
 import { checkOpenaiRequest, openaiFault, rateLimitHeaders } from './openai-errors.ts';
 import type { ProtocolAdapter, SseEvent, Turn } from './protocol.ts';
-import { splitJson, splitTokens } from './script.ts';
+import { splitJson, textPieces } from './script.ts';
 
 function usageBody(turn: Turn) {
   const input = turn.usage.inputTokens + turn.usage.cacheReadTokens + turn.usage.cacheWriteTokens;
@@ -134,7 +134,7 @@ export const openaiResponses: ProtocolAdapter = {
         item: messageItem(itemId, undefined),
       });
       push({ type: 'response.content_part.added', ...at, part: textPart('') });
-      for (const token of splitTokens(text)) {
+      for (const token of textPieces(turn)) {
         push({ type: 'response.output_text.delta', ...at, delta: token, logprobs: [] });
       }
       push({ type: 'response.output_text.done', ...at, text, logprobs: [] });

@@ -13,6 +13,8 @@ export type LlmProtocol = 'anthropic' | 'openai-chat' | 'openai-responses' | 'ge
 export interface Turn {
   model: string;
   text: string;
+  /** How the text streams, when the script says (see `textPieces` in script.ts). */
+  textPieces?: string[] | undefined;
   reasoning?: { text: string; signature: string } | undefined;
   toolCalls: Array<{
     id: string;

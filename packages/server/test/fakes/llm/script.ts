@@ -28,6 +28,11 @@ export interface ScriptedUsage {
 /** One model answer: text, tool calls (after the text), or both. */
 export interface ScriptStep {
   text?: string;
+  /**
+   * How the text streams, piece by piece (joined, they are the text, which they give when `text`
+   * is left out); word by word by default.
+   */
+  textPieces?: string[];
   /** Anthropic only: a thinking block with its signature, streamed before the text. */
   reasoning?: { text: string; signature: string };
   toolCalls?: ScriptedToolCall[];
@@ -94,6 +99,11 @@ export function shellTrajectory(
  */
 export function splitTokens(text: string): string[] {
   return text.match(/\s*\S+|\s+/g) ?? [];
+}
+
+/** The pieces a turn's text streams in: the script's own, else word by word. */
+export function textPieces(turn: { text: string; textPieces?: string[] | undefined }): string[] {
+  return turn.textPieces ?? splitTokens(turn.text);
 }
 
 /** Splits a serialised JSON value into short pieces, the way providers stream tool arguments. */

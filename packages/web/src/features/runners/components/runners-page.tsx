@@ -81,7 +81,7 @@ function RunnerCommand() {
     create.mutate(name.trim() || 'runner');
   };
   const command = create.data
-    ? `lucid runner --server ${window.location.origin} --token ${create.data.token}`
+    ? `LUCID_RUNNER_TOKEN=${create.data.token} lucid runner --server ${window.location.origin}`
     : null;
   return (
     <Card>

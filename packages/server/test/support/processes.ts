@@ -1,0 +1,75 @@
+/**
+ * What tests see of the processes a run starts: the command lines of every process on the host
+ * (`ps`, which shows a container's processes too), and every command line a runner hands a
+ * sandbox, recorded on its way to the real driver.
+ */
+import { execFile } from 'node:child_process';
+import type {
+  ExecOptions,
+  Sandbox,
+  SandboxDriver,
+  SandboxShell,
+  SandboxSpec,
+} from '../../src/sandbox/driver.ts';
+
+/** The command line of every process on this host, one a line, at full width. */
+export function hostProcessArgs(): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('ps', ['-ww', '-eo', 'args'], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    ),
+  );
+}
+
+/** One program a sandbox was asked to start: its argv, or a command of its persistent shell. */
+export interface StartedCommand {
+  argv: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * `driver` itself, telling `started` of every command its sandboxes are given: each one goes to
+ * the real sandbox unchanged.
+ *
+ * @example
+ * const started: StartedCommand[] = [];
+ * const driver = observedDriver(new LocalDriver({ root }), started);
+ */
+export function observedDriver(driver: SandboxDriver, started: StartedCommand[]): SandboxDriver {
+  const observe = (sandbox: Sandbox): Sandbox => ({
+    get id() {
+      return sandbox.id;
+    },
+    get labels() {
+      return sandbox.labels;
+    },
+    exec: (argv: string[], options?: ExecOptions) => {
+      started.push({ argv: [...argv], env: { ...options?.env } });
+      return sandbox.exec(argv, options);
+    },
+    shell: async (): Promise<SandboxShell> => {
+      const shell = await sandbox.shell();
+      return {
+        run: (command, options) => {
+          started.push({ argv: [command], env: {} });
+          return shell.run(command, options);
+        },
+        close: () => shell.close(),
+      };
+    },
+    readFile: (path) => sandbox.readFile(path),
+    writeFile: (path, content) => sandbox.writeFile(path, content),
+    listFiles: (path, options) => sandbox.listFiles(path, options),
+    remove: () => sandbox.remove(),
+  });
+  return {
+    kind: driver.kind,
+    isolation: driver.isolation,
+    create: async (spec: SandboxSpec) => observe(await driver.create(spec)),
+    get: async (id: string) => {
+      const sandbox = await driver.get(id);
+      return sandbox && observe(sandbox);
+    },
+    list: (labels) => driver.list(labels),
+  };
+}
