@@ -423,6 +423,19 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv): Pick<Config, 'dataDir
   };
 }
 
+/**
+ * Reads only where the server listens (`PORT`, `HOST`), with no side effect: for `lucid doctor`,
+ * which checks that sandboxes reach that port.
+ *
+ * @example
+ * const { port } = loadListenConfig(process.env); // 3000
+ */
+export function loadListenConfig(env: NodeJS.ProcessEnv): Pick<Config, 'port' | 'host'> {
+  const parsed = EnvSchema.pick({ PORT: true, HOST: true }).safeParse(env);
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error.issues, env));
+  return { port: parsed.data.PORT, host: parsed.data.HOST };
+}
+
 function cliAgentsOf(e: z.infer<typeof SandboxEnvSchema>): Pick<AgentConfig, 'cli' | 'cacheDir'> {
   return {
     cli: [...new Set(e.LUCID_CLI_AGENTS)],

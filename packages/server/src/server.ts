@@ -34,9 +34,8 @@ import {
   retryAfterRejectedPush,
 } from './forges/publish.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
-import { bridgeGateway, connectDocker } from './sandbox/docker/engine.ts';
-import { isLoopback, listenForSandboxes } from './http/sandbox-listener.ts';
-import type { Server } from 'node:http';
+import { DockerDriver } from './sandbox/docker/docker-driver.ts';
+import { isWildcard, openSandboxAccess, SandboxGate } from './http/sandbox-listener.ts';
 
 export const defaultWebRoot = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -74,26 +73,12 @@ async function sandboxDriver(config: Config, logger: Logger): Promise<SandboxDri
   return driver;
 }
 
-/** Lets docker sandboxes reach the git endpoint on the bridge gateway; null if it cannot. */
-async function gatewayListener(
-  app: FastifyInstance,
-  port: number,
-  logger: Logger,
-): Promise<Server | null> {
-  const gateway = await bridgeGateway(connectDocker());
-  const hint = 'set HOST=0.0.0.0, or LUCID_SANDBOX_URL to an address sandboxes reach';
-  if (!gateway) {
-    logger.warn(`the Docker engine has no bridge network: sandboxes cannot reach Lucid; ${hint}`);
-    return null;
-  }
-  try {
-    const server = await listenForSandboxes(app, { host: gateway, port });
-    logger.info(`sandboxes reach the git endpoint at ${gateway}:${port}`);
-    return server;
-  } catch (error) {
-    logger.warn({ err: error }, `cannot listen on ${gateway}:${port} for sandboxes; ${hint}`);
-    return null;
-  }
+/** The port of a sandbox URL on the engine's host (`host.docker.internal`), which sandboxes need open. */
+function hostPortOf(sandboxUrl: string | undefined): number | null {
+  if (!sandboxUrl) return null;
+  const url = new URL(sandboxUrl);
+  if (url.hostname !== 'host.docker.internal') return null;
+  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
 }
 
 /** The id of this data dir's runner, kept across restarts. */
@@ -286,6 +271,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     : undefined;
 
   await live.start();
+  const sandboxGate = new SandboxGate();
   const app = await buildApp({
     config,
     database,
@@ -301,14 +287,22 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     publisher,
     mergeUpstream: mergeThroughForge(publishing),
     retryRejectedPush: (input) => retryAfterRejectedPush(publishing, input),
+    sandboxGate,
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
 
-  const sandboxServer =
-    driver?.kind === 'docker' && !config.sandbox.url && isLoopback(config.host)
-      ? await gatewayListener(app, port, logger)
+  const sandboxAccess =
+    driver instanceof DockerDriver && config.sandbox.network === 'bridge'
+      ? await openSandboxAccess({
+          app,
+          driver,
+          gate: sandboxGate,
+          port: hostPortOf(config.sandbox.url) ?? port,
+          listen: !config.sandbox.url && !isWildcard(config.host),
+          log: logger,
+        })
       : null;
   if (runner) {
     await registerInProcessRunner(database.db, {
@@ -345,10 +339,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     close: async () => {
       clearInterval(recovery);
       await runner?.stop();
-      sandboxServer?.closeAllConnections();
-      await new Promise((resolve) =>
-        sandboxServer ? sandboxServer.close(resolve) : resolve(null),
-      );
+      await sandboxAccess?.close();
       await app.close();
       await publisher.idle();
       await live.stop();

@@ -48,6 +48,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
   installErrorHandling(app);
+  if (deps.sandboxGate) app.addHook('onRequest', deps.sandboxGate.hook);
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -14,6 +14,7 @@ import type { SandboxLookup } from '../tasks/workspace-view.ts';
 import type { LiveHub } from '../tasks/live.ts';
 import type { MergeUpstream, RetryRejectedPush } from '../tasks/review.ts';
 import type { Publisher, PublishContext } from '../forges/publish.ts';
+import type { SandboxGate } from './sandbox-listener.ts';
 
 export interface AppDeps {
   config: Config;
@@ -38,6 +39,8 @@ export interface AppDeps {
   publisher?: Publisher | undefined;
   /** Retries a task whose push to its forge was refused (`POST /tasks/{id}/retry`). */
   retryRejectedPush?: RetryRejectedPush | undefined;
+  /** Keeps requests arriving on the sandbox network to `/git/` and `/llm/`. */
+  sandboxGate?: SandboxGate | undefined;
 }
 
 /** What publishing to forges needs (pushing upstream, opening requests, webhooks). */

@@ -1,39 +1,177 @@
 /**
  * @module http/sandbox-listener
- * Docker sandboxes reach the host at `host.docker.internal`, the bridge network's gateway. When
- * Lucid listens on loopback only, this second listener on the gateway address lets them reach the
- * git endpoint and the LLM gateway (for CLI agents, which call their model from inside the
- * sandbox), and nothing else: the REST API and the web app stay on loopback.
+ * How docker sandboxes reach Lucid, and only the part of it that is theirs. They live on Lucid's
+ * sandbox network and reach the host at its gateway (`host.docker.internal`). A request that
+ * arrives on that address reaches the git endpoint and the LLM gateway alone, whichever listener
+ * accepted it: `SandboxGate` decides by the connection's local address, in one hook. When the API
+ * listens on particular addresses (loopback by default) rather than every one, a second listener on
+ * the gateway serves sandboxes. `openSandboxAccess` finds the gateway (the driver makes the network
+ * when it is missing), opens the firewall's port there and listens, and tries again until that
+ * works, saying once when it does.
  */
 import { createServer, type Server } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.ts';
+import type { DockerDriver } from '../sandbox/docker/docker-driver.ts';
+import { SANDBOX_NETWORK } from '../sandbox/docker/sandbox-network.ts';
 
-/** Paths sandboxes may reach. */
-const SANDBOX_PATHS = /^\/(git|llm)\//;
+/** Routes sandboxes may reach. */
+const SANDBOX_ROUTES = /^\/(git|llm)\//;
+/** Longest wait between two attempts to open sandboxes' way in. */
+const MAX_RETRY_MS = 30_000;
 
 /**
+ * Refuses sandboxes everything but `/git/` and `/llm/`: a request whose connection arrived on an
+ * address of the sandbox network is a sandbox's.
+ *
  * @example
- * const server = await listenForSandboxes(app, { host: '172.17.0.1', port: 3000 });
+ * const gate = new SandboxGate();
+ * app.addHook('onRequest', gate.hook);
+ * gate.add('172.18.0.1');
  */
-export function listenForSandboxes(
+export class SandboxGate {
+  private readonly addresses = new Set<string>();
+
+  /** Marks `address` (the host's on the sandbox network) as where sandboxes arrive. */
+  add(address: string): void {
+    this.addresses.add(address);
+  }
+
+  /** True when a request that arrived on `localAddress` for the route `route` is refused. */
+  refuses(localAddress: string | undefined, route: string | undefined): boolean {
+    const address = localAddress?.replace(/^::ffff:/, '');
+    if (!address || !this.addresses.has(address)) return false;
+    return !SANDBOX_ROUTES.test(route ?? '');
+  }
+
+  /** The Fastify `onRequest` hook that applies the gate, by the route the request matched. */
+  readonly hook = async (request: FastifyRequest): Promise<void> => {
+    if (this.refuses(request.raw.socket.localAddress, request.routeOptions.url)) {
+      throw new AppError(
+        'not_found',
+        'Sandboxes reach only the git endpoint and the LLM gateway here.',
+      );
+    }
+  };
+}
+
+export interface SandboxAccessOptions {
+  app: FastifyInstance;
+  driver: DockerDriver;
+  gate: SandboxGate;
+  /** The port Lucid listens on. */
+  port: number;
+  /** Listen on the gateway too: the API listens on particular addresses, not on every one. */
+  listen: boolean;
+  log: {
+    info(message: string): void;
+    warn(message: string): void;
+  };
+  /** The first wait before trying again, doubled each time up to 30 s. */
+  retryMs?: number;
+}
+
+export interface SandboxAccess {
+  /** Resolves with Lucid's address as sandboxes reach it once they can. */
+  ready: Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens sandboxes' way to Lucid, trying again in the background until it is open. Resolves after
+ * the first attempt, whatever its outcome.
+ *
+ * @example
+ * const access = await openSandboxAccess({ app, driver, gate, port: 3000, listen: true, log });
+ * await access.ready; // 'http://172.18.0.1:3000'
+ */
+export async function openSandboxAccess(options: SandboxAccessOptions): Promise<SandboxAccess> {
+  const { app, driver, gate, port, listen, log } = options;
+  let server: Server | null = null;
+  let allowed = false;
+  let closed = false;
+  let timer: NodeJS.Timeout | null = null;
+  let lastProblem = '';
+  let opened: (address: string) => void = () => undefined;
+  const ready = new Promise<string>((resolve) => (opened = resolve));
+
+  const attempt = async (): Promise<string> => {
+    const { network, firewall } = await driver.prepareNetwork();
+    gate.add(network.gateway);
+    if (!allowed && firewall.enforced) {
+      const opening = await driver.allowHostPort(port);
+      if (!opening.enforced) {
+        throw new Error(`the firewall did not open port ${port} to sandboxes: ${opening.reason}`);
+      }
+      allowed = true;
+    }
+    if (listen && !server) server = await listenForSandboxes(app, { host: network.gateway, port });
+    const address = `http://${network.gateway}:${port}`;
+    log.info(
+      `sandboxes reach Lucid at ${address} (host.docker.internal on the Docker network ` +
+        `${SANDBOX_NETWORK}), ${firewall.enforced ? 'fenced by its firewall' : `not fenced: ${firewall.reason}`}`,
+    );
+    return address;
+  };
+
+  const run = async (delay: number): Promise<void> => {
+    try {
+      opened(await attempt());
+    } catch (error) {
+      if (closed) return;
+      const problem = problemOf(error, port);
+      if (problem !== lastProblem) {
+        log.warn(`sandboxes cannot reach Lucid yet: ${problem}; trying again`);
+        lastProblem = problem;
+      }
+      timer = setTimeout(() => {
+        attempting = run(Math.min(delay * 2, MAX_RETRY_MS));
+      }, delay);
+    }
+  };
+  let attempting = run(options.retryMs ?? 1000);
+  await attempting;
+
+  return {
+    ready,
+    close: async () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      await attempting;
+      const listening = server as Server | null;
+      if (listening) {
+        listening.closeAllConnections();
+        await new Promise((resolve) => listening.close(resolve));
+      }
+      if (allowed) await driver.revokeHostPort(port).catch(() => undefined);
+    },
+  };
+}
+
+function problemOf(error: unknown, port: number): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRNOTAVAIL') {
+    return (
+      `the sandbox network's gateway is not an address of this machine (is the Docker engine on ` +
+      `another host?), so Lucid cannot listen there on port ${port}; set HOST=0.0.0.0, or ` +
+      'LUCID_SANDBOX_URL to an address of Lucid that sandboxes reach'
+    );
+  }
+  if (code === 'EADDRINUSE') {
+    return `another program listens on port ${port} of the sandbox network's gateway`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A listener on `host` handing every request to the app, where the gate lets sandboxes through
+ * to `/git/` and `/llm/` alone.
+ */
+function listenForSandboxes(
   app: FastifyInstance,
   { host, port }: { host: string; port: number },
 ): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (SANDBOX_PATHS.test(req.url ?? '')) {
-      app.routing(req, res);
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        error: {
-          code: 'not_found',
-          message: 'Sandboxes reach only the git endpoint and the LLM gateway here.',
-        },
-      }),
-    );
-  });
+  const server = createServer((req, res) => app.routing(req, res));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -43,7 +181,7 @@ export function listenForSandboxes(
   });
 }
 
-/** True for addresses only this machine reaches. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+/** True for addresses that stand for every interface of this machine. */
+export function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
 }

@@ -2,7 +2,8 @@
  * @module sandbox/select-driver
  * Picks the sandbox driver the configuration asks for: `docker` (an engine must answer), `local`,
  * or `auto`: docker when an engine answers within a second, else local, with a warning that its
- * isolation is weaker.
+ * isolation is weaker. A docker driver's network is made and fenced here already, so that what
+ * cannot be enforced is said at start (by the server and by `lucid runner` alike).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -62,7 +63,9 @@ export async function selectDriver(
         `The sandbox image ${image} is not on the Docker engine; build it with: lucid sandbox build`,
       );
     }
-    return { driver: new DockerDriver({ docker, image }), engine, warnings };
+    const driver = new DockerDriver({ docker, image });
+    if (config.sandbox.network === 'bridge') warnings.push(...(await networkWarnings(driver)));
+    return { driver, engine, warnings };
   }
   if (choice === 'docker') {
     throw new ConfigError([
@@ -79,6 +82,24 @@ export async function selectDriver(
         `whose isolation is weaker: ${driver.isolation}`,
     ],
   };
+}
+
+/** What keeps docker sandboxes from being fenced as they should, if anything. */
+async function networkWarnings(driver: DockerDriver): Promise<string[]> {
+  try {
+    const { network, firewall } = await driver.prepareNetwork();
+    if (firewall.enforced) return [];
+    return [
+      `Sandboxes are not fenced on the Docker engine's host: ${firewall.reason}. They can reach ` +
+        `every port of that host at ${network.gateway} and link-local addresses such as ` +
+        '169.254.169.254; lucid doctor checks it',
+    ];
+  } catch (error) {
+    return [
+      `Lucid's Docker network for sandboxes is not ready (${error instanceof Error ? error.message : String(error)}); ` +
+        'it is made again as sandboxes start',
+    ];
+  }
 }
 
 function localDriver(dataDir: string): LocalDriver {

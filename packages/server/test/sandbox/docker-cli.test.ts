@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSandboxImage, ImageBuildError } from '../../src/sandbox/docker/build-image.ts';
+import { DockerDriver } from '../../src/sandbox/docker/docker-driver.ts';
 import { cliUser, type CliUser } from '../support/cli.ts';
+import { freePort, startTestServer } from '../support/test-server.ts';
 import { dockerTestEngine } from './docker-engine.ts';
 
 const engine = await dockerTestEngine('docker-cli.test.ts');
+const localEngine = !process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix:');
 const NO_ENGINE = 'unix:///nonexistent/docker.sock';
 
 let cli: CliUser;
@@ -122,6 +125,66 @@ describe('lucid doctor', () => {
     },
   );
 });
+
+describe.skipIf(engine.skipReason !== null || !localEngine)(
+  "lucid doctor on a sandbox's path",
+  () => {
+    const driver = new DockerDriver({ docker: engine.docker, image: engine.image });
+    const doctor = (port: number) =>
+      cli.run(['doctor'], {
+        env: { LUCID_DATA_DIR: dataDir, LUCID_SANDBOX_IMAGE: engine.image, PORT: String(port) },
+      });
+
+    it('reaches a running Lucid from a sandbox, and finds the API, 169.254.169.254 and other sandboxes out of reach', async () => {
+      const server = await startTestServer({
+        runner: { driver, slots: 1, pollMs: 100, warmPool: 0 },
+      });
+      const { port } = server.config;
+      let result;
+      try {
+        result = await doctor(port);
+      } finally {
+        await server.close();
+      }
+      const { network } = await driver.prepareNetwork();
+      expect(result.stdout).toContain(
+        `✓ Sandbox network lucid-sandboxes: gateway ${network.gateway} (subnet ${network.subnet}, ` +
+          `bridge ${network.bridge}), inter-container traffic off\n`,
+      );
+      expect(result.stdout).toContain(
+        `✓ Sandbox firewall: on the engine's host sandboxes reach only Lucid's port (${port}) at ` +
+          `${network.gateway}, and nothing in 169.254.0.0/16\n`,
+      );
+      expect(result.stdout).toContain(
+        `✓ From a sandbox, Lucid answers at http://host.docker.internal:${port} ` +
+          `(${network.gateway}:${port}), and refuses it the API\n`,
+      );
+      expect(result.stdout).toContain(
+        '✓ From a sandbox, 169.254.169.254 is unreachable (refused)\n',
+      );
+      expect(result.stdout).toMatch(
+        /^✓ From a sandbox, another sandbox \(\d+\.\d+\.\d+\.\d+:8080\) is unreachable \(refused\)$/m,
+      );
+      expect(result.code, result.stdout).toBe(0);
+      const left = await engine.docker.listContainers({
+        all: true,
+        filters: { label: ['lucid.doctor=1'] },
+      });
+      expect(left).toEqual([]);
+    });
+
+    it('answers in place of Lucid where it does not listen, to prove the path all the same', async () => {
+      const port = await freePort();
+      const result = await doctor(port);
+      const { network } = await driver.prepareNetwork();
+      expect(result.stdout).toContain(
+        `✓ From a sandbox, http://host.docker.internal:${port} (${network.gateway}:${port}) is ` +
+          'reachable: Lucid does not listen there now, so doctor answered in its stead\n',
+      );
+      expect(result.code, result.stdout).toBe(0);
+    });
+  },
+);
 
 describe.skipIf(engine.skipReason !== null)('building an image through the Engine API', () => {
   const tag = `lucid-test-build:${process.pid}`;

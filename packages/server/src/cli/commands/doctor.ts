@@ -1,7 +1,9 @@
 /**
  * @module cli/commands/doctor
  * `lucid doctor`: checks what Lucid needs on this machine, one line each (✓ or ✗, and what to do),
- * and exits non-zero when something required is missing.
+ * and exits non-zero when something required is missing. With docker sandboxes it proves their
+ * path: from a throwaway sandbox on Lucid's network it reaches Lucid's sandbox endpoint, and finds
+ * the metadata range and another sandbox out of reach.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,8 +11,15 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
-import { ConfigError, loadSandboxConfig, type Config } from '../../config.ts';
+import { ConfigError, loadListenConfig, loadSandboxConfig, type Config } from '../../config.ts';
+import type Docker from 'dockerode';
+import { DockerDriver } from '../../sandbox/docker/docker-driver.ts';
 import { connectDocker, pingEngine, engineAddress } from '../../sandbox/docker/engine.ts';
+import {
+  METADATA_ADDRESS,
+  probeSandboxPath,
+  type Attempt,
+} from '../../sandbox/docker/path-probe.ts';
 import { selectDriver } from '../../sandbox/select-driver.ts';
 
 const run = promisify(execFile);
@@ -33,13 +42,13 @@ export function doctorCommand(): Command {
     .action(async () => {
       const checks: Check[] = [nodeCheck(), await gitCheck()];
       if (existsSync('.env')) process.loadEnvFile('.env');
-      let config: Pick<Config, 'dataDir' | 'sandbox'>;
+      let config: Pick<Config, 'dataDir' | 'sandbox' | 'port'>;
       try {
-        config = loadSandboxConfig(process.env);
+        config = { ...loadSandboxConfig(process.env), ...loadListenConfig(process.env) };
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         checks.push(failed(`Configuration: ${error.problems.join('; ')}`));
-        config = loadSandboxConfig({});
+        config = { ...loadSandboxConfig({}), ...loadListenConfig({}) };
       }
       checks.push(...(await sandboxChecks(config)));
       checks.push(await bwrapCheck(config));
@@ -75,8 +84,10 @@ async function gitCheck(): Promise<Check> {
   }
 }
 
-/** The Docker engine, the sandbox image, and the driver the configuration picks. */
-async function sandboxChecks(config: Pick<Config, 'dataDir' | 'sandbox'>): Promise<Check[]> {
+/** The Docker engine, the sandbox image, the driver the configuration picks, and the sandbox path. */
+async function sandboxChecks(
+  config: Pick<Config, 'dataDir' | 'sandbox' | 'port'>,
+): Promise<Check[]> {
   let docker;
   try {
     docker = connectDocker();
@@ -119,10 +130,106 @@ async function sandboxChecks(config: Pick<Config, 'dataDir' | 'sandbox'>): Promi
     const { driver } = await selectDriver(config, { docker });
     const how = config.sandbox.driver === 'auto' ? 'LUCID_SANDBOX=auto picks' : 'LUCID_SANDBOX is';
     checks.push(passed(`Sandbox driver: ${how} ${driver.kind}; isolation: ${driver.isolation}`));
+    if (driver instanceof DockerDriver && config.sandbox.network === 'bridge') {
+      checks.push(...(await pathChecks(docker, driver, config)));
+    }
   } else {
     checks.push(failed('Sandbox driver: LUCID_SANDBOX is docker, but no engine answers'));
   }
   return checks;
+}
+
+/** Lucid's sandbox network, its firewall, and what a sandbox on it reaches. */
+async function pathChecks(
+  docker: Docker,
+  driver: DockerDriver,
+  config: Pick<Config, 'sandbox' | 'port'>,
+): Promise<Check[]> {
+  let probe;
+  try {
+    probe = await probeSandboxPath({
+      docker,
+      driver,
+      port: config.port,
+      sandboxUrl: config.sandbox.url,
+    });
+  } catch (error) {
+    return [failed(`Sandbox path: ${error instanceof Error ? error.message : String(error)}`)];
+  }
+  const { network, firewall, endpoint, metadata, peer } = probe;
+  const checks: Check[] = [
+    passed(
+      `Sandbox network ${network.name}: gateway ${network.gateway} (subnet ${network.subnet}, ` +
+        `bridge ${network.bridge}), inter-container traffic off`,
+    ),
+    firewall.enforced
+      ? passed(
+          `Sandbox firewall: on the engine's host sandboxes reach only Lucid's port ` +
+            `(${config.port}) at ${network.gateway}, and nothing in 169.254.0.0/16`,
+        )
+      : failed(
+          `Sandbox firewall is not enforced: ${firewall.reason}; sandboxes can reach every port ` +
+            `of the engine's host and 169.254.0.0/16`,
+          false,
+        ),
+  ];
+  const where = `${endpoint.url}${endpoint.address ? ` (${endpoint.address})` : ''}`;
+  if (endpoint.git.status === null) {
+    checks.push(
+      failed(
+        `From a sandbox, nothing answers at ${where} (${reach(endpoint.git)})` +
+          (endpoint.problem ? `: ${endpoint.problem}; set LUCID_SANDBOX_URL` : ''),
+      ),
+    );
+  } else if (endpoint.answeredBy === 'stand-in') {
+    checks.push(
+      passed(
+        `From a sandbox, ${where} is reachable: Lucid does not listen there now, so doctor ` +
+          'answered in its stead',
+      ),
+    );
+  } else if (endpoint.api && endpoint.api.status !== 404) {
+    checks.push(
+      failed(
+        `From a sandbox, Lucid answers at ${where}, and its API too (/healthz: ` +
+          `${reach(endpoint.api)}): sandboxes must reach only /git/ and /llm/`,
+      ),
+    );
+  } else {
+    checks.push(passed(`From a sandbox, Lucid answers at ${where}, and refuses it the API`));
+  }
+  if (metadata.status !== null) {
+    checks.push(failed(`From a sandbox, ${METADATA_ADDRESS} answers (HTTP ${metadata.status})`));
+  } else if (firewall.enforced) {
+    checks.push(passed(`From a sandbox, ${METADATA_ADDRESS} is unreachable (${reach(metadata)})`));
+  } else {
+    checks.push(
+      failed(
+        `From a sandbox, ${METADATA_ADDRESS} does not answer here, but nothing keeps sandboxes ` +
+          'from it where something does',
+        false,
+      ),
+    );
+  }
+  if (!peer.listening) {
+    checks.push(failed(`Another sandbox could not listen at ${peer.address} to be probed`, false));
+  } else if (peer.attempt.status !== null) {
+    checks.push(
+      failed(`From a sandbox, another sandbox (${peer.address}) answers: they must not meet`),
+    );
+  } else {
+    checks.push(
+      passed(
+        `From a sandbox, another sandbox (${peer.address}) is unreachable (${reach(peer.attempt)})`,
+      ),
+    );
+  }
+  return checks;
+}
+
+function reach(attempt: Attempt): string {
+  if (attempt.status !== null) return `HTTP ${attempt.status}`;
+  return attempt.refused ? 'refused' : 'no answer';
 }
 
 async function bwrapCheck(config: Pick<Config, 'sandbox'>): Promise<Check> {

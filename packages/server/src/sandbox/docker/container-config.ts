@@ -8,11 +8,14 @@
  *   limit, so it gets half of it at most); `/workspace` and `/home/lucid` are anonymous volumes on
  *   the engine's disk, as large as a real repository with its dependencies and build output needs,
  *   without eating the memory limit, and removed with the container;
- * - no engine socket, and no bind mount but the spec's read-only ones (the CLI agents' cache); on `bridge`, `host.docker.internal` names the host.
+ * - no engine socket, and no bind mount but the spec's read-only ones (the CLI agents' cache);
+ * - `bridge` is Lucid's sandbox network (sandbox-network.ts), where `host.docker.internal` names
+ *   the network's gateway; `none` has no network but loopback.
  */
 import type Docker from 'dockerode';
 import type { SandboxSpec } from '../driver.ts';
 import { envList } from './engine-exec.ts';
+import type { SandboxNetwork } from './sandbox-network.ts';
 
 /** The label every sandbox container carries, so Lucid only ever touches its own. */
 export const SANDBOX_LABEL = 'lucid.sandbox';
@@ -41,10 +44,15 @@ export function specLabels(containerLabels: Record<string, string>): Record<stri
 }
 
 /**
+ * @param network Lucid's sandbox network, for a spec on `bridge`.
  * @example
- * await docker.createContainer(containerConfig(spec, 'lucid-sandbox:latest'));
+ * await docker.createContainer(containerConfig(spec, 'lucid-sandbox:latest', network));
  */
-export function containerConfig(spec: SandboxSpec, image: string): Docker.ContainerCreateOptions {
+export function containerConfig(
+  spec: SandboxSpec,
+  image: string,
+  network: Pick<SandboxNetwork, 'name' | 'gateway'> | null,
+): Docker.ContainerCreateOptions {
   const { memoryBytes, cpus, pids } = spec.limits;
   const tmpBytes = Math.max(64 * 1024 * 1024, Math.floor(memoryBytes / 2));
   return {
@@ -67,8 +75,8 @@ export function containerConfig(spec: SandboxSpec, image: string): Docker.Contai
       Memory: memoryBytes,
       MemorySwap: memoryBytes,
       NanoCpus: Math.round(cpus * 1e9),
-      NetworkMode: spec.network,
-      ExtraHosts: spec.network === 'bridge' ? ['host.docker.internal:host-gateway'] : [],
+      NetworkMode: network?.name ?? 'none',
+      ExtraHosts: network ? [`host.docker.internal:${network.gateway}`] : [],
       ReadonlyRootfs: true,
       Tmpfs: { '/tmp': `rw,exec,nosuid,nodev,size=${tmpBytes},uid=1000,gid=1000,mode=1777` },
       Mounts: [

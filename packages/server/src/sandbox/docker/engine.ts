@@ -3,7 +3,6 @@
  * The connection to a Docker engine over its Engine API (dockerode honours `DOCKER_HOST`, else the
  * local socket), and a bounded check that it answers.
  */
-import { networkInterfaces } from 'node:os';
 import Docker from 'dockerode';
 import { ConfigError } from '../../config.ts';
 
@@ -85,20 +84,9 @@ export function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-/**
- * The host's address on the engine's default bridge network, where containers reach the host as
- * `host.docker.internal`; null when there is none. Older engines leave the gateway out of the
- * network's IPAM settings, so the address of the bridge's interface on this host is used then.
- */
-export async function bridgeGateway(docker: Docker): Promise<string | null> {
-  let network: { IPAM?: { Config?: { Gateway?: string }[] }; Options?: Record<string, string> };
-  try {
-    network = (await docker.getNetwork('bridge').inspect()) as typeof network;
-  } catch {
-    return null;
-  }
-  const declared = network.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
-  if (declared) return declared;
-  const name = network.Options?.['com.docker.network.bridge.name'] ?? 'docker0';
-  return networkInterfaces()[name]?.find((a) => a.family === 'IPv4')?.address ?? null;
+/** The engine's own words for an Engine API error, else the error's message. */
+export function engineMessage(error: unknown): string {
+  const json = (error as { json?: { message?: unknown } } | null)?.json;
+  if (typeof json?.message === 'string') return json.message;
+  return error instanceof Error ? error.message : String(error);
 }
