@@ -37,6 +37,7 @@ import { boardRoutes } from './routes/board.ts';
 import { integrationRoutes } from './routes/integrations.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publishRoutes } from './routes/publish.ts';
+import { invitationRoutes } from './routes/invitations.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -96,6 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(runnerApiRoutes(deps));
       await api.register(boardRoutes(deps));
       await api.register(publishRoutes(deps));
+      await api.register(invitationRoutes(deps));
     },
     { prefix: '/api/v1' },
   );
