@@ -21,6 +21,7 @@ export const errorStatus = {
   invalid_signature: 401,
   budget_exceeded: 402,
   forbidden: 403,
+  cross_origin_request: 403,
   invitation_required: 403,
   invitation_invalid: 403,
   signup_closed: 403,

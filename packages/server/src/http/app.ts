@@ -3,6 +3,7 @@
  * Builds the Fastify app: zod-typed routes, the API reference at `/api/docs`, authentication of
  * `/api/v1` and of the forge integrations at `/api/integrations`, the git server at `/git`, the LLM
  * gateway at `/llm`, and the web app for every other path.
+ * Every cookie-authenticated write must come from a trusted origin.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import {
 import type { AppDeps } from './context.ts';
 import { installErrorHandling, installNotFound } from './error-handler.ts';
 import { resolvePrincipal } from './authenticate.ts';
+import { installCrossOriginCheck } from './cross-origin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { authRoutes } from './routes/auth.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -49,6 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
   installErrorHandling(app);
+  installCrossOriginCheck(app, deps.config.trustedOrigins);
 
   await app.register(fastifySwagger, {
     openapi: {
