@@ -137,3 +137,57 @@ describe('cookie-authenticated writes from other origins', () => {
     expect(me.status).toBe(200);
   });
 });
+
+describe('security headers', () => {
+  function expectSecurityHeaders(headers: Headers): void {
+    const csp = headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    expect(headers.get('x-frame-options')).toBe('DENY');
+    expect(headers.get('x-content-type-options')).toBe('nosniff');
+    expect(headers.get('referrer-policy')).toBe('same-origin');
+    expect(headers.get('strict-transport-security')).toBeNull();
+  }
+
+  it('are on HTML answers: the web app and the API reference', async () => {
+    const page = await fetch(`${server.url}/tasks`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expectSecurityHeaders(page.headers);
+    const docs = await fetch(`${server.url}/api/docs/`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toMatch(/text\/html/);
+    expectSecurityHeaders(docs.headers);
+  });
+
+  it('are on API answers and error answers', async () => {
+    const me = await request(server.url, 'GET', '/api/v1/me', { token: user.token });
+    expect(me.status).toBe(200);
+    expectSecurityHeaders(me.headers);
+    const anonymous = await request(server.url, 'GET', '/api/v1/me');
+    expect(anonymous.status).toBe(401);
+    expectSecurityHeaders(anonymous.headers);
+    const missing = await request(server.url, 'GET', '/api/v1/nothing-here');
+    expect(missing.status).toBe(404);
+    expectSecurityHeaders(missing.headers);
+    const refused = await cookiePost(`/api/v1/tasks/task_x/start`, { origin: otherPort });
+    expect(refused.status).toBe(403);
+    expectSecurityHeaders(refused.headers);
+  });
+
+  it('ask for https only when Lucid is served over https', async () => {
+    const secure = await startTestServer({
+      env: { LUCID_PUBLIC_URL: 'https://lucid.example.test' },
+    });
+    try {
+      const health = await fetch(`${secure.url}/healthz`);
+      expect(health.headers.get('strict-transport-security')).toBe('max-age=15552000');
+      expect(health.headers.get('content-security-policy')).toContain('upgrade-insecure-requests');
+    } finally {
+      await secure.close();
+    }
+  });
+});

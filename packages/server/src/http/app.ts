@@ -2,8 +2,8 @@
  * @module http/app
  * Builds the Fastify app: zod-typed routes, the API reference at `/api/docs`, authentication of
  * `/api/v1` and of the forge integrations at `/api/integrations`, the git server at `/git`, the LLM
- * gateway at `/llm`, and the web app for every other path.
- * Every cookie-authenticated write must come from a trusted origin.
+ * gateway at `/llm`, and the web app for every other path. Every answer carries the security
+ * headers, and every cookie-authenticated write must come from a trusted origin.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +22,7 @@ import type { AppDeps } from './context.ts';
 import { installErrorHandling, installNotFound } from './error-handler.ts';
 import { resolvePrincipal } from './authenticate.ts';
 import { installCrossOriginCheck } from './cross-origin.ts';
+import { installSecurityHeaders } from './security-headers.ts';
 import { healthRoutes } from './routes/health.ts';
 import { authRoutes } from './routes/auth.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -51,6 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
   installErrorHandling(app);
+  await installSecurityHeaders(app, deps.config);
   installCrossOriginCheck(app, deps.config.trustedOrigins);
 
   await app.register(fastifySwagger, {
