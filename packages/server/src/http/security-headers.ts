@@ -47,7 +47,7 @@ export async function installSecurityHeaders(
         objectSrc: ["'none'"],
         scriptSrc: ["'self'"],
         scriptSrcAttr: ["'none'"],
-        // The terminal (xterm.js) writes its own <style> elements.
+        // Widgets such as the terminal (xterm.js) add <style> elements of their own.
         styleSrc: ["'self'", "'unsafe-inline'"],
         ...(https && { upgradeInsecureRequests: [] }),
       },
