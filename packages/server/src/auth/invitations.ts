@@ -52,7 +52,7 @@ function toInvitation(row: InvitationRow): Invitation {
 }
 
 /** The sign-up page's link carrying an invitation's token. */
-export function invitationUrl(publicUrl: string, token: string): string {
+function invitationUrl(publicUrl: string, token: string): string {
   return `${publicUrl}/sign-up?invitation=${encodeURIComponent(token)}`;
 }
 

@@ -30,7 +30,7 @@ function cookieAuthenticated(request: FastifyRequest): boolean {
  * untrustedSource({ origin: 'https://evil.example' }, new Set(['https://lucid.example.com']));
  * // 'https://evil.example'
  */
-export function untrustedSource(
+function untrustedSource(
   headers: { origin?: string | undefined; 'sec-fetch-site'?: string | string[] | undefined },
   trustedOrigins: ReadonlySet<string>,
 ): string | null {

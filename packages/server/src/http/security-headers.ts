@@ -12,7 +12,7 @@ import type { Config } from '../config.ts';
 const GRAVATAR = ['https://secure.gravatar.com', 'https://www.gravatar.com'];
 
 /** Where the forges' account avatars (shown on the integrations page) are served from. */
-export function avatarOrigins(forges: Config['forges']): string[] {
+function avatarOrigins(forges: Config['forges']): string[] {
   const github = new URL(forges.github.webUrl);
   const githubAvatars =
     github.hostname === 'github.com'
