@@ -1,7 +1,9 @@
 /**
  * Debian's chromium driven by playwright-core, for the browser tests: a fresh profile per launch,
  * no downloaded browser, no network beyond what the page asks for. When /usr/bin/chromium is
- * missing the tests are skipped and say why.
+ * missing the tests are skipped and say why. Every page is watched for Content Security Policy
+ * violations: closing a session that met one fails, so each journey also checks that Lucid's pages
+ * work under the server's CSP.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -37,8 +39,14 @@ export const screenshotDir = fileURLToPath(
 export interface BrowserSession {
   context: BrowserContext;
   page: Page;
+  /** The Content Security Policy violations the browser reported so far, as it worded them. */
+  cspViolations(): string[];
+  /** Closes the browser; throws when a page met a Content Security Policy violation. */
   close(): Promise<void>;
 }
+
+/** How chromium words a CSP violation in the console. */
+const CSP_VIOLATION = /Content Security Policy/i;
 
 /**
  * Opens chromium on a laptop-sized window with its own temporary profile.
@@ -60,13 +68,23 @@ export async function openBrowser(options: { baseURL: string }): Promise<Browser
     timezoneId: 'UTC',
   });
   context.setDefaultTimeout(15_000);
+  const violations: string[] = [];
+  context.on('console', (message) => {
+    if (CSP_VIOLATION.test(message.text())) violations.push(message.text());
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
     page,
+    cspViolations: () => [...violations],
     close: async () => {
       await context.close();
       await rm(profile, { recursive: true, force: true });
+      if (violations.length > 0) {
+        throw new Error(
+          `The pages met Content Security Policy violations:\n${violations.join('\n')}`,
+        );
+      }
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { Id, Timestamp } from './common.ts';
+import { SignUpMode } from './invitations.ts';
 
 export const WorkspaceRole = z.enum(['owner', 'admin', 'member', 'viewer']);
 export type WorkspaceRole = z.infer<typeof WorkspaceRole>;
@@ -57,9 +58,12 @@ export const AuditQuery = z.object({
 export const AuditList = z.object({ entries: z.array(AuditEntry) });
 export type AuditList = z.infer<typeof AuditList>;
 
-/** Which sign-in methods this server offers, for the sign-in page. */
+/** Which sign-in methods this server offers, and who may sign up, for the sign-in pages. */
 export const AuthProviders = z.object({
   emailPassword: z.boolean(),
   social: z.array(z.enum(['github', 'google'])),
+  signUp: SignUpMode.describe(
+    'Who may create an account now: `open` also while the server has no account yet (the first is its admin).',
+  ),
 });
 export type AuthProviders = z.infer<typeof AuthProviders>;

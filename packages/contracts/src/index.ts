@@ -16,3 +16,4 @@ export * from './provider-keys.ts';
 export * from './forges.ts';
 export * from './publish.ts';
 export * from './board.ts';
+export * from './invitations.ts';

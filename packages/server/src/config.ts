@@ -30,6 +30,11 @@ export interface Config {
     github?: { clientId: string; clientSecret: string };
     google?: { clientId: string; clientSecret: string };
   };
+  /**
+   * Who may create an account once the first (the instance admin) exists (`LUCID_SIGNUP`): anyone,
+   * only with an admin's invitation, or nobody.
+   */
+  signUp: 'open' | 'invite' | 'closed';
   sandbox: SandboxConfig;
   runner: RunnerConfig;
   llm: LlmConfig;
@@ -246,6 +251,9 @@ const EnvSchema = SandboxEnvSchema.extend({
       )
       .optional(),
   ),
+  LUCID_SIGNUP: z
+    .enum(['open', 'invite', 'closed'], { error: 'must be open, invite or closed' })
+    .default('invite'),
   DATABASE_URL: optionalText.pipe(
     z
       .string()
@@ -516,6 +524,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.LUCID_BODY_LIMIT,
     social,
+    signUp: e.LUCID_SIGNUP,
     sandbox: sandboxConfigOf(e),
     runner: {
       slots: e.LUCID_RUNNER_SLOTS,

@@ -47,6 +47,9 @@ describe('service endpoints', () => {
       ['/api/integrations/{provider}/token', 'post'],
       ['/api/integrations/{provider}/repos', 'get'],
       ['/api/integrations/{provider}/repos', 'post'],
+      ['/api/v1/invitations', 'post'],
+      ['/api/v1/invitations', 'get'],
+      ['/api/v1/invitations/{id}', 'delete'],
     ] as const) {
       expect(doc.body.paths[p]?.[method], `${method} ${p}`).toBeDefined();
     }

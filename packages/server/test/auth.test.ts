@@ -105,14 +105,14 @@ describe('accounts', () => {
 
   it('offers email sign-in, and social sign-in only when configured', async () => {
     const providers = await request(server.url, 'GET', '/api/v1/auth/providers');
-    expect(providers.body).toEqual({ emailPassword: true, social: [] });
+    expect(providers.body).toEqual({ emailPassword: true, social: [], signUp: 'open' });
 
     const withGithub = await startTestServer({
       env: { GITHUB_CLIENT_ID: 'id', GITHUB_CLIENT_SECRET: 'secret' },
     });
     try {
       const offered = await request(withGithub.url, 'GET', '/api/v1/auth/providers');
-      expect(offered.body).toEqual({ emailPassword: true, social: ['github'] });
+      expect(offered.body).toEqual({ emailPassword: true, social: ['github'], signUp: 'open' });
     } finally {
       await withGithub.close();
     }

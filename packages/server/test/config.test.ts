@@ -105,6 +105,16 @@ describe('configuration', () => {
       'GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET must be set together',
     ]);
   });
+
+  it('takes new accounts by invitation unless LUCID_SIGNUP says otherwise', async () => {
+    const dir = await dataDir();
+    expect(loadConfig({ LUCID_DATA_DIR: dir }).signUp).toBe('invite');
+    expect(loadConfig({ LUCID_DATA_DIR: dir, LUCID_SIGNUP: 'open' }).signUp).toBe('open');
+    expect(loadConfig({ LUCID_DATA_DIR: dir, LUCID_SIGNUP: 'closed' }).signUp).toBe('closed');
+    expect(problems({ LUCID_DATA_DIR: dir, LUCID_SIGNUP: 'anyone' })).toEqual([
+      'LUCID_SIGNUP must be open, invite or closed (got "anyone")',
+    ]);
+  });
 });
 
 describe('sandbox configuration', () => {

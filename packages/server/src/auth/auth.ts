@@ -1,19 +1,24 @@
 /**
  * @module auth/auth
  * Accounts and cookie sessions, by better-auth: email + password always, GitHub and Google sign-in
- * when their client ids are configured. Sign-up creates the user's personal workspace; sign-up,
+ * when their client ids are configured. Every new account, however it is made, passes the sign-up
+ * rule first (`admitSignUp`: the server's mode and the invitation presented, in the sign-up body or
+ * carried through the OAuth state). Sign-up creates the user's personal workspace; sign-up,
  * sign-in and sign-out are written to the audit log.
  */
 import { hkdfSync } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { betterAuth } from 'better-auth';
+import { APIError, getOAuthState } from 'better-auth/api';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import type { AuthProviders } from '@lucid/contracts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import * as schema from '../db/schema.ts';
 import { recordAudit } from '../audit/audit.ts';
+import { AppError } from '../errors.ts';
 import { createPersonalWorkspace } from '../workspaces/workspaces.ts';
+import { admitSignUp, currentSignUpMode, recordInvitationAccepted } from './invitations.ts';
 
 /** The header through which the HTTP edge tells better-auth the client's address. */
 export const CLIENT_IP_HEADER = 'x-lucid-client-ip';
@@ -28,7 +33,7 @@ export interface AuthLogger {
 
 export interface AuthOptions {
   db: Db;
-  config: Pick<Config, 'publicUrl' | 'trustedOrigins' | 'encryptionKey' | 'social'>;
+  config: Pick<Config, 'publicUrl' | 'trustedOrigins' | 'encryptionKey' | 'social' | 'signUp'>;
   logger: AuthLogger;
   /** better-auth's own rate limit on sign-in attempts; off in tests. */
   rateLimit?: boolean;
@@ -45,7 +50,22 @@ function clientIp(context: { request?: Request } | null): string | null {
   return context?.request?.headers.get(CLIENT_IP_HEADER) ?? null;
 }
 
+/**
+ * The invitation token presented with a new account: `invitation` in the sign-up body, or in the
+ * `additionalData` of a social sign-in, which better-auth carries through the provider's redirect.
+ */
+async function presentedInvitation(
+  context: { body?: unknown } | null,
+): Promise<string | undefined> {
+  const body = context?.body as { invitation?: unknown } | undefined;
+  if (typeof body?.invitation === 'string') return body.invitation;
+  const state = await getOAuthState().catch(() => null);
+  return typeof state?.invitation === 'string' ? state.invitation : undefined;
+}
+
 export function createAuth({ db, config, logger, rateLimit = true }: AuthOptions) {
+  /** The invitation each sign-up under way has used, by better-auth's call, until its user exists. */
+  const invitationUsed = new WeakMap<object, string>();
   return betterAuth({
     appName: 'Lucid',
     baseURL: config.publicUrl,
@@ -81,6 +101,18 @@ export function createAuth({ db, config, logger, rateLimit = true }: AuthOptions
     databaseHooks: {
       user: {
         create: {
+          before: async (user, context) => {
+            try {
+              const used = await admitSignUp(
+                { db, signUp: config.signUp },
+                { email: user.email, invitation: await presentedInvitation(context) },
+              );
+              if (used && context) invitationUsed.set(context, used.invitationId);
+            } catch (error) {
+              if (!(error instanceof AppError)) throw error;
+              throw new APIError('FORBIDDEN', { code: error.code, message: error.message });
+            }
+          },
           after: async (user, context) => {
             await db
               .update(schema.users)
@@ -99,6 +131,14 @@ export function createAuth({ db, config, logger, rateLimit = true }: AuthOptions
               targetId: user.id,
               workspaceId,
             });
+            const invitationId = context ? invitationUsed.get(context) : undefined;
+            if (invitationId) {
+              await recordInvitationAccepted(db, {
+                invitationId,
+                userId: user.id,
+                ip: clientIp(context),
+              });
+            }
           },
         },
         update: {
@@ -140,10 +180,14 @@ export function createAuth({ db, config, logger, rateLimit = true }: AuthOptions
 
 export type Auth = ReturnType<typeof createAuth>;
 
-/** What the sign-in page should offer. */
-export function authProviders(config: Pick<Config, 'social'>): AuthProviders {
+/** What the sign-in and sign-up pages should offer. */
+export async function authProviders(
+  db: Db,
+  config: Pick<Config, 'social' | 'signUp'>,
+): Promise<AuthProviders> {
   return {
     emailPassword: true,
     social: (['github', 'google'] as const).filter((p) => config.social[p] !== undefined),
+    signUp: await currentSignUpMode({ db, signUp: config.signUp }),
   };
 }

@@ -2,7 +2,8 @@
  * @module http/app
  * Builds the Fastify app: zod-typed routes, the API reference at `/api/docs`, authentication of
  * `/api/v1` and of the forge integrations at `/api/integrations`, the git server at `/git`, the LLM
- * gateway at `/llm`, and the web app for every other path.
+ * gateway at `/llm`, and the web app for every other path. Every answer carries the security
+ * headers, and every cookie-authenticated write must come from a trusted origin.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,8 @@ import {
 import type { AppDeps } from './context.ts';
 import { installErrorHandling, installNotFound } from './error-handler.ts';
 import { resolvePrincipal } from './authenticate.ts';
+import { installCrossOriginCheck } from './cross-origin.ts';
+import { installSecurityHeaders } from './security-headers.ts';
 import { healthRoutes } from './routes/health.ts';
 import { authRoutes } from './routes/auth.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -37,6 +40,7 @@ import { boardRoutes } from './routes/board.ts';
 import { integrationRoutes } from './routes/integrations.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publishRoutes } from './routes/publish.ts';
+import { invitationRoutes } from './routes/invitations.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -48,7 +52,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
   installErrorHandling(app);
+  await installSecurityHeaders(app, deps.config);
   if (deps.sandboxGate) app.addHook('onRequest', deps.sandboxGate.hook);
+  installCrossOriginCheck(app, deps.config.trustedOrigins);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -97,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(runnerApiRoutes(deps));
       await api.register(boardRoutes(deps));
       await api.register(publishRoutes(deps));
+      await api.register(invitationRoutes(deps));
     },
     { prefix: '/api/v1' },
   );

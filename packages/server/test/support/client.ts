@@ -62,17 +62,29 @@ export function cookieFrom(headers: Headers): string {
     .join('; ');
 }
 
-/** Signs a new user up, and makes them an API token. */
-export async function signUp(baseUrl: string, name = 'Test User'): Promise<TestUser> {
+/**
+ * Signs a new user up, and makes them an API token. `invitation` is the token of an invitation link,
+ * for a server where sign-up is by invitation; `email` replaces the generated address.
+ */
+export async function signUp(
+  baseUrl: string,
+  name = 'Test User',
+  options: { invitation?: string; email?: string } = {},
+): Promise<TestUser> {
   counter += 1;
-  const email = `user${counter}-${process.pid}-${Date.now()}@example.test`;
+  const email = options.email ?? `user${counter}-${process.pid}-${Date.now()}@example.test`;
   const password = 'correct horse battery';
   const signup = await request<{ user: { id: string } }>(
     baseUrl,
     'POST',
     '/api/auth/sign-up/email',
     {
-      json: { email, password, name },
+      json: {
+        email,
+        password,
+        name,
+        ...(options.invitation !== undefined && { invitation: options.invitation }),
+      },
     },
   );
   expect(signup.status, JSON.stringify(signup.body)).toBe(200);

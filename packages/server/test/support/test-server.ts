@@ -63,6 +63,9 @@ export async function openTestDatabase(
 }
 
 /**
+ * Sign-up is open (`LUCID_SIGNUP=open`), so tests sign up as many users as they need; a test of
+ * invitations sets `env: { LUCID_SIGNUP: 'invite' }`.
+ *
  * @example
  * const server = await startTestServer();
  * afterAll(() => server.close());
@@ -83,6 +86,7 @@ export async function startTestServer(
     HOST: '127.0.0.1',
     LUCID_DATA_DIR: dataDir,
     LOG_LEVEL: process.env.LUCID_TEST_LOG_LEVEL ?? 'silent',
+    LUCID_SIGNUP: 'open',
     ...options.env,
   });
   const { database, dispose } = await openTestDatabase(dataDir);

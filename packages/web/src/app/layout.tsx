@@ -8,6 +8,7 @@ import { Link, useLocation } from 'wouter';
 import { Button } from '../components/ui/button.tsx';
 import type { SessionUser } from '../features/auth/api/get-session.ts';
 import { useSignOut } from '../features/auth/api/sign-out.ts';
+import { useMe } from '../lib/use-me.ts';
 
 const navLink = (active: boolean) =>
   `rounded-md px-2 py-2 text-sm font-medium whitespace-nowrap transition-colors ${
@@ -33,6 +34,7 @@ function NavItem({ href, children }: { href: string; children: ReactNode }) {
 
 export function AppLayout({ user, children }: { user: SessionUser; children: ReactNode }) {
   const signOut = useSignOut();
+  const me = useMe();
   const [location, navigate] = useLocation();
   /** A task's page and a board spread their panes over the whole window. */
   const wide = /^\/tasks\/(?!new$)[^/]+$/.test(location) || boardPath.test(location);
@@ -66,6 +68,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             <NavItem href="/settings/integrations">Integrations</NavItem>
             <NavItem href="/settings/tokens">API tokens</NavItem>
             <NavItem href="/settings/runners">Runners</NavItem>
+            {me.data?.instanceAdmin && <NavItem href="/settings/invitations">Invitations</NavItem>}
             <a href="/api/docs" className={navLink(false)}>
               API docs
             </a>

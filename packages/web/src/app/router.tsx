@@ -17,6 +17,7 @@ import { BoardPage } from '../features/board/components/board-page.tsx';
 import { BoardPickerPage } from '../features/board/components/board-picker-page.tsx';
 import { RunnersPage } from '../features/runners/components/runners-page.tsx';
 import { IntegrationsPage } from '../features/integrations/components/integrations-page.tsx';
+import { InvitationsPage } from '../features/invitations/components/invitations-page.tsx';
 import { Loading } from '../components/ui/loading.tsx';
 import { EmptyState } from '../components/ui/empty-state.tsx';
 import { buttonClass } from '../components/ui/button.tsx';
@@ -78,6 +79,7 @@ export function AppRouter() {
                 <Route path="/settings/providers" component={ProvidersPage} />
                 <Route path="/settings/runners" component={RunnersPage} />
                 <Route path="/settings/integrations" component={IntegrationsPage} />
+                <Route path="/settings/invitations" component={InvitationsPage} />
                 <Route component={NotFoundPage} />
               </Switch>
             </AppLayout>

@@ -49,10 +49,10 @@ export const authRoutes =
         config: { public: true },
         schema: {
           tags: ['account'],
-          summary: 'The sign-in methods this server offers',
+          summary: 'The sign-in methods this server offers, and who may sign up',
           response: { 200: AuthProviders },
         },
       },
-      async () => authProviders(deps.config),
+      async () => authProviders(deps.database.db, deps.config),
     );
   };

@@ -2,7 +2,7 @@
  * @module A faithful fake of GitHub for tests, on one loopback port laid out as GitHub Enterprise
  * Server is: the web (OAuth pages, smart-HTTP git at `/{owner}/{repo}.git`) at `webUrl`, the REST
  * API at `webUrl + '/api/v3'`. It speaks the wire protocol of what Lucid uses: the OAuth web flow
- * (with PKCE), `/user`, `/user/repos` with `Link` pagination, repositories, collaborators'
+ * (with PKCE), `/user`, `/user/emails`, `/user/repos` with `Link` pagination, repositories, collaborators'
  * permissions, pull requests (merged for real with git), issue comments, GitHub's error bodies, and signed webhook deliveries.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
@@ -65,7 +65,8 @@ export interface FakeGitHub {
   webhookSecret: string;
   /** The environment pointing Lucid at this fake, with its OAuth app and webhook secret. */
   env(): Record<string, string>;
-  addUser(input: { login: string; name?: string }): FakeGitHubUser;
+  /** A user; their primary, verified email is `email`, or `<login>@users.noreply.github.com`. */
+  addUser(input: { login: string; name?: string; email?: string }): FakeGitHubUser;
   /** A repository owned by `owner` (a user added before), with real commits when `files` is given. */
   addRepo(
     owner: string,
@@ -117,6 +118,7 @@ interface User {
   id: number;
   login: string;
   name: string | null;
+  email: string;
 }
 
 interface Repo {
@@ -474,6 +476,11 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         name: user.name,
         email: null,
       });
+      return;
+    }
+
+    if (route === '/user/emails' && method === 'GET') {
+      sendJson(res, 200, [{ email: user.email, primary: true, verified: true, visibility: null }]);
       return;
     }
 
@@ -854,9 +861,14 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       GITHUB_CLIENT_SECRET: clientSecret,
       GITHUB_WEBHOOK_SECRET: webhookSecret,
     }),
-    addUser({ login, name }) {
+    addUser({ login, name, email }) {
       if (userByLogin(login)) throw new Error(`fake GitHub already has a user ${login}`);
-      const user: User = { id: nextUserId++, login, name: name ?? null };
+      const user: User = {
+        id: nextUserId++,
+        login,
+        name: name ?? null,
+        email: email ?? `${login}@users.noreply.github.com`,
+      };
       users.set(user.id, user);
       const token = `ghp_${randomBytes(18).toString('hex')}`;
       grants.set(token, { userId: user.id, scopes: ['repo', 'read:user'], revoked: false });

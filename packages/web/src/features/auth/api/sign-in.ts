@@ -1,6 +1,7 @@
 /**
  * @module features/auth/api/sign-in
- * Signing in with email and password, and signing up; both start a cookie session.
+ * Signing in with email and password, and signing up (with an invitation where the server asks
+ * for one); both start a cookie session.
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api.ts';
@@ -13,6 +14,8 @@ export interface SignInInput {
 
 export interface SignUpInput extends SignInInput {
   name: string;
+  /** The token of the invitation link the page was opened with. */
+  invitation?: string | undefined;
 }
 
 export function useSignIn() {

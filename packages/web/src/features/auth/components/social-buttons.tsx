@@ -9,7 +9,8 @@ import { useSocialSignIn, type SocialProvider } from '../api/social-sign-in.ts';
 
 const names: Record<SocialProvider, string> = { github: 'GitHub', google: 'Google' };
 
-export function SocialButtons() {
+/** `invitation` goes along to the provider and back, for an account made on the way. */
+export function SocialButtons({ invitation }: { invitation?: string | undefined }) {
   const providers = useAuthProviders();
   const socialSignIn = useSocialSignIn();
   const social = providers.data?.social ?? [];
@@ -23,9 +24,9 @@ export function SocialButtons() {
             key={provider}
             variant="secondary"
             className="w-full"
-            pending={socialSignIn.isPending && socialSignIn.variables === provider}
+            pending={socialSignIn.isPending && socialSignIn.variables.provider === provider}
             pendingText="Redirecting…"
-            onClick={() => socialSignIn.mutate(provider)}
+            onClick={() => socialSignIn.mutate({ provider, invitation })}
           >
             Continue with {names[provider]}
           </Button>

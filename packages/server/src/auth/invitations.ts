@@ -1,0 +1,243 @@
+/**
+ * @module auth/invitations
+ * Who may create an account: the first person always (they become the instance admin), then
+ * anyone, only the holder of an admin's invitation, or nobody (`LUCID_SIGNUP`). An invitation is a
+ * single-use link; only the SHA-256 hash of its token is stored, and it is used up atomically as the
+ * account is created.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import type { CreatedInvitation, Invitation, InvitationStatus, SignUpMode } from '@lucid/contracts';
+import type { Db } from '../db/client.ts';
+import { invitations, users } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { recordAudit } from '../audit/audit.ts';
+import type { Principal } from '../principal.ts';
+import { requireInstanceAdmin } from './instance-admin.ts';
+
+const TOKEN_PREFIX = 'lucid_inv_';
+
+/** What the invitation use cases need: the database, the server's address and sign-up mode. */
+export interface InvitationContext {
+  db: Db;
+  publicUrl: string;
+  signUp: SignUpMode;
+}
+
+type InvitationRow = typeof invitations.$inferSelect;
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function statusOf(row: InvitationRow, now = new Date()): InvitationStatus {
+  if (row.acceptedAt) return 'accepted';
+  if (row.revokedAt) return 'revoked';
+  return row.expiresAt <= now ? 'expired' : 'pending';
+}
+
+function toInvitation(row: InvitationRow): Invitation {
+  return {
+    id: row.id,
+    email: row.email,
+    status: statusOf(row),
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt.toISOString(),
+    acceptedAt: row.acceptedAt?.toISOString() ?? null,
+    acceptedBy: row.acceptedBy,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}
+
+/** The sign-up page's link carrying an invitation's token. */
+function invitationUrl(publicUrl: string, token: string): string {
+  return `${publicUrl}/sign-up?invitation=${encodeURIComponent(token)}`;
+}
+
+/**
+ * Makes an invitation to the instance (instance admins only); its token and link are answered
+ * once.
+ *
+ * @example
+ * const { url } = await createInvitation(ctx, { actor, email: 'ann@example.com', expiresInDays: 7 });
+ */
+export async function createInvitation(
+  ctx: InvitationContext,
+  {
+    actor,
+    email,
+    expiresInDays,
+  }: { actor: Principal; email?: string | undefined; expiresInDays: number },
+): Promise<CreatedInvitation> {
+  await requireInstanceAdmin(ctx.db, actor.userId, 'make invitations');
+  if (ctx.signUp === 'closed') {
+    throw new AppError(
+      'signup_closed',
+      'Sign-up is closed on this server (LUCID_SIGNUP=closed), so an invitation could not be used.',
+    );
+  }
+  const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(invitations)
+      .values({
+        id: newId('inv'),
+        tokenHash: hashToken(token),
+        email: email ?? null,
+        createdBy: actor.userId,
+        expiresAt: sql`now() + make_interval(days => ${expiresInDays})`,
+      })
+      .returning();
+    if (!row) throw new AppError('internal', 'The invitation was not stored.');
+    await recordAudit(tx, {
+      actor,
+      action: 'invitation.create',
+      targetType: 'invitation',
+      targetId: row.id,
+      metadata: { email: row.email, expiresAt: row.expiresAt.toISOString() },
+    });
+    return { ...toInvitation(row), token, url: invitationUrl(ctx.publicUrl, token) };
+  });
+}
+
+/** The instance's invitations, newest first (instance admins only). */
+export async function listInvitations(
+  db: Db,
+  { actor }: { actor: Principal },
+): Promise<Invitation[]> {
+  await requireInstanceAdmin(db, actor.userId, 'see invitations');
+  const rows = await db
+    .select()
+    .from(invitations)
+    .where(isNull(invitations.workspaceId))
+    .orderBy(desc(invitations.createdAt), desc(invitations.id));
+  return rows.map((row) => toInvitation(row));
+}
+
+/**
+ * Revokes an invitation that has not been used (instance admins only): its link stops working at
+ * once. Revoking it again changes nothing.
+ */
+export async function revokeInvitation(
+  db: Db,
+  { actor, invitationId }: { actor: Principal; invitationId: string },
+): Promise<void> {
+  await requireInstanceAdmin(db, actor.userId, 'revoke invitations');
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.id, invitationId), isNull(invitations.workspaceId)))
+      .for('update');
+    if (!row) {
+      throw new AppError('invitation_not_found', `No invitation with id ${invitationId} exists.`);
+    }
+    if (row.acceptedAt) {
+      throw new AppError(
+        'conflict',
+        'This invitation has been used already; it cannot be revoked.',
+      );
+    }
+    if (row.revokedAt) return;
+    await tx
+      .update(invitations)
+      .set({ revokedAt: sql`now()` })
+      .where(eq(invitations.id, invitationId));
+    await recordAudit(tx, {
+      actor,
+      action: 'invitation.revoke',
+      targetType: 'invitation',
+      targetId: invitationId,
+      metadata: { email: row.email },
+    });
+  });
+}
+
+/** Whether the server has no account yet: the first to sign up needs no invitation. */
+async function noUserYet(db: Db): Promise<boolean> {
+  const [row] = await db.select({ id: users.id }).from(users).limit(1);
+  return row === undefined;
+}
+
+/** Who may sign up right now: `open` while the server has no account yet, else its mode. */
+export async function currentSignUpMode(ctx: Pick<InvitationContext, 'db' | 'signUp'>) {
+  return (await noUserYet(ctx.db)) ? 'open' : ctx.signUp;
+}
+
+/** Why an invitation that could not be used was refused, in words for its holder. */
+function refusal(row: InvitationRow | undefined): string {
+  const ask = 'ask the admin who invited you for a new one';
+  if (!row || row.workspaceId !== null) return `This invitation link is not valid; ${ask}.`;
+  if (row.acceptedAt) return `This invitation has been used already; ${ask}.`;
+  if (row.revokedAt) return `This invitation has been revoked; ${ask}.`;
+  if (row.expiresAt <= new Date()) return `This invitation has expired; ${ask}.`;
+  return 'This invitation is for another email address: sign up with the address it was sent to.';
+}
+
+/**
+ * Decides whether a new account with `email` may be created, and uses up the invitation presented
+ * with it (atomically: of two sign-ups with one invitation, one gets it). Answers the invitation
+ * used, or null when none was needed; throws `signup_closed`, `invitation_required` or
+ * `invitation_invalid` otherwise. A presented invitation must be valid in every mode.
+ *
+ * @example
+ * const used = await admitSignUp(ctx, { email: 'ann@example.com', invitation: token });
+ */
+export async function admitSignUp(
+  ctx: Pick<InvitationContext, 'db' | 'signUp'>,
+  { email, invitation }: { email: string; invitation: string | undefined },
+): Promise<{ invitationId: string } | null> {
+  if (await noUserYet(ctx.db)) return null;
+  if (ctx.signUp === 'closed') {
+    throw new AppError(
+      'signup_closed',
+      'This server does not take new accounts; ask its admin if you need one.',
+    );
+  }
+  if (invitation === undefined) {
+    if (ctx.signUp === 'open') return null;
+    throw new AppError(
+      'invitation_required',
+      'Sign-up on this server is by invitation: open the invitation link an admin sent you.',
+    );
+  }
+  const tokenHash = hashToken(invitation);
+  const [claimed] = await ctx.db
+    .update(invitations)
+    .set({ acceptedAt: sql`now()` })
+    .where(
+      and(
+        eq(invitations.tokenHash, tokenHash),
+        isNull(invitations.workspaceId),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+        gt(invitations.expiresAt, sql`now()`),
+        or(isNull(invitations.email), sql`lower(${invitations.email}) = lower(${email})`),
+      ),
+    )
+    .returning({ id: invitations.id });
+  if (claimed) return { invitationId: claimed.id };
+  const [row] = await ctx.db.select().from(invitations).where(eq(invitations.tokenHash, tokenHash));
+  throw new AppError('invitation_invalid', refusal(row));
+}
+
+/** Records who used an invitation, once their account exists. */
+export async function recordInvitationAccepted(
+  db: Db,
+  { invitationId, userId, ip }: { invitationId: string; userId: string; ip: string | null },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(invitations)
+      .set({ acceptedBy: userId })
+      .where(eq(invitations.id, invitationId));
+    await recordAudit(tx, {
+      actor: { userId, ip },
+      action: 'invitation.accept',
+      targetType: 'invitation',
+      targetId: invitationId,
+    });
+  });
+}
