@@ -47,6 +47,11 @@ interface Expected {
 
 /** Routes that answer a stranger's cookie or API token otherwise than 404. */
 const USER_EXCEPTIONS: Record<string, Expected> = {
+  'DELETE /api/v1/invitations/{id}': {
+    status: 403,
+    code: 'forbidden',
+    why: 'invitations are for instance admins; a non-admin is refused before the invitation is looked up, so the answer tells nothing of it',
+  },
   'DELETE /api/v1/runners/{id}': {
     status: 403,
     code: 'forbidden',
@@ -102,6 +107,11 @@ const RUNNER_EXCEPTIONS: Record<string, Expected> = {
  * Lists that still show A's objects to B, outside what this sweep fixes and reported to be fixed
  * where they live. Each must still leak: once fixed, its entry goes.
  */
+/** Lists for instance admins only: anyone else is refused, whatever the list holds. */
+const ADMIN_LISTS: Record<string, string> = {
+  'GET /api/v1/invitations': 'invitations are made and read by instance admins alone',
+};
+
 const KNOWN_LIST_LEAKS: Record<string, string> = {
   'GET /api/v1/runners':
     "the runners list is the whole instance's: every user reads every runner's name and the ids of the runs it holds (http/routes/runners.ts, runner/registry.ts)",
@@ -115,6 +125,8 @@ let github: FakeGitHub;
 let reference: Awaited<ReturnType<typeof readApiReference>>;
 let alice: TestUser;
 let bob: TestUser;
+/** An invitation of the instance admin's: instance-wide objects are swept as well. */
+let adminInvitation: string;
 /** A's objects by kind. */
 const ids: IdTable = {};
 /** A's ids and secrets: no answer to B may hold one B did not send. */
@@ -161,7 +173,13 @@ beforeAll(async () => {
   });
   reference = await readApiReference(server.url);
   // The first user is the instance admin: A and B are ordinary users.
-  await signUp(server.url, 'Instance Admin');
+  const admin = await signUp(server.url, 'Instance Admin');
+  const invitation = await request<{ id: string }>(server.url, 'POST', '/api/v1/invitations', {
+    token: admin.token,
+    json: {},
+  });
+  expect(invitation.status, JSON.stringify(invitation.body)).toBe(201);
+  adminInvitation = invitation.body.id;
   alice = await signUp(server.url, `Alice ${MARK}`);
   bob = await signUp(server.url, 'Bob');
 
@@ -330,6 +348,7 @@ async function makeAlicesObjects(): Promise<void> {
   const me = await api<{ workspaces: { id: string }[] }>(alice, 'GET', '/api/v1/me');
   add('workspace', ...me.body.workspaces.map((w) => w.id));
   add('user', alice.id);
+  add('invitation', adminInvitation);
   for (const values of Object.values(ids)) for (const id of values) markers.add(id);
   // Objects named by their kind: A's key for a provider, A's account on a forge.
   add('provider-key', 'openai-compatible');
@@ -347,6 +366,7 @@ describe('the sweep of the API reference', () => {
       ...Object.keys(USER_EXCEPTIONS),
       ...Object.keys(RUNNER_EXCEPTIONS),
       ...Object.keys(KNOWN_LIST_LEAKS),
+      ...Object.keys(ADMIN_LISTS),
     ]) {
       expect(keys, `${key} is listed but is no route of the reference`).toContain(key);
     }
@@ -399,6 +419,10 @@ describe('the sweep of the API reference', () => {
         for (const prober of [byCookie(bob), byToken(bob)]) {
           const answer = await send(example, prober);
           const where = `${example.method} ${example.url} by ${prober.name}`;
+          if (ADMIN_LISTS[operationKey(operation)]) {
+            if (answer.status !== 403) failures.push(`${where}: answered ${answer.status}`);
+            continue;
+          }
           if (answer.status !== 200) failures.push(`${where}: answered ${answer.status}`);
           const leaked = leaks(answer.text, sentIds(example));
           if (known) {
