@@ -776,9 +776,13 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     match: RegExpExecArray,
   ): Promise<void> {
     const repo = repoOf(`${match[1]}/${match[2]}`);
-    const push =
-      url.searchParams.get('service') === 'git-receive-pack' ||
-      match[3]!.endsWith('/git-receive-pack');
+    const smart = GitRepos.smartRequest(req.method ?? 'GET', match[3]!, url.search);
+    if (!smart) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('Not Found\n');
+      return;
+    }
+    const push = smart.service === 'git-receive-pack';
     const credentials = basicCredentials(req);
     const grant = credentials ? grants.get(credentials.password) : undefined;
     const user = grant && !grant.revoked ? users.get(grant.userId)! : null;
@@ -806,8 +810,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     }
     await repos.serve(req, res, {
       fullName: fullNameOf(repo),
-      rest: match[3]!,
-      query: url.search.slice(1),
+      request: smart,
       user: user?.login ?? '',
     });
     if (push && req.method === 'POST') {

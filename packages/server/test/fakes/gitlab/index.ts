@@ -734,9 +734,13 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     match: RegExpExecArray,
   ): Promise<void> {
     const project = projectOf(match[1]!);
-    const push =
-      url.searchParams.get('service') === 'git-receive-pack' ||
-      match[2]!.endsWith('/git-receive-pack');
+    const smart = GitRepos.smartRequest(req.method ?? 'GET', match[2]!, url.search);
+    if (!smart) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('The page could not be found.\n');
+      return;
+    }
+    const push = smart.service === 'git-receive-pack';
     const credentials = basicCredentials(req);
     const grant = credentials ? grants.get(credentials.password) : undefined;
     const owner = grant && !grant.revoked && !grant.expired ? users.get(grant.userId)! : null;
@@ -764,8 +768,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     }
     await repos.serve(req, res, {
       fullName: fullNameOf(project),
-      rest: match[2]!,
-      query: url.search.slice(1),
+      request: smart,
       user: user?.login ?? '',
     });
     if (push && req.method === 'POST') project.lastActivityAt = now();
