@@ -337,6 +337,7 @@ describe('git server: what a request does is what Lucid checked', () => {
     ['upload-pack then receive-pack', 'service=git-upload-pack&service=git-receive-pack'],
     ['receive-pack then upload-pack', 'service=git-receive-pack&service=git-upload-pack'],
   ])('refuses a doubled service= (%s) with 400', async (_, query) => {
+    const before = await refsOf();
     const answer = await rawRequest(server.url, {
       method: 'GET',
       path: `/git/${repo.id}.git/info/refs?${query}`,
@@ -345,6 +346,7 @@ describe('git server: what a request does is what Lucid checked', () => {
     expect(answer.status, answer.text).toBe(400);
     expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'bad_request' } });
     expect(answer.contentType).not.toContain('git-receive-pack');
+    expect(await refsOf()).toBe(before);
   });
 
   it.each([
