@@ -123,7 +123,7 @@ export async function handleWebhook(
   }
   const event = forge.parseWebhook({ headers, payload });
   // Recorded per repository: one forge event reaches the webhook of every repository mirroring
-  // its upstream, and GitLab gives them one event id.
+  // its upstream, and a GitLab older than 17.4 gives all of them the event's one UUID.
   const deliveryKey = `${repo.id}:${event.deliveryId}`;
   const [recorded] = await ctx.db
     .insert(webhookDeliveries)
