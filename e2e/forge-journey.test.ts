@@ -2,10 +2,12 @@
  * The whole forge journey in a real browser, against a real server with a runner, the fake LLM
  * and the fake GitHub and GitLab. On GitHub: sign up, connect the account through its consent page
  * (its avatar, which does not load, gives way to the initial), add a repository from the new-task
- * picker and start a task there; the answer streams, the task reaches review and the pushed banner
- * links the pull request opened with the agent's commit, whose description names the task; a
- * follow-up's second commit updates the same pull request. On GitLab, connected with a personal
- * token: add a project, run a task, and find the merge request's link in the banner.
+ * picker (its webhook's payload URL and secret are shown once, and set up on the fake forge) and
+ * start a task there; the answer streams, the task reaches review and the pushed banner links the
+ * pull request opened with the agent's commit, whose description names the task; a follow-up's
+ * second commit updates the same pull request; the repository page makes a new webhook secret, and
+ * the old one is refused. On GitLab, connected with a personal token: add a project, run a task,
+ * and find the merge request's link in the banner.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
@@ -14,6 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import type { FakeHook } from '../packages/server/test/fakes/forge-shared/http.ts';
 import { LocalDriver } from '../packages/server/src/sandbox/local/local-driver.ts';
 import { startFakeGitHub, type FakeGitHub } from '../packages/server/test/fakes/github/index.ts';
 import { startFakeGitLab, type FakeGitLab } from '../packages/server/test/fakes/gitlab/index.ts';
@@ -66,12 +69,30 @@ describe.skipIf(chromiumMissing)('the web app, a task published to GitHub and Gi
   let page: Page;
   let gitlabToken = '';
   let taskId = '';
+  let githubHook: FakeHook;
 
   const chat = () => page.getByRole('log', { name: 'Conversation' });
   const banner = () => page.getByRole('status').filter({ hasText: 'was pushed to this server' });
 
-  /** New task → Add from <forge> → pick the repository → prompt → start; returns the task id. */
-  async function startFromForge(forge: 'GitHub' | 'GitLab', fullName: string, prompt: string) {
+  /** The payload URL and secret shown in a webhook panel, as the user copies them. */
+  async function shownWebhook(name: string): Promise<{ url: string; secret: string }> {
+    const panel = page.getByRole('region', { name: `Webhook secret for ${name}` });
+    await panel.waitFor();
+    return {
+      url: (await panel.getByTestId('webhook-url').locator('code').textContent()) ?? '',
+      secret: (await panel.getByTestId('webhook-secret').locator('code').textContent()) ?? '',
+    };
+  }
+
+  /**
+   * New task → Add from <forge> → pick the repository → its webhook, set up on the forge → prompt
+   * → start; returns the task id.
+   */
+  async function startFromForge(
+    forge: 'GitHub' | 'GitLab',
+    fullName: string,
+    prompt: string,
+  ): Promise<{ taskId: string; hook: FakeHook }> {
     // With no repository yet, the page invites to add one; the form comes once there is one.
     await page.goto('/tasks/new');
     await page.getByRole('button', { name: `Add from ${forge}` }).click();
@@ -80,15 +101,28 @@ describe.skipIf(chromiumMissing)('the web app, a task published to GitHub and Gi
     await screenshot(page, `journey-picker-${forge.toLowerCase()}`);
     await picker.getByRole('button', { name: `Add ${fullName}` }).click();
     await picker.waitFor({ state: 'detached' });
-    await page.getByRole('heading', { name: 'New task' }).waitFor();
     const name = fullName.split('/').pop()!;
+    const shown = await shownWebhook(name);
+    expect(shown.url).toMatch(new RegExp(`/api/webhooks/${forge.toLowerCase()}/repo_[a-z0-9]+$`));
+    expect(shown.secret).toMatch(/^[0-9a-f]{64}$/);
+    await screenshot(page, `journey-webhook-${forge.toLowerCase()}`);
+    const hook = (forge === 'GitHub' ? github : gitlab).addHook(fullName, shown);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'New task' }).waitFor();
     const select = page.getByLabel('Repository');
     await expect.poll(async () => select.locator('option:checked').textContent()).toBe(name);
     await page.getByLabel('What should be done?').fill(prompt);
     await expect.poll(async () => page.getByLabel('Base branch').inputValue()).toBe('main');
     await page.getByRole('button', { name: 'Start task' }).click();
     await page.waitForURL(/\/tasks\/(?!new$)[a-z0-9_]+$/);
-    return new URL(page.url()).pathname.split('/').pop() ?? '';
+    return { taskId: new URL(page.url()).pathname.split('/').pop() ?? '', hook };
+  }
+
+  /** A comment on an issue of the repository, sent by the forge to its webhooks; their statuses. */
+  async function commentDelivered(fullName: string): Promise<number[]> {
+    const issue = github.createIssue(fullName, { title: 'A question' });
+    const payload = github.payloads.issueComment(fullName, issue.number, 'Nice work.', 'octo');
+    return (await github.deliver(fullName, 'issue_comment', payload)).map((d) => d.status);
   }
 
   beforeAll(async () => {
@@ -165,7 +199,11 @@ describe.skipIf(chromiumMissing)('the web app, a task published to GitHub and Gi
 
   it('adds the GitHub repository from the new-task picker and starts a task that streams its answer', async () => {
     llm.script(writeCheckFinish('greeting.txt', 'hello from the agent\n', streamedAnswer, 120));
-    taskId = await startFromForge('GitHub', 'octo/service', 'Add a greeting file');
+    ({ taskId, hook: githubHook } = await startFromForge(
+      'GitHub',
+      'octo/service',
+      'Add a greeting file',
+    ));
     await chat().getByText('Add a greeting file').waitFor();
     const draft = chat().getByRole('article', { name: 'Agent message, being written' });
     await draft.getByText('step2', { exact: false }).waitFor({ timeout: 30_000 });
@@ -225,6 +263,28 @@ describe.skipIf(chromiumMissing)('the web app, a task published to GitHub and Gi
     await screenshot(page, 'journey-task-github-updated');
   });
 
+  it('makes a new webhook secret on the repository page; the old one is refused', async () => {
+    // The secret shown when the repository was added is the one Lucid checks: a comment's
+    // delivery is accepted (and ignored).
+    expect(await commentDelivered('octo/service')).toEqual([202]);
+    await page.goto('/repos');
+    await page.getByRole('link', { name: 'service', exact: true }).click();
+    const card = page.getByRole('region', { name: 'Tasks from issues' });
+    await card.getByText(githubHook.url).waitFor();
+    await card.getByRole('button', { name: 'New secret' }).click();
+    await page.getByRole('button', { name: 'Make a new secret' }).click();
+    const shown = await shownWebhook('service');
+    expect(shown.url).toBe(githubHook.url);
+    expect(shown.secret).not.toBe(githubHook.secret);
+    await screenshot(page, 'journey-webhook-new-secret');
+
+    expect(await commentDelivered('octo/service')).toEqual([401]);
+    githubHook.secret = shown.secret;
+    expect(await commentDelivered('octo/service')).toEqual([202]);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await card.getByRole('button', { name: 'New secret' }).waitFor();
+  });
+
   it('connects GitLab with a token, runs a task on a project, and links its merge request', async () => {
     await page.goto('/settings/integrations');
     await page.getByRole('button', { name: 'Connect GitLab with a token' }).click();
@@ -235,7 +295,11 @@ describe.skipIf(chromiumMissing)('the web app, a task published to GitHub and Gi
     await screenshot(page, 'journey-integrations');
 
     llm.script(writeCheckFinish('pipeline.txt', 'stages: [test]\n', 'Added pipeline.txt.'));
-    const gitlabTask = await startFromForge('GitLab', 'tanuki/pipeline', 'Describe the pipeline');
+    const { taskId: gitlabTask } = await startFromForge(
+      'GitLab',
+      'tanuki/pipeline',
+      'Describe the pipeline',
+    );
     const link = banner().getByRole('link', { name: 'Open the merge request !1' });
     await link.waitFor({ timeout: 30_000 });
     await chat()

@@ -1,7 +1,8 @@
 /**
  * Forge integrations in a real browser against the fake GitHub and GitLab: connect GitHub through
  * its consent page and GitLab with a personal token, see the error a failed connection brings
- * back, add a repository from each (on the repositories page and in the new-task picker), and
+ * back, add a repository from each (on the repositories page and in the new-task picker; each
+ * shows its webhook's payload URL and secret once, saying where they go on the forge), and
  * disconnect.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,8 +102,15 @@ describe.skipIf(chromiumMissing)('the web app, forge integrations', () => {
     await picker.getByText('octo/website').waitFor({ state: 'detached' });
     await screenshot(page, 'add-from-github');
     await picker.getByRole('button', { name: 'Add octo/service' }).click();
+    const webhook = page.getByRole('region', { name: 'Webhook secret for service' });
+    await webhook.getByText('Settings → Webhooks → Add webhook').waitFor();
+    await screenshot(page, 'add-from-github-webhook');
+    await webhook.getByRole('button', { name: 'Continue' }).click();
     await page.waitForURL(/\/repos\/[a-z0-9_]+$/);
     await page.getByRole('heading', { name: 'service', level: 1 }).waitFor();
+    const card = page.getByRole('region', { name: 'Tasks from issues' });
+    await card.getByText('/api/webhooks/github/repo_', { exact: false }).waitFor();
+    await card.getByText('Its secret was shown once', { exact: false }).waitFor();
   });
 
   it('adds a GitLab repository from the new-task picker and selects it', async () => {
@@ -110,6 +118,9 @@ describe.skipIf(chromiumMissing)('the web app, forge integrations', () => {
     await page.getByRole('button', { name: 'Add from GitLab' }).click();
     await page.getByRole('button', { name: 'Add tanuki/pipeline' }).click();
     await page.getByRole('region', { name: 'Add from GitLab' }).waitFor({ state: 'detached' });
+    const webhook = page.getByRole('region', { name: 'Webhook secret for pipeline' });
+    await webhook.getByText('Settings → Webhooks → Add new webhook').waitFor();
+    await webhook.getByRole('button', { name: 'Continue' }).click();
     const select = page.getByLabel('Repository');
     await select.locator('option', { hasText: 'pipeline' }).waitFor({ state: 'attached' });
     await expect.poll(async () => select.locator('option:checked').textContent()).toBe('pipeline');

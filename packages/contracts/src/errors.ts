@@ -43,6 +43,7 @@ export const errorStatus = {
   invalid_transition: 409,
   merge_conflict: 409,
   push_rejected: 409,
+  gone: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

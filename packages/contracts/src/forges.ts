@@ -85,3 +85,26 @@ export const RepoUpstream = z.object({
   url: z.string(),
 });
 export type RepoUpstream = z.infer<typeof RepoUpstream>;
+
+/** A repository's forge webhook as its page shows it: where the forge sends deliveries. */
+export const RepoWebhook = z
+  .object({
+    /** `<public URL>/api/webhooks/<provider>/<repo id>`: deliveries for this repository only. */
+    url: z.url(),
+    /** Whether a secret was made; it is shown once, when made, and never again. */
+    secretSet: z.boolean(),
+  })
+  .meta({ id: 'RepoWebhook' });
+export type RepoWebhook = z.infer<typeof RepoWebhook>;
+
+/**
+ * A repository's new webhook secret with its payload URL, shown this once: paste both into the
+ * webhook's settings on the forge. Only the sealed secret is kept.
+ */
+export const RepoWebhookSecret = z
+  .object({
+    url: z.url(),
+    secret: z.string(),
+  })
+  .meta({ id: 'RepoWebhookSecret' });
+export type RepoWebhookSecret = z.infer<typeof RepoWebhookSecret>;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { Id, Timestamp } from './common.ts';
-import { RepoUpstream } from './forges.ts';
+import { RepoUpstream, RepoWebhook, RepoWebhookSecret } from './forges.ts';
 
 /** A repository name: letters, digits, `.`, `_` and `-`, as git hosts accept them. */
 export const RepoName = z
@@ -37,6 +37,8 @@ export const Repo = z
     provider: z.enum(['local', 'github', 'gitlab']),
     /** The forge repository it mirrors; null for a repository pushed into Lucid. */
     upstream: RepoUpstream.nullable(),
+    /** Its forge webhook's payload URL; null for a repository pushed into Lucid. */
+    webhook: RepoWebhook.nullable(),
     defaultBranch: z.string(),
     cloneUrl: z.url(),
     createdAt: Timestamp,
@@ -45,6 +47,12 @@ export const Repo = z
   })
   .meta({ id: 'Repo' });
 export type Repo = z.infer<typeof Repo>;
+
+/** A repository just linked from a forge, with its webhook secret, shown this once. */
+export const LinkedRepo = Repo.extend({ webhookSecret: RepoWebhookSecret }).meta({
+  id: 'LinkedRepo',
+});
+export type LinkedRepo = z.infer<typeof LinkedRepo>;
 
 export const RepoList = z.object({ repos: z.array(Repo) });
 export type RepoList = z.infer<typeof RepoList>;

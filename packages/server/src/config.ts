@@ -41,7 +41,7 @@ export interface Config {
   /** Spending limits the LLM gateway enforces before each model call. */
   budgets: LlmBudgets;
   agent: AgentConfig;
-  /** Where GitHub and GitLab live, and the OAuth apps and webhook secrets Lucid has for them. */
+  /** Where GitHub and GitLab live, and the OAuth apps Lucid has for them. */
   forges: ForgeConfig;
 }
 
@@ -53,8 +53,6 @@ export interface ForgeSettings {
   apiUrl: string;
   /** The OAuth app users connect through; null offers personal tokens only. */
   oauth: { clientId: string; clientSecret: string } | null;
-  /** The secret webhook deliveries are signed with (GitHub) or carry (GitLab); null refuses them. */
-  webhookSecret: string | null;
 }
 
 /** GitHub (or GitHub Enterprise Server) and GitLab (gitlab.com or self-managed). */
@@ -333,10 +331,12 @@ const EnvSchema = SandboxEnvSchema.extend({
   GOOGLE_CLIENT_SECRET: optionalText,
   GITHUB_URL: forgeUrl('https://github.example.com'),
   GITHUB_API_URL: forgeUrl('https://github.example.com/api/v3'),
+  /** No longer used: each repository has its own webhook secret. Set, it stops the start. */
   GITHUB_WEBHOOK_SECRET: optionalText,
   GITLAB_URL: forgeUrl('https://gitlab.example.com'),
   GITLAB_CLIENT_ID: optionalText,
   GITLAB_CLIENT_SECRET: optionalText,
+  /** No longer used, like GITHUB_WEBHOOK_SECRET. */
   GITLAB_WEBHOOK_SECRET: optionalText,
 });
 
@@ -491,6 +491,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       problems.push(`${provider}_CLIENT_ID and ${provider}_CLIENT_SECRET must be set together`);
     }
   }
+  for (const provider of ['GITHUB', 'GITLAB'] as const) {
+    if (e[`${provider}_WEBHOOK_SECRET`] !== undefined) {
+      problems.push(
+        `${provider}_WEBHOOK_SECRET is no longer used: each repository has its own webhook address ` +
+          `and secret, on its page in Lucid. Remove the variable and give each webhook on ` +
+          `${provider === 'GITHUB' ? 'GitHub' : 'GitLab'} its repository's address and secret`,
+      );
+    }
+  }
   const llm = llmConfigOf(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -556,13 +565,11 @@ function forgeConfigOf(e: z.infer<typeof EnvSchema>): ForgeConfig {
           ? 'https://api.github.com'
           : `${githubUrl}/api/v3`),
       oauth: app(e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET),
-      webhookSecret: e.GITHUB_WEBHOOK_SECRET ?? null,
     },
     gitlab: {
       webUrl: gitlabUrl,
       apiUrl: `${gitlabUrl}/api/v4`,
       oauth: app(e.GITLAB_CLIENT_ID, e.GITLAB_CLIENT_SECRET),
-      webhookSecret: e.GITLAB_WEBHOOK_SECRET ?? null,
     },
   };
 }

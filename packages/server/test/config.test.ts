@@ -287,48 +287,42 @@ describe('model provider configuration', () => {
     ]);
   });
 
-  it('points at github.com and gitlab.com by default, with no OAuth app and no webhook secret', async () => {
+  it('points at github.com and gitlab.com by default, with no OAuth app', async () => {
     const config = loadConfig({ LUCID_DATA_DIR: await dataDir() });
     expect(config.forges).toEqual({
       github: {
         webUrl: 'https://github.com',
         apiUrl: 'https://api.github.com',
         oauth: null,
-        webhookSecret: null,
       },
       gitlab: {
         webUrl: 'https://gitlab.com',
         apiUrl: 'https://gitlab.com/api/v4',
         oauth: null,
-        webhookSecret: null,
       },
     });
   });
 
-  it('reads self-hosted forges, their OAuth apps and webhook secrets', async () => {
+  it('reads self-hosted forges and their OAuth apps', async () => {
     const config = loadConfig({
       LUCID_DATA_DIR: await dataDir(),
       GITHUB_URL: 'https://ghe.example.com/',
       GITHUB_CLIENT_ID: 'gh-id',
       GITHUB_CLIENT_SECRET: 'gh-secret',
-      GITHUB_WEBHOOK_SECRET: 'gh-hook',
       GITLAB_URL: 'http://127.0.0.1:8929',
       GITLAB_CLIENT_ID: 'gl-id',
       GITLAB_CLIENT_SECRET: 'gl-secret',
-      GITLAB_WEBHOOK_SECRET: 'gl-hook',
     });
     expect(config.forges).toEqual({
       github: {
         webUrl: 'https://ghe.example.com',
         apiUrl: 'https://ghe.example.com/api/v3',
         oauth: { clientId: 'gh-id', clientSecret: 'gh-secret' },
-        webhookSecret: 'gh-hook',
       },
       gitlab: {
         webUrl: 'http://127.0.0.1:8929',
         apiUrl: 'http://127.0.0.1:8929/api/v4',
         oauth: { clientId: 'gl-id', clientSecret: 'gl-secret' },
-        webhookSecret: 'gl-hook',
       },
     });
     const explicit = loadConfig({
@@ -354,5 +348,19 @@ describe('model provider configuration', () => {
     expect(problems({ LUCID_DATA_DIR: await dataDir(), GITLAB_CLIENT_ID: 'gl-id' })).toEqual([
       'GITLAB_CLIENT_ID and GITLAB_CLIENT_SECRET must be set together',
     ]);
+  });
+
+  it('refuses the former per-forge webhook secrets, pointing at the per-repository ones', async () => {
+    const found = problems({
+      LUCID_DATA_DIR: await dataDir(),
+      GITHUB_WEBHOOK_SECRET: 'one-for-every-tenant',
+      GITLAB_WEBHOOK_SECRET: 'one-for-every-tenant',
+    });
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(
+      /^GITHUB_WEBHOOK_SECRET is no longer used: each repository has its own/,
+    );
+    expect(found[1]).toMatch(/^GITLAB_WEBHOOK_SECRET is no longer used: .* on GitLab /);
+    for (const problem of found) expect(problem).not.toContain('one-for-every-tenant');
   });
 });

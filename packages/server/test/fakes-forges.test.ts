@@ -4,6 +4,8 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +32,36 @@ async function commitOn(bare: string, branch: string, file: string, content: str
 
 const basic = (username: string, password: string) =>
   `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+
+/** A webhook receiver: records each delivery's headers and body, answers 202. */
+async function startReceiver(): Promise<{
+  url: string;
+  received: { path: string; headers: Record<string, string>; body: string }[];
+  close: () => Promise<void>;
+}> {
+  const received: { path: string; headers: Record<string, string>; body: string }[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({
+        path: req.url ?? '',
+        headers: Object.fromEntries(
+          Object.entries(req.headers).map(([name, value]) => [name, String(value)]),
+        ),
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      res.writeHead(202, { 'content-type': 'application/json' });
+      res.end('{"status":"ignored"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe('fake GitHub wire protocol', () => {
   let gh: FakeGitHub;
@@ -172,14 +204,53 @@ describe('fake GitHub wire protocol', () => {
   });
 
   it('signs webhook deliveries with X-Hub-Signature-256', () => {
-    const delivery = gh.webhook('ping', { zen: 'Keep it logically awesome.' });
+    const delivery = gh.webhook(
+      'ping',
+      { zen: 'Keep it logically awesome.' },
+      { secret: 's3cret' },
+    );
     expect(delivery.headers['x-github-event']).toBe('ping');
     expect(delivery.headers['x-github-delivery']).toMatch(/^[0-9a-f-]{36}$/);
-    const expected = createHmac('sha256', gh.webhookSecret).update(delivery.body).digest('hex');
+    const expected = createHmac('sha256', 's3cret').update(delivery.body).digest('hex');
     expect(delivery.headers['x-hub-signature-256']).toBe(`sha256=${expected}`);
-    expect(gh.webhook('ping', {}).headers['x-github-delivery']).not.toBe(
+    expect(gh.webhook('ping', {}, { secret: 's3cret' }).headers['x-github-delivery']).not.toBe(
       delivery.headers['x-github-delivery'],
     );
+  });
+
+  it("sends an event to each webhook of the repository, signed with that hook's secret", async () => {
+    const receiver = await startReceiver();
+    try {
+      const first = gh.addHook('octo/one', { url: `${receiver.url}/a`, secret: 'first' });
+      const second = gh.addHook('octo/one', { url: `${receiver.url}/b`, secret: 'second' });
+      gh.addHook('octo/two', { url: `${receiver.url}/elsewhere`, secret: 'other' });
+      const answers = await gh.deliver('octo/one', 'ping', { zen: 'Hooks.' });
+      expect(answers.map((a) => [a.url, a.status])).toEqual([
+        [`${receiver.url}/a`, 202],
+        [`${receiver.url}/b`, 202],
+      ]);
+      expect(receiver.received.map((r) => r.path).sort()).toEqual(['/a', '/b']);
+      for (const [hook, secret] of [
+        [first, 'first'],
+        [second, 'second'],
+      ] as const) {
+        const got = receiver.received.find(
+          (r) => r.headers['x-github-hook-id'] === String(hook.id),
+        );
+        const hmac = createHmac('sha256', secret).update(got!.body).digest('hex');
+        expect(got!.headers['x-hub-signature-256']).toBe(`sha256=${hmac}`);
+      }
+      const ids = receiver.received.map((r) => r.headers['x-github-delivery']);
+      expect(new Set(ids).size).toBe(2);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('serves only smart HTTP: the dumb protocol and odd paths are not found', async () => {
+    const auth = { headers: { authorization: basic('x-access-token', token) } };
+    expect((await fetch(`${gh.webUrl}/octo/two.git/HEAD`, auth)).status).toBe(404);
+    expect((await fetch(`${gh.webUrl}/octo/two.git/info/refs`, auth)).status).toBe(404);
   });
 });
 
@@ -342,11 +413,30 @@ describe('fake GitLab wire protocol', () => {
   });
 
   it('sends webhook deliveries with X-Gitlab-Token, X-Gitlab-Event and a UUID', () => {
-    const delivery = gl.webhook('Push Hook', { object_kind: 'push' });
+    const delivery = gl.webhook('Push Hook', { object_kind: 'push' }, { secret: 's3cret' });
     expect(delivery.headers).toMatchObject({
       'x-gitlab-event': 'Push Hook',
-      'x-gitlab-token': gl.webhookSecret,
+      'x-gitlab-token': 's3cret',
     });
     expect(delivery.headers['x-gitlab-event-uuid']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(delivery.headers['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("sends an event to each webhook of the project with its token, under the event's one UUID", async () => {
+    const receiver = await startReceiver();
+    try {
+      gl.addHook('tanuki/team/nested', { url: `${receiver.url}/a`, secret: 'first' });
+      gl.addHook('tanuki/team/nested', { url: `${receiver.url}/b`, secret: 'second' });
+      const answers = await gl.deliver('tanuki/team/nested', 'Push Hook', { object_kind: 'push' });
+      expect(answers.map((a) => a.status)).toEqual([202, 202]);
+      const byPath = Object.fromEntries(receiver.received.map((r) => [r.path, r.headers]));
+      expect(byPath['/a']!['x-gitlab-token']).toBe('first');
+      expect(byPath['/b']!['x-gitlab-token']).toBe('second');
+      // One event: the same event UUID; two deliveries: two idempotency keys.
+      expect(byPath['/a']!['x-gitlab-event-uuid']).toBe(byPath['/b']!['x-gitlab-event-uuid']);
+      expect(byPath['/a']!['idempotency-key']).not.toBe(byPath['/b']!['idempotency-key']);
+    } finally {
+      await receiver.close();
+    }
   });
 });

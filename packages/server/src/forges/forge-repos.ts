@@ -1,10 +1,11 @@
 /**
  * @module forges/forge-repos
  * A connected account's forge repositories: listing them for the repo picker, and adding one to
- * Lucid as a repository that mirrors it (linked upstream, fetched at once and before each task).
+ * Lucid as a repository that mirrors it (linked upstream, fetched at once and before each task),
+ * with a webhook secret of its own, shown in the answer that adds it.
  */
 import { eq } from 'drizzle-orm';
-import type { ForgeProvider, ForgeRepoList, ForgeRepoQuery, Repo } from '@lucid/contracts';
+import type { ForgeProvider, ForgeRepoList, ForgeRepoQuery, LinkedRepo } from '@lucid/contracts';
 import { recordAudit } from '../audit/audit.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { repositories } from '../db/schema.ts';
@@ -12,11 +13,12 @@ import { AppError } from '../errors.ts';
 import { bareRepoPath, initBareRepo, removeBareRepo } from '../git/bare-repo.ts';
 import { newId } from '../ids.ts';
 import type { Principal } from '../principal.ts';
-import { getRepo, type RepoContext } from '../repos/repos.ts';
+import { getRepo, webhookUrl, type RepoContext } from '../repos/repos.ts';
 import { personalWorkspaceId, requireRole } from '../workspaces/workspaces.ts';
 import { withForgeToken } from './connections.ts';
 import { syncMirror, type MirrorContext } from './mirror.ts';
 import { forgeFor } from './registry.ts';
+import { newWebhookSecret } from './webhook-secrets.ts';
 
 /** Forge connections and mirrors, and where Lucid's repositories live. */
 export type ForgeRepoContext = MirrorContext & RepoContext;
@@ -51,10 +53,11 @@ function repoName(name: string): string {
  * Adds a forge repository to Lucid: a repository in the workspace (the caller's personal one by
  * default) named after it (`name-2`, `name-3`… when taken), linked to its upstream with the
  * caller's connection, and mirrored at once. When the first fetch fails the repository is not
- * kept.
+ * kept. Its webhook secret is made here and returned this once with its payload URL.
  *
  * @example
  * const repo = await addForgeRepo(ctx, { actor, provider: 'github', fullName: 'octo/api' });
+ * // repo.webhookSecret → { url: '…/api/webhooks/github/repo_…', secret: '…' }
  */
 export async function addForgeRepo(
   ctx: ForgeRepoContext,
@@ -69,7 +72,7 @@ export async function addForgeRepo(
     fullName: string;
     workspaceId?: string | undefined;
   },
-): Promise<Repo> {
+): Promise<LinkedRepo> {
   const workspaceId = requested ?? (await personalWorkspaceId(ctx.db, actor.userId));
   await requireRole(ctx.db, workspaceId, actor.userId, 'member');
   const forge = forgeFor(ctx.forges, provider);
@@ -79,6 +82,7 @@ export async function addForgeRepo(
   const id = newId('repo');
   const repoPath = bareRepoPath(ctx.gitRoot, id);
   const base = repoName(upstream.name);
+  const webhook = newWebhookSecret(ctx.encryptionKey);
   for (let n = 1; ; n += 1) {
     const name = n === 1 ? base : `${base}-${n}`;
     try {
@@ -94,6 +98,7 @@ export async function addForgeRepo(
           upstreamUserId: actor.userId,
           defaultBranch: upstream.defaultBranch,
           createdBy: actor.userId,
+          sealedWebhookSecret: webhook.sealed,
         });
         await recordAudit(tx, {
           actor,
@@ -132,5 +137,8 @@ export async function addForgeRepo(
     await removeBareRepo(repoPath);
     throw error;
   }
-  return getRepo(ctx, actor.userId, id);
+  return {
+    ...(await getRepo(ctx, actor.userId, id)),
+    webhookSecret: { url: webhookUrl(ctx.publicUrl, provider, id), secret: webhook.secret },
+  };
 }

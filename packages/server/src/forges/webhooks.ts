@@ -1,17 +1,19 @@
 /**
  * @module forges/webhooks
- * Forges' webhook deliveries. Each is verified against the provider's secret (GitHub's HMAC
- * signature, GitLab's token) on the raw body, recorded once by its delivery id (a replay does
- * nothing), then read: an issue labelled `lucid`, or an issue comment mentioning `@lucid`, on a
- * repository Lucid mirrors starts a task on it, acting as the repository's upstream user, with the
- * issue as its external reference (its request's link is commented back when it opens). Anything
- * else is acknowledged and ignored.
+ * Forges' webhook deliveries, each to the address of one repository
+ * (`/api/webhooks/<provider>/<repo id>`). A delivery is verified against that repository's own
+ * secret (GitHub's HMAC signature, GitLab's token) on the raw body, recorded once by its delivery
+ * id for that repository (a replay does nothing), then read: an issue labelled `lucid`, or an
+ * issue comment mentioning `@lucid`, on that repository's upstream starts a task on it, acting as
+ * its upstream user, with the issue as its external reference (its request's link is commented
+ * back when it opens). A payload naming another upstream is ignored and audited; anything else is
+ * acknowledged and ignored.
  *
  * Only someone who may write to the repository on the forge can ask: the requester (the commenter,
  * or whoever applied the label) is checked with the upstream user's token before anything happens.
  * A requester without write access is ignored without a word on the forge, and audited.
  */
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit.ts';
 import type { ForgeProvider, WebhookAnswer } from '@lucid/contracts';
 import type { LlmConfig } from '../config.ts';
@@ -21,6 +23,7 @@ import { createTask } from '../tasks/tasks.ts';
 import { providerName, withForgeToken, type ForgeContext } from './connections.ts';
 import { syncMirror } from './mirror.ts';
 import { forgeFor } from './registry.ts';
+import { openWebhookSecret } from './webhook-secrets.ts';
 
 /** What handling deliveries needs: the forges' settings, and what creating a task needs. */
 export interface WebhookContext extends ForgeContext {
@@ -60,31 +63,45 @@ export function issuePrompt(input: {
 }
 
 /**
- * Handles one delivery: `invalid_signature` when it is not signed with the secret,
- * `forge_not_configured` when the server has none for the provider.
+ * Handles one delivery to a repository's webhook address: `repo_not_found` when no repository of
+ * the provider has that id, `forge_not_configured` when it has no webhook secret (yet, or one
+ * sealed under another ENCRYPTION_KEY), `invalid_signature` when the delivery is not signed with
+ * its secret.
  *
  * @example
- * await handleWebhook(ctx, { provider: 'github', headers: request.headers, rawBody });
+ * await handleWebhook(ctx, { provider: 'github', repoId: 'repo_x', headers: request.headers, rawBody });
  * // → { status: 'created', taskId: 'task_…' }
  */
 export async function handleWebhook(
   ctx: WebhookContext,
   {
     provider,
+    repoId,
     headers: rawHeaders,
     rawBody,
   }: {
     provider: ForgeProvider;
+    repoId: string;
     headers: Record<string, string | string[] | undefined>;
     rawBody: Buffer;
   },
 ): Promise<WebhookAnswer> {
   const name = providerName(provider);
-  const secret = ctx.forges[provider].webhookSecret;
+  const [repo] = await ctx.db
+    .select()
+    .from(repositories)
+    .where(and(eq(repositories.id, repoId), eq(repositories.provider, provider)));
+  if (!repo) {
+    throw new AppError(
+      'repo_not_found',
+      `Lucid has no ${name} repository ${repoId}: copy the webhook's payload URL from the repository's page in Lucid.`,
+    );
+  }
+  const secret = openWebhookSecret(ctx.encryptionKey, repo.sealedWebhookSecret);
   if (!secret) {
     throw new AppError(
       'forge_not_configured',
-      `This server takes no ${name} webhooks: set ${provider.toUpperCase()}_WEBHOOK_SECRET to the webhook's secret.`,
+      `This repository has no webhook secret: an admin of its workspace makes one on its page in Lucid and pastes it into the webhook on ${name}.`,
     );
   }
   const forge = forgeFor(ctx.forges, provider);
@@ -92,7 +109,7 @@ export async function handleWebhook(
   if (!forge.verifyWebhook({ headers, rawBody, secret })) {
     throw new AppError(
       'invalid_signature',
-      `The delivery is not signed with this server's ${name} webhook secret.`,
+      `The delivery is not signed with this repository's webhook secret: paste the secret Lucid showed for it into the webhook on ${name}, or make a new one on its page in Lucid.`,
     );
   }
   let payload: unknown;
@@ -105,27 +122,36 @@ export async function handleWebhook(
     );
   }
   const event = forge.parseWebhook({ headers, payload });
+  // Recorded per repository: one forge event reaches the webhook of every repository mirroring
+  // its upstream, and a GitLab older than 17.4 gives all of them the event's one UUID.
+  const deliveryKey = `${repo.id}:${event.deliveryId}`;
   const [recorded] = await ctx.db
     .insert(webhookDeliveries)
-    .values({ provider, deliveryId: event.deliveryId, event: event.kind })
+    .values({ provider, deliveryId: deliveryKey, event: event.kind })
     .onConflictDoNothing()
     .returning({ deliveryId: webhookDeliveries.deliveryId });
   if (!recorded) return { status: 'duplicate' };
   if (event.kind === 'ignored') return { status: 'ignored', reason: event.reason };
 
-  const [repo] = await ctx.db
-    .select()
-    .from(repositories)
-    .where(
-      and(
-        eq(repositories.provider, provider),
-        sql`lower(${repositories.upstreamFullName}) = lower(${event.repoFullName})`,
-      ),
-    )
-    .orderBy(asc(repositories.createdAt))
-    .limit(1);
-  if (!repo) {
-    return { status: 'ignored', reason: `Lucid mirrors no repository ${event.repoFullName}.` };
+  if (event.repoFullName.toLowerCase() !== (repo.upstreamFullName ?? '').toLowerCase()) {
+    await recordAudit(ctx.db, {
+      actor: { userId: null, ip: null },
+      action: 'webhook.mismatch',
+      targetType: 'repo',
+      targetId: repo.id,
+      workspaceId: repo.workspaceId,
+      metadata: {
+        provider,
+        upstream: repo.upstreamFullName,
+        named: event.repoFullName,
+        issue: event.issue,
+        requester: event.requester.login,
+      },
+    });
+    return {
+      status: 'ignored',
+      reason: `The delivery is about ${event.repoFullName}, but this is the webhook of ${repo.upstreamFullName ?? 'another repository'}: each repository has its own webhook address and secret.`,
+    };
   }
   if (!repo.upstreamUserId) {
     return {
@@ -195,7 +221,7 @@ export async function handleWebhook(
       .where(
         and(
           eq(webhookDeliveries.provider, provider),
-          eq(webhookDeliveries.deliveryId, event.deliveryId),
+          eq(webhookDeliveries.deliveryId, deliveryKey),
         ),
       );
     throw error;

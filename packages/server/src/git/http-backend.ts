@@ -1,12 +1,15 @@
 /**
  * @module git/http-backend
- * Git's smart-HTTP protocol, served by the real `git http-backend` as a CGI program. Request and
- * response bodies are piped through with backpressure, never buffered, so a push of any size runs
- * in bounded memory.
+ * Git's smart-HTTP protocol, served by the real `git http-backend` as a CGI program. It gets only
+ * the canonical path, query and method of a request Lucid has parsed (`git/smart-http.ts`), and
+ * only the service that request names is enabled, so git runs exactly what Lucid checked. Request
+ * and response bodies are piped through with backpressure, never buffered, so a push of any size
+ * runs in bounded memory.
  */
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gitEnv } from './run-git.ts';
+import { isPush, smartHttpCgi, type SmartHttpRequest } from './smart-http.ts';
 import { spawnProcess, type SpawnedProcess } from '../process/spawn.ts';
 
 export interface GitHttpRequest {
@@ -14,9 +17,10 @@ export interface GitHttpRequest {
   res: ServerResponse;
   /** The folder holding the bare repos. */
   projectRoot: string;
-  /** The path below the project root, such as `/repo_x.git/info/refs`. */
-  pathInfo: string;
-  query: string;
+  /** The repository's folder below the project root, such as `repo_x.git`. */
+  repoDir: string;
+  /** What the client asked for, as `parseSmartHttp` read it. */
+  request: SmartHttpRequest;
   /** The authenticated user; `git http-backend` allows pushes only when one is set. */
   remoteUser: string;
   remoteAddr: string;
@@ -42,7 +46,8 @@ const HEADER_END = Buffer.from('\r\n\r\n');
  * Serves one git request. Resolves when the response has ended; returns git's exit code.
  *
  * @example
- * const code = await serveGitHttp({ req, res, projectRoot, pathInfo: '/repo_x.git/info/refs', … });
+ * const request = parseSmartHttp({ method: 'GET', tail: '/info/refs', query: 'service=git-upload-pack' });
+ * const code = await serveGitHttp({ req, res, projectRoot, repoDir: 'repo_x.git', request, … });
  */
 export async function serveGitHttp(options: GitHttpRequest): Promise<number | null> {
   const { req, res, log } = options;
@@ -50,12 +55,11 @@ export async function serveGitHttp(options: GitHttpRequest): Promise<number | nu
     const value = req.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   };
+  const push = isPush(options.request);
   const env = gitEnv({
     GIT_PROJECT_ROOT: options.projectRoot,
     GIT_HTTP_EXPORT_ALL: '1',
-    PATH_INFO: options.pathInfo,
-    QUERY_STRING: options.query,
-    REQUEST_METHOD: req.method ?? 'GET',
+    ...smartHttpCgi(options.repoDir, options.request),
     REMOTE_USER: options.remoteUser,
     REMOTE_ADDR: options.remoteAddr,
     ...optional('CONTENT_TYPE', header('content-type')),
@@ -63,9 +67,16 @@ export async function serveGitHttp(options: GitHttpRequest): Promise<number | nu
     ...optional('HTTP_CONTENT_ENCODING', header('content-encoding')),
     ...optional('GIT_PROTOCOL', header('git-protocol')),
     ...optional('LUCID_PUSH_ONLY_REF', options.pushOnlyRef),
-    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_COUNT: '4',
     GIT_CONFIG_KEY_0: 'core.hooksPath',
     GIT_CONFIG_VALUE_0: HOOKS_PATH,
+    // Only the service Lucid checked is on; the dumb protocol's files are never served.
+    GIT_CONFIG_KEY_1: 'http.receivepack',
+    GIT_CONFIG_VALUE_1: String(push),
+    GIT_CONFIG_KEY_2: 'http.uploadpack',
+    GIT_CONFIG_VALUE_2: String(!push),
+    GIT_CONFIG_KEY_3: 'http.getanyfile',
+    GIT_CONFIG_VALUE_3: 'false',
   });
 
   let child: SpawnedProcess;

@@ -31,6 +31,22 @@ export function cloneUrl(publicUrl: string, repoId: string): string {
   return `${publicUrl}/git/${repoId}.git`;
 }
 
+/**
+ * Where a repository's forge sends its webhook deliveries: an address of its own, so a delivery
+ * is checked against that repository's secret and acts on it alone.
+ *
+ * @example
+ * webhookUrl('https://lucid.example.com', 'github', 'repo_x');
+ * // → 'https://lucid.example.com/api/webhooks/github/repo_x'
+ */
+export function webhookUrl(
+  publicUrl: string,
+  provider: 'github' | 'gitlab',
+  repoId: string,
+): string {
+  return `${publicUrl}/api/webhooks/${provider}/${repoId}`;
+}
+
 function toRepo(ctx: RepoContext, row: RepoRow): Repo {
   return {
     id: row.id,
@@ -42,6 +58,13 @@ function toRepo(ctx: RepoContext, row: RepoRow): Repo {
       row.provider !== 'local' && row.upstreamFullName && row.upstreamUrl
         ? { provider: row.provider, fullName: row.upstreamFullName, url: row.upstreamUrl }
         : null,
+    webhook:
+      row.provider === 'local'
+        ? null
+        : {
+            url: webhookUrl(ctx.publicUrl, row.provider, row.id),
+            secretSet: row.sealedWebhookSecret !== null,
+          },
     defaultBranch: row.defaultBranch,
     cloneUrl: cloneUrl(ctx.publicUrl, row.id),
     createdAt: row.createdAt.toISOString(),

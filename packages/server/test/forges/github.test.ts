@@ -1,7 +1,7 @@
 /**
  * The GitHub adapter against the fake GitHub: the forge port's conformance suite.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForgeError } from '../../src/forges/forge.ts';
 import { createGitHubForge } from '../../src/forges/github/github-forge.ts';
@@ -10,13 +10,15 @@ import { forgeConformance } from './conformance.ts';
 
 forgeConformance('GitHub', async () => {
   const fake = await startFakeGitHub();
-  const deliver = (event: string, payload: object, secret?: string) =>
-    fake.webhook(event, payload, secret === undefined ? {} : { secret });
+  // The secret of the repository's webhook, as Lucid made it and the owner pasted it on the forge.
+  const webhookSecret = randomBytes(32).toString('hex');
+  const deliver = (event: string, payload: object, secret = webhookSecret) =>
+    fake.webhook(event, payload, { secret });
   return {
     provider: 'github',
     forge: createGitHubForge({ webUrl: fake.webUrl, apiUrl: fake.apiUrl }),
     app: { clientId: fake.clientId, clientSecret: fake.clientSecret },
-    webhookSecret: fake.webhookSecret,
+    webhookSecret,
     addUser: async (login) => fake.addUser({ login }),
     addRepo: (owner, name, options) => fake.addRepo(owner, name, options),
     repoPath: (fullName) => fake.repoPath(fullName),

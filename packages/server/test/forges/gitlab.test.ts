@@ -1,6 +1,7 @@
 /**
  * The GitLab adapter against the fake GitLab: the forge port's conformance suite.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it, describe } from 'vitest';
 import { ForgeError } from '../../src/forges/forge.ts';
 import { createGitLabForge } from '../../src/forges/gitlab/gitlab-forge.ts';
@@ -9,13 +10,15 @@ import { forgeConformance } from './conformance.ts';
 
 forgeConformance('GitLab', async () => {
   const fake = await startFakeGitLab();
-  const deliver = (event: string, payload: object, secret?: string) =>
-    fake.webhook(event, payload, secret === undefined ? {} : { secret });
+  // The secret of the repository's webhook, as Lucid made it and the owner pasted it on the forge.
+  const webhookSecret = randomBytes(32).toString('hex');
+  const deliver = (event: string, payload: object, secret = webhookSecret) =>
+    fake.webhook(event, payload, { secret });
   return {
     provider: 'gitlab',
     forge: createGitLabForge({ webUrl: fake.webUrl, apiUrl: fake.apiUrl }),
     app: { clientId: fake.clientId, clientSecret: fake.clientSecret },
-    webhookSecret: fake.webhookSecret,
+    webhookSecret,
     addUser: async (login) => fake.addUser({ login }),
     addRepo: (owner, name, options) => fake.addRepo(owner, name, options),
     repoPath: (fullName) => fake.repoPath(fullName),

@@ -430,7 +430,9 @@ export function parseGitLabWebhook(
   headers: Record<string, string | undefined>,
   payload: unknown,
 ): ForgeWebhookEvent {
-  const deliveryId = headers['x-gitlab-event-uuid'] ?? headers['idempotency-key'] ?? '';
+  // Idempotency-Key (GitLab 17.4+) names one hook's delivery and stays the same on retries; the
+  // event UUID is shared by every hook the event triggers.
+  const deliveryId = headers['idempotency-key'] ?? headers['x-gitlab-event-uuid'] ?? '';
   const event = headers['x-gitlab-event'] ?? '';
   const ignored = (reason: string): ForgeWebhookEvent => ({ kind: 'ignored', deliveryId, reason });
   if (event === 'Issue Hook') {

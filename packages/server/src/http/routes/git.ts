@@ -1,19 +1,24 @@
 /**
  * @module http/routes/git
  * Lucid's git server at `/git/{repoId}.git`: clone, fetch and push with the real git client.
- * Credentials come as the HTTP Basic password: a user's API token (their repositories, by role),
- * or a run's token (its one repository; pushes only to its task's branch). Bodies stream through.
+ * Credentials come as the HTTP Basic password: a user's API token (their repositories, by role:
+ * a viewer reads, a member pushes), or a run's token (its one repository; pushes only to its
+ * task's branch). The raw URL is read once by `parseSmartHttp`; the role is checked for what that
+ * parse says the request does, and git is handed the request as parsed, never the client's text.
+ * Bodies stream through.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
 import { loadRepo, recordPush } from '../../repos/repos.ts';
 import { serveGitHttp } from '../../git/http-backend.ts';
+import { isPush, parseSmartHttp } from '../../git/smart-http.ts';
 import { RUN_TOKEN_PREFIX, verifyRunToken, type RunGrant } from '../../tasks/run-tokens.ts';
 import type { Principal } from '../../principal.ts';
 import { presentedToken, resolvePrincipal } from '../authenticate.ts';
 import { repoContext, type AppDeps } from '../context.ts';
 
-const GIT_PATH = /^([a-z0-9_]+)\.git(\/.*)$/;
+/** `/git/<repo id>.git<tail>[?query]`, as sent (not decoded). */
+const GIT_URL = /^\/git\/([a-z0-9_]+)\.git(\/[^?]*)(?:\?(.*))?$/s;
 
 type GitCaller = { principal: Principal; grant?: never } | { grant: RunGrant; principal?: never };
 
@@ -56,13 +61,11 @@ export const gitRoutes =
       config: { public: true },
       schema: { hide: true },
       handler: async (request, reply) => {
-        const [pathPart = '', query = ''] = request.url.slice('/git'.length).split('?', 2);
-        const match = GIT_PATH.exec(pathPart.slice(1));
+        const match = GIT_URL.exec(request.url);
         if (!match) throw new AppError('repo_not_found', 'No such repository.');
-        const [, repoId = '', rest = ''] = match;
-        const pushing =
-          rest === '/git-receive-pack' ||
-          new URLSearchParams(query).get('service') === 'git-receive-pack';
+        const [, repoId = '', tail = '', query] = match;
+        const smart = parseSmartHttp({ method: request.method, tail, query: query ?? null });
+        const pushing = isPush(smart);
 
         const who = await caller(request, reply);
         if (who.grant && who.grant.repoId !== repoId) {
@@ -74,13 +77,13 @@ export const gitRoutes =
 
         reply.hijack();
         const pushedBy =
-          repo && who.principal && rest === '/git-receive-pack' ? who.principal : null;
+          repo && who.principal && smart.kind === 'rpc' && pushing ? who.principal : null;
         await serveGitHttp({
           req: request.raw,
           res: reply.raw,
           projectRoot: ctx.gitRoot,
-          pathInfo: `/${repoId}.git${rest}`,
-          query,
+          repoDir: `${repoId}.git`,
+          request: smart,
           remoteUser: who.principal ? who.principal.userId : `run:${who.grant.runId}`,
           remoteAddr: request.ip,
           pushOnlyRef: who.grant ? `refs/heads/${who.grant.branch}` : undefined,

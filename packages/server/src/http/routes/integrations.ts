@@ -14,7 +14,7 @@ import {
   ForgeRepoQuery,
   Integration,
   IntegrationList,
-  Repo,
+  LinkedRepo,
 } from '@lucid/contracts';
 import { connectWithToken, disconnect, listIntegrations } from '../../forges/connections.ts';
 import { addForgeRepo, listForgeRepos } from '../../forges/forge-repos.ts';
@@ -206,10 +206,12 @@ export const integrationRoutes =
       {
         schema: {
           tags,
-          summary: 'Add a forge repository to Lucid: it is mirrored and linked upstream',
+          summary:
+            'Add a forge repository to Lucid: it is mirrored and linked upstream; the answer ' +
+            'holds its webhook secret and payload URL, shown this once',
           params: ForgeProviderParams,
           body: AddForgeRepoBody,
-          response: { 201: Repo },
+          response: { 201: LinkedRepo },
         },
       },
       async (request, reply) =>

@@ -14,6 +14,7 @@ import {
   IngestRepoBody,
   Repo,
   RepoList,
+  RepoWebhookSecret,
   UpdateRepoBody,
 } from '@lucid/contracts';
 import {
@@ -26,6 +27,7 @@ import {
   updateRepo,
 } from '../../repos/repos.ts';
 import { bareRepoPath, listBranches, listCommits } from '../../git/bare-repo.ts';
+import { rotateWebhookSecret } from '../../forges/webhook-secrets.ts';
 import { principalOf } from '../authenticate.ts';
 import { repoContext, type AppDeps } from '../context.ts';
 
@@ -130,6 +132,29 @@ export const repoRoutes =
         const repo = await loadRepo(ctx, principalOf(request).userId, request.params.id);
         return { cloneUrl: cloneUrl(ctx.publicUrl, repo.id), username: 'lucid' };
       },
+    );
+
+    app.post(
+      '/repos/:id/webhook',
+      {
+        schema: {
+          tags,
+          summary:
+            "Make a new webhook secret for a repository linked from a forge (the workspace's " +
+            'admins): shown this once with the payload URL; the previous secret stops working',
+          params: IdParams,
+          response: { 201: RepoWebhookSecret },
+        },
+      },
+      async (request, reply) =>
+        reply
+          .status(201)
+          .send(
+            await rotateWebhookSecret(
+              { ...ctx, encryptionKey: deps.config.encryptionKey },
+              { actor: principalOf(request), repoId: request.params.id },
+            ),
+          ),
     );
 
     app.get(

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serveGitHttp } from '../../../src/git/http-backend.ts';
+import { parseSmartHttp, type SmartHttpRequest } from '../../../src/git/smart-http.ts';
 import { git, gitOk } from '../../support/git.ts';
 
 const BOT = {
@@ -91,22 +92,34 @@ export class GitRepos {
     return commit;
   }
 
-  /** Serves `/<full name>.git/…` to an authenticated (or anonymous, for reads) client. */
+  /** Serves a smart-HTTP request on `<full name>.git` to an authenticated (or anonymous, for reads) client. */
   async serve(
     req: IncomingMessage,
     res: ServerResponse,
-    input: { fullName: string; rest: string; query: string; user: string },
+    input: { fullName: string; request: SmartHttpRequest; user: string },
   ): Promise<void> {
     await serveGitHttp({
       req,
       res,
       projectRoot: this.root,
-      pathInfo: `/${input.fullName}.git${input.rest}`,
-      query: input.query,
+      repoDir: `${input.fullName}.git`,
+      request: input.request,
       remoteUser: input.user,
       remoteAddr: req.socket.remoteAddress ?? '127.0.0.1',
       log: { warn: () => {}, error: () => {} },
     });
+  }
+
+  /**
+   * The smart-HTTP request of a URL's path after `.git` and its query (`url.search`), or null for
+   * anything a forge's git server does not serve (it answers 404).
+   */
+  static smartRequest(method: string, tail: string, search: string): SmartHttpRequest | null {
+    try {
+      return parseSmartHttp({ method, tail, query: search === '' ? null : search.slice(1) });
+    } catch {
+      return null;
+    }
   }
 
   async remove(): Promise<void> {

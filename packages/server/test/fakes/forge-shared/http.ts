@@ -73,3 +73,40 @@ export function stringField(body: Record<string, unknown>, name: string): string
 export function s256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
 }
+
+/** A webhook on a repository, as its owner adds it in the forge's settings. */
+export interface FakeHook {
+  id: number;
+  url: string;
+  secret: string;
+}
+
+/** One delivery a fake forge POSTed to a webhook, and the receiver's answer. */
+export interface HookDelivery {
+  url: string;
+  /** The request headers it sent (event, delivery id, signature or token). */
+  headers: Record<string, string>;
+  status: number;
+  /** The answer's body, parsed as JSON when it is. */
+  body: unknown;
+}
+
+/** POSTs one delivery to a webhook's URL, as the forge's delivery worker does. */
+export async function postDelivery(
+  url: string,
+  delivery: { headers: Record<string, string>; body: string },
+): Promise<HookDelivery> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: delivery.headers,
+    body: delivery.body,
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: the text as it came.
+  }
+  return { url, headers: delivery.headers, status: response.status, body };
+}

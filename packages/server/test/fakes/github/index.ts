@@ -13,14 +13,17 @@ import { GitRepos } from '../forge-shared/git-repos.ts';
 import {
   basicCredentials,
   parseBody,
+  postDelivery,
   readBody,
   s256,
   sendJson,
   stringField,
+  type FakeHook,
   type ForgeRequest,
+  type HookDelivery,
 } from '../forge-shared/http.ts';
 
-export type { ForgeRequest } from '../forge-shared/http.ts';
+export type { FakeHook, ForgeRequest, HookDelivery } from '../forge-shared/http.ts';
 
 export interface FakeGitHubUser {
   id: number;
@@ -62,8 +65,7 @@ export interface FakeGitHub {
   apiUrl: string;
   clientId: string;
   clientSecret: string;
-  webhookSecret: string;
-  /** The environment pointing Lucid at this fake, with its OAuth app and webhook secret. */
+  /** The environment pointing Lucid at this fake, with its OAuth app. */
   env(): Record<string, string>;
   /** A user; their primary, verified email is `email`, or `<login>@users.noreply.github.com`. */
   addUser(input: { login: string; name?: string; email?: string }): FakeGitHubUser;
@@ -93,12 +95,19 @@ export interface FakeGitHub {
     issueLabeled(fullName: string, issue: number, label: string, sender: string): object;
     issueComment(fullName: string, issue: number, body: string, sender: string): object;
   };
-  /** A delivery as GitHub signs it, to POST to Lucid's webhook endpoint. */
+  /** One delivery as GitHub signs it with a webhook's secret, to POST to Lucid by hand. */
   webhook(
     event: string,
     payload: unknown,
-    options?: { secret?: string },
+    options: { secret: string; hookId?: number },
   ): { headers: Record<string, string>; body: string };
+  /** Adds a webhook to a repository (Settings → Webhooks): payload URL and secret. */
+  addHook(fullName: string, hook: { url: string; secret: string }): FakeHook;
+  /**
+   * Sends an event to every webhook of the repository, as GitHub does: a delivery per hook, each
+   * with its own `X-GitHub-Delivery` and signed with that hook's secret. Resolves with the answers.
+   */
+  deliver(fullName: string, event: string, payload: unknown): Promise<HookDelivery[]>;
   /** The token is refused from now on: `401 Bad credentials`. */
   /**
    * The next `count` API requests fail as GitHub fails them: `rate_limit` is 403 "API rate limit
@@ -129,6 +138,7 @@ interface Repo {
   defaultBranch: string;
   description: string | null;
   collaborators: Set<string>;
+  hooks: FakeHook[];
   createdAt: string;
   pushedAt: string;
   updatedAt: string;
@@ -193,7 +203,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   const now = () => new Date((tick += 1000)).toISOString();
   const clientId = `Iv1.${randomBytes(8).toString('hex')}`;
   const clientSecret = randomBytes(20).toString('hex');
-  const webhookSecret = randomBytes(16).toString('hex');
+  let nextHookId = 1;
   let webUrl = '';
   let apiUrl = '';
 
@@ -783,9 +793,13 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     match: RegExpExecArray,
   ): Promise<void> {
     const repo = repoOf(`${match[1]}/${match[2]}`);
-    const push =
-      url.searchParams.get('service') === 'git-receive-pack' ||
-      match[3]!.endsWith('/git-receive-pack');
+    const smart = GitRepos.smartRequest(req.method ?? 'GET', match[3]!, url.search);
+    if (!smart) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('Not Found\n');
+      return;
+    }
+    const push = smart.service === 'git-receive-pack';
     const credentials = basicCredentials(req);
     const grant = credentials ? grants.get(credentials.password) : undefined;
     const user = grant && !grant.revoked ? users.get(grant.userId)! : null;
@@ -813,8 +827,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     }
     await repos.serve(req, res, {
       fullName: fullNameOf(repo),
-      rest: match[3]!,
-      query: url.search.slice(1),
+      request: smart,
       user: user?.login ?? '',
     });
     if (push && req.method === 'POST') {
@@ -852,14 +865,12 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     apiUrl,
     clientId,
     clientSecret,
-    webhookSecret,
     requests,
     env: () => ({
       GITHUB_URL: webUrl,
       GITHUB_API_URL: apiUrl,
       GITHUB_CLIENT_ID: clientId,
       GITHUB_CLIENT_SECRET: clientSecret,
-      GITHUB_WEBHOOK_SECRET: webhookSecret,
     }),
     addUser({ login, name, email }) {
       if (userByLogin(login)) throw new Error(`fake GitHub already has a user ${login}`);
@@ -890,6 +901,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         defaultBranch,
         description: options.description ?? null,
         collaborators: new Set((options.collaborators ?? []).map((l) => l.toLowerCase())),
+        hooks: [],
         createdAt: stamp,
         pushedAt: stamp,
         updatedAt: stamp,
@@ -969,9 +981,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         };
       },
     },
-    webhook(event, payload, options = {}) {
+    webhook(event, payload, { secret, hookId = 1 }) {
       const body = JSON.stringify(payload);
-      const secret = options.secret ?? webhookSecret;
       const hmac = (algorithm: string) => createHmac(algorithm, secret).update(body).digest('hex');
       return {
         headers: {
@@ -979,12 +990,28 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
           'user-agent': 'GitHub-Hookshot/fake',
           'x-github-event': event,
           'x-github-delivery': randomUUID(),
-          'x-github-hook-id': '1',
+          'x-github-hook-id': String(hookId),
           'x-hub-signature': `sha1=${hmac('sha1')}`,
           'x-hub-signature-256': `sha256=${hmac('sha256')}`,
         },
         body,
       };
+    },
+    addHook(fullName, { url, secret }) {
+      const hook = { id: nextHookId++, url, secret };
+      mustRepo(fullName).hooks.push(hook);
+      return hook;
+    },
+    async deliver(fullName, event, payload) {
+      const hooks = mustRepo(fullName).hooks;
+      return Promise.all(
+        hooks.map((hook) =>
+          postDelivery(
+            hook.url,
+            fake.webhook(event, payload, { secret: hook.secret, hookId: hook.id }),
+          ),
+        ),
+      );
     },
     fail(fault, count = 1) {
       for (let i = 0; i < count; i++) faults.push(fault);

@@ -14,14 +14,17 @@ import { GitRepos } from '../forge-shared/git-repos.ts';
 import {
   basicCredentials,
   parseBody,
+  postDelivery,
   readBody,
   s256,
   sendJson,
   stringField,
+  type FakeHook,
   type ForgeRequest,
+  type HookDelivery,
 } from '../forge-shared/http.ts';
 
-export type { ForgeRequest } from '../forge-shared/http.ts';
+export type { FakeHook, ForgeRequest, HookDelivery } from '../forge-shared/http.ts';
 
 export interface FakeGitLabUser {
   id: number;
@@ -63,7 +66,6 @@ export interface FakeGitLab {
   apiUrl: string;
   clientId: string;
   clientSecret: string;
-  webhookSecret: string;
   /** OAuth access tokens' lifetime, in seconds (`expires_in`). */
   tokenLifetime: number;
   env(): Record<string, string>;
@@ -99,11 +101,20 @@ export interface FakeGitLab {
     /** `Note Hook`: a new note on an issue. */
     issueComment(fullName: string, issue: number, body: string, sender: string): object;
   };
+  /** One delivery as GitLab sends it with a webhook's secret token, to POST to Lucid by hand. */
   webhook(
     event: string,
     payload: unknown,
-    options?: { secret?: string },
+    options: { secret: string; eventUuid?: string },
   ): { headers: Record<string, string>; body: string };
+  /** Adds a webhook to a project (Settings → Webhooks): URL and secret token. */
+  addHook(fullName: string, hook: { url: string; secret: string }): FakeHook;
+  /**
+   * Sends an event to every webhook of the project, as GitLab does: a delivery per hook carrying
+   * that hook's secret token, all with the event's one `X-Gitlab-Event-UUID`, each with its own
+   * `Idempotency-Key` and `X-Gitlab-Webhook-UUID`. Resolves with the answers.
+   */
+  deliver(fullName: string, event: string, payload: unknown): Promise<HookDelivery[]>;
   /**
    * The next `count` API requests fail as GitLab fails them: `rate_limit` is 429 "Retry later" with
    * `Retry-After`, a number is that status with GitLab's `{"message": "<status> …"}` body.
@@ -129,6 +140,7 @@ interface Project {
   path: string;
   maintainer: User;
   developers: Set<string>;
+  hooks: FakeHook[];
   private: boolean;
   defaultBranch: string;
   description: string | null;
@@ -198,7 +210,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   const now = () => new Date((tick += 1000)).toISOString();
   const clientId = randomBytes(32).toString('hex');
   const clientSecret = `gloas-${randomBytes(32).toString('hex')}`;
-  const webhookSecret = randomBytes(16).toString('hex');
+  let nextHookId = 1;
   let webUrl = '';
   let apiUrl = '';
 
@@ -734,9 +746,13 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     match: RegExpExecArray,
   ): Promise<void> {
     const project = projectOf(match[1]!);
-    const push =
-      url.searchParams.get('service') === 'git-receive-pack' ||
-      match[2]!.endsWith('/git-receive-pack');
+    const smart = GitRepos.smartRequest(req.method ?? 'GET', match[2]!, url.search);
+    if (!smart) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('The page could not be found.\n');
+      return;
+    }
+    const push = smart.service === 'git-receive-pack';
     const credentials = basicCredentials(req);
     const grant = credentials ? grants.get(credentials.password) : undefined;
     const owner = grant && !grant.revoked && !grant.expired ? users.get(grant.userId)! : null;
@@ -764,8 +780,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     }
     await repos.serve(req, res, {
       fullName: fullNameOf(project),
-      rest: match[2]!,
-      query: url.search.slice(1),
+      request: smart,
       user: user?.login ?? '',
     });
     if (push && req.method === 'POST') project.lastActivityAt = now();
@@ -843,14 +858,12 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     apiUrl,
     clientId,
     clientSecret,
-    webhookSecret,
     tokenLifetime: TOKEN_LIFETIME,
     requests,
     env: () => ({
       GITLAB_URL: webUrl,
       GITLAB_CLIENT_ID: clientId,
       GITLAB_CLIENT_SECRET: clientSecret,
-      GITLAB_WEBHOOK_SECRET: webhookSecret,
     }),
     addUser({ login, name }) {
       if (userByLogin(login)) throw new Error(`fake GitLab already has a user ${login}`);
@@ -881,6 +894,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         path: name,
         maintainer,
         developers: new Set((options.collaborators ?? []).map((l) => l.toLowerCase())),
+        hooks: [],
         private: options.private ?? false,
         defaultBranch,
         description: options.description ?? null,
@@ -975,21 +989,33 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         };
       },
     },
-    webhook(event, payload, options = {}) {
-      const uuid = randomUUID();
+    webhook(event, payload, { secret, eventUuid = randomUUID() }) {
       return {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'GitLab/18.0.0',
           'x-gitlab-event': event,
-          'x-gitlab-token': options.secret ?? webhookSecret,
-          'x-gitlab-event-uuid': uuid,
+          'x-gitlab-token': secret,
+          'x-gitlab-event-uuid': eventUuid,
           'x-gitlab-webhook-uuid': randomUUID(),
           'x-gitlab-instance': webUrl,
-          'idempotency-key': uuid,
+          'idempotency-key': randomUUID(),
         },
         body: JSON.stringify(payload),
       };
+    },
+    addHook(fullName, { url, secret }) {
+      const hook = { id: nextHookId++, url, secret };
+      mustProject(fullName).hooks.push(hook);
+      return hook;
+    },
+    async deliver(fullName, event, payload) {
+      const eventUuid = randomUUID();
+      return Promise.all(
+        mustProject(fullName).hooks.map((hook) =>
+          postDelivery(hook.url, fake.webhook(event, payload, { secret: hook.secret, eventUuid })),
+        ),
+      );
     },
     fail(fault, count = 1) {
       for (let i = 0; i < count; i++) faults.push(fault);

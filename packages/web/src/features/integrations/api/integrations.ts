@@ -11,7 +11,7 @@ import type {
   ForgeRepoList,
   Integration,
   IntegrationList,
-  Repo,
+  LinkedRepo,
 } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
 import { reposQueryKey } from '../../repos/api/get-repos.ts';
@@ -73,11 +73,19 @@ export function useForgeRepos(
   });
 }
 
+/**
+ * Adds a forge repository. The repository list is refreshed by {@link useRefreshRepos} once its
+ * webhook secret has been shown: pages that change with the list would lose it otherwise.
+ */
 export function useAddForgeRepo() {
-  const queryClient = useQueryClient();
   return useMutation({
     mutationFn: ({ provider, ...body }: AddForgeRepoBody & { provider: ForgeProvider }) =>
-      api<Repo>(`/api/integrations/${provider}/repos`, { method: 'POST', json: body }),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: reposQueryKey }),
+      api<LinkedRepo>(`/api/integrations/${provider}/repos`, { method: 'POST', json: body }),
   });
+}
+
+/** Refreshes the repository list after a repository was added. */
+export function useRefreshRepos() {
+  const queryClient = useQueryClient();
+  return () => queryClient.invalidateQueries({ queryKey: reposQueryKey });
 }

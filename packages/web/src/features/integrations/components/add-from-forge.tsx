@@ -2,20 +2,22 @@
  * @module features/integrations/components/add-from-forge
  * "Add from GitHub / GitLab": buttons for the connected forges, each opening a searchable,
  * paginated list of the account's repositories; adding one creates the Lucid repository (a mirror
- * of it) and hands it to `onAdded`.
+ * of it), shows its webhook's payload URL and secret this once, and then hands it to `onAdded`.
  */
 import { useState } from 'react';
 import { Link } from 'wouter';
-import type { ForgeProvider, Repo } from '@lucid/contracts';
+import type { ForgeProvider, LinkedRepo, Repo } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField } from '../../../components/ui/input.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
+import { WebhookSecret } from '../../repos/components/webhook-secret.tsx';
 import {
   forgeNames,
   useAddForgeRepo,
   useForgeRepos,
   useIntegrations,
+  useRefreshRepos,
 } from '../api/integrations.ts';
 
 function ForgeRepoPicker({
@@ -24,7 +26,7 @@ function ForgeRepoPicker({
   onClose,
 }: {
   provider: ForgeProvider;
-  onAdded: (repo: Repo) => void;
+  onAdded: (repo: LinkedRepo) => void;
   onClose: () => void;
 }) {
   const [q, setQ] = useState('');
@@ -125,6 +127,23 @@ function ForgeRepoPicker({
 export function AddFromForge({ onAdded }: { onAdded: (repo: Repo) => void }) {
   const integrations = useIntegrations();
   const [open, setOpen] = useState<ForgeProvider | null>(null);
+  const [added, setAdded] = useState<{ repo: LinkedRepo; provider: ForgeProvider } | null>(null);
+  const refreshRepos = useRefreshRepos();
+  if (added) {
+    return (
+      <WebhookSecret
+        provider={added.provider}
+        repoName={added.repo.name}
+        webhook={added.repo.webhookSecret}
+        doneLabel="Continue"
+        onDone={() => {
+          setAdded(null);
+          void refreshRepos();
+          onAdded(added.repo);
+        }}
+      />
+    );
+  }
   if (!integrations.data) return null;
   const connected = integrations.data.integrations.map((i) => i.provider);
   if (connected.length === 0) {
@@ -159,7 +178,7 @@ export function AddFromForge({ onAdded }: { onAdded: (repo: Repo) => void }) {
           onClose={() => setOpen(null)}
           onAdded={(repo) => {
             setOpen(null);
-            onAdded(repo);
+            setAdded({ repo, provider: open });
           }}
         />
       )}

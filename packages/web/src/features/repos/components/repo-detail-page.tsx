@@ -1,7 +1,7 @@
 /**
  * @module features/repos/components/repo-detail-page
  * One repository: a way to start a task on it, its clone URL, branches and recent commits, how to push to it, its settings,
- * and deleting it.
+ * its forge webhook when it is linked from one, and deleting it.
  */
 import { Link } from 'wouter';
 import type { Repo } from '@lucid/contracts';
@@ -21,6 +21,7 @@ import { CommitList } from './commit-list.tsx';
 import { DeleteRepoCard } from './delete-repo-card.tsx';
 import { PushInstructions } from './push-instructions.tsx';
 import { RepoSettingsForm } from './repo-settings-form.tsx';
+import { WebhookCard } from './webhook-card.tsx';
 
 function BackLink() {
   return (
@@ -139,6 +140,7 @@ export function RepoDetailPage({ id }: { id: string }) {
       <History repo={data} />
 
       <RepoSettingsForm repo={data} />
+      <WebhookCard repo={data} />
       <DeleteRepoCard repo={data} />
     </div>
   );

@@ -1,0 +1,74 @@
+/**
+ * @module features/repos/components/webhook-secret
+ * A repository's webhook payload URL and secret, the one time the secret is shown, with where to
+ * paste them on the forge.
+ */
+import { useEffect, useRef } from 'react';
+import type { ForgeProvider, RepoWebhookSecret } from '@lucid/contracts';
+import { Button } from '../../../components/ui/button.tsx';
+import { CodeBlock } from '../../../components/ui/code-block.tsx';
+
+/** Where the forge keeps a repository's webhooks, and what to fill in there. */
+export function WebhookSteps({ provider }: { provider: ForgeProvider }) {
+  return provider === 'github' ? (
+    <>
+      On GitHub, open the repository's <strong>Settings → Webhooks → Add webhook</strong>: paste the
+      payload URL, choose the content type <code className="font-mono">application/json</code>,
+      paste the secret, and pick the events <em>Issues</em> and <em>Issue comments</em>.
+    </>
+  ) : (
+    <>
+      On GitLab, open the project's <strong>Settings → Webhooks → Add new webhook</strong>: paste
+      the URL and the secret token, and tick <em>Issues events</em> and <em>Comments</em>.
+    </>
+  );
+}
+
+export function WebhookSecret({
+  provider,
+  repoName,
+  webhook,
+  doneLabel = 'I have copied it',
+  onDone,
+}: {
+  provider: ForgeProvider;
+  repoName: string;
+  webhook: RepoWebhookSecret;
+  doneLabel?: string;
+  onDone: () => void;
+}) {
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+
+  return (
+    <section
+      ref={ref}
+      tabIndex={-1}
+      aria-label={`Webhook secret for ${repoName}`}
+      className="rounded-lg border border-amber-300 bg-amber-50 px-5 py-4"
+    >
+      <h2 className="text-base font-semibold text-amber-900">Webhook for {repoName}</h2>
+      <p className="mt-1 text-sm text-amber-900">
+        With this webhook, labelling an issue <code className="font-mono">lucid</code> or mentioning{' '}
+        <code className="font-mono">@lucid</code> in a comment starts a task here.{' '}
+        <strong>Copy the secret now: it will not be shown again.</strong>
+      </p>
+      <p className="mt-3 text-xs font-medium text-amber-900 uppercase">Payload URL</p>
+      <div className="mt-1" data-testid="webhook-url">
+        <CodeBlock code={webhook.url} label="Copy payload URL" />
+      </div>
+      <p className="mt-3 text-xs font-medium text-amber-900 uppercase">Secret</p>
+      <div className="mt-1" data-testid="webhook-secret">
+        <CodeBlock code={webhook.secret} label="Copy webhook secret" />
+      </div>
+      <p className="mt-3 text-sm text-amber-900">
+        <WebhookSteps provider={provider} />
+      </p>
+      <div className="mt-4">
+        <Button variant="secondary" onClick={onDone}>
+          {doneLabel}
+        </Button>
+      </div>
+    </section>
+  );
+}
