@@ -47,6 +47,16 @@ interface Expected {
 
 /** Routes that answer a stranger's cookie or API token otherwise than 404. */
 const USER_EXCEPTIONS: Record<string, Expected> = {
+  'POST /api/webhooks/github/{repoId}': {
+    status: 401,
+    code: 'invalid_signature',
+    why: "a delivery is authenticated by the repository's webhook secret alone, never by a user: an unsigned one is refused whoever sends it, and nothing of the repository is told",
+  },
+  'POST /api/webhooks/gitlab/{repoId}': {
+    status: 401,
+    code: 'invalid_signature',
+    why: "a delivery is authenticated by the repository's webhook secret alone, never by a user: an unsigned one is refused whoever sends it, and nothing of the repository is told",
+  },
   'DELETE /api/v1/invitations/{id}': {
     status: 403,
     code: 'forbidden',

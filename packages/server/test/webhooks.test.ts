@@ -243,8 +243,14 @@ describe.each(forges)(
         fake.webhook(issueEvent, payload, { secret: repo.webhookSecret.secret }),
         `${server.url}/api/webhooks/${other}/${repo.id}`,
       );
-      expect(otherForge.status).toBe(404);
-      expect(otherForge.body.error?.code).toBe('repo_not_found');
+      expect(otherForge.status).toBe(401);
+      expect(otherForge.body.error?.code).toBe('invalid_signature');
+      const unknown = await deliver(
+        fake.webhook(issueEvent, payload, { secret: repo.webhookSecret.secret }),
+        `${server.url}/api/webhooks/${provider}/repo_${'a'.repeat(20)}`,
+      );
+      expect(unknown.status, 'an unknown address is answered as a wrong secret').toBe(401);
+      expect(unknown.body.error?.code).toBe('invalid_signature');
       expect(await taskCount()).toBe(before);
     });
 
@@ -278,7 +284,7 @@ describe.each(forges)(
       ]);
     });
 
-    it('refuses deliveries for a repository with no secret, saying how to make one', async () => {
+    it('refuses deliveries for a repository with no secret, saying where to make one', async () => {
       const account = fake.addUser({ login: 'dora' });
       const bare = await linkedRepo(server, {
         user,
@@ -297,8 +303,9 @@ describe.each(forges)(
         ),
         `${server.url}/api/webhooks/${provider}/${bare.id}`,
       );
-      expect(answer.status).toBe(400);
-      expect(answer.body.error?.code).toBe('forge_not_configured');
+      expect(answer.status).toBe(401);
+      expect(answer.body.error?.code).toBe('invalid_signature');
+      expect(answer.body.error?.message).toContain('make a new secret');
     });
 
     it('turns a labelled issue into a task whose request is linked on the issue, once', async () => {

@@ -63,10 +63,9 @@ export function issuePrompt(input: {
 }
 
 /**
- * Handles one delivery to a repository's webhook address: `repo_not_found` when no repository of
- * the provider has that id, `forge_not_configured` when it has no webhook secret (yet, or one
- * sealed under another ENCRYPTION_KEY), `invalid_signature` when the delivery is not signed with
- * its secret.
+ * Handles one delivery to a repository's webhook address: `invalid_signature` unless a repository
+ * of the provider has that id and the delivery is signed with its secret (one answer whether the
+ * repository is missing, of another forge, has no secret yet or one sealed under another key).
  *
  * @example
  * await handleWebhook(ctx, { provider: 'github', repoId: 'repo_x', headers: request.headers, rawBody });
@@ -91,25 +90,17 @@ export async function handleWebhook(
     .select()
     .from(repositories)
     .where(and(eq(repositories.id, repoId), eq(repositories.provider, provider)));
-  if (!repo) {
-    throw new AppError(
-      'repo_not_found',
-      `Lucid has no ${name} repository ${repoId}: copy the webhook's payload URL from the repository's page in Lucid.`,
-    );
-  }
-  const secret = openWebhookSecret(ctx.encryptionKey, repo.sealedWebhookSecret);
-  if (!secret) {
-    throw new AppError(
-      'forge_not_configured',
-      `This repository has no webhook secret: an admin of its workspace makes one on its page in Lucid and pastes it into the webhook on ${name}.`,
-    );
-  }
+  const secret = repo ? openWebhookSecret(ctx.encryptionKey, repo.sealedWebhookSecret) : null;
   const forge = forgeFor(ctx.forges, provider);
   const headers = flatHeaders(rawHeaders);
-  if (!forge.verifyWebhook({ headers, rawBody, secret })) {
+  // One answer for every delivery Lucid cannot authenticate, so an address tells a stranger
+  // nothing: whether its repository exists, is of this forge or has a secret yet.
+  if (!repo || !secret || !forge.verifyWebhook({ headers, rawBody, secret })) {
     throw new AppError(
       'invalid_signature',
-      `The delivery is not signed with this repository's webhook secret: paste the secret Lucid showed for it into the webhook on ${name}, or make a new one on its page in Lucid.`,
+      `The delivery is not signed with the webhook secret of a ${name} repository at this address: ` +
+        `copy the payload URL and the secret from the repository's page in Lucid into the webhook on ${name} ` +
+        '(an admin of its workspace can make a new secret there).',
     );
   }
   let payload: unknown;

@@ -204,6 +204,7 @@ class ExampleMaker {
 
   private string(schema: JsonSchema, name: string): string | null {
     if (schema.format === 'uri') return 'http://127.0.0.1:9/v1';
+    if (schema.format === 'email') return 'someone@example.test';
     const min = schema.minLength ?? 0;
     const fits = (value: string) =>
       value.length >= min &&
