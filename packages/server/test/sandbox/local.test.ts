@@ -116,6 +116,52 @@ describe.each([
     }
   });
 
+  it('never reads or writes a host file through a path swapped for a link', async () => {
+    const sandbox = await driver.create(spec);
+    const host = await mkdtemp(path.join(tmpdir(), 'lucid-host-'));
+    const swapping = new AbortController();
+    try {
+      await writeFile(path.join(host, 'f.txt'), 'host secret');
+      await sandbox.writeFile('/workspace/f.txt', 'inside');
+      await sandbox.writeFile('/workspace/d/f.txt', 'inside');
+      // Swaps f.txt between a file and a link to the host's, and the folder d between a folder
+      // and a link to the host's, as fast as it can, until stopped.
+      const swapper = sandbox.exec(
+        [
+          'perl',
+          '-e',
+          'my $host = shift; while (1) { ' +
+            'symlink("$host/f.txt", "f.link"); rename("f.link", "f.txt"); ' +
+            'open(my $out, ">", "f.new"); print $out "inside"; close($out); rename("f.new", "f.txt"); ' +
+            'rename("d", "d.real"); symlink($host, "d"); unlink("d"); rename("d.real", "d"); }',
+          host,
+        ],
+        { signal: swapping.signal },
+      );
+      const outcomes = new Set<string>();
+      for (let i = 0; i < 1500; i++) {
+        const read = await sandbox.readFile('/workspace/f.txt').then(
+          (content) => content.toString(),
+          (error: { code?: string }) => error.code ?? 'error',
+        );
+        expect(read).not.toBe('host secret');
+        outcomes.add(read);
+        await sandbox.writeFile('/workspace/d/f.txt', 'written').catch(() => undefined);
+        expect(await readFile(path.join(host, 'f.txt'), 'utf8')).toBe('host secret');
+      }
+      expect(outcomes).toContain('inside');
+      expect(
+        [...outcomes].every((outcome) => ['inside', 'bad_request', 'not_found'].includes(outcome)),
+      ).toBe(true);
+      swapping.abort();
+      expect((await swapper).cancelled).toBe(true);
+    } finally {
+      swapping.abort();
+      await sandbox.remove();
+      await rm(host, { recursive: true, force: true });
+    }
+  });
+
   it('caps the memory of each process through prlimit', async () => {
     const sandbox = await driver.create(spec);
     const result = await sandbox.exec(['bash', '-c', 'ulimit -d']);
