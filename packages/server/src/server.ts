@@ -66,10 +66,14 @@ export interface RunnerOptions {
   warmPool?: number;
 }
 
-/** Picks the sandbox driver the configuration asks for, and says which and how isolated. */
+/**
+ * Picks the sandbox driver the configuration asks for, and says which and how isolated, or why
+ * no sandbox can run (the driver then refuses each run with that reason).
+ */
 async function sandboxDriver(config: Config, logger: Logger): Promise<SandboxDriver> {
-  const { driver, warnings } = await selectDriver(config);
-  logger.info({ isolation: driver.isolation }, `sandboxes run on the ${driver.kind} driver`);
+  const { driver, warnings, refusal } = await selectDriver(config);
+  if (refusal) logger.error(refusal);
+  else logger.info({ isolation: driver.isolation }, `sandboxes run on the ${driver.kind} driver`);
   for (const warning of warnings) logger.warn(warning);
   return driver;
 }

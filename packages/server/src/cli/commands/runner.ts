@@ -70,7 +70,8 @@ export function runnerCommand(): Command {
           `Cannot join ${server}: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
-      const { driver, warnings } = await selectDriver(config);
+      const { driver, warnings, refusal } = await selectDriver(config);
+      if (refusal) throw new CliError(refusal, 78);
       for (const warning of warnings) console.warn(`warning: ${warning}`);
       const { cli, cacheDir } = config.cliAgents;
       const agentCache =

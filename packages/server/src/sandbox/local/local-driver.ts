@@ -1,10 +1,10 @@
 /**
  * @module sandbox/local/local-driver
  * The `local` sandbox driver, for hosts without Docker. Each sandbox is a folder
- * `<root>/<id>/` with `workspace/` (seen as /workspace), `tmp/` and `sandbox.json`. With bubblewrap,
- * every process runs in fresh namespaces over a read-only view of the host's system folders; without
- * it, processes are plain children of the server with a clean environment, and only the paths the
- * driver itself handles are confined to the workspace.
+ * `<root>/<id>/` with `workspace/` (seen as /workspace), `tmp/` and `sandbox.json`. Every process
+ * runs under bubblewrap in fresh namespaces over a read-only view of the host's system folders.
+ * Only when made `unconfined` (LUCID_SANDBOX=local-unsafe, chosen by name) are processes plain
+ * children of the server, able to do whatever the server's user can.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -18,16 +18,27 @@ import { WorkspaceFiles } from './workspace-files.ts';
 export interface LocalDriverOptions {
   /** Folder holding the sandboxes, such as `<dataDir>/sandboxes`. */
   root: string;
-  /** Path of `bwrap`; null runs without bubblewrap; left out, the usual install paths are tried. */
-  bwrap?: string | null;
+  /** Path of `bwrap`; left out, the usual install paths are tried. */
+  bwrap?: string;
+  /**
+   * Runs commands as plain processes of the server's user, with nothing confining them: only
+   * when chosen by name (LUCID_SANDBOX=local-unsafe). Without it, a driver needs bubblewrap.
+   */
+  unconfined?: boolean;
   /** Path of util-linux `prlimit`; null applies no limits; left out, the usual paths are tried. */
   prlimit?: string | null;
 }
 
 const ID_PATTERN = /^sbx_[a-z2-7]{20}$/;
 
-function findTool(name: string): string | null {
-  for (const folder of ['/usr/bin', '/bin', '/usr/local/bin']) {
+/**
+ * A program on the usual install paths, or null.
+ *
+ * @example
+ * findTool('bwrap') // '/usr/bin/bwrap'
+ */
+export function findTool(name: string): string | null {
+  for (const folder of ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin']) {
     const candidate = path.join(folder, name);
     if (existsSync(candidate)) return candidate;
   }
@@ -39,7 +50,7 @@ function describeIsolation(tools: LocalTools): string {
     ? `memory is capped per process (RLIMIT_DATA)${
         tools.bwrap && !tools.root
           ? ' and the number of processes per sandbox (RLIMIT_NPROC)'
-          : ', the number of processes is not limited (the server runs as root or without bubblewrap)'
+          : ', the number of processes is not limited (the server runs as root or unconfined)'
       }, CPU is not limited and out-of-memory kills are not detected`
     : 'no resource limit is applied (prlimit is missing)';
   if (tools.bwrap) {
@@ -51,12 +62,18 @@ function describeIsolation(tools: LocalTools): string {
     );
   }
   return (
-    "none: commands run as the server's own user in plain child processes with a clean " +
-    'environment and the workspace folder as working directory, but can read and write whatever ' +
-    'that user can and always reach the network; only the file operations of the driver are ' +
-    `confined to the workspace; ${limits}.`
+    "none (LUCID_SANDBOX=local-unsafe): commands run unconfined, as the server's own user in " +
+    'plain child processes with a clean environment, and can read and write whatever that user ' +
+    'can — the data dir, its encryption key and database included — and reach every network; ' +
+    `${limits}.`
   );
 }
+
+/** Why a confined local driver cannot be made without bubblewrap, and what to do. */
+const NO_BUBBLEWRAP =
+  'bubblewrap is not installed, so local sandboxes cannot be confined: install it ' +
+  '(apt-get install bubblewrap), or choose LUCID_SANDBOX=local-unsafe to run commands unconfined ' +
+  "as the server's own user";
 
 /**
  * Sandboxes as folders on this host.
@@ -75,8 +92,10 @@ export class LocalDriver implements SandboxDriver {
 
   constructor(options: LocalDriverOptions) {
     this.root = path.resolve(options.root);
+    const bwrap = options.unconfined ? null : (options.bwrap ?? findTool('bwrap'));
+    if (!options.unconfined && !bwrap) throw new Error(`${NO_BUBBLEWRAP}.`);
     this.tools = {
-      bwrap: options.bwrap === undefined ? findTool('bwrap') : options.bwrap,
+      bwrap,
       prlimit: options.prlimit === undefined ? findTool('prlimit') : options.prlimit,
       root: process.getuid?.() === 0,
     };
