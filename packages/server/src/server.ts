@@ -3,7 +3,8 @@
  * The composition root: opens the database, builds auth, the live hub and the HTTP app, and listens.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -15,7 +16,7 @@ import { createAuth } from './auth/auth.ts';
 import { buildApp } from './http/app.ts';
 import { startSpawnHost } from './process/spawn.ts';
 import { newId } from './ids.ts';
-import type { SandboxDriver } from './sandbox/driver.ts';
+import type { LucidEndpoint, SandboxDriver } from './sandbox/driver.ts';
 import { DbRunnerBackend } from './runner/db-backend.ts';
 import { registerInProcessRunner } from './runner/registry.ts';
 import { Runner } from './runner/runner.ts';
@@ -76,6 +77,28 @@ async function sandboxDriver(config: Config, logger: Logger): Promise<SandboxDri
   else logger.info({ isolation: driver.isolation }, `sandboxes run on the ${driver.kind} driver`);
   for (const warning of warnings) logger.warn(warning);
   return driver;
+}
+
+/**
+ * Lets local sandboxes reach the git endpoint and the LLM gateway: a listener on a Unix socket
+ * in a folder of its own (mode 0700), given to the driver with the URL sandboxes are told.
+ */
+async function socketForSandboxes(
+  app: FastifyInstance,
+  reachLucid: (endpoint: LucidEndpoint) => void,
+  url: string,
+): Promise<{ close(): Promise<void> }> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'lucid-sandboxes-'));
+  const socket = path.join(folder, 'lucid.sock');
+  const server = await listenForSandboxes(app, { path: socket });
+  reachLucid({ url, socket });
+  return {
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await rm(folder, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Lets docker sandboxes reach the git endpoint on the bridge gateway; null if it cannot. */
@@ -220,6 +243,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const slots = options.runner?.slots ?? config.runner.slots;
   const driver =
     slots > 0 ? (options.runner?.driver ?? (await sandboxDriver(config, logger))) : undefined;
+  const sandboxUrl =
+    config.sandbox.url ??
+    `http://${driver?.kind === 'docker' ? 'host.docker.internal' : '127.0.0.1'}:${config.port}`;
   const runnerId = inProcessRunnerId(config.dataDir);
   const agentCache =
     driver && config.agent.cli.length > 0
@@ -250,9 +276,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           runnerId,
           leaseMs,
           maxRuntimeMs,
-          sandboxUrl:
-            config.sandbox.url ??
-            `http://${driver.kind === 'docker' ? 'host.docker.internal' : '127.0.0.1'}:${config.port}`,
+          sandboxUrl,
           gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
           agentMaxSteps: config.agent.maxSteps,
           live,
@@ -314,6 +338,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     driver?.kind === 'docker' && !config.sandbox.url && isLoopback(config.host)
       ? await gatewayListener(app, port, logger)
       : null;
+  const sandboxSocket = driver?.reachLucid
+    ? await socketForSandboxes(app, (endpoint) => driver.reachLucid?.(endpoint), sandboxUrl)
+    : null;
   if (runner) {
     await registerInProcessRunner(database.db, {
       id: runnerId,
@@ -353,6 +380,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await new Promise((resolve) =>
         sandboxServer ? sandboxServer.close(resolve) : resolve(null),
       );
+      await sandboxSocket?.close();
       await app.close();
       await publisher.idle();
       await live.stop();

@@ -3,7 +3,8 @@
  * Docker sandboxes reach the host at `host.docker.internal`, the bridge network's gateway. When
  * Lucid listens on loopback only, this second listener on the gateway address lets them reach the
  * git endpoint and the LLM gateway (for CLI agents, which call their model from inside the
- * sandbox), and nothing else: the REST API and the web app stay on loopback.
+ * sandbox), and nothing else: the REST API and the web app stay on loopback. Local sandboxes reach
+ * the same two paths through a Unix socket (`{ path }`), which their network's relay connects to.
  */
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
@@ -14,10 +15,11 @@ const SANDBOX_PATHS = /^\/(git|llm)\//;
 /**
  * @example
  * const server = await listenForSandboxes(app, { host: '172.17.0.1', port: 3000 });
+ * const local = await listenForSandboxes(app, { path: '/tmp/lucid-sandboxes-x/lucid.sock' });
  */
 export function listenForSandboxes(
   app: FastifyInstance,
-  { host, port }: { host: string; port: number },
+  address: { host: string; port: number } | { path: string },
 ): Promise<Server> {
   const server = createServer((req, res) => {
     if (SANDBOX_PATHS.test(req.url ?? '')) {
@@ -36,7 +38,7 @@ export function listenForSandboxes(
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(address, () => {
       server.off('error', reject);
       resolve(server);
     });

@@ -15,7 +15,7 @@ import { DockerDriver } from './docker/docker-driver.ts';
 import { connectDocker, engineAddress, pingEngine, type EngineInfo } from './docker/engine.ts';
 import { findTool, LocalDriver } from './local/local-driver.ts';
 import { RefusingDriver } from './local/refusing-driver.ts';
-import { bwrapSystemArgs } from './local/launch.ts';
+import { systemFolderArgs } from './local/system-view.ts';
 
 /** How long `auto` waits for a Docker engine to answer. */
 export const AUTO_PING_MS = 1000;
@@ -125,7 +125,9 @@ async function confinedLocal(
         what: 'bubblewrap is not installed',
         fix: `install bubblewrap (apt-get install bubblewrap)${orDocker}`,
       }
-    : await bubblewrapProblem(bwrap, orDocker);
+    : !findTool('nsenter')
+      ? { what: "util-linux's nsenter is missing", fix: `install util-linux${orDocker}` }
+      : await bubblewrapProblem(bwrap, orDocker);
   if (problem) {
     const refusal =
       `Agents' commands cannot run here: ${lead} ${problem.what}, so no sandbox can be ` +
@@ -148,7 +150,7 @@ async function bubblewrapProblem(bwrap: string, orDocker: string): Promise<Probl
   try {
     const child = await spawnProcess(
       bwrap,
-      ['--unshare-all', '--die-with-parent', ...bwrapSystemArgs(), '--', 'true'],
+      ['--unshare-all', '--die-with-parent', ...systemFolderArgs(), '--', 'true'],
       { env: { PATH: '/usr/bin:/bin' }, cwd: '/' },
     );
     let errors = '';

@@ -2,17 +2,26 @@
  * @module sandbox/local/local-driver
  * The `local` sandbox driver, for hosts without Docker. Each sandbox is a folder
  * `<root>/<id>/` with `workspace/` (seen as /workspace), `tmp/` and `sandbox.json`. Every process
- * runs under bubblewrap in fresh namespaces over a read-only view of the host's system folders.
- * Only when made `unconfined` (LUCID_SANDBOX=local-unsafe, chosen by name) are processes plain
- * children of the server, able to do whatever the server's user can.
+ * runs under bubblewrap in fresh namespaces over a read-only view of the host's system
+ * (`system-view.ts`), on the bridge network in the sandbox's own network namespace, whose loopback
+ * reaches Lucid and nothing else (`network.ts`). Only when made `unconfined` (LUCID_SANDBOX=
+ * local-unsafe, chosen by name) are processes plain children of the server, able to do whatever
+ * the server's user can.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { newId } from '../../ids.ts';
-import type { Sandbox, SandboxDriver, SandboxInfo, SandboxSpec } from '../driver.ts';
-import { bwrapSystemArgs, type LocalTools } from './launch.ts';
+import type { LucidEndpoint, Sandbox, SandboxDriver, SandboxInfo, SandboxSpec } from '../driver.ts';
+import type { LocalTools } from './launch.ts';
 import { LocalSandbox, type SandboxRecord } from './local-sandbox.ts';
+import {
+  lucidAddress,
+  SandboxNetwork,
+  type LucidAddress,
+  type SandboxNetworkTools,
+} from './network.ts';
+import { bwrapSystemArgs, writeSandboxEtc } from './system-view.ts';
 import { WorkspaceFiles } from './workspace-files.ts';
 
 export interface LocalDriverOptions {
@@ -55,10 +64,12 @@ function describeIsolation(tools: LocalTools): string {
     : 'no resource limit is applied (prlimit is missing)';
   if (tools.bwrap) {
     return (
-      'bubblewrap: every command runs in new user, mount, PID, IPC, UTS and network namespaces ' +
-      '(the network is shared only for sandboxes on the bridge network), with no capabilities, ' +
-      'a clean environment, the host /usr and /etc read-only (password hashes and private keys ' +
-      `hidden), and only its own /workspace and /tmp writable; ${limits}.`
+      'bubblewrap: every command runs in new user, mount, PID, IPC and UTS namespaces with no ' +
+      'capabilities and a clean environment; it sees the host /usr read-only, only the /etc ' +
+      'files programs need (no password hashes, keys or host configuration), and only its own ' +
+      "/workspace and /tmp writable, never the data dir; the network is the sandbox's own, whose " +
+      "loopback reaches only Lucid's git endpoint and LLM gateway (bridge) or nothing (none); " +
+      `${limits}.`
     );
   }
   return (
@@ -89,6 +100,11 @@ export class LocalDriver implements SandboxDriver {
   private readonly tools: LocalTools;
   private readonly systemArgs: readonly string[];
   private readonly open = new Map<string, LocalSandbox>();
+  /** The sandbox's own /etc files, written by the driver. */
+  private readonly etc: string;
+  private readonly network: SandboxNetworkTools | null;
+  private lucid: LucidAddress | null = null;
+  private etcWritten = false;
 
   constructor(options: LocalDriverOptions) {
     this.root = path.resolve(options.root);
@@ -97,10 +113,32 @@ export class LocalDriver implements SandboxDriver {
     this.tools = {
       bwrap,
       prlimit: options.prlimit === undefined ? findTool('prlimit') : options.prlimit,
+      nsenter: findTool('nsenter'),
       root: process.getuid?.() === 0,
     };
-    this.systemArgs = this.tools.bwrap ? bwrapSystemArgs() : [];
+    this.etc = path.join(this.root, '.system', 'etc');
+    this.systemArgs = bwrap ? bwrapSystemArgs(this.etc) : [];
+    this.network = bwrap
+      ? { bwrap, ip: findTool('ip'), node: realpathSync(process.execPath) }
+      : null;
     this.isolation = describeIsolation(this.tools);
+  }
+
+  /**
+   * Where sandboxes on the bridge network reach Lucid: the relay of each sandbox's network
+   * listens at `endpoint.url`'s address and port and passes connections to `endpoint.socket`.
+   * Unconfined sandboxes use the host's network and need nothing.
+   */
+  reachLucid(endpoint: LucidEndpoint): void {
+    if (!this.network) return;
+    this.lucid = lucidAddress(endpoint);
+    if (this.etcWritten) this.writeEtc();
+  }
+
+  /** Writes the sandboxes' own /etc files, naming Lucid's host when it has a name. */
+  private writeEtc(): void {
+    writeSandboxEtc(this.etc, { lucidHost: this.lucid?.hostName });
+    this.etcWritten = true;
   }
 
   async create(spec: SandboxSpec): Promise<Sandbox> {
@@ -164,11 +202,14 @@ export class LocalDriver implements SandboxDriver {
   private instance(record: SandboxRecord): LocalSandbox {
     const existing = this.open.get(record.id);
     if (existing) return existing;
+    if (this.network && !this.etcWritten) this.writeEtc();
     const folder = this.folderOf(record.id);
     const workspace = path.join(folder, 'workspace');
+    const tools = this.network;
     const sandbox = new LocalSandbox(record, {
       tools: this.tools,
       systemArgs: this.systemArgs,
+      network: tools ? new SandboxNetwork(tools, () => this.lucid) : null,
       folder,
       folders: { workspace, tmp: path.join(folder, 'tmp'), files: new WorkspaceFiles(workspace) },
       onRemoved: () => this.open.delete(record.id),
