@@ -122,8 +122,11 @@ export interface RunnerConfig {
 
 /** Where agents' commands run, and the defaults every sandbox gets. */
 export interface SandboxConfig {
-  /** `auto` picks docker when an engine answers, else local. */
-  driver: 'docker' | 'local' | 'auto';
+  /**
+   * `auto` picks docker when an engine answers, else local; `local` confines commands with
+   * bubblewrap; `local-unsafe`, only by name, runs them unconfined as the server's user.
+   */
+  driver: 'docker' | 'local' | 'local-unsafe' | 'auto';
   /** Image of docker sandboxes. */
   image: string;
   network: 'bridge' | 'none';
@@ -163,7 +166,9 @@ const SandboxEnvSchema = z.object({
   LUCID_AGENT_CACHE: optionalText,
   LUCID_DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./.lucid'),
   LUCID_SANDBOX: z
-    .enum(['docker', 'local', 'auto'], { error: 'must be docker, local or auto' })
+    .enum(['docker', 'local', 'local-unsafe', 'auto'], {
+      error: 'must be docker, local, local-unsafe or auto',
+    })
     .default('auto'),
   LUCID_SANDBOX_IMAGE: z
     .string()

@@ -3,7 +3,8 @@
  * The composition root: opens the database, builds auth, the live hub and the HTTP app, and listens.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -15,7 +16,7 @@ import { createAuth } from './auth/auth.ts';
 import { buildApp } from './http/app.ts';
 import { startSpawnHost } from './process/spawn.ts';
 import { newId } from './ids.ts';
-import type { SandboxDriver } from './sandbox/driver.ts';
+import type { LucidEndpoint, SandboxDriver } from './sandbox/driver.ts';
 import { DbRunnerBackend } from './runner/db-backend.ts';
 import { registerInProcessRunner } from './runner/registry.ts';
 import { Runner } from './runner/runner.ts';
@@ -35,7 +36,12 @@ import {
 } from './forges/publish.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
 import { DockerDriver } from './sandbox/docker/docker-driver.ts';
-import { isWildcard, openSandboxAccess, SandboxGate } from './http/sandbox-listener.ts';
+import {
+  isWildcard,
+  listenForSandboxes,
+  openSandboxAccess,
+  SandboxGate,
+} from './http/sandbox-listener.ts';
 
 export const defaultWebRoot = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -65,10 +71,14 @@ export interface RunnerOptions {
   warmPool?: number;
 }
 
-/** Picks the sandbox driver the configuration asks for, and says which and how isolated. */
+/**
+ * Picks the sandbox driver the configuration asks for, and says which and how isolated, or why
+ * no sandbox can run (the driver then refuses each run with that reason).
+ */
 async function sandboxDriver(config: Config, logger: Logger): Promise<SandboxDriver> {
-  const { driver, warnings } = await selectDriver(config);
-  logger.info({ isolation: driver.isolation }, `sandboxes run on the ${driver.kind} driver`);
+  const { driver, warnings, refusal } = await selectDriver(config);
+  if (refusal) logger.error(refusal);
+  else logger.info({ isolation: driver.isolation }, `sandboxes run on the ${driver.kind} driver`);
   for (const warning of warnings) logger.warn(warning);
   return driver;
 }
@@ -79,6 +89,29 @@ function hostPortOf(sandboxUrl: string | undefined): number | null {
   const url = new URL(sandboxUrl);
   if (url.hostname !== 'host.docker.internal') return null;
   return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+}
+
+/**
+ * Lets local sandboxes reach the git endpoint and the LLM gateway: a listener on a Unix socket
+ * in a folder of its own (mode 0700), given to the driver with the URL sandboxes are told.
+ */
+async function socketForSandboxes(
+  app: FastifyInstance,
+  gate: SandboxGate,
+  reachLucid: (endpoint: LucidEndpoint) => void,
+  url: string,
+): Promise<{ close(): Promise<void> }> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'lucid-sandboxes-'));
+  const socket = path.join(folder, 'lucid.sock');
+  const server = await listenForSandboxes(app, gate, { path: socket });
+  reachLucid({ url, socket });
+  return {
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await rm(folder, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The id of this data dir's runner, kept across restarts. */
@@ -201,6 +234,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const slots = options.runner?.slots ?? config.runner.slots;
   const driver =
     slots > 0 ? (options.runner?.driver ?? (await sandboxDriver(config, logger))) : undefined;
+  const sandboxUrl =
+    config.sandbox.url ??
+    `http://${driver?.kind === 'docker' ? 'host.docker.internal' : '127.0.0.1'}:${config.port}`;
   const runnerId = inProcessRunnerId(config.dataDir);
   const agentCache =
     driver && config.agent.cli.length > 0
@@ -231,9 +267,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           runnerId,
           leaseMs,
           maxRuntimeMs,
-          sandboxUrl:
-            config.sandbox.url ??
-            `http://${driver.kind === 'docker' ? 'host.docker.internal' : '127.0.0.1'}:${config.port}`,
+          sandboxUrl,
           gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
           agentMaxSteps: config.agent.maxSteps,
           live,
@@ -304,6 +338,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           log: logger,
         })
       : null;
+  const sandboxSocket = driver?.reachLucid
+    ? await socketForSandboxes(
+        app,
+        sandboxGate,
+        (endpoint) => driver.reachLucid?.(endpoint),
+        sandboxUrl,
+      )
+    : null;
   if (runner) {
     await registerInProcessRunner(database.db, {
       id: runnerId,
@@ -340,6 +382,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       clearInterval(recovery);
       await runner?.stop();
       await sandboxAccess?.close();
+      await sandboxSocket?.close();
       await app.close();
       await publisher.idle();
       await live.stop();

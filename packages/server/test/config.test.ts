@@ -152,6 +152,16 @@ describe('sandbox configuration', () => {
     });
   });
 
+  it('takes local-unsafe only by that name', async () => {
+    const dir = await dataDir();
+    expect(loadConfig({ LUCID_DATA_DIR: dir, LUCID_SANDBOX: 'local-unsafe' }).sandbox.driver).toBe(
+      'local-unsafe',
+    );
+    expect(problems({ LUCID_DATA_DIR: dir, LUCID_SANDBOX: 'unsafe' })).toEqual([
+      'LUCID_SANDBOX must be docker, local, local-unsafe or auto (got "unsafe")',
+    ]);
+  });
+
   it('names each sandbox mistake in one line', async () => {
     const found = problems({
       LUCID_DATA_DIR: await dataDir(),
@@ -164,7 +174,7 @@ describe('sandbox configuration', () => {
       LUCID_SANDBOX_WARM_POOL: '-1',
     });
     expect(found).toEqual([
-      'LUCID_SANDBOX must be docker, local or auto (got "podman")',
+      'LUCID_SANDBOX must be docker, local, local-unsafe or auto (got "podman")',
       'LUCID_SANDBOX_NETWORK must be bridge or none (got "host")',
       'LUCID_SANDBOX_MEMORY_MB must be at least 64 (MiB) (got "10")',
       'LUCID_SANDBOX_CPUS must be more than 0 (cores; 0.5 is half a core) (got "0")',

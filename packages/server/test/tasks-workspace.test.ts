@@ -32,7 +32,7 @@ const WORK = [
   'git add src && git commit -qm "Add src" && git push -q origin HEAD',
   'printf "uncommitted\\n" > new.txt && printf "\\000\\001\\002" > bin.dat',
   "head -c 1100000 /dev/zero | tr '\\000' a > big.txt",
-  'ln -s /etc/hostname leak && ln -s src inner',
+  'ln -s /etc/passwd leak && ln -s src inner',
 ];
 
 beforeAll(async () => {

@@ -7,9 +7,12 @@
  * listens on particular addresses (loopback by default) rather than every one, a second listener on
  * the gateway serves sandboxes. `openSandboxAccess` finds the gateway (the driver makes the network
  * when it is missing), opens the firewall's port there and listens, and tries again until that
- * works, saying once when it does.
+ * works, saying once when it does. Local sandboxes reach the same two paths through a Unix socket
+ * (`listenForSandboxes` with `{ path }`), which their network's relay connects to: every
+ * connection to a sandbox listener is a sandbox's, whatever its address.
  */
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { DockerDriver } from '../sandbox/docker/docker-driver.ts';
@@ -22,7 +25,7 @@ const MAX_RETRY_MS = 30_000;
 
 /**
  * Refuses sandboxes everything but `/git/` and `/llm/`: a request whose connection arrived on an
- * address of the sandbox network is a sandbox's.
+ * address of the sandbox network, or on a listener for sandboxes, is a sandbox's.
  *
  * @example
  * const gate = new SandboxGate();
@@ -31,22 +34,29 @@ const MAX_RETRY_MS = 30_000;
  */
 export class SandboxGate {
   private readonly addresses = new Set<string>();
+  private readonly sockets = new WeakSet<Socket>();
 
   /** Marks `address` (the host's on the sandbox network) as where sandboxes arrive. */
   add(address: string): void {
     this.addresses.add(address);
   }
 
-  /** True when a request that arrived on `localAddress` for the route `route` is refused. */
-  refuses(localAddress: string | undefined, route: string | undefined): boolean {
-    const address = localAddress?.replace(/^::ffff:/, '');
-    if (!address || !this.addresses.has(address)) return false;
-    return !SANDBOX_ROUTES.test(route ?? '');
+  /** Marks a connection accepted by a listener for sandboxes alone. */
+  mark(socket: Socket): void {
+    this.sockets.add(socket);
+  }
+
+  /** True when a request that arrived on `socket` for the route `route` is refused. */
+  refuses(socket: Pick<Socket, 'localAddress'>, route: string | undefined): boolean {
+    const address = socket.localAddress?.replace(/^::ffff:/, '');
+    const sandboxes =
+      this.sockets.has(socket as Socket) || (address !== undefined && this.addresses.has(address));
+    return sandboxes && !SANDBOX_ROUTES.test(route ?? '');
   }
 
   /** The Fastify `onRequest` hook that applies the gate, by the route the request matched. */
   readonly hook = async (request: FastifyRequest): Promise<void> => {
-    if (this.refuses(request.raw.socket.localAddress, request.routeOptions.url)) {
+    if (this.refuses(request.raw.socket, request.routeOptions.url)) {
       throw new AppError(
         'not_found',
         'Sandboxes reach only the git endpoint and the LLM gateway here.',
@@ -105,7 +115,9 @@ export async function openSandboxAccess(options: SandboxAccessOptions): Promise<
       }
       allowed = true;
     }
-    if (listen && !server) server = await listenForSandboxes(app, { host: network.gateway, port });
+    if (listen && !server) {
+      server = await listenForSandboxes(app, gate, { host: network.gateway, port });
+    }
     const address = `http://${network.gateway}:${port}`;
     log.info(
       `sandboxes reach Lucid at ${address} (host.docker.internal on the Docker network ` +
@@ -164,17 +176,22 @@ function problemOf(error: unknown, port: number): string {
 }
 
 /**
- * A listener on `host` handing every request to the app, where the gate lets sandboxes through
- * to `/git/` and `/llm/` alone.
+ * A listener for sandboxes alone, on an address or a Unix socket, handing every request to the
+ * app, where the gate lets them through to `/git/` and `/llm/` alone.
+ *
+ * @example
+ * const local = await listenForSandboxes(app, gate, { path: '/tmp/lucid-sandboxes-x/lucid.sock' });
  */
-function listenForSandboxes(
+export function listenForSandboxes(
   app: FastifyInstance,
-  { host, port }: { host: string; port: number },
+  gate: SandboxGate,
+  address: { host: string; port: number } | { path: string },
 ): Promise<Server> {
   const server = createServer((req, res) => app.routing(req, res));
+  server.on('connection', (socket: Socket) => gate.mark(socket));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(address, () => {
       server.off('error', reject);
       resolve(server);
     });

@@ -114,6 +114,20 @@ export interface SandboxDriver {
   get(id: string): Promise<Sandbox | null>;
   /** Sandboxes whose labels include all of `labels`. */
   list(labels?: Record<string, string>): Promise<SandboxInfo[]>;
+  /**
+   * Tells a driver whose sandboxes have no network of their own to Lucid (local) where Lucid
+   * answers them; the latest call wins. Docker sandboxes reach Lucid over the engine's network and
+   * need no such call.
+   */
+  reachLucid?(endpoint: LucidEndpoint): void;
+}
+
+/** Where sandboxes reach Lucid's git endpoint and LLM gateway. */
+export interface LucidEndpoint {
+  /** Lucid's URL as sandboxes are given it (clone URLs, CLI agents' gateway). */
+  url: string;
+  /** A Unix socket on this host that answers what sandboxes send to that URL. */
+  socket: string;
 }
 
 /**

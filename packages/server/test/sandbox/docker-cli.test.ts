@@ -74,8 +74,22 @@ describe('lucid doctor', () => {
     const auto = await cli.run(['doctor'], {
       env: { DOCKER_HOST: NO_ENGINE, LUCID_DATA_DIR: dataDir },
     });
-    expect(auto.stdout).toContain('(optional: sandboxes fall back to the local driver)');
-    expect(auto.stdout).toMatch(/^✓ Sandbox driver: LUCID_SANDBOX=auto picks local; isolation: /m);
+    expect(auto.stdout).toContain(
+      '(optional: sandboxes fall back to the local driver and bubblewrap)',
+    );
+    expect(auto.stdout).toMatch(
+      /^✓ Sandbox driver: LUCID_SANDBOX=auto picks local; isolation: bubblewrap: /m,
+    );
+  });
+
+  it('warns that local-unsafe runs commands unconfined', async () => {
+    const result = await cli.run(['doctor'], {
+      env: { DOCKER_HOST: NO_ENGINE, LUCID_DATA_DIR: dataDir, LUCID_SANDBOX: 'local-unsafe' },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^! Sandbox driver: LUCID_SANDBOX is local-unsafe; isolation: none \(LUCID_SANDBOX=local-unsafe\): commands run unconfined/m,
+    );
   });
 
   it('fails on a data dir it cannot write, and on a wrong setting', async () => {
@@ -93,7 +107,7 @@ describe('lucid doctor', () => {
     });
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toContain(
-      '✗ Configuration: LUCID_SANDBOX must be docker, local or auto (got "vm")',
+      '✗ Configuration: LUCID_SANDBOX must be docker, local, local-unsafe or auto (got "vm")',
     );
   });
 

@@ -31,6 +31,8 @@ interface Check {
   /** A failed required check makes the command fail; a failed optional one only informs. */
   required: boolean;
   text: string;
+  /** Works, but worth a person's attention (shown with `!`). */
+  warning?: boolean;
 }
 
 const passed = (text: string): Check => ({ ok: true, required: false, text });
@@ -50,11 +52,14 @@ export function doctorCommand(): Command {
         checks.push(failed(`Configuration: ${error.problems.join('; ')}`));
         config = { ...loadSandboxConfig({}), ...loadListenConfig({}) };
       }
-      checks.push(...(await sandboxChecks(config)));
-      checks.push(await bwrapCheck(config));
+      const sandbox = await sandboxChecks(config);
+      checks.push(...sandbox.checks);
+      checks.push(await bwrapCheck(config, sandbox.engine));
       checks.push(await dataDirCheck(config.dataDir));
 
-      for (const check of checks) console.log(`${check.ok ? '✓' : '✗'} ${check.text}`);
+      for (const check of checks) {
+        console.log(`${check.ok ? '✓' : check.warning ? '!' : '✗'} ${check.text}`);
+      }
       const missing = checks.filter((check) => !check.ok && check.required).length;
       if (missing > 0) {
         console.log(`\n${missing} required check${missing === 1 ? '' : 's'} failed.`);
@@ -87,15 +92,16 @@ async function gitCheck(): Promise<Check> {
 /** The Docker engine, the sandbox image, the driver the configuration picks, and the sandbox path. */
 async function sandboxChecks(
   config: Pick<Config, 'dataDir' | 'sandbox' | 'port'>,
-): Promise<Check[]> {
+): Promise<{ checks: Check[]; engine: boolean }> {
   let docker;
   try {
     docker = connectDocker();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return [failed(`Docker engine: ${error.problems.join('; ')}`)];
+    return { checks: [failed(`Docker engine: ${error.problems.join('; ')}`)], engine: false };
   }
   const wantsDocker = config.sandbox.driver === 'docker';
+  const local = config.sandbox.driver === 'local' || config.sandbox.driver === 'local-unsafe';
   const engine = await pingEngine(docker, 3000);
   const checks: Check[] = [];
   if (engine) {
@@ -113,7 +119,7 @@ async function sandboxChecks(
         : failed(
             `Sandbox image ${image} is not built: run lucid sandbox build ` +
               '(--base IMAGE where debian:bookworm-slim cannot be pulled)',
-            config.sandbox.driver !== 'local',
+            !local,
           ),
     );
   } else {
@@ -121,22 +127,33 @@ async function sandboxChecks(
       failed(
         `No Docker engine answers at ${await engineAddress(docker)}: install Docker and start it, ` +
           'or point DOCKER_HOST at an engine' +
-          (wantsDocker ? '' : ' (optional: sandboxes fall back to the local driver)'),
+          (wantsDocker
+            ? ''
+            : ' (optional: sandboxes fall back to the local driver and bubblewrap)'),
         wantsDocker,
       ),
     );
   }
-  if (config.sandbox.driver === 'local' || engine || !wantsDocker) {
-    const { driver } = await selectDriver(config, { docker });
+  if (!wantsDocker || engine) {
+    const { driver, refusal } = await selectDriver(config, { docker });
     const how = config.sandbox.driver === 'auto' ? 'LUCID_SANDBOX=auto picks' : 'LUCID_SANDBOX is';
-    checks.push(passed(`Sandbox driver: ${how} ${driver.kind}; isolation: ${driver.isolation}`));
-    if (driver instanceof DockerDriver && config.sandbox.network === 'bridge') {
+    const text = `Sandbox driver: ${how} ${config.sandbox.driver === 'local-unsafe' ? 'local-unsafe' : driver.kind}`;
+    if (refusal) checks.push(failed(`${text}, but no sandbox can run: ${refusal}`));
+    else if (config.sandbox.driver === 'local-unsafe') {
+      checks.push({
+        ok: false,
+        required: false,
+        warning: true,
+        text: `${text}; isolation: ${driver.isolation}`,
+      });
+    } else checks.push(passed(`${text}; isolation: ${driver.isolation}`));
+    if (!refusal && driver instanceof DockerDriver && config.sandbox.network === 'bridge') {
       checks.push(...(await pathChecks(docker, driver, config)));
     }
   } else {
     checks.push(failed('Sandbox driver: LUCID_SANDBOX is docker, but no engine answers'));
   }
-  return checks;
+  return { checks, engine: engine !== null };
 }
 
 /** Lucid's sandbox network, its firewall, and what a sandbox on it reaches. */
@@ -232,12 +249,14 @@ function reach(attempt: Attempt): string {
   return attempt.refused ? 'refused' : 'no answer';
 }
 
-async function bwrapCheck(config: Pick<Config, 'sandbox'>): Promise<Check> {
+async function bwrapCheck(config: Pick<Config, 'sandbox'>, engine: boolean): Promise<Check> {
   if (!existsSync(BWRAP)) {
+    const needed =
+      config.sandbox.driver === 'local' || (config.sandbox.driver === 'auto' && !engine);
     return failed(
-      'bubblewrap is not installed: install it (apt-get install bubblewrap) so that local ' +
-        'sandboxes run in their own namespaces (optional with Docker)',
-      config.sandbox.driver === 'local',
+      'bubblewrap is not installed: install it (apt-get install bubblewrap); local sandboxes ' +
+        'need it to run confined (optional with Docker)',
+      needed,
     );
   }
   const version = await run(BWRAP, ['--version']).then(

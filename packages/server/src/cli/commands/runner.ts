@@ -102,6 +102,7 @@ export function runnerCommand(): Command {
         { CLI_AGENTS },
         { installCliAgents },
         { SANDBOX_AGENTS_DIR },
+        { tunnelToLucid },
       ] = await Promise.all([
         import('../../runner/http-backend.ts'),
         import('../../runner/runner.ts'),
@@ -110,6 +111,7 @@ export function runnerCommand(): Command {
         import('../../agent/cli/index.ts'),
         import('../../agent/cli/install.ts'),
         import('../../agent/cli/cli-agent.ts'),
+        import('../../sandbox/local/lucid-tunnel.ts'),
       ]);
       const backend = new HttpRunnerBackend(server, token);
       let runnerId: string;
@@ -120,8 +122,12 @@ export function runnerCommand(): Command {
           `Cannot join ${server}: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
-      const { driver, warnings } = await selectDriver(config);
+      const { driver, warnings, refusal } = await selectDriver(config);
+      if (refusal) throw new CliError(refusal, 78);
       for (const warning of warnings) console.warn(`warning: ${warning}`);
+      // Local sandboxes reach the server through a tunnel to its address.
+      const tunnel = driver.reachLucid ? await tunnelToLucid(server) : null;
+      if (tunnel) driver.reachLucid?.(tunnel.endpoint);
       const { cli, cacheDir } = config.cliAgents;
       const agentCache =
         cli.length > 0
@@ -155,7 +161,10 @@ export function runnerCommand(): Command {
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           console.log(`${signal}: stopping; runs in flight are handed back to the server`);
-          void runner.stop().then(resolve);
+          void runner
+            .stop()
+            .then(() => tunnel?.close())
+            .then(resolve);
         };
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));

@@ -2,7 +2,9 @@
  * @module sandbox/local/launch
  * How a process of a local sandbox is started: the program, arguments, environment and working
  * directory to spawn, with bubblewrap (namespaces, read-only host system, the sandbox's own
- * /workspace and /tmp) or as a plain child process, and with `prlimit` resource limits when present.
+ * /workspace and /tmp; on the bridge network, first joining the sandbox's own network through
+ * `nsenter`) or, unconfined, as a plain child process, and with `prlimit` resource limits when
+ * present.
  *
  * Memory is capped with RLIMIT_DATA (heap and private writable mappings per process) rather than
  * RLIMIT_AS: runtimes such as Node.js and Go reserve far more address space than they use, and
@@ -10,15 +12,18 @@
  * when the server is not root: the kernel ignores it for root, and outside a user namespace it would
  * count every process of the server's user.
  */
-import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxSpec } from '../driver.ts';
+import type { NetworkNamespace } from './network.ts';
 import { WORKSPACE, type WorkspaceFiles } from './workspace-files.ts';
 
 /** Host tools the local driver uses; null where one is absent or not wanted. */
 export interface LocalTools {
+  /** Null only for an unconfined driver (LUCID_SANDBOX=local-unsafe). */
   bwrap: string | null;
   prlimit: string | null;
+  /** util-linux `nsenter`, through which commands join their sandbox's network. */
+  nsenter: string | null;
   /** Whether the server runs as root (process count limits do not apply to root). */
   root: boolean;
 }
@@ -41,44 +46,13 @@ export interface Launch {
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** Host files that hold secrets and are hidden from bubblewrap sandboxes, where they exist. */
-function secretFiles(): { files: string[]; folders: string[] } {
-  const files = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshadow-'];
-  try {
-    for (const name of readdirSync('/etc/ssh')) {
-      if (/^ssh_host_.*_key$/.test(name)) files.push(`/etc/ssh/${name}`);
-    }
-  } catch {
-    // no /etc/ssh
-  }
-  return {
-    files: files.filter((file) => existsSync(file)),
-    folders: ['/etc/ssl/private'].filter((folder) => existsSync(folder)),
-  };
-}
-
 /**
- * The part of a bubblewrap command line that is the same for every sandbox: the host's system
- * folders read-only (symbolic links such as /bin → usr/bin kept as links), secrets masked.
+ * Run between `nsenter` and bubblewrap: goes on only when the joined network namespace is the
+ * sandbox's (`$0`), so a reused process id never leads a command into another namespace.
  */
-export function bwrapSystemArgs(): string[] {
-  const args = ['--ro-bind', '/usr', '/usr'];
-  for (const folder of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
-    let info;
-    try {
-      info = lstatSync(folder);
-    } catch {
-      continue;
-    }
-    if (info.isSymbolicLink()) args.push('--symlink', readlinkSync(folder), folder);
-    else if (info.isDirectory()) args.push('--ro-bind', folder, folder);
-  }
-  args.push('--ro-bind', '/etc', '/etc');
-  const secrets = secretFiles();
-  for (const file of secrets.files) args.push('--ro-bind', '/dev/null', file);
-  for (const folder of secrets.folders) args.push('--tmpfs', folder);
-  return args;
-}
+const CHECK_NAMESPACE =
+  '[ "$(readlink /proc/self/ns/net)" = "$0" ] || ' +
+  '{ echo "The sandbox network has stopped; run the command again." >&2; exit 125; }; exec "$@"';
 
 /** The environment of a sandbox process: a fixed base, the spec's, then the command's. */
 function environment(
@@ -100,7 +74,8 @@ function limitArgs(tools: LocalTools, spec: SandboxSpec): string[] {
 }
 
 /**
- * Builds the command line that runs `argv` in a sandbox.
+ * Builds the command line that runs `argv` in a sandbox; with bubblewrap, in `network` (the
+ * sandbox's own, for the bridge network) or else in a network namespace of its own.
  *
  * @example
  * const launch = launchCommand(tools, systemArgs, folders, spec, ['ls', '-la'], { cwd: 'src' });
@@ -113,16 +88,18 @@ export function launchCommand(
   spec: SandboxSpec,
   argv: readonly string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
+  network: NetworkNamespace | null = null,
 ): Launch {
   if (argv.length === 0) throw new Error('A command needs at least a program name.');
   const limited = [...limitArgs(tools, spec), ...argv];
   if (tools.bwrap) {
     const cwd = path.posix.resolve(WORKSPACE, options.cwd ?? WORKSPACE);
+    const joined = spec.network === 'bridge' ? network : null;
     const args = [
       '--die-with-parent',
       '--new-session',
       '--unshare-all',
-      ...(spec.network === 'bridge' ? ['--share-net'] : []),
+      ...(joined ? ['--share-net'] : []),
       '--cap-drop',
       'ALL',
       '--hostname',
@@ -139,15 +116,33 @@ export function launchCommand(
       folders.tmp,
       '/tmp',
       ...(spec.readOnlyMounts ?? []).flatMap(({ source, target }) => ['--ro-bind', source, target]),
+      // The root (and /etc in it) read-only once every mount point is made.
+      '--remount-ro',
+      '/',
       '--chdir',
       cwd,
       '--',
       ...limited,
     ];
+    const env = environment(WORKSPACE, {}, spec, options.env);
+    if (!joined) return { file: tools.bwrap, args, env, cwd: folders.workspace, contained: true };
+    if (!tools.nsenter)
+      throw new Error('nsenter (util-linux) is needed to join the sandbox network.');
     return {
-      file: tools.bwrap,
-      args,
-      env: environment(WORKSPACE, {}, spec, options.env),
+      file: tools.nsenter,
+      args: [
+        `--user=/proc/${joined.pid}/ns/user`,
+        `--net=/proc/${joined.pid}/ns/net`,
+        '--preserve-credentials',
+        '--',
+        '/bin/sh',
+        '-c',
+        CHECK_NAMESPACE,
+        joined.net,
+        tools.bwrap,
+        ...args,
+      ],
+      env,
       cwd: folders.workspace,
       contained: true,
     };

@@ -1,8 +1,9 @@
 /**
  * @module sandbox/local/local-sandbox
  * One sandbox of the local driver: a folder holding `workspace/` (the sandbox's /workspace), `tmp/`
- * and `sandbox.json`. Commands are launched by `launch.ts`, with or without bubblewrap; the
- * persistent shell is a bash launched the same way.
+ * and `sandbox.json`. Commands are launched by `launch.ts`, with bubblewrap (on the bridge network
+ * in the sandbox's own network, `network.ts`) or unconfined; the persistent shell is a bash
+ * launched the same way.
  */
 import { rm } from 'node:fs/promises';
 import type {
@@ -16,6 +17,7 @@ import type {
 import { spawnProcess } from '../../process/spawn.ts';
 import { PersistentShell, type InterruptibleShellProcess } from '../persistent-shell.ts';
 import { launchCommand, type LocalTools, type SandboxFolders } from './launch.ts';
+import type { NetworkNamespace, SandboxNetwork } from './network.ts';
 import { findShellPid, killProcessTree, killShellChildren } from './processes.ts';
 import { runProcess } from './run-process.ts';
 
@@ -30,6 +32,8 @@ export interface SandboxRecord {
 export interface LocalSandboxContext {
   tools: LocalTools;
   systemArgs: readonly string[];
+  /** The sandbox's own network (bubblewrap only). */
+  network: SandboxNetwork | null;
   /** The sandbox's folder, `<root>/<id>`. */
   folder: string;
   folders: SandboxFolders;
@@ -69,6 +73,7 @@ export class LocalSandbox implements Sandbox {
       this.record.spec,
       argv,
       { cwd: options.cwd, env: options.env },
+      await this.networkNamespace(),
     );
     return runProcess(launch, options, this.running);
   }
@@ -96,6 +101,8 @@ export class LocalSandbox implements Sandbox {
       this.context.folders,
       this.record.spec,
       ['bash', '--noprofile', '--norc'],
+      {},
+      await this.networkNamespace(),
     );
     // Started by the spawn host: forking this (large) process would stall it.
     const child = await spawnProcess(launch.file, launch.args, {
@@ -172,8 +179,15 @@ export class LocalSandbox implements Sandbox {
     this.currentShell = null;
     await Promise.all([...this.running].map((kill) => kill()));
     await shell?.then((open) => open.close()).catch(() => undefined);
+    await this.context.network?.close();
     await rm(this.context.folder, { recursive: true, force: true, maxRetries: 3 });
     this.context.onRemoved();
+  }
+
+  /** The network namespace a command joins: the sandbox's own on the bridge network. */
+  private async networkNamespace(): Promise<NetworkNamespace | null> {
+    if (this.record.spec.network !== 'bridge') return null;
+    return (await this.context.network?.enter()) ?? null;
   }
 
   private assertPresent(): void {

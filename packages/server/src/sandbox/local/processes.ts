@@ -113,6 +113,19 @@ export async function killProcessTree(root: number): Promise<void> {
 }
 
 /**
+ * The live children of a process, oldest first.
+ *
+ * @example
+ * const [first] = await childrenOf(child.pid);
+ */
+export async function childrenOf(parent: number): Promise<number[]> {
+  return (await snapshot())
+    .filter((entry) => entry.ppid === parent)
+    .sort((a, b) => a.start - b.start)
+    .map((entry) => entry.pid);
+}
+
+/**
  * The bash of a persistent shell, given the process the driver spawned: that process itself, or
  * with bubblewrap the first child of its namespace's init (spawned → init → bash).
  */
