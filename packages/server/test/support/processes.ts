@@ -36,40 +36,43 @@ export interface StartedCommand {
  * const driver = observedDriver(new LocalDriver({ root }), started);
  */
 export function observedDriver(driver: SandboxDriver, started: StartedCommand[]): SandboxDriver {
-  const observe = (sandbox: Sandbox): Sandbox => ({
-    get id() {
-      return sandbox.id;
-    },
-    get labels() {
-      return sandbox.labels;
-    },
-    exec: (argv: string[], options?: ExecOptions) => {
-      started.push({ argv: [...argv], env: { ...options?.env } });
-      return sandbox.exec(argv, options);
-    },
-    shell: async (): Promise<SandboxShell> => {
-      const shell = await sandbox.shell();
-      return {
-        run: (command, options) => {
-          started.push({ argv: [command], env: {} });
-          return shell.run(command, options);
-        },
-        close: () => shell.close(),
-      };
-    },
-    readFile: (path) => sandbox.readFile(path),
-    writeFile: (path, content) => sandbox.writeFile(path, content),
-    listFiles: (path, options) => sandbox.listFiles(path, options),
-    remove: () => sandbox.remove(),
-  });
-  return {
-    kind: driver.kind,
-    isolation: driver.isolation,
+  const observe = (sandbox: Sandbox): Sandbox =>
+    passThrough(sandbox, {
+      exec: (argv: string[], options?: ExecOptions) => {
+        started.push({ argv: [...argv], env: { ...options?.env } });
+        return sandbox.exec(argv, options);
+      },
+      shell: async (): Promise<SandboxShell> => {
+        const shell = await sandbox.shell();
+        return passThrough(shell, {
+          run: (command: string, options?: Parameters<SandboxShell['run']>[1]) => {
+            started.push({ argv: [command], env: {} });
+            return shell.run(command, options);
+          },
+        });
+      },
+    });
+  return passThrough(driver, {
     create: async (spec: SandboxSpec) => observe(await driver.create(spec)),
     get: async (id: string) => {
       const sandbox = await driver.get(id);
       return sandbox && observe(sandbox);
     },
-    list: (labels) => driver.list(labels),
-  };
+  });
+}
+
+/**
+ * `target` itself to every caller (its class, its other members), but for the members given:
+ * the code under test meets the real driver.
+ */
+function passThrough<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(object, property) {
+      if (Object.hasOwn(overrides, property)) return overrides[property as keyof T];
+      const value: unknown = Reflect.get(object, property, object);
+      return typeof value === 'function'
+        ? (value as (...args: unknown[]) => unknown).bind(object)
+        : value;
+    },
+  });
 }
