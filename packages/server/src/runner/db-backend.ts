@@ -15,7 +15,7 @@ import type {
   SnapshotGrant,
 } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { runners, runs, tasks } from '../db/schema.ts';
+import { runners, runs } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { appendEvents } from '../tasks/events.ts';
 import { conversationBefore, followUpsAfter } from '../tasks/conversation.ts';
@@ -23,7 +23,13 @@ import { appendedNote, sendDraft } from '../tasks/live-channel.ts';
 import type { LiveHub } from '../tasks/live.ts';
 import { claimRun, finishRun, renewLease } from '../tasks/queue.ts';
 import { mintRunToken, revokeRunTokens } from '../tasks/run-tokens.ts';
-import { recordSnapshot, sandboxTasks, snapshotGrant } from '../tasks/snapshots.ts';
+import {
+  attachSandbox,
+  recordSnapshot,
+  sandboxRunner,
+  sandboxTasks,
+  snapshotGrant,
+} from '../tasks/snapshots.ts';
 import type { RunnerBackend } from './backend.ts';
 
 export interface DbBackendOptions {
@@ -62,6 +68,12 @@ export class DbRunnerBackend implements RunnerBackend {
     if (!claimed) return null;
     const { run, task } = claimed;
     this.options.live?.hold({ runId: run.id, runnerId, taskId: task.id });
+    // A sandbox another runner put on the task is not this runner's to use: it starts afresh.
+    const sandboxId =
+      task.sandboxId &&
+      (await sandboxRunner(db, { taskId: task.id, sandboxId: task.sandboxId })) === runnerId
+        ? task.sandboxId
+        : null;
     const token = await mintRunToken(db, {
       runId: run.id,
       repoId: task.repoId,
@@ -95,7 +107,7 @@ export class DbRunnerBackend implements RunnerBackend {
         repoId: task.repoId,
         branch: task.branch,
         baseBranch: task.baseBranch,
-        sandboxId: task.sandboxId,
+        sandboxId,
         snapshot: task.snapshotRef,
       },
       git: { cloneUrl: `${sandboxUrl}/git/${task.repoId}.git`, token },
@@ -136,10 +148,9 @@ export class DbRunnerBackend implements RunnerBackend {
   }
 
   async attachSandbox(runId: string, sandboxId: string): Promise<void> {
-    const { db } = this.options;
+    const { db, runnerId } = this.options;
     const run = await this.held(runId);
-    await db.update(runs).set({ sandboxId }).where(eq(runs.id, runId));
-    await db.update(tasks).set({ sandboxId }).where(eq(tasks.id, run.taskId));
+    await attachSandbox(db, { runId, taskId: run.taskId, runnerId, sandboxId });
   }
 
   /** The run, when this runner holds it; a runner may act on its own runs only. */

@@ -12,10 +12,8 @@
  */
 import type { Sandbox, SandboxDriver, SandboxInfo } from '../sandbox/driver.ts';
 import type { RunnerBackend } from './backend.ts';
+import { RUNNER_LABEL, TASK_LABEL } from './sandbox-owner.ts';
 import { saveWorkspace } from './workspace-snapshot.ts';
-
-/** The label naming the runner that made a sandbox. */
-export const RUNNER_LABEL = 'lucid.runner';
 
 export interface ReaperLog {
   info(details: object, message: string): void;
@@ -158,7 +156,7 @@ export class Reaper {
           this.lastUse.has(info.id) &&
           !used.has(info.id) &&
           !reaping.has(info.id) &&
-          !(info.labels['lucid.task'] && busy(info.labels['lucid.task'])),
+          !(info.labels[TASK_LABEL] && busy(info.labels[TASK_LABEL])),
       ),
     };
   }

@@ -5,8 +5,10 @@
  * it keeps trying with backoff, so it reconnects by itself after a server restart.
  *
  * It owns the sandboxes it makes (labelled with its id): a warm pool of ready ones that new tasks
- * take, and the tasks' own, which the reaper snapshots and removes once idle. At start it removes
- * those no task uses; at stop it empties its pool (a crash leaves it to the next start's cleanup).
+ * take, and the tasks' own, which the reaper snapshots and removes once idle. It works in a task's
+ * sandbox only when the sandbox is its own and, when its labels name a task, that task's. At start
+ * it removes those no task uses; at stop it empties its pool (a crash leaves it to the next
+ * start's cleanup).
  */
 import type { ClaimedRun } from '@lucid/contracts';
 import type { AgentRuntime } from '../agent/agent.ts';
@@ -14,7 +16,8 @@ import type { Sandbox, SandboxDriver, SandboxSpec } from '../sandbox/driver.ts';
 import { WarmPool } from '../sandbox/warm-pool.ts';
 import type { RunnerBackend } from './backend.ts';
 import { executeRun, type StopReason } from './execute-run.ts';
-import { Reaper, RUNNER_LABEL } from './reaper.ts';
+import { Reaper } from './reaper.ts';
+import { ownedBy, RUNNER_LABEL, TASK_LABEL } from './sandbox-owner.ts';
 
 export interface RunnerLog {
   info(details: object, message: string): void;
@@ -150,12 +153,25 @@ export class Runner {
       (await this.options.driver.create({
         ...this.options.sandbox,
         labels: {
-          'lucid.task': claim.task.id,
+          [TASK_LABEL]: claim.task.id,
           'lucid.run': claim.run.id,
           [RUNNER_LABEL]: this.options.runnerId,
         },
       }))
     );
+  }
+
+  /** The task's sandbox when it is live, this runner's and (by its labels) no other task's. */
+  private async taskSandbox(claim: ClaimedRun): Promise<Sandbox | null> {
+    const { driver, runnerId, log } = this.options;
+    const sandboxId = claim.task.sandboxId;
+    const sandbox = sandboxId ? await driver.get(sandboxId) : null;
+    if (!sandbox || ownedBy(sandbox.labels, { runnerId, taskId: claim.task.id })) return sandbox;
+    log.warn(
+      { runId: claim.run.id, sandboxId },
+      "the task's sandbox belongs to another runner or task: the run starts in a new one",
+    );
+    return null;
   }
 
   private async claimLoop(): Promise<void> {
@@ -216,7 +232,7 @@ export class Runner {
       const outcome = await executeRun({
         claim,
         backend,
-        driver: this.options.driver,
+        taskSandbox: (c) => this.taskSandbox(c),
         newSandbox: (c) => this.newSandbox(c),
         onSandbox: (sandbox) => {
           used.sandboxId = sandbox.id;
