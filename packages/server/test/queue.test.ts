@@ -67,10 +67,9 @@ describe('the runs queue', () => {
     const claim = await claimRun(db(), { runnerId: 'holder', leaseMs: 60_000 });
     expect(claim?.task.id).toBe(taskId);
     const runId = claim?.run.id ?? '';
-    expect(await renewLease(db(), { runId, runnerId: 'other', leaseMs: 60_000 })).toEqual({
-      lost: true,
-      cancelRequested: false,
-    });
+    await expect(renewLease(db(), { runId, runnerId: 'other', leaseMs: 60_000 })).rejects.toThrow(
+      'This runner holds no run',
+    );
     await requestCancel(db(), runId);
     expect(await renewLease(db(), { runId, runnerId: 'holder', leaseMs: 60_000 })).toEqual({
       lost: false,
@@ -84,6 +83,10 @@ describe('the runs queue', () => {
     ).toBe(true);
     const [task] = await db().select().from(tasks).where(eq(tasks.id, taskId));
     expect(task?.status).toBe('cancelled');
+    expect(await renewLease(db(), { runId, runnerId: 'holder', leaseMs: 60_000 })).toEqual({
+      lost: true,
+      cancelRequested: false,
+    });
   });
 
   it('cancels a queued run at once', async () => {

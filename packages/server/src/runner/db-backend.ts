@@ -164,13 +164,15 @@ export class DbRunnerBackend implements RunnerBackend {
     return run;
   }
 
+  /** Ends the run when this runner holds it; touches nothing otherwise (another's run, or lost). */
   async finish(runId: string, outcome: FinishRunBody): Promise<boolean> {
     const { db, runnerId, live } = this.options;
     const finished = await finishRun(db, { runId, runnerId, outcome });
+    if (!finished) return false;
     live?.release(runId);
     await revokeRunTokens(db, runId);
     const { onRunSucceeded } = this.options;
-    if (finished && outcome.status === 'succeeded' && onRunSucceeded) {
+    if (outcome.status === 'succeeded' && onRunSucceeded) {
       const [run] = await db.select({ taskId: runs.taskId }).from(runs).where(eq(runs.id, runId));
       if (run) onRunSucceeded({ runId, taskId: run.taskId });
     }

@@ -94,7 +94,8 @@ export async function claimRun(
 
 /**
  * Renews a run's lease. `lost` means the run is no longer this runner's (its lease expired and it
- * was recovered, or it ended): the runner must stop working on it and not report its end.
+ * was recovered, or it ended): the runner must stop working on it and not report its end. A run
+ * the runner never held is not found (404 `run_not_found`), and left as it is.
  */
 export async function renewLease(
   db: Db,
@@ -105,9 +106,13 @@ export async function renewLease(
     .set({ leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'` })
     .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId), eq(runs.status, 'running')))
     .returning({ cancelRequested: runs.cancelRequested });
-  return run
-    ? { lost: false, cancelRequested: run.cancelRequested }
-    : { lost: true, cancelRequested: false };
+  if (run) return { lost: false, cancelRequested: run.cancelRequested };
+  const [held] = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId)));
+  if (!held) throw new AppError('run_not_found', `This runner holds no run ${runId}.`);
+  return { lost: true, cancelRequested: false };
 }
 
 /** Asks for a run to stop: a queued run is cancelled at once, a running one at its next heartbeat. */

@@ -1,9 +1,10 @@
 /**
  * @module http/routes/runner-api
  * The API a runner on another host speaks (`lucid runner`), authenticated by its runner token:
- * claim runs, renew leases, send events and answers' text as it streams, report outcomes, and look after the sandboxes it made
- * (which tasks still use them, snapshots of reaped ones). Each call acts only on the caller's runs
- * and on tasks whose runs it held.
+ * claim runs, renew leases, send events and answers' text as it streams, report outcomes, and look
+ * after the sandboxes it made (which tasks still use them, snapshots of reaped ones). Each call acts
+ * only on the runs the caller holds (another's is not found, and left untouched) and on sandboxes
+ * it put on tasks.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
