@@ -2,13 +2,15 @@
  * @module runner/registry
  * The runners Lucid knows: the server's own (one per data dir) and remote ones that joined with a
  * runner token. A runner's status is derived: offline when its heartbeats stopped, busy when it
- * holds runs, idle otherwise.
+ * holds runs, idle otherwise. An instance admin sees every runner and run; anyone else sees the
+ * servers' own runners, the runners they added, those working on their workspaces' tasks, and
+ * only their workspaces' runs.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Runner, RunnerPool } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { runners, runs, users } from '../db/schema.ts';
+import { runners, runs, tasks, users, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -76,44 +78,101 @@ export async function verifyRunnerToken(
   return { runnerId: row.id, onlyWorkspacesOf: row.role === 'admin' ? null : row.createdBy };
 }
 
-export async function listRunners(db: Db): Promise<Runner[]> {
+/** Who looks at the runners: an instance admin sees all of them. */
+export interface RunnerViewer {
+  userId: string;
+  admin: boolean;
+}
+
+/** The tasks of the workspaces the user belongs to. */
+function tasksOfMember(db: Db, userId: string) {
+  return db
+    .select({ id: tasks.id })
+    .from(tasks)
+    .innerJoin(workspaceMembers, eq(workspaceMembers.workspaceId, tasks.workspaceId))
+    .where(eq(workspaceMembers.userId, userId));
+}
+
+/**
+ * The runners the viewer may see, each with the running runs the viewer may see (its status
+ * counts them all).
+ *
+ * @example
+ * const list = await listRunners(db, { userId, admin: await isInstanceAdmin(db, userId) });
+ */
+export async function listRunners(db: Db, viewer: RunnerViewer): Promise<Runner[]> {
   const rows = await db.select().from(runners).orderBy(runners.createdAt);
   const active = await db
     .select({ id: runs.id, runnerId: runs.runnerId })
     .from(runs)
     .where(eq(runs.status, 'running'));
+  const visible = viewer.admin
+    ? null
+    : new Set(
+        (
+          await db
+            .select({ id: runs.id })
+            .from(runs)
+            .where(
+              and(
+                eq(runs.status, 'running'),
+                inArray(runs.taskId, tasksOfMember(db, viewer.userId)),
+              ),
+            )
+        ).map((run) => run.id),
+      );
   const now = Date.now();
-  return rows.map((row) => {
-    const current = active.filter((r) => r.runnerId === row.id).map((r) => r.id);
+  return rows.flatMap((row) => {
+    const held = active.filter((r) => r.runnerId === row.id).map((r) => r.id);
+    const current = visible ? held.filter((id) => visible.has(id)) : held;
+    const shown =
+      viewer.admin ||
+      row.kind === 'in_process' ||
+      row.createdBy === viewer.userId ||
+      current.length > 0;
+    if (!shown) return [];
     const alive =
       row.lastHeartbeatAt !== null && now - row.lastHeartbeatAt.getTime() < OFFLINE_AFTER_MS;
-    return {
-      id: row.id,
-      name: row.name,
-      kind: row.kind,
-      status: !alive ? 'offline' : current.length > 0 ? 'busy' : 'idle',
-      capacity: row.capacity,
-      currentRuns: current,
-      lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null,
-    };
+    return [
+      {
+        id: row.id,
+        name: row.name,
+        kind: row.kind,
+        status: !alive ? 'offline' : held.length > 0 ? 'busy' : 'idle',
+        capacity: row.capacity,
+        currentRuns: current,
+        lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null,
+      },
+    ];
   });
 }
 
 /**
- * The runners taken together: slots of the online runners, runs running and waiting, and the warm
- * sandboxes of this server's own runner (`warmSandboxes`, which only it knows).
+ * The runners taken together, as the viewer sees them: slots of the online runners listed, runs
+ * running (those listed) and waiting (the viewer's workspaces' only, unless an instance admin),
+ * and the warm sandboxes of this server's own runner (`warmSandboxes`, which only it knows).
  *
  * @example
- * const pool = await runnerPool(db, { runners: await listRunners(db), warmSandboxes: 2 });
+ * const runners = await listRunners(db, viewer);
+ * const pool = await runnerPool(db, { runners, warmSandboxes: 2, viewer });
  */
 export async function runnerPool(
   db: Db,
-  { runners: list, warmSandboxes }: { runners: Runner[]; warmSandboxes: number },
+  {
+    runners: list,
+    warmSandboxes,
+    viewer,
+  }: { runners: Runner[]; warmSandboxes: number; viewer: RunnerViewer },
 ): Promise<RunnerPool> {
   const [queued] = await db
     .select({ count: sql<number>`count(*)::int` })
     .from(runs)
-    .where(eq(runs.status, 'queued'));
+    .where(
+      and(
+        eq(runs.status, 'queued'),
+        viewer.admin ? undefined : inArray(runs.taskId, tasksOfMember(db, viewer.userId)),
+      ),
+    );
   const online = list.filter((runner) => runner.status !== 'offline');
   return {
     slots: online.reduce((sum, runner) => sum + runner.capacity, 0),
