@@ -40,3 +40,17 @@ export interface RunnerBackend {
   /** Records the snapshot of a reaped sandbox (null: it held no repository); the task lets go of it. */
   recordSnapshot(taskId: string, sandboxId: string, sha: string | null): Promise<void>;
 }
+
+/**
+ * Lucid refused a call (a 4xx answer: the runner's token was removed, the run is not its own…):
+ * asking again will not help, unlike a call that could not reach Lucid.
+ */
+export class BackendRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BackendRefusal';
+  }
+}

@@ -52,10 +52,11 @@ export class EventSink {
       this.pending.push(streamed ? { ...event } : event);
     }
     this.pendingBytes += event.type === 'tool.output' ? event.chunk.length : 256;
+    // A failure is kept for the next flush the run awaits; unawaited, it must not go unhandled.
     if (!streamed || this.pendingBytes >= FLUSH_BYTES) {
-      void this.flush();
+      this.flush().catch(() => {});
     } else {
-      this.timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+      this.timer ??= setTimeout(() => this.flush().catch(() => {}), FLUSH_DELAY_MS);
     }
   }
 

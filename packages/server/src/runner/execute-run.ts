@@ -31,6 +31,8 @@ export interface ExecuteRunOptions {
   /** Told which sandbox the run uses, once it has one. */
   onSandbox?: (sandbox: Sandbox) => void;
   signal: AbortSignal;
+  /** Aborted once the run is no longer the runner's (its lease lost): nothing more is pushed. */
+  held?: AbortSignal;
   maxRuntimeMinutes: number;
   /** Runs agents; a runner without it fails agent runs with `agent_unavailable`. */
   agent?: AgentRuntime | undefined;
@@ -146,11 +148,12 @@ async function runAgent(
     secrets,
   });
   const reason = signal.reason as StopReason | undefined;
-  if (!signal.aborted || reason === 'runtime_limit') {
+  if ((!signal.aborted || reason === 'runtime_limit') && !options.held?.aborted) {
     const events = await commitAndPush(sandbox, {
       branch: claim.task.branch,
       before,
       message: commitMessage(outcome.summary, spec.prompt),
+      signal: options.held,
     });
     for (const event of events) emit(event);
   }

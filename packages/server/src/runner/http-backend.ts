@@ -1,7 +1,8 @@
 /**
  * @module runner/http-backend
  * The runner backend of `lucid runner` on another host: Lucid's runner API over HTTP, with the
- * runner token as bearer. A network failure throws, and the runner retries with backoff.
+ * runner token as bearer. A network failure throws, and the runner retries with backoff; a
+ * refusal (4xx) throws a `BackendRefusal`.
  */
 import {
   ClaimedRun,
@@ -16,7 +17,7 @@ import {
   type SnapshotGrant,
 } from '@lucid/contracts';
 import { z } from 'zod';
-import type { RunnerBackend } from './backend.ts';
+import { BackendRefusal, type RunnerBackend } from './backend.ts';
 
 export class HttpRunnerBackend implements RunnerBackend {
   constructor(
@@ -121,7 +122,10 @@ export class HttpRunnerBackend implements RunnerBackend {
       } catch {
         // not Lucid's error body: keep the text
       }
-      throw new Error(`Lucid answered ${response.status} to ${path}: ${message}`);
+      const said = `Lucid answered ${response.status} to ${path}: ${message}`;
+      if (response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status))
+        throw new BackendRefusal(response.status, said);
+      throw new Error(said);
     }
     return schema ? schema.parse(JSON.parse(text)) : undefined;
   }
