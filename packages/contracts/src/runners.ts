@@ -113,6 +113,18 @@ export const SandboxIdsBody = z.object({
 export const SandboxTasksAnswer = z.object({ tasks: z.record(z.string(), Id) });
 export type SandboxTasksAnswer = z.infer<typeof SandboxTasksAnswer>;
 
+/** Runners named by sandboxes a runner found on its sandbox engine (at most 1000 at once). */
+export const RunnerIdsBody = z.object({
+  runnerIds: z.array(z.string().min(1).max(200)).max(1000),
+});
+
+/**
+ * Which of the runners asked about are gone (removed, or offline for a day, and holding no run):
+ * the sandboxes they left may be removed. A runner this server never knew is never gone.
+ */
+export const GoneRunnersAnswer = z.object({ gone: z.array(z.string()) });
+export type GoneRunnersAnswer = z.infer<typeof GoneRunnersAnswer>;
+
 export const SnapshotGrantBody = z.object({ sandboxId: z.string().min(1).max(200) });
 
 /**

@@ -31,6 +31,7 @@ import {
   snapshotGrant,
 } from '../tasks/snapshots.ts';
 import type { RunnerBackend } from './backend.ts';
+import { goneRunners } from './registry.ts';
 
 export interface DbBackendOptions {
   db: Db;
@@ -200,5 +201,10 @@ export class DbRunnerBackend implements RunnerBackend {
   recordSnapshot(taskId: string, sandboxId: string, sha: string | null): Promise<void> {
     const { db, runnerId } = this.options;
     return recordSnapshot(db, { runnerId, taskId, sandboxId, sha });
+  }
+
+  goneRunners(runnerIds: string[]): Promise<string[]> {
+    const { db, onlyWorkspacesOf } = this.options;
+    return goneRunners(db, { runnerIds, askedBy: onlyWorkspacesOf ?? null });
   }
 }

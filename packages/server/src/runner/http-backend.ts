@@ -6,6 +6,7 @@
  */
 import {
   ClaimedRun,
+  GoneRunnersAnswer,
   InboxAnswer,
   LeaseAnswer,
   RunnerHeartbeatAnswer,
@@ -88,6 +89,19 @@ export class HttpRunnerBackend implements RunnerBackend {
 
   async recordSnapshot(taskId: string, sandboxId: string, sha: string | null): Promise<void> {
     await this.call(`/runner/tasks/${taskId}/snapshot`, { sandboxId, sha }, null);
+  }
+
+  async goneRunners(runnerIds: string[]): Promise<string[]> {
+    const gone: string[] = [];
+    for (let i = 0; i < runnerIds.length; i += 1000) {
+      const answer = await this.call(
+        '/runner/runners/gone',
+        { runnerIds: runnerIds.slice(i, i + 1000) },
+        GoneRunnersAnswer,
+      );
+      gone.push(...answer.gone);
+    }
+    return gone;
   }
 
   private async call<T>(

@@ -4,13 +4,14 @@
  * runner token. A runner's status is derived: offline when its heartbeats stopped, busy when it
  * holds runs, idle otherwise. An instance admin sees every runner and run; anyone else sees the
  * servers' own runners, the runners they added, those working on their workspaces' tasks, and
- * only their workspaces' runs.
+ * only their workspaces' runs. A runner removed, or offline for a day, is gone: the sandboxes it
+ * left are removed by the runners that share its sandbox engine.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Runner, RunnerPool } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { runners, runs, tasks, users, workspaceMembers } from '../db/schema.ts';
+import { auditLog, runners, runs, tasks, users, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -205,4 +206,74 @@ export async function deleteRunner(
 export async function isInstanceAdmin(db: Db, userId: string): Promise<boolean> {
   const [row] = await db.select({ role: users.role }).from(users).where(eq(users.id, userId));
   return row?.role === 'admin';
+}
+
+/** A runner offline (or removed) this long is gone: the sandboxes it left may be removed. */
+export const GONE_AFTER_MS = 24 * 60 * 60_000;
+
+/**
+ * Which of the runners are gone: removed (known by the audit of its removal) or silent, for
+ * `GONE_AFTER_MS` at least, and holding no running run. A runner id this server never knew is
+ * never gone (another Lucid's runner may share the sandbox engine). `askedBy`, the owner of a
+ * runner that is no instance admin's, learns only of the runners they added themselves.
+ *
+ * @example
+ * const gone = await goneRunners(db, { runnerIds: ['rnr_…'], askedBy: null });
+ */
+export async function goneRunners(
+  db: Db,
+  { runnerIds, askedBy }: { runnerIds: string[]; askedBy: string | null },
+): Promise<string[]> {
+  if (runnerIds.length === 0) return [];
+  const cutoff = Date.now() - Math.max(GONE_AFTER_MS, OFFLINE_AFTER_MS);
+  const busy = new Set(
+    (
+      await db
+        .selectDistinct({ runnerId: runs.runnerId })
+        .from(runs)
+        .where(and(eq(runs.status, 'running'), inArray(runs.runnerId, runnerIds)))
+    ).map((run) => run.runnerId),
+  );
+  const rows = await db
+    .select({
+      id: runners.id,
+      createdBy: runners.createdBy,
+      lastHeartbeatAt: runners.lastHeartbeatAt,
+      createdAt: runners.createdAt,
+    })
+    .from(runners)
+    .where(inArray(runners.id, runnerIds));
+  const gone = rows
+    .filter(
+      (row) =>
+        (row.lastHeartbeatAt ?? row.createdAt).getTime() < cutoff &&
+        (!askedBy || row.createdBy === askedBy),
+    )
+    .map((row) => row.id);
+  const removed = runnerIds.filter((id) => !rows.some((row) => row.id === id));
+  if (removed.length > 0) {
+    const audited = await db
+      .select({
+        id: auditLog.targetId,
+        action: auditLog.action,
+        by: auditLog.actorUserId,
+        at: auditLog.at,
+      })
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.targetType, 'runner'),
+          inArray(auditLog.action, ['runner.create', 'runner.delete']),
+          inArray(auditLog.targetId, removed),
+        ),
+      );
+    for (const id of removed) {
+      const deletion = audited.find((entry) => entry.id === id && entry.action === 'runner.delete');
+      const creation = audited.find((entry) => entry.id === id && entry.action === 'runner.create');
+      if (deletion && deletion.at.getTime() < cutoff && (!askedBy || creation?.by === askedBy)) {
+        gone.push(id);
+      }
+    }
+  }
+  return gone.filter((id) => !busy.has(id));
 }

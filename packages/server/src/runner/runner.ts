@@ -11,7 +11,7 @@
  * take, and the tasks' own, which the reaper snapshots and removes once idle. It works in a task's
  * sandbox only when the sandbox is its own and, when its labels name a task, that task's. At start
  * it removes those no task uses; at stop it empties its pool (a crash leaves it to the next
- * start's cleanup).
+ * start's cleanup). Sandboxes on its engine left by runners that are gone are removed too.
  */
 import type { ClaimedRun } from '@lucid/contracts';
 import type { AgentRuntime } from '../agent/agent.ts';
