@@ -4,8 +4,8 @@
  * (the first 1 MiB, binary files detected) and the diff of the task's work against its base branch.
  * Read live from the task's sandbox when this server can reach it and the sandbox is the one the
  * task's run put there (its labels name that run's runner, and the task when they name one),
- * otherwise from Lucid's bare repository: the snapshot the reaper left (which holds uncommitted work too), else the task's
- * branch, else its base branch. Paths are relative to the repository root; `..`, absolute paths,
+ * otherwise from Lucid's bare repository: the snapshot the reaper left (which holds uncommitted
+ * work too), else the task's branch, else its base branch. Paths are relative to the repository root; `..`, absolute paths,
  * symbolic links leading out of the workspace and the `.git` directory are refused.
  */
 import { isUtf8 } from 'node:buffer';
