@@ -316,7 +316,10 @@ export class Runner {
     return snapshot ? { ...claim, task: { ...claim.task, sandboxId: null, snapshot } } : claim;
   }
 
-  /** Reports an outcome, retrying while Lucid cannot be reached (until the lease would be gone). */
+  /**
+   * Reports an outcome, retrying while Lucid cannot be reached (until the lease would be gone);
+   * a refusal is final.
+   */
   private async report(
     runId: string,
     outcome: Parameters<RunnerBackend['finish']>[1],
@@ -328,7 +331,7 @@ export class Runner {
         await this.options.backend.finish(runId, outcome);
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw error;
+        if (error instanceof BackendRefusal || Date.now() > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
