@@ -117,6 +117,18 @@ export const SandboxIdsBody = z.object({
 export const SandboxTasksAnswer = z.object({ tasks: z.record(z.string(), Id) });
 export type SandboxTasksAnswer = z.infer<typeof SandboxTasksAnswer>;
 
+/** Runners named by sandboxes a runner found on its sandbox engine (at most 1000 at once). */
+export const RunnerIdsBody = z.object({
+  runnerIds: z.array(z.string().min(1).max(200)).max(1000),
+});
+
+/**
+ * Which of the runners asked about are gone (removed, or offline for a day, and holding no run):
+ * the sandboxes they left may be removed. A runner this server never knew is never gone.
+ */
+export const GoneRunnersAnswer = z.object({ gone: z.array(z.string()) });
+export type GoneRunnersAnswer = z.infer<typeof GoneRunnersAnswer>;
+
 export const SnapshotGrantBody = z.object({ sandboxId: z.string().min(1).max(200) });
 
 /**
@@ -145,6 +157,7 @@ export const Runner = z
     kind: z.enum(['in_process', 'remote']),
     status: z.enum(['idle', 'busy', 'offline']),
     capacity: z.number().int(),
+    /** The runs it is running that the viewer may see (an instance admin: all of them). */
     currentRuns: z.array(Id),
     lastHeartbeatAt: Timestamp.nullable(),
   })
@@ -154,11 +167,11 @@ export type Runner = z.infer<typeof Runner>;
 /** The runners taken together: what the runner panel shows above the list. */
 export const RunnerPool = z
   .object({
-    /** Runs at once the online runners take, together. */
+    /** Runs at once the online runners listed take, together. */
     slots: z.number().int().min(0),
-    /** Runs running now. */
+    /** Runs running now (those the viewer may see). */
     busy: z.number().int().min(0),
-    /** Runs waiting for a free slot. */
+    /** Runs waiting for a free slot (those the viewer may see). */
     queuedRuns: z.number().int().min(0),
     /** Ready sandboxes in the warm pool of this server's own runner (0 without one). */
     warmSandboxes: z.number().int().min(0),
@@ -166,6 +179,10 @@ export const RunnerPool = z
   .meta({ id: 'RunnerPool' });
 export type RunnerPool = z.infer<typeof RunnerPool>;
 
+/**
+ * The runners the viewer may see: an instance admin every one; anyone else the servers' own
+ * runners, the runners they added and those running their workspaces' tasks.
+ */
 export const RunnerList = z.object({ runners: z.array(Runner), pool: RunnerPool });
 
 export const ScaleRunnerBody = z.object({ slots: z.number().int().min(0).max(64) });

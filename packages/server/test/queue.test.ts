@@ -9,6 +9,7 @@ import {
   renewLease,
   requestCancel,
 } from '../src/tasks/queue.ts';
+import { mintRunToken, verifyRunToken } from '../src/tasks/run-tokens.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
@@ -67,10 +68,9 @@ describe('the runs queue', () => {
     const claim = await claimRun(db(), { runnerId: 'holder', leaseMs: 60_000 });
     expect(claim?.task.id).toBe(taskId);
     const runId = claim?.run.id ?? '';
-    expect(await renewLease(db(), { runId, runnerId: 'other', leaseMs: 60_000 })).toEqual({
-      lost: true,
-      cancelRequested: false,
-    });
+    await expect(renewLease(db(), { runId, runnerId: 'other', leaseMs: 60_000 })).rejects.toThrow(
+      'This runner holds no run',
+    );
     await requestCancel(db(), runId);
     expect(await renewLease(db(), { runId, runnerId: 'holder', leaseMs: 60_000 })).toEqual({
       lost: false,
@@ -84,6 +84,10 @@ describe('the runs queue', () => {
     ).toBe(true);
     const [task] = await db().select().from(tasks).where(eq(tasks.id, taskId));
     expect(task?.status).toBe('cancelled');
+    expect(await renewLease(db(), { runId, runnerId: 'holder', leaseMs: 60_000 })).toEqual({
+      lost: true,
+      cancelRequested: false,
+    });
   });
 
   it('cancels a queued run at once', async () => {
@@ -103,13 +107,20 @@ describe('the runs queue', () => {
     expect(await claimRun(db(), { runnerId: 'x', leaseMs: 60_000 })).toBeNull();
   });
 
-  it('re-queues a run whose lease expired once, then fails the task with the reason', async () => {
+  it('re-queues a run whose lease expired once, revoking its tokens, then fails the task with the reason', async () => {
     await drainQueue();
     const taskId = await newTask(true);
     const first = await claimRun(db(), { runnerId: 'vanishing', leaseMs: 1 });
+    const token = await mintRunToken(db(), {
+      runId: first?.run.id ?? '',
+      repoId,
+      branch: first?.task.branch ?? '',
+      ttlMs: 60_000,
+    });
     await new Promise((resolve) => setTimeout(resolve, 20));
     const recovered = await recoverExpiredLeases(db());
     expect(recovered.map((r) => r.id)).toEqual([first?.run.id]);
+    expect(await verifyRunToken(db(), token)).toBeNull();
 
     const all = await db().select().from(runs).where(eq(runs.taskId, taskId));
     expect(all.map((r) => [r.status, r.attempt]).sort()).toEqual([

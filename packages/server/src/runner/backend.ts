@@ -1,9 +1,10 @@
 /**
  * @module runner/backend
  * What a runner needs from Lucid, as a port: claim runs, keep their leases, report events and
- * outcomes (and the text of answers as it streams), and look after the sandboxes it made (which tasks still use them, snapshots of reaped
- * ones). The in-process runner talks to the database directly (runner/db-backend.ts); a runner on
- * another host talks to the runner API over HTTP (runner/http-backend.ts). Same runner code for both.
+ * outcomes (and the text of answers as it streams), and look after the sandboxes it made (which
+ * tasks still use them, snapshots of reaped ones) and those whose runner is gone. The in-process
+ * runner talks to the database directly (runner/db-backend.ts); a runner on another host talks to
+ * the runner API over HTTP (runner/http-backend.ts). Same runner code for both.
  */
 import type {
   ClaimedRun,
@@ -39,4 +40,23 @@ export interface RunnerBackend {
   snapshotGrant(taskId: string, sandboxId: string): Promise<SnapshotGrant | null>;
   /** Records the snapshot of a reaped sandbox (null: it held no repository); the task lets go of it. */
   recordSnapshot(taskId: string, sandboxId: string, sha: string | null): Promise<void>;
+  /**
+   * Which of these runners (found as the owners of sandboxes on this runner's engine) are gone:
+   * their sandboxes may be removed.
+   */
+  goneRunners(runnerIds: string[]): Promise<string[]>;
+}
+
+/**
+ * Lucid refused a call (a 4xx answer: the runner's token was removed, the run is not its own…):
+ * asking again will not help, unlike a call that could not reach Lucid.
+ */
+export class BackendRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BackendRefusal';
+  }
 }

@@ -9,10 +9,16 @@ import type { Sandbox } from '../sandbox/driver.ts';
 
 const WORKSPACE = '/workspace';
 
-async function git(sandbox: Sandbox, args: string[], stdin?: string): Promise<string> {
+async function git(
+  sandbox: Sandbox,
+  args: string[],
+  stdin?: string,
+  signal?: AbortSignal,
+): Promise<string> {
   const result = await sandbox.exec(['git', ...args], {
     cwd: WORKSPACE,
     ...(stdin === undefined ? {} : { stdin }),
+    ...(signal ? { signal } : {}),
   });
   if (result.exitCode !== 0) {
     throw new Error(
@@ -41,16 +47,21 @@ export function commitMessage(summary: string | undefined, prompt: string): stri
 
 /**
  * Commits what is left, pushes the branch when it has anything new, and answers the events saying
- * so. `before` is HEAD when the agent started.
+ * so. `before` is HEAD when the agent started; aborting `signal` kills the commit or push.
  */
 export async function commitAndPush(
   sandbox: Sandbox,
-  { branch, before, message }: { branch: string; before: string | null; message: string },
+  {
+    branch,
+    before,
+    message,
+    signal,
+  }: { branch: string; before: string | null; message: string; signal?: AbortSignal | undefined },
 ): Promise<EventBody[]> {
   const events: EventBody[] = [];
   if (await git(sandbox, ['status', '--porcelain'])) {
-    await git(sandbox, ['add', '-A']);
-    await git(sandbox, ['commit', '--quiet', '--no-verify', '-F', '-'], message);
+    await git(sandbox, ['add', '-A'], undefined, signal);
+    await git(sandbox, ['commit', '--quiet', '--no-verify', '-F', '-'], message, signal);
   }
   const head = await headCommit(sandbox);
   if (!head) return events;
@@ -65,7 +76,7 @@ export async function commitAndPush(
     { cwd: WORKSPACE },
   );
   if (remote.exitCode === 0 && remote.stdout.trim() === head) return events;
-  await git(sandbox, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`]);
+  await git(sandbox, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], undefined, signal);
   events.push({ type: 'git.push', branch, sha: head });
   return events;
 }

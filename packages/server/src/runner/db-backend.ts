@@ -15,7 +15,7 @@ import type {
   SnapshotGrant,
 } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { runners, runs, tasks } from '../db/schema.ts';
+import { runners, runs } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { appendEvents } from '../tasks/events.ts';
 import { conversationBefore, followUpsAfter } from '../tasks/conversation.ts';
@@ -23,8 +23,15 @@ import { appendedNote, sendDraft } from '../tasks/live-channel.ts';
 import type { LiveHub } from '../tasks/live.ts';
 import { claimRun, finishRun, renewLease } from '../tasks/queue.ts';
 import { mintRunToken, revokeRunTokens } from '../tasks/run-tokens.ts';
-import { recordSnapshot, sandboxTasks, snapshotGrant } from '../tasks/snapshots.ts';
+import {
+  attachSandbox,
+  recordSnapshot,
+  sandboxRunner,
+  sandboxTasks,
+  snapshotGrant,
+} from '../tasks/snapshots.ts';
 import type { RunnerBackend } from './backend.ts';
+import { goneRunners } from './registry.ts';
 
 export interface DbBackendOptions {
   db: Db;
@@ -62,6 +69,12 @@ export class DbRunnerBackend implements RunnerBackend {
     if (!claimed) return null;
     const { run, task } = claimed;
     this.options.live?.hold({ runId: run.id, runnerId, taskId: task.id });
+    // A sandbox another runner put on the task is not this runner's to use: it starts afresh.
+    const sandboxId =
+      task.sandboxId &&
+      (await sandboxRunner(db, { taskId: task.id, sandboxId: task.sandboxId })) === runnerId
+        ? task.sandboxId
+        : null;
     const token = await mintRunToken(db, {
       runId: run.id,
       repoId: task.repoId,
@@ -95,7 +108,7 @@ export class DbRunnerBackend implements RunnerBackend {
         repoId: task.repoId,
         branch: task.branch,
         baseBranch: task.baseBranch,
-        sandboxId: task.sandboxId,
+        sandboxId,
         snapshot: task.snapshotRef,
       },
       git: { cloneUrl: `${sandboxUrl}/git/${task.repoId}.git`, token },
@@ -136,10 +149,9 @@ export class DbRunnerBackend implements RunnerBackend {
   }
 
   async attachSandbox(runId: string, sandboxId: string): Promise<void> {
-    const { db } = this.options;
+    const { db, runnerId } = this.options;
     const run = await this.held(runId);
-    await db.update(runs).set({ sandboxId }).where(eq(runs.id, runId));
-    await db.update(tasks).set({ sandboxId }).where(eq(tasks.id, run.taskId));
+    await attachSandbox(db, { runId, taskId: run.taskId, runnerId, sandboxId });
   }
 
   /** The run, when this runner holds it; a runner may act on its own runs only. */
@@ -153,13 +165,15 @@ export class DbRunnerBackend implements RunnerBackend {
     return run;
   }
 
+  /** Ends the run when this runner holds it; touches nothing otherwise (another's run, or lost). */
   async finish(runId: string, outcome: FinishRunBody): Promise<boolean> {
     const { db, runnerId, live } = this.options;
     const finished = await finishRun(db, { runId, runnerId, outcome });
+    if (!finished) return false;
     live?.release(runId);
     await revokeRunTokens(db, runId);
     const { onRunSucceeded } = this.options;
-    if (finished && outcome.status === 'succeeded' && onRunSucceeded) {
+    if (outcome.status === 'succeeded' && onRunSucceeded) {
       const [run] = await db.select({ taskId: runs.taskId }).from(runs).where(eq(runs.id, runId));
       if (run) onRunSucceeded({ runId, taskId: run.taskId });
     }
@@ -187,5 +201,10 @@ export class DbRunnerBackend implements RunnerBackend {
   recordSnapshot(taskId: string, sandboxId: string, sha: string | null): Promise<void> {
     const { db, runnerId } = this.options;
     return recordSnapshot(db, { runnerId, taskId, sandboxId, sha });
+  }
+
+  goneRunners(runnerIds: string[]): Promise<string[]> {
+    const { db, onlyWorkspacesOf } = this.options;
+    return goneRunners(db, { runnerIds, askedBy: onlyWorkspacesOf ?? null });
   }
 }

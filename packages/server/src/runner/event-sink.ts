@@ -106,6 +106,7 @@ export class EventSink {
       this.pending.push(streamed ? { ...event } : event);
     }
     this.pendingBytes += event.type === 'tool.output' ? event.chunk.length : 256;
+    // A failure is kept for the next flush the run awaits; unawaited, it must not go unhandled.
     if (!streamed || this.pendingBytes >= FLUSH_BYTES) {
       this.send();
     } else {

@@ -14,7 +14,7 @@
 import type { ClaimedRun, EventBody, FinishRunBody, RunAgent } from '@lucid/contracts';
 import type { AgentRuntime } from '../agent/agent.ts';
 import { maskSecrets } from '../agent/secrets.ts';
-import type { Sandbox, SandboxDriver } from '../sandbox/driver.ts';
+import type { Sandbox } from '../sandbox/driver.ts';
 import type { RunnerBackend } from './backend.ts';
 import { commitAndPush, commitMessage, headCommit } from './commit-and-push.ts';
 import { EventSink } from './event-sink.ts';
@@ -26,12 +26,15 @@ export type StopReason = 'cancelled' | 'runtime_limit' | 'lost' | 'shutdown';
 export interface ExecuteRunOptions {
   claim: ClaimedRun;
   backend: RunnerBackend;
-  driver: SandboxDriver;
+  /** The task's own sandbox when it is live and the runner's; null otherwise. */
+  taskSandbox: (claim: ClaimedRun) => Promise<Sandbox | null>;
   /** A new sandbox for a task that has none (from the warm pool, or made now). */
   newSandbox: (claim: ClaimedRun) => Promise<Sandbox>;
   /** Told which sandbox the run uses, once it has one. */
   onSandbox?: (sandbox: Sandbox) => void;
   signal: AbortSignal;
+  /** Aborted once the run is no longer the runner's (its lease lost): nothing more is pushed. */
+  held?: AbortSignal;
   maxRuntimeMinutes: number;
   /** Runs agents; a runner without it fails agent runs with `agent_unavailable`. */
   agent?: AgentRuntime | undefined;
@@ -151,11 +154,12 @@ async function runAgent(
     secrets,
   });
   const reason = signal.reason as StopReason | undefined;
-  if (!signal.aborted || reason === 'runtime_limit') {
+  if ((!signal.aborted || reason === 'runtime_limit') && !options.held?.aborted) {
     const events = await commitAndPush(sandbox, {
       branch: claim.task.branch,
       before,
       message: commitMessage(outcome.summary, spec.prompt),
+      signal: options.held,
     });
     for (const event of events) emit(event);
   }
@@ -184,9 +188,8 @@ function stopped(signal: AbortSignal, maxRuntimeMinutes: number): FinishRunBody 
 }
 
 async function sandboxFor(options: ExecuteRunOptions): Promise<Sandbox> {
-  const { claim, driver, backend } = options;
-  const existing = claim.task.sandboxId ? await driver.get(claim.task.sandboxId) : null;
-  const sandbox = existing ?? (await options.newSandbox(claim));
+  const { claim, backend } = options;
+  const sandbox = (await options.taskSandbox(claim)) ?? (await options.newSandbox(claim));
   options.onSandbox?.(sandbox);
   if (sandbox.id !== claim.task.sandboxId) await backend.attachSandbox(claim.run.id, sandbox.id);
   return sandbox;

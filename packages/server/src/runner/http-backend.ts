@@ -1,10 +1,12 @@
 /**
  * @module runner/http-backend
  * The runner backend of `lucid runner` on another host: Lucid's runner API over HTTP, with the
- * runner token as bearer. A network failure throws, and the runner retries with backoff.
+ * runner token as bearer. A network failure throws, and the runner retries with backoff; a
+ * refusal (4xx) throws a `BackendRefusal`.
  */
 import {
   ClaimedRun,
+  GoneRunnersAnswer,
   InboxAnswer,
   LeaseAnswer,
   RunnerHeartbeatAnswer,
@@ -16,7 +18,7 @@ import {
   type SnapshotGrant,
 } from '@lucid/contracts';
 import { z } from 'zod';
-import type { RunnerBackend } from './backend.ts';
+import { BackendRefusal, type RunnerBackend } from './backend.ts';
 
 export class HttpRunnerBackend implements RunnerBackend {
   constructor(
@@ -89,6 +91,19 @@ export class HttpRunnerBackend implements RunnerBackend {
     await this.call(`/runner/tasks/${taskId}/snapshot`, { sandboxId, sha }, null);
   }
 
+  async goneRunners(runnerIds: string[]): Promise<string[]> {
+    const gone: string[] = [];
+    for (let i = 0; i < runnerIds.length; i += 1000) {
+      const answer = await this.call(
+        '/runner/runners/gone',
+        { runnerIds: runnerIds.slice(i, i + 1000) },
+        GoneRunnersAnswer,
+      );
+      gone.push(...answer.gone);
+    }
+    return gone;
+  }
+
   private async call<T>(
     path: string,
     body: unknown,
@@ -121,7 +136,10 @@ export class HttpRunnerBackend implements RunnerBackend {
       } catch {
         // not Lucid's error body: keep the text
       }
-      throw new Error(`Lucid answered ${response.status} to ${path}: ${message}`);
+      const said = `Lucid answered ${response.status} to ${path}: ${message}`;
+      if (response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status))
+        throw new BackendRefusal(response.status, said);
+      throw new Error(said);
     }
     return schema ? schema.parse(JSON.parse(text)) : undefined;
   }

@@ -9,13 +9,16 @@
  * flight uses.
  * Which task owns a sandbox is the task's record, asked of the backend: labels cannot say it, as a
  * pooled sandbox gets its task only when taken.
+ *
+ * Each sweep also looks at the sandboxes on the engine made by other runners, and removes those
+ * whose runner Lucid says is gone (removed, or offline for long, holding no run): a deleted
+ * remote runner's, or those of a server whose data dir, and so runner id, changed. A runner id
+ * Lucid never knew (another Lucid sharing the engine) is left alone.
  */
 import type { Sandbox, SandboxDriver, SandboxInfo } from '../sandbox/driver.ts';
 import type { RunnerBackend } from './backend.ts';
+import { RUNNER_LABEL, TASK_LABEL } from './sandbox-owner.ts';
 import { saveWorkspace } from './workspace-snapshot.ts';
-
-/** The label naming the runner that made a sandbox. */
-export const RUNNER_LABEL = 'lucid.runner';
 
 export interface ReaperLog {
   info(details: object, message: string): void;
@@ -87,14 +90,15 @@ export class Reaper {
 
   /**
    * Reaps every sandbox of a task that has had no run for the idle time, and removes those no task
-   * uses any more (a deleted task's); returns their ids.
+   * uses any more (a deleted task's) and those of runners gone; returns their ids.
    */
   async sweep(): Promise<string[]> {
     const { idleMs, busy } = this.options;
+    const abandoned = await this.removeAbandoned();
     const { owned, orphans } = await this.ownedSandboxes();
     const now = Date.now();
     const reaps: Promise<string | null>[] = [];
-    const reaped: string[] = [];
+    const reaped: string[] = [...abandoned];
     for (const info of orphans) {
       reaps.push(this.removeOrphan(info.id).then(() => (reaped.push(info.id), null)));
     }
@@ -158,9 +162,45 @@ export class Reaper {
           this.lastUse.has(info.id) &&
           !used.has(info.id) &&
           !reaping.has(info.id) &&
-          !(info.labels['lucid.task'] && busy(info.labels['lucid.task'])),
+          !(info.labels[TASK_LABEL] && busy(info.labels[TASK_LABEL])),
       ),
     };
+  }
+
+  /**
+   * Removes the sandboxes on the engine whose runner (another than this one) Lucid says is gone;
+   * answers their ids. A failure is logged, and the rest of the sweep goes on.
+   */
+  private async removeAbandoned(): Promise<string[]> {
+    const { backend, driver, runnerId, log } = this.options;
+    try {
+      const others = (await driver.list()).filter((info) => {
+        const owner = info.labels[RUNNER_LABEL];
+        return owner !== undefined && owner !== runnerId;
+      });
+      if (others.length === 0) return [];
+      const owners = [...new Set(others.map((info) => info.labels[RUNNER_LABEL] ?? ''))];
+      const gone = new Set(await backend.goneRunners(owners));
+      const abandoned = others.filter((info) => gone.has(info.labels[RUNNER_LABEL] ?? ''));
+      const results = await Promise.allSettled(
+        abandoned.map(async (info) => {
+          await (await driver.get(info.id))?.remove();
+          return info.id;
+        }),
+      );
+      const removed = results.flatMap((result) => {
+        if (result.status === 'fulfilled') return [result.value];
+        log.warn({ err: result.reason }, 'could not remove a sandbox of a runner that is gone');
+        return [];
+      });
+      if (removed.length > 0) {
+        log.info({ sandboxes: removed }, 'removed sandboxes left by runners that are gone');
+      }
+      return removed;
+    } catch (error) {
+      log.warn({ err: error }, 'could not remove the sandboxes of runners that are gone');
+      return [];
+    }
   }
 
   private async removeOrphan(sandboxId: string): Promise<void> {

@@ -2,13 +2,16 @@
  * @module runner/registry
  * The runners Lucid knows: the server's own (one per data dir) and remote ones that joined with a
  * runner token. A runner's status is derived: offline when its heartbeats stopped, busy when it
- * holds runs, idle otherwise.
+ * holds runs, idle otherwise. An instance admin sees every runner and run; anyone else sees the
+ * servers' own runners, the runners they added, those working on their workspaces' tasks, and
+ * only their workspaces' runs. A runner removed, or offline for a day, is gone: the sandboxes it
+ * left are removed by the runners that share its sandbox engine.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Runner, RunnerPool } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { runners, runs, users } from '../db/schema.ts';
+import { auditLog, runners, runs, tasks, users, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -76,44 +79,101 @@ export async function verifyRunnerToken(
   return { runnerId: row.id, onlyWorkspacesOf: row.role === 'admin' ? null : row.createdBy };
 }
 
-export async function listRunners(db: Db): Promise<Runner[]> {
+/** Who looks at the runners: an instance admin sees all of them. */
+export interface RunnerViewer {
+  userId: string;
+  admin: boolean;
+}
+
+/** The tasks of the workspaces the user belongs to. */
+function tasksOfMember(db: Db, userId: string) {
+  return db
+    .select({ id: tasks.id })
+    .from(tasks)
+    .innerJoin(workspaceMembers, eq(workspaceMembers.workspaceId, tasks.workspaceId))
+    .where(eq(workspaceMembers.userId, userId));
+}
+
+/**
+ * The runners the viewer may see, each with the running runs the viewer may see (its status
+ * counts them all).
+ *
+ * @example
+ * const list = await listRunners(db, { userId, admin: await isInstanceAdmin(db, userId) });
+ */
+export async function listRunners(db: Db, viewer: RunnerViewer): Promise<Runner[]> {
   const rows = await db.select().from(runners).orderBy(runners.createdAt);
   const active = await db
     .select({ id: runs.id, runnerId: runs.runnerId })
     .from(runs)
     .where(eq(runs.status, 'running'));
+  const visible = viewer.admin
+    ? null
+    : new Set(
+        (
+          await db
+            .select({ id: runs.id })
+            .from(runs)
+            .where(
+              and(
+                eq(runs.status, 'running'),
+                inArray(runs.taskId, tasksOfMember(db, viewer.userId)),
+              ),
+            )
+        ).map((run) => run.id),
+      );
   const now = Date.now();
-  return rows.map((row) => {
-    const current = active.filter((r) => r.runnerId === row.id).map((r) => r.id);
+  return rows.flatMap((row) => {
+    const held = active.filter((r) => r.runnerId === row.id).map((r) => r.id);
+    const current = visible ? held.filter((id) => visible.has(id)) : held;
+    const shown =
+      viewer.admin ||
+      row.kind === 'in_process' ||
+      row.createdBy === viewer.userId ||
+      current.length > 0;
+    if (!shown) return [];
     const alive =
       row.lastHeartbeatAt !== null && now - row.lastHeartbeatAt.getTime() < OFFLINE_AFTER_MS;
-    return {
-      id: row.id,
-      name: row.name,
-      kind: row.kind,
-      status: !alive ? 'offline' : current.length > 0 ? 'busy' : 'idle',
-      capacity: row.capacity,
-      currentRuns: current,
-      lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null,
-    };
+    return [
+      {
+        id: row.id,
+        name: row.name,
+        kind: row.kind,
+        status: !alive ? 'offline' : held.length > 0 ? 'busy' : 'idle',
+        capacity: row.capacity,
+        currentRuns: current,
+        lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null,
+      },
+    ];
   });
 }
 
 /**
- * The runners taken together: slots of the online runners, runs running and waiting, and the warm
- * sandboxes of this server's own runner (`warmSandboxes`, which only it knows).
+ * The runners taken together, as the viewer sees them: slots of the online runners listed, runs
+ * running (those listed) and waiting (the viewer's workspaces' only, unless an instance admin),
+ * and the warm sandboxes of this server's own runner (`warmSandboxes`, which only it knows).
  *
  * @example
- * const pool = await runnerPool(db, { runners: await listRunners(db), warmSandboxes: 2 });
+ * const runners = await listRunners(db, viewer);
+ * const pool = await runnerPool(db, { runners, warmSandboxes: 2, viewer });
  */
 export async function runnerPool(
   db: Db,
-  { runners: list, warmSandboxes }: { runners: Runner[]; warmSandboxes: number },
+  {
+    runners: list,
+    warmSandboxes,
+    viewer,
+  }: { runners: Runner[]; warmSandboxes: number; viewer: RunnerViewer },
 ): Promise<RunnerPool> {
   const [queued] = await db
     .select({ count: sql<number>`count(*)::int` })
     .from(runs)
-    .where(eq(runs.status, 'queued'));
+    .where(
+      and(
+        eq(runs.status, 'queued'),
+        viewer.admin ? undefined : inArray(runs.taskId, tasksOfMember(db, viewer.userId)),
+      ),
+    );
   const online = list.filter((runner) => runner.status !== 'offline');
   return {
     slots: online.reduce((sum, runner) => sum + runner.capacity, 0),
@@ -146,4 +206,74 @@ export async function deleteRunner(
 export async function isInstanceAdmin(db: Db, userId: string): Promise<boolean> {
   const [row] = await db.select({ role: users.role }).from(users).where(eq(users.id, userId));
   return row?.role === 'admin';
+}
+
+/** A runner offline (or removed) this long is gone: the sandboxes it left may be removed. */
+export const GONE_AFTER_MS = 24 * 60 * 60_000;
+
+/**
+ * Which of the runners are gone: removed (known by the audit of its removal) or silent, for
+ * `GONE_AFTER_MS` at least, and holding no running run. A runner id this server never knew is
+ * never gone (another Lucid's runner may share the sandbox engine). `askedBy`, the owner of a
+ * runner that is no instance admin's, learns only of the runners they added themselves.
+ *
+ * @example
+ * const gone = await goneRunners(db, { runnerIds: ['rnr_…'], askedBy: null });
+ */
+export async function goneRunners(
+  db: Db,
+  { runnerIds, askedBy }: { runnerIds: string[]; askedBy: string | null },
+): Promise<string[]> {
+  if (runnerIds.length === 0) return [];
+  const cutoff = Date.now() - Math.max(GONE_AFTER_MS, OFFLINE_AFTER_MS);
+  const busy = new Set(
+    (
+      await db
+        .selectDistinct({ runnerId: runs.runnerId })
+        .from(runs)
+        .where(and(eq(runs.status, 'running'), inArray(runs.runnerId, runnerIds)))
+    ).map((run) => run.runnerId),
+  );
+  const rows = await db
+    .select({
+      id: runners.id,
+      createdBy: runners.createdBy,
+      lastHeartbeatAt: runners.lastHeartbeatAt,
+      createdAt: runners.createdAt,
+    })
+    .from(runners)
+    .where(inArray(runners.id, runnerIds));
+  const gone = rows
+    .filter(
+      (row) =>
+        (row.lastHeartbeatAt ?? row.createdAt).getTime() < cutoff &&
+        (!askedBy || row.createdBy === askedBy),
+    )
+    .map((row) => row.id);
+  const removed = runnerIds.filter((id) => !rows.some((row) => row.id === id));
+  if (removed.length > 0) {
+    const audited = await db
+      .select({
+        id: auditLog.targetId,
+        action: auditLog.action,
+        by: auditLog.actorUserId,
+        at: auditLog.at,
+      })
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.targetType, 'runner'),
+          inArray(auditLog.action, ['runner.create', 'runner.delete']),
+          inArray(auditLog.targetId, removed),
+        ),
+      );
+    for (const id of removed) {
+      const deletion = audited.find((entry) => entry.id === id && entry.action === 'runner.delete');
+      const creation = audited.find((entry) => entry.id === id && entry.action === 'runner.create');
+      if (deletion && deletion.at.getTime() < cutoff && (!askedBy || creation?.by === askedBy)) {
+        gone.push(id);
+      }
+    }
+  }
+  return gone.filter((id) => !busy.has(id));
 }

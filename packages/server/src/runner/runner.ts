@@ -2,19 +2,25 @@
  * @module runner/runner
  * A runner: claims runs while it has free slots, holds each run's lease with heartbeats, stops a
  * run that is cancelled, lost or over its time, and reports outcomes. When Lucid cannot be reached
- * it keeps trying with backoff, so it reconnects by itself after a server restart.
+ * it keeps trying with backoff, so it reconnects by itself after a server restart. A run whose
+ * lease it cannot renew (Lucid refuses, or no renewal got through for the lease's length, after
+ * which Lucid may give the run to another runner) is stopped at once, and nothing of it is
+ * committed, pushed or reported.
  *
  * It owns the sandboxes it makes (labelled with its id): a warm pool of ready ones that new tasks
- * take, and the tasks' own, which the reaper snapshots and removes once idle. At start it removes
- * those no task uses; at stop it empties its pool (a crash leaves it to the next start's cleanup).
+ * take, and the tasks' own, which the reaper snapshots and removes once idle. It works in a task's
+ * sandbox only when the sandbox is its own and, when its labels name a task, that task's. At start
+ * it removes those no task uses; at stop it empties its pool (a crash leaves it to the next
+ * start's cleanup). Sandboxes on its engine left by runners that are gone are removed too.
  */
 import type { ClaimedRun } from '@lucid/contracts';
 import type { AgentRuntime } from '../agent/agent.ts';
 import type { Sandbox, SandboxDriver, SandboxSpec } from '../sandbox/driver.ts';
 import { WarmPool } from '../sandbox/warm-pool.ts';
-import type { RunnerBackend } from './backend.ts';
+import { BackendRefusal, type RunnerBackend } from './backend.ts';
 import { executeRun, type StopReason } from './execute-run.ts';
-import { Reaper, RUNNER_LABEL } from './reaper.ts';
+import { Reaper } from './reaper.ts';
+import { ownedBy, RUNNER_LABEL, TASK_LABEL } from './sandbox-owner.ts';
 
 export interface RunnerLog {
   info(details: object, message: string): void;
@@ -43,7 +49,10 @@ export interface RunnerOptions {
 const RUNNER_HEARTBEAT_MS = 5_000;
 
 export class Runner {
-  private readonly active = new Map<string, { controller: AbortController; taskId: string }>();
+  private readonly active = new Map<
+    string,
+    { stop: (reason: StopReason) => void; taskId: string }
+  >();
   private readonly pool: WarmPool;
   private readonly reaper: Reaper;
   private readonly settled = new Set<Promise<void>>();
@@ -127,8 +136,7 @@ export class Runner {
   async stop(): Promise<void> {
     this.running = false;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const { controller } of this.active.values())
-      controller.abort('shutdown' satisfies StopReason);
+    for (const run of this.active.values()) run.stop('shutdown');
     this.wake();
     await this.loop;
     await Promise.allSettled([...this.settled]);
@@ -150,12 +158,25 @@ export class Runner {
       (await this.options.driver.create({
         ...this.options.sandbox,
         labels: {
-          'lucid.task': claim.task.id,
+          [TASK_LABEL]: claim.task.id,
           'lucid.run': claim.run.id,
           [RUNNER_LABEL]: this.options.runnerId,
         },
       }))
     );
+  }
+
+  /** The task's sandbox when it is live, this runner's and (by its labels) no other task's. */
+  private async taskSandbox(claim: ClaimedRun): Promise<Sandbox | null> {
+    const { driver, runnerId, log } = this.options;
+    const sandboxId = claim.task.sandboxId;
+    const sandbox = sandboxId ? await driver.get(sandboxId) : null;
+    if (!sandbox || ownedBy(sandbox.labels, { runnerId, taskId: claim.task.id })) return sandbox;
+    log.warn(
+      { runId: claim.run.id, sandboxId },
+      "the task's sandbox belongs to another runner or task: the run starts in a new one",
+    );
+    return null;
   }
 
   private async claimLoop(): Promise<void> {
@@ -164,10 +185,11 @@ export class Runner {
     while (this.running) {
       if (this.active.size < this.slots) {
         try {
+          const asked = performance.now();
           const claim = await this.options.backend.claim();
           backoff = 0;
           if (claim && this.running) {
-            this.launch(claim);
+            this.launch(claim, asked);
             continue;
           }
         } catch (error) {
@@ -186,23 +208,52 @@ export class Runner {
     }
   }
 
-  private launch(claimed: ClaimedRun): void {
+  /**
+   * Works on a claimed run. `asked` is when the claim was asked for (`performance.now()`): the
+   * lease Lucid started then lasts at least `leaseMs` from that moment, and each renewal at least
+   * `leaseMs` from when it was asked for.
+   */
+  private launch(claimed: ClaimedRun, asked: number): void {
     const { backend, log } = this.options;
     const { leaseMs, maxRuntimeMs } = claimed.limits;
     const runId = claimed.run.id;
     const controller = new AbortController();
-    this.active.set(runId, { controller, taskId: claimed.task.id });
+    // Aborted once the run is no longer this runner's: nothing more of it is committed or pushed.
+    const held = new AbortController();
     const stop = (reason: StopReason) => {
+      if ((reason === 'lost' || reason === 'shutdown') && !held.signal.aborted) held.abort(reason);
       if (!controller.signal.aborted) controller.abort(reason);
     };
+    this.active.set(runId, { stop, taskId: claimed.task.id });
+    let lease: NodeJS.Timeout | undefined;
+    let leaseFrom = -Infinity;
+    const leaseUntil = (from: number) => {
+      if (from <= leaseFrom) return;
+      leaseFrom = from;
+      clearTimeout(lease);
+      lease = setTimeout(
+        () => {
+          log.warn({ runId }, 'the lease could not be renewed in time: the run is stopped');
+          stop('lost');
+        },
+        Math.max(0, from + leaseMs - performance.now()),
+      );
+    };
+    leaseUntil(asked);
     const renew = setInterval(
       () => {
+        if (held.signal.aborted) return;
+        const sent = performance.now();
         backend.renew(runId).then(
           (answer) => {
-            if (answer.lost) stop('lost');
-            else if (answer.cancelRequested) stop('cancelled');
+            if (answer.lost) return stop('lost');
+            leaseUntil(sent);
+            if (answer.cancelRequested) stop('cancelled');
           },
-          (error: unknown) => log.warn({ err: error, runId }, 'could not renew a lease'),
+          (error: unknown) => {
+            log.warn({ err: error, runId }, 'could not renew a lease');
+            if (error instanceof BackendRefusal) stop('lost');
+          },
         );
       },
       Math.max(50, Math.floor(leaseMs / 3)),
@@ -216,7 +267,7 @@ export class Runner {
       const outcome = await executeRun({
         claim,
         backend,
-        driver: this.options.driver,
+        taskSandbox: (c) => this.taskSandbox(c),
         newSandbox: (c) => this.newSandbox(c),
         onSandbox: (sandbox) => {
           used.sandboxId = sandbox.id;
@@ -224,14 +275,15 @@ export class Runner {
           this.reaper.touch(sandbox.id);
         },
         signal: controller.signal,
+        held: held.signal,
         maxRuntimeMinutes: Math.round(maxRuntimeMs / 60_000),
         agent: this.options.agent,
       });
       clearInterval(renew);
       clearTimeout(limit);
-      const reason = controller.signal.reason as StopReason | undefined;
-      if (reason === 'lost' || reason === 'shutdown') {
-        log.warn({ runId, reason }, 'run abandoned');
+      clearTimeout(lease);
+      if (held.signal.aborted) {
+        log.warn({ runId, reason: held.signal.reason as StopReason }, 'run abandoned');
         return;
       }
       await this.report(runId, outcome, leaseMs);
@@ -241,6 +293,7 @@ export class Runner {
       .finally(() => {
         clearInterval(renew);
         clearTimeout(limit);
+        clearTimeout(lease);
         if (used.sandboxId) {
           this.reaper.touch(used.sandboxId);
           this.inUse.delete(used.sandboxId);
@@ -263,7 +316,10 @@ export class Runner {
     return snapshot ? { ...claim, task: { ...claim.task, sandboxId: null, snapshot } } : claim;
   }
 
-  /** Reports an outcome, retrying while Lucid cannot be reached (until the lease would be gone). */
+  /**
+   * Reports an outcome, retrying while Lucid cannot be reached (until the lease would be gone);
+   * a refusal is final.
+   */
   private async report(
     runId: string,
     outcome: Parameters<RunnerBackend['finish']>[1],
@@ -275,7 +331,7 @@ export class Runner {
         await this.options.backend.finish(runId, outcome);
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw error;
+        if (error instanceof BackendRefusal || Date.now() > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }

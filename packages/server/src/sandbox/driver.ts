@@ -110,7 +110,10 @@ export interface SandboxDriver {
   /** One sentence on how isolated the sandboxes are, for `lucid doctor` and the start log. */
   readonly isolation: string;
   create(spec: SandboxSpec): Promise<Sandbox>;
-  /** A sandbox made earlier (by this or a previous process), or null. */
+  /**
+   * A sandbox made earlier (by this or a previous process), by its full id only (never a prefix
+   * or a name), or null.
+   */
   get(id: string): Promise<Sandbox | null>;
   /** Sandboxes whose labels include all of `labels`. */
   list(labels?: Record<string, string>): Promise<SandboxInfo[]>;

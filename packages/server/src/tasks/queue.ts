@@ -2,14 +2,14 @@
  * @module tasks/queue
  * The runs table is the queue. A runner claims the oldest queued run with
  * `SELECT … FOR UPDATE SKIP LOCKED` and holds it by a lease that its heartbeats renew. A run whose
- * lease expires is marked `interrupted` and re-queued once as a new attempt; a second expiry fails
- * the task with the reason. The same statements serve one process on PGlite and many servers and
- * runners on one PostgreSQL.
+ * lease expires is marked `interrupted`, its tokens revoked, and re-queued once as a new attempt; a
+ * second expiry fails the task with the reason. The same statements serve one process on PGlite
+ * and many servers and runners on one PostgreSQL.
  */
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { EventBody, RunStatus, TaskStatus } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { runs, tasks, workspaceMembers } from '../db/schema.ts';
+import { runs, runTokens, tasks, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { appendEvents } from './events.ts';
@@ -94,7 +94,8 @@ export async function claimRun(
 
 /**
  * Renews a run's lease. `lost` means the run is no longer this runner's (its lease expired and it
- * was recovered, or it ended): the runner must stop working on it and not report its end.
+ * was recovered, or it ended): the runner must stop working on it and not report its end. A run
+ * the runner never held is not found (404 `run_not_found`), and left as it is.
  */
 export async function renewLease(
   db: Db,
@@ -105,9 +106,13 @@ export async function renewLease(
     .set({ leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'` })
     .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId), eq(runs.status, 'running')))
     .returning({ cancelRequested: runs.cancelRequested });
-  return run
-    ? { lost: false, cancelRequested: run.cancelRequested }
-    : { lost: true, cancelRequested: false };
+  if (run) return { lost: false, cancelRequested: run.cancelRequested };
+  const [held] = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId)));
+  if (!held) throw new AppError('run_not_found', `This runner holds no run ${runId}.`);
+  return { lost: true, cancelRequested: false };
 }
 
 /** Asks for a run to stop: a queued run is cancelled at once, a running one at its next heartbeat. */
@@ -185,8 +190,9 @@ export async function finishRun(
 }
 
 /**
- * Recovers runs whose lease expired: each becomes `interrupted`; the first time, a new attempt is
- * queued; after that the task fails with the reason. Safe to call from every server at once.
+ * Recovers runs whose lease expired: each becomes `interrupted` and its run tokens are revoked at
+ * once (its sandbox can no longer push or call a model); the first time, a new attempt is queued;
+ * after that the task fails with the reason. Safe to call from every server at once.
  */
 export async function recoverExpiredLeases(db: Db): Promise<RunRow[]> {
   const expired = await db.transaction(async (tx) => {
@@ -196,15 +202,12 @@ export async function recoverExpiredLeases(db: Db): Promise<RunRow[]> {
       .where(and(eq(runs.status, 'running'), lt(runs.leaseExpiresAt, sql`now()`)))
       .for('update', { skipLocked: true });
     if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    await tx.delete(runTokens).where(inArray(runTokens.runId, ids));
     return tx
       .update(runs)
       .set({ status: 'interrupted', finishedAt: new Date(), leaseExpiresAt: null })
-      .where(
-        inArray(
-          runs.id,
-          rows.map((r) => r.id),
-        ),
-      )
+      .where(inArray(runs.id, ids))
       .returning();
   });
   for (const run of expired) {

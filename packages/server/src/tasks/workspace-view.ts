@@ -2,13 +2,15 @@
  * @module tasks/workspace-view
  * What a task's workspace holds, for people to look at: a directory's entries, a file's content
  * (the first 1 MiB, binary files detected) and the diff of the task's work against its base branch.
- * Read live from the task's sandbox when this server can reach it, otherwise from Lucid's bare
- * repository: the snapshot the reaper left (which holds uncommitted work too), else the task's
- * branch, else its base branch. Paths are relative to the repository root; `..`, absolute paths,
+ * Read live from the task's sandbox when this server can reach it and the sandbox is the one the
+ * task's run put there (its labels name that run's runner, and the task when they name one),
+ * otherwise from Lucid's bare repository: the snapshot the reaper left (which holds uncommitted
+ * work too), else the task's branch, else its base branch. Paths are relative to the repository root; `..`, absolute paths,
  * symbolic links leading out of the workspace and the `.git` directory are refused.
  */
 import { isUtf8 } from 'node:buffer';
 import type { FileContent, FileList, TaskDiff, WorkspaceSource } from '@lucid/contracts';
+import type { Db } from '../db/client.ts';
 import { AppError } from '../errors.ts';
 import { bareRepoPath } from '../git/bare-repo.ts';
 import {
@@ -27,7 +29,9 @@ import {
   WorkspacePathError,
   workspaceDiff,
 } from '../sandbox/workspace-reader.ts';
+import { ownedBy } from '../runner/sandbox-owner.ts';
 import type { TaskRow } from './queue.ts';
+import { sandboxRunner } from './snapshots.ts';
 
 /** Finds a sandbox by id where this server can reach it (the server's own runner's driver). */
 export interface SandboxLookup {
@@ -35,6 +39,7 @@ export interface SandboxLookup {
 }
 
 export interface WorkspaceViewContext {
+  db: Db;
   gitRoot: string;
   sandboxes?: SandboxLookup | undefined;
 }
@@ -82,12 +87,17 @@ function pathProblem(error: WorkspacePathError, path: string): AppError {
   }
 }
 
-/** The task's sandbox when this server reaches it and it holds a workspace; null otherwise. */
+/**
+ * The task's sandbox when this server reaches it, it belongs to the runner whose run put it on
+ * the task (and to no other task), and it holds a workspace; null otherwise.
+ */
 async function liveSandbox(ctx: WorkspaceViewContext, task: TaskRow): Promise<Sandbox | null> {
   if (!task.sandboxId || !ctx.sandboxes) return null;
+  const runnerId = await sandboxRunner(ctx.db, { taskId: task.id, sandboxId: task.sandboxId });
+  if (!runnerId) return null;
   try {
     const sandbox = await ctx.sandboxes.get(task.sandboxId);
-    if (!sandbox) return null;
+    if (!sandbox || !ownedBy(sandbox.labels, { runnerId, taskId: task.id })) return null;
     const probe = await sandbox.exec(['test', '-d', '/workspace/.git'], { timeoutMs: 10_000 });
     return probe.exitCode === 0 ? sandbox : null;
   } catch {

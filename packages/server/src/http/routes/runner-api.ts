@@ -1,9 +1,10 @@
 /**
  * @module http/routes/runner-api
  * The API a runner on another host speaks (`lucid runner`), authenticated by its runner token:
- * claim runs, renew leases, send events and answers' text as it streams, report outcomes, and look after the sandboxes it made
- * (which tasks still use them, snapshots of reaped ones). Each call acts only on the caller's runs
- * and on tasks whose runs it held.
+ * claim runs, renew leases, send events and answers' text as it streams, report outcomes, and look
+ * after the sandboxes it made (which tasks still use them, snapshots of reaped ones) and those of
+ * runners gone. Each call acts only on the runs the caller holds (another's is not found, and
+ * left untouched) and on sandboxes it put on tasks.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
@@ -13,6 +14,7 @@ import {
   AttachSandboxBody,
   ClaimedRun,
   FinishRunBody,
+  GoneRunnersAnswer,
   IdParams,
   InboxAnswer,
   InboxBody,
@@ -21,6 +23,7 @@ import {
   RunnerHeartbeatAnswer,
   RunDraftBody,
   RunnerHeartbeatBody,
+  RunnerIdsBody,
   SandboxIdsBody,
   SandboxTasksAnswer,
   SnapshotGrantAnswer,
@@ -87,6 +90,23 @@ export const runnerApiRoutes =
       },
       async (request) => ({
         tasks: await (await backendFor(request)).sandboxTasks(request.body.sandboxIds),
+      }),
+    );
+
+    app.post(
+      '/runner/runners/gone',
+      {
+        config,
+        schema: {
+          tags,
+          summary:
+            'Which runners are gone (removed, or offline for a day, holding no run): the sandboxes they left may be removed',
+          body: RunnerIdsBody,
+          response: { 200: GoneRunnersAnswer },
+        },
+      },
+      async (request) => ({
+        gone: await (await backendFor(request)).goneRunners(request.body.runnerIds),
       }),
     );
 

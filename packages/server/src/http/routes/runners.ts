@@ -28,10 +28,11 @@ export const runnerRoutes =
   async (app) => {
     const { db } = deps.database;
     const tags = ['runners'];
-    const runnerList = async () => {
-      const runners = await listRunners(db);
+    const runnerList = async (userId: string) => {
+      const viewer = { userId, admin: await isInstanceAdmin(db, userId) };
+      const runners = await listRunners(db, viewer);
       const warmSandboxes = deps.runner?.pooledSandboxes.size ?? 0;
-      return { runners, pool: await runnerPool(db, { runners, warmSandboxes }) };
+      return { runners, pool: await runnerPool(db, { runners, warmSandboxes, viewer }) };
     };
 
     app.get(
@@ -40,11 +41,11 @@ export const runnerRoutes =
         schema: {
           tags,
           summary:
-            'Runners with their status and current runs, and the pool: slots, busy, queued runs, warm sandboxes',
+            "Runners with their status and current runs, and the pool: slots, busy, queued runs, warm sandboxes. An instance admin sees every runner and run; anyone else the server's own runners, the runners they added and those running their workspaces' tasks, with their workspaces' runs only",
           response: { 200: RunnerList },
         },
       },
-      async () => runnerList(),
+      async (request) => runnerList(principalOf(request).userId),
     );
 
     app.post(
@@ -76,7 +77,7 @@ export const runnerRoutes =
           targetId: deps.runnerId ?? null,
           metadata: { slots: request.body.slots },
         });
-        return runnerList();
+        return runnerList(actor.userId);
       },
     );
 

@@ -44,7 +44,7 @@ export const taskRoutes =
     const ctx = repoContext(deps);
     const { db } = deps.database;
     const tags = ['tasks'];
-    const workspace = { gitRoot: deps.gitRoot, sandboxes: deps.sandboxes };
+    const workspace = { db, gitRoot: deps.gitRoot, sandboxes: deps.sandboxes };
     const forges = forgeContext(deps);
     const syncUpstream = (repoId: string) => syncMirror(forges, repoId);
 

@@ -62,8 +62,12 @@ export class DockerDriver implements SandboxDriver {
     return new DockerSandbox(this.docker, container, { ...spec.labels }, 0);
   }
 
+  /**
+   * The sandbox with this full container id (64 hex digits), or null. The engine would also
+   * resolve a name or an id's prefix: neither is taken, so an id names one sandbox only.
+   */
   async get(id: string): Promise<DockerSandbox | null> {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) return null;
+    if (!/^[0-9a-f]{64}$/.test(id)) return null;
     const container = this.docker.getContainer(id);
     let info: Docker.ContainerInspectInfo;
     try {
@@ -73,7 +77,7 @@ export class DockerDriver implements SandboxDriver {
       throw error;
     }
     const labels = info.Config.Labels ?? {};
-    if (labels[SANDBOX_LABEL] !== '1') return null;
+    if (info.Id !== id || labels[SANDBOX_LABEL] !== '1') return null;
     if (!info.State.Running) await container.start();
     const found = this.docker.getContainer(info.Id);
     return new DockerSandbox(

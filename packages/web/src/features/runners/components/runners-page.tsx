@@ -2,7 +2,8 @@
  * @module features/runners/components/runners-page
  * The runner panel: the pool's figures, each runner with its status, the server runner's slots
  * with − and + for instance admins (read-only for everyone else), and the command that starts a
- * runner on another host with a freshly minted runner token, ready to copy.
+ * runner on another host with a freshly minted runner token, ready to copy. Others than instance
+ * admins see the runners and runs that concern them (the server answers only those).
  */
 import { useState, type FormEvent } from 'react';
 import type { Runner } from '@lucid/contracts';
@@ -151,7 +152,9 @@ export function RunnersPage() {
           </dl>
           {!admin && (
             <p className="text-sm text-slate-600">
-              Only an instance admin can change the server runner's slots.
+              You see the server's runners, the runners you added and those working on your
+              workspaces' tasks, with your workspaces' runs only. Only an instance admin can change
+              the server runner's slots.
             </p>
           )}
           {runners.data.runners.length === 0 ? (
