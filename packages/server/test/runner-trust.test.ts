@@ -16,6 +16,7 @@ import { Runner } from '../src/runner/runner.ts';
 import { DockerDriver } from '../src/sandbox/docker/docker-driver.ts';
 import type { SandboxSpec } from '../src/sandbox/driver.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
+import { tunnelToLucid } from '../src/sandbox/local/lucid-tunnel.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { dockerTestEngine } from './sandbox/docker-engine.ts';
 import { pushedRepo, startTask, stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
@@ -354,6 +355,10 @@ describe('a runner cut off from the server', () => {
     const root = await mkdtemp(path.join(tmpdir(), 'lucid-sbx-'));
     const relay = await partitionable(new URL(server.url));
     const driver = new LocalDriver({ root });
+    // The sandbox reaches Lucid's git server on a path of its own, as on a runner's host: the cut
+    // is between the runner and the server's API.
+    const tunnel = await tunnelToLucid(server.url);
+    driver.reachLucid(tunnel.endpoint);
     let runner: Runner | undefined;
     try {
       const user = await signUp(server.url);
@@ -410,6 +415,7 @@ describe('a runner cut off from the server', () => {
     } finally {
       await runner?.stop();
       await relay.close();
+      await tunnel.close();
       await server.close();
       await rm(root, { recursive: true, force: true });
     }
