@@ -8,9 +8,10 @@
 import { and, eq } from 'drizzle-orm';
 import type { KeyProvider, ModelInfo, ProviderKey } from '@lucid/contracts';
 import { recordAudit } from '../audit/audit.ts';
+import { isInstanceAdmin } from '../auth/instance-admin.ts';
 import type { LlmConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import { providerKeys, users } from '../db/schema.ts';
+import { providerKeys } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Principal } from '../principal.ts';
@@ -43,11 +44,6 @@ export async function listProviderKeys(db: Db, userId: string): Promise<Provider
     .where(eq(providerKeys.userId, userId))
     .orderBy(providerKeys.provider);
   return rows.map(toProviderKey);
-}
-
-async function isInstanceAdmin(db: ProviderKeyContext['db'], userId: string): Promise<boolean> {
-  const [row] = await db.select({ role: users.role }).from(users).where(eq(users.id, userId));
-  return row?.role === 'admin';
 }
 
 const BASE_SETTING: Record<Exclude<KeyProvider, 'openai-compatible'>, string> = {

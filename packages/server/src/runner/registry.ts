@@ -202,12 +202,6 @@ export async function deleteRunner(
   });
 }
 
-/** True when the user manages the instance. */
-export async function isInstanceAdmin(db: Db, userId: string): Promise<boolean> {
-  const [row] = await db.select({ role: users.role }).from(users).where(eq(users.id, userId));
-  return row?.role === 'admin';
-}
-
 /** A runner offline (or removed) this long is gone: the sandboxes it left may be removed. */
 export const GONE_AFTER_MS = 24 * 60 * 60_000;
 

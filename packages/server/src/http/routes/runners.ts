@@ -11,14 +11,9 @@ import {
   RunnerList,
   ScaleRunnerBody,
 } from '@lucid/contracts';
-import {
-  createRunnerToken,
-  deleteRunner,
-  isInstanceAdmin,
-  listRunners,
-  runnerPool,
-} from '../../runner/registry.ts';
+import { createRunnerToken, deleteRunner, listRunners, runnerPool } from '../../runner/registry.ts';
 import { recordAudit } from '../../audit/audit.ts';
+import { isInstanceAdmin, requireInstanceAdmin } from '../../auth/instance-admin.ts';
 import { AppError } from '../../errors.ts';
 import { principalOf } from '../authenticate.ts';
 import type { AppDeps } from '../context.ts';
@@ -60,9 +55,7 @@ export const runnerRoutes =
       },
       async (request) => {
         const actor = principalOf(request);
-        if (!(await isInstanceAdmin(db, actor.userId))) {
-          throw new AppError('forbidden', 'Only an instance admin can scale the server runner.');
-        }
+        await requireInstanceAdmin(db, actor.userId, 'scale the server runner');
         if (!deps.runner) {
           throw new AppError(
             'conflict',
@@ -112,9 +105,7 @@ export const runnerRoutes =
       },
       async (request, reply) => {
         const actor = principalOf(request);
-        if (!(await isInstanceAdmin(db, actor.userId))) {
-          throw new AppError('forbidden', 'Only an instance admin can remove runners.');
-        }
+        await requireInstanceAdmin(db, actor.userId, 'remove runners');
         await deleteRunner(db, { actor, runnerId: request.params.id });
         return reply.status(204).send(null);
       },

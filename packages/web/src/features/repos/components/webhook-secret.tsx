@@ -3,10 +3,9 @@
  * A repository's webhook payload URL and secret, the one time the secret is shown, with where to
  * paste them on the forge.
  */
-import { useEffect, useRef } from 'react';
 import type { ForgeProvider, RepoWebhookSecret } from '@lucid/contracts';
-import { Button } from '../../../components/ui/button.tsx';
 import { CodeBlock } from '../../../components/ui/code-block.tsx';
+import { ShownOnce } from '../../../components/ui/shown-once.tsx';
 
 /** Where the forge keeps a repository's webhooks, and what to fill in there. */
 export function WebhookSteps({ provider }: { provider: ForgeProvider }) {
@@ -37,17 +36,13 @@ export function WebhookSecret({
   doneLabel?: string;
   onDone: () => void;
 }) {
-  const ref = useRef<HTMLElement>(null);
-  useEffect(() => ref.current?.focus(), []);
-
   return (
-    <section
-      ref={ref}
-      tabIndex={-1}
-      aria-label={`Webhook secret for ${repoName}`}
-      className="rounded-lg border border-amber-300 bg-amber-50 px-5 py-4"
+    <ShownOnce
+      title={`Webhook for ${repoName}`}
+      label={`Webhook secret for ${repoName}`}
+      doneLabel={doneLabel}
+      onDone={onDone}
     >
-      <h2 className="text-base font-semibold text-amber-900">Webhook for {repoName}</h2>
       <p className="mt-1 text-sm text-amber-900">
         With this webhook, labelling an issue <code className="font-mono">lucid</code> or mentioning{' '}
         <code className="font-mono">@lucid</code> in a comment starts a task here.{' '}
@@ -64,11 +59,6 @@ export function WebhookSecret({
       <p className="mt-3 text-sm text-amber-900">
         <WebhookSteps provider={provider} />
       </p>
-      <div className="mt-4">
-        <Button variant="secondary" onClick={onDone}>
-          {doneLabel}
-        </Button>
-      </div>
-    </section>
+    </ShownOnce>
   );
 }

@@ -2,25 +2,13 @@
  * @module features/tokens/components/new-token-secret
  * A token's secret, the one time it is shown, with the commands that use it.
  */
-import { useEffect, useRef } from 'react';
 import type { CreatedApiToken } from '@lucid/contracts';
-import { Button } from '../../../components/ui/button.tsx';
 import { CodeBlock } from '../../../components/ui/code-block.tsx';
+import { ShownOnce } from '../../../components/ui/shown-once.tsx';
 
 export function NewTokenSecret({ token, onDone }: { token: CreatedApiToken; onDone: () => void }) {
-  const ref = useRef<HTMLElement>(null);
-  useEffect(() => ref.current?.focus(), []);
-
   return (
-    <section
-      ref={ref}
-      tabIndex={-1}
-      aria-labelledby="new-token-title"
-      className="mb-6 rounded-lg border border-amber-300 bg-amber-50 px-5 py-4"
-    >
-      <h2 id="new-token-title" className="text-base font-semibold text-amber-900">
-        Token “{token.name}” created
-      </h2>
+    <ShownOnce title={`Token “${token.name}” created`} onDone={onDone} className="mb-6">
       <p className="mt-1 text-sm text-amber-900">
         <strong>Copy it now: it will not be shown again.</strong> Anyone with it can act as you, so
         keep it like a password.
@@ -39,11 +27,6 @@ export function NewTokenSecret({ token, onDone }: { token: CreatedApiToken; onDo
       <p className="mt-2 text-xs text-amber-900">
         With plain git, use it as the password (any user name works).
       </p>
-      <div className="mt-4">
-        <Button variant="secondary" onClick={onDone}>
-          I have copied it
-        </Button>
-      </div>
-    </section>
+    </ShownOnce>
   );
 }
