@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,7 +67,7 @@ async function startRunner(
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   children.push(child);
-  return { child, output: () => output };
+  return { child, dataDir, output: () => output };
 }
 
 async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL') {
@@ -256,6 +256,40 @@ describe('a runner on another host', () => {
     await waitForStatus(server.url, admin, task.id, ['in_review', 'failed']);
     const out = stdoutOf(await taskEvents(server.url, admin, task.id));
     expect(out, runner.output()).toContain('?? wip.txt\nwip\n');
+  });
+
+  it('stops and removes its sandboxes once it is removed from the server', async () => {
+    const made = await request<{ id: string; token: string }>(
+      server.url,
+      'POST',
+      '/api/v1/runners/tokens',
+      { token: admin.token, json: { name: 'leaving host' } },
+    );
+    const runner = await startRunner(server.url, made.body.token, { LUCID_SANDBOX_WARM_POOL: '1' });
+    const repo = await pushedRepo(server.url, admin, 'remote-leaving');
+    const { task } = await startTask(server.url, admin, {
+      repoId: repo.id,
+      prompt: 'keep a sandbox',
+      commands: ['echo kept > kept.txt'],
+    });
+    const done = await waitForStatus(server.url, admin, task.id, ['in_review', 'failed']);
+    expect(done.status, runner.output()).toBe('in_review');
+    // Each sandbox is a folder named by its id (the driver's own files start with a dot).
+    const sandboxes = async () =>
+      (await readdir(path.join(runner.dataDir, 'sandboxes'))).filter((name) =>
+        name.startsWith('sbx_'),
+      );
+    // The task's sandbox, kept for a follow-up, and the warm pool's.
+    expect((await sandboxes()).length, runner.output()).toBeGreaterThanOrEqual(1);
+
+    const removed = await request(server.url, 'DELETE', `/api/v1/runners/${made.body.id}`, {
+      token: admin.token,
+    });
+    expect(removed.status).toBe(204);
+    const [code] = (await once(runner.child, 'exit')) as [number];
+    expect(code).not.toBe(0);
+    expect(runner.output()).toContain('no longer knows this runner');
+    expect(await sandboxes()).toEqual([]);
   });
 
   it('refuses a wrong token with a clear message', async () => {

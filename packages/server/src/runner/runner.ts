@@ -42,6 +42,11 @@ export interface RunnerOptions {
   /** How long to wait for work before asking again (also the longest backoff). */
   pollMs?: number;
   log: RunnerLog;
+  /**
+   * Told once when Lucid no longer knows this runner: its heartbeat is refused as unauthenticated
+   * (the runner was removed, or its token revoked). Nothing it holds can be used again.
+   */
+  onDismissed?: () => void;
   /** Runs the built-in agent; without it agent runs fail with `agent_unavailable`. */
   agent?: AgentRuntime | undefined;
 }
@@ -98,8 +103,14 @@ export class Runner {
   start(): void {
     if (this.running) return;
     this.running = true;
+    let dismissed = false;
     const beat = () =>
       this.options.backend.heartbeat(this.slots).catch((error: unknown) => {
+        if (error instanceof BackendRefusal && error.status === 401) {
+          if (!dismissed) this.options.onDismissed?.();
+          dismissed = true;
+          return;
+        }
         this.options.log.warn({ err: error }, 'runner heartbeat failed');
       });
     void beat();
@@ -142,6 +153,18 @@ export class Runner {
     await Promise.allSettled([...this.settled]);
     await this.reaper.stop();
     await this.pool.drain();
+  }
+
+  /**
+   * Stops, then removes every sandbox this runner made: for a runner Lucid no longer knows, whose
+   * sandboxes no one can use or snapshot any more. Returns their ids.
+   */
+  async dismiss(): Promise<string[]> {
+    await this.stop();
+    const { driver, runnerId } = this.options;
+    const mine = await driver.list({ [RUNNER_LABEL]: runnerId });
+    await Promise.all(mine.map(async (info) => (await driver.get(info.id))?.remove()));
+    return mine.map((info) => info.id);
   }
 
   /** Reaps the idle sandboxes now rather than at the next sweep; returns their ids. */

@@ -114,6 +114,8 @@ export function runnerCommand(): Command {
         import('../../sandbox/local/lucid-tunnel.ts'),
       ]);
       const backend = new HttpRunnerBackend(server, token);
+      let onDismissed = () => {};
+      const dismissed = new Promise<void>((resolve) => (onDismissed = resolve));
       let runnerId: string;
       try {
         ({ runnerId } = await backend.heartbeat(options.slots));
@@ -153,21 +155,34 @@ export function runnerCommand(): Command {
         warmPool: config.sandbox.warmPool,
         log,
         agent: lucidAgentRuntime({ secrets: [], cliAgents: cli }),
+        onDismissed: () => onDismissed(),
       });
       runner.start();
       console.log(
         `Runner working for ${server} with ${options.slots} slot(s); sandboxes: ${driver.kind} (${driver.isolation})`,
       );
-      await new Promise<void>((resolve) => {
+      const ended = await new Promise<'signal' | 'dismissed'>((resolve) => {
         const stop = (signal: string) => {
           console.log(`${signal}: stopping; runs in flight are handed back to the server`);
           void runner
             .stop()
             .then(() => tunnel?.close())
-            .then(resolve);
+            .then(() => resolve('signal'));
         };
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
+        void dismissed.then(async () => {
+          const removed = await runner.dismiss();
+          await tunnel?.close();
+          console.error(`removed this runner's ${removed.length} sandbox(es)`);
+          resolve('dismissed');
+        });
       });
+      if (ended === 'dismissed') {
+        throw new CliError(
+          `${server} no longer knows this runner (it was removed, or its token revoked): ` +
+            'it stopped and removed its sandboxes; make a new runner token to join again',
+        );
+      }
     });
 }
