@@ -16,6 +16,7 @@ export const errorStatus = {
   invalid_forge_token: 400,
   invalid_oauth_state: 400,
   forge_not_configured: 400,
+  branch_not_found: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   invalid_signature: 401,

@@ -98,6 +98,35 @@ describe('the conversations list', () => {
   });
 });
 
+describe('the branch a task starts from', () => {
+  it('refuses a base branch the repository does not have, and stores nothing', async () => {
+    const before = await call<{ tasks: unknown[] }>(owner, 'GET', `/api/v1/tasks?repoId=${repoId}`);
+    for (const baseBranch of ['nope', 'main~1', 'HEAD']) {
+      const answer = await call<{ error: { code: string; message: string } }>(
+        owner,
+        'POST',
+        '/api/v1/tasks',
+        { repoId, prompt: 'start elsewhere', commands: ['true'], baseBranch },
+      );
+      expect(answer.status, baseBranch).toBe(400);
+      expect(answer.body.error.code).toBe('branch_not_found');
+      expect(answer.body.error.message).toContain(baseBranch);
+    }
+    const after = await call<{ tasks: unknown[] }>(owner, 'GET', `/api/v1/tasks?repoId=${repoId}`);
+    expect(after.body.tasks).toHaveLength(before.body.tasks.length);
+
+    const onMain = await call<{ task: { baseBranch: string } }>(owner, 'POST', '/api/v1/tasks', {
+      repoId,
+      prompt: 'start on main',
+      commands: ['true'],
+      baseBranch: 'main',
+      start: false,
+    });
+    expect(onMain.status, JSON.stringify(onMain.body)).toBe(201);
+    expect(onMain.body.task.baseBranch).toBe('main');
+  });
+});
+
 describe('rename, stop and delete', () => {
   it('records where a task comes from: the API by default, a chat or a board card when told', async () => {
     const sources: Array<[string | undefined, string]> = [

@@ -15,6 +15,7 @@ import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 import type { Principal } from '../principal.ts';
 import { hasRole, roleIn } from '../workspaces/workspaces.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
+import { bareRepoPath, listBranches } from '../git/bare-repo.ts';
 import { recordUsage } from '../llm/gateway-metering.ts';
 import { chooseAgent, type AvailableAgents } from './agent-choice.ts';
 import { taskBranch } from './branch-name.ts';
@@ -72,7 +73,21 @@ export async function createTask(
   },
 ): Promise<{ task: TaskRow; run: RunRow | null }> {
   const repo = await loadRepo(ctx, actor.userId, input.repoId, 'member');
-  if (repo.provider !== 'local' && input.start !== false) await syncUpstream?.(repo.id);
+  const base = input.baseBranch;
+  // A branch to start from is looked for in the mirror as the upstream has it now.
+  if (repo.provider !== 'local' && (input.start !== false || base !== undefined)) {
+    await syncUpstream?.(repo.id);
+  }
+  if (
+    base !== undefined &&
+    !(await listBranches(bareRepoPath(ctx.gitRoot, repo.id))).some((b) => b.name === base)
+  ) {
+    throw new AppError(
+      'branch_not_found',
+      `The repository ${repo.name} has no branch ${base} to start from: name one of its ` +
+        `branches, or leave baseBranch out to start from ${repo.defaultBranch}.`,
+    );
+  }
   const llm = await llmConfigFor(providers, actor.userId);
   const spec: RunSpec = input.commands
     ? { commands: input.commands }
