@@ -62,7 +62,7 @@ export const errorCodes = Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]
  * The body of every failed API request.
  *
  * @example
- * { "error": { "code": "repo_not_found", "message": "No repository with id repo_x exists." } }
+ * { "error": { "code": "repo_not_found", "message": "This repository does not exist, or you are not a member of its workspace." } }
  */
 export const ErrorBody = z
   .object({

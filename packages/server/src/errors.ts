@@ -10,7 +10,7 @@ export class AppError extends Error {
 
   /**
    * @example
-   * throw new AppError('repo_not_found', `No repository with id ${id} exists.`);
+   * throw new AppError('repo_not_found', 'This repository does not exist.');
    */
   constructor(
     readonly code: ErrorCode,

@@ -69,7 +69,7 @@ describe('the runs queue', () => {
     expect(claim?.task.id).toBe(taskId);
     const runId = claim?.run.id ?? '';
     await expect(renewLease(db(), { runId, runnerId: 'other', leaseMs: 60_000 })).rejects.toThrow(
-      'This runner holds no run',
+      'This runner does not hold that run',
     );
     await requestCancel(db(), runId);
     expect(await renewLease(db(), { runId, runnerId: 'holder', leaseMs: 60_000 })).toEqual({

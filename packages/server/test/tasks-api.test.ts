@@ -188,6 +188,8 @@ describe('rename, stop and delete', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('conflict');
     expect(refused.body.error.message).toContain('stop it');
+    expect(refused.body.error.message).toContain('“Long job”');
+    expect(refused.body.error.message).not.toMatch(/task_|run_/);
 
     const stopped = await call<{ id: string; status: string }>(
       owner,
@@ -199,13 +201,20 @@ describe('rename, stop and delete', () => {
     const cancelled = await call<{ status: string }>(owner, 'GET', `/api/v1/tasks/${task.id}`);
     expect(cancelled.body.status).toBe('cancelled');
 
-    const again = await call<{ error: { code: string } }>(
+    const again = await call<{ error: { code: string; message: string } }>(
       owner,
       'POST',
       `/api/v1/tasks/${task.id}/stop`,
     );
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('conflict');
+    expect(again.body.error.message).toBe('“Long job” has no queued or running run to stop.');
+    const approved = await call<{ error: { message: string } }>(
+      owner,
+      'POST',
+      `/api/v1/tasks/${task.id}/approve`,
+    );
+    expect(approved.body.error.message).toMatch(/^“Long job” is cancelled; only a task/);
 
     expect((await taskEvents(server.url, owner, task.id)).length).toBeGreaterThan(0);
     const deleted = await call(owner, 'DELETE', `/api/v1/tasks/${task.id}`);

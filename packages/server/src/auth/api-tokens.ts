@@ -80,7 +80,10 @@ export async function revokeApiToken(
       .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, actor.userId)))
       .returning({ id: apiTokens.id, name: apiTokens.name });
     if (deleted.length === 0) {
-      throw new AppError('token_not_found', `No token with id ${tokenId} exists.`);
+      throw new AppError(
+        'token_not_found',
+        'This token does not exist: it may have been revoked already.',
+      );
     }
     await recordAudit(tx, {
       actor,

@@ -132,7 +132,7 @@ export async function revokeInvitation(
       .where(and(eq(invitations.id, invitationId), isNull(invitations.workspaceId)))
       .for('update');
     if (!row) {
-      throw new AppError('invitation_not_found', `No invitation with id ${invitationId} exists.`);
+      throw new AppError('invitation_not_found', 'This invitation does not exist.');
     }
     if (row.acceptedAt) {
       throw new AppError(

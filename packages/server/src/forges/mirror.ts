@@ -89,7 +89,7 @@ export async function syncMirror(
 
 async function fetchMirror(ctx: MirrorContext, repoId: string): Promise<{ sha: string | null }> {
   const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, repoId));
-  if (!repo) throw new AppError('repo_not_found', `No repository with id ${repoId} exists.`);
+  if (!repo) throw new AppError('repo_not_found', 'This repository no longer exists.');
   const provider = repo.provider;
   if (provider === 'local' || !repo.upstreamFullName) return { sha: null };
   const name = providerName(provider);

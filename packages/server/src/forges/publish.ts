@@ -436,7 +436,8 @@ async function pushWasRejected(ctx: PublishContext, taskId: string): Promise<boo
 export function mergeThroughForge(ctx: PublishContext): MergeUpstream {
   return async ({ task }) => {
     const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, task.repoId));
-    if (!repo) throw new AppError('repo_not_found', `No repository with id ${task.repoId} exists.`);
+    if (!repo)
+      throw new AppError('repo_not_found', `The repository of “${task.title}” no longer exists.`);
     const upstream = upstreamOf(repo);
     if (!upstream) {
       throw new AppError('invalid_transition', `${repo.name} has no upstream on a forge.`);
@@ -445,7 +446,7 @@ export function mergeThroughForge(ctx: PublishContext): MergeUpstream {
     if (!task.prNumber) {
       throw new AppError(
         'invalid_transition',
-        `Task ${task.id} has no ${noun} on ${providerName(upstream.provider)} yet: it is opened once a run pushes its work.`,
+        `“${task.title}” has no ${noun} on ${providerName(upstream.provider)} yet: it is opened once a run pushes its work.`,
       );
     }
     try {
@@ -508,17 +509,18 @@ export async function retryAfterRejectedPush(
     throw new AppError(
       'invalid_transition',
       task.status === 'awaiting_merge'
-        ? `Task ${task.id} is waiting for its forge to merge its request; there is nothing to retry.`
-        : `Task ${task.id} is ${task.status}: only a task whose push upstream was refused (awaiting_merge) is retried this way.`,
+        ? `“${task.title}” is waiting for its forge to merge its request; there is nothing to retry.`
+        : `“${task.title}” is ${task.status.replace('_', ' ')}: only a task whose push upstream was refused (awaiting_merge) is retried this way.`,
     );
   }
   const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, task.repoId));
-  if (!repo) throw new AppError('task_not_found', `No task with id ${taskId} exists.`);
+  if (!repo)
+    throw new AppError('repo_not_found', `The repository of “${task.title}” no longer exists.`);
   const upstream = upstreamOf(repo);
   if (!upstream) {
     throw new AppError(
       'invalid_transition',
-      `Task ${task.id}'s repository has no upstream on a forge to push to.`,
+      `The repository of “${task.title}” has no upstream on a forge to push to.`,
     );
   }
   let copied: string | null;
@@ -540,7 +542,7 @@ export async function retryAfterRejectedPush(
     text: rebasePrompt(task, copied !== null),
   });
   if (!run) {
-    throw new AppError('conflict', `Task ${task.id} already has a run queued or running.`);
+    throw new AppError('conflict', `“${task.title}” already has a run queued or running.`);
   }
   return run;
 }

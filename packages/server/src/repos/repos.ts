@@ -73,8 +73,11 @@ function toRepo(ctx: RepoContext, row: RepoRow): Repo {
   };
 }
 
-function notFound(repoId: string): AppError {
-  return new AppError('repo_not_found', `No repository with id ${repoId} exists.`);
+function notFound(): AppError {
+  return new AppError(
+    'repo_not_found',
+    'This repository does not exist, or you are not a member of its workspace.',
+  );
 }
 
 function nameTaken(name: string): AppError {
@@ -106,7 +109,7 @@ export async function loadRepo(
       ),
     )
     .where(eq(repositories.id, repoId));
-  if (!found) throw notFound(repoId);
+  if (!found) throw notFound();
   const { row, actual } = found;
   if (!hasRole(actual, role)) {
     throw new AppError(
@@ -186,7 +189,7 @@ export async function updateRepo(
         .set({ ...input, updatedAt: new Date() })
         .where(eq(repositories.id, repoId))
         .returning();
-      if (!row) throw notFound(repoId);
+      if (!row) throw notFound();
       await recordAudit(tx, {
         actor,
         action: 'repo.update',

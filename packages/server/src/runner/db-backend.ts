@@ -161,7 +161,7 @@ export class DbRunnerBackend implements RunnerBackend {
       .select({ taskId: runs.taskId })
       .from(runs)
       .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId), eq(runs.status, 'running')));
-    if (!run) throw new AppError('run_not_found', `This runner holds no run ${runId}.`);
+    if (!run) throw new AppError('run_not_found', 'This runner does not hold that run (any more).');
     return run;
   }
 

@@ -193,7 +193,10 @@ export async function deleteRunner(
     .where(and(eq(runners.id, runnerId), inArray(runners.kind, ['remote'])))
     .returning({ id: runners.id });
   if (deleted.length === 0)
-    throw new AppError('runner_not_found', `No remote runner with id ${runnerId} exists.`);
+    throw new AppError(
+      'runner_not_found',
+      'This runner does not exist: it may have been removed already.',
+    );
   await recordAudit(db, {
     actor,
     action: 'runner.delete',

@@ -30,7 +30,7 @@ export async function appendEvents(
       .set({ lastSeq: sql`${tasks.lastSeq} + ${bodies.length}`, updatedAt: new Date() })
       .where(eq(tasks.id, taskId))
       .returning({ lastSeq: tasks.lastSeq, repoId: tasks.repoId });
-    if (!bumped) throw new AppError('not_found', `No task with id ${taskId} exists.`);
+    if (!bumped) throw new AppError('not_found', 'This task no longer exists.');
     const first = bumped.lastSeq - bodies.length + 1;
     const rows = await tx
       .insert(events)

@@ -38,7 +38,7 @@ export async function postMessage(
   if (!task.agent) {
     throw new AppError(
       'no_agent',
-      `Task ${task.id} runs shell commands only, so no agent reads messages; queue a run with commands instead.`,
+      `“${task.title}” runs shell commands only, so no agent reads messages; queue a run with commands instead.`,
     );
   }
   return db.transaction(async (tx) => {

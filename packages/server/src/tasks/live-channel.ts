@@ -149,7 +149,7 @@ export async function sendDraft(
       FROM runs WHERE id = ${runId} AND runner_id = ${runnerId} AND status = 'running'`);
     const { rows } = result as unknown as { rows: unknown[] };
     if (rows.length === 0)
-      throw new AppError('run_not_found', `This runner holds no run ${runId}.`);
+      throw new AppError('run_not_found', 'This runner does not hold that run (any more).');
     at = end;
   }
 }

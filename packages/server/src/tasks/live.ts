@@ -143,7 +143,8 @@ export class LiveHub {
         .where(
           and(eq(runRows.id, runId), eq(runRows.runnerId, runnerId), eq(runRows.status, 'running')),
         );
-      if (!run) throw new AppError('run_not_found', `This runner holds no run ${runId}.`);
+      if (!run)
+        throw new AppError('run_not_found', 'This runner does not hold that run (any more).');
       holder = { runnerId, taskId: run.taskId };
       this.holders.set(runId, holder);
     }

@@ -83,7 +83,7 @@ export async function updateTask(
       if (locked?.status !== 'todo' || run) {
         throw new AppError(
           'invalid_transition',
-          `Task ${task.id} has already run: its description, agent and model can only be changed before it first runs.`,
+          `“${task.title}” has already run: its description, agent and model can only be changed before it first runs.`,
         );
       }
     }
@@ -97,7 +97,7 @@ export async function updateTask(
       })
       .where(eq(tasks.id, task.id))
       .returning();
-    if (!updated) throw new AppError('task_not_found', `No task with id ${taskId} exists.`);
+    if (!updated) throw new AppError('task_not_found', 'This task no longer exists.');
     await notifyBoard(tx, { repoId: updated.repoId, taskId: updated.id, status: updated.status });
     await recordAudit(tx, {
       actor,
@@ -130,7 +130,7 @@ export async function deleteTask(
     if (pending) {
       throw new AppError(
         'conflict',
-        `Task ${task.id} has run ${pending.id} ${pending.status}; stop it before deleting the task.`,
+        `“${task.title}” has a run ${pending.status === 'queued' ? 'waiting to start' : 'working'}; stop it before deleting the task.`,
       );
     }
     await tx.delete(tasks).where(eq(tasks.id, task.id));
@@ -158,7 +158,7 @@ export async function stopTask(
   const task = await loadTask(db, actor.userId, taskId, 'member');
   const pending = await pendingRun(db, task.id);
   if (!pending) {
-    throw new AppError('conflict', `Task ${task.id} has no queued or running run to stop.`);
+    throw new AppError('conflict', `“${task.title}” has no queued or running run to stop.`);
   }
   const run = await requestCancel(db, pending.id);
   await recordAudit(db, {

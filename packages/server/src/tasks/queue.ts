@@ -111,7 +111,7 @@ export async function renewLease(
     .select({ id: runs.id })
     .from(runs)
     .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId)));
-  if (!held) throw new AppError('run_not_found', `This runner holds no run ${runId}.`);
+  if (!held) throw new AppError('run_not_found', 'This runner does not hold that run (any more).');
   return { lost: true, cancelRequested: false };
 }
 
@@ -136,7 +136,7 @@ export async function requestCancel(db: Db, runId: string): Promise<RunRow> {
     .set({ cancelRequested: true })
     .where(eq(runs.id, runId))
     .returning();
-  if (!run) throw new AppError('not_found', `No run with id ${runId} exists.`);
+  if (!run) throw new AppError('not_found', 'This run no longer exists.');
   return run;
 }
 
@@ -257,7 +257,7 @@ async function setTaskStatus(
     .set({ status, updatedAt: new Date() })
     .where(eq(tasks.id, taskId))
     .returning();
-  if (!task) throw new AppError('not_found', `No task with id ${taskId} exists.`);
+  if (!task) throw new AppError('not_found', 'This task no longer exists.');
   const event: EventBody = { type: 'task.status', status, ...(reason ? { reason } : {}) };
   await appendEvents(db, { taskId, runId, events: [event] });
   return task;

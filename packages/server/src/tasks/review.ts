@@ -93,14 +93,14 @@ function check(task: TaskRow, action: keyof typeof VERB): void {
   const from = ALLOWED[action].map((status) => STATUS_WORDS[status]).join(' or ');
   throw new AppError(
     'invalid_transition',
-    `Task ${task.id} is ${STATUS_WORDS[task.status]}; only a task that is ${from} can be ${VERB[action]}.`,
+    `“${task.title}” is ${STATUS_WORDS[task.status]}; only a task that is ${from} can be ${VERB[action]}.`,
   );
 }
 
 /** Locks the task row for the rest of the transaction and reads it again. */
 async function lockTask(tx: Db, taskId: string): Promise<TaskRow> {
   const [row] = await tx.select().from(tasks).where(eq(tasks.id, taskId)).for('update');
-  if (!row) throw new AppError('task_not_found', `No task with id ${taskId} exists.`);
+  if (!row) throw new AppError('task_not_found', 'This task no longer exists.');
   return row;
 }
 
@@ -124,7 +124,7 @@ async function moveTask(
     .set({ ...set, status, updatedAt: new Date() })
     .where(eq(tasks.id, task.id))
     .returning();
-  if (!moved) throw new AppError('task_not_found', `No task with id ${task.id} exists.`);
+  if (!moved) throw new AppError('task_not_found', `“${task.title}” no longer exists.`);
   await appendEvents(tx, {
     taskId: task.id,
     runId: null,
@@ -212,7 +212,7 @@ async function firstSpec(tx: Db, task: TaskRow): Promise<RunSpec> {
   if (!task.agent) {
     throw new AppError(
       'no_agent',
-      `Task ${task.id} runs shell commands only; queue a run with its commands instead.`,
+      `“${task.title}” runs shell commands only; queue a run with its commands instead.`,
     );
   }
   const promptSeq = await firstPromptSeq(tx, task);
@@ -265,7 +265,8 @@ export async function approveTask(
   const task = await loadTask(ctx.db, actor.userId, taskId, 'member');
   check(task, 'approve');
   const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, task.repoId));
-  if (!repo) throw new AppError('repo_not_found', `No repository with id ${task.repoId} exists.`);
+  if (!repo)
+    throw new AppError('repo_not_found', `The repository of “${task.title}” no longer exists.`);
   let merge: ApprovedTask['merge'];
   if (repo.provider !== 'local') {
     if (!ctx.mergeUpstream) {
@@ -297,7 +298,7 @@ export async function approveTask(
     if (result.kind === 'missing') {
       throw new AppError(
         'invalid_transition',
-        `Task ${task.id} has no branch ${result.ref} to merge: its runs pushed no commit.`,
+        `“${task.title}” has no branch ${result.ref} to merge: its runs pushed no commit.`,
       );
     }
     if (result.kind === 'moved') {
@@ -387,7 +388,7 @@ export async function retryTask(
     if (!spec) {
       throw new AppError(
         'invalid_transition',
-        `Task ${task.id} has never run, so there is nothing to retry; start it instead.`,
+        `“${task.title}” has never run, so there is nothing to retry; start it instead.`,
       );
     }
     const run = await enqueueRun(tx, { taskId: task.id, spec });
@@ -415,7 +416,7 @@ export async function cancelTask(
     if (!pending) {
       throw new AppError(
         'invalid_transition',
-        `Task ${task.id} is ${STATUS_WORDS[task.status]} but has no run to cancel.`,
+        `“${task.title}” is ${STATUS_WORDS[task.status]} but has no run to cancel.`,
       );
     }
     const run = await requestCancel(tx, pending.id);

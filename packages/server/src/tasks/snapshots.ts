@@ -110,9 +110,9 @@ async function lastHeldRun(db: Db, runnerId: string, taskId: string) {
     .where(and(eq(runs.taskId, taskId), eq(runs.runnerId, runnerId)))
     .orderBy(desc(runs.createdAt))
     .limit(1);
-  if (!run) throw new AppError('task_not_found', `This runner never held a run of task ${taskId}.`);
+  if (!run) throw new AppError('task_not_found', 'This runner never held a run of that task.');
   if (run.status === 'running') {
-    throw new AppError('conflict', `Task ${taskId} has a run in flight; its sandbox is in use.`);
+    throw new AppError('conflict', 'The task has a run in flight; its sandbox is in use.');
   }
   return run;
 }

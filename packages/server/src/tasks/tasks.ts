@@ -181,7 +181,7 @@ export async function queueRun(
   if (pending) {
     throw new AppError(
       'conflict',
-      `Task ${task.id} already has run ${pending.id} queued or running.`,
+      `“${task.title}” already has a run queued or running; wait for it, or stop it first.`,
     );
   }
   await syncUpstream?.(task.repoId);
@@ -206,7 +206,10 @@ export async function loadTask(
   const [task] = await db.select().from(tasks).where(eq(tasks.id, taskId));
   const actual = task ? await roleIn(db, task.workspaceId, userId) : null;
   if (!task || actual === null) {
-    throw new AppError('task_not_found', `No task with id ${taskId} exists.`);
+    throw new AppError(
+      'task_not_found',
+      'This task does not exist, or you are not a member of its workspace.',
+    );
   }
   if (!hasRole(actual, role)) {
     throw new AppError('forbidden', `This needs the ${role} role; you are ${actual}.`);
@@ -224,9 +227,9 @@ export async function cancelRun(
   { actor, runId }: { actor: Principal; runId: string },
 ): Promise<RunRow> {
   const [run] = await db.select().from(runs).where(eq(runs.id, runId));
-  if (!run) throw new AppError('run_not_found', `No run with id ${runId} exists.`);
+  if (!run) throw new AppError('run_not_found', 'This run does not exist.');
   const task = await loadTask(db, actor.userId, run.taskId, 'member').catch(() => {
-    throw new AppError('run_not_found', `No run with id ${runId} exists.`);
+    throw new AppError('run_not_found', 'This run does not exist.');
   });
   const cancelled = await requestCancel(db, runId);
   await recordAudit(db, {

@@ -84,7 +84,11 @@ export async function requireRole(
   needed: WorkspaceRole,
 ): Promise<void> {
   const role = await roleIn(db, workspaceId, userId);
-  if (role === null) throw new AppError('not_found', `No workspace with id ${workspaceId} exists.`);
+  if (role === null)
+    throw new AppError(
+      'not_found',
+      'This workspace does not exist, or you are not a member of it.',
+    );
   if (!hasRole(role, needed)) {
     throw new AppError(
       'forbidden',
