@@ -4,9 +4,9 @@
  * (start, approve, reject, retry, cancel: each a transition of the task's status, refused with
  * 409 `invalid_transition` when it has no meaning from where the card stands).
  *
- * Columns from task statuses: `todo` → To Do; `queued`, `running` → In Progress; `in_review`,
- * `awaiting_merge` → In Review (the latter marked `awaitingMerge`); `done` → Done; `failed`,
- * `cancelled` → Failed (a cancelled card keeps its status).
+ * Columns from task statuses: `todo`, `cancelled` → To Do (a task its user stopped waits to be
+ * started again, keeping its status); `queued`, `running` → In Progress; `in_review`,
+ * `awaiting_merge` → In Review (the latter marked `awaitingMerge`); `done` → Done; `failed` → Failed.
  */
 import { z } from 'zod';
 import { Id, Timestamp } from './common.ts';
@@ -20,6 +20,7 @@ export type BoardColumnId = z.infer<typeof BoardColumnId>;
 export function boardColumnOf(status: TaskStatus): BoardColumnId {
   switch (status) {
     case 'todo':
+    case 'cancelled':
       return 'todo';
     case 'queued':
     case 'running':
@@ -30,7 +31,6 @@ export function boardColumnOf(status: TaskStatus): BoardColumnId {
     case 'done':
       return 'done';
     case 'failed':
-    case 'cancelled':
       return 'failed';
   }
 }

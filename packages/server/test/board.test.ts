@@ -195,8 +195,13 @@ describe('board transitions', () => {
     expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
     await waitForStatus(server.url, user, task.id, ['cancelled']);
     const view = (await board()).body;
-    const card = view.columns.find((c) => c.id === 'failed')?.cards.find((c) => c.id === task.id);
+    const card = view.columns.find((c) => c.id === 'todo')?.cards.find((c) => c.id === task.id);
     expect(card).toMatchObject({ status: 'cancelled', latestRun: { status: 'cancelled' } });
+    const stopped = await taskEvents(server.url, user, task.id);
+    expect(stopped.filter((e) => e.type === 'error')).toEqual([]);
+    expect(stopped.filter((e) => e.type === 'task.status').at(-1)).toMatchObject({
+      status: 'cancelled',
+    });
     expect((await act(task.id, 'cancel')).body.error?.code).toBe('invalid_transition');
     expect((await act(task.id, 'approve')).body.error?.code).toBe('invalid_transition');
 
@@ -348,11 +353,11 @@ describe('the board read model', () => {
       'failed',
     ]);
     const sorted = (list: string[]) => [...list].sort();
-    expect(column(view, 'todo')).toEqual([ids.todo]);
+    expect(sorted(column(view, 'todo'))).toEqual(sorted([ids.todo, ids.cancelled]));
     expect(sorted(column(view, 'in_progress'))).toEqual(sorted([ids.queued, ids.running]));
     expect(sorted(column(view, 'in_review'))).toEqual(sorted([ids.inReview, ids.awaiting]));
     expect(column(view, 'done')).toEqual([ids.done]);
-    expect(sorted(column(view, 'failed'))).toEqual(sorted([ids.failed, ids.cancelled]));
+    expect(column(view, 'failed')).toEqual([ids.failed]);
     const review = view.columns.find((c) => c.id === 'in_review')?.cards ?? [];
     expect(review.find((c) => c.id === ids.awaiting)).toMatchObject({
       awaitingMerge: true,

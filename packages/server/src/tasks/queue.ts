@@ -173,7 +173,8 @@ export async function finishRun(
   if (!run) return false;
   const reason = outcome.errorMessage;
   await setRunStatus(db, { run, status: outcome.status, ...(reason ? { reason } : {}) });
-  if (outcome.errorCode && outcome.errorMessage) {
+  // A stop the user asked for is no error: the run's and the task's status say it.
+  if (outcome.status !== 'cancelled' && outcome.errorCode && outcome.errorMessage) {
     await appendEvents(db, {
       taskId: run.taskId,
       runId,
