@@ -36,6 +36,28 @@ export const Task = z
   .meta({ id: 'Task' });
 export type Task = z.infer<typeof Task>;
 
+/**
+ * What a task's runs have taken so far, summed over them: the time they worked and the model
+ * calls they made through the gateway (tokens and cost in US dollars).
+ */
+export const TaskTotals = z.object({
+  runs: z.number().int().min(0),
+  /** From each run's start to its end, or to now for the one running. */
+  elapsedMs: z.number().int().min(0),
+  /** When the run now running started (a page counts on from it); null while none runs. */
+  runningSince: Timestamp.nullable(),
+  /** All input tokens, cached ones included. */
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  cachedInputTokens: z.number().int().min(0),
+  costUsd: z.number().min(0),
+});
+export type TaskTotals = z.infer<typeof TaskTotals>;
+
+/** One task as `GET /api/v1/tasks/{id}` answers it: with the totals of its runs. */
+export const TaskDetail = Task.extend({ totals: TaskTotals }).meta({ id: 'TaskDetail' });
+export type TaskDetail = z.infer<typeof TaskDetail>;
+
 /** The agents Lucid can run: its own, and CLI agents inside the same sandboxes. */
 export const AgentName = z.enum(['lucid', 'claude-code', 'codex', 'gemini', 'opencode', 'cursor']);
 export type AgentName = z.infer<typeof AgentName>;

@@ -1,7 +1,12 @@
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events, runs } from '../src/db/schema.ts';
+import { events, runs, usage } from '../src/db/schema.ts';
+import { newId } from '../src/ids.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
+import { authedUrl, git, gitOk } from './support/git.ts';
 import { fakeProviderEnv } from './support/providers.ts';
 import { pushedRepo, startTask, taskEvents } from './support/tasks.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
@@ -12,6 +17,7 @@ let owner: TestUser;
 let stranger: TestUser;
 let repoId: string;
 let otherRepoId: string;
+let cloneUrl: string;
 
 interface Summary {
   id: string;
@@ -30,7 +36,9 @@ beforeAll(async () => {
   });
   owner = await signUp(server.url, 'Owner');
   stranger = await signUp(server.url, 'Stranger');
-  repoId = (await pushedRepo(server.url, owner, 'api-one')).id;
+  const one = await pushedRepo(server.url, owner, 'api-one');
+  repoId = one.id;
+  cloneUrl = one.cloneUrl;
   otherRepoId = (await pushedRepo(server.url, owner, 'api-two')).id;
 });
 afterAll(() => server.close());
@@ -333,5 +341,138 @@ describe("another user's task", () => {
     }
     const still = await call<{ title: string }>(owner, 'GET', `/api/v1/tasks/${id}`);
     expect(still.body.title).toBe('Private work');
+  });
+});
+
+describe("a task's totals", () => {
+  it('sums the time, tokens and cost of its runs, and counts on while one runs', async () => {
+    const { task, run } = await startTask(server.url, owner, {
+      repoId,
+      prompt: 'Counted',
+      commands: ['true'],
+    });
+    const fresh = await call<{ totals: Record<string, unknown> }>(
+      owner,
+      'GET',
+      `/api/v1/tasks/${task.id}`,
+    );
+    expect(fresh.body.totals).toEqual({
+      runs: 1,
+      elapsedMs: 0,
+      runningSince: null,
+      inputTokens: 0,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      costUsd: 0,
+    });
+
+    const { db } = server.database;
+    const [row] = await db.select().from(runs).where(eq(runs.id, run.id));
+    await db
+      .update(runs)
+      .set({
+        status: 'succeeded',
+        startedAt: new Date('2026-01-01T10:00:00Z'),
+        finishedAt: new Date('2026-01-01T10:01:30Z'),
+      })
+      .where(eq(runs.id, run.id));
+    const running = await db
+      .insert(runs)
+      .values({
+        id: newId('run'),
+        taskId: task.id,
+        spec: row!.spec,
+        status: 'running',
+        startedAt: new Date(Date.now() - 60_000),
+      })
+      .returning();
+    const workspaceId = (
+      await call<{ workspaceId: string }>(owner, 'GET', `/api/v1/tasks/${task.id}`)
+    ).body.workspaceId;
+    const meter = (runId: string, input: number, output: number, costUsd: number) => ({
+      id: newId('use'),
+      runId,
+      taskId: task.id,
+      workspaceId,
+      model: 'anthropic/claude-sonnet-4-5',
+      inputTokens: input,
+      outputTokens: output,
+      cachedInputTokens: 10,
+      costUsd,
+    });
+    await db
+      .insert(usage)
+      .values([meter(run.id, 1000, 200, 0.25), meter(running[0]!.id, 500, 100, 0.5)]);
+
+    const read = await call<{ totals: Record<string, number | string | null> }>(
+      owner,
+      'GET',
+      `/api/v1/tasks/${task.id}`,
+    );
+    expect(read.status).toBe(200);
+    const totals = read.body.totals;
+    expect(totals).toMatchObject({
+      runs: 2,
+      inputTokens: 1500,
+      outputTokens: 300,
+      cachedInputTokens: 20,
+      costUsd: 0.75,
+      runningSince: running[0]!.startedAt!.toISOString(),
+    });
+    expect(totals.elapsedMs).toBeGreaterThanOrEqual(90_000 + 60_000);
+    await db.update(runs).set({ status: 'cancelled' }).where(eq(runs.taskId, task.id));
+  });
+});
+
+describe("a task's patch", () => {
+  it("answers the branch's commits as a patch file that applies to the base branch", async () => {
+    const id = await agentTask('Patch me');
+    const task = (
+      await call<{ branch: string; title: string }>(owner, 'GET', `/api/v1/tasks/${id}`)
+    ).body;
+
+    const before = await call<{ error: { code: string; message: string } }>(
+      owner,
+      'GET',
+      `/api/v1/tasks/${id}/patch`,
+    );
+    expect(before.status).toBe(404);
+    expect(before.body.error.code).toBe('ref_not_found');
+    expect(before.body.error.message).toContain('“Patch me”');
+
+    const work = path.join(tmpdir(), newId('clone'));
+    const url = authedUrl(cloneUrl, owner.token);
+    await gitOk(['clone', '--quiet', url, work]);
+    await gitOk(['checkout', '--quiet', '-b', task.branch], work);
+    await writeFile(path.join(work, 'patched.txt'), 'from the task\n');
+    await writeFile(path.join(work, 'README.md'), '# api-one\nChanged by the task.\n');
+    await gitOk(['add', '.'], work);
+    await gitOk(['commit', '--quiet', '-m', 'Add patched.txt'], work);
+    await gitOk(['push', '--quiet', url, task.branch], work);
+
+    const answer = await fetch(`${server.url}/api/v1/tasks/${id}/patch`, {
+      headers: { authorization: `Bearer ${owner.token}` },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/x-patch/);
+    const disposition = answer.headers.get('content-disposition') ?? '';
+    expect(disposition).toMatch(/^attachment; filename="lucid-.+\.patch"$/);
+    const patch = await answer.text();
+    expect(patch).toContain('Subject: [PATCH] Add patched.txt');
+    expect(patch).toContain('+from the task');
+
+    await gitOk(['checkout', '--quiet', 'main'], work);
+    const patchFile = path.join(tmpdir(), `${newId('patch')}.patch`);
+    await writeFile(patchFile, patch);
+    const check = await git(['apply', '--check', patchFile], work);
+    expect(check.code, check.stderr).toBe(0);
+
+    const stranger404 = await call<{ error: { code: string } }>(
+      stranger,
+      'GET',
+      `/api/v1/tasks/${id}/patch`,
+    );
+    expect(stranger404.status).toBe(404);
+    expect(stranger404.body.error.code).toBe('task_not_found');
   });
 });

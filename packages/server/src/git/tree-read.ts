@@ -99,6 +99,22 @@ export async function diffCommits(repoPath: string, from: string, to: string): P
   });
 }
 
+/**
+ * The commits from `from` (excluded; null: from the root) to `to` as `git format-patch --stdout`
+ * writes them, binary changes included, so `git am` or `git apply` can take the whole.
+ */
+export async function formatPatch(
+  repoPath: string,
+  from: string | null,
+  to: string,
+): Promise<string> {
+  const range = from === null ? ['--root', to] : [`${from}..${to}`];
+  return runGit(
+    ['format-patch', '--stdout', '--binary', '--no-color', '--no-signature', ...range],
+    { cwd: repoPath },
+  );
+}
+
 /** Where `to` forked from `base`: their merge base, else `base` itself. */
 export async function forkPoint(repoPath: string, base: string, to: string): Promise<string> {
   try {

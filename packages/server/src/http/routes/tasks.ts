@@ -20,6 +20,7 @@ import {
   Run,
   RunList,
   Task,
+  TaskDetail,
   TaskDiff,
   TaskEvent,
   TaskList,
@@ -32,6 +33,8 @@ import { listEvents } from '../../tasks/events.ts';
 import { postMessage } from '../../tasks/follow-ups.ts';
 import { deleteTask, stopTask, updateTask } from '../../tasks/manage.ts';
 import { listTasks } from '../../tasks/task-list.ts';
+import { taskPatch } from '../../tasks/task-patch.ts';
+import { taskTotals } from '../../tasks/task-totals.ts';
 import { listTaskFiles, readTaskFile, taskDiff } from '../../tasks/workspace-view.ts';
 import { principalOf } from '../authenticate.ts';
 import { forgeContext, repoContext, type AppDeps } from '../context.ts';
@@ -96,8 +99,18 @@ export const taskRoutes =
 
     app.get(
       '/tasks/:id',
-      { schema: { tags, summary: 'Get a task', params: IdParams, response: { 200: Task } } },
-      async (request) => toTask(await loadTask(db, principalOf(request).userId, request.params.id)),
+      {
+        schema: {
+          tags,
+          summary: 'Get a task, with the time, tokens and cost of its runs so far',
+          params: IdParams,
+          response: { 200: TaskDetail },
+        },
+      },
+      async (request) => {
+        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        return { ...toTask(task), totals: await taskTotals(db, task.id) };
+      },
     );
 
     app.patch(
@@ -224,6 +237,27 @@ export const taskRoutes =
       },
       async (request) =>
         taskDiff(workspace, await loadTask(db, principalOf(request).userId, request.params.id)),
+    );
+
+    app.get(
+      '/tasks/:id/patch',
+      {
+        schema: {
+          tags,
+          summary:
+            "The task branch's commits since its base branch, as `git format-patch` writes them (text/x-patch)",
+          params: IdParams,
+          response: { 200: z.string().describe('The patch, to apply with git am or git apply.') },
+        },
+      },
+      async (request, reply) => {
+        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const { patch, filename } = await taskPatch(workspace, task);
+        return reply
+          .type('text/x-patch; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${filename}"`)
+          .send(patch);
+      },
     );
 
     app.get(

@@ -1,0 +1,54 @@
+/**
+ * @module tasks/task-totals
+ * What a task's runs have taken so far: the time they worked, and the tokens and cost of the
+ * model calls the gateway metered for them.
+ */
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { TaskTotals } from '@lucid/contracts';
+import type { Db } from '../db/client.ts';
+import { runs, usage } from '../db/schema.ts';
+
+/**
+ * Sums the task's runs: each one's time from its start to its end (to `now` while it runs) and
+ * the usage recorded for it.
+ *
+ * @example
+ * const { elapsedMs, costUsd } = await taskTotals(db, task.id);
+ */
+export async function taskTotals(db: Db, taskId: string, now = new Date()): Promise<TaskTotals> {
+  const taskRuns = await db
+    .select({
+      status: runs.status,
+      startedAt: runs.startedAt,
+      finishedAt: runs.finishedAt,
+    })
+    .from(runs)
+    .where(eq(runs.taskId, taskId));
+  let elapsedMs = 0;
+  let runningSince: Date | null = null;
+  for (const run of taskRuns) {
+    if (!run.startedAt) continue;
+    const end = run.finishedAt ?? now;
+    elapsedMs += Math.max(0, end.getTime() - run.startedAt.getTime());
+    if (run.status === 'running' && !run.finishedAt) runningSince = run.startedAt;
+  }
+  const ofRuns = db.select({ id: runs.id }).from(runs).where(eq(runs.taskId, taskId));
+  const [sums] = await db
+    .select({
+      inputTokens: sql<number>`coalesce(sum(${usage.inputTokens}), 0)`.mapWith(Number),
+      outputTokens: sql<number>`coalesce(sum(${usage.outputTokens}), 0)`.mapWith(Number),
+      cachedInputTokens: sql<number>`coalesce(sum(${usage.cachedInputTokens}), 0)`.mapWith(Number),
+      costUsd: sql<number>`coalesce(sum(${usage.costUsd}), 0)`.mapWith(Number),
+    })
+    .from(usage)
+    .where(inArray(usage.runId, ofRuns));
+  return {
+    runs: taskRuns.length,
+    elapsedMs,
+    runningSince: runningSince?.toISOString() ?? null,
+    inputTokens: sums?.inputTokens ?? 0,
+    outputTokens: sums?.outputTokens ?? 0,
+    cachedInputTokens: sums?.cachedInputTokens ?? 0,
+    costUsd: sums?.costUsd ?? 0,
+  };
+}
