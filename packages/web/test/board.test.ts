@@ -4,7 +4,13 @@
  * and the lanes of the commit graph.
  */
 import { describe, expect, it } from 'vitest';
-import { cardActions, columnOf, moveAction, refusedMove } from '../src/features/board/columns.ts';
+import {
+  cardActions,
+  cardNote,
+  columnOf,
+  moveAction,
+  refusedMove,
+} from '../src/features/board/columns.ts';
 import { parseDiff, splitRows } from '../src/features/board/diff-rows.ts';
 import { layoutGraph } from '../src/features/board/graph-layout.ts';
 
@@ -17,7 +23,7 @@ describe('board columns', () => {
     expect(columnOf('awaiting_merge')).toBe('in_review');
     expect(columnOf('done')).toBe('done');
     expect(columnOf('failed')).toBe('failed');
-    expect(columnOf('cancelled')).toBe('failed');
+    expect(columnOf('cancelled')).toBe('todo');
   });
 
   it('gives the meaningful moves their action and refuses the others', () => {
@@ -35,11 +41,17 @@ describe('board columns', () => {
     expect(refusedMove('done', 'failed')).toContain('nothing moves a card out of Done');
   });
 
+  it('notes a stopped card, which waits in To Do', () => {
+    expect(cardNote({ status: 'cancelled' })).toBe('Stopped');
+    expect(cardNote({ status: 'todo' })).toBeNull();
+    expect(cardNote({ status: 'failed' })).toBeNull();
+  });
+
   it('offers buttons for the same moves', () => {
     expect(cardActions('todo')).toEqual(['start']);
     expect(cardActions('in_review')).toEqual(['approve', 'reject']);
     expect(cardActions('failed')).toEqual(['retry', 'reject']);
-    expect(cardActions('cancelled')).toEqual(['retry']);
+    expect(cardActions('cancelled')).toEqual(['start']);
     expect(cardActions('awaiting_merge')).toEqual(['retry', 'reject']);
     expect(cardActions('done')).toEqual([]);
   });

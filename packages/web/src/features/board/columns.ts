@@ -2,9 +2,10 @@
  * @module features/board/columns
  * The board's columns and what moving a card between them means: each column holds some task
  * statuses, and a drop from one column onto another is one of the board actions (start, approve,
- * reject, retry) or is refused with a sentence saying why.
+ * reject, retry) or is refused with a sentence saying why. A card may carry one note saying what
+ * its status alone does not (a task its user stopped waits in To Do as "Stopped").
  */
-import type { TaskStatus } from '@lucid/contracts';
+import { boardColumnOf, type TaskStatus } from '@lucid/contracts';
 
 export type ColumnId = 'todo' | 'in_progress' | 'in_review' | 'done' | 'failed';
 
@@ -14,18 +15,26 @@ export interface Column {
   statuses: readonly TaskStatus[];
 }
 
-/** Left to right, as work moves; as the server's board places them (a cancelled task is Failed). */
+/** Left to right, as work moves; as the server's board places them (a stopped task is To Do). */
 export const columns: readonly Column[] = [
-  { id: 'todo', title: 'To Do', statuses: ['todo'] },
+  { id: 'todo', title: 'To Do', statuses: ['todo', 'cancelled'] },
   { id: 'in_progress', title: 'In Progress', statuses: ['queued', 'running'] },
   { id: 'in_review', title: 'In Review', statuses: ['in_review', 'awaiting_merge'] },
   { id: 'done', title: 'Done', statuses: ['done'] },
-  { id: 'failed', title: 'Failed', statuses: ['failed', 'cancelled'] },
+  { id: 'failed', title: 'Failed', statuses: ['failed'] },
 ];
 
-/** The column a task of this status sits in. */
+/** The column a task of this status sits in: the server's own rule. */
 export function columnOf(status: TaskStatus): ColumnId {
-  return columns.find((column) => column.statuses.includes(status))?.id ?? 'todo';
+  return boardColumnOf(status);
+}
+
+/**
+ * The note a card shows beside its status, if any: "Stopped" for a task its user stopped (it
+ * waits in To Do, and Start runs it again).
+ */
+export function cardNote(card: { status: TaskStatus }): string | null {
+  return card.status === 'cancelled' ? 'Stopped' : null;
 }
 
 export function columnTitle(id: ColumnId): string {
@@ -86,7 +95,7 @@ export function cardActions(status: TaskStatus): BoardAction[] {
     case 'failed':
       return ['retry', 'reject'];
     case 'cancelled':
-      return ['retry'];
+      return ['start'];
     case 'done':
       return [];
   }

@@ -8,21 +8,17 @@ import { useDraggable } from '@dnd-kit/core';
 import { Link } from 'wouter';
 import type { BoardCard } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
+import { NoteBadge } from '../../../components/ui/note-badge.tsx';
+import { formatDuration } from '../../../lib/format.ts';
 import { StatusBadge } from '../../tasks/components/status-badge.tsx';
-import { actionLabels, cardActions, type BoardAction } from '../columns.ts';
-
-/** How long a run took (or has taken), as "1 min 5 s". */
-export function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  const minutes = Math.floor(seconds / 60);
-  return minutes > 0 ? `${minutes} min ${seconds % 60} s` : `${seconds} s`;
-}
+import { actionLabels, cardActions, cardNote, type BoardAction } from '../columns.ts';
 
 export function CardTile({
   task,
   repoId,
   selected,
   busy,
+  stopping,
   onAction,
   onEdit,
   onDelete,
@@ -31,6 +27,8 @@ export function CardTile({
   repoId: string;
   selected: boolean;
   busy: boolean;
+  /** Cancel was asked for and the card's run has not stopped yet. */
+  stopping: boolean;
   onAction: (task: BoardCard, action: BoardAction) => void;
   onEdit: (task: BoardCard) => void;
   onDelete: (task: BoardCard) => void;
@@ -42,6 +40,7 @@ export function CardTile({
     ? { transform: `translate3d(${transform.x}px, ${transform.y}px, 0)` }
     : undefined;
   const editable = task.status === 'todo' || task.status === 'cancelled';
+  const note = cardNote(task);
 
   return (
     <li
@@ -72,7 +71,7 @@ export function CardTile({
             {task.title}
           </Link>
           <div className="mt-1 flex flex-wrap items-center gap-1.5 text-xs text-slate-500">
-            <StatusBadge status={task.status} />
+            {note ? <NoteBadge>{note}</NoteBadge> : <StatusBadge status={task.status} />}
             {task.awaitingMerge && (
               <span className="rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-900">
                 awaiting merge
@@ -100,6 +99,8 @@ export function CardTile({
             variant={action === 'reject' || action === 'cancel' ? 'secondary' : 'primary'}
             className="h-7 px-2 text-xs"
             disabled={busy}
+            pending={action === 'cancel' && stopping}
+            pendingText="Stopping…"
             aria-label={`${actionLabels[action]} ${task.title}`}
             onClick={() => onAction(task, action)}
           >

@@ -48,8 +48,8 @@ import {
 import { agentLabels } from '../../tasks/components/agent-model-fields.tsx';
 import { CardTile } from './board-card.tsx';
 import { CardFormDialog } from './card-form-dialog.tsx';
-import { MergeConflict } from './merge-conflict.tsx';
-import { RejectDialog } from './reject-dialog.tsx';
+import { MergeConflict } from '../../../components/ui/merge-conflict.tsx';
+import { RejectDialog } from '../../../components/ui/reject-dialog.tsx';
 
 /** What acting on a card needs to know of it. */
 type CardRef = Pick<BoardCard, 'id' | 'title'>;
@@ -201,6 +201,19 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
   const [editing, setEditing] = useState<BoardCard | null | 'new'>(null);
   const [rejecting, setRejecting] = useState<CardRef | null>(null);
   const [deleting, setDeleting] = useState<BoardCard | null>(null);
+  /** Per card whose Cancel was asked for, the run it stops: "Stopping…" until it has stopped. */
+  const [stopping, setStopping] = useState<ReadonlyMap<string, string | null>>(new Map());
+  const setStoppingOf = (taskId: string, runId: string | null | undefined) =>
+    setStopping((old) => {
+      const next = new Map(old);
+      if (runId !== undefined) next.set(taskId, runId);
+      else next.delete(taskId);
+      return next;
+    });
+  const isStopping = (card: BoardCard) =>
+    stopping.has(card.id) &&
+    stopping.get(card.id) === (card.latestRun?.id ?? null) &&
+    columnOf(card.status) === 'in_progress';
   const remove = useDeleteCard(deleting?.id ?? '');
 
   const sensors = useSensors(
@@ -223,10 +236,14 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
       setRejecting(task);
       return;
     }
+    if (act === 'cancel') {
+      setStoppingOf(task.id, all.find((t) => t.id === task.id)?.latestRun?.id ?? null);
+    }
     action.mutate(
       { taskId: task.id, action: act },
       {
         onError: (error) => {
+          if (act === 'cancel') setStoppingOf(task.id, undefined);
           setNotice(
             `Could not ${actionLabels[act].toLowerCase()} “${task.title}”: ${errorMessage(error)}`,
           );
@@ -340,6 +357,7 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
                         repoId={repoId}
                         selected={task.id === taskId}
                         busy={action.isPending && action.variables?.taskId === task.id}
+                        stopping={isStopping(task)}
                         onAction={run}
                         onEdit={setEditing}
                         onDelete={setDeleting}

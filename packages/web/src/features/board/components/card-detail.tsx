@@ -23,7 +23,7 @@ import { useBoardAction, useRuns } from '../api/board.ts';
 import { actionLabels, cardActions } from '../columns.ts';
 import { CommitGraph } from './commit-graph.tsx';
 import { DiffViewer } from './diff-viewer.tsx';
-import { MergeConflict } from './merge-conflict.tsx';
+import { MergeConflict } from '../../../components/ui/merge-conflict.tsx';
 
 type Tab = 'timeline' | 'runs' | 'diff' | 'graph';
 const tabs: { id: Tab; label: string }[] = [

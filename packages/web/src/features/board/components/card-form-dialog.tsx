@@ -16,7 +16,7 @@ import {
   useAgentModelChoice,
 } from '../../tasks/components/agent-model-fields.tsx';
 import { useCreateCard, useUpdateCard } from '../api/board.ts';
-import { Modal } from './modal.tsx';
+import { Modal } from '../../../components/ui/modal.tsx';
 
 function CardForm({
   repoId,

@@ -1,12 +1,12 @@
 /**
- * @module features/board/components/reject-dialog
- * Asks why a card's result is rejected before sending it back to To Do: the reason is kept on the
- * card and given to its next run.
+ * @module components/ui/reject-dialog
+ * Asks why a task's result is rejected before sending it back to To Do: the reason is kept on the
+ * task and given to its next run. The board and the task page both use it.
  */
 import type { FormEvent } from 'react';
-import { Button } from '../../../components/ui/button.tsx';
-import { ErrorMessage } from '../../../components/ui/error-message.tsx';
-import { TextareaField } from '../../../components/ui/input.tsx';
+import { Button } from './button.tsx';
+import { ErrorMessage } from './error-message.tsx';
+import { TextareaField } from './input.tsx';
 import { Modal } from './modal.tsx';
 
 export function RejectDialog({

@@ -1,8 +1,8 @@
 /**
- * @module features/board/components/merge-conflict
+ * @module components/ui/merge-conflict
  * The files a refused merge names (a `merge_conflict` error's details), listed under the error.
  */
-import { ApiError } from '../../../lib/api.ts';
+import { ApiError } from '../../lib/api.ts';
 
 /** The files a refused merge names, when the server lists them. */
 function conflictFiles(error: unknown): string[] {

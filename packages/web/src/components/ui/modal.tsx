@@ -1,5 +1,5 @@
 /**
- * @module features/board/components/modal
+ * @module components/ui/modal
  * A modal dialog with a title, built on `<dialog>`: focus stays inside, Escape closes it, and focus
  * returns to what opened it. Its content is mounted only while it is open.
  */

@@ -1,0 +1,14 @@
+/**
+ * @module components/ui/note-badge
+ * A short note on where a task stands that its status alone does not say ("Stopped"), shown as a
+ * calm pill beside it. A card shows one note at most.
+ */
+import type { ReactNode } from 'react';
+
+export function NoteBadge({ children }: { children: ReactNode }) {
+  return (
+    <span className="inline-flex items-center rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium whitespace-nowrap text-slate-700 ring-1 ring-slate-200 ring-inset">
+      {children}
+    </span>
+  );
+}
