@@ -42,7 +42,7 @@ export type Task = z.infer<typeof Task>;
  */
 export const TaskTotals = z.object({
   runs: z.number().int().min(0),
-  /** From each run's start to its end, or to now for the one running. */
+  /** From each ended run's start to its end; the run now running adds the time since `runningSince`. */
   elapsedMs: z.number().int().min(0),
   /** When the run now running started (a page counts on from it); null while none runs. */
   runningSince: Timestamp.nullable(),

@@ -345,7 +345,7 @@ describe("another user's task", () => {
 });
 
 describe("a task's totals", () => {
-  it('sums the time, tokens and cost of its runs, and counts on while one runs', async () => {
+  it('sums the time, tokens and cost of its runs, and says since when one runs', async () => {
     const { task, run } = await startTask(server.url, owner, {
       repoId,
       prompt: 'Counted',
@@ -419,7 +419,7 @@ describe("a task's totals", () => {
       costUsd: 0.75,
       runningSince: running[0]!.startedAt!.toISOString(),
     });
-    expect(totals.elapsedMs).toBeGreaterThanOrEqual(90_000 + 60_000);
+    expect(totals.elapsedMs).toBe(90_000);
     await db.update(runs).set({ status: 'cancelled' }).where(eq(runs.taskId, task.id));
   });
 });

@@ -9,13 +9,14 @@ import type { Db } from '../db/client.ts';
 import { runs, usage } from '../db/schema.ts';
 
 /**
- * Sums the task's runs: each one's time from its start to its end (to `now` while it runs) and
- * the usage recorded for it.
+ * Sums the task's runs: each ended one's time from its start to its end, and the usage recorded
+ * for each. The run still running gives its start (`runningSince`) instead, so the answer stays
+ * the same until something happens and a reader counts the time on.
  *
  * @example
  * const { elapsedMs, costUsd } = await taskTotals(db, task.id);
  */
-export async function taskTotals(db: Db, taskId: string, now = new Date()): Promise<TaskTotals> {
+export async function taskTotals(db: Db, taskId: string): Promise<TaskTotals> {
   const taskRuns = await db
     .select({
       status: runs.status,
@@ -28,9 +29,11 @@ export async function taskTotals(db: Db, taskId: string, now = new Date()): Prom
   let runningSince: Date | null = null;
   for (const run of taskRuns) {
     if (!run.startedAt) continue;
-    const end = run.finishedAt ?? now;
-    elapsedMs += Math.max(0, end.getTime() - run.startedAt.getTime());
-    if (run.status === 'running' && !run.finishedAt) runningSince = run.startedAt;
+    if (run.finishedAt) {
+      elapsedMs += Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime());
+    } else if (run.status === 'running') {
+      runningSince = run.startedAt;
+    }
   }
   const ofRuns = db.select({ id: runs.id }).from(runs).where(eq(runs.taskId, taskId));
   const [sums] = await db
