@@ -2,11 +2,14 @@
  * A task session in a real browser, against a real server with a runner and the fake LLM: set a
  * provider key, push a repository, start a task whose agent writes a file, runs a command and
  * answers slowly; watch the answer stream in, reload in the middle of it and find every message
- * once; read the file in the explorer, the command in the terminal and the change in the diff; send
- * a follow-up; stop a run; rename the task, be refused deleting it while it works, then delete it.
+ * once; read the file wide beside the tree, the command in the terminal and the change in the diff;
+ * send a follow-up; read the time, tokens and cost of its runs; download its work as a patch; stop
+ * a run ("Stopping…" at once, then one calm line) and find the card in To Do as "Stopped", start it
+ * again from the board and approve it from the task page; rename the task, then delete it; stop and
+ * delete a task that works.
  * The form offers the server's agents, those it does not run disabled, and each agent's models.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +43,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
   let browser: BrowserSession;
   let page: Page;
   let user: TestUser;
+  let repoId = '';
   let taskId = '';
 
   beforeAll(async () => {
@@ -64,7 +68,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
       },
     });
     user = await signUp(server.url, 'Grace Hopper');
-    await pushedRepo(server.url, user, 'demo');
+    repoId = (await pushedRepo(server.url, user, 'demo')).id;
     browser = await openBrowser({ baseURL: server.url });
     page = browser.page;
   });
@@ -190,7 +194,17 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
       .click();
     const file = page.getByRole('region', { name: 'File hello.txt' });
     await file.getByText('hello from lucid').waitFor();
+    const tree = await page.getByRole('region', { name: 'Files' }).boundingBox();
+    const view = await file.boundingBox();
+    expect(view!.width).toBeGreaterThan(tree!.width * 1.5);
+    expect(view!.x).toBeGreaterThanOrEqual(tree!.x + tree!.width - 1);
+    expect(await page.getByRole('log', { name: 'Terminal output' }).count()).toBe(0);
     await screenshot(page, 'task-workspace');
+
+    await file.getByRole('button', { name: 'Close the file' }).click();
+    await file.waitFor({ state: 'detached' });
+    await page.getByRole('log', { name: 'Terminal output' }).waitFor();
+    await page.getByRole('region', { name: 'Chat' }).waitFor();
   });
 
   it('shows the command in the terminal, and that the branch was pushed', async () => {
@@ -236,11 +250,31 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     expect(await chat.getByText('Please also say goodbye', { exact: true }).count()).toBe(1);
   });
 
-  it('stops a run that is working, and refuses to delete the task until then', async () => {
-    llm.script([
-      { toolCalls: [{ name: 'bash', input: { command: 'echo WAITING && sleep 60' } }] },
-      { text: 'Never reached.' },
+  it('shows the time, tokens and cost of its runs in the header', async () => {
+    const usage = page.getByLabel('Usage');
+    await usage.getByText('Elapsed').waitFor();
+    await usage.getByText(/^\$\d+\.\d+$/).waitFor();
+    const tokens = await usage.locator('dd').nth(1).textContent();
+    expect(tokens).not.toBe('0');
+    expect(await usage.locator('dd').first().textContent()).toMatch(/^\d+ (s|min)/);
+    await screenshot(page, 'task-header-totals');
+  });
+
+  it("downloads the task's work as a patch", async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download patch' }).click(),
     ]);
+    expect(download.suggestedFilename()).toMatch(/^lucid-.+\.patch$/);
+    const patch = await readFile((await download.path())!, 'utf8');
+    expect(patch).toContain('+hello from lucid');
+    expect(patch).toContain('+goodbye');
+    expect(patch).toMatch(/^From [0-9a-f]{40} /);
+  });
+
+  it('stops a run: "Stopping…" at once, then one calm line; deleting offers to stop first', async () => {
+    // One turn only: the run is stopped in its command, before it asks the model again.
+    llm.script([{ toolCalls: [{ name: 'bash', input: { command: 'echo WAITING && sleep 60' } }] }]);
     await page.getByLabel('Message to the agent').fill('Wait a minute');
     await page.getByRole('button', { name: 'Send' }).click();
     await page
@@ -250,21 +284,77 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
 
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete this task?' });
-    await confirm.getByRole('button', { name: 'Delete task' }).click();
-    await confirm
-      .getByRole('alert')
-      .getByText(/stop it before deleting the task/)
-      .waitFor();
-    await screenshot(page, 'task-delete-refused');
+    await confirm.getByText('Its agent is working now: it is stopped first.').waitFor();
+    await confirm.getByRole('button', { name: 'Stop and delete' }).waitFor();
+    await screenshot(page, 'task-delete-offers-stop');
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'hidden' });
 
-    await page.getByRole('button', { name: 'Stop' }).click();
-    await page.getByRole('log', { name: 'Conversation' }).getByText('cancelled').last().waitFor({
-      timeout: 30_000,
+    // The answer to Stop is held back until the button has been seen pending.
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    await page.route('**/api/v1/tasks/*/stop', async (route) => {
+      await held;
+      await route.continue();
     });
-    await page.getByRole('button', { name: 'Stop' }).waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    const stopping = page.getByRole('button', { name: 'Stopping…' });
+    await stopping.waitFor();
+    expect(await stopping.isDisabled()).toBe(true);
+    await screenshot(page, 'task-stopping');
+    const stopAnswer = page.waitForResponse('**/api/v1/tasks/*/stop');
+    answer();
+    expect((await stopAnswer).status()).toBe(200);
+    await page.unroute('**/api/v1/tasks/*/stop');
+
+    const chat = page.getByRole('log', { name: 'Conversation' });
+    await chat.getByText(/^Stopped at \d/).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: /^Stop/ }).waitFor({ state: 'detached' });
+    expect(await chat.getByText(/^Stopped at \d/).count()).toBe(1);
+    expect(await chat.getByRole('alert').count()).toBe(0);
+    expect(await chat.getByText('cancelled').count()).toBe(0);
     await screenshot(page, 'task-stopped');
+  });
+
+  it('shows the stopped card in To Do as "Stopped", and starts it again from there', async () => {
+    llm.script([
+      { toolCalls: [{ name: 'write_file', input: { path: 'again.txt', content: 'again\n' } }] },
+      { text: 'Started again.' },
+    ]);
+    await page.goto(`/repos/${repoId}/board`);
+    const card = page.getByRole('region', { name: 'To Do' }).locator(`[data-task-id="${taskId}"]`);
+    await card.getByText('Stopped', { exact: true }).waitFor();
+    expect(
+      await page
+        .getByRole('region', { name: 'Failed' })
+        .locator(`[data-task-id="${taskId}"]`)
+        .count(),
+    ).toBe(0);
+    await screenshot(page, 'board-stopped-card');
+
+    await card.getByRole('button', { name: /^Start / }).click();
+    await waitForStatus(server.url, user, taskId, ['in_review']);
+    await page
+      .getByRole('region', { name: 'In Review' })
+      .locator(`[data-task-id="${taskId}"]`)
+      .waitFor();
+    const files = await request<{ entries: { name: string }[] }>(
+      server.url,
+      'GET',
+      `/api/v1/tasks/${taskId}/files`,
+      { token: user.token },
+    );
+    expect(files.body.entries.map((entry) => entry.name)).toContain('again.txt');
+  });
+
+  it('approves the work from the task page', async () => {
+    await page.goto(`/tasks/${taskId}`);
+    await page.getByRole('button', { name: 'Reject' }).waitFor();
+    await screenshot(page, 'task-in-review');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('button', { name: 'Approve' }).waitFor({ state: 'detached' });
+    await waitForStatus(server.url, user, taskId, ['done']);
+    await screenshot(page, 'task-approved');
   });
 
   it('renames the task, and lists it by its new name', async () => {
@@ -311,6 +401,29 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     });
     expect(gone.status).toBe(404);
   });
+  it('stops and deletes a task whose agent works, from its page', async () => {
+    // One turn only: the run is stopped in its command, before it asks the model again.
+    llm.script([{ toolCalls: [{ name: 'bash', input: { command: 'echo BUSY && sleep 60' } }] }]);
+    const created = await request<{ task: { id: string } }>(server.url, 'POST', '/api/v1/tasks', {
+      token: user.token,
+      json: { repoId, prompt: 'Keep busy', title: 'Keep busy' },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.task.id;
+    await page.goto(`/tasks/${id}`);
+    await page
+      .getByRole('log', { name: 'Terminal output' })
+      .getByText('$ echo BUSY && sleep 60')
+      .waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete this task?' });
+    await confirm.getByRole('button', { name: 'Stop and delete' }).click();
+    await page.waitForURL('**/tasks', { timeout: 30_000 });
+    await page.getByRole('heading', { name: 'No tasks yet' }).waitFor();
+    const gone = await request(server.url, 'GET', `/api/v1/tasks/${id}`, { token: user.token });
+    expect(gone.status).toBe(404);
+  });
+
   it('points to the provider settings when no model is usable, or none the agent can use', async () => {
     const bare = await startWebServer({
       env: {

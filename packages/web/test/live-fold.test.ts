@@ -105,6 +105,21 @@ describe('foldLive', () => {
 });
 
 describe('chatItems and terminalChunks', () => {
+  it('says a stop once, calmly, for the run and the task alike', () => {
+    const state = fold([
+      event(1, { type: 'message.user', text: 'Wait a minute' }),
+      event(2, { type: 'run.status', status: 'running' }),
+      event(3, { type: 'run.status', status: 'cancelled', reason: 'The run was stopped.' }),
+      event(4, { type: 'task.status', status: 'cancelled', reason: 'The run was stopped.' }),
+    ]);
+    expect(chatItems(state).map((item) => item.kind)).toEqual(['user', 'run', 'stopped']);
+    expect(chatItems(state).at(-1)).toEqual({
+      kind: 'stopped',
+      seq: 3,
+      at: '2026-01-01T00:00:00.000Z',
+    });
+  });
+
   const state = fold([
     event(1, { type: 'message.user', text: 'Run the tests' }),
     event(2, { type: 'tool.call', tool: 'bash', input: { command: 'npm test' } }),

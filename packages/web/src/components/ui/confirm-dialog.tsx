@@ -13,6 +13,8 @@ export interface ConfirmDialogProps {
   children?: ReactNode;
   confirmLabel: string;
   pending?: boolean;
+  /** What the confirm button says while pending; "Working…" by default. */
+  pendingText?: string;
   error?: unknown;
   onConfirm: () => void;
   onCancel: () => void;
@@ -24,6 +26,7 @@ export function ConfirmDialog({
   children,
   confirmLabel,
   pending = false,
+  pendingText = 'Working…',
   error,
   onConfirm,
   onCancel,
@@ -63,7 +66,12 @@ export function ConfirmDialog({
             <Button variant="secondary" onClick={onCancel} disabled={pending} autoFocus>
               Cancel
             </Button>
-            <Button variant="danger" onClick={onConfirm} pending={pending} pendingText="Working…">
+            <Button
+              variant="danger"
+              onClick={onConfirm}
+              pending={pending}
+              pendingText={pendingText}
+            >
               {confirmLabel}
             </Button>
           </div>

@@ -1,14 +1,17 @@
 /**
  * @module features/tasks/api/tasks
  * Tasks over the REST API: the list (refreshed every few seconds, so statuses stay current), one
- * task, creating one, renaming and deleting one, follow-up messages and stopping a run.
+ * task with the totals of its runs, creating one, renaming and deleting one, follow-up messages,
+ * stopping a run, and approving or rejecting its work.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
+  ApproveResult,
   CreateTaskBody,
   PostedMessage,
   Run,
   Task,
+  TaskDetail,
   TaskList,
   TaskStatus,
   UpdateTaskBody,
@@ -48,7 +51,7 @@ export function useTasks(filters: TaskFilters) {
 export function useTask(id: string) {
   return useQuery({
     queryKey: taskQueryKey(id),
-    queryFn: ({ signal }) => api<Task>(`/api/v1/tasks/${encodeURIComponent(id)}`, { signal }),
+    queryFn: ({ signal }) => api<TaskDetail>(`/api/v1/tasks/${encodeURIComponent(id)}`, { signal }),
     refetchInterval: REFRESH_MS,
   });
 }
@@ -76,7 +79,9 @@ export function useRenameTask(taskId: string) {
         json: { title } satisfies UpdateTaskBody,
       }),
     onSuccess: (task) => {
-      queryClient.setQueryData(taskQueryKey(taskId), task);
+      queryClient.setQueryData(taskQueryKey(taskId), (old: TaskDetail | undefined) =>
+        old ? { ...old, ...task } : old,
+      );
       return queryClient.invalidateQueries({ queryKey: [...tasksQueryKey, 'list'] });
     },
   });
@@ -104,6 +109,24 @@ export function usePostMessage(taskId: string) {
         json: { text },
       }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: taskQueryKey(taskId) }),
+  });
+}
+
+/** Where the task's work can be downloaded as a patch file (`git format-patch` of its branch). */
+export function patchUrl(taskId: string): string {
+  return `/api/v1/tasks/${encodeURIComponent(taskId)}/patch`;
+}
+
+/** Approves the task's work (merging its branch) or rejects it with a reason, as the board does. */
+export function useReviewTask(taskId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (review: { decision: 'approve' } | { decision: 'reject'; reason: string }) =>
+      api<ApproveResult | Task>(`/api/v1/tasks/${encodeURIComponent(taskId)}/${review.decision}`, {
+        method: 'POST',
+        ...(review.decision === 'reject' ? { json: { reason: review.reason } } : {}),
+      }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: tasksQueryKey }),
   });
 }
 

@@ -5,7 +5,7 @@
  * status changes, commits, pushes and errors.
  */
 import { useEffect, useRef } from 'react';
-import { shortSha } from '../../../lib/format.ts';
+import { shortSha, timeOfDay } from '../../../lib/format.ts';
 import { commandOf, pullRequestLabel, type ChatItem, type ToolCard } from '../live/view.ts';
 import { Markdown } from './markdown.tsx';
 import { StatusBadge } from './status-badge.tsx';
@@ -91,6 +91,8 @@ function Item({ item }: { item: ChatItem }) {
           {item.reason && <span>{item.reason}</span>}
         </p>
       );
+    case 'stopped':
+      return <p className="text-center text-sm text-slate-600">Stopped at {timeOfDay(item.at)}.</p>;
     case 'error':
       return (
         <p

@@ -1,7 +1,8 @@
 /**
  * @module features/tasks/components/file-explorer
  * The task's files as a tree whose folders open on demand, and the chosen file read-only with
- * syntax highlighting. Both reload when the agent changes a file.
+ * syntax highlighting, shown wide by the page beside the tree. Both reload when the agent changes
+ * a file.
  */
 import { lazy, Suspense, useState } from 'react';
 import type { FileEntry } from '@lucid/contracts';
@@ -87,17 +88,49 @@ function Node({ entry, ...props }: Omit<TreeProps, 'path'> & { entry: FileEntry 
   );
 }
 
-function FileView({ taskId, path, version }: { taskId: string; path: string; version: number }) {
+/** One file of the task's workspace, read-only, with a button that closes it. */
+export function FileView({
+  taskId,
+  path,
+  version,
+  onClose,
+}: {
+  taskId: string;
+  path: string;
+  version: number;
+  onClose: () => void;
+}) {
   const file = useFileContent(taskId, path, version);
+  const close = (
+    <button
+      type="button"
+      onClick={onClose}
+      aria-label="Close the file"
+      className="shrink-0 rounded px-1.5 font-sans text-slate-500 hover:bg-slate-100 hover:text-slate-900"
+    >
+      Close
+    </button>
+  );
+  return (
+    <section aria-label={`File ${path}`} className="flex h-full min-h-0 flex-col bg-white">
+      <p className="flex items-center justify-between gap-3 border-b border-slate-200 px-3 py-1.5 font-mono text-xs text-slate-700">
+        <span className="truncate">{path}</span>
+        <span className="flex items-center gap-3">
+          {file.data && <span className="shrink-0 text-slate-400">{file.data.size} bytes</span>}
+          {close}
+        </span>
+      </p>
+      <FileBody file={file} />
+    </section>
+  );
+}
+
+function FileBody({ file }: { file: ReturnType<typeof useFileContent> }) {
   if (file.isPending) return <Loading label="Loading the file…" />;
   if (file.error) return <ErrorMessage error={file.error} onRetry={() => void file.refetch()} />;
   const data = file.data;
   return (
-    <section aria-label={`File ${path}`} className="flex min-h-0 flex-1 flex-col">
-      <p className="flex items-center justify-between border-b border-slate-200 px-3 py-1.5 font-mono text-xs text-slate-700">
-        <span className="truncate">{data.path}</span>
-        <span className="shrink-0 text-slate-400">{data.size} bytes</span>
-      </p>
+    <>
       <div className="min-h-0 flex-1 overflow-auto px-2 py-2">
         {data.binary ? (
           <p className="text-sm text-slate-500">This file is binary and is not shown.</p>
@@ -110,28 +143,38 @@ function FileView({ taskId, path, version }: { taskId: string; path: string; ver
           <p className="mt-2 text-xs text-amber-700">Only the first 1 MiB is shown.</p>
         )}
       </div>
-    </section>
+    </>
   );
 }
 
-export function FileExplorer({ taskId, version }: { taskId: string; version: number }) {
-  const [selected, setSelected] = useState<string | null>(null);
+/** The tree of the task's files; choosing a file hands its path to `onSelect`. */
+export function FileExplorer({
+  taskId,
+  version,
+  selected,
+  onSelect,
+}: {
+  taskId: string;
+  version: number;
+  selected: string | null;
+  onSelect: (path: string) => void;
+}) {
   return (
     <div className="flex h-full min-h-0 flex-col">
-      <div className="max-h-[45%] min-h-24 overflow-y-auto border-b border-slate-200 py-1">
+      <div className="min-h-0 flex-1 overflow-y-auto py-1">
         <Directory
           taskId={taskId}
           path=""
           version={version}
           selected={selected}
-          onSelect={setSelected}
+          onSelect={onSelect}
           depth={0}
         />
       </div>
-      {selected ? (
-        <FileView taskId={taskId} path={selected} version={version} />
-      ) : (
-        <p className="px-3 py-3 text-sm text-slate-500">Choose a file to read it.</p>
+      {!selected && (
+        <p className="border-t border-slate-200 px-3 py-2 text-xs text-slate-500">
+          Choose a file to read it.
+        </p>
       )}
     </div>
   );

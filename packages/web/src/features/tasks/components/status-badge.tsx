@@ -17,9 +17,9 @@ const tones: Record<TaskStatus | RunStatus, string> = {
   cancelled: 'bg-slate-100 text-slate-600',
 };
 
-/** A status as words: `in_review` → "in review". */
+/** A status as words: `in_review` → "in review"; `cancelled` (the user stopped it) → "stopped". */
 export function statusLabel(status: TaskStatus | RunStatus): string {
-  return status.replace(/_/g, ' ');
+  return status === 'cancelled' ? 'stopped' : status.replace(/_/g, ' ');
 }
 
 export function StatusBadge({ status }: { status: TaskStatus | RunStatus }) {

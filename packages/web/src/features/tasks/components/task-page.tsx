@@ -1,18 +1,21 @@
 /**
  * @module features/tasks/components/task-page
  * One task, live: its files | the conversation with a follow-up box and a Stop button | the
- * terminal; a Diff tab; a banner once the branch is pushed (with its pull request's link); Rename and Delete in the header. Everything below the header is a fold
- * of the task's live stream. Loaded on demand, with the terminal and the highlighter.
+ * terminal, and while a file is open: the tree | the file, wide | the conversation; a Diff tab; a
+ * banner once the branch is pushed (with its pull request's link). The header renames and deletes
+ * the task, shows the time, tokens and cost of its runs, approves or rejects work in review and
+ * downloads it as a patch. Everything below the header is a fold of the task's live stream.
+ * Loaded on demand, with the terminal and the highlighter.
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Link } from 'wouter';
-import type { Task, TaskStatus } from '@lucid/contracts';
-import { Button } from '../../../components/ui/button.tsx';
+import type { Task, TaskDetail, TaskStatus } from '@lucid/contracts';
+import { Button, buttonClass } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { ApiError } from '../../../lib/api.ts';
 import { useTitle } from '../../../lib/use-title.ts';
-import { usePostMessage, useStopTask, useTask } from '../api/tasks.ts';
+import { patchUrl, usePostMessage, useStopTask, useTask } from '../api/tasks.ts';
 import { useTaskStream, type StreamConnection } from '../live/use-task-stream.ts';
 import {
   chatItems,
@@ -20,6 +23,7 @@ import {
   lastPullRequest,
   lastPush,
   liveTaskStatus,
+  liveTaskStatusSeq,
   pullRequestLabel,
   terminalChunks,
   type PullRequestLink,
@@ -27,9 +31,11 @@ import {
 import { Chat } from './chat.tsx';
 import { DeleteTask } from './delete-task.tsx';
 import { DiffView } from './diff-view.tsx';
-import { FileExplorer } from './file-explorer.tsx';
+import { FileExplorer, FileView } from './file-explorer.tsx';
+import { ReviewActions } from './review-actions.tsx';
 import { StatusBadge } from './status-badge.tsx';
 import { TaskTitle } from './task-title.tsx';
+import { TaskTotalsLine } from './task-totals.tsx';
 
 const Terminal = lazy(() => import('./terminal.tsx'));
 
@@ -44,11 +50,23 @@ function ConnectionNote({ connection }: { connection: StreamConnection }) {
   );
 }
 
-function FollowUp({ task, status }: { task: Task; status: TaskStatus }) {
+function FollowUp({
+  task,
+  status,
+  statusSeq,
+}: {
+  task: Task;
+  status: TaskStatus;
+  /** The sequence number of the newest status change: a stop asked before it is answered. */
+  statusSeq: number;
+}) {
   const post = usePostMessage(task.id);
   const stop = useStopTask(task.id);
   const [text, setText] = useState('');
+  /** The status change a Stop was asked after: "Stopping…" until the stream brings the next. */
+  const [stopAskedAt, setStopAskedAt] = useState<number | null>(null);
   const busy = working.has(status);
+  const stopping = busy && stopAskedAt === statusSeq;
 
   const send = (event?: FormEvent) => {
     event?.preventDefault();
@@ -85,9 +103,12 @@ function FollowUp({ task, status }: { task: Task; status: TaskStatus }) {
             <Button
               variant="danger"
               size="sm"
-              pending={stop.isPending}
+              pending={stopping}
               pendingText="Stopping…"
-              onClick={() => stop.mutate()}
+              onClick={() => {
+                setStopAskedAt(statusSeq);
+                stop.mutate(undefined, { onError: () => setStopAskedAt(null) });
+              }}
             >
               Stop
             </Button>
@@ -154,15 +175,17 @@ function PushBanner({
 
 type Tab = 'workspace' | 'diff';
 
-function TaskView({ task }: { task: Task }) {
+function TaskView({ task }: { task: TaskDetail }) {
   const { state, connection } = useTaskStream(task.id);
   const [tab, setTab] = useState<Tab>('workspace');
+  const [openFile, setOpenFile] = useState<string | null>(null);
   const items = useMemo(() => chatItems(state), [state]);
   const chunks = useMemo(() => terminalChunks(state.events), [state.events]);
   const version = filesVersion(state.events);
   const push = lastPush(state.events);
   const pullRequest = lastPullRequest(state.events);
   const status = liveTaskStatus(state.events) ?? task.status;
+  const statusSeq = liveTaskStatusSeq(state.events);
 
   const tabButton = (value: Tab, label: string) => (
     <button
@@ -192,12 +215,24 @@ function TaskView({ task }: { task: Task }) {
           {task.agent ?? 'commands'}
           {task.model && ` · ${task.model}`} · <span className="font-mono">{task.branch}</span>
         </span>
+        <TaskTotalsLine totals={task.totals} />
         <ConnectionNote connection={connection} />
         <div role="tablist" aria-label="Task views" className="ml-auto flex gap-1">
           {tabButton('workspace', 'Workspace')}
           {tabButton('diff', 'Diff')}
         </div>
-        <DeleteTask task={task} />
+        {status === 'in_review' && <ReviewActions task={task} />}
+        {push && (
+          <a
+            href={patchUrl(task.id)}
+            download
+            className={buttonClass('ghost', 'sm')}
+            title="The branch's commits since its base branch, for git am or git apply"
+          >
+            Download patch
+          </a>
+        )}
+        <DeleteTask task={task} status={status} />
       </header>
       {push && <PushBanner task={task} branch={push.branch} pullRequest={pullRequest} />}
       {tab === 'workspace' ? (
@@ -205,23 +240,47 @@ function TaskView({ task }: { task: Task }) {
           id="panel-workspace"
           role="tabpanel"
           aria-labelledby="tab-workspace"
-          className="grid min-h-0 flex-1 grid-cols-[16rem_minmax(0,1fr)_minmax(0,26rem)]"
+          className={`grid min-h-0 flex-1 ${
+            openFile
+              ? 'grid-cols-[16rem_minmax(0,1fr)_minmax(0,24rem)]'
+              : 'grid-cols-[16rem_minmax(0,1fr)_minmax(0,26rem)]'
+          }`}
         >
           <section
             aria-label="Files"
             className="min-h-0 overflow-hidden border-r border-slate-200 bg-white"
           >
-            <FileExplorer taskId={task.id} version={version} />
+            <FileExplorer
+              taskId={task.id}
+              version={version}
+              selected={openFile}
+              onSelect={setOpenFile}
+            />
           </section>
-          <section aria-label="Chat" className="flex min-h-0 flex-col bg-slate-50">
+          {openFile && (
+            <div className="min-h-0 overflow-hidden">
+              <FileView
+                taskId={task.id}
+                path={openFile}
+                version={version}
+                onClose={() => setOpenFile(null)}
+              />
+            </div>
+          )}
+          <section
+            aria-label="Chat"
+            className={`flex min-h-0 flex-col bg-slate-50 ${openFile ? 'border-l border-slate-200' : ''}`}
+          >
             <Chat items={items} />
-            <FollowUp task={task} status={status} />
+            <FollowUp task={task} status={status} statusSeq={statusSeq} />
           </section>
-          <section aria-label="Terminal" className="min-h-0 border-l border-slate-200">
-            <Suspense fallback={<Loading label="Loading the terminal…" />}>
-              <Terminal chunks={chunks} />
-            </Suspense>
-          </section>
+          {!openFile && (
+            <section aria-label="Terminal" className="min-h-0 border-l border-slate-200">
+              <Suspense fallback={<Loading label="Loading the terminal…" />}>
+                <Terminal chunks={chunks} />
+              </Suspense>
+            </section>
+          )}
         </div>
       ) : (
         <div

@@ -2,7 +2,7 @@
  * @module features/tasks/live/view
  * What the task page shows, derived from the folded live state: the conversation (messages, tool
  * cards with their output, status changes, errors, commits and pushes, then the answers being
- * written), the terminal's text, and the files that changed.
+ * written), the terminal's text, and the files that changed. A stop reads as one line.
  */
 import type { RunStatus, TaskEvent, TaskStatus } from '@lucid/contracts';
 import type { LiveState } from './fold.ts';
@@ -26,6 +26,8 @@ export type ChatItem =
   | ToolCard
   | { kind: 'run'; seq: number; status: RunStatus; reason?: string | undefined }
   | { kind: 'task'; seq: number; status: TaskStatus; reason?: string | undefined }
+  /** The work was stopped at the user's request: one line for the run's and the task's status. */
+  | { kind: 'stopped'; seq: number; at: string }
   | { kind: 'error'; seq: number; code: string; message: string }
   | { kind: 'commit'; seq: number; sha: string; subject: string }
   | { kind: 'push'; seq: number; branch: string; sha: string }
@@ -110,10 +112,18 @@ export function chatItems(state: LiveState): ChatItem[] {
         break;
       }
       case 'run.status':
-        items.push({ kind: 'run', seq: event.seq, status: event.status, reason: event.reason });
+        if (event.status === 'cancelled') {
+          items.push({ kind: 'stopped', seq: event.seq, at: event.at });
+        } else {
+          items.push({ kind: 'run', seq: event.seq, status: event.status, reason: event.reason });
+        }
         break;
       case 'task.status':
-        items.push({ kind: 'task', seq: event.seq, status: event.status, reason: event.reason });
+        if (event.status !== 'cancelled') {
+          items.push({ kind: 'task', seq: event.seq, status: event.status, reason: event.reason });
+        } else if (items.at(-1)?.kind !== 'stopped') {
+          items.push({ kind: 'stopped', seq: event.seq, at: event.at });
+        }
         break;
       case 'error':
         items.push({ kind: 'error', seq: event.seq, code: event.code, message: event.message });
@@ -220,6 +230,15 @@ export function liveTaskStatus(events: TaskEvent[]): TaskStatus | null {
     if (event.type === 'task.status') return event.status;
   }
   return null;
+}
+
+/** The sequence number of the newest `task.status` event; 0 before any. */
+export function liveTaskStatusSeq(events: TaskEvent[]): number {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    if (event.type === 'task.status') return event.seq;
+  }
+  return 0;
 }
 
 /** The newest push, for the banner. */

@@ -1,0 +1,44 @@
+/**
+ * @module features/tasks/components/task-totals
+ * What the task's runs have taken so far, in the page's header: the time they worked (counting on
+ * each second while one runs), the tokens of their model calls and what those cost.
+ */
+import { useEffect, useState } from 'react';
+import type { TaskTotals } from '@lucid/contracts';
+import { formatCost, formatDuration, formatTokens } from '../../../lib/format.ts';
+
+/** Now, renewed every second while `ticking`. */
+function useNow(ticking: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!ticking) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [ticking]);
+  return now;
+}
+
+export function TaskTotalsLine({ totals }: { totals: TaskTotals }) {
+  const now = useNow(totals.runningSince !== null);
+  const running = totals.runningSince ? Math.max(0, now - Date.parse(totals.runningSince)) : 0;
+  const tokens = totals.inputTokens + totals.outputTokens;
+  return (
+    <dl aria-label="Usage" className="flex gap-3 text-xs text-slate-600">
+      <div className="flex gap-1">
+        <dt className="text-slate-400">Elapsed</dt>
+        <dd>{formatDuration(totals.elapsedMs + running)}</dd>
+      </div>
+      <div
+        className="flex gap-1"
+        title={`${totals.inputTokens} in (${totals.cachedInputTokens} cached), ${totals.outputTokens} out`}
+      >
+        <dt className="text-slate-400">Tokens</dt>
+        <dd>{formatTokens(tokens)}</dd>
+      </div>
+      <div className="flex gap-1">
+        <dt className="text-slate-400">Cost</dt>
+        <dd>{formatCost(totals.costUsd)}</dd>
+      </div>
+    </dl>
+  );
+}
