@@ -6,8 +6,8 @@
  * and find the agent's commit in a fresh clone of the default branch; start the other with its
  * button and reject it back to To Do by dragging, with the reason shown; find cards by words,
  * status and agent; a refused merge lists the conflicting files; a second browser sees the board
- * change live; the runner panel shows the runner, its slots and a runner command with a fresh
- * token.
+ * change live; a working card cancelled says "Stopping…", then waits in To Do as "Stopped"; the
+ * runner panel shows the runner, its slots and a runner command with a fresh token.
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { LocalDriver } from '../packages/server/src/sandbox/local/local-driver.ts';
 import { startFakeLlm, type FakeLlm } from '../packages/server/test/fakes/llm/index.ts';
-import { signUp, type TestUser } from '../packages/server/test/support/client.ts';
+import { request, signUp, type TestUser } from '../packages/server/test/support/client.ts';
 import { authedUrl, gitOk } from '../packages/server/test/support/git.ts';
 import { fakeProviderEnv } from '../packages/server/test/support/providers.ts';
 import { pushedRepo, waitForStatus } from '../packages/server/test/support/tasks.ts';
@@ -347,6 +347,43 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     await refused.getByRole('list', { name: 'Conflicting files' }).getByText('README.md').waitFor();
     await card(page, 'In Review', 'Say goodbye').waitFor();
     await screenshot(page, 'board-merge-conflict');
+  });
+
+  it('cancels a working card: "Stopping…" at once, then the card waits in To Do as "Stopped"', async () => {
+    // One turn only: the run is stopped in its command, before it asks the model again.
+    llm.script([{ toolCalls: [{ name: 'bash', input: { command: 'echo WAITING && sleep 60' } }] }]);
+    const created = await request<{ task: { id: string } }>(server.url, 'POST', '/api/v1/tasks', {
+      token: user.token,
+      json: { repoId: repo.id, prompt: 'Wait on the board', title: 'Wait on the board' },
+    });
+    expect(created.status).toBe(201);
+    const working = card(page, 'In Progress', 'Wait on the board');
+    await working.waitFor();
+    await waitForStatus(server.url, user, created.body.task.id, ['running']);
+
+    // The answer to Cancel is held back until the button has been seen pending.
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    await page.route('**/api/v1/tasks/*/cancel', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await working.getByRole('button', { name: 'Cancel Wait on the board' }).click();
+    const stopping = working.getByRole('button', { name: 'Stopping Wait on the board' });
+    await stopping.waitFor();
+    expect(await stopping.textContent()).toBe('Stopping…');
+    expect(await stopping.isDisabled()).toBe(true);
+    await screenshot(page, 'board-card-stopping');
+    const cancelAnswer = page.waitForResponse('**/api/v1/tasks/*/cancel');
+    answer();
+    expect((await cancelAnswer).status()).toBe(200);
+    await page.unroute('**/api/v1/tasks/*/cancel');
+
+    const stopped = card(page, 'To Do', 'Wait on the board');
+    await stopped.getByText('Stopped', { exact: true }).waitFor({ timeout: 30_000 });
+    await stopped.getByRole('button', { name: 'Start Wait on the board' }).waitFor();
+    expect(await column(page, 'Failed').getByRole('listitem').count()).toBe(0);
+    await screenshot(page, 'board-card-stopped');
   });
 
   it('shows the runner panel with the runner and a runner command with a fresh token', async () => {

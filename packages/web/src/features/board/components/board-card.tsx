@@ -101,7 +101,11 @@ export function CardTile({
             disabled={busy}
             pending={action === 'cancel' && stopping}
             pendingText="Stopping…"
-            aria-label={`${actionLabels[action]} ${task.title}`}
+            aria-label={
+              action === 'cancel' && stopping
+                ? `Stopping ${task.title}`
+                : `${actionLabels[action]} ${task.title}`
+            }
             onClick={() => onAction(task, action)}
           >
             {actionLabels[action]}
