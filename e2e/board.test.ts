@@ -1,13 +1,18 @@
 /**
- * The board in a real browser, against a real server with a runner and the fake LLM: create two
- * cards in modals (and rename and delete a third); a drop that means nothing is refused with a
+ * The board in a real browser, against a real server with a runner and the fake LLM: the only
+ * repository's board opens straight from the navigation; create two cards in modals (and rename
+ * and delete a third, made on another base branch); a drop that means nothing is refused with a
  * message; start a card by dragging it to In Progress and watch it reach In Review; read its
  * timeline, runs, diff (unified and split) and commit graph in the card detail; approve it to Done
  * and find the agent's commit in a fresh clone of the default branch; start the other with its
  * button and reject it back to To Do by dragging, with the reason shown; find cards by words,
  * status and agent; a refused merge lists the conflicting files; a second browser sees the board
- * change live; a working card cancelled says "Stopping…", then waits in To Do as "Stopped"; the
- * runner panel shows the runner, its slots and a runner command with a fresh token.
+ * change live; a card shows its branch and what it changes; the repository page follows an
+ * approval (Last push, recent commits) without a reload; a working card cancelled says "Stopping…",
+ * then waits in To Do as "Stopped"; the runner panel shows the runner, its slots and a runner
+ * command with a fresh token, and removes an offline runner; the new task page says an unknown
+ * repository is unknown and counts characters near the prompt's limit; the model providers page
+ * says who configures each provider; the API reference links back to the app.
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -109,6 +114,9 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     });
     user = await signUp(server.url, 'Katherine Johnson');
     repo = await pushedRepo(server.url, user, 'demo');
+    const local = await mkdtemp(path.join(tmpdir(), 'lucid-board-release-'));
+    await gitOk(['clone', '--quiet', authedUrl(repo.cloneUrl, user.token), local]);
+    await gitOk(['push', '--quiet', 'origin', 'main:release'], local);
     browser = await openBrowser({ baseURL: server.url });
     other = await openBrowser({ baseURL: server.url });
     page = browser.page;
@@ -122,17 +130,12 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     await llm?.close();
   });
 
-  it('opens the board from the navigation, empty, in two browsers', async () => {
+  it('opens the only repository’s board straight from the navigation, empty, in two browsers', async () => {
     await signIn(page, user, '/tasks');
     await page
       .getByRole('navigation', { name: 'Main' })
       .getByRole('link', { name: 'Board' })
       .click();
-    await page.waitForURL('**/board');
-    expect(await page.getByLabel('Repository').locator('option:checked').textContent()).toBe(
-      'demo',
-    );
-    await page.getByRole('button', { name: 'Open board' }).click();
     await page.waitForURL(`**/repos/${repo.id}/board`);
     await page.getByRole('heading', { name: 'demo board' }).waitFor();
     await page.getByText('No cards yet.').waitFor();
@@ -168,8 +171,18 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     const create = page.getByRole('dialog', { name: 'New card' });
     await create.getByLabel('Title').fill('Scratch');
     await create.getByLabel('Description').fill('Nothing yet');
+    const base = create.getByLabel('Base branch');
+    expect(await base.inputValue()).toBe('main');
+    expect(await base.locator('option').allTextContents()).toEqual(['main (default)', 'release']);
+    await base.selectOption('release');
+    await screenshot(page, 'board-new-card-base-branch');
     await create.getByRole('button', { name: 'Create card' }).click();
     await card(page, 'To Do', 'Scratch').waitFor();
+    const scratchId = (await card(page, 'To Do', 'Scratch').getAttribute('data-task-id')) ?? '';
+    const scratch = await fetch(`${server.url}/api/v1/tasks/${scratchId}`, {
+      headers: { authorization: `Bearer ${user.token}` },
+    });
+    expect(((await scratch.json()) as { baseBranch: string }).baseBranch).toBe('release');
 
     await page.getByRole('button', { name: 'Edit Scratch' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit card' });
@@ -220,6 +233,9 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     await waitForStatus(server.url, user, helloId, ['in_review'], 60_000);
     await card(page, 'In Review', 'Say hello').waitFor();
     await card(watcher, 'In Review', 'Say hello').waitFor();
+    const branch = card(page, 'In Review', 'Say hello').getByLabel('Branch of Say hello');
+    await branch.getByText(/^lucid\//).waitFor();
+    await branch.getByText('1 file +1 −0').waitFor();
     await screenshot(watcher, 'board-in-review-other-browser');
   });
 
@@ -257,10 +273,29 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     await screenshot(page, 'board-card-graph');
   });
 
-  it('approves the card to Done, and a fresh clone of main holds the agent’s commit', async () => {
+  it('approves the card to Done, which the repository page shows without a reload, and a fresh clone of main holds the agent’s commit', async () => {
+    await watcher.goto(`/repos/${repo.id}`);
+    const commits = watcher.getByRole('list', { name: 'Recent commits' });
+    const agentCommit = commits.getByRole('listitem').filter({ hasText: 'unmerged · lucid/' });
+    await agentCommit.waitFor();
+    const subject = (await agentCommit.locator('p').first().textContent()) ?? '';
+    const lastPush = watcher.locator('p', { hasText: 'Last push' }).locator('time');
+    const pushedBefore = (await lastPush.getAttribute('datetime')) ?? '';
+    await screenshot(watcher, 'repo-before-approve');
+
     const detail = page.getByRole('complementary', { name: 'Card detail' });
     await detail.getByRole('button', { name: 'Approve' }).click();
     await card(page, 'Done', 'Say hello').waitFor();
+
+    const merged = commits.getByRole('listitem').filter({ hasText: subject });
+    await merged.getByText('main', { exact: true }).waitFor();
+    expect(await merged.getByText('unmerged', { exact: false }).count()).toBe(0);
+    await watcher
+      .locator('p', { hasText: 'Last push' })
+      .locator(`time:not([datetime="${pushedBefore}"])`)
+      .waitFor();
+    await screenshot(watcher, 'repo-after-approve');
+    await watcher.goto(`/repos/${repo.id}/board`);
     await card(watcher, 'Done', 'Say hello').waitFor();
     await detail.getByRole('link', { name: 'Close the card' }).waitFor();
     await page.keyboard.press('Escape');
@@ -417,5 +452,60 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     );
     await command.getByRole('button', { name: 'Copy the runner command' }).waitFor();
     await screenshot(page, 'runners-panel');
+
+    // build-host has never called in: it is offline, and an instance admin may remove it.
+    const row = table.getByRole('row').filter({ hasText: 'build-host' });
+    await row.getByText('offline').waitFor();
+    const serverRow = table.getByRole('row').filter({ hasText: 'on this server' });
+    expect(await serverRow.getByRole('button', { name: /^Remove (?!a slot)/ }).count()).toBe(0);
+    await row.getByRole('button', { name: 'Remove build-host' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Remove the runner build-host?' });
+    await screenshot(page, 'runners-remove');
+    await confirm.getByRole('button', { name: 'Remove runner' }).click();
+    await row.waitFor({ state: 'detached' });
+    await table.getByText('on this server').waitFor();
+  });
+
+  it('says the new task page’s repository is unknown, and counts characters near the limit', async () => {
+    await page.goto('/tasks/new?repo=no-such-repo');
+    await page
+      .getByRole('alert')
+      .getByText('No repository named “no-such-repo” — pick one.')
+      .waitFor();
+    const start = page.getByRole('button', { name: 'Start task' });
+    const prompt = page.getByLabel('What should be done?');
+    await prompt.fill('Add a changelog');
+    expect(await start.isDisabled()).toBe(true);
+    await screenshot(page, 'new-task-unknown-repo');
+    await page.getByLabel('Repository').selectOption('demo');
+    await page.getByRole('alert').waitFor({ state: 'detached' });
+    expect(await start.isDisabled()).toBe(false);
+
+    await prompt.fill('x'.repeat(95_000));
+    await page.getByText('95,000 / 100,000 characters').waitFor();
+    await prompt.fill('x'.repeat(100_007));
+    await page.getByText(/The prompt is 7 characters over the limit of 100,000/).waitFor();
+    expect(await start.isDisabled()).toBe(true);
+    await screenshot(page, 'new-task-over-limit');
+  });
+
+  it('says who configures each model provider', async () => {
+    await page.goto('/settings/providers');
+    const row = (name: string) =>
+      page.getByRole('listitem').filter({ has: page.getByRole('heading', { name }) });
+    await row('Anthropic').getByText('Configured by the server').waitFor();
+    await row('OpenAI-compatible server').getByText('Configured by the server').waitFor();
+    await row('Google Gemini').getByText('Not available', { exact: true }).waitFor();
+    await screenshot(page, 'providers-configured');
+  });
+
+  it('links the API reference back to the app', async () => {
+    await page.goto('/api/docs');
+    const back = page.getByRole('link', { name: '← Back to Lucid' });
+    await back.waitFor();
+    await screenshot(page, 'api-docs-back-link');
+    expect(await back.getAttribute('href')).toBe('/');
+    await page.goto('/');
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { TestServer } from '../packages/server/test/support/test-server.ts';
 import { authedUrl, git, gitOk, makeLocalRepo } from '../packages/server/test/support/git.ts';
-import { request } from '../packages/server/test/support/client.ts';
+import { request, signUp } from '../packages/server/test/support/client.ts';
 import {
   chromiumMissing,
   openBrowser,
@@ -44,17 +44,17 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
 
   const path = () => new URL(page.url()).pathname;
 
-  it('sends a signed-out visitor to sign in, and signs a new user up', async () => {
+  it('offers the first visitor of a new server to create its admin account', async () => {
     await page.goto('/');
     await page.waitForURL('**/sign-in');
-    await expect(page.getByRole('heading', { name: 'Sign in to Lucid' }).isVisible()).resolves.toBe(
-      true,
-    );
+    await page.getByRole('heading', { name: 'Welcome to Lucid' }).waitFor();
+    expect(await page.getByText('Welcome back').count()).toBe(0);
     expect(await page.getByRole('button', { name: /GitHub|Google/ }).count()).toBe(0);
-    await screenshot(page, 'sign-in');
+    await screenshot(page, 'first-visit');
 
-    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByRole('link', { name: 'Create the admin account' }).click();
     await page.waitForURL('**/sign-up');
+    await page.getByRole('heading', { name: 'Create the admin account' }).waitFor();
     await page.getByLabel('Name').fill(user.name);
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill(user.password);
@@ -148,6 +148,13 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
     expect(await page.getByText('Last push never').count()).toBe(0);
     await screenshot(page, 'repo-detail');
 
+    // A push while the page is open shows at once.
+    await gitOk(['commit', '--quiet', '--allow-empty', '-m', 'Add the farewell'], local);
+    await gitOk(['push', '--quiet', authedUrl(cloneUrl, token), 'main'], local);
+    await commits.getByText('Add the farewell').waitFor();
+    await commits.getByRole('listitem').first().getByText('main', { exact: true }).waitFor();
+    await screenshot(page, 'repo-detail-after-push');
+
     await page.getByLabel('Description').fill('A demo project');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Saved.').waitFor();
@@ -178,6 +185,10 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
   it('signs out, keeps signed-out users out, and shows a wrong password as the server words it', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL('**/sign-in');
+    // A server with an account welcomes its users back.
+    await page.getByRole('heading', { name: 'Sign in to Lucid' }).waitFor();
+    await page.getByText(/^Welcome back\./).waitFor();
+    await screenshot(page, 'sign-in');
     await page.goto('/repos');
     await page.waitForURL('**/sign-in');
     await page.goto('/settings/tokens');
@@ -228,6 +239,8 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
       },
     });
     try {
+      // A server with an account: its sign-in page, not the first visit's.
+      await signUp(withGitHub.url, 'Grace Hopper');
       await page.goto(`${withGitHub.url}/sign-in`);
       await page.getByRole('button', { name: 'Continue with GitHub' }).waitFor();
       expect(await page.getByRole('button', { name: 'Continue with Google' }).count()).toBe(0);

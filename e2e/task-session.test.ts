@@ -139,9 +139,8 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
 
     const agent = page.getByLabel('Agent');
     await agent.locator('option[value="codex"]:not([disabled])').waitFor({ state: 'attached' });
-    const cursor = agent.locator('option[value="cursor"]');
-    expect(await cursor.isDisabled()).toBe(true);
-    expect(await cursor.textContent()).toContain('not enabled on this server');
+    // Cursor's CLI cannot be installed here: it is not offered as if a setting could enable it.
+    expect(await agent.locator('option[value="cursor"]').count()).toBe(0);
     expect(await agent.locator('option[value="claude-code"]').isDisabled()).toBe(true);
 
     const modelIds = async () =>

@@ -65,5 +65,8 @@ export const AuthProviders = z.object({
   signUp: SignUpMode.describe(
     'Who may create an account now: `open` also while the server has no account yet (the first is its admin).',
   ),
+  firstAccount: z
+    .boolean()
+    .describe('True while the server has no account: the next sign-up creates its admin.'),
 });
 export type AuthProviders = z.infer<typeof AuthProviders>;

@@ -46,11 +46,21 @@ export const BoardCardRun = z.object({
 });
 export type BoardCardRun = z.infer<typeof BoardCardRun>;
 
+/** What a card's branch changes against its base branch, as `git diff --shortstat` counts it. */
+export const DiffStats = z.object({
+  filesChanged: z.number().int().min(0),
+  insertions: z.number().int().min(0),
+  deletions: z.number().int().min(0),
+});
+export type DiffStats = z.infer<typeof DiffStats>;
+
 /** One task on the board. `agent` and `model` are the task's (its newest agent run's). */
 export const BoardCard = TaskSummary.extend({
   /** In Review, waiting for its pull or merge request to be merged on the forge. */
   awaitingMerge: z.boolean(),
   latestRun: BoardCardRun.nullable(),
+  /** Its branch against the base branch's fork point; null while the branch does not exist. */
+  diffStats: DiffStats.nullable(),
 }).meta({ id: 'BoardCard' });
 export type BoardCard = z.infer<typeof BoardCard>;
 
@@ -116,3 +126,14 @@ export const BoardChanged = z.object({
   status: TaskStatus.nullable(),
 });
 export type BoardChanged = z.infer<typeof BoardChanged>;
+
+/**
+ * Also on the board stream: a branch of the repository moved (a push, an approval's merge); re-read
+ * its branches and history.
+ */
+export const RefsChanged = z.object({ kind: z.literal('refs.changed') });
+export type RefsChanged = z.infer<typeof RefsChanged>;
+
+/** A message of the board stream. */
+export const BoardStreamMessage = z.discriminatedUnion('kind', [BoardChanged, RefsChanged]);
+export type BoardStreamMessage = z.infer<typeof BoardStreamMessage>;

@@ -33,3 +33,23 @@ export type ProviderKey = z.infer<typeof ProviderKey>;
 
 export const ProviderKeyList = z.object({ keys: z.array(ProviderKey) });
 export type ProviderKeyList = z.infer<typeof ProviderKeyList>;
+
+/**
+ * Who configures a provider for your tasks: your own key (used first), the server, or no one (its
+ * models are not available to you).
+ */
+export const ProviderSource = z.enum(['own_key', 'server', 'none']);
+export type ProviderSource = z.infer<typeof ProviderSource>;
+
+export const ProviderStatus = z
+  .object({
+    provider: KeyProvider,
+    source: ProviderSource,
+    /** True when the server has this provider configured, whether or not your key is used. */
+    server: z.boolean(),
+  })
+  .meta({ id: 'ProviderStatus' });
+export type ProviderStatus = z.infer<typeof ProviderStatus>;
+
+export const ProviderStatusList = z.object({ providers: z.array(ProviderStatus) });
+export type ProviderStatusList = z.infer<typeof ProviderStatusList>;

@@ -106,6 +106,13 @@ export const Commit = z
     author: z.object({ name: z.string(), email: z.string() }),
     date: Timestamp,
     subject: z.string(),
+    /**
+     * A branch it is on: the default branch when it is in that branch's history, else a branch
+     * not merged into it that holds it. Null when no branch holds it.
+     */
+    branch: z.string().nullable(),
+    /** True when the default branch holds it; false for the work of a branch not merged yet. */
+    onDefaultBranch: z.boolean(),
   })
   .meta({ id: 'Commit' });
 export type Commit = z.infer<typeof Commit>;

@@ -81,9 +81,12 @@ export type AgentInfo = z.infer<typeof AgentInfo>;
 
 export const AgentList = z.object({ agents: z.array(AgentInfo) });
 
+/** The longest prompt a task accepts, in characters. */
+export const PROMPT_MAX_CHARS = 100_000;
+
 export const CreateTaskBody = z.object({
   repoId: Id,
-  prompt: z.string().trim().min(1).max(100_000),
+  prompt: z.string().trim().min(1).max(PROMPT_MAX_CHARS),
   title: z.string().trim().min(1).max(200).optional(),
   baseBranch: z.string().trim().min(1).max(200).optional(),
   commands: z

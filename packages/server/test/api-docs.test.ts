@@ -23,6 +23,10 @@ describe('service endpoints', () => {
     );
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
+    // The reference's page links back to the app.
+    expect((doc.body as { info?: { description?: string } }).info?.description).toContain(
+      '[← Back to Lucid](/)',
+    );
     for (const [p, method] of [
       ['/api/v1/repos', 'post'],
       ['/api/v1/repos/ingest', 'post'],
@@ -30,6 +34,7 @@ describe('service endpoints', () => {
       ['/api/v1/repos/{id}/branches', 'get'],
       ['/api/v1/repos/{id}/commits', 'get'],
       ['/api/v1/tokens', 'post'],
+      ['/api/v1/settings/providers', 'get'],
       ['/api/v1/tokens/{id}', 'delete'],
       ['/api/v1/tasks', 'get'],
       ['/api/v1/tasks/{id}', 'patch'],

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Board, BoardStreamMessage, Commit, Repo } from '@lucid/contracts';
 import { repositories } from '../src/db/schema.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
@@ -149,5 +150,128 @@ describe('approving a task merges its branch in the git server', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error?.code).toBe('invalid_transition');
     expect(refused.body.error?.message).toContain('has no pull request on GitHub yet');
+  });
+});
+
+/** Follows a repository's board stream, keeping every message. */
+async function followBoard(repoId: string) {
+  const controller = new AbortController();
+  const response = await fetch(`${server.url}/api/v1/repos/${repoId}/board/stream`, {
+    headers: { authorization: `Bearer ${user.token}`, accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  expect(response.status).toBe(200);
+  const messages: BoardStreamMessage[] = [];
+  const waiters: { match: (m: BoardStreamMessage) => boolean; resolve: () => void }[] = [];
+  let opened!: () => void;
+  const open = new Promise<void>((resolve) => (opened = resolve));
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffered = '';
+    try {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffered.indexOf('\n\n')) >= 0) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          if (block.startsWith(': stream')) opened();
+          if (!block.startsWith('data:')) continue;
+          const message = JSON.parse(block.slice(5)) as BoardStreamMessage;
+          messages.push(message);
+          for (const waiter of [...waiters]) {
+            if (waiter.match(message)) {
+              waiters.splice(waiters.indexOf(waiter), 1);
+              waiter.resolve();
+            }
+          }
+        }
+      }
+    } catch {
+      // closed
+    }
+  })();
+  await open;
+  return {
+    messages,
+    waitFor: (match: (m: BoardStreamMessage) => boolean) =>
+      new Promise<void>((resolve) => {
+        if (messages.some(match)) return resolve();
+        waiters.push({ match, resolve });
+      }),
+    close: () => controller.abort(),
+  };
+}
+
+async function commitsOf(repoId: string): Promise<Commit[]> {
+  const listed = await request<{ commits: Commit[] }>(
+    server.url,
+    'GET',
+    `/api/v1/repos/${repoId}/commits`,
+    { token: user.token },
+  );
+  expect(listed.status).toBe(200);
+  return listed.body.commits;
+}
+
+async function cardOf(repoId: string, taskId: string) {
+  const read = await request<Board>(server.url, 'GET', `/api/v1/repos/${repoId}/board`, {
+    token: user.token,
+  });
+  expect(read.status).toBe(200);
+  return read.body.columns.flatMap((c) => c.cards).find((card) => card.id === taskId);
+}
+
+describe('views that follow the branches', () => {
+  it("shows a card's branch with what it changes against its base branch", async () => {
+    const { repo, task } = await taskInReview('stats-card', 'notes.txt', 'one\ntwo\nthree');
+    const card = await cardOf(repo.id, task.id);
+    expect(card?.branch).toBe(task.branch);
+    expect(card?.diffStats).toEqual({ filesChanged: 1, insertions: 3, deletions: 0 });
+
+    const todo = await request<{ task: { id: string } }>(server.url, 'POST', '/api/v1/tasks', {
+      token: user.token,
+      json: { repoId: repo.id, prompt: 'Not started', commands: ['true'], start: false },
+    });
+    expect((await cardOf(repo.id, todo.body.task.id))?.diffStats).toBeNull();
+  });
+
+  it('labels the commits of a branch not merged yet, and moves them to the default branch on approval', async () => {
+    const { repo, task } = await taskInReview('labels', 'agent.txt', 'from the agent');
+    const before = await commitsOf(repo.id);
+    expect(before.find((c) => c.subject === 'Write agent.txt')).toMatchObject({
+      branch: task.branch,
+      onDefaultBranch: false,
+    });
+    expect(before.find((c) => c.subject !== 'Write agent.txt')).toMatchObject({
+      branch: 'main',
+      onDefaultBranch: true,
+    });
+
+    const pushedAt = async () =>
+      (
+        await request<Repo>(server.url, 'GET', `/api/v1/repos/${repo.id}`, {
+          token: user.token,
+        })
+      ).body.lastPushedAt;
+    const lastPush = await pushedAt();
+    const viewer = await followBoard(repo.id);
+    expect((await approve(task.id)).status).toBe(200);
+    await viewer.waitFor((m) => m.kind === 'refs.changed');
+    viewer.close();
+    expect(await pushedAt()).not.toBe(lastPush);
+    const after = await commitsOf(repo.id);
+    expect(after.find((c) => c.subject === 'Write agent.txt')).toMatchObject({
+      branch: 'main',
+      onDefaultBranch: true,
+    });
+  });
+
+  it('tells board viewers when someone pushes to the repository', async () => {
+    const repo = await pushedRepo(server.url, user, 'pushed-live');
+    const viewer = await followBoard(repo.id);
+    await pushToMain(repo.cloneUrl, 'more.txt', 'more');
+    await viewer.waitFor((m) => m.kind === 'refs.changed');
+    viewer.close();
   });
 });

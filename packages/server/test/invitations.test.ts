@@ -81,6 +81,7 @@ describe('sign-up by invitation (LUCID_SIGNUP=invite)', () => {
     const before = await request<AuthProviders>(server.url, 'GET', '/api/v1/auth/providers');
     // With no account yet, the first person may sign up: they become the instance admin.
     expect(before.body.signUp).toBe('open');
+    expect(before.body.firstAccount).toBe(true);
     admin = await signUp(server.url, 'Admin');
   });
   afterAll(() => server.close());
@@ -91,7 +92,12 @@ describe('sign-up by invitation (LUCID_SIGNUP=invite)', () => {
     });
     expect(me.body.instanceAdmin).toBe(true);
     const providers = await request<AuthProviders>(server.url, 'GET', '/api/v1/auth/providers');
-    expect(providers.body).toEqual({ emailPassword: true, social: [], signUp: 'invite' });
+    expect(providers.body).toEqual({
+      emailPassword: true,
+      social: [],
+      signUp: 'invite',
+      firstAccount: false,
+    });
   });
 
   it('refuses a sign-up without an invitation', async () => {
@@ -262,6 +268,26 @@ describe('sign-up by invitation (LUCID_SIGNUP=invite)', () => {
     );
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('conflict');
+  });
+});
+
+describe('the first visit', () => {
+  it('tells the sign-in page that the next account is the admin, until there is one', async () => {
+    const server = await startTestServer({ env: { LUCID_SIGNUP: 'closed' } });
+    try {
+      const fresh = await request<AuthProviders>(server.url, 'GET', '/api/v1/auth/providers');
+      expect(fresh.body).toEqual({
+        emailPassword: true,
+        social: [],
+        signUp: 'open',
+        firstAccount: true,
+      });
+      await signUp(server.url, 'First');
+      const after = await request<AuthProviders>(server.url, 'GET', '/api/v1/auth/providers');
+      expect(after.body).toMatchObject({ signUp: 'closed', firstAccount: false });
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -358,3 +358,37 @@ describe('provider keys', () => {
     expect(JSON.stringify(events)).not.toContain(SERVER_OPENAI_KEY);
   });
 });
+
+describe('who configures each provider', () => {
+  it('says, per provider, the server, your key or no one, and never a key', async () => {
+    const user = await signUp(server.url);
+    const statuses = async () => {
+      const answer = await request<{
+        providers: { provider: string; source: string; server: boolean }[];
+      }>(server.url, 'GET', '/api/v1/settings/providers', { token: user.token });
+      expect(answer.status).toBe(200);
+      expect(JSON.stringify(answer.body)).not.toContain(SERVER_OPENAI_KEY);
+      return answer.body.providers;
+    };
+    expect(await statuses()).toEqual([
+      { provider: 'anthropic', source: 'none', server: false },
+      { provider: 'openai', source: 'server', server: true },
+      { provider: 'openai-compatible', source: 'none', server: false },
+      { provider: 'gemini', source: 'none', server: false },
+    ]);
+    expect((await putKey(user, 'anthropic', { apiKey: USER_ANTHROPIC_KEY })).status).toBe(200);
+    expect((await putKey(user, 'openai', { apiKey: USER_OPENAI_KEY })).status).toBe(200);
+    const after = await statuses();
+    expect(after.find((p) => p.provider === 'anthropic')).toEqual({
+      provider: 'anthropic',
+      source: 'own_key',
+      server: false,
+    });
+    expect(after.find((p) => p.provider === 'openai')).toEqual({
+      provider: 'openai',
+      source: 'own_key',
+      server: true,
+    });
+    expect((await request(server.url, 'GET', '/api/v1/settings/providers')).status).toBe(401);
+  });
+});

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseNames } from '../src/tasks/task-naming.ts';
+import { cutTitle, parseNames, titleFromPrompt } from '../src/tasks/task-naming.ts';
 import { startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { fakeProviderEnv } from './support/providers.ts';
@@ -100,5 +100,31 @@ describe('parseNames', () => {
     expect(parseNames('branch: a--b')).toEqual({});
     expect(parseNames(`branch: ${'a'.repeat(41)}`)).toEqual({});
     expect(parseNames('BRANCH: Mixed-Case')).toEqual({ slug: 'mixed-case' });
+  });
+});
+
+describe('titles cut to length', () => {
+  it('cut at a word boundary with an ellipsis, never inside a word when a boundary is near', () => {
+    expect(cutTitle('Make the sign-in page remember the last email address used', 30)).toBe(
+      'Make the sign-in page…',
+    );
+    expect(cutTitle('Short enough', 30)).toBe('Short enough');
+    expect(cutTitle('Exactly thirty characters long', 30)).toBe('Exactly thirty characters long');
+    expect(cutTitle('Ends with a comma, then more words follow', 20)).toBe('Ends with a comma…');
+    expect(cutTitle(`${'x'.repeat(50)} tail`, 20)).toBe(`${'x'.repeat(19)}…`);
+    expect(cutTitle('  spaced\n\tout   words  ', 30)).toBe('spaced out words');
+    expect(cutTitle(`${'a'.repeat(18)}😀 more`, 20)).toBe(`${'a'.repeat(18)}…`);
+  });
+
+  it('name a task from the first line of its prompt, at most 80 characters', () => {
+    const line =
+      'Refactor the board so that each card shows its branch and what it changes, and the repository page follows pushes';
+    const title = titleFromPrompt(`${line}\n\nMore detail here.`);
+    expect(title.length).toBeLessThanOrEqual(80);
+    expect(title.endsWith('…')).toBe(true);
+    expect(line.startsWith(title.slice(0, -1))).toBe(true);
+    expect(line.charAt(title.length - 1)).toBe(' ');
+    expect(titleFromPrompt('Fix the login loop\nsecond line')).toBe('Fix the login loop');
+    expect(titleFromPrompt('   \n')).toBe('Task');
   });
 });

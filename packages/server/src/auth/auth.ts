@@ -18,7 +18,7 @@ import * as schema from '../db/schema.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { AppError } from '../errors.ts';
 import { createPersonalWorkspace } from '../workspaces/workspaces.ts';
-import { admitSignUp, currentSignUpMode, recordInvitationAccepted } from './invitations.ts';
+import { admitSignUp, noUserYet, recordInvitationAccepted } from './invitations.ts';
 
 /** The header through which the HTTP edge tells better-auth the client's address. */
 export const CLIENT_IP_HEADER = 'x-lucid-client-ip';
@@ -185,9 +185,11 @@ export async function authProviders(
   db: Db,
   config: Pick<Config, 'social' | 'signUp'>,
 ): Promise<AuthProviders> {
+  const firstAccount = await noUserYet(db);
   return {
     emailPassword: true,
     social: (['github', 'google'] as const).filter((p) => config.social[p] !== undefined),
-    signUp: await currentSignUpMode({ db, signUp: config.signUp }),
+    signUp: firstAccount ? 'open' : config.signUp,
+    firstAccount,
   };
 }

@@ -156,14 +156,9 @@ export async function revokeInvitation(
 }
 
 /** Whether the server has no account yet: the first to sign up needs no invitation. */
-async function noUserYet(db: Db): Promise<boolean> {
+export async function noUserYet(db: Db): Promise<boolean> {
   const [row] = await db.select({ id: users.id }).from(users).limit(1);
   return row === undefined;
-}
-
-/** Who may sign up right now: `open` while the server has no account yet, else its mode. */
-export async function currentSignUpMode(ctx: Pick<InvitationContext, 'db' | 'signUp'>) {
-  return (await noUserYet(ctx.db)) ? 'open' : ctx.signUp;
 }
 
 /** Why an invitation that could not be used was refused, in words for its holder. */

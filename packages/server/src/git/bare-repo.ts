@@ -57,19 +57,24 @@ export async function listBranches(repoPath: string): Promise<Branch[]> {
   }));
 }
 
+/** The most commits of branches not merged into the default branch that are told apart. */
+const UNMERGED_MAX = 5000;
+
 /**
  * Commits reachable from `ref`, or from every branch when no ref is given, newest first in
- * topological order, each with its parents so a client can draw the graph.
+ * topological order, each with its parents so a client can draw the graph, and the branch it is
+ * on: `defaultBranch` when that branch holds it, else a branch not merged into it that does.
  */
 export async function listCommits(
   repoPath: string,
-  options: { ref?: string | undefined; limit: number },
+  options: { ref?: string | undefined; limit: number; defaultBranch: string },
 ): Promise<Commit[]> {
   if (options.ref?.startsWith('-')) {
     throw new AppError('ref_not_found', `No ref ${options.ref} exists.`);
   }
   const revisions = options.ref ? ['--end-of-options', options.ref] : ['--branches'];
-  if (!options.ref && (await listBranches(repoPath)).length === 0) return [];
+  const branches = await listBranches(repoPath);
+  if (!options.ref && branches.length === 0) return [];
   let out: string;
   try {
     out = await runGit(
@@ -89,14 +94,47 @@ export async function listCommits(
     }
     throw error;
   }
+  const hasDefault = branches.some((branch) => branch.name === options.defaultBranch);
+  const unmerged = await unmergedBranchOf(repoPath, hasDefault ? options.defaultBranch : null);
   return records(out).map(
-    ([sha = '', parents = '', name = '', email = '', date = '', subject = '']) => ({
-      sha,
-      parents: parents === '' ? [] : parents.split(' '),
-      author: { name, email },
-      date: new Date(date).toISOString(),
-      subject,
-    }),
+    ([sha = '', parents = '', name = '', email = '', date = '', subject = '']) => {
+      const other = unmerged.get(sha);
+      const onDefaultBranch = hasDefault && other === undefined;
+      return {
+        sha,
+        parents: parents === '' ? [] : parents.split(' '),
+        author: { name, email },
+        date: new Date(date).toISOString(),
+        subject,
+        branch: onDefaultBranch ? options.defaultBranch : (other ?? null),
+        onDefaultBranch,
+      };
+    },
+  );
+}
+
+/**
+ * The commits of branches that the default branch does not hold (every branch's when there is no
+ * default branch), each with one branch that holds it; at most `UNMERGED_MAX` of them.
+ */
+async function unmergedBranchOf(
+  repoPath: string,
+  defaultBranch: string | null,
+): Promise<Map<string, string>> {
+  const out = await runGit(
+    [
+      'log',
+      '--source',
+      `--max-count=${UNMERGED_MAX}`,
+      `--format=%H${FIELD}%S${RECORD}`,
+      '--branches',
+      ...(defaultBranch ? ['--not', `refs/heads/${defaultBranch}`] : []),
+      '--',
+    ],
+    { cwd: repoPath },
+  );
+  return new Map(
+    records(out).map(([sha = '', ref = '']) => [sha, ref.replace(/^refs\/heads\//, '')]),
   );
 }
 

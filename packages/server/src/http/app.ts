@@ -62,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         title: 'Lucid API',
         version: '0.1.0',
         description:
+          '[← Back to Lucid](/)\n\n' +
           'Every error answers `{"error": {"code", "message"}}`. Authenticate with a session ' +
           'cookie (sign in at /api/auth/sign-in/email) or `Authorization: Bearer <API token>`.',
       },

@@ -6,7 +6,12 @@
  * ({@link llmConfigFor}).
  */
 import { and, eq } from 'drizzle-orm';
-import type { KeyProvider, ModelInfo, ProviderKey } from '@lucid/contracts';
+import {
+  KeyProvider,
+  type ModelInfo,
+  type ProviderKey,
+  type ProviderStatus,
+} from '@lucid/contracts';
 import { recordAudit } from '../audit/audit.ts';
 import { isInstanceAdmin } from '../auth/instance-admin.ts';
 import type { LlmConfig } from '../config.ts';
@@ -211,4 +216,29 @@ export async function llmConfigFor(
  */
 export async function modelsFor(ctx: ProviderKeyContext, userId: string): Promise<ModelInfo[]> {
   return listModels(await llmConfigFor(ctx, userId));
+}
+
+/**
+ * Who configures each provider for a user's tasks: their own key (used first), the server, or no
+ * one. Says nothing of the keys themselves.
+ *
+ * @example
+ * await providerStatuses(ctx, userId); // → [{ provider: 'anthropic', source: 'server', server: true }, …]
+ */
+export async function providerStatuses(
+  ctx: ProviderKeyContext,
+  userId: string,
+): Promise<ProviderStatus[]> {
+  const own = new Set((await listProviderKeys(ctx.db, userId)).map((key) => key.provider));
+  const byServer: Record<KeyProvider, boolean> = {
+    anthropic: ctx.llm.anthropic !== undefined,
+    openai: ctx.llm.openai !== undefined,
+    'openai-compatible': ctx.llm.openaiCompatible !== undefined,
+    gemini: ctx.llm.gemini !== undefined,
+  };
+  return KeyProvider.options.map((provider) => ({
+    provider,
+    source: own.has(provider) ? 'own_key' : byServer[provider] ? 'server' : 'none',
+    server: byServer[provider],
+  }));
 }

@@ -5,8 +5,10 @@
  * workspace; to anyone else the repository does not exist.
  */
 import { and, desc, eq, ilike, inArray, or, type SQL } from 'drizzle-orm';
-import type { AgentName, TaskStatus } from '@lucid/contracts';
+import type { AgentName, DiffStats, TaskStatus } from '@lucid/contracts';
 import { runs, tasks } from '../db/schema.ts';
+import { bareRepoPath, listBranches } from '../git/bare-repo.ts';
+import { diffStats } from '../git/diff-stats.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
 import type { RunRow, TaskRow } from './queue.ts';
 
@@ -23,7 +25,7 @@ export interface BoardFilter {
 export interface BoardRows {
   repoId: string;
   repoName: string;
-  cards: { task: TaskRow; latestRun: RunRow | null }[];
+  cards: { task: TaskRow; latestRun: RunRow | null; diffStats: DiffStats | null }[];
 }
 
 /**
@@ -64,9 +66,32 @@ export async function readBoard(
       .orderBy(runs.taskId, desc(runs.createdAt), desc(runs.id));
     for (const run of newest) latest.set(run.taskId, run);
   }
+  const stats = await branchStats(bareRepoPath(ctx.gitRoot, repo.id), rows);
   return {
     repoId: repo.id,
     repoName: repo.name,
-    cards: rows.map((task) => ({ task, latestRun: latest.get(task.id) ?? null })),
+    cards: rows.map((task, index) => ({
+      task,
+      latestRun: latest.get(task.id) ?? null,
+      diffStats: stats[index] ?? null,
+    })),
   };
+}
+
+/** Each task's branch against its base branch, in order; null where either branch is missing. */
+async function branchStats(repoPath: string, rows: TaskRow[]): Promise<(DiffStats | null)[]> {
+  if (rows.length === 0) return [];
+  const tips = new Map((await listBranches(repoPath)).map((branch) => [branch.name, branch.sha]));
+  const wanted: { index: number; base: string; tip: string }[] = [];
+  rows.forEach((task, index) => {
+    const tip = tips.get(task.branch);
+    const base = tips.get(task.baseBranch);
+    if (tip && base) wanted.push({ index, base, tip });
+  });
+  const answers = await diffStats(repoPath, wanted);
+  const stats: (DiffStats | null)[] = rows.map(() => null);
+  wanted.forEach(({ index }, at) => {
+    stats[index] = answers[at] ?? null;
+  });
+  return stats;
 }

@@ -52,7 +52,13 @@ export interface BoardNote {
   s: TaskStatus | null;
 }
 
-export type LiveNote = AppendedNote | DraftNote | BoardNote;
+/** A branch of repository `r` moved (a push, an approval's merge). The board streams follow these. */
+export interface RefsNote {
+  k: 'r';
+  r: string;
+}
+
+export type LiveNote = AppendedNote | DraftNote | BoardNote | RefsNote;
 
 /** Whether this event ends the draft of its run: the answer is stored, or the run is over. */
 export function endsDraft(body: Pick<EventBody, 'type'> & { status?: string }): boolean {
@@ -102,6 +108,18 @@ export async function notifyBoard(
 ): Promise<void> {
   const note: BoardNote = { k: 'b', r: repoId, t: taskId, s: status };
   await tx.execute(sql`SELECT pg_notify(${LIVE_CHANNEL}, ${JSON.stringify(note)})`);
+}
+
+/**
+ * Announces that a branch of the repository moved; from inside a transaction it is delivered at
+ * commit.
+ *
+ * @example
+ * await notifyRefs(db, repoId);
+ */
+export async function notifyRefs(db: Db, repoId: string): Promise<void> {
+  const note: RefsNote = { k: 'r', r: repoId };
+  await db.execute(sql`SELECT pg_notify(${LIVE_CHANNEL}, ${JSON.stringify(note)})`);
 }
 
 /** A draft note as notification payloads, its text cut in pieces that fit, tagged with `origin`. */
@@ -173,6 +191,7 @@ export function parseNote(payload: string): LiveNote | null {
     if (note.k === 'b' && typeof note.r === 'string' && typeof note.t === 'string') {
       return note as BoardNote;
     }
+    if (note.k === 'r' && typeof note.r === 'string') return note as RefsNote;
   } catch {
     // not ours
   }

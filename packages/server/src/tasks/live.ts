@@ -18,7 +18,8 @@
  * reach subscribers in the order they were committed and sent.
  *
  * Board viewers (`followBoard`) hear of each task of their repository that is created, changes
- * status or is deleted, from the same channel's board notes.
+ * status or is deleted, and of each move of its branches, from the same channel's board and refs
+ * notes.
  *
  * `follow` gives a viewer a task's whole story with no gap and no duplicate: it subscribes first,
  * replays the stored events up to where the hub stands, then the drafts as they stood at that
@@ -47,8 +48,13 @@ import { DraftOutbox } from './live-outbox.ts';
 
 export type LiveListener = (message: LiveMessage) => void;
 
-/** Told that a task of a followed repository changed (status null: it was deleted). */
-export type BoardListener = (change: { taskId: string; status: TaskStatus | null }) => void;
+/**
+ * Told that a task of a followed repository changed (status null: it was deleted), or that one of
+ * its branches moved (`refs`).
+ */
+export type BoardListener = (
+  change: { kind: 'task'; taskId: string; status: TaskStatus | null } | { kind: 'refs' },
+) => void;
 
 /** What a subscriber gets at once: where the hub stood, and the answers under way then. */
 interface Snapshot {
@@ -290,10 +296,11 @@ export class LiveHub {
   /** The text so far of a run's answer under way on a task, if any. */
   /**
    * Calls `listener` each time a task of the repository is created, changes status or is deleted,
-   * on any server (from the channel's board notes).
+   * and each time one of its branches moves, on any server (from the channel's board and refs
+   * notes).
    *
    * @example
-   * const follower = hub.followBoard(repoId, ({ taskId, status }) => send(taskId, status));
+   * const follower = hub.followBoard(repoId, (change) => send(change));
    */
   followBoard(repoId: string, listener: BoardListener): { close(): void } {
     let listeners = this.boards.get(repoId);
@@ -323,8 +330,10 @@ export class LiveHub {
       if (piece) this.handleDraft(piece);
     } else if (note.k === 'b') {
       for (const listener of this.boards.get(note.r) ?? []) {
-        listener({ taskId: note.t, status: note.s });
+        listener({ kind: 'task', taskId: note.t, status: note.s });
       }
+    } else if (note.k === 'r') {
+      for (const listener of this.boards.get(note.r) ?? []) listener({ kind: 'refs' });
     } else {
       this.handleAppended(note);
     }

@@ -27,6 +27,7 @@ import { mergeBranch } from '../git/merge.ts';
 import type { RepoContext } from '../repos/repos.ts';
 import { appendEvents } from './events.ts';
 import { firstPromptSeq } from './first-prompt.ts';
+import { notifyRefs } from './live-channel.ts';
 import { pendingRun } from './manage.ts';
 import { enqueueRun, requestCancel, type RunRow, type TaskRow } from './queue.ts';
 import { loadTask } from './tasks.ts';
@@ -335,6 +336,16 @@ export async function approveTask(
       bodies,
     });
     await audit(tx, actor, locked, 'task.approve', merge ? { ...merge } : { awaitingMerge: true });
+    if (merge) {
+      if (repo.provider === 'local') {
+        const now = new Date();
+        await tx
+          .update(repositories)
+          .set({ lastPushedAt: now, updatedAt: now })
+          .where(eq(repositories.id, repo.id));
+      }
+      await notifyRefs(tx, repo.id);
+    }
     return moved;
   });
   return { task: approved, merge };

@@ -18,6 +18,39 @@ const INSTRUCTIONS = readFileSync(new URL('./prompts/name-task.txt', import.meta
 const TIMEOUT_MS = 10_000;
 const PROMPT_CHARS = 4000;
 
+/** The longest title a task is named from its prompt's first line. */
+const TITLE_FROM_PROMPT_CHARS = 80;
+/** The longest title the small model may give. */
+const TITLE_MAX_CHARS = 200;
+
+/**
+ * `text` on one line, cut at a word boundary with an ellipsis when it is longer than `max`
+ * characters (the ellipsis included); a single word longer than half of `max` is cut inside.
+ *
+ * @example
+ * cutTitle('Make the sign-in page remember the last email address used', 30); // → 'Make the sign-in page…'
+ */
+export function cutTitle(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  let head = flat.slice(0, max - 1);
+  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  const space = flat.charAt(max - 1) === ' ' ? head.length : head.lastIndexOf(' ');
+  const cut = space >= max / 2 ? head.slice(0, space) : head;
+  return `${cut.replace(/[\s.,;:!?-]+$/, '')}…`;
+}
+
+/**
+ * A task's title from its prompt, when neither its creator nor the small model gave one: the
+ * first line, cut at a word boundary.
+ *
+ * @example
+ * titleFromPrompt('Fix the login loop\n\nIt happens after…'); // → 'Fix the login loop'
+ */
+export function titleFromPrompt(prompt: string): string {
+  return cutTitle(prompt.trim().split('\n')[0] ?? '', TITLE_FROM_PROMPT_CHARS) || 'Task';
+}
+
 export interface TaskNames {
   title?: string;
   slug?: string;
@@ -78,7 +111,8 @@ export function parseNames(text: string): { title?: string; slug?: string } {
       ?.slice(key.length + 1)
       .trim()
       .replace(/^["'`]|["'`]$/g, '');
-  const title = line('title')?.slice(0, 200);
+  const given = line('title');
+  const title = given === undefined ? undefined : cutTitle(given, TITLE_MAX_CHARS);
   const slug = line('branch')?.toLowerCase();
   return {
     ...(title ? { title } : {}),

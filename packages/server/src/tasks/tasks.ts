@@ -21,7 +21,7 @@ import { chooseAgent, type AvailableAgents } from './agent-choice.ts';
 import { taskBranch } from './branch-name.ts';
 import { appendEvents } from './events.ts';
 import { notifyBoard } from './live-channel.ts';
-import { proposeTaskNames } from './task-naming.ts';
+import { proposeTaskNames, titleFromPrompt } from './task-naming.ts';
 import { enqueueRun, requestCancel, type RunRow, type TaskRow } from './queue.ts';
 
 /**
@@ -98,11 +98,7 @@ export async function createTask(
       };
   const id = newId('task');
   const names = await proposeTaskNames(llm, input.prompt);
-  const title =
-    input.title?.trim() ||
-    names.title ||
-    input.prompt.trim().split('\n')[0]?.slice(0, 80) ||
-    'Task';
+  const title = input.title?.trim() || names.title || titleFromPrompt(input.prompt);
   const [task] = await ctx.db
     .insert(tasks)
     .values({

@@ -50,7 +50,8 @@ describe('choosing an agent', () => {
     expect(byName.lucid).toMatchObject({ available: true, providers: null });
     expect(byName['claude-code']).toMatchObject({ available: true, providers: ['anthropic'] });
     expect(byName.codex).toMatchObject({ available: false });
-    expect(byName.cursor).toMatchObject({ available: false });
+    // Cursor's CLI cannot be installed by any runner: it is not offered as if it could be enabled.
+    expect(byName.cursor).toBeUndefined();
   });
 
   it('refuses an agent the runners cannot run with 400 agent_unavailable', async () => {

@@ -32,21 +32,25 @@ export function cliAgentProviders(names: readonly string[]): Record<string, read
 }
 
 /**
- * Every agent Lucid knows, as this server offers it: the built-in one, the CLI agents its runners
- * run (`LUCID_CLI_AGENTS`), and the others, unavailable.
+ * The agents a server can offer, as this one does: the built-in one, the CLI agents its runners
+ * run (`LUCID_CLI_AGENTS`), and the other installable ones, unavailable. An agent no runner can
+ * install (Cursor's CLI is not on npm) is left out: no setting could enable it.
  *
  * @example
  * agentsOffered(['codex']); // [{ name: 'lucid', available: true, … }, { name: 'claude-code', available: false, … }, …]
  */
 export function agentsOffered(enabled: readonly string[]): AgentInfo[] {
-  return AgentName.options.map((name) => {
-    if (name === 'lucid') return { name, available: true, providers: null, version: null };
+  return AgentName.options.flatMap((name): AgentInfo[] => {
+    if (name === 'lucid') return [{ name, available: true, providers: null, version: null }];
     const definition = CLI_AGENTS[name];
-    return {
-      name,
-      available: Boolean(definition) && enabled.includes(name),
-      providers: definition ? [...definition.providers] : [],
-      version: definition?.version ?? null,
-    };
+    if (!definition) return [];
+    return [
+      {
+        name,
+        available: enabled.includes(name),
+        providers: [...definition.providers],
+        version: definition.version,
+      },
+    ];
   });
 }

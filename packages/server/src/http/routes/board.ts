@@ -13,7 +13,7 @@ import {
   RejectBody,
   Run,
   Task,
-  type BoardChanged,
+  type BoardStreamMessage,
 } from '@lucid/contracts';
 import { readBoard } from '../../tasks/board.ts';
 import {
@@ -34,7 +34,9 @@ const HEARTBEAT_MS = 15_000;
 const streamDescription = [
   'Server-Sent Events (`text/event-stream`): a message `{"kind": "board.changed", "taskId",',
   '"status"}` each time a task of the repository is created, changes status or is deleted',
-  '(`status` null); read the board again. It carries no id: after a reconnect, read the board.',
+  '(`status` null); read the board again. A message `{"kind": "refs.changed"}` each time a branch',
+  'of the repository moves (a push, an approval); read its branches and commits again.',
+  'Messages carry no id: after a reconnect, read the board.',
   'A comment (`: keepalive`) is sent every 15 s.',
 ].join(' ');
 
@@ -98,7 +100,10 @@ export const boardRoutes =
         res.write(': stream\n\n');
         const heartbeat = setInterval(() => res.write(': keepalive\n\n'), HEARTBEAT_MS);
         const follower = deps.live.followBoard(repo.id, (change) => {
-          const message: BoardChanged = { kind: 'board.changed', ...change };
+          const message: BoardStreamMessage =
+            change.kind === 'refs'
+              ? { kind: 'refs.changed' }
+              : { kind: 'board.changed', taskId: change.taskId, status: change.status };
           res.write(`data: ${JSON.stringify(message)}\n\n`);
         });
         let gone = false;

@@ -12,6 +12,7 @@ import { AppError } from '../../errors.ts';
 import { loadRepo, recordPush } from '../../repos/repos.ts';
 import { serveGitHttp } from '../../git/http-backend.ts';
 import { isPush, parseSmartHttp } from '../../git/smart-http.ts';
+import { notifyRefs } from '../../tasks/live-channel.ts';
 import { RUN_TOKEN_PREFIX, verifyRunToken, type RunGrant } from '../../tasks/run-tokens.ts';
 import type { Principal } from '../../principal.ts';
 import { presentedToken, resolvePrincipal } from '../authenticate.ts';
@@ -88,9 +89,14 @@ export const gitRoutes =
           remoteAddr: request.ip,
           pushOnlyRef: who.grant ? `refs/heads/${who.grant.branch}` : undefined,
           beforeEnd: async (exitCode) => {
-            if (!repo || !pushedBy || exitCode !== 0) return;
-            await recordPush(ctx, { actor: pushedBy, repo }).catch((error: unknown) => {
-              request.log.error({ err: error }, 'could not record a push');
+            if (exitCode !== 0 || smart.kind !== 'rpc' || !pushing) return;
+            if (repo && pushedBy) {
+              await recordPush(ctx, { actor: pushedBy, repo }).catch((error: unknown) => {
+                request.log.error({ err: error }, 'could not record a push');
+              });
+            }
+            await notifyRefs(ctx.db, repoId).catch((error: unknown) => {
+              request.log.error({ err: error }, 'could not announce a push');
             });
           },
           log: request.log,

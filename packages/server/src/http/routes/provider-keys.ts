@@ -1,13 +1,21 @@
 /**
  * @module http/routes/provider-keys
- * The user's own model provider keys: list (hints only), set (checked with the provider), remove.
+ * The user's own model provider keys: list (hints only), set (checked with the provider), remove;
+ * and who configures each provider for the user's tasks.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ProviderKey, ProviderKeyList, ProviderParams, PutProviderKeyBody } from '@lucid/contracts';
+import {
+  ProviderKey,
+  ProviderKeyList,
+  ProviderParams,
+  ProviderStatusList,
+  PutProviderKeyBody,
+} from '@lucid/contracts';
 import {
   deleteProviderKey,
   listProviderKeys,
+  providerStatuses,
   putProviderKey,
   type ProviderKeyContext,
 } from '../../llm/provider-keys.ts';
@@ -34,6 +42,21 @@ export const providerKeyRoutes =
         },
       },
       async (request) => ({ keys: await listProviderKeys(ctx.db, principalOf(request).userId) }),
+    );
+
+    app.get(
+      '/settings/providers',
+      {
+        schema: {
+          tags,
+          summary:
+            'Who configures each model provider for your tasks: your own key (used first), the server, or no one',
+          response: { 200: ProviderStatusList },
+        },
+      },
+      async (request) => ({
+        providers: await providerStatuses(ctx, principalOf(request).userId),
+      }),
     );
 
     app.put(

@@ -182,7 +182,10 @@ export const repoRoutes =
       async (request) => {
         const repo = await loadRepo(ctx, principalOf(request).userId, request.params.id);
         return {
-          commits: await listCommits(bareRepoPath(ctx.gitRoot, repo.id), request.query),
+          commits: await listCommits(bareRepoPath(ctx.gitRoot, repo.id), {
+            ...request.query,
+            defaultBranch: repo.defaultBranch,
+          }),
         };
       },
     );

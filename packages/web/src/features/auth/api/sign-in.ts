@@ -5,6 +5,7 @@
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api.ts';
+import { authProvidersQueryKey } from './get-providers.ts';
 import { sessionQueryKey } from './get-session.ts';
 
 export interface SignInInput {
@@ -32,6 +33,9 @@ export function useSignUp() {
   return useMutation({
     mutationFn: (input: SignUpInput) =>
       api('/api/auth/sign-up/email', { method: 'POST', json: input }),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: sessionQueryKey }),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: authProvidersQueryKey });
+      await queryClient.invalidateQueries({ queryKey: sessionQueryKey });
+    },
   });
 }

@@ -4,11 +4,12 @@
  * them. Sign-up follows the server's rule: open, by invitation (the page is opened with the link's
  * `?invitation=…`, which goes along with the sign-up) or closed, and says so. A refusal that comes
  * back from GitHub or Google (`?error=…&error_description=…`) is shown. Signed-in visitors go
- * straight on to where they were headed.
+ * straight on to where they were headed. On a server with no account yet, the first visitor is
+ * offered to create its admin account instead of being welcomed back.
  */
 import { useState, type FormEvent } from 'react';
 import { Link, Redirect, useLocation, useSearch } from 'wouter';
-import { Button } from '../../../components/ui/button.tsx';
+import { Button, buttonClass } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField } from '../../../components/ui/input.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
@@ -53,6 +54,43 @@ function SignUpHint({ mode, href }: { mode: SignUpMode | undefined; href: string
   return null;
 }
 
+/** `?next=…` to carry to the other auth page, when this one was given one. */
+function nextQueryOf(params: URLSearchParams): string {
+  return params.has('next') ? `?next=${encodeURIComponent(nextPath(params))}` : '';
+}
+
+function Logo() {
+  return (
+    <div
+      aria-hidden="true"
+      className="mx-auto flex size-11 items-center justify-center rounded-xl bg-indigo-600 text-xl font-bold text-white"
+    >
+      L
+    </div>
+  );
+}
+
+/** The sign-in page of a server with no account yet: the way to its first, admin, account. */
+function FirstVisit({ href }: { href: string }) {
+  return (
+    <div className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
+      <div className="w-full max-w-sm text-center">
+        <Logo />
+        <h1 className="mt-4 text-2xl font-semibold tracking-tight text-slate-900">
+          Welcome to Lucid
+        </h1>
+        <p className="mt-2 text-sm text-slate-600">
+          This server has no account yet. The first one you create is its admin: it can invite
+          others, and scale and remove runners.
+        </p>
+        <Link href={href} className={buttonClass('primary', 'md', 'mt-6 w-full')}>
+          Create the admin account
+        </Link>
+      </div>
+    </div>
+  );
+}
+
 export function AuthPage({ mode }: { mode: 'sign-in' | 'sign-up' }) {
   const signingUp = mode === 'sign-up';
   useTitle(signingUp ? 'Create an account' : 'Sign in');
@@ -76,6 +114,8 @@ export function AuthPage({ mode }: { mode: 'sign-in' | 'sign-up' }) {
   if (session.data) return <Redirect to={next} replace />;
 
   const signUpMode = providers.data?.signUp;
+  const firstAccount = providers.data?.firstAccount === true;
+  if (firstAccount && !signingUp) return <FirstVisit href={`/sign-up${nextQueryOf(params)}`} />;
   const refusal =
     signingUp &&
     signUpMode !== undefined &&
@@ -93,28 +133,29 @@ export function AuthPage({ mode }: { mode: 'sign-in' | 'sign-up' }) {
       signIn.mutate({ email: email.trim(), password }, done);
     }
   };
-  const nextQuery = params.has('next') ? `?next=${encodeURIComponent(next)}` : '';
+  const nextQuery = nextQueryOf(params);
   const otherHref = `${signingUp ? '/sign-in' : '/sign-up'}${nextQuery}`;
 
   return (
     <div className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
       <div className="w-full max-w-sm">
         <div className="mb-8 text-center">
-          <div
-            aria-hidden="true"
-            className="mx-auto flex size-11 items-center justify-center rounded-xl bg-indigo-600 text-xl font-bold text-white"
-          >
-            L
-          </div>
+          <Logo />
           <h1 className="mt-4 text-2xl font-semibold tracking-tight text-slate-900">
-            {signingUp ? 'Create your Lucid account' : 'Sign in to Lucid'}
+            {firstAccount
+              ? 'Create the admin account'
+              : signingUp
+                ? 'Create your Lucid account'
+                : 'Sign in to Lucid'}
           </h1>
           <p className="mt-2 text-sm text-slate-600">
-            {signingUp
-              ? invitation
-                ? 'You have been invited to this Lucid server.'
-                : 'Your repositories and API tokens live on this server.'
-              : 'Welcome back. Sign in to see your repositories.'}
+            {firstAccount
+              ? 'No one has an account on this server yet: yours will be its admin, who invites the others.'
+              : signingUp
+                ? invitation
+                  ? 'You have been invited to this Lucid server.'
+                  : 'Your repositories and API tokens live on this server.'
+                : 'Welcome back. Sign in to see your repositories.'}
           </p>
         </div>
 

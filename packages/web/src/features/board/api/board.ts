@@ -1,17 +1,16 @@
 /**
  * @module features/board/api/board
  * A repository's board over the REST API (`GET /api/v1/repos/{id}/board`, filtered by words,
- * status and agent), kept live by the board's event stream (`…/board/stream`: each
- * `board.changed` refetches it) and refetched on
+ * status and agent), kept live by the repository's stream (`…/board/stream`, lib/use-repo-stream:
+ * each message refetches it) and refetched on
  * a timer while the stream is down; the board actions on a card (start, approve, reject with a
  * reason, retry, cancel); creating, editing and deleting cards; a card's runs.
  */
-import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { AgentName, Board, CreateTaskBody, Run, Task, UpdateTaskBody } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
 import { tasksQueryKey } from '../../tasks/api/tasks.ts';
-import { reconnectDelay } from '../../tasks/live/use-task-stream.ts';
+import { useRepoStream, type StreamConnection } from '../../../lib/use-repo-stream.ts';
 import type { BoardAction } from '../columns.ts';
 
 export function boardQueryKey(repoId: string) {
@@ -22,49 +21,19 @@ export function boardQueryKey(repoId: string) {
 const LIVE_REFRESH_MS = 15_000;
 const FALLBACK_REFRESH_MS = 3_000;
 
-export type BoardConnection = 'connecting' | 'open' | 'polling';
+export type BoardConnection = StreamConnection;
 
 /**
- * Follows the board's stream: every message means a card changed, so the cards are refetched.
- * While the stream is down it reconnects with a growing delay and the cards are polled.
+ * Follows the repository's stream: every message means a card (or a branch, and so a card's diff
+ * stats) changed, so the cards are refetched. While the stream is down it reconnects with a
+ * growing delay and the cards are polled.
  */
 export function useBoardStream(repoId: string): BoardConnection {
   const queryClient = useQueryClient();
-  const [connection, setConnection] = useState<BoardConnection>('connecting');
-
-  useEffect(() => {
-    let source: EventSource | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let attempt = 0;
-    let stopped = false;
-    const refetch = () => void queryClient.invalidateQueries({ queryKey: tasksQueryKey });
-
-    const connect = () => {
-      source = new EventSource(`/api/v1/repos/${encodeURIComponent(repoId)}/board/stream`);
-      source.onopen = () => {
-        attempt = 0;
-        setConnection('open');
-        refetch();
-      };
-      source.onmessage = refetch;
-      source.onerror = () => {
-        source?.close();
-        source = null;
-        if (stopped) return;
-        setConnection('polling');
-        timer = setTimeout(connect, reconnectDelay(attempt));
-        attempt += 1;
-      };
-    };
-    connect();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      source?.close();
-    };
-  }, [repoId, queryClient]);
-
-  return connection;
+  return useRepoStream(
+    repoId,
+    () => void queryClient.invalidateQueries({ queryKey: tasksQueryKey }),
+  );
 }
 
 /** Finding cards: words in the title or description, a status, an agent; empty means any. */
@@ -120,6 +89,8 @@ export interface CardInput {
   prompt: string;
   agent: AgentName;
   model?: string | undefined;
+  /** The branch the card's work starts from and is merged into; the default branch if absent. */
+  baseBranch?: string | undefined;
 }
 
 /** A new card in To Do: a task that is not started. */
@@ -135,6 +106,7 @@ export function useCreateCard(repoId: string) {
           prompt: card.prompt,
           agent: card.agent,
           ...(card.model ? { model: card.model } : {}),
+          ...(card.baseBranch ? { baseBranch: card.baseBranch } : {}),
           start: false,
           source: 'board',
         } satisfies Partial<CreateTaskBody>,

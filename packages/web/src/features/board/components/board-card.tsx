@@ -1,7 +1,7 @@
 /**
  * @module features/board/components/board-card
- * One card on the board: its title (opening the card's detail), status, agent and branch, the
- * reason it was last rejected, and its actions as buttons (the keyboard's way to move it). The
+ * One card on the board: its title (opening the card's detail), status, agent, its branch with
+ * what it changes (files, lines added and removed), the reason it was last rejected, and its actions as buttons (the keyboard's way to move it). The
  * card is dragged by its handle.
  */
 import { useDraggable } from '@dnd-kit/core';
@@ -12,6 +12,35 @@ import { NoteBadge } from '../../../components/ui/note-badge.tsx';
 import { formatDuration } from '../../../lib/format.ts';
 import { StatusBadge } from '../../tasks/components/status-badge.tsx';
 import { actionLabels, cardActions, cardNote, type BoardAction } from '../columns.ts';
+
+/** The card's branch, and what it changes against its base branch once it has commits. */
+function BranchLine({ task }: { task: BoardCard }) {
+  const stats = task.diffStats;
+  return (
+    <p
+      aria-label={`Branch of ${task.title}`}
+      className="mt-1 flex min-w-0 items-center gap-1.5 text-xs text-slate-500"
+    >
+      <span className="truncate font-mono text-slate-600" title={task.branch}>
+        {task.branch}
+      </span>
+      {stats && stats.filesChanged > 0 && (
+        <span
+          className="shrink-0 whitespace-nowrap"
+          title={`Against ${task.baseBranch}: ${plural(stats.filesChanged, 'file')} changed, ${plural(stats.insertions, 'line')} added, ${plural(stats.deletions, 'line')} removed`}
+        >
+          {plural(stats.filesChanged, 'file')}{' '}
+          <span className="text-emerald-700">+{stats.insertions}</span>{' '}
+          <span className="text-red-700">−{stats.deletions}</span>
+        </span>
+      )}
+    </p>
+  );
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
 
 export function CardTile({
   task,
@@ -84,6 +113,7 @@ export function CardTile({
               </span>
             )}
           </div>
+          {(task.diffStats || task.latestRun) && <BranchLine task={task} />}
           {task.reviewNote && (
             <p className="mt-1.5 rounded bg-amber-50 px-2 py-1 text-xs text-amber-900">
               <span className="font-medium">Rejected:</span> {task.reviewNote}

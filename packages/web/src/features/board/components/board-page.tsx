@@ -373,6 +373,7 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
       <CardFormDialog
         open={editing !== null}
         repoId={repoId}
+        defaultBranch={repo.data?.defaultBranch ?? 'main'}
         card={editing === 'new' ? null : editing}
         onClose={() => setEditing(null)}
       />

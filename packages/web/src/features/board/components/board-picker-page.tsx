@@ -1,9 +1,10 @@
 /**
  * @module features/board/components/board-picker-page
- * The Board entry of the navigation: choose the repository whose board to open.
+ * The Board entry of the navigation: choose the repository whose board to open; with a single
+ * repository, its board opens at once.
  */
 import { useState, type FormEvent } from 'react';
-import { Link, useLocation } from 'wouter';
+import { Link, Redirect, useLocation } from 'wouter';
 import { Button, buttonClass } from '../../../components/ui/button.tsx';
 import { Card } from '../../../components/ui/card.tsx';
 import { EmptyState } from '../../../components/ui/empty-state.tsx';
@@ -43,6 +44,8 @@ export function BoardPickerPage() {
       </EmptyState>
     );
   }
+  const only = repos.data.length === 1 ? repos.data[0] : undefined;
+  if (only) return <Redirect to={`/repos/${only.id}/board`} replace />;
   const repoId = choice || repos.data[0]?.id || '';
   const open = (event: FormEvent) => {
     event.preventDefault();

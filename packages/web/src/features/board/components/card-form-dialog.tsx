@@ -1,7 +1,8 @@
 /**
  * @module features/board/components/card-form-dialog
  * Creating or editing a card in a modal. A new card gets its title, its description (the prompt
- * the agent works on), the agent and the model, with the same pickers as the new task form. An
+ * the agent works on), the branch its work starts from (the default branch unless another is
+ * picked), the agent and the model, with the same pickers as the new task form. An
  * existing card can change all of them while it is to do and has never run; once it has run, only
  * its title, and the rest is shown as it is, saying why.
  */
@@ -11,6 +12,7 @@ import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField, TextareaField } from '../../../components/ui/input.tsx';
 import { fieldErrors } from '../../../lib/api.ts';
+import { useBranches } from '../../../lib/repo-branches.ts';
 import {
   AgentModelFields,
   useAgentModelChoice,
@@ -18,12 +20,54 @@ import {
 import { useCreateCard, useUpdateCard } from '../api/board.ts';
 import { Modal } from '../../../components/ui/modal.tsx';
 
+/** The branch a new card's work starts from: the repository's branches, the default first. */
+function BaseBranchField({
+  repoId,
+  defaultBranch,
+  value,
+  onChange,
+}: {
+  repoId: string;
+  defaultBranch: string;
+  value: string;
+  onChange: (branch: string) => void;
+}) {
+  const branches = useBranches(repoId);
+  const names = [
+    defaultBranch,
+    ...(branches.data ?? []).map((b) => b.name).filter((name) => name !== defaultBranch),
+  ];
+  return (
+    <label className="block text-sm font-medium text-slate-700">
+      Base branch
+      <select
+        name="baseBranch"
+        className="mt-1.5 block w-full rounded-md border-0 py-2 pr-8 pl-3 font-mono text-sm ring-1 ring-slate-300 ring-inset focus:ring-2 focus:ring-indigo-600"
+        value={value || defaultBranch}
+        onChange={(event) => onChange(event.target.value)}
+      >
+        {names.map((name) => (
+          <option key={name} value={name}>
+            {name}
+            {name === defaultBranch ? ' (default)' : ''}
+          </option>
+        ))}
+      </select>
+      <span className="mt-1 block text-xs font-normal text-slate-500">
+        The agent starts from this branch, and approving the card merges into it.
+      </span>
+    </label>
+  );
+}
+
 function CardForm({
   repoId,
+  defaultBranch,
   card,
   onDone,
 }: {
   repoId: string;
+  defaultBranch: string;
   card: BoardCard | null;
   onDone: () => void;
 }) {
@@ -35,6 +79,7 @@ function CardForm({
   const choice = useAgentModelChoice({ agent: card?.agent, model: card?.model });
   const [title, setTitle] = useState(card?.title ?? '');
   const [prompt, setPrompt] = useState(card?.prompt ?? '');
+  const [baseBranch, setBaseBranch] = useState('');
   const errors = fieldErrors(mutation.error);
 
   const onSubmit = (event: FormEvent) => {
@@ -43,7 +88,14 @@ function CardForm({
     if (card) {
       update.mutate({ title: title.trim(), ...(editable ? work : {}) }, { onSuccess: onDone });
     } else {
-      create.mutate({ title: title.trim(), ...work }, { onSuccess: onDone });
+      create.mutate(
+        {
+          title: title.trim(),
+          ...work,
+          baseBranch: baseBranch && baseBranch !== defaultBranch ? baseBranch : undefined,
+        },
+        { onSuccess: onDone },
+      );
     }
   };
 
@@ -74,6 +126,14 @@ function CardForm({
         readOnly={!editable}
         onChange={(event) => setPrompt(event.target.value)}
       />
+      {card === null && (
+        <BaseBranchField
+          repoId={repoId}
+          defaultBranch={defaultBranch}
+          value={baseBranch}
+          onChange={setBaseBranch}
+        />
+      )}
       {!editable && card ? (
         <p className="text-sm text-slate-600">
           Agent <span className="font-medium">{card.agent ?? 'commands'}</span>
@@ -115,17 +175,26 @@ function CardForm({
 export function CardFormDialog({
   open,
   repoId,
+  defaultBranch,
   card,
   onClose,
 }: {
   open: boolean;
   repoId: string;
+  /** The repository's default branch, which a new card starts from unless another is picked. */
+  defaultBranch: string;
   card: BoardCard | null;
   onClose: () => void;
 }) {
   return (
     <Modal open={open} title={card ? 'Edit card' : 'New card'} onClose={onClose} wide>
-      <CardForm key={card?.id ?? 'new'} repoId={repoId} card={card} onDone={onClose} />
+      <CardForm
+        key={card?.id ?? 'new'}
+        repoId={repoId}
+        defaultBranch={defaultBranch}
+        card={card}
+        onDone={onClose}
+      />
     </Modal>
   );
 }

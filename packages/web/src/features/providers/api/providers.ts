@@ -1,7 +1,8 @@
 /**
  * @module features/providers/api/providers
- * The models tasks can use, and the user's own provider keys: list, save (checked by the server),
- * remove. A key is sent once and never read back; only its hint is listed.
+ * The models tasks can use, who configures each provider (the user's key, the server, no one), and
+ * the user's own provider keys: list, save (checked by the server), remove. A key is sent once and
+ * never read back; only its hint is listed.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
@@ -9,6 +10,8 @@ import type {
   ModelInfo,
   ProviderKey,
   ProviderKeyList,
+  ProviderStatus,
+  ProviderStatusList,
   PutProviderKeyBody,
 } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
@@ -21,6 +24,17 @@ export function useModels() {
     queryKey: modelsQueryKey,
     queryFn: ({ signal }) =>
       api<{ models: ModelInfo[] }>('/api/v1/models', { signal }).then((r) => r.models),
+  });
+}
+
+/** Per provider: configured by the user's key, by the server, or not available. */
+export function useProviderStatuses() {
+  return useQuery({
+    queryKey: [...providerKeysQueryKey, 'statuses'],
+    queryFn: ({ signal }) =>
+      api<ProviderStatusList>('/api/v1/settings/providers', { signal }).then(
+        (r): ProviderStatus[] => r.providers,
+      ),
   });
 }
 

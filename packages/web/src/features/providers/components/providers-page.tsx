@@ -1,11 +1,11 @@
 /**
  * @module features/providers/components/providers-page
- * Settings → Model providers: the user's own key per provider (only its hint is ever shown; an
- * OpenAI-compatible key carries its server's URL), and the models tasks can use with the server's
- * keys and the user's.
+ * Settings → Model providers: per provider, who configures it for the user's tasks (their key,
+ * the server, or no one), the user's own key (only its hint is ever shown; an OpenAI-compatible key
+ * carries its server's URL), and the models tasks can use with the server's keys and the user's.
  */
 import { useState, type FormEvent } from 'react';
-import type { KeyProvider, ProviderKey } from '@lucid/contracts';
+import type { KeyProvider, ProviderKey, ProviderStatus } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { Card } from '../../../components/ui/card.tsx';
 import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
@@ -21,6 +21,7 @@ import {
   useDeleteProviderKey,
   useModels,
   useProviderKeys,
+  useProviderStatuses,
   useSaveProviderKey,
 } from '../api/providers.ts';
 
@@ -31,7 +32,32 @@ const providerNames: Record<KeyProvider, string> = {
   gemini: 'Google Gemini',
 };
 
-function ProviderRow({ provider, stored }: { provider: KeyProvider; stored?: ProviderKey }) {
+const sourceBadges: Record<ProviderStatus['source'], { text: string; tone: string }> = {
+  own_key: { text: 'Your key', tone: 'bg-indigo-50 text-indigo-700' },
+  server: { text: 'Configured by the server', tone: 'bg-emerald-50 text-emerald-800' },
+  none: { text: 'Not available', tone: 'bg-slate-100 text-slate-600' },
+};
+
+/** Who configures the provider for the user's tasks, as a badge. */
+function SourceBadge({ status }: { status: ProviderStatus | undefined }) {
+  if (!status) return null;
+  const badge = sourceBadges[status.source];
+  return (
+    <span className={`rounded-full px-2 py-0.5 text-xs font-medium ${badge.tone}`}>
+      {badge.text}
+    </span>
+  );
+}
+
+function ProviderRow({
+  provider,
+  stored,
+  status,
+}: {
+  provider: KeyProvider;
+  stored?: ProviderKey | undefined;
+  status?: ProviderStatus | undefined;
+}) {
   const save = useSaveProviderKey();
   const remove = useDeleteProviderKey();
   const [editing, setEditing] = useState(false);
@@ -62,7 +88,9 @@ function ProviderRow({ provider, stored }: { provider: KeyProvider; stored?: Pro
     <li className="py-4 first:pt-0 last:pb-0">
       <div className="flex flex-wrap items-center justify-between gap-3">
         <div>
-          <h3 className="text-sm font-semibold text-slate-900">{name}</h3>
+          <h3 className="flex items-center gap-2 text-sm font-semibold text-slate-900">
+            {name} <SourceBadge status={status} />
+          </h3>
           <p className="text-sm text-slate-600">
             {stored ? (
               <>
@@ -74,7 +102,12 @@ function ProviderRow({ provider, stored }: { provider: KeyProvider; stored?: Pro
                   </>
                 )}
                 , saved <Time iso={stored.updatedAt} />
+                {status?.server && '; without it, the server’s is used'}
               </>
+            ) : status?.server ? (
+              'No key of yours: your tasks use the server’s.'
+            ) : status ? (
+              'Neither you nor the server has a key: its models are not available to your tasks.'
             ) : (
               'No key of yours: tasks use the server’s, if it has one.'
             )}
@@ -191,6 +224,7 @@ function ModelList() {
 export function ProvidersPage() {
   useTitle('Model providers');
   const keys = useProviderKeys();
+  const statuses = useProviderStatuses();
   return (
     <>
       <PageHeader
@@ -210,6 +244,7 @@ export function ProvidersPage() {
                   key={provider}
                   provider={provider}
                   stored={keys.data.find((k) => k.provider === provider)}
+                  status={statuses.data?.find((p) => p.provider === provider)}
                 />
               ))}
             </ul>

@@ -3,23 +3,15 @@
  * A repository's branches and its recent commits across branches.
  */
 import { useQuery } from '@tanstack/react-query';
-import type { BranchList, CommitList } from '@lucid/contracts';
+import type { CommitList } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
+import { repoKey } from '../../../lib/repo-branches.ts';
 
-export function useBranches(repoId: string) {
-  return useQuery({
-    queryKey: ['repos', repoId, 'branches'],
-    queryFn: ({ signal }) =>
-      api<BranchList>(`/api/v1/repos/${encodeURIComponent(repoId)}/branches`, { signal }).then(
-        (r) => r.branches,
-      ),
-    enabled: repoId !== '',
-  });
-}
+export { useBranches } from '../../../lib/repo-branches.ts';
 
 export function useCommits(repoId: string, limit = 20) {
   return useQuery({
-    queryKey: ['repos', repoId, 'commits', limit],
+    queryKey: [...repoKey(repoId), 'commits', limit],
     queryFn: ({ signal }) =>
       api<CommitList>(`/api/v1/repos/${encodeURIComponent(repoId)}/commits?limit=${limit}`, {
         signal,

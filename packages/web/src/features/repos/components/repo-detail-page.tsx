@@ -1,7 +1,8 @@
 /**
  * @module features/repos/components/repo-detail-page
  * One repository: a way to start a task on it, its clone URL, branches and recent commits, how to push to it, its settings,
- * its forge webhook when it is linked from one, and deleting it.
+ * its forge webhook when it is linked from one, and deleting it. It follows the repository's
+ * stream, so a push or an approval moves "Last push", the branches and the commits at once.
  */
 import { Link } from 'wouter';
 import type { Repo } from '@lucid/contracts';
@@ -13,6 +14,7 @@ import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { Time } from '../../../components/ui/time.tsx';
 import { ApiError } from '../../../lib/api.ts';
+import { useRepoStream } from '../../../lib/use-repo-stream.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 import { useBranches, useCommits } from '../api/get-history.ts';
 import { useRepo } from '../api/get-repos.ts';
@@ -84,6 +86,7 @@ function History({ repo }: { repo: Repo }) {
 export function RepoDetailPage({ id }: { id: string }) {
   const repo = useRepo(id);
   useTitle(repo.data?.name ?? 'Repository');
+  useRepoStream(repo.data ? id : '');
 
   if (repo.isPending) return <Loading label="Loading repository…" />;
   if (repo.error) {

@@ -1,9 +1,9 @@
 /**
  * @module features/runners/api/runners
  * The runners over the REST API: the list with the pool's figures (refreshed every few seconds),
- * scaling the server's own
- * runner (instance admins), minting a token for `lucid runner` on another host, and whether the
- * signed-in user is an instance admin (`GET /api/v1/me`).
+ * scaling the server's own runner and removing a remote runner (instance admins), minting a token
+ * for `lucid runner` on another host, and whether the signed-in user is an instance admin
+ * (`GET /api/v1/me`).
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Me, Runner, RunnerPool } from '@lucid/contracts';
@@ -50,6 +50,16 @@ export function useCreateRunnerToken() {
         method: 'POST',
         json: { name },
       }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: runnersQueryKey }),
+  });
+}
+
+/** Removes a remote runner (instance admins): its token stops working at once. */
+export function useRemoveRunner() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (runnerId: string) =>
+      api<void>(`/api/v1/runners/${encodeURIComponent(runnerId)}`, { method: 'DELETE' }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: runnersQueryKey }),
   });
 }

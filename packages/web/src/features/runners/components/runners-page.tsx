@@ -2,7 +2,8 @@
  * @module features/runners/components/runners-page
  * The runner panel: the pool's figures, each runner with its status, the server runner's slots
  * with − and + for instance admins (read-only for everyone else), and the command that starts a
- * runner on another host with a freshly minted runner token, ready to copy. Others than instance
+ * runner on another host with a freshly minted runner token, ready to copy. An instance admin can
+ * remove an offline remote runner. Others than instance
  * admins see the runners and runs that concern them (the server answers only those).
  */
 import { useState, type FormEvent } from 'react';
@@ -17,6 +18,7 @@ import { PageHeader } from '../../../components/ui/page-header.tsx';
 import { Time } from '../../../components/ui/time.tsx';
 import { useTitle } from '../../../lib/use-title.ts';
 import { useCreateRunnerToken, useMe, useRunners, useScaleRunner } from '../api/runners.ts';
+import { RemoveRunner } from './remove-runner.tsx';
 
 const statusTones: Record<Runner['status'], string> = {
   idle: 'bg-emerald-50 text-emerald-800',
@@ -182,6 +184,11 @@ export function RunnersPage() {
                     <th scope="col" className="px-4 py-2.5 font-medium">
                       Last heartbeat
                     </th>
+                    {admin && (
+                      <th scope="col" className="px-4 py-2.5">
+                        <span className="sr-only">Actions</span>
+                      </th>
+                    )}
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
@@ -207,6 +214,11 @@ export function RunnersPage() {
                       <td className="px-4 py-2.5 text-slate-600">
                         {runner.lastHeartbeatAt ? <Time iso={runner.lastHeartbeatAt} /> : '—'}
                       </td>
+                      {admin && (
+                        <td className="px-4 py-2.5 text-right">
+                          <RemoveRunner runner={runner} />
+                        </td>
+                      )}
                     </tr>
                   ))}
                 </tbody>

@@ -4,9 +4,12 @@
  * from. The agents are the server's (`GET /api/v1/agents`): those it does not run are listed but
  * cannot be chosen, and the models offered are those of a provider the chosen agent speaks. A
  * refused agent or model is shown as the server words it; with no usable model the page points to
- * the model provider settings.
+ * the model provider settings. A `?repo=` (id or name) that names no repository of the user's says
+ * so and lets them pick one, rather than silently taking another. Near the prompt's limit a counter
+ * shows, and a prompt over it is refused before it is sent.
  */
 import { useState, type FormEvent } from 'react';
+import { PROMPT_MAX_CHARS } from '@lucid/contracts';
 import { Link, useLocation, useSearchParams } from 'wouter';
 import { Button, buttonClass } from '../../../components/ui/button.tsx';
 import { Card } from '../../../components/ui/card.tsx';
@@ -31,12 +34,16 @@ export function NewTaskPage() {
   const choice = useAgentModelChoice();
   const createTask = useCreateTask();
 
-  const [repoChoice, setRepoId] = useState(params.get('repo') ?? '');
+  const asked = params.get('repo') ?? '';
+  const [repoChoice, setRepoId] = useState(asked);
   const [prompt, setPrompt] = useState('');
   /** The branch chosen, for the repository it was chosen in. */
   const [branchChoice, setBranchChoice] = useState({ repoId: '', branch: '' });
 
-  const repo = repos.data?.find((r) => r.id === repoChoice) ?? repos.data?.[0];
+  const named = repos.data?.find((r) => r.id === repoChoice || r.name === repoChoice);
+  /** The `?repo=` asked for names none of the user's repositories: they pick one. */
+  const unknownRepo = repoChoice !== '' && repos.data !== undefined && named === undefined;
+  const repo = unknownRepo ? undefined : (named ?? repos.data?.[0]);
   const repoId = repo?.id ?? '';
   const branches = useBranches(repoId);
   const baseBranch =
@@ -77,6 +84,7 @@ export function NewTaskPage() {
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
+    if (!repoId || prompt.trim().length > PROMPT_MAX_CHARS) return;
     createTask.mutate(
       {
         repoId,
@@ -90,6 +98,17 @@ export function NewTaskPage() {
     );
   };
   const errors = fieldErrors(createTask.error);
+  const length = prompt.trim().length;
+  const overLimit = length > PROMPT_MAX_CHARS;
+  const promptHint =
+    length >= PROMPT_MAX_CHARS * 0.9
+      ? `${length.toLocaleString('en')} / ${PROMPT_MAX_CHARS.toLocaleString('en')} characters`
+      : undefined;
+  const promptError =
+    errors.prompt ??
+    (overLimit
+      ? `The prompt is ${(length - PROMPT_MAX_CHARS).toLocaleString('en')} characters over the limit of ${PROMPT_MAX_CHARS.toLocaleString('en')}: shorten it, or put the details in a file of the repository.`
+      : undefined);
 
   return (
     <>
@@ -99,6 +118,14 @@ export function NewTaskPage() {
       />
       <Card>
         <form onSubmit={onSubmit} className="space-y-5" aria-label="New task">
+          {unknownRepo && (
+            <p
+              role="alert"
+              className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-amber-200"
+            >
+              No repository named “{repoChoice}” — pick one.
+            </p>
+          )}
           <div className="grid gap-5 sm:grid-cols-2">
             <label className="block text-sm font-medium text-slate-700">
               Repository
@@ -108,6 +135,11 @@ export function NewTaskPage() {
                 required
                 onChange={(event) => setRepoId(event.target.value)}
               >
+                {unknownRepo && (
+                  <option value="" disabled>
+                    Pick a repository
+                  </option>
+                )}
                 {repos.data.map((r) => (
                   <option key={r.id} value={r.id}>
                     {r.name}
@@ -143,7 +175,8 @@ export function NewTaskPage() {
             rows={6}
             placeholder="Add a --verbose flag to the CLI and document it in the README."
             value={prompt}
-            error={errors.prompt}
+            hint={promptHint}
+            error={promptError}
             onChange={(event) => setPrompt(event.target.value)}
             onKeyDown={(event) => {
               if (event.key === 'Enter' && (event.metaKey || event.ctrlKey)) {
@@ -152,7 +185,7 @@ export function NewTaskPage() {
             }}
           />
           <AgentModelFields choice={choice} />
-          {createTask.error && !errors.prompt && (
+          {createTask.error && !errors.prompt && !overLimit && (
             <ErrorMessage title="Could not start the task" error={createTask.error} />
           )}
           <div className="flex items-center gap-3">
@@ -160,7 +193,7 @@ export function NewTaskPage() {
               type="submit"
               pending={createTask.isPending}
               pendingText="Starting…"
-              disabled={!repoId || prompt.trim() === '' || noFit}
+              disabled={!repoId || prompt.trim() === '' || overLimit || noFit}
             >
               Start task
             </Button>
