@@ -350,6 +350,9 @@ const EnvSchema = SandboxEnvSchema.extend({
   GITLAB_WEBHOOK_SECRET: optionalText,
 });
 
+/** The name of every variable the server's configuration reads; the README's table lists each. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 /** Thrown when the environment is wrong; its lines say what to fix, one per mistake. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
