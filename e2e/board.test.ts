@@ -440,6 +440,10 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
       .getByText('1', { exact: true })
       .waitFor();
 
+    const install = page.getByRole('group', { name: 'Install the lucid command' });
+    expect(await install.locator('pre code').textContent()).toBe(
+      `npm install -g ${server.url}/cli.tgz`,
+    );
     await page.getByLabel('Runner name').fill('build-host');
     await page.getByRole('button', { name: 'Create a runner command' }).click();
     const command = page.getByRole('group', { name: 'Runner command' });

@@ -89,8 +89,9 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
     await item.getByText(`git remote add lucid ${cloneUrl}`).waitFor();
     await item.getByText('git push lucid main').waitFor();
     const importCard = page.getByRole('region', { name: 'Import a local repository' });
-    await importCard.getByText(`npx lucid login --server ${server.url} --token <token>`).waitFor();
-    await importCard.getByText('npx lucid ingest <path> --name <name>').waitFor();
+    await importCard.getByText(`npm install -g ${server.url}/cli.tgz`).waitFor();
+    await importCard.getByText(`lucid login --server ${server.url} --token <token>`).waitFor();
+    await importCard.getByText('lucid ingest <path> --name <name>').waitFor();
     await item.getByText('never', { exact: true }).waitFor();
     await screenshot(page, 'repos-list');
 
@@ -115,6 +116,12 @@ describe.skipIf(chromiumMissing)('the web app, first journey', () => {
     await page.getByText('Copy it now: it will not be shown again.').waitFor();
     token = (await page.getByTestId('new-token').locator('code').textContent()) ?? '';
     expect(token.length).toBeGreaterThan(20);
+    await page.getByText(`lucid login --server ${server.url} --token ${token}`).waitFor();
+    const install = page.getByRole('group', { name: 'Install the lucid command' });
+    expect(await install.locator('pre code').textContent()).toBe(
+      `npm install -g ${server.url}/cli.tgz`,
+    );
+    await install.getByRole('button', { name: 'Copy the install command' }).waitFor();
     await screenshot(page, 'tokens-created');
 
     await page.getByRole('button', { name: 'I have copied it' }).click();

@@ -24,6 +24,8 @@ export interface Config {
   /** Set when the key was generated into the data dir by this start. */
   encryptionKeyGenerated: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Log lines as JSON, or readable (pino-pretty); `auto` is readable when stdout is a terminal. */
+  logFormat: 'auto' | 'json' | 'pretty';
   /** Largest JSON body accepted by the REST API, in bytes. */
   bodyLimit: number;
   social: {
@@ -265,6 +267,9 @@ const EnvSchema = SandboxEnvSchema.extend({
   ),
   ENCRYPTION_KEY: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LUCID_LOG_FORMAT: z
+    .enum(['auto', 'json', 'pretty'], { error: 'must be json, pretty or auto' })
+    .default('auto'),
   LUCID_RUNNER_SLOTS: z.coerce
     .number({ error: 'must be a number of runs' })
     .int('must be a whole number')
@@ -344,6 +349,9 @@ const EnvSchema = SandboxEnvSchema.extend({
   /** No longer used, like GITHUB_WEBHOOK_SECRET. */
   GITLAB_WEBHOOK_SECRET: optionalText,
 });
+
+/** The name of every variable the server's configuration reads; the README's table lists each. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 
 /** Thrown when the environment is wrong; its lines say what to fix, one per mistake. */
 export class ConfigError extends Error {
@@ -536,6 +544,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     encryptionKey,
     encryptionKeyGenerated,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LUCID_LOG_FORMAT,
     bodyLimit: e.LUCID_BODY_LIMIT,
     social,
     signUp: e.LUCID_SIGNUP,

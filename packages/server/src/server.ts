@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { startBanner } from './banner.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { quietAuthAsyncContext } from './auth/async-context.ts';
@@ -75,12 +76,15 @@ export interface RunnerOptions {
  * Picks the sandbox driver the configuration asks for, and says which and how isolated, or why
  * no sandbox can run (the driver then refuses each run with that reason).
  */
-async function sandboxDriver(config: Config, logger: Logger): Promise<SandboxDriver> {
+async function sandboxDriver(
+  config: Config,
+  logger: Logger,
+): Promise<{ driver: SandboxDriver; refusal: string | null }> {
   const { driver, warnings, refusal } = await selectDriver(config);
   if (refusal) logger.error(refusal);
   else logger.info({ isolation: driver.isolation }, `sandboxes run on the ${driver.kind} driver`);
   for (const warning of warnings) logger.warn(warning);
-  return driver;
+  return { driver, refusal };
 }
 
 /** The port of a sandbox URL on the engine's host (`host.docker.internal`), which sandboxes need open. */
@@ -154,8 +158,13 @@ export function requestWithoutKey(req: {
   };
 }
 
-/** JSON lines for log collectors; readable lines when a person watches a terminal. */
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+/**
+ * JSON lines for log collectors; readable lines when a person watches a terminal, or when
+ * LUCID_LOG_FORMAT says so.
+ */
+export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>): Logger {
+  const pretty =
+    config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY);
   return pino({
     level: config.logLevel,
     redact: {
@@ -173,10 +182,10 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
     },
     // Gemini clients may send their key (a run token, at the gateway) as `?key=`.
     serializers: { req: requestWithoutKey },
-    ...(process.stdout.isTTY && {
+    ...(pretty && {
       transport: {
         target: 'pino-pretty',
-        options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,reqId' },
+        options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,reqId,banner' },
       },
     }),
   });
@@ -232,8 +241,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const leaseMs = options.runner?.leaseMs ?? config.runner.leaseMs;
   const maxRuntimeMs = options.runner?.maxRuntimeMs ?? config.runner.maxRuntimeMs;
   const slots = options.runner?.slots ?? config.runner.slots;
-  const driver =
-    slots > 0 ? (options.runner?.driver ?? (await sandboxDriver(config, logger))) : undefined;
+  const selected =
+    slots > 0
+      ? options.runner?.driver
+        ? { driver: options.runner.driver, refusal: null }
+        : await sandboxDriver(config, logger)
+      : undefined;
+  const driver = selected?.driver;
   const sandboxUrl =
     config.sandbox.url ??
     `http://${driver?.kind === 'docker' ? 'host.docker.internal' : '127.0.0.1'}:${config.port}`;
@@ -368,10 +382,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     },
     Math.max(100, Math.floor(leaseMs / 2)),
   );
-  logger.info(
-    { url: config.publicUrl, database: database.kind, dataDir: config.dataDir },
-    `Lucid is listening on ${config.host}:${port}`,
-  );
+  const banner = startBanner({
+    config,
+    port,
+    database: database.kind,
+    slots: runner ? slots : 0,
+    driver: driver ?? null,
+    refusal: selected?.refusal ?? null,
+  });
+  logger.info({ banner: banner.fields }, banner.lines.join('\n  '));
   return {
     app,
     database,

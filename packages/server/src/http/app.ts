@@ -24,6 +24,7 @@ import { resolvePrincipal } from './authenticate.ts';
 import { installCrossOriginCheck } from './cross-origin.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { healthRoutes } from './routes/health.ts';
+import { cliPackageRoutes } from './routes/cli-package.ts';
 import { authRoutes } from './routes/auth.ts';
 import { accountRoutes } from './routes/account.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 
   await app.register(healthRoutes(deps));
+  await app.register(cliPackageRoutes());
   await app.register(authRoutes(deps));
   await app.register(gitRoutes(deps));
   await app.register(llmRoutes(deps));

@@ -178,6 +178,9 @@ export function runnerCommand(): Command {
           resolve('dismissed');
         });
       });
+      // Stopped by a signal: the runs are handed back, so leave now rather than wait for the
+      // sandbox driver's timers and the server connection's idle sockets to close.
+      if (ended === 'signal') process.exit(0);
       if (ended === 'dismissed') {
         throw new CliError(
           `${server} no longer knows this runner (it was removed, or its token revoked): ` +

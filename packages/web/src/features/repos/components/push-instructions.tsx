@@ -5,6 +5,7 @@
  */
 import { Link } from 'wouter';
 import type { Repo } from '@lucid/contracts';
+import { CliInstall } from '../../../components/ui/cli-install.tsx';
 import { CodeBlock } from '../../../components/ui/code-block.tsx';
 
 function TokenLink() {
@@ -49,17 +50,16 @@ export function IngestInstructions({ server }: { server: string }) {
         this creates it here and pushes its current branch (or{' '}
         <code className="whitespace-nowrap">--all-branches</code>).
       </p>
+      <div className="mt-2">
+        <CliInstall server={server} />
+      </div>
       <div className="mt-2 space-y-2">
         <CodeBlock
-          code={`npx lucid login --server ${server} --token <token>`}
+          code={`lucid login --server ${server} --token <token>`}
           label="Copy login command"
           prompt
         />
-        <CodeBlock
-          code="npx lucid ingest <path> --name <name>"
-          label="Copy ingest command"
-          prompt
-        />
+        <CodeBlock code="lucid ingest <path> --name <name>" label="Copy ingest command" prompt />
       </div>
     </div>
   );

@@ -10,6 +10,7 @@ import { useState, type FormEvent } from 'react';
 import type { Runner } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { Card } from '../../../components/ui/card.tsx';
+import { CliInstall } from '../../../components/ui/cli-install.tsx';
 import { CodeBlock } from '../../../components/ui/code-block.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField } from '../../../components/ui/input.tsx';
@@ -92,6 +93,9 @@ function RunnerCommand() {
       <p className="mt-1 text-sm text-slate-600">
         A runner token lets a host run the tasks of the workspaces you administer. It is shown once.
       </p>
+      <div className="mt-3">
+        <CliInstall />
+      </div>
       <form onSubmit={submit} className="mt-3 flex items-end gap-3" aria-label="New runner token">
         <InputField
           label="Runner name"

@@ -16,10 +16,13 @@ export function NewTokenSecret({ token, onDone }: { token: CreatedApiToken; onDo
       <div className="mt-3" data-testid="new-token">
         <CodeBlock code={token.token} label="Copy token" />
       </div>
-      <p className="mt-4 text-sm text-amber-900">Sign the Lucid CLI in with it:</p>
+      <p className="mt-4 text-sm text-amber-900">
+        Sign the <code className="font-mono text-xs">lucid</code> command in with it (install it as
+        shown below):
+      </p>
       <div className="mt-2">
         <CodeBlock
-          code={`npx lucid login --server ${window.location.origin} --token ${token.token}`}
+          code={`lucid login --server ${window.location.origin} --token ${token.token}`}
           label="Copy login command"
           prompt
         />

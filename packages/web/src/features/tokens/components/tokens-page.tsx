@@ -6,6 +6,8 @@ import { useState, type FormEvent } from 'react';
 import type { CreatedApiToken } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { Card } from '../../../components/ui/card.tsx';
+import { CliInstall } from '../../../components/ui/cli-install.tsx';
+import { CodeBlock } from '../../../components/ui/code-block.tsx';
 import { EmptyState } from '../../../components/ui/empty-state.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField } from '../../../components/ui/input.tsx';
@@ -85,6 +87,20 @@ export function TokensPage() {
       {created && <NewTokenSecret token={created} onDone={() => setCreated(null)} />}
       <div className="space-y-6">
         <CreateTokenForm onCreated={setCreated} />
+        <Card
+          title="The lucid command"
+          description="Sign in from a terminal to push repositories and work with Lucid."
+        >
+          <CliInstall />
+          <p className="mt-3 text-sm text-slate-600">Then sign in with a token:</p>
+          <div className="mt-2">
+            <CodeBlock
+              code={`lucid login --server ${window.location.origin} --token <token>`}
+              label="Copy the login command"
+              prompt
+            />
+          </div>
+        </Card>
         <Card title="Your tokens">
           {tokens.isPending ? (
             <Loading label="Loading tokens…" />
