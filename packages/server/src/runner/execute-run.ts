@@ -15,6 +15,7 @@ import type { ClaimedRun, EventBody, FinishRunBody, RunAgent } from '@lucid/cont
 import type { AgentRuntime } from '../agent/agent.ts';
 import { maskSecrets } from '../agent/secrets.ts';
 import type { Sandbox } from '../sandbox/driver.ts';
+import { writeGlobalExcludes } from '../sandbox/git-excludes.ts';
 import type { RunnerBackend } from './backend.ts';
 import { commitAndPush, commitMessage, headCommit } from './commit-and-push.ts';
 import { EventSink } from './event-sink.ts';
@@ -235,7 +236,7 @@ async function storeCredentials(sandbox: Sandbox, cloneUrl: string, token: strin
 /**
  * Clones the repository into an empty workspace and checks out the task's branch (made from the
  * base branch the first time), or restores the task's snapshot; in a workspace kept from an
- * earlier run, only renews the token.
+ * earlier run, only renews the token. Every time, gives the sandbox Lucid's git excludes file.
  */
 async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<void> {
   const { cloneUrl, token } = claim.git;
@@ -259,6 +260,7 @@ async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<vo
     await git(['config', 'user.email', 'lucid@localhost']);
   }
   await storeCredentials(sandbox, cloneUrl, token);
+  await writeGlobalExcludes(sandbox, WORKSPACE);
   if (hasRepo) return;
   if (claim.task.snapshot) {
     await restoreWorkspace(sandbox, {
