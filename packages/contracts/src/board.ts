@@ -50,6 +50,8 @@ export type BoardCardRun = z.infer<typeof BoardCardRun>;
 export const BoardCard = TaskSummary.extend({
   /** In Review, waiting for its pull or merge request to be merged on the forge. */
   awaitingMerge: z.boolean(),
+  /** In To Do because its latest run ended with no changes: nothing was pushed to review. */
+  noChanges: z.boolean(),
   latestRun: BoardCardRun.nullable(),
 }).meta({ id: 'BoardCard' });
 export type BoardCard = z.infer<typeof BoardCard>;

@@ -8,7 +8,7 @@ import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { shellTrajectory, startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
 import { dockerTestEngine } from './sandbox/docker-engine.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
-import { authedUrl, gitOk, makeLocalRepo } from './support/git.ts';
+import { authedUrl, git, gitOk, makeLocalRepo } from './support/git.ts';
 import { fakeProviderEnv } from './support/providers.ts';
 import { taskEvents, waitForStatus } from './support/tasks.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
@@ -124,6 +124,58 @@ describe.each(drivers)('an agent run on the $name driver', ({ skip, make }) => {
         'real.txt',
         'vendor/node_modules/kept.js',
       ]);
+    },
+  );
+
+  it.skipIf(skip !== null)(
+    'that changes nothing goes back to To Do, pushes nothing and says so; a follow-up works on it',
+    async () => {
+      const repoId = await repoWithVendored('unchanged');
+      llm.script([{ text: 'The code already does that; nothing to change.' }]);
+      const task = await agentTask(repoId, 'is the README fine?');
+      const done = await waitForStatus(server.url, user, task.id, ['in_review', 'failed', 'todo']);
+      const events = await taskEvents(server.url, user, task.id);
+      expect(done.status, JSON.stringify(events.filter((e) => e.type === 'error'))).toBe('todo');
+      expect(events.filter((e) => e.type === 'git.push' || e.type === 'git.commit')).toEqual([]);
+      const runEvents = events.filter((e) => e.runId === events.at(-1)?.runId);
+      expect(runEvents.at(-1)).toMatchObject({
+        type: 'task.status',
+        status: 'todo',
+        reason: 'The agent made no changes; nothing was pushed.',
+        noChanges: true,
+      });
+      expect(runEvents.filter((e) => e.type === 'run.status').at(-1)).toMatchObject({
+        status: 'succeeded',
+      });
+      expect(events.some((e) => e.type === 'message.assistant')).toBe(true);
+      const branch = await git(
+        ['--git-dir', bareRepo(repoId), 'rev-parse', '--verify', '--quiet', task.branch],
+        tmpdir(),
+      );
+      expect(branch.code).not.toBe(0);
+
+      const board = await request<{
+        columns: { id: string; cards: { id: string; noChanges: boolean }[] }[];
+      }>(server.url, 'GET', `/api/v1/repos/${repoId}/board`, { token: user.token });
+      const todo = board.body.columns.find((column) => column.id === 'todo');
+      expect(todo?.cards.find((card) => card.id === task.id)?.noChanges).toBe(true);
+
+      llm.script(shellTrajectory([{ command: 'echo more > more.txt' }], 'Added more.txt.'));
+      const followUp = await request<{ delivery: string }>(
+        server.url,
+        'POST',
+        `/api/v1/tasks/${task.id}/messages`,
+        { token: user.token, json: { text: 'Then add more.txt.' } },
+      );
+      expect(followUp.status, JSON.stringify(followUp.body)).toBe(202);
+      expect(followUp.body.delivery).toBe('new_run');
+      const after = await waitForStatus(server.url, user, task.id, ['in_review', 'failed', 'todo']);
+      expect(after.status).toBe('in_review');
+      const again = await request<{
+        columns: { id: string; cards: { id: string; noChanges: boolean }[] }[];
+      }>(server.url, 'GET', `/api/v1/repos/${repoId}/board`, { token: user.token });
+      const review = again.body.columns.find((column) => column.id === 'in_review');
+      expect(review?.cards.find((card) => card.id === task.id)?.noChanges).toBe(false);
     },
   );
 });

@@ -3,8 +3,9 @@
  * Carries out one claimed run in the task's sandbox: reuse the task's sandbox or get a new one,
  * make sure the workspace holds the repository on the task's branch (restored from the task's
  * snapshot when its sandbox was reaped), then run the commands in the persistent shell or let the
- * built-in agent work on the prompt (its work then committed and pushed), and report every step as
- * events. Returns the outcome; the runner reports it.
+ * built-in agent work on the prompt (its work then committed and pushed; an agent run that leaves
+ * no commit beyond the base branch pushes nothing and says so with `noChanges`), and report every
+ * step as events. Returns the outcome; the runner reports it.
  *
  * Every secret the runner knows (the run token, as itself and inside the git auth header the
  * workspace holds, and the provider keys) is masked in every event of a run, command runs included,
@@ -155,19 +156,24 @@ async function runAgent(
     secrets,
   });
   const reason = signal.reason as StopReason | undefined;
+  let changes = true;
   if ((!signal.aborted || reason === 'runtime_limit') && !options.held?.aborted) {
-    const events = await commitAndPush(sandbox, {
+    const result = await commitAndPush(sandbox, {
       branch: claim.task.branch,
+      baseBranch: claim.task.baseBranch,
       before,
       message: commitMessage(outcome.summary, spec.prompt),
       signal: options.held,
     });
-    for (const event of events) emit(event);
+    for (const event of result.events) emit(event);
+    changes = result.changes;
   }
   await sink.flush();
   const halt = stopped(signal, options.maxRuntimeMinutes);
   if (halt) return halt;
-  if (outcome.status === 'finished') return { status: 'succeeded' };
+  if (outcome.status === 'finished') {
+    return changes ? { status: 'succeeded' } : { status: 'succeeded', noChanges: true };
+  }
   return {
     status: 'failed',
     errorCode: outcome.error?.code ?? 'agent_failed',
