@@ -5,7 +5,7 @@
  * timeline, runs, diff (unified and split) and commit graph in the card detail; approve it to Done
  * and find the agent's commit in a fresh clone of the default branch; start the other with its
  * button and reject it back to To Do by dragging, with the reason shown; find cards by words,
- * status and agent; a refused merge lists the conflicting files; a second browser sees the board
+ * status and agent; a card whose run changed nothing comes back to To Do saying so; a refused merge lists the conflicting files; a second browser sees the board
  * change live; the runner panel shows the runner, its slots and a runner command with a fresh
  * token.
  */
@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { LocalDriver } from '../packages/server/src/sandbox/local/local-driver.ts';
 import { startFakeLlm, type FakeLlm } from '../packages/server/test/fakes/llm/index.ts';
-import { signUp, type TestUser } from '../packages/server/test/support/client.ts';
+import { request, signUp, type TestUser } from '../packages/server/test/support/client.ts';
 import { authedUrl, gitOk } from '../packages/server/test/support/git.ts';
 import { fakeProviderEnv } from '../packages/server/test/support/providers.ts';
 import { pushedRepo, waitForStatus } from '../packages/server/test/support/tasks.ts';
@@ -322,6 +322,38 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     await page.getByLabel('Agent').selectOption('');
     await page.getByLabel('Status').selectOption('');
     await card(page, 'To Do', 'Say goodbye').waitFor();
+  });
+
+  it('brings back to To Do, saying "No changes", a card whose run changed nothing', async () => {
+    const created = await request<{ task: { id: string } }>(server.url, 'POST', '/api/v1/tasks', {
+      token: user.token,
+      json: {
+        repoId: repo.id,
+        title: 'Check the README',
+        prompt: 'Is the README fine?',
+        start: false,
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    llm.script([{ text: 'The README is fine as it is; nothing to change.' }]);
+    await page.getByRole('button', { name: 'Start Check the README' }).click();
+    const quiet = card(page, 'To Do', 'Check the README');
+    await quiet.getByText('No changes', { exact: true }).waitFor({ timeout: 60_000 });
+    await card(watcher, 'To Do', 'Check the README').getByText('No changes').waitFor();
+    await screenshot(page, 'board-no-changes');
+
+    await page.goto(`/tasks/${created.body.task.id}`);
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'The agent made no changes, so there is nothing to review' })
+      .waitFor();
+    const chat = page.getByRole('log', { name: 'Conversation' });
+    await chat.getByText('The README is fine as it is; nothing to change.').waitFor();
+    await chat.getByText('The agent made no changes; nothing was pushed.').waitFor();
+    expect(await page.getByText(/^Pushed /).count()).toBe(0);
+    await screenshot(page, 'task-no-changes');
+    await page.goto(`/repos/${repo.id}/board`);
+    await card(page, 'To Do', 'Check the README').waitFor();
   });
 
   it('lists the conflicting files when approving cannot merge', async () => {

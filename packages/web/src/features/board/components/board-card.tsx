@@ -1,7 +1,7 @@
 /**
  * @module features/board/components/board-card
- * One card on the board: its title (opening the card's detail), status, agent and branch, the
- * reason it was last rejected, and its actions as buttons (the keyboard's way to move it). The
+ * One card on the board: its title (opening the card's detail), status, agent and branch, a
+ * "No changes" badge when its latest run changed nothing, the reason it was last rejected, and its actions as buttons (the keyboard's way to move it). The
  * card is dragged by its handle.
  */
 import { useDraggable } from '@dnd-kit/core';
@@ -76,6 +76,14 @@ export function CardTile({
             {task.awaitingMerge && (
               <span className="rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-900">
                 awaiting merge
+              </span>
+            )}
+            {task.noChanges && (
+              <span
+                title="The agent made no changes; nothing was pushed. Follow up, or delete the card."
+                className="rounded bg-slate-100 px-1.5 py-0.5 font-medium text-slate-700"
+              >
+                No changes
               </span>
             )}
             <span>{task.agent ?? 'commands'}</span>

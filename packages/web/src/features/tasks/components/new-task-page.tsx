@@ -3,8 +3,8 @@
  * Starting a task: the repository, what to do, which agent and model, and the branch to start
  * from. The agents are the server's (`GET /api/v1/agents`): those it does not run are listed but
  * cannot be chosen, and the models offered are those of a provider the chosen agent speaks. A
- * refused agent or model is shown as the server words it; with no usable model the page points to
- * the model provider settings.
+ * refused agent or model is shown as the server words it (a refused model under the model field);
+ * with no usable model the page points to the model provider settings.
  */
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation, useSearchParams } from 'wouter';
@@ -15,7 +15,7 @@ import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { TextareaField } from '../../../components/ui/input.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { PageHeader } from '../../../components/ui/page-header.tsx';
-import { fieldErrors } from '../../../lib/api.ts';
+import { fieldErrors, modelRefusal } from '../../../lib/api.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 import { useBranches } from '../../repos/api/get-history.ts';
 import { useRepos } from '../../repos/api/get-repos.ts';
@@ -90,6 +90,7 @@ export function NewTaskPage() {
     );
   };
   const errors = fieldErrors(createTask.error);
+  const modelError = modelRefusal(createTask.error);
 
   return (
     <>
@@ -151,8 +152,8 @@ export function NewTaskPage() {
               }
             }}
           />
-          <AgentModelFields choice={choice} />
-          {createTask.error && !errors.prompt && (
+          <AgentModelFields choice={choice} modelError={modelError} />
+          {createTask.error && !errors.prompt && !modelError && (
             <ErrorMessage title="Could not start the task" error={createTask.error} />
           )}
           <div className="flex items-center gap-3">
