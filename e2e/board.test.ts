@@ -6,13 +6,14 @@
  * timeline, runs, diff (unified and split) and commit graph in the card detail; approve it to Done
  * and find the agent's commit in a fresh clone of the default branch; start the other with its
  * button and reject it back to To Do by dragging, with the reason shown; find cards by words,
- * status and agent; a refused merge lists the conflicting files; a second browser sees the board
- * change live; a card shows its branch and what it changes; the repository page follows an
- * approval (Last push, recent commits) without a reload; a working card cancelled says "Stopping…",
- * then waits in To Do as "Stopped"; the runner panel shows the runner, its slots and a runner
- * command with a fresh token, and removes an offline runner; the new task page says an unknown
- * repository is unknown and counts characters near the prompt's limit; the model providers page
- * says who configures each provider; the API reference links back to the app.
+ * status and agent; a card whose run changed nothing comes back to To Do saying so; a refused
+ * merge lists the conflicting files; a second browser sees the board change live; a card shows its
+ * branch and what it changes; the repository page follows an approval (Last push, recent commits)
+ * without a reload; a working card cancelled says "Stopping…", then waits in To Do as "Stopped";
+ * the runner panel shows the runner, its slots and a runner command with a fresh token, and removes
+ * an offline runner; the new task page says an unknown repository is unknown and counts characters
+ * near the prompt's limit; the model providers page says who configures each provider; the API
+ * reference links back to the app.
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -357,6 +358,38 @@ describe.skipIf(chromiumMissing)('the web app, the board', () => {
     await page.getByLabel('Agent').selectOption('');
     await page.getByLabel('Status').selectOption('');
     await card(page, 'To Do', 'Say goodbye').waitFor();
+  });
+
+  it('brings back to To Do, saying "No changes", a card whose run changed nothing', async () => {
+    const created = await request<{ task: { id: string } }>(server.url, 'POST', '/api/v1/tasks', {
+      token: user.token,
+      json: {
+        repoId: repo.id,
+        title: 'Check the README',
+        prompt: 'Is the README fine?',
+        start: false,
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    llm.script([{ text: 'The README is fine as it is; nothing to change.' }]);
+    await page.getByRole('button', { name: 'Start Check the README' }).click();
+    const quiet = card(page, 'To Do', 'Check the README');
+    await quiet.getByText('No changes', { exact: true }).waitFor({ timeout: 60_000 });
+    await card(watcher, 'To Do', 'Check the README').getByText('No changes').waitFor();
+    await screenshot(page, 'board-no-changes');
+
+    await page.goto(`/tasks/${created.body.task.id}`);
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'The agent made no changes, so there is nothing to review' })
+      .waitFor();
+    const chat = page.getByRole('log', { name: 'Conversation' });
+    await chat.getByText('The README is fine as it is; nothing to change.').waitFor();
+    await chat.getByText('The agent made no changes; nothing was pushed.').waitFor();
+    expect(await page.getByText(/^Pushed /).count()).toBe(0);
+    await screenshot(page, 'task-no-changes');
+    await page.goto(`/repos/${repo.id}/board`);
+    await card(page, 'To Do', 'Check the README').waitFor();
   });
 
   it('lists the conflicting files when approving cannot merge', async () => {

@@ -16,7 +16,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { LocalDriver } from '../packages/server/src/sandbox/local/local-driver.ts';
 import { startFakeLlm, type FakeLlm } from '../packages/server/test/fakes/llm/index.ts';
-import { fakeProviderEnv } from '../packages/server/test/support/providers.ts';
 import type { TestServer } from '../packages/server/test/support/test-server.ts';
 import {
   chromiumMissing,
@@ -79,7 +78,8 @@ describe.skipIf(chromiumMissing)("a newcomer's first journey", () => {
     llm = await startFakeLlm();
     server = await startWebServer({
       env: {
-        ...fakeProviderEnv(llm.url, { anthropic: 'sk-ant-newcomer-0123456789' }),
+        ANTHROPIC_API_KEY: 'sk-ant-newcomer-0123456789',
+        ANTHROPIC_BASE_URL: `${llm.url}/v1`,
         LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
         LUCID_SIGNUP: 'invite',
       },

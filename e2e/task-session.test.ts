@@ -160,6 +160,19 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     expect(await agent.inputValue()).toBe('lucid');
     expect(await page.getByLabel('Model').inputValue()).toBe('anthropic/claude-sonnet-4-5');
     expect(await page.getByLabel('Base branch').inputValue()).toBe('main');
+
+    // A priced model the provider does not list is refused, and the form says so at the model.
+    await page.getByLabel('Model').selectOption('openai/gpt-4.1-mini');
+    await page.getByRole('button', { name: 'Start task' }).click();
+    await page
+      .locator('#model-hint')
+      .getByRole('alert')
+      .getByText(/Model openai\/gpt-4\.1-mini is not one that openai offers/)
+      .waitFor();
+    expect(await page.getByLabel('Model').getAttribute('aria-invalid')).toBe('true');
+    expect(new URL(page.url()).pathname).toBe('/tasks/new');
+    await screenshot(page, 'task-new-model-refused');
+    await page.getByLabel('Model').selectOption('anthropic/claude-sonnet-4-5');
     await screenshot(page, 'task-new');
     await page.getByRole('button', { name: 'Start task' }).click();
     await page.waitForURL(/\/tasks\/(?!new$)[a-z0-9_]+$/);

@@ -58,6 +58,8 @@ export type DiffStats = z.infer<typeof DiffStats>;
 export const BoardCard = TaskSummary.extend({
   /** In Review, waiting for its pull or merge request to be merged on the forge. */
   awaitingMerge: z.boolean(),
+  /** In To Do because its latest run ended with no changes: nothing was pushed to review. */
+  noChanges: z.boolean(),
   latestRun: BoardCardRun.nullable(),
   /** Its branch against the base branch's fork point; null while the branch does not exist. */
   diffStats: DiffStats.nullable(),

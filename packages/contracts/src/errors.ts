@@ -11,6 +11,7 @@ export const errorStatus = {
   invalid_json: 400,
   bad_request: 400,
   model_unavailable: 400,
+  model_not_found: 400,
   agent_unavailable: 400,
   invalid_provider_key: 400,
   invalid_forge_token: 400,

@@ -34,6 +34,8 @@ export const EventBody = z.discriminatedUnion('type', [
     type: z.literal('task.status'),
     status: TaskStatus,
     reason: z.string().optional(),
+    /** Back to `todo` because the run that ended made no changes: there is nothing to review. */
+    noChanges: z.boolean().optional(),
   }),
   z.object({
     type: z.literal('run.status'),

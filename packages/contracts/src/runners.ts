@@ -97,6 +97,11 @@ export const FinishRunBody = z.object({
   exitCode: z.number().int().nullable().optional(),
   errorCode: z.string().max(100).optional(),
   errorMessage: z.string().max(4000).optional(),
+  /**
+   * A succeeded agent run that left no commit beyond the base branch: nothing was pushed, and the
+   * task goes back to To Do rather than to review.
+   */
+  noChanges: z.boolean().optional(),
 });
 export type FinishRunBody = z.infer<typeof FinishRunBody>;
 

@@ -59,7 +59,13 @@ async function agentTask(json: { prompt: string; model?: string }) {
 }
 
 async function settle(taskId: string): Promise<{ status: string; events: EventView[] }> {
-  const done = await waitForStatus(server.url, user, taskId, ['in_review', 'failed', 'cancelled']);
+  // A run that leaves no commit sends its task back to To Do: nothing to review.
+  const done = await waitForStatus(server.url, user, taskId, [
+    'in_review',
+    'todo',
+    'failed',
+    'cancelled',
+  ]);
   return { status: done.status, events: await taskEvents(server.url, user, taskId) };
 }
 
@@ -179,7 +185,7 @@ describe('the lucid agent', () => {
     llm.script([{ text: 'Nothing to do.', usage: usage(1_000_000, 100_000) }]);
     const task = await agentTask({ prompt: 'Look only' });
     const { status, events } = await settle(task.id);
-    expect(status).toBe('in_review');
+    expect(status).toBe('todo');
     expect(ofType(events, 'usage')).toMatchObject([
       { model: 'anthropic/claude-sonnet-4-5', inputTokens: 1_000_000, costUsd: 4.5 },
     ]);
@@ -207,7 +213,7 @@ describe('the lucid agent', () => {
     llm.script(shellTrajectory([{ command: 'cat .git/config .git/lucid-credentials' }], 'Seen.'));
     const task = await agentTask({ prompt: 'Show the git config' });
     const { status, events } = await settle(task.id);
-    expect(status).toBe('in_review');
+    expect(status).toBe('todo');
 
     const runs = await request<{ runs: { sandboxId: string }[] }>(
       server.url,
@@ -241,7 +247,7 @@ describe('the lucid agent', () => {
     ]);
     const task = await agentTask({ prompt: 'Edit the README' });
     const { status, events } = await settle(task.id);
-    expect(status).toBe('in_review');
+    expect(status).toBe('todo');
     const [, second, third] = modelRequests().map((r) => JSON.stringify(r.body));
     expect(second).toContain('the text to replace was not found in README.md');
     expect(third).toContain('invalid input for read_file');
@@ -264,7 +270,7 @@ describe('the lucid agent', () => {
     ]);
     const task = await agentTask({ prompt: 'Do several things' });
     const { status, events } = await settle(task.id);
-    expect(status).toBe('in_review');
+    expect(status).toBe('todo');
     expect(modelRequests()).toHaveLength(2);
     // Only the valid calls reach a tool, in the order the model made them.
     expect(
@@ -309,7 +315,7 @@ describe('the lucid agent', () => {
     ]);
     const task = await agentTask({ prompt: 'Look at the README' });
     const { status } = await settle(task.id);
-    expect(status).toBe('in_review');
+    expect(status).toBe('todo');
     const messages = (modelRequests()[1]?.body as { messages: AnthropicMessage[] }).messages;
     const assistant = messages.findLast((message) => message.role === 'assistant');
     expect(assistant?.content[0]).toEqual({
@@ -324,7 +330,7 @@ describe('the lucid agent', () => {
     llm.script([{ text: 'All good after the limit.' }]);
     const task = await agentTask({ prompt: 'Say something', model: 'openai/gpt-5' });
     const { status, events } = await settle(task.id);
-    expect(status).toBe('in_review');
+    expect(status).toBe('todo');
     expect(modelRequests()).toHaveLength(2);
     expect(ofType(events, 'message.assistant')).toMatchObject([
       { text: 'All good after the limit.' },

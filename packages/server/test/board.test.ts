@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Board, BoardChanged, TaskStatus } from '@lucid/contracts';
 import { auditLog, tasks } from '../src/db/schema.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
-import { startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
+import { shellTrajectory, startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { fakeProviderEnv } from './support/providers.ts';
 import { pushedRepo, startTask, stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
@@ -79,12 +79,17 @@ function column(view: Board, id: string): string[] {
   return view.columns.find((c) => c.id === id)?.cards.map((card) => card.id) ?? [];
 }
 
+/** The agent's next run writes a file: work to review (a run that changes nothing stays to do). */
+const scriptWork = (file: string) =>
+  llm.script(shellTrajectory([{ command: `echo done > ${file}` }], `Wrote ${file}.`));
+
 const modelBodies = () =>
   llm.requests.filter((r) => r.protocol !== undefined).map((r) => JSON.stringify(r.body));
 
 describe('board transitions', () => {
   it('starts a to-do card: its agent works on the prompt, and a second start is refused', async () => {
     const id = await todoTask({ prompt: 'Describe the repository in NOTES.md' });
+    scriptWork('NOTES.md');
     const started = await act(id, 'start');
     expect(started.status, JSON.stringify(started.body)).toBe(201);
     expect(started.body.status).toBe('queued');
@@ -107,6 +112,7 @@ describe('board transitions', () => {
 
   it('rejects a card in review back to To Do with its reason, which the next run is given', async () => {
     const id = await todoTask({ prompt: 'Add a health check' });
+    scriptWork('health.txt');
     expect((await act(id, 'start')).status).toBe(201);
     await waitForStatus(server.url, user, id, ['in_review']);
     const branchBefore = (await server.database.db.select().from(tasks).where(eq(tasks.id, id)))[0]
@@ -260,6 +266,7 @@ describe('editing a card before it first runs', () => {
       agent: 'lucid',
       model: 'openai/gpt-5',
     });
+    scriptWork('EDITED.md');
     expect((await act(id, 'start')).status).toBe(201);
     await waitForStatus(server.url, user, id, ['in_review', 'failed']);
     const calls = llm.requests.filter((r) => r.protocol !== undefined);
@@ -285,6 +292,7 @@ describe('editing a card before it first runs', () => {
 
   it('refuses an edit to a card sent back to do after a run', async () => {
     const id = await todoTask({ prompt: 'Add a README' });
+    scriptWork('README.md');
     expect((await act(id, 'start')).status).toBe(201);
     await waitForStatus(server.url, user, id, ['in_review', 'failed']);
     await server.database.db.update(tasks).set({ status: 'todo' }).where(eq(tasks.id, id));

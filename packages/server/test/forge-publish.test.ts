@@ -309,6 +309,49 @@ describe.each(forges)('publishing to $name', ({ provider, name, start }) => {
     );
   });
 
+  it('opens no request for a run that changed nothing; the next run with work opens one', async () => {
+    llm.script([{ text: 'Nothing needs to change here.' }]);
+    const created = await request<{ task: { id: string; branch: string } }>(
+      server.url,
+      'POST',
+      '/api/v1/tasks',
+      { token: user.token, json: { repoId: repo.id, prompt: 'Check the README' } },
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const quiet = created.body.task;
+    expect((await waitForStatus(server.url, user, quiet.id, ['todo', 'in_review'])).status).toBe(
+      'todo',
+    );
+    const first = await taskEvents(server.url, user, quiet.id);
+    const firstRun = first.find((e) => e.type === 'run.status')?.runId;
+
+    // The publisher takes a task's runs in order: once the second run's request is open, the
+    // first run's publishing is over.
+    llm.script(
+      shellTrajectory([{ command: 'echo checked > checked.txt' }], 'Recorded the check.', {
+        finishTool: 'finish',
+      }),
+    );
+    const posted = await request<{ delivery: string }>(
+      server.url,
+      'POST',
+      `/api/v1/tasks/${quiet.id}/messages`,
+      { token: user.token, json: { text: 'Write down that you checked.' } },
+    );
+    expect(posted.body.delivery, JSON.stringify(posted.body)).toBe('new_run');
+    const opened = await waitForEvent(server, user, quiet.id, (e) => e.type === 'pr.opened');
+    expect(opened.runId).not.toBe(firstRun);
+    const events = await taskEvents(server.url, user, quiet.id);
+    expect(
+      events.filter(
+        (e) =>
+          e.runId === firstRun &&
+          ['git.push', 'upstream.push', 'pr.opened', 'pr.updated', 'error'].includes(e.type),
+      ),
+    ).toEqual([]);
+    expect(fake.pulls(repo.fullName).filter((p) => p.head === quiet.branch)).toHaveLength(1);
+  });
+
   it("says the forge refused Lucid's token when it was revoked", async () => {
     fake.revoke(account.token);
     llm.script(

@@ -283,11 +283,13 @@ describe('provider keys', () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const done = await waitForStatus(server.url, owner, created.body.task.id, [
+      'todo',
       'in_review',
       'failed',
     ]);
     const events = await taskEvents(server.url, owner, created.body.task.id);
-    expect(done.status, JSON.stringify(events.filter((e) => e.type === 'error'))).toBe('in_review');
+    // The agent changed nothing: the task is back to do, with nothing to review.
+    expect(done.status, JSON.stringify(events.filter((e) => e.type === 'error'))).toBe('todo');
 
     const calls = anthropic.requests.filter((r) => r.protocol === 'anthropic');
     expect(calls).toHaveLength(1);
@@ -322,11 +324,13 @@ describe('provider keys', () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const done = await waitForStatus(server.url, owner, created.body.task.id, [
+      'todo',
       'in_review',
       'failed',
     ]);
     const events = await taskEvents(server.url, owner, created.body.task.id);
-    expect(done.status, JSON.stringify(events.filter((e) => e.type === 'error'))).toBe('in_review');
+    // The agent changed nothing: the task is back to do, with nothing to review.
+    expect(done.status, JSON.stringify(events.filter((e) => e.type === 'error'))).toBe('todo');
     const calls = gemini.requests.filter((r) => r.protocol === 'gemini');
     expect(calls).toHaveLength(1);
     expect(calls[0]?.headers['x-goog-api-key']).toBe(USER_GEMINI_KEY);
@@ -347,11 +351,13 @@ describe('provider keys', () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const done = await waitForStatus(server.url, owner, created.body.task.id, [
+      'todo',
       'in_review',
       'failed',
     ]);
     const events = await taskEvents(server.url, owner, created.body.task.id);
-    expect(done.status, JSON.stringify(events.filter((e) => e.type === 'error'))).toBe('in_review');
+    // The agent changed nothing: the task is back to do, with nothing to review.
+    expect(done.status, JSON.stringify(events.filter((e) => e.type === 'error'))).toBe('todo');
     const calls = openai.requests.filter((r) => r.protocol !== undefined);
     expect(calls.map((r) => r.headers.authorization)).toEqual([`Bearer ${USER_OPENAI_KEY}`]);
     expect(JSON.stringify(events)).not.toContain(USER_OPENAI_KEY);

@@ -110,19 +110,21 @@ describe('follow-ups to the agent', () => {
   });
 
   it('starts a new run after the agent finished, which sees the conversation so far', async () => {
+    // Answers with no change to the files: each run leaves the task in To Do, where a follow-up
+    // still starts a run.
     llm.script([{ text: 'The first answer.' }]);
     const id = await agentTask('Explain the layout');
-    expect((await waitForStatus(server.url, user, id, ['in_review', 'failed'])).status).toBe(
-      'in_review',
-    );
+    expect(
+      (await waitForStatus(server.url, user, id, ['todo', 'in_review', 'failed'])).status,
+    ).toBe('todo');
     llm.script([{ text: 'The second answer.' }]);
     const posted = await followUp(id, 'Now explain the tests');
     expect(posted.status).toBe(202);
     expect(posted.body.delivery).toBe('new_run');
     expect(posted.body.run?.id).toMatch(/^run_/);
-    expect((await waitForStatus(server.url, user, id, ['in_review', 'failed'])).status).toBe(
-      'in_review',
-    );
+    expect(
+      (await waitForStatus(server.url, user, id, ['todo', 'in_review', 'failed'])).status,
+    ).toBe('todo');
     const last = JSON.stringify(modelRequests().at(-1)?.body);
     const order = ['Explain the layout', 'The first answer.', 'Now explain the tests'].map((text) =>
       last.indexOf(text),

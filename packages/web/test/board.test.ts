@@ -42,8 +42,10 @@ describe('board columns', () => {
   });
 
   it('notes a stopped card, which waits in To Do', () => {
-    expect(cardNote({ status: 'cancelled' })).toBe('Stopped');
+    expect(cardNote({ status: 'cancelled' })?.text).toBe('Stopped');
     expect(cardNote({ status: 'todo' })).toBeNull();
+    expect(cardNote({ status: 'todo', noChanges: true })?.text).toBe('No changes');
+    expect(cardNote({ status: 'in_review', noChanges: true })).toBeNull();
     expect(cardNote({ status: 'failed' })).toBeNull();
   });
 

@@ -7,6 +7,7 @@ import type { EventBody, LiveMessage, TaskEvent } from '@lucid/contracts';
 import { foldLive, initialLiveState, type LiveState } from '../src/features/tasks/live/fold.ts';
 import {
   chatItems,
+  endedWithoutChanges,
   lastPullRequest,
   pullRequestLabel,
   terminalChunks,
@@ -209,5 +210,26 @@ describe('pull requests in the conversation', () => {
     expect(pullRequestLabel({ provider: 'gitlab', number: 3 })).toBe('merge request !3');
     expect(pullRequestLabel({ provider: 'github', number: 3 })).toBe('pull request #3');
     expect(lastPullRequest([])).toBeNull();
+  });
+});
+
+describe('a run that made no changes', () => {
+  it('is told by the newest task status, until a later one moves the task on', () => {
+    const noChanges = fold([
+      event(1, { type: 'message.user', text: 'Is the README fine?' }),
+      event(2, { type: 'message.assistant', text: 'It is; nothing to change.' }),
+      event(3, { type: 'run.status', status: 'succeeded' }),
+      event(4, {
+        type: 'task.status',
+        status: 'todo',
+        reason: 'The agent made no changes; nothing was pushed.',
+        noChanges: true,
+      }),
+    ]);
+    expect(endedWithoutChanges(noChanges.events)).toBe(true);
+    const queuedAgain = fold([event(5, { type: 'task.status', status: 'queued' })], noChanges);
+    expect(endedWithoutChanges(queuedAgain.events)).toBe(false);
+    const sentBack = fold([event(1, { type: 'task.status', status: 'todo' })]);
+    expect(endedWithoutChanges(sentBack.events)).toBe(false);
   });
 });

@@ -53,6 +53,8 @@ export interface LucidAgentOptions {
    * called directly rather than through the gateway (which records usage on its own).
    */
   modelId?: string;
+  /** `provider/name` as the task names it, for messages (a model the provider does not offer). */
+  modelName?: string;
   /** Retries of a failed model call (429, 5xx…), with exponential backoff. */
   maxRetries?: number;
 }
@@ -81,6 +83,23 @@ export function providerMessage(error: unknown): string {
     return `The model provider answered ${last.statusCode ?? 'an error'}: ${last.message}`;
   }
   return last instanceof Error ? last.message : String(last);
+}
+
+/**
+ * Why the model call failed, as the task shows it: a model the provider does not know (404) is
+ * `model_not_found`, naming the model; anything else is `model_failed` in the provider's words.
+ */
+export function modelFailure(error: unknown, model: string): { code: string; message: string } {
+  const last = RetryError.isInstance(error) ? error.lastError : error;
+  if (APICallError.isInstance(last) && last.statusCode === 404) {
+    return {
+      code: 'model_not_found',
+      message:
+        `The provider does not offer the model ${model} (it answered: ${last.message.replace(/\.$/, '')}). ` +
+        'Choose a model it offers for a new task; GET /api/v1/models lists them.',
+    };
+  }
+  return { code: 'model_failed', message: providerMessage(error) };
 }
 
 function usageEvent(model: string, raw: Usage): EventBody {
@@ -335,7 +354,7 @@ export class LucidAgent implements Agent {
     if (failure !== undefined) {
       return {
         status: 'failed',
-        error: { code: 'model_failed', message: providerMessage(failure) },
+        error: modelFailure(failure, this.options.modelName ?? modelId ?? model.modelId),
       };
     }
     if (summary !== undefined) return { status: 'finished', summary };

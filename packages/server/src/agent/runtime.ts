@@ -36,6 +36,7 @@ export function lucidAgentRuntime({
             apiKey: runToken,
             fetch: gatewayFetch,
           }),
+          modelName: spec.model,
         });
       }
       const definition = CLI_AGENTS[spec.name];

@@ -402,6 +402,8 @@ export const runs = pgTable(
     exitCode: integer('exit_code'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
+    /** A succeeded agent run that left no commit beyond the base branch: nothing to review. */
+    noChanges: boolean('no_changes').notNull().default(false),
     createdAt: createdAt(),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),

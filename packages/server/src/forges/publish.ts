@@ -230,7 +230,7 @@ async function setStatus(
 
 /**
  * Publishes the work of a run that has just succeeded: when its task's repository has an upstream
- * and the run pushed the task's branch, pushes it upstream, opens or refreshes the request, and
+ * and the run pushed the task's branch (a run that made no changes pushed nothing and is skipped), pushes it upstream, opens or refreshes the request, and
  * records it on the task (`upstream.push`, `pr.opened` or `pr.updated`). Failures are recorded
  * on the task, never thrown.
  *
@@ -239,7 +239,7 @@ async function setStatus(
  */
 export async function publishRun(ctx: PublishContext, runId: string): Promise<void> {
   const [run] = await ctx.db.select().from(runs).where(eq(runs.id, runId));
-  if (!run || run.status !== 'succeeded') return;
+  if (!run || run.status !== 'succeeded' || run.noChanges) return;
   const [task] = await ctx.db.select().from(tasks).where(eq(tasks.id, run.taskId));
   if (!task) return;
   const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, task.repoId));

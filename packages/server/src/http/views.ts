@@ -56,6 +56,7 @@ export function toBoard(rows: BoardRows, now = Date.now()): Board {
       ...toTask(task),
       repoName: rows.repoName,
       awaitingMerge: task.status === 'awaiting_merge',
+      noChanges: task.status === 'todo' && latestRun?.noChanges === true,
       latestRun: latestRun
         ? {
             id: latestRun.id,

@@ -2,7 +2,9 @@
  * @module runner/commit-and-push
  * After the agent stops, makes sure its work is committed (what it left uncommitted goes into one
  * last commit, its message taken from the agent's summary) and pushes the task's branch to Lucid's
- * git server with the run token the workspace holds. Reports each new commit and the push.
+ * git server with the run token the workspace holds. Reports each new commit and the push. What
+ * git's excludes ignore (Lucid's global excludes file, sandbox/git-excludes.ts, and the
+ * repository's own) is never added; a branch with no commit beyond its base is not pushed.
  */
 import type { EventBody } from '@lucid/contracts';
 import type { Sandbox } from '../sandbox/driver.ts';
@@ -45,26 +47,58 @@ export function commitMessage(summary: string | undefined, prompt: string): stri
   return body ? `${subject}\n\n${body}\n` : `${subject}\n`;
 }
 
+/** What {@link commitAndPush} did: its events, and whether the branch holds work to review. */
+export interface CommitAndPushResult {
+  events: EventBody[];
+  /**
+   * False when the branch has no commit beyond the base branch: nothing was pushed and there is
+   * nothing to review.
+   */
+  changes: boolean;
+}
+
 /**
  * Commits what is left, pushes the branch when it has anything new, and answers the events saying
- * so. `before` is HEAD when the agent started; aborting `signal` kills the commit or push.
+ * so. A branch with no commit beyond `baseBranch` (as the workspace's clone knows it) is not
+ * pushed: the run changed nothing. `before` is HEAD when the agent started; aborting `signal`
+ * kills the commit or push.
  */
 export async function commitAndPush(
   sandbox: Sandbox,
   {
     branch,
+    baseBranch,
     before,
     message,
     signal,
-  }: { branch: string; before: string | null; message: string; signal?: AbortSignal | undefined },
-): Promise<EventBody[]> {
+  }: {
+    branch: string;
+    baseBranch: string;
+    before: string | null;
+    message: string;
+    signal?: AbortSignal | undefined;
+  },
+): Promise<CommitAndPushResult> {
   const events: EventBody[] = [];
   if (await git(sandbox, ['status', '--porcelain'])) {
     await git(sandbox, ['add', '-A'], undefined, signal);
-    await git(sandbox, ['commit', '--quiet', '--no-verify', '-F', '-'], message, signal);
+    if (await git(sandbox, ['diff', '--cached', '--name-only'])) {
+      await git(sandbox, ['commit', '--quiet', '--no-verify', '-F', '-'], message, signal);
+    }
   }
   const head = await headCommit(sandbox);
-  if (!head) return events;
+  if (!head) return { events, changes: false };
+  const base = await sandbox.exec(
+    ['git', 'rev-parse', '--verify', '--quiet', `refs/remotes/origin/${baseBranch}`],
+    { cwd: WORKSPACE },
+  );
+  const beyondBase = await git(sandbox, [
+    'rev-list',
+    '--count',
+    'HEAD',
+    ...(base.exitCode === 0 ? ['--not', base.stdout.trim()] : []),
+  ]);
+  if (beyondBase === '0') return { events, changes: false };
   const range = before ? [`${before}..HEAD`] : ['HEAD'];
   const log = await git(sandbox, ['log', '--reverse', '--format=%H%x09%s', ...range]);
   for (const line of log.split('\n').filter(Boolean)) {
@@ -75,8 +109,8 @@ export async function commitAndPush(
     ['git', 'rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}`],
     { cwd: WORKSPACE },
   );
-  if (remote.exitCode === 0 && remote.stdout.trim() === head) return events;
+  if (remote.exitCode === 0 && remote.stdout.trim() === head) return { events, changes: true };
   await git(sandbox, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], undefined, signal);
   events.push({ type: 'git.push', branch, sha: head });
-  return events;
+  return { events, changes: true };
 }

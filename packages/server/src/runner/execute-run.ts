@@ -3,8 +3,9 @@
  * Carries out one claimed run in the task's sandbox: reuse the task's sandbox or get a new one,
  * make sure the workspace holds the repository on the task's branch (restored from the task's
  * snapshot when its sandbox was reaped), then run the commands in the persistent shell or let the
- * built-in agent work on the prompt (its work then committed and pushed), and report every step as
- * events. Returns the outcome; the runner reports it.
+ * built-in agent work on the prompt (its work then committed and pushed; an agent run that leaves
+ * no commit beyond the base branch pushes nothing and says so with `noChanges`), and report every
+ * step as events. Returns the outcome; the runner reports it.
  *
  * Every secret the runner knows (the run token, as itself and inside the git auth header the
  * workspace holds, and the provider keys) is masked in every event of a run, command runs included,
@@ -15,6 +16,7 @@ import type { ClaimedRun, EventBody, FinishRunBody, RunAgent } from '@lucid/cont
 import type { AgentRuntime } from '../agent/agent.ts';
 import { maskSecrets } from '../agent/secrets.ts';
 import type { Sandbox } from '../sandbox/driver.ts';
+import { writeGlobalExcludes } from '../sandbox/git-excludes.ts';
 import type { RunnerBackend } from './backend.ts';
 import { commitAndPush, commitMessage, headCommit } from './commit-and-push.ts';
 import { EventSink } from './event-sink.ts';
@@ -154,19 +156,24 @@ async function runAgent(
     secrets,
   });
   const reason = signal.reason as StopReason | undefined;
+  let changes = true;
   if ((!signal.aborted || reason === 'runtime_limit') && !options.held?.aborted) {
-    const events = await commitAndPush(sandbox, {
+    const result = await commitAndPush(sandbox, {
       branch: claim.task.branch,
+      baseBranch: claim.task.baseBranch,
       before,
       message: commitMessage(outcome.summary, spec.prompt),
       signal: options.held,
     });
-    for (const event of events) emit(event);
+    for (const event of result.events) emit(event);
+    changes = result.changes;
   }
   await sink.flush();
   const halt = stopped(signal, options.maxRuntimeMinutes);
   if (halt) return halt;
-  if (outcome.status === 'finished') return { status: 'succeeded' };
+  if (outcome.status === 'finished') {
+    return changes ? { status: 'succeeded' } : { status: 'succeeded', noChanges: true };
+  }
   return {
     status: 'failed',
     errorCode: outcome.error?.code ?? 'agent_failed',
@@ -235,7 +242,7 @@ async function storeCredentials(sandbox: Sandbox, cloneUrl: string, token: strin
 /**
  * Clones the repository into an empty workspace and checks out the task's branch (made from the
  * base branch the first time), or restores the task's snapshot; in a workspace kept from an
- * earlier run, only renews the token.
+ * earlier run, only renews the token. Every time, gives the sandbox Lucid's git excludes file.
  */
 async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<void> {
   const { cloneUrl, token } = claim.git;
@@ -259,6 +266,7 @@ async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<vo
     await git(['config', 'user.email', 'lucid@localhost']);
   }
   await storeCredentials(sandbox, cloneUrl, token);
+  await writeGlobalExcludes(sandbox, WORKSPACE);
   if (hasRepo) return;
   if (claim.task.snapshot) {
     await restoreWorkspace(sandbox, {

@@ -67,7 +67,7 @@ export async function updateTask(
   const { title, prompt } = changes;
   const choosing = changes.agent !== undefined || changes.model !== undefined;
   const choice = choosing
-    ? chooseAgent(await llmConfigFor(providers, actor.userId), agents, {
+    ? await chooseAgent(await llmConfigFor(providers, actor.userId), agents, {
         agent: changes.agent ?? (task.agent as AgentName | null) ?? 'lucid',
         model: changes.model ?? task.model ?? undefined,
       })

@@ -145,7 +145,12 @@ export interface RunOutcome {
   exitCode?: number | null;
   errorCode?: string;
   errorMessage?: string;
+  /** A succeeded agent run that left no commit beyond the base branch (nothing was pushed). */
+  noChanges?: boolean | undefined;
 }
+
+/** What the task's status says when its run succeeded with nothing to review. */
+export const NO_CHANGES_REASON = 'The agent made no changes; nothing was pushed.';
 
 const TASK_STATUS_AFTER: Record<RunOutcome['status'], TaskStatus> = {
   succeeded: 'in_review',
@@ -153,11 +158,16 @@ const TASK_STATUS_AFTER: Record<RunOutcome['status'], TaskStatus> = {
   cancelled: 'cancelled',
 };
 
-/** Ends a run the runner still holds; false when it no longer does (nothing is changed). */
+/**
+ * Ends a run the runner still holds; false when it no longer does (nothing is changed). A run that
+ * succeeded with no changes sends its task back to `todo` (where a rejected task goes), its last
+ * event saying so, rather than to review with nothing to review.
+ */
 export async function finishRun(
   db: Db,
   { runId, runnerId, outcome }: { runId: string; runnerId: string; outcome: RunOutcome },
 ): Promise<boolean> {
+  const noChanges = outcome.status === 'succeeded' && outcome.noChanges === true;
   const [run] = await db
     .update(runs)
     .set({
@@ -167,6 +177,7 @@ export async function finishRun(
       exitCode: outcome.exitCode ?? null,
       errorCode: outcome.errorCode ?? null,
       errorMessage: outcome.errorMessage ?? null,
+      noChanges,
     })
     .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId), eq(runs.status, 'running')))
     .returning();
@@ -181,12 +192,17 @@ export async function finishRun(
       events: [{ type: 'error', code: outcome.errorCode, message: outcome.errorMessage }],
     });
   }
-  await setTaskStatus(db, {
-    taskId: run.taskId,
-    runId,
-    status: TASK_STATUS_AFTER[outcome.status],
-    ...(reason ? { reason } : {}),
-  });
+  await setTaskStatus(
+    db,
+    noChanges
+      ? { taskId: run.taskId, runId, status: 'todo', reason: NO_CHANGES_REASON, noChanges }
+      : {
+          taskId: run.taskId,
+          runId,
+          status: TASK_STATUS_AFTER[outcome.status],
+          ...(reason ? { reason } : {}),
+        },
+  );
   return true;
 }
 
@@ -251,7 +267,14 @@ async function setTaskStatus(
     runId,
     status,
     reason,
-  }: { taskId: string; runId: string | null; status: TaskStatus; reason?: string },
+    noChanges,
+  }: {
+    taskId: string;
+    runId: string | null;
+    status: TaskStatus;
+    reason?: string;
+    noChanges?: boolean;
+  },
 ): Promise<TaskRow> {
   const [task] = await db
     .update(tasks)
@@ -259,7 +282,12 @@ async function setTaskStatus(
     .where(eq(tasks.id, taskId))
     .returning();
   if (!task) throw new AppError('not_found', 'This task no longer exists.');
-  const event: EventBody = { type: 'task.status', status, ...(reason ? { reason } : {}) };
+  const event: EventBody = {
+    type: 'task.status',
+    status,
+    ...(reason ? { reason } : {}),
+    ...(noChanges ? { noChanges } : {}),
+  };
   await appendEvents(db, { taskId, runId, events: [event] });
   return task;
 }

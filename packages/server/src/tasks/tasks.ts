@@ -94,7 +94,7 @@ export async function createTask(
     : {
         commands: [],
         prompt: input.prompt,
-        ...chooseAgent(llm, agents, { agent: input.agent ?? 'lucid', model: input.model }),
+        ...(await chooseAgent(llm, agents, { agent: input.agent ?? 'lucid', model: input.model })),
       };
   const id = newId('task');
   const names = await proposeTaskNames(llm, input.prompt);

@@ -267,7 +267,7 @@ describe.each([
       const result = await sandbox.exec(['bash', '-c', 'pwd; echo "$HOME"; echo "$TMPDIR"']);
       const folder = path.join(root, sandbox.id);
       expect(result.stdout).toBe(
-        `${folder}/workspace\n${folder}/workspace\n${folder}/tmp\n`.replaceAll('//', '/'),
+        `${folder}/workspace\n${folder}/home\n${folder}/tmp\n`.replaceAll('//', '/'),
       );
       await expect(sandbox.exec(['pwd'], { cwd: '/etc' })).rejects.toMatchObject({
         code: 'bad_request',
@@ -283,8 +283,9 @@ describe.each([
       const top = listing.stdout.trim().split('\n');
       expect(top).toContain('workspace');
       expect(top).toContain('usr');
-      for (const hidden of ['root', 'home', 'work', 'var', 'srv'])
-        expect(top).not.toContain(hidden);
+      for (const hidden of ['root', 'work', 'var', 'srv']) expect(top).not.toContain(hidden);
+      // Of /home, only the sandbox's own: none of the host's.
+      expect((await sandbox.exec(['ls', '-A', '/home'])).stdout).toBe('lucid\n');
       expect((await sandbox.exec(['ls', root])).exitCode).not.toBe(0);
       expect((await sandbox.exec(['cat', `/proc/${process.pid}/environ`])).stdout).not.toContain(
         'LUCID',
@@ -292,6 +293,21 @@ describe.each([
       expect((await sandbox.exec(['cat', '/etc/shadow'])).stdout).toBe('');
       const caps = await sandbox.exec(['grep', 'CapEff', '/proc/self/status']);
       expect(caps.stdout).toMatch(/CapEff:\s+0+\n/);
+      await sandbox.remove();
+    });
+
+    it("gives the sandbox's user a writable HOME of its own, outside the checkout", async () => {
+      const sandbox = await driver.create(spec);
+      const result = await sandbox.exec([
+        'bash',
+        '-c',
+        'echo "$HOME"; getent passwd "$(id -u)" | cut -d: -f6; mkdir -p ~/.npm && touch ~/.npm/x && ls -A /workspace',
+      ]);
+      const [home, passwdHome, listing = ''] = result.stdout.split('\n');
+      expect(home).toBe('/home/lucid');
+      if (process.getuid?.() !== 0) expect(passwdHome).toBe('/home/lucid');
+      expect(listing).not.toContain('.npm');
+      expect(existsSync(path.join(root, sandbox.id, 'home', '.npm', 'x'))).toBe(true);
       await sandbox.remove();
     });
 

@@ -2,7 +2,7 @@
  * The real git client, for tests: runs it in a folder with a clean config and no prompts.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -64,11 +64,12 @@ export function authedUrl(cloneUrl: string, token: string): string {
   return url.toString();
 }
 
-/** A new local repository with one commit on `main`. */
+/** A new local repository with one commit on `main` holding `files` (paths may name folders). */
 export async function makeLocalRepo(files: Record<string, string> = { 'README.md': '# demo\n' }) {
   const dir = await mkdtemp(path.join(tmpdir(), 'lucid-local-'));
   await gitOk(['init', '--quiet', '--initial-branch=main'], dir);
   for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
     await writeFile(path.join(dir, name), content);
   }
   await gitOk(['add', '.'], dir);

@@ -92,6 +92,17 @@ export function errorMessage(error: unknown): string {
   return 'Something went wrong.';
 }
 
+/** Error codes by which the server refuses the model asked for. */
+const MODEL_REFUSALS = new Set(['model_not_found', 'model_unavailable']);
+
+/**
+ * The server's sentence when it refused the model a form asked for (`model_not_found`,
+ * `model_unavailable`), to show next to the model field; undefined otherwise.
+ */
+export function modelRefusal(error: unknown): string | undefined {
+  return error instanceof ApiError && MODEL_REFUSALS.has(error.code) ? error.message : undefined;
+}
+
 /**
  * The server's validation messages by request field, for showing beside form inputs.
  *

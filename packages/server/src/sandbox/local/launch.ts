@@ -2,7 +2,8 @@
  * @module sandbox/local/launch
  * How a process of a local sandbox is started: the program, arguments, environment and working
  * directory to spawn, with bubblewrap (namespaces, read-only host system, the sandbox's own
- * /workspace and /tmp; on the bridge network, first joining the sandbox's own network through
+ * /workspace, home (`/home/lucid`, outside the checkout, so tools' caches and logs never land in
+ * it) and /tmp; on the bridge network, first joining the sandbox's own network through
  * `nsenter`) or, unconfined, as a plain child process, and with `prlimit` resource limits when
  * present.
  *
@@ -30,6 +31,8 @@ export interface LocalTools {
 
 export interface SandboxFolders {
   workspace: string;
+  /** The sandbox user's home, seen as {@link SANDBOX_HOME}. */
+  home: string;
   tmp: string;
   files: WorkspaceFiles;
 }
@@ -43,6 +46,9 @@ export interface Launch {
   /** True when every process of the command dies with it (its own PID namespace). */
   contained: boolean;
 }
+
+/** HOME inside a confined local sandbox, as in a docker one: outside /workspace. */
+export const SANDBOX_HOME = '/home/lucid';
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -113,6 +119,9 @@ export function launchCommand(
       folders.workspace,
       WORKSPACE,
       '--bind',
+      folders.home,
+      SANDBOX_HOME,
+      '--bind',
       folders.tmp,
       '/tmp',
       ...(spec.readOnlyMounts ?? []).flatMap(({ source, target }) => ['--ro-bind', source, target]),
@@ -124,7 +133,7 @@ export function launchCommand(
       '--',
       ...limited,
     ];
-    const env = environment(WORKSPACE, {}, spec, options.env);
+    const env = environment(SANDBOX_HOME, {}, spec, options.env);
     if (!joined) return { file: tools.bwrap, args, env, cwd: folders.workspace, contained: true };
     if (!tools.nsenter)
       throw new Error('nsenter (util-linux) is needed to join the sandbox network.');
@@ -151,7 +160,7 @@ export function launchCommand(
   return {
     file: file as string,
     args,
-    env: environment(folders.workspace, { TMPDIR: folders.tmp }, spec, options.env),
+    env: environment(folders.home, { TMPDIR: folders.tmp }, spec, options.env),
     cwd: folders.files.hostPath(options.cwd ?? WORKSPACE),
     contained: false,
   };

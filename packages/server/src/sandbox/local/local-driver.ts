@@ -1,14 +1,15 @@
 /**
  * @module sandbox/local/local-driver
  * The `local` sandbox driver, for hosts without Docker. Each sandbox is a folder
- * `<root>/<id>/` with `workspace/` (seen as /workspace), `tmp/` and `sandbox.json`. Every process
+ * `<root>/<id>/` with `workspace/` (seen as /workspace), `home/` (the sandbox user's HOME,
+ * `/home/lucid`), `tmp/` and `sandbox.json`. Every process
  * runs under bubblewrap in fresh namespaces over a read-only view of the host's system
  * (`system-view.ts`), on the bridge network in the sandbox's own network namespace, whose loopback
  * reaches Lucid and nothing else (`network.ts`). Only when made `unconfined` (LUCID_SANDBOX=
  * local-unsafe, chosen by name) are processes plain children of the server, able to do whatever
  * the server's user can.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { newId } from '../../ids.ts';
@@ -67,7 +68,7 @@ function describeIsolation(tools: LocalTools): string {
       'bubblewrap: every command runs in new user, mount, PID, IPC and UTS namespaces with no ' +
       'capabilities and a clean environment; it sees the host /usr read-only, only the /etc ' +
       'files programs need (no password hashes, keys or host configuration), and only its own ' +
-      "/workspace and /tmp writable, never the data dir; the network is the sandbox's own, whose " +
+      "/workspace, home (/home/lucid) and /tmp writable, never the data dir; the network is the sandbox's own, whose " +
       "loopback reaches only Lucid's git endpoint and LLM gateway (bridge) or nothing (none); " +
       `${limits}.`
     );
@@ -150,6 +151,7 @@ export class LocalDriver implements SandboxDriver {
     };
     const folder = this.folderOf(record.id);
     await mkdir(path.join(folder, 'workspace'), { recursive: true });
+    await mkdir(path.join(folder, 'home'), { recursive: true });
     await mkdir(path.join(folder, 'tmp'), { recursive: true });
     await writeFile(path.join(folder, 'sandbox.json'), `${JSON.stringify(record, null, 2)}\n`);
     return this.instance(record);
@@ -205,13 +207,21 @@ export class LocalDriver implements SandboxDriver {
     if (this.network && !this.etcWritten) this.writeEtc();
     const folder = this.folderOf(record.id);
     const workspace = path.join(folder, 'workspace');
+    // A sandbox made before homes were its own gets one now.
+    const home = path.join(folder, 'home');
+    mkdirSync(home, { recursive: true });
     const tools = this.network;
     const sandbox = new LocalSandbox(record, {
       tools: this.tools,
       systemArgs: this.systemArgs,
       network: tools ? new SandboxNetwork(tools, () => this.lucid) : null,
       folder,
-      folders: { workspace, tmp: path.join(folder, 'tmp'), files: new WorkspaceFiles(workspace) },
+      folders: {
+        workspace,
+        home,
+        tmp: path.join(folder, 'tmp'),
+        files: new WorkspaceFiles(workspace),
+      },
       onRemoved: () => this.open.delete(record.id),
     });
     this.open.set(record.id, sandbox);

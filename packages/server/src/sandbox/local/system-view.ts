@@ -113,7 +113,7 @@ export function writeSandboxEtc(etc: string, { lucidHost }: { lucidHost?: string
   const gid = process.getgid?.() ?? 0;
   const users = [
     'root:x:0:0:root:/root:/bin/bash',
-    ...(uid === 0 ? [] : [`sandbox:x:${uid}:${gid}:Lucid sandbox:/workspace:/bin/bash`]),
+    ...(uid === 0 ? [] : [`sandbox:x:${uid}:${gid}:Lucid sandbox:/home/lucid:/bin/bash`]),
     ...(uid === NOBODY ? [] : [`nobody:x:${NOBODY}:${NOBODY}:nobody:/nonexistent:/bin/false`]),
   ];
   const groups = [

@@ -164,13 +164,24 @@ export function geminiStreamArray(turn: Turn): unknown[] {
   return responses(turn);
 }
 
-/** `GET /v1beta/models` in Google's shape. */
-export function geminiModels(models: string[]): Reply {
+/**
+ * `GET /v1beta/models` in Google's shape, in pages of `pageSize` (50 by default, 1000 at most)
+ * from `pageToken`, with `nextPageToken` while more remain.
+ */
+export function geminiModels(
+  models: string[],
+  query: URLSearchParams = new URLSearchParams(),
+): Reply {
+  const size = Math.min(Math.max(Number(query.get('pageSize') ?? 50) || 50, 1), 1000);
+  const start = Number(query.get('pageToken') ?? 0) || 0;
+  const page = models.slice(start, start + size);
+  const next = start + size < models.length ? String(start + size) : undefined;
   return {
     status: 200,
     headers: {},
     body: {
-      models: models.map((id) => ({
+      ...(next ? { nextPageToken: next } : {}),
+      models: page.map((id) => ({
         name: `models/${id}`,
         version: '001',
         displayName: id,

@@ -19,7 +19,7 @@ import {
   geminiStreamArray,
 } from './gemini.ts';
 import type { Fault } from './faults.ts';
-import { DEFAULT_MODELS, modelsReply } from './models.ts';
+import { DEFAULT_MODELS, modelsReply, unknownModelReply, unlistedReply } from './models.ts';
 import { openaiChat } from './openai-chat.ts';
 import { checkOpenaiKey } from './openai-errors.ts';
 import { openaiResponses } from './openai-responses.ts';
@@ -45,6 +45,16 @@ export interface FakeLlmOptions {
   models?: string[];
   /** Ids listed by `GET /v1beta/models` (Gemini). */
   geminiModels?: string[];
+  /**
+   * When set, the list endpoints (`GET /v1/models`, `GET /v1beta/models`) answer this status with
+   * an error body: a provider that cannot be listed (404: a server without the endpoint).
+   */
+  modelListStatus?: number;
+  /**
+   * Model calls naming a model missing from the fake's lists are refused with 404, in the
+   * protocol's own error body, as the real providers do.
+   */
+  refuseUnknownModels?: boolean;
 }
 
 /** One request as the fake received it. */
@@ -127,6 +137,13 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     };
     requests.push(recorded);
 
+    const query = new URL(req.url ?? '/', 'http://fake').searchParams;
+    const listing =
+      req.method === 'GET' &&
+      (path === '/v1/models' || path.startsWith('/v1/models/') || path === '/v1beta/models');
+    if (listing && options.modelListStatus !== undefined) {
+      return send(res, unlistedReply(options.modelListStatus));
+    }
     if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
       const id = path === '/v1/models' ? undefined : decodeURIComponent(path.slice(11));
       const anthropicStyle = req.headers['anthropic-version'] !== undefined;
@@ -136,11 +153,11 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
           : anthropicStyle
             ? checkAnthropicHeaders(req.headers, options.apiKey)
             : checkOpenaiKey(req.headers, options.apiKey);
-      return send(res, refused ?? modelsReply(models, anthropicStyle, id));
+      return send(res, refused ?? modelsReply(models, anthropicStyle, id, query));
     }
     if (req.method === 'GET' && path === '/v1beta/models') {
       const refused = checkGeminiKey(geminiKey(req.headers, req.url ?? '/'), options.apiKey);
-      return send(res, refused ?? geminiModels(options.geminiModels ?? GEMINI_MODELS));
+      return send(res, refused ?? geminiModels(options.geminiModels ?? GEMINI_MODELS, query));
     }
     if (req.method === 'POST' && GEMINI_COUNT.test(path)) {
       const refused = checkGeminiKey(geminiKey(req.headers, req.url ?? '/'), options.apiKey);
@@ -167,6 +184,13 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
         ? checkGeminiKey(geminiKey(req.headers, req.url ?? '/'), options.apiKey)
         : undefined) ?? adapter.check(req.headers, recorded.body, options.apiKey);
     if (refused) return send(res, withHeaders(refused, base));
+    const asked = geminiCall
+      ? (geminiCall[1] ?? '')
+      : String((recorded.body as Record<string, unknown> | undefined)?.model);
+    const offered = geminiCall ? (options.geminiModels ?? GEMINI_MODELS) : models;
+    if (options.refuseUnknownModels && !offered.includes(asked)) {
+      return send(res, withHeaders(unknownModelReply(route[0], asked), base));
+    }
     const fault = faults.takeFailure();
     if (fault) return send(res, withHeaders(adapter.error(fault), base));
 

@@ -5,9 +5,12 @@
  */
 import type { ReactNode } from 'react';
 
-export function NoteBadge({ children }: { children: ReactNode }) {
+export function NoteBadge({ children, title }: { children: ReactNode; title?: string }) {
   return (
-    <span className="inline-flex items-center rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium whitespace-nowrap text-slate-700 ring-1 ring-slate-200 ring-inset">
+    <span
+      title={title}
+      className="inline-flex items-center rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium whitespace-nowrap text-slate-700 ring-1 ring-slate-200 ring-inset"
+    >
       {children}
     </span>
   );

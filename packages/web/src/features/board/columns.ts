@@ -29,12 +29,28 @@ export function columnOf(status: TaskStatus): ColumnId {
   return boardColumnOf(status);
 }
 
+/** A note on a card, in place of its status badge, with a longer sentence on hover. */
+export interface CardNote {
+  text: string;
+  title: string;
+}
+
 /**
- * The note a card shows beside its status, if any: "Stopped" for a task its user stopped (it
- * waits in To Do, and Start runs it again).
+ * The note a card shows in place of its status, if any: "Stopped" for a task its user stopped,
+ * "No changes" for one whose newest run changed nothing (both wait in To Do; Start runs a stopped
+ * one again, a follow-up asks for more).
  */
-export function cardNote(card: { status: TaskStatus }): string | null {
-  return card.status === 'cancelled' ? 'Stopped' : null;
+export function cardNote(card: { status: TaskStatus; noChanges?: boolean }): CardNote | null {
+  if (card.status === 'cancelled') {
+    return { text: 'Stopped', title: 'You stopped its run. Start runs it again.' };
+  }
+  if (card.status === 'todo' && card.noChanges) {
+    return {
+      text: 'No changes',
+      title: 'The agent made no changes; nothing was pushed. Follow up, or delete the card.',
+    };
+  }
+  return null;
 }
 
 export function columnTitle(id: ColumnId): string {

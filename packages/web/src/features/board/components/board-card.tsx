@@ -1,7 +1,9 @@
 /**
  * @module features/board/components/board-card
  * One card on the board: its title (opening the card's detail), status, agent, its branch with
- * what it changes (files, lines added and removed), the reason it was last rejected, and its actions as buttons (the keyboard's way to move it). The
+ * what it changes (files, lines added and removed), one note when it has one ("Stopped", "No
+ * changes"), the reason it was last rejected, and its actions as buttons (the keyboard's way to
+ * move it). The
  * card is dragged by its handle.
  */
 import { useDraggable } from '@dnd-kit/core';
@@ -100,7 +102,11 @@ export function CardTile({
             {task.title}
           </Link>
           <div className="mt-1 flex flex-wrap items-center gap-1.5 text-xs text-slate-500">
-            {note ? <NoteBadge>{note}</NoteBadge> : <StatusBadge status={task.status} />}
+            {note ? (
+              <NoteBadge title={note.title}>{note.text}</NoteBadge>
+            ) : (
+              <StatusBadge status={task.status} />
+            )}
             {task.awaitingMerge && (
               <span className="rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-900">
                 awaiting merge

@@ -3,7 +3,7 @@
  * The agent and model pickers shared by the new task form and the board's card form. The agents are
  * the server's (`GET /api/v1/agents`): those it does not run are listed but cannot be chosen, and
  * the models offered are those of a provider the chosen agent speaks. With no usable model the
- * hints point to the model provider settings.
+ * hints point to the model provider settings; a model the server refused says why under it.
  */
 import { useState } from 'react';
 import { Link } from 'wouter';
@@ -97,8 +97,17 @@ export function useAgentModelChoice(initial?: {
   };
 }
 
-/** The Agent and Model selects with their hints, side by side. */
-export function AgentModelFields({ choice }: { choice: AgentModelChoice }) {
+/**
+ * The Agent and Model selects with their hints, side by side; `modelError` (the server's refusal
+ * of the model) shows under the model in place of its hint.
+ */
+export function AgentModelFields({
+  choice,
+  modelError,
+}: {
+  choice: AgentModelChoice;
+  modelError?: string | undefined;
+}) {
   const { agent, model, chosenAgent, agentList, fitting, noModel, noFit } = choice;
   return (
     <div className="grid gap-5 sm:grid-cols-2">
@@ -137,6 +146,7 @@ export function AgentModelFields({ choice }: { choice: AgentModelChoice }) {
             disabled={fitting.length === 0}
             onChange={(event) => choice.setModel(event.target.value)}
             aria-describedby="model-hint"
+            aria-invalid={modelError ? true : undefined}
           >
             {fitting.map((m) => (
               <option key={m.id} value={m.id}>
@@ -147,7 +157,11 @@ export function AgentModelFields({ choice }: { choice: AgentModelChoice }) {
           </select>
         </label>
         <p id="model-hint" className="mt-1.5 text-xs text-slate-500">
-          {choice.modelsState.isPending ? (
+          {modelError ? (
+            <span role="alert" className="text-red-700">
+              {modelError}
+            </span>
+          ) : choice.modelsState.isPending ? (
             'Loading models…'
           ) : choice.modelsState.error ? (
             'Could not load the models.'

@@ -3,10 +3,11 @@
  * Starting a task: the repository, what to do, which agent and model, and the branch to start
  * from. The agents are the server's (`GET /api/v1/agents`): those it does not run are listed but
  * cannot be chosen, and the models offered are those of a provider the chosen agent speaks. A
- * refused agent or model is shown as the server words it; with no usable model the page points to
- * the model provider settings. A `?repo=` (id or name) that names no repository of the user's says
- * so and lets them pick one, rather than silently taking another. Near the prompt's limit a counter
- * shows, and a prompt over it is refused before it is sent.
+ * refused agent or model is shown as the server words it (a refused model under the model field);
+ * with no usable model the page points to the model provider settings. A `?repo=` (id or name)
+ * that names no repository of the user's says so and lets them pick one, rather than silently
+ * taking another. Near the prompt's limit a counter shows, and a prompt over it is refused before
+ * it is sent.
  */
 import { useState, type FormEvent } from 'react';
 import { PROMPT_MAX_CHARS } from '@lucid/contracts';
@@ -18,7 +19,7 @@ import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { TextareaField } from '../../../components/ui/input.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { PageHeader } from '../../../components/ui/page-header.tsx';
-import { fieldErrors } from '../../../lib/api.ts';
+import { fieldErrors, modelRefusal } from '../../../lib/api.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 import { useBranches } from '../../repos/api/get-history.ts';
 import { useRepos } from '../../repos/api/get-repos.ts';
@@ -109,6 +110,7 @@ export function NewTaskPage() {
     (overLimit
       ? `The prompt is ${(length - PROMPT_MAX_CHARS).toLocaleString('en')} characters over the limit of ${PROMPT_MAX_CHARS.toLocaleString('en')}: shorten it, or put the details in a file of the repository.`
       : undefined);
+  const modelError = modelRefusal(createTask.error);
 
   return (
     <>
@@ -184,8 +186,8 @@ export function NewTaskPage() {
               }
             }}
           />
-          <AgentModelFields choice={choice} />
-          {createTask.error && !errors.prompt && !overLimit && (
+          <AgentModelFields choice={choice} modelError={modelError} />
+          {createTask.error && !errors.prompt && !overLimit && !modelError && (
             <ErrorMessage title="Could not start the task" error={createTask.error} />
           )}
           <div className="flex items-center gap-3">

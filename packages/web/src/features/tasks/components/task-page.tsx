@@ -2,10 +2,10 @@
  * @module features/tasks/components/task-page
  * One task, live: its files | the conversation with a follow-up box and a Stop button | the
  * terminal, and while a file is open: the tree | the file, wide | the conversation; a Diff tab; a
- * banner once the branch is pushed (with its pull request's link). The header renames and deletes
- * the task, shows the time, tokens and cost of its runs, approves or rejects work in review and
- * downloads it as a patch. Everything below the header is a fold of the task's live stream.
- * Loaded on demand, with the terminal and the highlighter.
+ * banner once the branch is pushed (with its pull request's link), or a line saying the latest run
+ * made no changes. The header renames and deletes the task, shows the time, tokens and cost of its
+ * runs, approves or rejects work in review and downloads it as a patch. Everything below the header
+ * is a fold of the task's live stream. Loaded on demand, with the terminal and the highlighter.
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Link } from 'wouter';
@@ -19,6 +19,7 @@ import { patchUrl, usePostMessage, useStopTask, useTask } from '../api/tasks.ts'
 import { useTaskStream, type StreamConnection } from '../live/use-task-stream.ts';
 import {
   chatItems,
+  endedWithoutChanges,
   filesVersion,
   lastPullRequest,
   lastPush,
@@ -173,6 +174,19 @@ function PushBanner({
   );
 }
 
+/** Said when the latest run changed nothing: its answer stays readable in the conversation. */
+function NoChangesNote() {
+  return (
+    <p
+      role="status"
+      className="border-b border-slate-200 bg-slate-50 px-4 py-2 text-sm text-slate-700"
+    >
+      The agent made no changes, so there is nothing to review and nothing was pushed. Its answer is
+      in the conversation; send a follow-up to ask for changes, or delete the task.
+    </p>
+  );
+}
+
 type Tab = 'workspace' | 'diff';
 
 function TaskView({ task }: { task: TaskDetail }) {
@@ -234,7 +248,11 @@ function TaskView({ task }: { task: TaskDetail }) {
         )}
         <DeleteTask task={task} status={status} />
       </header>
-      {push && <PushBanner task={task} branch={push.branch} pullRequest={pullRequest} />}
+      {endedWithoutChanges(state.events) ? (
+        <NoChangesNote />
+      ) : (
+        push && <PushBanner task={task} branch={push.branch} pullRequest={pullRequest} />
+      )}
       {tab === 'workspace' ? (
         <div
           id="panel-workspace"

@@ -241,6 +241,18 @@ export function liveTaskStatusSeq(events: TaskEvent[]): number {
   return 0;
 }
 
+/**
+ * True when the newest `task.status` event sent the task back to To Do because its run made no
+ * changes (nothing was pushed).
+ */
+export function endedWithoutChanges(events: TaskEvent[]): boolean {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    if (event.type === 'task.status') return event.noChanges === true;
+  }
+  return false;
+}
+
 /** The newest push, for the banner. */
 export function lastPush(events: TaskEvent[]): Extract<TaskEvent, { type: 'git.push' }> | null {
   for (let i = events.length - 1; i >= 0; i -= 1) {

@@ -1,0 +1,1 @@
+ALTER TABLE "runs" ADD COLUMN "no_changes" boolean DEFAULT false NOT NULL;

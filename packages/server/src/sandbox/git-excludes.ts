@@ -1,0 +1,66 @@
+/**
+ * @module sandbox/git-excludes
+ * The global git excludes file Lucid gives every sandbox: caches, dependency folders and tool
+ * droppings a run leaves in the checkout (`.npm/`, `.cache/`, `node_modules/`, `__pycache__/`…),
+ * so neither Lucid's final commit (`git add -A`) nor the agent's own commits pick them up. It is
+ * git's default global excludes file (`$HOME/.config/git/ignore`), and the workspace's repository
+ * names it as `core.excludesFile` too, so git run with another HOME (a CLI agent's own) uses it
+ * as well. The repository's own `.gitignore` still applies (and may re-include a path), and a file
+ * the repository already tracks is still committed when it changes: ignore rules never touch
+ * tracked files.
+ */
+import type { Sandbox } from './driver.ts';
+
+/** Patterns of what a run leaves behind and nobody means to commit. */
+export const GLOBAL_EXCLUDES: readonly string[] = [
+  '.npm/',
+  '.cache/',
+  '.yarn-cache/',
+  '.pnpm-store/',
+  'node_modules/',
+  '.node-gyp/',
+  '.eslintcache',
+  '.parcel-cache/',
+  '.turbo/',
+  '.nyc_output/',
+  '__pycache__/',
+  '*.py[cod]',
+  '.pytest_cache/',
+  '.mypy_cache/',
+  '.ruff_cache/',
+  '.venv/',
+  '.tox/',
+  '.gradle/',
+  '.m2/',
+  '.cargo/',
+  '.rustup/',
+  '.bundle/',
+  '.DS_Store',
+];
+
+/**
+ * Writes the file from standard input into the sandbox user's home and names it in the
+ * workspace's repository (the first argument is the repository).
+ */
+const WRITE_EXCLUDES = `set -e
+file="$HOME/.config/git/ignore"
+mkdir -p "$HOME/.config/git"
+cat > "$file"
+git -C "$1" config core.excludesFile "$file"`;
+
+/**
+ * Gives the sandbox Lucid's global excludes file and has the repository at `repo` use it.
+ *
+ * @example
+ * await writeGlobalExcludes(sandbox, '/workspace');
+ */
+export async function writeGlobalExcludes(sandbox: Sandbox, repo: string): Promise<void> {
+  const result = await sandbox.exec(['sh', '-c', WRITE_EXCLUDES, 'excludes', repo], {
+    stdin: `# Written by Lucid: what a run leaves behind and nobody means to commit.\n${GLOBAL_EXCLUDES.join('\n')}\n`,
+  });
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `Writing git's excludes file failed in the sandbox: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
+  }
+}
