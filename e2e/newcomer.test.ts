@@ -233,7 +233,9 @@ describe.skipIf(chromiumMissing)("a newcomer's first journey", () => {
     });
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await page.getByRole('button', { name: 'Stopping…' }).waitFor();
+    const stopAnswer = page.waitForResponse('**/api/v1/tasks/*/stop');
     answer();
+    expect((await stopAnswer).status()).toBe(200);
     await page.unroute('**/api/v1/tasks/*/stop');
     const chat = page.getByRole('log', { name: 'Conversation' });
     await chat.getByText(/^Stopped at \d/).waitFor({ timeout: 30_000 });

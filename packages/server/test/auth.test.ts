@@ -105,14 +105,24 @@ describe('accounts', () => {
 
   it('offers email sign-in, and social sign-in only when configured', async () => {
     const providers = await request(server.url, 'GET', '/api/v1/auth/providers');
-    expect(providers.body).toEqual({ emailPassword: true, social: [], signUp: 'open' });
+    expect(providers.body).toEqual({
+      emailPassword: true,
+      social: [],
+      signUp: 'open',
+      firstAccount: false,
+    });
 
     const withGithub = await startTestServer({
       env: { GITHUB_CLIENT_ID: 'id', GITHUB_CLIENT_SECRET: 'secret' },
     });
     try {
       const offered = await request(withGithub.url, 'GET', '/api/v1/auth/providers');
-      expect(offered.body).toEqual({ emailPassword: true, social: ['github'], signUp: 'open' });
+      expect(offered.body).toEqual({
+        emailPassword: true,
+        social: ['github'],
+        signUp: 'open',
+        firstAccount: true,
+      });
     } finally {
       await withGithub.close();
     }
