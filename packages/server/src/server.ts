@@ -1,6 +1,8 @@
 /**
  * @module server
  * The composition root: opens the database, builds auth, the live hub and the HTTP app, and listens.
+ * Wires the domain events to what follows them, once: a queued run wakes the server's runner, a
+ * succeeded run stores the job publishing it, a stored job wakes the job worker.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -29,10 +31,13 @@ import { installCliAgents } from './agent/cli/install.ts';
 import { providerSecrets } from './llm/models.ts';
 import { recoverExpiredLeases } from './tasks/queue.ts';
 import { LiveHub } from './tasks/live.ts';
+import { DomainEvents, deliverDomainEvents } from './tasks/domain-events.ts';
+import { JobWorker } from './jobs/worker.ts';
 import {
+  enqueuePublish,
   mergeThroughForge,
-  publishInBackground,
-  Publisher,
+  PUBLISH_JOB,
+  publishJob,
   retryAfterRejectedPush,
 } from './forges/publish.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
@@ -56,6 +61,15 @@ export interface StartOptions {
   authRateLimit?: boolean;
   /** The server's own runner. */
   runner?: RunnerOptions;
+  /** The job worker's timings (tests make them short). */
+  jobs?: JobOptions;
+}
+
+export interface JobOptions {
+  pollMs?: number;
+  lockMs?: number;
+  /** The delay before a failed job's second attempt, doubling after. */
+  retryBaseMs?: number;
 }
 
 export interface RunnerOptions {
@@ -135,6 +149,8 @@ export interface RunningServer {
   runner: Runner | undefined;
   /** Publishes tasks' events and drafts to their live streams. */
   live: LiveHub;
+  /** The domain events of this server's database, as they are committed. */
+  events: DomainEvents;
   close(): Promise<void>;
 }
 
@@ -271,9 +287,23 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     gitRoot,
     publicUrl: config.publicUrl,
   };
-  const publisher = new Publisher(publishing, (error, message) =>
-    logger.error({ err: error }, message),
+  const domainEvents = new DomainEvents((error, event) =>
+    logger.error({ err: error, event }, `a subscriber of ${event.type} failed`),
   );
+  const stopDelivering = deliverDomainEvents(database.db, domainEvents);
+  const jobWorker = new JobWorker({
+    db: database.db,
+    handlers: { [PUBLISH_JOB]: publishJob(publishing) },
+    ...options.jobs,
+    releaseClaimsAtStart: database.kind === 'pglite',
+    log: (error, message) => logger.error({ err: error }, message),
+  });
+  domainEvents.on('job.queued', () => jobWorker.wake());
+  domainEvents.on('run.succeeded', (run) => {
+    enqueuePublish(database.db, run).catch((error: unknown) =>
+      logger.error({ err: error, run: run.runId }, 'storing the job publishing a run failed'),
+    );
+  });
   const runner = driver
     ? new Runner({
         backend: new DbRunnerBackend({
@@ -285,7 +315,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
           agentMaxSteps: config.agent.maxSteps,
           live,
-          onRunSucceeded: publishInBackground(publisher),
         }),
         driver,
         runnerId,
@@ -332,7 +361,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     sandboxes: driver,
     runs: { leaseMs, maxRuntimeMs },
     live,
-    publisher,
     mergeUpstream: mergeThroughForge(publishing),
     retryRejectedPush: (input) => retryAfterRejectedPush(publishing, input),
     sandboxGate,
@@ -367,14 +395,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       capacity: slots,
     });
     runner.start();
+    domainEvents.on('run.queued', () => runner.wake());
   }
+  await jobWorker.start();
   const recovery = setInterval(
     () => {
       recoverExpiredLeases(database.db).then(
         (recovered) => {
           if (recovered.length > 0) {
             logger.warn({ runs: recovered.map((r) => r.id) }, 'recovered runs whose lease expired');
-            runner?.wake();
           }
         },
         (error: unknown) => logger.error({ err: error }, 'lease recovery failed'),
@@ -396,6 +425,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     database,
     runner,
     live,
+    events: domainEvents,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     close: async () => {
       clearInterval(recovery);
@@ -403,7 +433,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await sandboxAccess?.close();
       await sandboxSocket?.close();
       await app.close();
-      await publisher.idle();
+      await jobWorker.stop();
+      stopDelivering();
       await live.stop();
       await database.close();
     },

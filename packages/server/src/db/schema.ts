@@ -482,3 +482,41 @@ export const usage = pgTable(
   },
   (t) => [index('usage_run_idx').on(t.runId), index('usage_user_idx').on(t.userId, t.at)],
 );
+
+export const jobStatuses = ['queued', 'running', 'succeeded', 'failed'] as const;
+
+/**
+ * Durable work that follows a change and talks to another service (publishing a run to its
+ * forge): stored, claimed with `FOR UPDATE SKIP LOCKED`, retried with backoff, taken up again
+ * after a restart (jobs/).
+ */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    /** Unique per kind: enqueueing the same work twice stores it once (e.g. the run's id). */
+    key: text('key').notNull(),
+    /** The task the work is for; one task's jobs of a kind run one at a time. */
+    taskId: text('task_id').references(() => tasks.id, { onDelete: 'cascade' }),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    status: text('status', { enum: jobStatuses }).notNull().default('queued'),
+    /** Attempts started so far. */
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(5),
+    /** Not before: the next attempt's time after a failure. */
+    runAt: timestamp('run_at', { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
+    /** While running: the claim holds until then, renewed as it works; past it, it is taken again. */
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('jobs_kind_key_idx').on(t.kind, t.key),
+    index('jobs_due_idx').on(t.status, t.runAt),
+    index('jobs_task_idx').on(t.taskId),
+  ],
+);

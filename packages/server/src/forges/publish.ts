@@ -7,9 +7,10 @@
  * branch, or refreshes the one already open. A task made from a forge issue gets the request's
  * link as a comment on the issue.
  *
- * Publishing never makes finishing a run fail or wait: {@link Publisher} does it in the
- * background, one task at a time, and turns every failure into an `error` event and a
- * `task.status` reason on the task. A push the upstream refuses as non-fast-forward leaves the
+ * Publishing never makes finishing a run fail or wait: it is a durable job (`forge.publish`, keyed
+ * by the run, jobs/), run after the run's success is committed, one task at a time, taken up again
+ * after a restart and retried with backoff while the forge is unreachable; each failed attempt is
+ * an `error` event on the task, and the last failure a `task.status` reason. A push the upstream refuses as non-fast-forward leaves the
  * task `awaiting_merge`; {@link retryAfterRejectedPush} then starts a run that brings the work up
  * to date.
  */
@@ -26,6 +27,9 @@ import { postMessage } from '../tasks/follow-ups.ts';
 import type { RunRow, TaskRow } from '../tasks/queue.ts';
 import type { MergeUpstream } from '../tasks/review.ts';
 import { loadTask } from '../tasks/tasks.ts';
+import type { Db } from '../db/client.ts';
+import { enqueueJob, type JobRow } from '../jobs/store.ts';
+import { JobFailed, type JobAttempt, type JobHandler } from '../jobs/worker.ts';
 import { forgeTokenFor, providerName, type ForgeContext } from './connections.ts';
 import { ForgeError, type Forge, type PullRequest } from './forge.ts';
 import { syncMirror } from './mirror.ts';
@@ -228,16 +232,49 @@ async function setStatus(
   });
 }
 
+/** The kind of the job that publishes a run's work. */
+export const PUBLISH_JOB = 'forge.publish';
+
 /**
- * Publishes the work of a run that has just succeeded: when its task's repository has an upstream
- * and the run pushed the task's branch (a run that made no changes pushed nothing and is skipped), pushes it upstream, opens or refreshes the request, and
- * records it on the task (`upstream.push`, `pr.opened` or `pr.updated`). Failures are recorded
- * on the task, never thrown.
+ * Stores the job publishing a run's work (once per run, however often it is asked for).
  *
  * @example
- * await publishRun(ctx, runId); // → the PR's events on the task, or an `error` event saying why not
+ * bus.on('run.succeeded', (run) => void enqueuePublish(db, run));
  */
-export async function publishRun(ctx: PublishContext, runId: string): Promise<void> {
+export async function enqueuePublish(
+  db: Db,
+  { runId, taskId }: { runId: string; taskId: string },
+): Promise<JobRow> {
+  const { job } = await enqueueJob(db, {
+    kind: PUBLISH_JOB,
+    key: runId,
+    taskId,
+    payload: { runId },
+  });
+  return job;
+}
+
+/**
+ * The handler of {@link PUBLISH_JOB}: publishes the work of a run that has succeeded. When its
+ * task's repository has an upstream and the run pushed the task's branch (a run that made no
+ * changes pushed nothing and is skipped), pushes it upstream, opens or refreshes the request, and
+ * records it on the task (`upstream.push`, `pr.opened` or `pr.updated`). A failure the forge may
+ * get over (unreachable, a 5xx, rate limits, a network error of git) is an `error` event saying
+ * which attempt failed, then thrown to be retried; the last one, or any other, is recorded on
+ * the task as before and ends the job.
+ *
+ * @example
+ * new JobWorker({ db, handlers: { [PUBLISH_JOB]: publishJob(ctx) }, log });
+ */
+export function publishJob(ctx: PublishContext): JobHandler {
+  return async (attempt) => {
+    const runId = attempt.job.payload.runId;
+    if (typeof runId !== 'string') throw new JobFailed('The job names no run.');
+    await publishRun(ctx, runId, attempt);
+  };
+}
+
+async function publishRun(ctx: PublishContext, runId: string, attempt: JobAttempt): Promise<void> {
   const [run] = await ctx.db.select().from(runs).where(eq(runs.id, runId));
   if (!run || run.status !== 'succeeded' || run.noChanges) return;
   const [task] = await ctx.db.select().from(tasks).where(eq(tasks.id, run.taskId));
@@ -246,7 +283,7 @@ export async function publishRun(ctx: PublishContext, runId: string): Promise<vo
   if (!repo || repo.provider === 'local' || !repo.upstreamFullName) return;
   const history = await eventsOf(ctx, task.id, run.id);
   if (!history.run.some((e) => e.type === 'git.push' && e.branch === task.branch)) return;
-  await publishTask(ctx, { task, repo, run, history });
+  await publishTask(ctx, { task, repo, run, history, attempt });
 }
 
 async function publishTask(
@@ -256,7 +293,14 @@ async function publishTask(
     repo,
     run,
     history,
-  }: { task: TaskRow; repo: RepoRow; run: RunRow; history: { all: TaskEvent[]; run: TaskEvent[] } },
+    attempt,
+  }: {
+    task: TaskRow;
+    repo: RepoRow;
+    run: RunRow;
+    history: { all: TaskEvent[]; run: TaskEvent[] };
+    attempt: JobAttempt;
+  },
 ): Promise<void> {
   let upstream: Upstream | null = null;
   try {
@@ -327,8 +371,65 @@ async function publishTask(
       }
     }
   } catch (error) {
+    if (!attempt.last && mayPassOver(error)) {
+      await recordRetry(ctx, { task, runId: run.id, upstream, error, attempt });
+      throw error;
+    }
     await recordFailure(ctx, { task, runId: run.id, upstream, error });
+    throw new JobFailed(error instanceof Error ? error.message : String(error));
   }
+}
+
+/**
+ * True for a failure that trying again later may get over: the forge unreachable, answering
+ * 5xx or rate-limited, or git failing for another reason than a refusal.
+ */
+function mayPassOver(error: unknown): boolean {
+  if (error instanceof ForgeError)
+    return error.kind === 'unreachable' || error.kind === 'rate_limited';
+  if (
+    error instanceof AppError ||
+    error instanceof PushRejectedError ||
+    error instanceof UpstreamAuthError ||
+    error instanceof UpstreamForbiddenError
+  ) {
+    return false;
+  }
+  return error instanceof Error;
+}
+
+/** Tells the task that an attempt to publish failed and another follows. */
+async function recordRetry(
+  ctx: PublishContext,
+  {
+    task,
+    runId,
+    upstream,
+    error,
+    attempt,
+  }: {
+    task: TaskRow;
+    runId: string;
+    upstream: Upstream | null;
+    error: unknown;
+    attempt: JobAttempt;
+  },
+): Promise<void> {
+  const failure = await asAppError(ctx, upstream, error);
+  const noun = upstream?.provider === 'gitlab' ? 'merge request' : 'pull request';
+  await appendEvents(ctx.db, {
+    taskId: task.id,
+    runId,
+    events: [
+      {
+        type: 'error',
+        code: failure.code,
+        message:
+          `The ${noun} is pending: attempt ${attempt.attempt} of ${attempt.maxAttempts} to publish ` +
+          `failed (${failure.message}); Lucid tries again shortly.`,
+      },
+    ],
+  });
 }
 
 /** Records why publishing failed: an `error` event, and the task's status saying what to do. */
@@ -374,39 +475,6 @@ async function recordFailure(
     reason: `The work was not published to ${name}: ${failure.message}`,
     onlyFrom: ['in_review'],
   });
-}
-
-/**
- * Publishes runs' work in the background as runs finish, one task at a time, so finishing a run
- * never waits for a forge. Every failure ends up on the task; `log` hears of what cannot.
- */
-export class Publisher {
-  private readonly chains = new Map<string, Promise<void>>();
-  private readonly inFlight = new Set<Promise<void>>();
-
-  constructor(
-    private readonly ctx: PublishContext,
-    private readonly log: (error: unknown, message: string) => void,
-  ) {}
-
-  /** Tells the publisher a run ended; returns at once. */
-  runFinished(runId: string, taskId: string): void {
-    const previous = this.chains.get(taskId) ?? Promise.resolve();
-    const next = previous
-      .then(() => publishRun(this.ctx, runId))
-      .catch((error: unknown) => this.log(error, `publishing run ${runId} failed`));
-    this.chains.set(taskId, next);
-    this.inFlight.add(next);
-    void next.finally(() => {
-      this.inFlight.delete(next);
-      if (this.chains.get(taskId) === next) this.chains.delete(taskId);
-    });
-  }
-
-  /** Resolves once everything started has ended (at shutdown). */
-  async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-  }
 }
 
 /** True when the task's last publishing ended with its push refused (and nothing since). */
@@ -654,16 +722,4 @@ async function landDescription(
     title: branch,
     body: `Branch \`${branch}\` of ${repo.name}, landed from Lucid.\n\n---\nOpened by Lucid.`,
   };
-}
-
-/**
- * The hook a runner backend calls when a run succeeds, handing it to the publisher.
- *
- * @example
- * new DbRunnerBackend({ …, onRunSucceeded: publishInBackground(publisher) });
- */
-export function publishInBackground(
-  publisher: Publisher,
-): (run: { runId: string; taskId: string }) => void {
-  return ({ runId, taskId }) => publisher.runFinished(runId, taskId);
 }

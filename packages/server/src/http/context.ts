@@ -13,7 +13,7 @@ import type { Runner } from '../runner/runner.ts';
 import type { SandboxLookup } from '../tasks/workspace-view.ts';
 import type { LiveHub } from '../tasks/live.ts';
 import type { MergeUpstream, RetryRejectedPush } from '../tasks/review.ts';
-import type { Publisher, PublishContext } from '../forges/publish.ts';
+import type { PublishContext } from '../forges/publish.ts';
 import type { SandboxGate } from './sandbox-listener.ts';
 
 export interface AppDeps {
@@ -35,8 +35,6 @@ export interface AppDeps {
   live: LiveHub;
   /** Approves tasks of repositories with an upstream on their forge; absent, they are refused. */
   mergeUpstream?: MergeUpstream | undefined;
-  /** Publishes succeeded runs' work to their repositories' forges, in the background. */
-  publisher?: Publisher | undefined;
   /** Retries a task whose push to its forge was refused (`POST /tasks/{id}/retry`). */
   retryRejectedPush?: RetryRejectedPush | undefined;
   /** Keeps requests arriving on the sandbox network to `/git/` and `/llm/`. */

@@ -49,11 +49,6 @@ export interface DbBackendOptions {
   onlyWorkspacesOf?: string | null;
   /** This server's live hub: drafts are published through it, with no statement per piece. */
   live?: LiveHub;
-  /**
-   * Told of each run this backend ends as succeeded, once it is stored (publishing its work to a
-   * forge); must return at once and never throw.
-   */
-  onRunSucceeded?: (run: { runId: string; taskId: string }) => void;
 }
 
 export class DbRunnerBackend implements RunnerBackend {
@@ -172,11 +167,6 @@ export class DbRunnerBackend implements RunnerBackend {
     if (!finished) return false;
     live?.release(runId);
     await revokeRunTokens(db, runId);
-    const { onRunSucceeded } = this.options;
-    if (outcome.status === 'succeeded' && onRunSucceeded) {
-      const [run] = await db.select({ taskId: runs.taskId }).from(runs).where(eq(runs.id, runId));
-      if (run) onRunSucceeded({ runId, taskId: run.taskId });
-    }
     return finished;
   }
 

@@ -4,7 +4,8 @@
  * `SELECT … FOR UPDATE SKIP LOCKED` and holds it by a lease that its heartbeats renew. A run whose
  * lease expires is marked `interrupted`, its tokens revoked, and re-queued once as a new attempt; a
  * second expiry fails the task with the reason. The same statements serve one process on PGlite
- * and many servers and runners on one PostgreSQL.
+ * and many servers and runners on one PostgreSQL. Queueing and ending a run emit `run.*` domain
+ * events once committed (tasks/domain-events.ts).
  */
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { EventBody, RunStatus, TaskStatus } from '@lucid/contracts';
@@ -12,6 +13,7 @@ import type { Db } from '../db/client.ts';
 import { runs, runTokens, tasks, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { emitAfterCommit } from './domain-events.ts';
 import { appendEvents } from './events.ts';
 
 export type RunRow = typeof runs.$inferSelect;
@@ -20,7 +22,7 @@ export type TaskRow = typeof tasks.$inferSelect;
 /** How many times a run is re-queued after its runner vanished, before the task fails. */
 const MAX_RECOVERIES = 1;
 
-/** Queues a run of a task and marks the task queued. */
+/** Queues a run of a task and marks the task queued; `run.queued` follows the commit. */
 export async function enqueueRun(
   db: Db,
   { taskId, spec, attempt = 1 }: { taskId: string; spec: RunRow['spec']; attempt?: number },
@@ -31,6 +33,7 @@ export async function enqueueRun(
     .returning();
   if (!run) throw new AppError('internal', 'The run was not stored.');
   await setTaskStatus(db, { taskId, runId: run.id, status: 'queued' });
+  emitAfterCommit(db, { type: 'run.queued', runId: run.id, taskId });
   return run;
 }
 
@@ -129,6 +132,7 @@ export async function requestCancel(db: Db, runId: string): Promise<RunRow> {
       reason: 'cancelled before it started',
     });
     await setTaskStatus(db, { taskId: queued.taskId, runId, status: 'cancelled' });
+    emitAfterCommit(db, { type: 'run.cancelled', runId, taskId: queued.taskId });
     return queued;
   }
   const [run] = await db
@@ -203,6 +207,7 @@ export async function finishRun(
           ...(reason ? { reason } : {}),
         },
   );
+  emitAfterCommit(db, { type: `run.${outcome.status}`, runId, taskId: run.taskId });
   return true;
 }
 

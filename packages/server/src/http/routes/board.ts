@@ -136,7 +136,6 @@ export const boardRoutes =
           actor: principalOf(request),
           taskId: request.params.id,
         });
-        deps.runner?.wake();
         return reply.status(201).send(toRun(run));
       },
     );
@@ -199,7 +198,6 @@ export const boardRoutes =
           actor: principalOf(request),
           taskId: request.params.id,
         });
-        deps.runner?.wake();
         return reply.status(201).send(toRun(run));
       },
     );

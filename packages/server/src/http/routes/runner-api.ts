@@ -34,7 +34,6 @@ import { DbRunnerBackend } from '../../runner/db-backend.ts';
 import { AppError } from '../../errors.ts';
 import { presentedToken } from '../authenticate.ts';
 import type { AppDeps } from '../context.ts';
-import { publishInBackground } from '../../forges/publish.ts';
 
 export const runnerApiRoutes =
   (deps: AppDeps): FastifyPluginAsyncZod =>
@@ -56,7 +55,6 @@ export const runnerApiRoutes =
         gatewayUrl: `${deps.config.publicUrl}/llm`,
         agentMaxSteps: deps.config.agent.maxSteps,
         live: deps.live,
-        ...(deps.publisher ? { onRunSucceeded: publishInBackground(deps.publisher) } : {}),
       });
     }
 

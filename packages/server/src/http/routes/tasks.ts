@@ -73,7 +73,6 @@ export const taskRoutes =
           agents: cliAgentProviders(deps.config.agent.cli),
           syncUpstream,
         });
-        if (run) deps.runner?.wake();
         return reply.status(201).send({ task: toTask(task), run: run ? toRun(run) : null });
       },
     );
@@ -186,7 +185,6 @@ export const taskRoutes =
           taskId: request.params.id,
           text: request.body.text,
         });
-        if (posted.run) deps.runner?.wake();
         return reply.status(202).send({ ...posted, run: posted.run ? toRun(posted.run) : null });
       },
     );
@@ -294,7 +292,6 @@ export const taskRoutes =
           commands: request.body.commands,
           syncUpstream,
         });
-        deps.runner?.wake();
         return reply.status(201).send(toRun(run));
       },
     );

@@ -45,7 +45,6 @@ export const webhookRoutes =
             headers: request.headers,
             rawBody,
           });
-          if (answer.status === 'created') deps.runner?.wake();
           const status = ({ created: 201, duplicate: 200, ignored: 202 } as const)[answer.status];
           return reply.status(status).send(answer);
         },

@@ -1,0 +1,124 @@
+/**
+ * @module tasks/domain-events
+ * What happened to runs and jobs, told in process once it is committed. Domain code records an event
+ * with {@link emitAfterCommit} on the database handle it writes with; the event reaches the
+ * subscribers of the {@link DomainEvents} bus attached to that database when the outermost
+ * transaction commits (at once when no transaction is open), and never when it rolls back.
+ * Subscribers are wired once, by the composition root: waking the runner, storing jobs.
+ */
+import type { Db } from '../db/client.ts';
+
+/** A run, by id, and its task. */
+interface RunRef {
+  runId: string;
+  taskId: string;
+}
+
+/** Every domain event, by type. */
+export type DomainEvent =
+  | ({ type: 'run.queued' } & RunRef)
+  | ({ type: 'run.succeeded' } & RunRef)
+  | ({ type: 'run.failed' } & RunRef)
+  | ({ type: 'run.cancelled' } & RunRef)
+  | { type: 'job.queued'; jobId: string; kind: string };
+
+export type DomainEventType = DomainEvent['type'];
+
+type Handler<T extends DomainEventType> = (event: Extract<DomainEvent, { type: T }>) => void;
+
+/**
+ * A typed in-process bus. A subscriber that throws is reported to `onError`; the others still hear
+ * the event.
+ *
+ * @example
+ * const bus = new DomainEvents((error) => log.error({ err: error }, 'a subscriber failed'));
+ * bus.on('run.queued', () => runner.wake());
+ */
+export class DomainEvents {
+  private readonly handlers = new Map<DomainEventType, Set<(event: DomainEvent) => void>>();
+
+  constructor(private readonly onError: (error: unknown, event: DomainEvent) => void = () => {}) {}
+
+  /** Calls `handler` with every later event of `type`; answers a function that stops it. */
+  on<T extends DomainEventType>(type: T, handler: Handler<T>): () => void {
+    const set = this.handlers.get(type) ?? new Set();
+    this.handlers.set(type, set);
+    const untyped = handler as (event: DomainEvent) => void;
+    set.add(untyped);
+    return () => set.delete(untyped);
+  }
+
+  /** Tells the subscribers of the event's type, in the order they subscribed. */
+  emit(event: DomainEvent): void {
+    for (const handler of this.handlers.get(event.type) ?? []) {
+      try {
+        handler(event);
+      } catch (error) {
+        this.onError(error, event);
+      }
+    }
+  }
+}
+
+/** The bus each database handle delivers to (the composition root's). */
+const buses = new WeakMap<object, DomainEvents>();
+/** The events waiting for each open transaction to commit, and its root handle. */
+const pending = new WeakMap<object, { root: object; events: DomainEvent[] }>();
+/** Handles whose `transaction` already collects events. */
+const collecting = new WeakSet<object>();
+
+type Transactional = Pick<Db, 'transaction'>;
+
+/**
+ * Makes `transaction` of `handle` (and of the transactions and savepoints it opens) hold the
+ * events recorded inside until it commits; a savepoint's join its parent's when it is released.
+ */
+function collect(handle: Transactional, root: object, into: DomainEvent[] | null): void {
+  if (collecting.has(handle)) return;
+  collecting.add(handle);
+  const original = handle.transaction.bind(handle);
+  handle.transaction = (async (run: (tx: Transactional) => Promise<unknown>, config?: unknown) => {
+    const events: DomainEvent[] = [];
+    const result = await (original as (...args: unknown[]) => Promise<unknown>)(
+      async (tx: Transactional) => {
+        pending.set(tx, { root, events });
+        collect(tx, root, events);
+        return run(tx);
+      },
+      config,
+    );
+    if (into) into.push(...events);
+    else for (const event of events) buses.get(root)?.emit(event);
+    return result;
+  }) as Db['transaction'];
+}
+
+/**
+ * Delivers the events recorded on `db` and its transactions to `bus` from now on, each once its
+ * transaction commits. Called once per database by the composition root; a later call replaces
+ * the bus (a server started again on the same database).
+ *
+ * @example
+ * deliverDomainEvents(database.db, bus);
+ */
+export function deliverDomainEvents(db: Db, bus: DomainEvents): () => void {
+  buses.set(db, bus);
+  collect(db, db, null);
+  return () => {
+    if (buses.get(db) === bus) buses.delete(db);
+  };
+}
+
+/**
+ * Records an event on the handle the change was written with: a transaction's waits for its
+ * commit, the database's own is delivered at once. Nothing hears it when the database has no bus
+ * (a tool or test using the domain alone).
+ *
+ * @example
+ * emitAfterCommit(tx, { type: 'run.queued', runId: run.id, taskId });
+ */
+export function emitAfterCommit(db: Db, event: DomainEvent): void {
+  const open = pending.get(db);
+  if (open) open.events.push(event);
+  else buses.get(db)?.emit(event);
+}
