@@ -30,6 +30,8 @@ interface FakeForge extends FakeForgeLike {
     fullName: string,
   ): { number: number; head: string; base: string; body: string; url: string; state: string }[];
   revoke(token: string): void;
+  /** The next `count` API requests fail with that status. */
+  fail(status: number, count: number): void;
   requests: unknown[];
   close(): Promise<void>;
 }
@@ -350,6 +352,42 @@ describe.each(forges)('publishing to $name', ({ provider, name, start }) => {
       ),
     ).toEqual([]);
     expect(fake.pulls(repo.fullName).filter((p) => p.head === quiet.branch)).toHaveLength(1);
+  });
+
+  it('retries while the forge answers 5xx, opening one request and telling the task of each failed attempt', async () => {
+    llm.script(
+      shellTrajectory([{ command: 'echo flaky > flaky.txt' }], 'Added flaky.txt.', {
+        finishTool: 'finish',
+      }),
+    );
+    // GitLab's client retries a 502 by itself, so GitLab answers 503 here.
+    fake.fail(provider === 'github' ? 502 : 503, 3);
+    const created = await request<{ task: { id: string; branch: string } }>(
+      server.url,
+      'POST',
+      '/api/v1/tasks',
+      { token: user.token, json: { repoId: repo.id, prompt: 'Add a flaky file' } },
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const flaky = created.body.task;
+    await waitForEvent(server, user, flaky.id, (e) => e.type === 'pr.opened');
+    const events = await taskEvents(server.url, user, flaky.id);
+    const noun = provider === 'github' ? 'pull request' : 'merge request';
+    const retries = events.filter((e) => e.type === 'error').map((e) => String(e.message));
+    expect(retries).toHaveLength(3);
+    retries.forEach((message, i) => {
+      expect(message).toMatch(
+        new RegExp(
+          `^The ${noun} is pending: attempt ${i + 1} of 5 to publish failed \\(.+\\); Lucid tries again shortly\\.$`,
+        ),
+      );
+    });
+    expect(retries[0]).toContain(name);
+    expect(count(events, 'pr.opened')).toBe(1);
+    expect(events.filter((e) => e.type === 'task.status').at(-1)).toMatchObject({
+      status: 'in_review',
+    });
+    expect(fake.pulls(repo.fullName).filter((p) => p.head === flaky.branch)).toHaveLength(1);
   });
 
   it("says the forge refused Lucid's token when it was revoked", async () => {

@@ -65,6 +65,8 @@ export class Runner {
   private readonly inUse = new Set<string>();
   private running = false;
   private wakeUp: (() => void) | null = null;
+  /** A wake-up came since the last claim began. */
+  private woken = false;
   private heartbeat: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
   slots: number;
@@ -128,8 +130,13 @@ export class Runner {
     })();
   }
 
-  /** Asks for work now rather than at the next poll (new runs were queued). */
+  /**
+   * Asks for work now rather than at the next poll (new runs were queued). A wake-up while a claim
+   * is under way makes the loop claim again at once rather than sleep: that claim may have looked
+   * before the new run was committed.
+   */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -207,6 +214,7 @@ export class Runner {
     let backoff = 0;
     while (this.running) {
       if (this.active.size < this.slots) {
+        this.woken = false;
         try {
           const asked = performance.now();
           const claim = await this.options.backend.claim();
@@ -220,6 +228,7 @@ export class Runner {
           this.options.log.warn({ err: error, retryInMs: backoff }, 'could not claim a run');
         }
       }
+      if (this.woken && backoff === 0 && this.active.size < this.slots) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, backoff || pollMs);
         this.wakeUp = () => {

@@ -11,7 +11,12 @@ import type { Logger } from 'pino';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
-import { startServer, type RunnerOptions, type RunningServer } from '../../src/server.ts';
+import {
+  startServer,
+  type JobOptions,
+  type RunnerOptions,
+  type RunningServer,
+} from '../../src/server.ts';
 import { withDatabase } from './global-setup.ts';
 
 export interface TestServer extends RunningServer {
@@ -75,6 +80,8 @@ export async function startTestServer(
     env?: Record<string, string>;
     webRoot?: string;
     runner?: RunnerOptions;
+    /** The job worker's timings; by default a retry waits 50 ms, doubling. */
+    jobs?: JobOptions;
     /** The server's logger (to read what it logs); by default one at LUCID_TEST_LOG_LEVEL. */
     logger?: Logger;
   } = {},
@@ -97,6 +104,7 @@ export async function startTestServer(
     logger: options.logger,
     webRoot: options.webRoot,
     runner: options.runner ?? { slots: 0 },
+    jobs: options.jobs ?? { retryBaseMs: 50 },
   });
   return {
     ...server,

@@ -115,6 +115,11 @@ export interface FakeGitHub {
    * status with GitHub's body for it.
    */
   fail(fault: 'rate_limit' | 'secondary_rate_limit' | number, count?: number): void;
+  /**
+   * The next request creating a pull request is held: never answered and nothing created (as if
+   * the client went away before GitHub got to it). Resolves once it has arrived.
+   */
+  holdNextPullCreation(): Promise<void>;
   revoke(token: string): void;
   /** Who "signs in" on the authorize page: it redirects at once with a code for this user. */
   authorizeAs(login: string): void;
@@ -198,6 +203,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   let nextCommentId = 9000;
   let authorizing: User | null = null;
   const faults: Array<'rate_limit' | 'secondary_rate_limit' | number> = [];
+  let holdPullCreation: (() => void) | null = null;
   // A clock that ticks once per change, so "most recently pushed" is well defined.
   let tick = Date.parse('2026-01-01T00:00:00Z');
   const now = () => new Date((tick += 1000)).toISOString();
@@ -603,6 +609,11 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     }
 
     if (rest === '/pulls' && method === 'POST') {
+      if (holdPullCreation) {
+        holdPullCreation();
+        holdPullCreation = null;
+        return;
+      }
       if (!canPush(repo, user)) return notFound(res);
       const title = stringField(body, 'title');
       const headSpec = stringField(body, 'head') ?? '';
@@ -1015,6 +1026,9 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     },
     fail(fault, count = 1) {
       for (let i = 0; i < count; i++) faults.push(fault);
+    },
+    holdNextPullCreation() {
+      return new Promise<void>((resolve) => (holdPullCreation = resolve));
     },
     revoke(token) {
       const grant = grants.get(token);
