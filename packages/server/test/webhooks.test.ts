@@ -310,7 +310,7 @@ describe.each(forges)(
       expect(JSON.stringify(answer.body)).toContain('make a new secret');
     });
 
-    it('turns a labelled issue into a task whose request is linked on the issue, once', async () => {
+    it('turns a labelled issue into a task that starts at once, whose request is linked on the issue, once', async () => {
       llm.script(
         shellTrajectory([{ command: 'echo fixed > fix.txt' }], 'Fixed the typo.', {
           finishTool: 'finish',
