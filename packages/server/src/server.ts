@@ -299,11 +299,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     log: (error, message) => logger.error({ err: error }, message),
   });
   domainEvents.on('job.queued', () => jobWorker.wake());
-  domainEvents.on('run.succeeded', (run) => {
-    enqueuePublish(database.db, run).catch((error: unknown) =>
-      logger.error({ err: error, run: run.runId }, 'storing the job publishing a run failed'),
-    );
-  });
+  domainEvents.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
   const runner = driver
     ? new Runner({
         backend: new DbRunnerBackend({

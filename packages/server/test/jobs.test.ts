@@ -7,10 +7,12 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobs } from '../src/db/schema.ts';
+import { jobs, runs } from '../src/db/schema.ts';
+import { PUBLISH_JOB } from '../src/forges/publish.ts';
+import { finishRun } from '../src/tasks/queue.ts';
 import { claimJob, completeJob, enqueueJob, failJob, type JobRow } from '../src/jobs/store.ts';
 import { JobFailed, JobWorker, retryDelay, type JobAttempt } from '../src/jobs/worker.ts';
-import type { DomainEvent } from '../src/tasks/domain-events.ts';
+import { emitAfterCommit, type DomainEvent } from '../src/tasks/domain-events.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
@@ -92,6 +94,81 @@ describe('enqueueing a job', () => {
     } finally {
       stop();
     }
+  });
+});
+
+describe('a follow-up stored in the transaction that asks for it', () => {
+  it('is committed with the change, or rolled back with it when it cannot be stored', async () => {
+    const kind = newKind();
+    const taskId = await newTask();
+    const stop = server.events.within('run.cancelled', async (event, tx) => {
+      if (event.taskId !== taskId) return;
+      if (event.runId === 'run_refused') throw new Error('the follow-up cannot be stored');
+      await enqueueJob(tx, { kind, key: event.runId, taskId });
+    });
+    const changes = () =>
+      db()
+        .select()
+        .from(jobs)
+        .where(eq(jobs.kind, `${kind}.change`));
+    const followUps = () => db().select().from(jobs).where(eq(jobs.kind, kind));
+    try {
+      await db().transaction(async (tx) => {
+        await enqueueJob(tx, { kind: `${kind}.change`, key: 'kept' });
+        emitAfterCommit(tx, { type: 'run.cancelled', runId: 'run_kept', taskId });
+      });
+      // Stored by the time the transaction has committed: nothing runs later.
+      expect((await followUps()).map((job) => job.key)).toEqual(['run_kept']);
+
+      await expect(
+        db().transaction(async (tx) => {
+          await enqueueJob(tx, { kind: `${kind}.change`, key: 'refused' });
+          emitAfterCommit(tx, { type: 'run.cancelled', runId: 'run_refused', taskId });
+        }),
+      ).rejects.toThrow('the follow-up cannot be stored');
+      expect((await changes()).map((job) => job.key)).toEqual(['kept']);
+
+      // Recorded outside a transaction, an event has no transaction to be stored in.
+      emitAfterCommit(db(), { type: 'run.cancelled', runId: 'run_outside', taskId });
+      expect((await followUps()).map((job) => job.key)).toEqual(['run_kept']);
+    } finally {
+      stop();
+    }
+  });
+
+  it("stores a succeeded run's publish job with the run's end, or ends nothing", async () => {
+    const runningRun = async () => {
+      const taskId = await newTask();
+      const [run] = await db().select({ id: runs.id }).from(runs).where(eq(runs.taskId, taskId));
+      await db()
+        .update(runs)
+        .set({ status: 'running', runnerId: 'runner_publish_test' })
+        .where(eq(runs.id, run!.id));
+      return run!.id;
+    };
+    const finish = (runId: string) =>
+      finishRun(db(), {
+        runId,
+        runnerId: 'runner_publish_test',
+        outcome: { status: 'succeeded', exitCode: 0 },
+      });
+
+    const refused = await runningRun();
+    const stop = server.events.within('run.succeeded', async (event) => {
+      if (event.runId === refused) throw new Error('the publish job cannot be stored');
+    });
+    try {
+      await expect(finish(refused)).rejects.toThrow('the publish job cannot be stored');
+    } finally {
+      stop();
+    }
+    const [still] = await db().select().from(runs).where(eq(runs.id, refused));
+    expect(still!.status).toBe('running');
+
+    const ended = await runningRun();
+    expect(await finish(ended)).toBe(true);
+    const stored = await db().select().from(jobs).where(eq(jobs.key, ended));
+    expect(stored.map((job) => job.kind)).toEqual([PUBLISH_JOB]);
   });
 });
 

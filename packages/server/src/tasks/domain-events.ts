@@ -3,7 +3,9 @@
  * What happened to runs and jobs, told in process once it is committed. Domain code records an event
  * with {@link emitAfterCommit} on the database handle it writes with; the event reaches the
  * subscribers of the {@link DomainEvents} bus attached to that database when the outermost
- * transaction commits (at once when no transaction is open), and never when it rolls back.
+ * transaction commits (at once when no transaction is open), and never when it rolls back; an
+ * in-transaction subscriber ({@link DomainEvents.within}) writes inside that transaction just before
+ * it commits, so a follow-up job is stored with the change that asks for it or not at all.
  * Subscribers are wired once, by the composition root: waking the runner, storing jobs.
  */
 import type { Db } from '../db/client.ts';
@@ -25,6 +27,10 @@ export type DomainEvent =
 export type DomainEventType = DomainEvent['type'];
 
 type Handler<T extends DomainEventType> = (event: Extract<DomainEvent, { type: T }>) => void;
+type WithinHandler<T extends DomainEventType> = (
+  event: Extract<DomainEvent, { type: T }>,
+  tx: Db,
+) => Promise<unknown>;
 
 /**
  * A typed in-process bus. A subscriber that throws is reported to `onError`; the others still hear
@@ -36,6 +42,10 @@ type Handler<T extends DomainEventType> = (event: Extract<DomainEvent, { type: T
  */
 export class DomainEvents {
   private readonly handlers = new Map<DomainEventType, Set<(event: DomainEvent) => void>>();
+  private readonly withinHandlers = new Map<
+    DomainEventType,
+    Set<(event: DomainEvent, tx: Db) => Promise<unknown>>
+  >();
 
   constructor(private readonly onError: (error: unknown, event: DomainEvent) => void = () => {}) {}
 
@@ -46,6 +56,29 @@ export class DomainEvents {
     const untyped = handler as (event: DomainEvent) => void;
     set.add(untyped);
     return () => set.delete(untyped);
+  }
+
+  /**
+   * Calls `handler` with every later event of `type` recorded in a transaction, inside that
+   * transaction just before it commits, so what the handler writes with `tx` (a durable job) is
+   * committed with the change or not at all; a handler that throws rolls the transaction back.
+   * Events recorded outside a transaction never reach it: code whose follow-up must be durable
+   * records its event in a transaction.
+   *
+   * @example
+   * bus.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
+   */
+  within<T extends DomainEventType>(type: T, handler: WithinHandler<T>): () => void {
+    const set = this.withinHandlers.get(type) ?? new Set();
+    this.withinHandlers.set(type, set);
+    const untyped = handler as (event: DomainEvent, tx: Db) => Promise<unknown>;
+    set.add(untyped);
+    return () => set.delete(untyped);
+  }
+
+  /** Runs the in-transaction subscribers of the event's type, one after the other. */
+  async emitWithin(event: DomainEvent, tx: Db): Promise<void> {
+    for (const handler of this.withinHandlers.get(event.type) ?? []) await handler(event, tx);
   }
 
   /** Tells the subscribers of the event's type, in the order they subscribed. */
@@ -83,7 +116,13 @@ function collect(handle: Transactional, root: object, into: DomainEvent[] | null
       async (tx: Transactional) => {
         pending.set(tx, { root, events });
         collect(tx, root, events);
-        return run(tx);
+        const result = await run(tx);
+        // The outermost transaction runs the in-transaction subscribers before it commits; events
+        // they record themselves join the list and are heard too.
+        const bus = into ? undefined : buses.get(root);
+        if (bus)
+          for (let i = 0; i < events.length; i += 1) await bus.emitWithin(events[i]!, tx as Db);
+        return result;
       },
       config,
     );

@@ -171,6 +171,14 @@ export async function finishRun(
   db: Db,
   { runId, runnerId, outcome }: { runId: string; runnerId: string; outcome: RunOutcome },
 ): Promise<boolean> {
+  // One transaction: the follow-ups of a run's end (its publish job) are stored with it.
+  return db.transaction(async (tx) => finishRunIn(tx, { runId, runnerId, outcome }));
+}
+
+async function finishRunIn(
+  db: Db,
+  { runId, runnerId, outcome }: { runId: string; runnerId: string; outcome: RunOutcome },
+): Promise<boolean> {
   const noChanges = outcome.status === 'succeeded' && outcome.noChanges === true;
   const [run] = await db
     .update(runs)
