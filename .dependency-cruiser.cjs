@@ -1,8 +1,61 @@
 /**
- * Import direction, enforced in `npm run lint`:
- * http → domain (auth, repos, git, workspaces, audit) → db / contracts; nothing imports http but the
- * composition root; the web app imports only contracts; no cycles.
+ * Import direction, enforced in `npm run lint`.
+ *
+ * The server's folders (and its few top-level modules) stand in the layers below, lowest first. A
+ * module imports only from its own folder and from lower layers: never upward, never sideways into
+ * a peer of its own layer. So a layer can be read, tested and changed knowing only what is under
+ * it, and a cycle between folders cannot start. The order is the one the code has:
+ *   - config, errors, ids, principal, process, secrets, cli-package import nothing of Lucid's own;
+ *   - db is the store; banner reads only the configuration;
+ *   - audit, workspaces, git and sandbox build on the store (sandbox and git on processes);
+ *   - auth (api tokens, run tokens, roles) and repos build on workspaces and audit;
+ *   - llm (models, prices, provider keys) needs auth for the instance's own keys;
+ *   - agent (the loop, its tools, the CLI agents) uses llm's models and the sandbox port;
+ *   - runner drives agent and sandbox through the RunnerBackend port;
+ *   - tasks is the control plane: lifecycle, queue, event log, live hub, the database runner
+ *     backend and the runners registry;
+ *   - jobs (the durable follow-up queue) hears the domain events of tasks;
+ *   - gateway (the metering LLM gateway) and forges (GitHub/GitLab, mirrors, publishing) act on tasks;
+ *   - http serves all of them; server.ts composes them; cli starts the server or a runner.
+ * The worker side (runner, agent, sandbox) also runs in `lucid runner` on hosts with no database:
+ * nothing it reaches may import db. The web app imports only contracts, and its features do not
+ * import each other: app/ composes them, components/ui and lib hold what they share.
  */
+
+/** The server's layers, lowest first; a name is a folder of packages/server/src or a top-level module. */
+const serverLayers = [
+  ['config', 'errors', 'ids', 'principal', 'process', 'secrets', 'cli-package'],
+  ['db', 'banner'],
+  ['audit', 'workspaces', 'git', 'sandbox'],
+  ['auth', 'repos'],
+  ['llm'],
+  ['agent'],
+  ['runner'],
+  ['tasks'],
+  ['jobs'],
+  ['gateway', 'forges'],
+  ['http'],
+  ['server'],
+  ['cli'],
+];
+
+/** The modules of the runner hosts' side. */
+const workerSide = ['runner', 'agent', 'sandbox'];
+
+const SERVER = '^packages/server/src/';
+/** A path pattern for some of the server's layer names: a folder, or a top-level `name.ts`. */
+const inServer = (names) => `${SERVER}(${names.join('|')})(/|\\.ts$)`;
+
+const layerRules = serverLayers.map((names, index) => ({
+  name: `layer-order-${names.join('-')}`,
+  comment:
+    `${names.join(', ')} may import only from lower layers (and within its own folder): ` +
+    'see the layer list in .dependency-cruiser.cjs.',
+  severity: 'error',
+  from: { path: inServer(names) },
+  to: { path: inServer(serverLayers.slice(index).flat()), pathNot: `${SERVER}$1(/|\\.ts$)` },
+}));
+
 module.exports = {
   forbidden: [
     {
@@ -11,28 +64,23 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
+    ...layerRules,
     {
-      name: 'nothing-imports-http',
-      comment: 'Only the composition root (server.ts) builds the HTTP app.',
+      name: 'layer-listed',
+      comment:
+        'Every folder of the server has its place in the layer list of .dependency-cruiser.cjs.',
       severity: 'error',
-      from: {
-        path: '^packages/server/src/',
-        pathNot: ['^packages/server/src/http/', '^packages/server/src/server\\.ts$'],
-      },
-      to: { path: '^packages/server/src/http/' },
+      from: { path: SERVER, pathNot: inServer(serverLayers.flat()) },
+      to: {},
     },
     {
-      name: 'domain-does-not-import-cli',
+      name: 'worker-side-has-no-database',
+      comment:
+        'The runner, the agent and the sandbox drivers run on runner hosts too, which have no ' +
+        'database: they reach Lucid through the RunnerBackend port.',
       severity: 'error',
-      from: { path: '^packages/server/src/', pathNot: '^packages/server/src/cli/' },
-      to: { path: '^packages/server/src/cli/' },
-    },
-    {
-      name: 'db-is-innermost',
-      comment: 'The database layer knows nothing of the domain above it.',
-      severity: 'error',
-      from: { path: '^packages/server/src/db/' },
-      to: { path: '^packages/server/src/(?!db/)' },
+      from: { path: inServer(workerSide) },
+      to: { path: `${SERVER}db/`, reachable: true },
     },
     {
       name: 'contracts-stand-alone',
@@ -45,6 +93,22 @@ module.exports = {
       severity: 'error',
       from: { path: '^packages/web/' },
       to: { path: ['^packages/server/', '@lucid/server'] },
+    },
+    {
+      name: 'web-features-stand-alone',
+      comment:
+        'A feature does not import another: a page that composes several lives in app/, a piece ' +
+        'several use lives in components/ui or lib.',
+      severity: 'error',
+      from: { path: '^packages/web/src/features/([^/]+)/' },
+      to: { path: '^packages/web/src/features/', pathNot: '^packages/web/src/features/$1/' },
+    },
+    {
+      name: 'web-shared-below-features',
+      comment: 'components/ui and lib are shared by the features, so they import none of them.',
+      severity: 'error',
+      from: { path: '^packages/web/src/(components|lib)/' },
+      to: { path: '^packages/web/src/(features|app)/' },
     },
     {
       name: 'src-does-not-import-tests',

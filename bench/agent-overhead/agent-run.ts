@@ -10,7 +10,7 @@
 import type { LanguageModel } from 'ai';
 import type { EventBody } from '@lucid/contracts';
 import { LucidAgent } from '../../packages/server/src/agent/lucid-agent.ts';
-import { maskDeep } from '../../packages/server/src/agent/secrets.ts';
+import { maskDeep } from '../../packages/server/src/secrets/masking.ts';
 import type { Sandbox, SandboxShell } from '../../packages/server/src/sandbox/driver.ts';
 import { shellTrajectory, type FakeLlm } from '../../packages/server/test/fakes/llm/index.ts';
 import type { ModelTiming } from './model-timing.ts';

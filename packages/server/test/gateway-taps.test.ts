@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sseTap } from '../src/llm/gateway-taps.ts';
+import { sseTap } from '../src/gateway/gateway-taps.ts';
 
 const events = [
   'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":9}}}\n\n',

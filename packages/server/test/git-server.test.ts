@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceMembers } from '../src/db/schema.ts';
-import { mintRunToken } from '../src/tasks/run-tokens.ts';
+import { mintRunToken } from '../src/auth/run-tokens.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { authedUrl, git, gitOk, makeLocalRepo } from './support/git.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';

@@ -9,7 +9,7 @@ import {
   renewLease,
   requestCancel,
 } from '../src/tasks/queue.ts';
-import { mintRunToken, verifyRunToken } from '../src/tasks/run-tokens.ts';
+import { mintRunToken, verifyRunToken } from '../src/auth/run-tokens.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StreamMasker } from '../src/agent/secrets.ts';
+import { StreamMasker } from '../src/secrets/masking.ts';
 
 const SECRET = 'lucid_run_abcdefghijklmnopqrstuvwxyz0123456789';
 

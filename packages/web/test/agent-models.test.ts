@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AgentInfo, ModelInfo } from '@lucid/contracts';
-import { modelsFor } from '../src/features/tasks/api/agents.ts';
+import { modelsFor } from '../src/lib/queries/agents.ts';
 
 const models: ModelInfo[] = [
   { provider: 'anthropic', id: 'anthropic/claude-sonnet-4-5', default: true },

@@ -2,7 +2,8 @@
  * How the stream client reads a message and how long it waits before reconnecting.
  */
 import { describe, expect, it } from 'vitest';
-import { parseLiveMessage, reconnectDelay } from '../src/features/tasks/live/use-task-stream.ts';
+import { reconnectDelay } from '../src/lib/use-event-stream.ts';
+import { parseLiveMessage } from '../src/features/tasks/live/use-task-stream.ts';
 
 describe('parseLiveMessage', () => {
   it('reads a message sent as the default SSE event, by its kind', () => {

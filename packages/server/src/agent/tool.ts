@@ -9,7 +9,7 @@ import { jsonSchema, tool, type Tool } from 'ai';
 import { z } from 'zod';
 import type { EventBody } from '@lucid/contracts';
 import type { Sandbox, SandboxShell } from '../sandbox/driver.ts';
-import { maskSecrets } from './secrets.ts';
+import { maskSecrets } from '../secrets/masking.ts';
 
 /** Most characters of one tool output the model sees; the middle of a longer one is cut. */
 export const MAX_TOOL_OUTPUT = 30_000;

@@ -32,7 +32,7 @@ function frameOf(message: LiveMessage): string {
 }
 
 /** Viewers with frames waiting, written together once the current turn's work is done. */
-const waiting = new Set<SseViewer>();
+const waiting = new Set<{ flush(): void }>();
 let scheduled = false;
 
 function writeWaiting(): void {
@@ -40,6 +40,14 @@ function writeWaiting(): void {
   const viewers = [...waiting];
   waiting.clear();
   for (const viewer of viewers) viewer.flush();
+}
+
+/** How an outbox viewer writes and when it gives up on a slow reader. */
+export interface SseViewerOptions<T> {
+  maxBehindBytes: number;
+  onBehind: () => void;
+  /** A message's frame; by default a live message's, made once for all viewers. */
+  frame?: (message: T) => string;
 }
 
 /**
@@ -50,18 +58,21 @@ function writeWaiting(): void {
  * const viewer = new SseViewer(reply.raw, { maxBehindBytes: 8 << 20, onBehind: end });
  * hub.follow({ taskId, after, listener: (message) => viewer.send(message) });
  */
-export class SseViewer {
+export class SseViewer<T extends object = LiveMessage> {
   private queued = '';
   private closed = false;
+  private readonly frame: (message: T) => string;
 
   constructor(
     private readonly target: SseTarget,
-    private readonly options: { maxBehindBytes: number; onBehind: () => void },
-  ) {}
+    private readonly options: SseViewerOptions<T>,
+  ) {
+    this.frame = options.frame ?? (frameOf as unknown as (message: T) => string);
+  }
 
-  send(message: LiveMessage): void {
+  send(message: T): void {
     if (this.closed) return;
-    this.queued += frameOf(message);
+    this.queued += this.frame(message);
     waiting.add(this);
     if (!scheduled) {
       scheduled = true;

@@ -121,7 +121,7 @@ export function gatewayModel(options: {
   gatewayUrl: string;
   model: string;
   apiKey: string;
-  /** How to reach the gateway; the global `fetch` by default (see `llm/gateway-fetch.ts`). */
+  /** How to reach the gateway; the global `fetch` by default (see `gateway/gateway-fetch.ts`). */
   fetch?: typeof fetch | undefined;
 }): LanguageModel {
   const { provider, name } = split(options.model);

@@ -16,7 +16,7 @@
  * answer starts at offset 0.
  */
 import { DRAFT_MAX_CHARS, DRAFT_PIECE_MAX_CHARS, type EventBody } from '@lucid/contracts';
-import { maskDeep, StreamMasker } from '../agent/secrets.ts';
+import { maskDeep, StreamMasker } from '../secrets/masking.ts';
 import type { OutputStream } from '../sandbox/output.ts';
 import type { RunnerBackend } from './backend.ts';
 

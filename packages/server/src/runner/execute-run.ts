@@ -14,7 +14,7 @@
  */
 import type { ClaimedRun, EventBody, FinishRunBody, RunAgent } from '@lucid/contracts';
 import type { AgentRuntime } from '../agent/agent.ts';
-import { maskSecrets } from '../agent/secrets.ts';
+import { maskSecrets } from '../secrets/masking.ts';
 import type { Sandbox } from '../sandbox/driver.ts';
 import { writeGlobalExcludes } from '../sandbox/git-excludes.ts';
 import type { RunnerBackend } from './backend.ts';

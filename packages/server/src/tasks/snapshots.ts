@@ -13,7 +13,7 @@ import type { Db } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { mintRunToken, revokeRunTokens } from './run-tokens.ts';
+import { mintRunToken, revokeRunTokens } from '../auth/run-tokens.ts';
 
 /** How long a snapshot token lasts: enough to commit and push one workspace. */
 const SNAPSHOT_TOKEN_MS = 10 * 60_000;

@@ -4,7 +4,7 @@
  * output as `tool.output` events.
  */
 import { z } from 'zod';
-import { StreamMasker } from '../secrets.ts';
+import { StreamMasker } from '../../secrets/masking.ts';
 import { defineTool } from '../tool.ts';
 
 const DEFAULT_TIMEOUT_SECONDS = 300;

@@ -26,10 +26,9 @@ import {
 } from '../../tasks/review.ts';
 import { loadRepo } from '../../repos/repos.ts';
 import { principalOf } from '../authenticate.ts';
+import { sseStreams } from '../sse-stream.ts';
 import { repoContext, type AppDeps } from '../context.ts';
 import { toBoard, toRun, toTask } from '../views.ts';
-
-const HEARTBEAT_MS = 15_000;
 
 const streamDescription = [
   'Server-Sent Events (`text/event-stream`): a message `{"kind": "board.changed", "taskId",',
@@ -49,10 +48,7 @@ export const boardRoutes =
       retryRejectedPush: deps.retryRejectedPush,
     };
     const tags = ['board'];
-    const open = new Set<() => void>();
-    app.addHook('preClose', async () => {
-      for (const end of open) end();
-    });
+    const openStream = sseStreams(app);
 
     app.get(
       '/repos/:id/board',
@@ -89,34 +85,17 @@ export const boardRoutes =
       },
       async (request, reply) => {
         const repo = await loadRepo(ctx, principalOf(request).userId, request.params.id);
-        const res = reply.raw;
-        reply.hijack();
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
+        const stream = openStream<BoardStreamMessage>(reply, {
+          frame: (message) => `data: ${JSON.stringify(message)}\n\n`,
         });
-        res.write(': stream\n\n');
-        const heartbeat = setInterval(() => res.write(': keepalive\n\n'), HEARTBEAT_MS);
-        const follower = deps.live.followBoard(repo.id, (change) => {
-          const message: BoardStreamMessage =
+        const follower = deps.live.followBoard(repo.id, (change) =>
+          stream.send(
             change.kind === 'refs'
               ? { kind: 'refs.changed' }
-              : { kind: 'board.changed', taskId: change.taskId, status: change.status };
-          res.write(`data: ${JSON.stringify(message)}\n\n`);
-        });
-        let gone = false;
-        const end = (): void => {
-          if (gone) return;
-          gone = true;
-          open.delete(end);
-          clearInterval(heartbeat);
-          follower.close();
-          res.end();
-        };
-        open.add(end);
-        res.on('close', end);
+              : { kind: 'board.changed', taskId: change.taskId, status: change.status },
+          ),
+        );
+        stream.onEnd(() => follower.close());
       },
     );
 

@@ -13,7 +13,7 @@ import { loadRepo, recordPush } from '../../repos/repos.ts';
 import { serveGitHttp } from '../../git/http-backend.ts';
 import { isPush, parseSmartHttp } from '../../git/smart-http.ts';
 import { notifyRefs } from '../../tasks/live-channel.ts';
-import { RUN_TOKEN_PREFIX, verifyRunToken, type RunGrant } from '../../tasks/run-tokens.ts';
+import { RUN_TOKEN_PREFIX, verifyRunToken, type RunGrant } from '../../auth/run-tokens.ts';
 import type { Principal } from '../../principal.ts';
 import { presentedToken, resolvePrincipal } from '../authenticate.ts';
 import { repoContext, type AppDeps } from '../context.ts';

@@ -22,7 +22,7 @@ import {
   listGatewayModels,
   type GatewayCaller,
   type GatewayContext,
-} from '../../llm/gateway.ts';
+} from '../../gateway/gateway.ts';
 import {
   errorBody,
   GATEWAY_CALLS,

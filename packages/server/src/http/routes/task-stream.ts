@@ -2,8 +2,8 @@
  * @module http/routes/task-stream
  * `GET /api/v1/tasks/{id}/stream`: a task's live stream as Server-Sent Events (messages of
  * contracts' live.ts), from the live hub: the stored events after `?after=` or `Last-Event-ID`,
- * the answers under way, then everything as it happens, with a comment heartbeat. Messages are
- * written through http/sse-outbox.ts: serialized once for all viewers, one write per turn.
+ * the answers under way, then everything as it happens, with a comment heartbeat (http/sse-stream.ts).
+ * Live messages are serialized once for all viewers, one write per turn.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LiveMessage } from '@lucid/contracts';
@@ -12,12 +12,8 @@ import { z } from 'zod';
 import { loadTask } from '../../tasks/tasks.ts';
 import { AppError } from '../../errors.ts';
 import { principalOf } from '../authenticate.ts';
-import { SseViewer } from '../sse-outbox.ts';
+import { sseStreams } from '../sse-stream.ts';
 import type { AppDeps } from '../context.ts';
-
-const HEARTBEAT_MS = 15_000;
-/** A viewer this far behind is let go; it reconnects with Last-Event-ID and misses nothing. */
-const MAX_BEHIND_BYTES = 8 * 1024 * 1024;
 
 const StreamQuery = z.object({
   after: z.coerce.number().int().min(0).optional(),
@@ -39,11 +35,7 @@ export const taskStreamRoutes =
   (deps: AppDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const { db } = deps.database;
-    /** Open streams, ended when the server closes (it waits for its connections otherwise). */
-    const open = new Set<() => void>();
-    app.addHook('preClose', async () => {
-      for (const end of open) end();
-    });
+    const openStream = sseStreams(app);
 
     app.get(
       '/tasks/:id/stream',
@@ -60,43 +52,18 @@ export const taskStreamRoutes =
       async (request, reply) => {
         const task = await loadTask(db, principalOf(request).userId, request.params.id);
         const after = request.query.after ?? lastEventId(request.headers['last-event-id']);
-        const res = reply.raw;
-        reply.hijack();
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
-        res.write(': stream\n\n');
-        let follower: { close(): void } | null = null;
-        let gone = false;
-        const viewer = new SseViewer(res, {
-          maxBehindBytes: MAX_BEHIND_BYTES,
-          onBehind: () => end(),
-        });
-        const heartbeat = setInterval(() => res.write(': keepalive\n\n'), HEARTBEAT_MS);
-        const end = (): void => {
-          if (gone) return;
-          gone = true;
-          open.delete(end);
-          clearInterval(heartbeat);
-          follower?.close();
-          if (!res.destroyed) viewer.flush();
-          viewer.close();
-          res.end();
-        };
-        open.add(end);
-        res.on('close', end);
-        const send = (message: LiveMessage): void => {
-          if (!gone) viewer.send(message);
-        };
+        // A reader let go for being behind reconnects with Last-Event-ID and misses nothing.
+        const stream = openStream<LiveMessage>(reply);
         try {
-          follower = await deps.live.follow({ taskId: task.id, after, listener: send });
-          if (gone) follower.close();
+          const follower = await deps.live.follow({
+            taskId: task.id,
+            after,
+            listener: (message) => stream.send(message),
+          });
+          stream.onEnd(() => follower.close());
         } catch (error) {
           request.log.error({ err: error }, 'the task stream failed');
-          end();
+          stream.end();
         }
       },
     );

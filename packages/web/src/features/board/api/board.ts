@@ -9,7 +9,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { AgentName, Board, CreateTaskBody, Run, Task, UpdateTaskBody } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
-import { tasksQueryKey } from '../../tasks/api/tasks.ts';
+import { tasksQueryKey } from '../../../lib/queries/tasks.ts';
 import { useRepoStream, type StreamConnection } from '../../../lib/use-repo-stream.ts';
 import type { BoardAction } from '../columns.ts';
 

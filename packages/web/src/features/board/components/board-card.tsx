@@ -12,7 +12,7 @@ import type { BoardCard } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { NoteBadge } from '../../../components/ui/note-badge.tsx';
 import { formatDuration } from '../../../lib/format.ts';
-import { StatusBadge } from '../../tasks/components/status-badge.tsx';
+import { StatusBadge } from '../../../components/ui/status-badge.tsx';
 import { actionLabels, cardActions, cardNote, type BoardAction } from '../columns.ts';
 
 /** The card's branch, and what it changes against its base branch once it has commits. */

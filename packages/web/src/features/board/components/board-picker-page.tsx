@@ -12,7 +12,7 @@ import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { PageHeader } from '../../../components/ui/page-header.tsx';
 import { useTitle } from '../../../lib/use-title.ts';
-import { useRepos } from '../../repos/api/get-repos.ts';
+import { useRepos } from '../../../lib/queries/repos.ts';
 
 export function BoardPickerPage() {
   useTitle('Board');

@@ -16,7 +16,7 @@ import { useBranches } from '../../../lib/repo-branches.ts';
 import {
   AgentModelFields,
   useAgentModelChoice,
-} from '../../tasks/components/agent-model-fields.tsx';
+} from '../../../components/ui/agent-model-fields.tsx';
 import { useCreateCard, useUpdateCard } from '../api/board.ts';
 import { Modal } from '../../../components/ui/modal.tsx';
 

@@ -11,7 +11,7 @@ import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { api } from '../../../lib/api.ts';
 import { shortSha } from '../../../lib/format.ts';
-import { useBranches } from '../../repos/api/get-history.ts';
+import { useBranches } from '../../../lib/queries/repo-history.ts';
 import { layoutGraph } from '../graph-layout.ts';
 
 const ROW = 26;

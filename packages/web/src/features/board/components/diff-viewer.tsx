@@ -6,7 +6,7 @@
 import { useMemo, useState } from 'react';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
-import { useDiff } from '../../tasks/api/workspace.ts';
+import { useDiff } from '../../../lib/queries/workspace.ts';
 import { parseDiff, splitRows, type DiffLine } from '../diff-rows.ts';
 
 type Mode = 'unified' | 'split';

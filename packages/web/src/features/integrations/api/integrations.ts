@@ -14,7 +14,7 @@ import type {
   LinkedRepo,
 } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
-import { reposQueryKey } from '../../repos/api/get-repos.ts';
+import { reposQueryKey } from '../../../lib/queries/repos.ts';
 
 export const integrationsQueryKey = ['integrations'] as const;
 

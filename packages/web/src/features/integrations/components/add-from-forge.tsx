@@ -11,7 +11,7 @@ import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField } from '../../../components/ui/input.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
-import { WebhookSecret } from '../../repos/components/webhook-secret.tsx';
+import { WebhookSecret } from '../../../components/ui/webhook-secret.tsx';
 import {
   forgeNames,
   useAddForgeRepo,

@@ -23,7 +23,7 @@ import {
   useProviderKeys,
   useProviderStatuses,
   useSaveProviderKey,
-} from '../api/providers.ts';
+} from '../../../lib/queries/providers.ts';
 
 const providerNames: Record<KeyProvider, string> = {
   anthropic: 'Anthropic',

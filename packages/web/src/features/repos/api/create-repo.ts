@@ -5,7 +5,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { CreateRepoBody, Repo } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
-import { reposQueryKey } from './get-repos.ts';
+import { reposQueryKey } from '../../../lib/queries/repos.ts';
 
 export function useCreateRepo() {
   const queryClient = useQueryClient();

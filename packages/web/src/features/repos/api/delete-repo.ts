@@ -4,7 +4,7 @@
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api.ts';
-import { reposQueryKey } from './get-repos.ts';
+import { reposQueryKey } from '../../../lib/queries/repos.ts';
 
 export function useDeleteRepo(id: string) {
   const queryClient = useQueryClient();

@@ -5,7 +5,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { Repo, UpdateRepoBody } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
-import { repoQueryKey, reposQueryKey } from './get-repos.ts';
+import { repoQueryKey, reposQueryKey } from '../../../lib/queries/repos.ts';
 
 export function useUpdateRepo(id: string) {
   const queryClient = useQueryClient();

@@ -6,7 +6,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { RepoWebhookSecret } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
-import { repoQueryKey } from './get-repos.ts';
+import { repoQueryKey } from '../../../lib/queries/repos.ts';
 
 export function useNewWebhookSecret(id: string) {
   const queryClient = useQueryClient();

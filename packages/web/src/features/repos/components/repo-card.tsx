@@ -6,7 +6,7 @@
 import { Link } from 'wouter';
 import type { Repo } from '@lucid/contracts';
 import { buttonClass } from '../../../components/ui/button.tsx';
-import { useBranches } from '../api/get-history.ts';
+import { useBranches } from '../../../lib/queries/repo-history.ts';
 import { CodeBlock } from '../../../components/ui/code-block.tsx';
 import { Time } from '../../../components/ui/time.tsx';
 import { PushInstructions } from './push-instructions.tsx';

@@ -11,7 +11,7 @@ import { CodeBlock } from '../../../components/ui/code-block.tsx';
 import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { useNewWebhookSecret } from '../api/webhook.ts';
-import { WebhookSecret, WebhookSteps } from './webhook-secret.tsx';
+import { WebhookSecret, WebhookSteps } from '../../../components/ui/webhook-secret.tsx';
 
 export function WebhookCard({ repo }: { repo: Repo }) {
   const make = useNewWebhookSecret(repo.id);

@@ -8,7 +8,7 @@ import { useEffect, useRef } from 'react';
 import { shortSha, timeOfDay } from '../../../lib/format.ts';
 import { commandOf, pullRequestLabel, type ChatItem, type ToolCard } from '../live/view.ts';
 import { Markdown } from './markdown.tsx';
-import { StatusBadge } from './status-badge.tsx';
+import { StatusBadge } from '../../../components/ui/status-badge.tsx';
 
 function toolSummary(card: ToolCard): string {
   const command = commandOf(card.input);

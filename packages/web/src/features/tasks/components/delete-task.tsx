@@ -10,7 +10,7 @@ import type { Task, TaskStatus } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
 import { ApiError } from '../../../lib/api.ts';
-import { useDeleteTask, useStopTask } from '../api/tasks.ts';
+import { useDeleteTask, useStopTask } from '../../../lib/queries/tasks.ts';
 
 const working: readonly TaskStatus[] = ['queued', 'running'];
 

@@ -5,7 +5,7 @@
  */
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
-import { useDiff } from '../api/workspace.ts';
+import { useDiff } from '../../../lib/queries/workspace.ts';
 
 function lineClass(line: string): string {
   if (line.startsWith('diff --git')) return 'mt-3 bg-slate-200 font-semibold text-slate-900';

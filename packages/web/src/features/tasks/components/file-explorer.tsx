@@ -8,7 +8,7 @@ import { lazy, Suspense, useState } from 'react';
 import type { FileEntry } from '@lucid/contracts';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
-import { useFileContent, useFiles } from '../api/workspace.ts';
+import { useFileContent, useFiles } from '../../../lib/queries/workspace.ts';
 
 const HighlightedCode = lazy(() => import('./highlighted-code.tsx'));
 

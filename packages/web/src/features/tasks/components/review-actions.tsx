@@ -10,7 +10,7 @@ import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { MergeConflict } from '../../../components/ui/merge-conflict.tsx';
 import { RejectDialog } from '../../../components/ui/reject-dialog.tsx';
-import { useReviewTask } from '../api/tasks.ts';
+import { useReviewTask } from '../../../lib/queries/tasks.ts';
 
 export function ReviewActions({ task }: { task: Task }) {
   const review = useReviewTask(task.id);

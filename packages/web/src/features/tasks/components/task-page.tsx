@@ -15,7 +15,7 @@ import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { ApiError } from '../../../lib/api.ts';
 import { useTitle } from '../../../lib/use-title.ts';
-import { patchUrl, usePostMessage, useStopTask, useTask } from '../api/tasks.ts';
+import { patchUrl, usePostMessage, useStopTask, useTask } from '../../../lib/queries/tasks.ts';
 import { useTaskStream, type StreamConnection } from '../live/use-task-stream.ts';
 import {
   chatItems,
@@ -34,7 +34,7 @@ import { DeleteTask } from './delete-task.tsx';
 import { DiffView } from './diff-view.tsx';
 import { FileExplorer, FileView } from './file-explorer.tsx';
 import { ReviewActions } from './review-actions.tsx';
-import { StatusBadge } from './status-badge.tsx';
+import { StatusBadge } from '../../../components/ui/status-badge.tsx';
 import { TaskTitle } from './task-title.tsx';
 import { TaskTotalsLine } from './task-totals.tsx';
 

@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import type { Task } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { errorMessage } from '../../../lib/api.ts';
-import { useRenameTask } from '../api/tasks.ts';
+import { useRenameTask } from '../../../lib/queries/tasks.ts';
 
 export function TaskTitle({ task }: { task: Task }) {
   const rename = useRenameTask(task.id);

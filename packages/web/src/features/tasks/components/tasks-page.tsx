@@ -14,9 +14,9 @@ import { Loading } from '../../../components/ui/loading.tsx';
 import { PageHeader } from '../../../components/ui/page-header.tsx';
 import { Time } from '../../../components/ui/time.tsx';
 import { useTitle } from '../../../lib/use-title.ts';
-import { useRepos } from '../../repos/api/get-repos.ts';
-import { useTasks } from '../api/tasks.ts';
-import { StatusBadge, statusLabel } from './status-badge.tsx';
+import { useRepos } from '../../../lib/queries/repos.ts';
+import { useTasks } from '../../../lib/queries/tasks.ts';
+import { StatusBadge, statusLabel } from '../../../components/ui/status-badge.tsx';
 
 /** Every task status, in the order work moves through them; the record keeps it complete. */
 const taskStatuses = Object.keys({

@@ -1,19 +1,16 @@
 /**
  * @module features/tasks/live/use-task-stream
  * One task's live stream in the browser: an `EventSource` on `/api/v1/tasks/{id}/stream?after=N`
- * whose messages are folded into one state. After an error it reconnects with a growing delay and
- * resumes after the last sequence number held, so nothing is lost and nothing is doubled.
+ * whose messages are folded into one state. After an error it reconnects with a growing delay
+ * (lib/use-event-stream.ts) and resumes after the last sequence number held, so nothing is lost
+ * and nothing is doubled.
  */
-import { useEffect, useReducer, useState } from 'react';
+import { useReducer } from 'react';
 import type { LiveMessage } from '@lucid/contracts';
+import { useEventStream, type StreamConnection } from '../../../lib/use-event-stream.ts';
 import { foldLive, initialLiveState } from './fold.ts';
 
-export type StreamConnection = 'connecting' | 'open' | 'reconnecting';
-
-/** The delay before the n-th reconnection in a row: 0.5 s, 1 s, 2 s … at most 15 s. */
-export function reconnectDelay(attempt: number): number {
-  return Math.min(15_000, 500 * 2 ** attempt);
-}
+export type { StreamConnection };
 
 const kinds = ['event', 'draft', 'delta'] as const;
 
@@ -47,47 +44,19 @@ export function parseLiveMessage(name: string, data: string): LiveMessage | null
  */
 export function useTaskStream(taskId: string) {
   const [state, dispatch] = useReducer(foldLive, initialLiveState);
-  const [connection, setConnection] = useState<StreamConnection>('connecting');
-
-  useEffect(() => {
-    let source: EventSource | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let attempt = 0;
+  const connection = useEventStream(taskId, () => {
     let lastSeq = 0;
-    let stopped = false;
-
-    const onMessage = (message: MessageEvent<string>) => {
-      const live = parseLiveMessage(message.type, message.data);
-      if (!live) return;
-      attempt = 0;
-      if (live.kind === 'event') lastSeq = Math.max(lastSeq, live.event.seq);
-      dispatch(live);
+    return {
+      url: () => `/api/v1/tasks/${encodeURIComponent(taskId)}/stream?after=${lastSeq}`,
+      events: kinds,
+      onMessage: (name, data) => {
+        const live = parseLiveMessage(name, data);
+        if (!live) return;
+        if (live.kind === 'event') lastSeq = Math.max(lastSeq, live.event.seq);
+        dispatch(live);
+      },
     };
-
-    const connect = () => {
-      source = new EventSource(
-        `/api/v1/tasks/${encodeURIComponent(taskId)}/stream?after=${lastSeq}`,
-      );
-      source.onopen = () => setConnection('open');
-      source.onmessage = onMessage;
-      for (const kind of kinds) source.addEventListener(kind, onMessage);
-      source.onerror = () => {
-        source?.close();
-        source = null;
-        if (stopped) return;
-        setConnection('reconnecting');
-        timer = setTimeout(connect, reconnectDelay(attempt));
-        attempt += 1;
-      };
-    };
-    connect();
-
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      source?.close();
-    };
-  }, [taskId]);
+  });
 
   return { state, connection };
 }

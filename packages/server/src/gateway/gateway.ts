@@ -1,5 +1,5 @@
 /**
- * @module llm/gateway
+ * @module gateway/gateway
  * Lucid's LLM gateway: a run's agent calls `/llm/{anthropic,openai,openai-compatible}/v1/…` (or
  * Gemini's `/llm/gemini/v1beta/models/{model}:{method}`) with
  * its run token as the key, and the gateway forwards the call to the configured provider with the
@@ -17,24 +17,25 @@
  * while its usage is read, and recorded before the answer ends.
  */
 import { and, eq } from 'drizzle-orm';
-import { maskDeep } from '../agent/secrets.ts';
+import { maskDeep } from '../secrets/masking.ts';
 import type { LlmBudgets, LlmConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { verifyRunToken } from '../tasks/run-tokens.ts';
-import { checkBudgets, recordUsage, type RunCaller } from './gateway-metering.ts';
+import { verifyRunToken } from '../auth/run-tokens.ts';
+import { recordUsage } from '../tasks/usage.ts';
+import { checkBudgets, type RunCaller } from './gateway-metering.ts';
 import {
   meteredModel,
   modelsBody,
   upstreamOf,
   type GatewayEndpoint,
   type GatewayProvider,
-} from './gateway-styles.ts';
+} from '../llm/gateway-styles.ts';
 import { jsonTap, sseTap } from './gateway-taps.ts';
 import { isUsageOnlyChunk, usageReader } from './gateway-usage.ts';
-import { providerSecrets } from './models.ts';
-import { llmConfigFor, type ProviderKeyContext } from './provider-keys.ts';
+import { providerSecrets } from '../llm/models.ts';
+import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 
 export interface GatewayContext extends ProviderKeyContext {
   budgets: LlmBudgets;

@@ -1,5 +1,5 @@
 /**
- * @module llm/gateway-usage
+ * @module gateway/gateway-usage
  * Reads token usage from model answers as they pass through the gateway, whole or streamed:
  * Anthropic's `usage` (streamed: `message_start`, then `message_delta`), Chat Completions' `usage`
  * (streamed: the last chunk, with `stream_options.include_usage`), and the Responses API's
@@ -8,8 +8,8 @@
  * stream without `alt=sse` is one JSON array of responses). Gemini's prompt count includes its
  * cached part, and its thinking tokens are output.
  */
-import type { TokenUsage } from './cost.ts';
-import type { GatewayEndpoint } from './gateway-styles.ts';
+import type { TokenUsage } from '../llm/cost.ts';
+import type { GatewayEndpoint } from '../llm/gateway-styles.ts';
 
 /** Collects what one answer says it used. */
 export interface UsageReader {

@@ -1,10 +1,10 @@
 /**
- * @module features/repos/api/get-repos
+ * @module lib/queries/repos
  * The repositories the user can see, and one repository by id.
  */
 import { useQuery } from '@tanstack/react-query';
 import type { Repo, RepoList } from '@lucid/contracts';
-import { api } from '../../../lib/api.ts';
+import { api } from '../api.ts';
 
 export const reposQueryKey = ['repos'] as const;
 

@@ -1,11 +1,11 @@
 /**
- * @module features/tasks/api/agents
+ * @module lib/queries/agents
  * The agents this server offers (`GET /api/v1/agents`), and which of the usable models each one
  * can work with.
  */
 import { useQuery } from '@tanstack/react-query';
 import type { AgentInfo, ModelInfo } from '@lucid/contracts';
-import { api } from '../../../lib/api.ts';
+import { api } from '../api.ts';
 
 export const agentsQueryKey = ['agents'] as const;
 

@@ -1,5 +1,5 @@
 /**
- * @module llm/gateway-taps
+ * @module gateway/gateway-taps
  * Streams an upstream answer on to the client while reading it: a server-sent-event stream is
  * split into events as it passes (each event's JSON data handed to `onData`), a JSON answer is
  * parsed at its end. Bytes are passed on as they arrive; only when events are filtered out is an

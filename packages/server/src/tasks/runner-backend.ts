@@ -1,5 +1,5 @@
 /**
- * @module runner/db-backend
+ * @module tasks/runner-backend
  * The runner backend of the server's own runner: straight to the database. With the server's live
  * hub, answers' text goes to it in memory (no statement per piece) and stored events are announced
  * to it at once; without one, through the database's notification channel.
@@ -17,21 +17,21 @@ import type {
 import type { Db } from '../db/client.ts';
 import { runners, runs } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { appendEvents } from '../tasks/events.ts';
-import { conversationBefore, followUpsAfter } from '../tasks/conversation.ts';
-import { appendedNote, sendDraft } from '../tasks/live-channel.ts';
-import type { LiveHub } from '../tasks/live.ts';
-import { claimRun, finishRun, renewLease } from '../tasks/queue.ts';
-import { mintRunToken, revokeRunTokens } from '../tasks/run-tokens.ts';
+import { appendEvents } from './events.ts';
+import { conversationBefore, followUpsAfter } from './conversation.ts';
+import { appendedNote, sendDraft } from './live-channel.ts';
+import type { LiveHub } from './live.ts';
+import { claimRun, finishRun, renewLease } from './queue.ts';
+import { mintRunToken, revokeRunTokens } from '../auth/run-tokens.ts';
 import {
   attachSandbox,
   recordSnapshot,
   sandboxRunner,
   sandboxTasks,
   snapshotGrant,
-} from '../tasks/snapshots.ts';
-import type { RunnerBackend } from './backend.ts';
-import { goneRunners } from './registry.ts';
+} from './snapshots.ts';
+import type { RunnerBackend } from '../runner/backend.ts';
+import { goneRunners } from './runners.ts';
 
 export interface DbBackendOptions {
   db: Db;

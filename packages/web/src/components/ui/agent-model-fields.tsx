@@ -1,5 +1,5 @@
 /**
- * @module features/tasks/components/agent-model-fields
+ * @module components/ui/agent-model-fields
  * The agent and model pickers shared by the new task form and the board's card form. The agents are
  * the server's (`GET /api/v1/agents`): those it does not run are listed but cannot be chosen, and
  * the models offered are those of a provider the chosen agent speaks. With no usable model the
@@ -8,8 +8,8 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
 import type { AgentInfo, AgentName, ModelInfo } from '@lucid/contracts';
-import { useModels } from '../../providers/api/providers.ts';
-import { modelsFor, useAgents } from '../api/agents.ts';
+import { useModels } from '../../lib/queries/providers.ts';
+import { modelsFor, useAgents } from '../../lib/queries/agents.ts';
 
 export const selectClass =
   'mt-1.5 block w-full rounded-md border-0 bg-white py-2 pr-8 pl-3 text-sm text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-indigo-600 disabled:bg-slate-50 disabled:text-slate-500';

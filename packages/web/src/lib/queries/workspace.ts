@@ -1,11 +1,11 @@
 /**
- * @module features/tasks/api/workspace
+ * @module lib/queries/workspace
  * A task's files, one file's content and its diff against the base branch, read from its sandbox
  * or its branch. `version` is part of each key, so a newer `file.changed` reloads them.
  */
 import { useQuery } from '@tanstack/react-query';
 import type { FileContent, FileList, TaskDiff } from '@lucid/contracts';
-import { api } from '../../../lib/api.ts';
+import { api } from '../api.ts';
 
 function taskPath(taskId: string, rest: string): string {
   return `/api/v1/tasks/${encodeURIComponent(taskId)}/${rest}`;

@@ -1,5 +1,5 @@
 /**
- * @module features/providers/api/providers
+ * @module lib/queries/providers
  * The models tasks can use, who configures each provider (the user's key, the server, no one), and
  * the user's own provider keys: list, save (checked by the server), remove. A key is sent once and
  * never read back; only its hint is listed.
@@ -14,7 +14,7 @@ import type {
   ProviderStatusList,
   PutProviderKeyBody,
 } from '@lucid/contracts';
-import { api } from '../../../lib/api.ts';
+import { api } from '../api.ts';
 
 export const modelsQueryKey = ['models'] as const;
 export const providerKeysQueryKey = ['provider-keys'] as const;

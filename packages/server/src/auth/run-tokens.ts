@@ -1,5 +1,5 @@
 /**
- * @module tasks/run-tokens
+ * @module auth/run-tokens
  * The credential a run's sandbox holds. It reads the run's repository and pushes only to the
  * task's branch; it expires, and it dies with the run. Only its hash is stored.
  */

@@ -1,11 +1,11 @@
 /**
- * @module features/repos/components/webhook-secret
+ * @module components/ui/webhook-secret
  * A repository's webhook payload URL and secret, the one time the secret is shown, with where to
  * paste them on the forge.
  */
 import type { ForgeProvider, RepoWebhookSecret } from '@lucid/contracts';
-import { CodeBlock } from '../../../components/ui/code-block.tsx';
-import { ShownOnce } from '../../../components/ui/shown-once.tsx';
+import { CodeBlock } from './code-block.tsx';
+import { ShownOnce } from './shown-once.tsx';
 
 /** Where the forge keeps a repository's webhooks, and what to fill in there. */
 export function WebhookSteps({ provider }: { provider: ForgeProvider }) {

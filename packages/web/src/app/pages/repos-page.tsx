@@ -1,21 +1,21 @@
 /**
- * @module features/repos/components/repos-page
+ * @module app/pages/repos-page
  * The home page: the user's repositories, a form to create one, and how to get code in.
  */
 import { useState } from 'react';
 import { useLocation } from 'wouter';
-import { Button } from '../../../components/ui/button.tsx';
-import { Card } from '../../../components/ui/card.tsx';
-import { EmptyState } from '../../../components/ui/empty-state.tsx';
-import { ErrorMessage } from '../../../components/ui/error-message.tsx';
-import { Loading } from '../../../components/ui/loading.tsx';
-import { PageHeader } from '../../../components/ui/page-header.tsx';
-import { useTitle } from '../../../lib/use-title.ts';
-import { useRepos } from '../api/get-repos.ts';
-import { NewRepoForm } from './new-repo-form.tsx';
-import { RepoCard } from './repo-card.tsx';
-import { IngestInstructions } from './push-instructions.tsx';
-import { AddFromForge } from '../../integrations/components/add-from-forge.tsx';
+import { Button } from '../../components/ui/button.tsx';
+import { Card } from '../../components/ui/card.tsx';
+import { EmptyState } from '../../components/ui/empty-state.tsx';
+import { ErrorMessage } from '../../components/ui/error-message.tsx';
+import { Loading } from '../../components/ui/loading.tsx';
+import { PageHeader } from '../../components/ui/page-header.tsx';
+import { useTitle } from '../../lib/use-title.ts';
+import { useRepos } from '../../lib/queries/repos.ts';
+import { NewRepoForm } from '../../features/repos/components/new-repo-form.tsx';
+import { RepoCard } from '../../features/repos/components/repo-card.tsx';
+import { IngestInstructions } from '../../features/repos/components/push-instructions.tsx';
+import { AddFromForge } from '../../features/integrations/components/add-from-forge.tsx';
 
 function GettingStarted({ onNew }: { onNew: () => void }) {
   const server = window.location.origin;

@@ -1,5 +1,5 @@
 /**
- * @module agent/secrets
+ * @module secrets/masking
  * Keeps secrets out of what the model and the event log see: every occurrence of a known secret is
  * replaced by `[redacted]`, in whole texts and in streams whose chunks may split a secret.
  */

@@ -1,17 +1,14 @@
 /**
- * @module llm/gateway-metering
- * What runs spend on models: each call's usage is recorded (a `usage` row, priced from the price
- * table, and a `usage` event on the task), and the budgets are checked before a call goes out: a
- * run's (LUCID_RUN_BUDGET_USD) and a user's for the calendar month (LUCID_USER_MONTHLY_BUDGET_USD).
+ * @module gateway/gateway-metering
+ * What runs may spend on models: the budgets are checked before a call goes out: a run's
+ * (LUCID_RUN_BUDGET_USD) and a user's for the calendar month (LUCID_USER_MONTHLY_BUDGET_USD). Each
+ * call's usage is recorded by tasks/usage.ts.
  */
 import { and, eq, gte, sql } from 'drizzle-orm';
 import type { LlmBudgets } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { usage as usageTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { newId } from '../ids.ts';
-import { appendEvents } from '../tasks/events.ts';
-import { costOf, type TokenUsage } from './cost.ts';
 
 /** The run a gateway call is made for, and who pays for it. */
 export interface RunCaller {
@@ -20,46 +17,6 @@ export interface RunCaller {
   workspaceId: string;
   /** The user who created the task; null when that user is gone. */
   userId: string | null;
-}
-
-/** Whom a recorded model call is for: a run, or its task alone (`runId` null). */
-export type UsageCaller = Omit<RunCaller, 'runId'> & { runId: string | null };
-
-/**
- * Records one model call's usage for its run, and reports it on the task.
- *
- * @example
- * await recordUsage(db, { caller, model: 'anthropic/claude-sonnet-4-5', usage: { inputTokens: 10, outputTokens: 2 } });
- */
-export async function recordUsage(
-  db: Db,
-  { caller, model, usage }: { caller: UsageCaller; model: string; usage: TokenUsage },
-): Promise<void> {
-  const costUsd = costOf(model, usage).usd;
-  const cached = usage.cachedInputTokens ?? 0;
-  await db.insert(usageTable).values({
-    id: newId('use'),
-    ...caller,
-    model,
-    inputTokens: usage.inputTokens,
-    outputTokens: usage.outputTokens,
-    cachedInputTokens: cached,
-    costUsd,
-  });
-  await appendEvents(db, {
-    taskId: caller.taskId,
-    runId: caller.runId,
-    events: [
-      {
-        type: 'usage',
-        model,
-        inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
-        ...(cached ? { cachedInputTokens: cached } : {}),
-        costUsd,
-      },
-    ],
-  });
 }
 
 const usd = (amount: number) => `$${amount.toFixed(2)}`;

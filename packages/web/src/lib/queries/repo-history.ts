@@ -1,13 +1,13 @@
 /**
- * @module features/repos/api/get-history
+ * @module lib/queries/repo-history
  * A repository's branches and its recent commits across branches.
  */
 import { useQuery } from '@tanstack/react-query';
 import type { CommitList } from '@lucid/contracts';
-import { api } from '../../../lib/api.ts';
-import { repoKey } from '../../../lib/repo-branches.ts';
+import { api } from '../api.ts';
+import { repoKey } from '../repo-branches.ts';
 
-export { useBranches } from '../../../lib/repo-branches.ts';
+export { useBranches } from '../repo-branches.ts';
 
 export function useCommits(repoId: string, limit = 20) {
   return useQuery({

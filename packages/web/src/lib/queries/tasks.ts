@@ -1,5 +1,5 @@
 /**
- * @module features/tasks/api/tasks
+ * @module lib/queries/tasks
  * Tasks over the REST API: the list (refreshed every few seconds, so statuses stay current), one
  * task with the totals of its runs, creating one, renaming and deleting one, follow-up messages,
  * stopping a run, and approving or rejecting its work.
@@ -16,7 +16,7 @@ import type {
   TaskStatus,
   UpdateTaskBody,
 } from '@lucid/contracts';
-import { api } from '../../../lib/api.ts';
+import { api } from '../api.ts';
 
 export const tasksQueryKey = ['tasks'] as const;
 

@@ -1,5 +1,5 @@
 /**
- * @module features/tasks/components/new-task-page
+ * @module app/pages/new-task-page
  * Starting a task: the repository, what to do, which agent and model, and the branch to start
  * from. The agents are the server's (`GET /api/v1/agents`): those it does not run are listed but
  * cannot be chosen, and the models offered are those of a provider the chosen agent speaks. A
@@ -12,20 +12,24 @@
 import { useState, type FormEvent } from 'react';
 import { PROMPT_MAX_CHARS } from '@lucid/contracts';
 import { Link, useLocation, useSearchParams } from 'wouter';
-import { Button, buttonClass } from '../../../components/ui/button.tsx';
-import { Card } from '../../../components/ui/card.tsx';
-import { EmptyState } from '../../../components/ui/empty-state.tsx';
-import { ErrorMessage } from '../../../components/ui/error-message.tsx';
-import { TextareaField } from '../../../components/ui/input.tsx';
-import { Loading } from '../../../components/ui/loading.tsx';
-import { PageHeader } from '../../../components/ui/page-header.tsx';
-import { fieldErrors, modelRefusal } from '../../../lib/api.ts';
-import { useTitle } from '../../../lib/use-title.ts';
-import { useBranches } from '../../repos/api/get-history.ts';
-import { useRepos } from '../../repos/api/get-repos.ts';
-import { AddFromForge } from '../../integrations/components/add-from-forge.tsx';
-import { useCreateTask } from '../api/tasks.ts';
-import { AgentModelFields, selectClass, useAgentModelChoice } from './agent-model-fields.tsx';
+import { Button, buttonClass } from '../../components/ui/button.tsx';
+import { Card } from '../../components/ui/card.tsx';
+import { EmptyState } from '../../components/ui/empty-state.tsx';
+import { ErrorMessage } from '../../components/ui/error-message.tsx';
+import { TextareaField } from '../../components/ui/input.tsx';
+import { Loading } from '../../components/ui/loading.tsx';
+import { PageHeader } from '../../components/ui/page-header.tsx';
+import { fieldErrors, modelRefusal } from '../../lib/api.ts';
+import { useTitle } from '../../lib/use-title.ts';
+import { useBranches } from '../../lib/queries/repo-history.ts';
+import { useRepos } from '../../lib/queries/repos.ts';
+import { AddFromForge } from '../../features/integrations/components/add-from-forge.tsx';
+import { useCreateTask } from '../../lib/queries/tasks.ts';
+import {
+  AgentModelFields,
+  selectClass,
+  useAgentModelChoice,
+} from '../../components/ui/agent-model-fields.tsx';
 
 export function NewTaskPage() {
   useTitle('New task');

@@ -1,5 +1,5 @@
 /**
- * @module features/board/components/board-page
+ * @module app/pages/board-page
  * A repository's board: cards in the columns To Do, In Progress, In Review, Done and Failed, moved
  * by drag and drop (or each card's buttons) where the move means something (start, approve,
  * reject with a reason, retry); any other drop is refused with a message. Cards are created,
@@ -19,14 +19,14 @@ import {
 } from '@dnd-kit/core';
 import { Link, useSearchParams } from 'wouter';
 import type { AgentName, BoardCard, TaskStatus } from '@lucid/contracts';
-import { Button } from '../../../components/ui/button.tsx';
-import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
-import { ErrorMessage } from '../../../components/ui/error-message.tsx';
-import { Loading } from '../../../components/ui/loading.tsx';
-import { ApiError, errorMessage } from '../../../lib/api.ts';
-import { useTitle } from '../../../lib/use-title.ts';
-import { useRepo } from '../../repos/api/get-repos.ts';
-import { statusLabel } from '../../tasks/components/status-badge.tsx';
+import { Button } from '../../components/ui/button.tsx';
+import { ConfirmDialog } from '../../components/ui/confirm-dialog.tsx';
+import { ErrorMessage } from '../../components/ui/error-message.tsx';
+import { Loading } from '../../components/ui/loading.tsx';
+import { ApiError, errorMessage } from '../../lib/api.ts';
+import { useTitle } from '../../lib/use-title.ts';
+import { useRepo } from '../../lib/queries/repos.ts';
+import { statusLabel } from '../../components/ui/status-badge.tsx';
 import {
   useBoardAction,
   useBoardStream,
@@ -34,7 +34,7 @@ import {
   useDeleteCard,
   type BoardConnection,
   type CardFilters,
-} from '../api/board.ts';
+} from '../../features/board/api/board.ts';
 import {
   actionLabels,
   columnOf,
@@ -44,12 +44,12 @@ import {
   type BoardAction,
   type Column,
   type ColumnId,
-} from '../columns.ts';
-import { agentLabels } from '../../tasks/components/agent-model-fields.tsx';
-import { CardTile } from './board-card.tsx';
-import { CardFormDialog } from './card-form-dialog.tsx';
-import { MergeConflict } from '../../../components/ui/merge-conflict.tsx';
-import { RejectDialog } from '../../../components/ui/reject-dialog.tsx';
+} from '../../features/board/columns.ts';
+import { agentLabels } from '../../components/ui/agent-model-fields.tsx';
+import { CardTile } from '../../features/board/components/board-card.tsx';
+import { CardFormDialog } from '../../features/board/components/card-form-dialog.tsx';
+import { MergeConflict } from '../../components/ui/merge-conflict.tsx';
+import { RejectDialog } from '../../components/ui/reject-dialog.tsx';
 
 /** What acting on a card needs to know of it. */
 type CardRef = Pick<BoardCard, 'id' | 'title'>;

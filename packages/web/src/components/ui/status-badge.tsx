@@ -1,5 +1,5 @@
 /**
- * @module features/tasks/components/status-badge
+ * @module components/ui/status-badge
  * A task's or a run's status as a coloured pill, with a pulse while work goes on.
  */
 import type { RunStatus, TaskStatus } from '@lucid/contracts';

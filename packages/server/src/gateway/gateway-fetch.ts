@@ -1,5 +1,5 @@
 /**
- * @module llm/gateway-fetch
+ * @module gateway/gateway-fetch
  * The gateway called in-process. The server's own runner runs the built-in agent in the server's
  * process; its model calls to the server's own `/llm` would leave through one HTTP client and come
  * back in through the HTTP server, costing CPU for every streamed token twice over. This `fetch`
@@ -15,7 +15,7 @@ import {
   geminiCall,
   type GatewayEndpoint,
   type GatewayProvider,
-} from './gateway-styles.ts';
+} from '../llm/gateway-styles.ts';
 
 interface GatewayCall {
   provider: GatewayProvider;

@@ -1,5 +1,5 @@
 /**
- * @module features/board/components/card-detail
+ * @module app/pages/card-detail
  * A card's detail in a panel beside the board: its status and branch, the reason it was last
  * rejected, the board actions (Start, Retry, Cancel, Approve, Reject with a reason) with the conflicting
  * files when a merge is refused, and tabs: the live timeline (the task page's conversation, from
@@ -9,21 +9,21 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import type { Run } from '@lucid/contracts';
-import { Button } from '../../../components/ui/button.tsx';
-import { ErrorMessage } from '../../../components/ui/error-message.tsx';
-import { Loading } from '../../../components/ui/loading.tsx';
-import { Time } from '../../../components/ui/time.tsx';
-import { ApiError } from '../../../lib/api.ts';
-import { useTask } from '../../tasks/api/tasks.ts';
-import { Chat } from '../../tasks/components/chat.tsx';
-import { StatusBadge } from '../../tasks/components/status-badge.tsx';
-import { useTaskStream } from '../../tasks/live/use-task-stream.ts';
-import { chatItems, filesVersion, liveTaskStatus } from '../../tasks/live/view.ts';
-import { useBoardAction, useRuns } from '../api/board.ts';
-import { actionLabels, cardActions } from '../columns.ts';
-import { CommitGraph } from './commit-graph.tsx';
-import { DiffViewer } from './diff-viewer.tsx';
-import { MergeConflict } from '../../../components/ui/merge-conflict.tsx';
+import { Button } from '../../components/ui/button.tsx';
+import { ErrorMessage } from '../../components/ui/error-message.tsx';
+import { Loading } from '../../components/ui/loading.tsx';
+import { Time } from '../../components/ui/time.tsx';
+import { ApiError } from '../../lib/api.ts';
+import { useTask } from '../../lib/queries/tasks.ts';
+import { Chat } from '../../features/tasks/components/chat.tsx';
+import { StatusBadge } from '../../components/ui/status-badge.tsx';
+import { useTaskStream } from '../../features/tasks/live/use-task-stream.ts';
+import { chatItems, filesVersion, liveTaskStatus } from '../../features/tasks/live/view.ts';
+import { useBoardAction, useRuns } from '../../features/board/api/board.ts';
+import { actionLabels, cardActions } from '../../features/board/columns.ts';
+import { CommitGraph } from '../../features/board/components/commit-graph.tsx';
+import { DiffViewer } from '../../features/board/components/diff-viewer.tsx';
+import { MergeConflict } from '../../components/ui/merge-conflict.tsx';
 
 type Tab = 'timeline' | 'runs' | 'diff' | 'graph';
 const tabs: { id: Tab; label: string }[] = [
