@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs, runs } from '../src/db/schema.ts';
 import { PUBLISH_JOB } from '../src/forges/publish.ts';
 import { finishRun } from '../src/tasks/queue.ts';
+import { transitionTask } from '../src/tasks/lifecycle.ts';
 import { claimJob, completeJob, enqueueJob, failJob, type JobRow } from '../src/jobs/store.ts';
 import { JobFailed, JobWorker, retryDelay, type JobAttempt } from '../src/jobs/worker.ts';
 import { emitAfterCommit, type DomainEvent } from '../src/tasks/domain-events.ts';
@@ -144,6 +145,7 @@ describe('a follow-up stored in the transaction that asks for it', () => {
         .update(runs)
         .set({ status: 'running', runnerId: 'runner_publish_test' })
         .where(eq(runs.id, run!.id));
+      await transitionTask(db(), { taskId, action: 'claim', runId: run!.id });
       return run!.id;
     };
     const finish = (runId: string) =>

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runs, tasks } from '../src/db/schema.ts';
 import { appendEvents, listEvents } from '../src/tasks/events.ts';
+import { lockTask } from '../src/tasks/lifecycle.ts';
 import {
   claimRun,
   finishRun,
@@ -71,7 +72,9 @@ describe('the runs queue', () => {
     await expect(renewLease(db(), { runId, runnerId: 'other', leaseMs: 60_000 })).rejects.toThrow(
       'This runner does not hold that run',
     );
-    await requestCancel(db(), runId);
+    await db().transaction(async (tx) =>
+      requestCancel(tx, { task: await lockTask(tx, taskId), runId }),
+    );
     expect(await renewLease(db(), { runId, runnerId: 'holder', leaseMs: 60_000 })).toEqual({
       lost: false,
       cancelRequested: true,

@@ -215,8 +215,10 @@ describe('rename, stop and delete', () => {
       `/api/v1/tasks/${task.id}/stop`,
     );
     expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('conflict');
-    expect(again.body.error.message).toBe('“Long job” has no queued or running run to stop.');
+    expect(again.body.error.code).toBe('invalid_transition');
+    expect(again.body.error.message).toBe(
+      '“Long job” is cancelled; only a task that is queued or running can be cancelled.',
+    );
     const approved = await call<{ error: { message: string } }>(
       owner,
       'POST',
@@ -239,7 +241,7 @@ describe('rename, stop and delete', () => {
       '/api/v1/audit',
     );
     const actions = audit.body.entries.filter((e) => e.targetId === task.id).map((e) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(['task.stop', 'task.delete']));
+    expect(actions).toEqual(expect.arrayContaining(['task.cancel', 'task.delete']));
   });
 });
 

@@ -15,7 +15,7 @@
  * to date.
  */
 import { and, desc, eq, inArray } from 'drizzle-orm';
-import type { EventBody, ForgeProvider, TaskEvent, TaskStatus } from '@lucid/contracts';
+import type { EventBody, ForgeProvider, TaskEvent } from '@lucid/contracts';
 import { connections, events, repositories, runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { bareRepoPath } from '../git/bare-repo.ts';
@@ -27,6 +27,7 @@ import { postMessage } from '../tasks/follow-ups.ts';
 import type { RunRow, TaskRow } from '../tasks/queue.ts';
 import type { MergeUpstream } from '../tasks/review.ts';
 import { loadTask } from '../tasks/tasks.ts';
+import { transitionTaskIfAllowed, type TaskAction } from '../tasks/lifecycle.ts';
 import type { Db } from '../db/client.ts';
 import { enqueueJob, type JobRow } from '../jobs/store.ts';
 import { JobFailed, type JobAttempt, type JobHandler } from '../jobs/worker.ts';
@@ -202,34 +203,17 @@ async function eventsOf(
   return { all, run: runId ? all.filter((e) => e.runId === runId) : all };
 }
 
-/** Sets the task's status with a reason, unless it has moved on from `onlyFrom` meanwhile. */
+/** Moves the task by `action` with a reason, unless it has meanwhile moved where that has no meaning. */
 async function setStatus(
   ctx: PublishContext,
   {
     task,
     runId,
-    status,
+    action,
     reason,
-    onlyFrom,
-  }: {
-    task: TaskRow;
-    runId: string | null;
-    status: TaskStatus;
-    reason: string;
-    onlyFrom: TaskStatus[];
-  },
+  }: { task: TaskRow; runId: string | null; action: TaskAction; reason: string },
 ): Promise<void> {
-  const [changed] = await ctx.db
-    .update(tasks)
-    .set({ status, updatedAt: new Date() })
-    .where(and(eq(tasks.id, task.id), inArray(tasks.status, onlyFrom)))
-    .returning({ id: tasks.id });
-  if (!changed) return;
-  await appendEvents(ctx.db, {
-    taskId: task.id,
-    runId,
-    events: [{ type: 'task.status', status, reason }],
-  });
+  await transitionTaskIfAllowed(ctx.db, { taskId: task.id, action, runId, reason });
 }
 
 /** The kind of the job that publishes a run's work. */
@@ -456,9 +440,8 @@ async function recordFailure(
     await setStatus(ctx, {
       task,
       runId,
-      status: 'awaiting_merge',
+      action: 'push_rejected',
       reason: message,
-      onlyFrom: ['in_review', 'awaiting_merge'],
     });
     return;
   }
@@ -471,9 +454,8 @@ async function recordFailure(
   await setStatus(ctx, {
     task,
     runId,
-    status: 'in_review',
+    action: 'publish_failed',
     reason: `The work was not published to ${name}: ${failure.message}`,
-    onlyFrom: ['in_review'],
   });
 }
 

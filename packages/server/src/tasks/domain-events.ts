@@ -1,6 +1,6 @@
 /**
  * @module tasks/domain-events
- * What happened to runs and jobs, told in process once it is committed. Domain code records an event
+ * What happened to runs, tasks and jobs, told in process once it is committed. Domain code records an event
  * with {@link emitAfterCommit} on the database handle it writes with; the event reaches the
  * subscribers of the {@link DomainEvents} bus attached to that database when the outermost
  * transaction commits (at once when no transaction is open), and never when it rolls back; an
@@ -8,6 +8,7 @@
  * it commits, so a follow-up job is stored with the change that asks for it or not at all.
  * Subscribers are wired once, by the composition root: waking the runner, storing jobs.
  */
+import type { TaskStatus } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 
 /** A run, by id, and its task. */
@@ -16,12 +17,27 @@ interface RunRef {
   taskId: string;
 }
 
+/** The task events `tasks/lifecycle.ts` tells when a task's status changes. */
+export type TaskDomainEventType =
+  | 'task.in_review'
+  | 'task.failed'
+  | 'task.cancelled'
+  | 'task.approved'
+  | 'task.done'
+  | 'task.rejected';
+
+/** A task's move, one member per type (so `Extract` finds each). */
+type TaskMoved<T extends TaskDomainEventType> = T extends TaskDomainEventType
+  ? { type: T; taskId: string; from: TaskStatus; to: TaskStatus }
+  : never;
+
 /** Every domain event, by type. */
 export type DomainEvent =
   | ({ type: 'run.queued' } & RunRef)
   | ({ type: 'run.succeeded' } & RunRef)
   | ({ type: 'run.failed' } & RunRef)
   | ({ type: 'run.cancelled' } & RunRef)
+  | TaskMoved<TaskDomainEventType>
   | { type: 'job.queued'; jobId: string; kind: string };
 
 export type DomainEventType = DomainEvent['type'];

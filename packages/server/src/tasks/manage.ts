@@ -1,7 +1,7 @@
 /**
  * @module tasks/manage
  * What a member does to a task besides working on it: rename it (or change its prompt, agent and
- * model before it first runs), stop what runs, delete it.
+ * model before it first runs), delete it (stopping what runs is `tasks/cancel.ts`).
  * Each change is audited in the same transaction.
  *
  * Deleting a task removes its runs and events (by cascade) but not its sandbox: the runner that
@@ -17,7 +17,7 @@ import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 import type { Principal } from '../principal.ts';
 import { chooseAgent, type AvailableAgents } from './agent-choice.ts';
 import { notifyBoard } from './live-channel.ts';
-import { requestCancel, type RunRow, type TaskRow } from './queue.ts';
+import type { RunRow, TaskRow } from './queue.ts';
 import { loadTask } from './tasks.ts';
 
 /** The task's queued or running run, if it has one. */
@@ -144,30 +144,4 @@ export async function deleteTask(
       metadata: { title: task.title },
     });
   });
-}
-
-/**
- * Stops the task's queued or running run (a running one at its runner's next heartbeat); the task
- * ends `cancelled` and keeps its sandbox, so a follow-up continues where the work stopped.
- * `conflict` when nothing is queued or running.
- */
-export async function stopTask(
-  db: Db,
-  { actor, taskId }: { actor: Principal; taskId: string },
-): Promise<RunRow> {
-  const task = await loadTask(db, actor.userId, taskId, 'member');
-  const pending = await pendingRun(db, task.id);
-  if (!pending) {
-    throw new AppError('conflict', `“${task.title}” has no queued or running run to stop.`);
-  }
-  const run = await requestCancel(db, pending.id);
-  await recordAudit(db, {
-    actor,
-    action: 'task.stop',
-    targetType: 'task',
-    targetId: task.id,
-    workspaceId: task.workspaceId,
-    metadata: { runId: run.id },
-  });
-  return run;
 }

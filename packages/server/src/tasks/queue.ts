@@ -5,16 +5,25 @@
  * lease expires is marked `interrupted`, its tokens revoked, and re-queued once as a new attempt; a
  * second expiry fails the task with the reason. The same statements serve one process on PGlite
  * and many servers and runners on one PostgreSQL. Queueing and ending a run emit `run.*` domain
- * events once committed (tasks/domain-events.ts).
+ * events once committed (tasks/domain-events.ts). A run's statuses follow `RUN_TRANSITIONS`, its
+ * task's move through `transitionTask` (tasks/lifecycle.ts).
  */
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
-import type { EventBody, RunStatus, TaskStatus } from '@lucid/contracts';
+import type { EventBody, RunStatus } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { runs, runTokens, tasks, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import type { Principal } from '../principal.ts';
 import { emitAfterCommit } from './domain-events.ts';
 import { appendEvents } from './events.ts';
+import {
+  applyTransition,
+  RUN_TRANSITIONS,
+  transitionTask,
+  type TaskAction,
+  type TransitionDetails,
+} from './lifecycle.ts';
 
 export type RunRow = typeof runs.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
@@ -22,19 +31,43 @@ export type TaskRow = typeof tasks.$inferSelect;
 /** How many times a run is re-queued after its runner vanished, before the task fails. */
 const MAX_RECOVERIES = 1;
 
-/** Queues a run of a task and marks the task queued; `run.queued` follows the commit. */
+/**
+ * Queues a run of a task and moves the task by `action` (`queue` unless told: `start`, `retry`,
+ * `interrupt`), refused with `invalid_transition` where the table does not allow it; `run.queued`
+ * follows the commit. With an `actor`, the move is audited with the run's id.
+ */
 export async function enqueueRun(
   db: Db,
-  { taskId, spec, attempt = 1 }: { taskId: string; spec: RunRow['spec']; attempt?: number },
+  {
+    taskId,
+    spec,
+    attempt = 1,
+    action = 'queue',
+    actor,
+  }: {
+    taskId: string;
+    spec: RunRow['spec'];
+    attempt?: number;
+    action?: Extract<TaskAction, 'queue' | 'start' | 'retry' | 'interrupt'>;
+    actor?: Principal | undefined;
+  },
 ): Promise<RunRow> {
-  const [run] = await db
-    .insert(runs)
-    .values({ id: newId('run'), taskId, spec, attempt })
-    .returning();
-  if (!run) throw new AppError('internal', 'The run was not stored.');
-  await setTaskStatus(db, { taskId, runId: run.id, status: 'queued' });
-  emitAfterCommit(db, { type: 'run.queued', runId: run.id, taskId });
-  return run;
+  return db.transaction(async (tx) => {
+    const [run] = await tx
+      .insert(runs)
+      .values({ id: newId('run'), taskId, spec, attempt })
+      .returning();
+    if (!run) throw new AppError('internal', 'The run was not stored.');
+    await transitionTask(tx, {
+      taskId,
+      action,
+      runId: run.id,
+      actor,
+      audit: { metadata: { runId: run.id } },
+    });
+    emitAfterCommit(tx, { type: 'run.queued', runId: run.id, taskId });
+    return run;
+  });
 }
 
 /**
@@ -68,7 +101,7 @@ export async function claimRun(
     const [next] = await tx
       .select({ id: runs.id })
       .from(runs)
-      .where(and(eq(runs.status, 'queued'), eligible))
+      .where(and(inArray(runs.status, RUN_TRANSITIONS.claim.from), eligible))
       .orderBy(asc(runs.createdAt), asc(runs.id))
       .limit(1)
       .for('update', { skipLocked: true });
@@ -76,7 +109,7 @@ export async function claimRun(
     const [run] = await tx
       .update(runs)
       .set({
-        status: 'running',
+        status: RUN_TRANSITIONS.claim.to,
         runnerId,
         leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
         startedAt: sql`coalesce(${runs.startedAt}, now())`,
@@ -87,10 +120,10 @@ export async function claimRun(
   });
   if (!claimed) return null;
   await setRunStatus(db, { run: claimed, status: 'running' });
-  const task = await setTaskStatus(db, {
+  const task = await transitionTask(db, {
     taskId: claimed.taskId,
+    action: 'claim',
     runId: claimed.id,
-    status: 'running',
   });
   return { run: claimed, task };
 }
@@ -118,30 +151,43 @@ export async function renewLease(
   return { lost: true, cancelRequested: false };
 }
 
-/** Asks for a run to stop: a queued run is cancelled at once, a running one at its next heartbeat. */
-export async function requestCancel(db: Db, runId: string): Promise<RunRow> {
-  const [queued] = await db
+/**
+ * Asks for the run of a task locked by `lockTask` in `tx` (and checked for `cancel`) to stop: a
+ * queued run is cancelled at once and its task with it (the move audited for `actor`); a running
+ * one is flagged, its runner stops it at its next heartbeat and the task ends `cancelled` then.
+ * Answers the run, and whether the task moved now.
+ */
+export async function requestCancel(
+  tx: Db,
+  { task, runId, actor }: { task: TaskRow; runId: string; actor?: Principal | undefined },
+): Promise<{ run: RunRow; moved: boolean }> {
+  const [queued] = await tx
     .update(runs)
-    .set({ status: 'cancelled', finishedAt: new Date(), cancelRequested: true })
+    .set({ status: RUN_TRANSITIONS.cancel.to, finishedAt: new Date(), cancelRequested: true })
     .where(and(eq(runs.id, runId), eq(runs.status, 'queued')))
     .returning();
   if (queued) {
-    await setRunStatus(db, {
+    await setRunStatus(tx, {
       run: queued,
       status: 'cancelled',
       reason: 'cancelled before it started',
     });
-    await setTaskStatus(db, { taskId: queued.taskId, runId, status: 'cancelled' });
-    emitAfterCommit(db, { type: 'run.cancelled', runId, taskId: queued.taskId });
-    return queued;
+    await applyTransition(tx, task, {
+      action: 'cancel',
+      runId,
+      actor,
+      audit: { metadata: { runId } },
+    });
+    emitAfterCommit(tx, { type: 'run.cancelled', runId, taskId: queued.taskId });
+    return { run: queued, moved: true };
   }
-  const [run] = await db
+  const [run] = await tx
     .update(runs)
     .set({ cancelRequested: true })
-    .where(eq(runs.id, runId))
+    .where(and(eq(runs.id, runId), inArray(runs.status, RUN_TRANSITIONS.cancel.from)))
     .returning();
-  if (!run) throw new AppError('not_found', 'This run no longer exists.');
-  return run;
+  if (!run) throw new AppError('run_not_found', 'This run has already ended.');
+  return { run, moved: false };
 }
 
 export interface RunOutcome {
@@ -156,10 +202,14 @@ export interface RunOutcome {
 /** What the task's status says when its run succeeded with nothing to review. */
 export const NO_CHANGES_REASON = 'The agent made no changes; nothing was pushed.';
 
-const TASK_STATUS_AFTER: Record<RunOutcome['status'], TaskStatus> = {
-  succeeded: 'in_review',
-  failed: 'failed',
-  cancelled: 'cancelled',
+/** How a run's end moves it, and its task. */
+const AFTER: Record<
+  RunOutcome['status'],
+  { run: 'succeed' | 'fail' | 'cancel'; task: TaskAction }
+> = {
+  succeeded: { run: 'succeed', task: 'review' },
+  failed: { run: 'fail', task: 'fail' },
+  cancelled: { run: 'cancel', task: 'cancel' },
 };
 
 /**
@@ -191,7 +241,13 @@ async function finishRunIn(
       errorMessage: outcome.errorMessage ?? null,
       noChanges,
     })
-    .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId), eq(runs.status, 'running')))
+    .where(
+      and(
+        eq(runs.id, runId),
+        eq(runs.runnerId, runnerId),
+        inArray(runs.status, RUN_TRANSITIONS[AFTER[outcome.status].run].from),
+      ),
+    )
     .returning();
   if (!run) return false;
   const reason = outcome.errorMessage;
@@ -204,17 +260,10 @@ async function finishRunIn(
       events: [{ type: 'error', code: outcome.errorCode, message: outcome.errorMessage }],
     });
   }
-  await setTaskStatus(
-    db,
-    noChanges
-      ? { taskId: run.taskId, runId, status: 'todo', reason: NO_CHANGES_REASON, noChanges }
-      : {
-          taskId: run.taskId,
-          runId,
-          status: TASK_STATUS_AFTER[outcome.status],
-          ...(reason ? { reason } : {}),
-        },
-  );
+  const move: TransitionDetails = noChanges
+    ? { action: 'no_changes', runId, reason: NO_CHANGES_REASON, noChanges }
+    : { action: AFTER[outcome.status].task, runId, reason };
+  await transitionTask(db, { taskId: run.taskId, ...move });
   emitAfterCommit(db, { type: `run.${outcome.status}`, runId, taskId: run.taskId });
   return true;
 }
@@ -229,14 +278,19 @@ export async function recoverExpiredLeases(db: Db): Promise<RunRow[]> {
     const rows = await tx
       .select({ id: runs.id })
       .from(runs)
-      .where(and(eq(runs.status, 'running'), lt(runs.leaseExpiresAt, sql`now()`)))
+      .where(
+        and(
+          inArray(runs.status, RUN_TRANSITIONS.interrupt.from),
+          lt(runs.leaseExpiresAt, sql`now()`),
+        ),
+      )
       .for('update', { skipLocked: true });
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
     await tx.delete(runTokens).where(inArray(runTokens.runId, ids));
     return tx
       .update(runs)
-      .set({ status: 'interrupted', finishedAt: new Date(), leaseExpiresAt: null })
+      .set({ status: RUN_TRANSITIONS.interrupt.to, finishedAt: new Date(), leaseExpiresAt: null })
       .where(inArray(runs.id, ids))
       .returning();
   });
@@ -244,7 +298,12 @@ export async function recoverExpiredLeases(db: Db): Promise<RunRow[]> {
     const reason = 'its runner stopped answering (lease expired)';
     await setRunStatus(db, { run, status: 'interrupted', reason });
     if (run.attempt <= MAX_RECOVERIES && !run.cancelRequested) {
-      await enqueueRun(db, { taskId: run.taskId, spec: run.spec, attempt: run.attempt + 1 });
+      await enqueueRun(db, {
+        taskId: run.taskId,
+        spec: run.spec,
+        attempt: run.attempt + 1,
+        action: 'interrupt',
+      });
     } else {
       const message = run.cancelRequested
         ? 'The run was cancelled while its runner was not answering.'
@@ -254,10 +313,10 @@ export async function recoverExpiredLeases(db: Db): Promise<RunRow[]> {
         runId: run.id,
         events: [{ type: 'error', code: 'runner_lost', message }],
       });
-      await setTaskStatus(db, {
+      await transitionTask(db, {
         taskId: run.taskId,
+        action: run.cancelRequested ? 'cancel' : 'fail',
         runId: run.id,
-        status: run.cancelRequested ? 'cancelled' : 'failed',
         reason: message,
       });
     }
@@ -271,36 +330,4 @@ async function setRunStatus(
 ): Promise<void> {
   const event: EventBody = { type: 'run.status', status, ...(reason ? { reason } : {}) };
   await appendEvents(db, { taskId: run.taskId, runId: run.id, events: [event] });
-}
-
-async function setTaskStatus(
-  db: Db,
-  {
-    taskId,
-    runId,
-    status,
-    reason,
-    noChanges,
-  }: {
-    taskId: string;
-    runId: string | null;
-    status: TaskStatus;
-    reason?: string;
-    noChanges?: boolean;
-  },
-): Promise<TaskRow> {
-  const [task] = await db
-    .update(tasks)
-    .set({ status, updatedAt: new Date() })
-    .where(eq(tasks.id, taskId))
-    .returning();
-  if (!task) throw new AppError('not_found', 'This task no longer exists.');
-  const event: EventBody = {
-    type: 'task.status',
-    status,
-    ...(reason ? { reason } : {}),
-    ...(noChanges ? { noChanges } : {}),
-  };
-  await appendEvents(db, { taskId, runId, events: [event] });
-  return task;
 }

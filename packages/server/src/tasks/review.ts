@@ -11,16 +11,15 @@
  *   note and a `review` event; the branch is kept.
  * - `retry`: failed or cancelled → queued: a new run like the last one, on the same branch, in the
  *   task's sandbox or restored from its snapshot.
- * - `cancel`: queued or running → cancelled (a running run stops at its runner's next heartbeat).
  *
- * Each change locks the task row, stores its events and its audit entry in one transaction.
+ * Cancelling is `tasks/cancel.ts`. Each change goes through `tasks/lifecycle.ts`: it locks the task
+ * row, checks the transition table, stores its events and its audit entry in one transaction.
  */
 import { desc, eq } from 'drizzle-orm';
-import type { EventBody, MergeStrategy, TaskStatus } from '@lucid/contracts';
+import type { EventBody, MergeStrategy } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { repositories, runs, tasks, users, type RunSpec } from '../db/schema.ts';
+import { repositories, runs, users, type RunSpec } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../principal.ts';
 import { bareRepoPath } from '../git/bare-repo.ts';
 import { mergeBranch } from '../git/merge.ts';
@@ -28,8 +27,8 @@ import type { RepoContext } from '../repos/repos.ts';
 import { appendEvents } from './events.ts';
 import { firstPromptSeq } from './first-prompt.ts';
 import { notifyRefs } from './live-channel.ts';
-import { pendingRun } from './manage.ts';
-import { enqueueRun, requestCancel, type RunRow, type TaskRow } from './queue.ts';
+import { applyTransition, assertTransition, lockTask, transitionTask } from './lifecycle.ts';
+import { enqueueRun, type RunRow, type TaskRow } from './queue.ts';
 import { loadTask } from './tasks.ts';
 
 /** What merging a task's branch on its forge did: merged now, or left for the forge to merge. */
@@ -59,96 +58,6 @@ export interface ApprovedTask {
   task: TaskRow;
   /** Null while the forge has yet to merge it (the task is `awaiting_merge`). */
   merge: { branch: string; into: string; sha: string; strategy: MergeStrategy } | null;
-}
-
-const VERB: Record<'start' | 'approve' | 'reject' | 'retry' | 'cancel', string> = {
-  start: 'started',
-  approve: 'approved',
-  reject: 'rejected',
-  retry: 'retried',
-  cancel: 'cancelled',
-};
-
-const ALLOWED: Record<keyof typeof VERB, readonly TaskStatus[]> = {
-  start: ['todo', 'cancelled'],
-  approve: ['in_review'],
-  reject: ['in_review', 'awaiting_merge', 'failed'],
-  retry: ['failed', 'cancelled'],
-  cancel: ['queued', 'running'],
-};
-
-const STATUS_WORDS: Record<TaskStatus, string> = {
-  todo: 'to do',
-  queued: 'queued',
-  running: 'running',
-  in_review: 'in review',
-  awaiting_merge: 'awaiting merge',
-  done: 'done',
-  failed: 'failed',
-  cancelled: 'cancelled',
-};
-
-/** Throws `invalid_transition` unless `action` has a meaning from the task's status. */
-function check(task: TaskRow, action: keyof typeof VERB): void {
-  if (ALLOWED[action].includes(task.status)) return;
-  const from = ALLOWED[action].map((status) => STATUS_WORDS[status]).join(' or ');
-  throw new AppError(
-    'invalid_transition',
-    `“${task.title}” is ${STATUS_WORDS[task.status]}; only a task that is ${from} can be ${VERB[action]}.`,
-  );
-}
-
-/** Locks the task row for the rest of the transaction and reads it again. */
-async function lockTask(tx: Db, taskId: string): Promise<TaskRow> {
-  const [row] = await tx.select().from(tasks).where(eq(tasks.id, taskId)).for('update');
-  if (!row) throw new AppError('task_not_found', 'This task no longer exists.');
-  return row;
-}
-
-/** Sets the task's status and stores `bodies` then its `task.status` event. */
-async function moveTask(
-  tx: Db,
-  {
-    task,
-    status,
-    set = {},
-    bodies = [],
-  }: {
-    task: TaskRow;
-    status: TaskStatus;
-    set?: Partial<Pick<TaskRow, 'reviewNote'>>;
-    bodies?: EventBody[];
-  },
-): Promise<TaskRow> {
-  const [moved] = await tx
-    .update(tasks)
-    .set({ ...set, status, updatedAt: new Date() })
-    .where(eq(tasks.id, task.id))
-    .returning();
-  if (!moved) throw new AppError('task_not_found', `“${task.title}” no longer exists.`);
-  await appendEvents(tx, {
-    taskId: task.id,
-    runId: null,
-    events: [...bodies, { type: 'task.status', status }],
-  });
-  return moved;
-}
-
-async function audit(
-  tx: Db,
-  actor: Principal,
-  task: TaskRow,
-  action: string,
-  metadata?: Record<string, unknown>,
-): Promise<void> {
-  await recordAudit(tx, {
-    actor,
-    action,
-    targetType: 'task',
-    targetId: task.id,
-    workspaceId: task.workspaceId,
-    ...(metadata ? { metadata } : {}),
-  });
 }
 
 /** The spec of the task's newest run, if it has one. */
@@ -187,7 +96,7 @@ export async function startTask(
   const found = await loadTask(ctx.db, actor.userId, taskId, 'member');
   return ctx.db.transaction(async (tx) => {
     const task = await lockTask(tx, found.id);
-    check(task, 'start');
+    assertTransition(task, 'start');
     const previous = await lastSpec(tx, task.id);
     let spec: RunSpec;
     if (previous && (task.status === 'cancelled' || !previous.agent)) {
@@ -198,9 +107,7 @@ export async function startTask(
     } else {
       spec = await firstSpec(tx, task);
     }
-    const run = await enqueueRun(tx, { taskId: task.id, spec });
-    await audit(tx, actor, task, 'task.start', { runId: run.id });
-    return run;
+    return enqueueRun(tx, { taskId: task.id, spec, action: 'start', actor });
   });
 }
 
@@ -264,7 +171,7 @@ export async function approveTask(
   { actor, taskId }: { actor: Principal; taskId: string },
 ): Promise<ApprovedTask> {
   const task = await loadTask(ctx.db, actor.userId, taskId, 'member');
-  check(task, 'approve');
+  assertTransition(task, 'approve');
   const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, task.repoId));
   if (!repo)
     throw new AppError('repo_not_found', `The repository of “${task.title}” no longer exists.`);
@@ -324,18 +231,18 @@ export async function approveTask(
   }
   const approved = await ctx.db.transaction(async (tx) => {
     const locked = await lockTask(tx, task.id);
-    check(locked, 'approve');
+    assertTransition(locked, 'approve');
     const bodies: EventBody[] = [{ type: 'review', decision: 'approved' }];
     if (merge) {
       bodies.push({ type: 'git.merge', branch: merge.branch, into: merge.into, sha: merge.sha });
     }
-    const moved = await moveTask(tx, {
-      task: locked,
-      status: merge ? 'done' : 'awaiting_merge',
+    const moved = await applyTransition(tx, locked, {
+      action: merge ? 'approve' : 'await_merge',
       set: { reviewNote: null },
       bodies,
+      actor,
+      audit: { action: 'task.approve', metadata: merge ? { ...merge } : { awaitingMerge: true } },
     });
-    await audit(tx, actor, locked, 'task.approve', merge ? { ...merge } : { awaitingMerge: true });
     if (merge) {
       if (repo.provider === 'local') {
         const now = new Date();
@@ -363,17 +270,13 @@ export async function rejectTask(
   { actor, taskId, reason }: { actor: Principal; taskId: string; reason: string },
 ): Promise<TaskRow> {
   const found = await loadTask(ctx.db, actor.userId, taskId, 'member');
-  return ctx.db.transaction(async (tx) => {
-    const task = await lockTask(tx, found.id);
-    check(task, 'reject');
-    const moved = await moveTask(tx, {
-      task,
-      status: 'todo',
-      set: { reviewNote: reason },
-      bodies: [{ type: 'review', decision: 'rejected', reason }],
-    });
-    await audit(tx, actor, task, 'task.reject', { reason });
-    return moved;
+  return transitionTask(ctx.db, {
+    taskId: found.id,
+    action: 'reject',
+    set: { reviewNote: reason },
+    bodies: [{ type: 'review', decision: 'rejected', reason }],
+    actor,
+    audit: { metadata: { reason } },
   });
 }
 
@@ -394,7 +297,7 @@ export async function retryTask(
   }
   return ctx.db.transaction(async (tx) => {
     const task = await lockTask(tx, found.id);
-    check(task, 'retry');
+    assertTransition(task, 'retry');
     const spec = await lastSpec(tx, task.id);
     if (!spec) {
       throw new AppError(
@@ -402,36 +305,6 @@ export async function retryTask(
         `“${task.title}” has never run, so there is nothing to retry; start it instead.`,
       );
     }
-    const run = await enqueueRun(tx, { taskId: task.id, spec });
-    await audit(tx, actor, task, 'task.retry', { runId: run.id });
-    return run;
-  });
-}
-
-/**
- * Cancels a queued or running task: a queued run at once, a running one at its runner's next
- * heartbeat (the task then ends `cancelled`).
- *
- * @example
- * const run = await cancelTask(ctx, { actor, taskId });
- */
-export async function cancelTask(
-  ctx: ReviewContext,
-  { actor, taskId }: { actor: Principal; taskId: string },
-): Promise<RunRow> {
-  const found = await loadTask(ctx.db, actor.userId, taskId, 'member');
-  return ctx.db.transaction(async (tx) => {
-    const task = await lockTask(tx, found.id);
-    check(task, 'cancel');
-    const pending = await pendingRun(tx, task.id);
-    if (!pending) {
-      throw new AppError(
-        'invalid_transition',
-        `“${task.title}” is ${STATUS_WORDS[task.status]} but has no run to cancel.`,
-      );
-    }
-    const run = await requestCancel(tx, pending.id);
-    await audit(tx, actor, task, 'task.cancel', { runId: run.id });
-    return run;
+    return enqueueRun(tx, { taskId: task.id, spec, action: 'retry', actor });
   });
 }

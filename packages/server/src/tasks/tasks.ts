@@ -22,7 +22,7 @@ import { appendEvents } from './events.ts';
 import { recordUsage } from './usage.ts';
 import { notifyBoard } from './live-channel.ts';
 import { proposeTaskNames, titleFromPrompt } from './task-naming.ts';
-import { enqueueRun, requestCancel, type RunRow, type TaskRow } from './queue.ts';
+import { enqueueRun, type RunRow, type TaskRow } from './queue.ts';
 
 /**
  * Brings a repository with an upstream on a forge up to date before a task starts on it (the
@@ -215,25 +215,4 @@ export async function loadTask(
 
 export async function listRuns(db: Db, taskId: string): Promise<RunRow[]> {
   return db.select().from(runs).where(eq(runs.taskId, taskId)).orderBy(desc(runs.createdAt));
-}
-
-/** Cancels a run on behalf of a user who may change its task. */
-export async function cancelRun(
-  db: Db,
-  { actor, runId }: { actor: Principal; runId: string },
-): Promise<RunRow> {
-  const [run] = await db.select().from(runs).where(eq(runs.id, runId));
-  if (!run) throw new AppError('run_not_found', 'This run does not exist.');
-  const task = await loadTask(db, actor.userId, run.taskId, 'member').catch(() => {
-    throw new AppError('run_not_found', 'This run does not exist.');
-  });
-  const cancelled = await requestCancel(db, runId);
-  await recordAudit(db, {
-    actor,
-    action: 'run.cancel',
-    targetType: 'run',
-    targetId: runId,
-    workspaceId: task.workspaceId,
-  });
-  return cancelled;
 }

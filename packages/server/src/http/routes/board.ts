@@ -16,9 +16,9 @@ import {
   type BoardStreamMessage,
 } from '@lucid/contracts';
 import { readBoard } from '../../tasks/board.ts';
+import { cancelTask } from '../../tasks/cancel.ts';
 import {
   approveTask,
-  cancelTask,
   rejectTask,
   retryTask,
   startTask,
@@ -193,6 +193,6 @@ export const boardRoutes =
         },
       },
       async (request) =>
-        toRun(await cancelTask(ctx, { actor: principalOf(request), taskId: request.params.id })),
+        toRun(await cancelTask(ctx.db, { actor: principalOf(request), taskId: request.params.id })),
     );
   };

@@ -28,10 +28,11 @@ import {
   UpdateTaskBody,
 } from '@lucid/contracts';
 import { z } from 'zod';
-import { cancelRun, createTask, listRuns, loadTask, queueRun } from '../../tasks/tasks.ts';
+import { createTask, listRuns, loadTask, queueRun } from '../../tasks/tasks.ts';
+import { cancelRun, cancelTask } from '../../tasks/cancel.ts';
 import { listEvents } from '../../tasks/events.ts';
 import { postMessage } from '../../tasks/follow-ups.ts';
-import { deleteTask, stopTask, updateTask } from '../../tasks/manage.ts';
+import { deleteTask, updateTask } from '../../tasks/manage.ts';
 import { listTasks } from '../../tasks/task-list.ts';
 import { taskPatch } from '../../tasks/task-patch.ts';
 import { taskTotals } from '../../tasks/task-totals.ts';
@@ -164,7 +165,7 @@ export const taskRoutes =
         },
       },
       async (request) =>
-        toRun(await stopTask(db, { actor: principalOf(request), taskId: request.params.id })),
+        toRun(await cancelTask(db, { actor: principalOf(request), taskId: request.params.id })),
     );
 
     app.post(
