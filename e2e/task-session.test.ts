@@ -108,6 +108,8 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     await page.getByRole('button', { name: 'Save key' }).click();
     await page.getByText('…9876', { exact: true }).or(page.getByRole('alert')).first().waitFor();
     expect(await page.getByRole('alert').allTextContents()).toEqual([]);
+    // Once saved the form closes, and the typed key leaves the page with it.
+    await page.getByLabel('OpenAI-compatible server API key').waitFor({ state: 'detached' });
     expect(await page.content()).not.toContain('sk-mine-abcdef-9876');
     await screenshot(page, 'settings-providers');
   });
