@@ -33,13 +33,9 @@ import { recoverExpiredLeases } from './tasks/queue.ts';
 import { LiveHub } from './tasks/live.ts';
 import { DomainEvents, deliverDomainEvents } from './tasks/domain-events.ts';
 import { JobWorker } from './jobs/worker.ts';
-import {
-  enqueuePublish,
-  mergeThroughForge,
-  PUBLISH_JOB,
-  publishJob,
-  retryAfterRejectedPush,
-} from './forges/publish.ts';
+import { enqueuePublish, PUBLISH_JOB, publishJob } from './forges/publish-run.ts';
+import { mergeThroughForge } from './forges/merge-upstream.ts';
+import { retryAfterRejectedPush } from './forges/rejected-push.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
 import { DockerDriver } from './sandbox/docker/docker-driver.ts';
 import {

@@ -12,8 +12,8 @@ import type { Principal } from '../principal.ts';
 import type { Runner } from '../runner/runner.ts';
 import type { SandboxLookup } from '../tasks/workspace-view.ts';
 import type { LiveHub } from '../tasks/live.ts';
-import type { MergeUpstream, RetryRejectedPush } from '../tasks/review.ts';
-import type { PublishContext } from '../forges/publish.ts';
+import type { MergeUpstream, RetryRejectedPush } from '../tasks/review-context.ts';
+import type { PublishContext } from '../forges/upstream.ts';
 import type { SandboxGate } from './sandbox-listener.ts';
 
 export interface AppDeps {

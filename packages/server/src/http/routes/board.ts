@@ -17,13 +17,11 @@ import {
 } from '@lucid/contracts';
 import { readBoard } from '../../tasks/board.ts';
 import { cancelTask } from '../../tasks/cancel.ts';
-import {
-  approveTask,
-  rejectTask,
-  retryTask,
-  startTask,
-  type ReviewContext,
-} from '../../tasks/review.ts';
+import { approveTask } from '../../tasks/approve-task.ts';
+import { rejectTask } from '../../tasks/reject-task.ts';
+import { retryTask } from '../../tasks/retry-task.ts';
+import type { ReviewContext } from '../../tasks/review-context.ts';
+import { startTask } from '../../tasks/start-task.ts';
 import { loadRepo } from '../../repos/repos.ts';
 import { principalOf } from '../authenticate.ts';
 import { sseStreams } from '../sse-stream.ts';

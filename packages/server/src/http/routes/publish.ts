@@ -2,11 +2,11 @@
  * @module http/routes/publish
  * Publishing to forges on request: land a branch on a repository's upstream, with its pull or
  * merge request. (A task whose push upstream was refused is retried by the board's
- * `POST /tasks/{id}/retry`, which hands it to `forges/publish.ts`.)
+ * `POST /tasks/{id}/retry`, which hands it to `forges/rejected-push.ts`.)
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { IdParams, LandBody, LandResult } from '@lucid/contracts';
-import { landBranch } from '../../forges/publish.ts';
+import { landBranch } from '../../forges/land-branch.ts';
 import { principalOf } from '../authenticate.ts';
 import { publishContext, type AppDeps } from '../context.ts';
 

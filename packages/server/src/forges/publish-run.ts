@@ -1,0 +1,294 @@
+/**
+ * @module forges/publish-run
+ * Publishing a run's work to its repository's forge. When a run of a task whose repository has
+ * an upstream succeeds after pushing the task's branch to Lucid's git server, the server (never
+ * the runner) pushes that branch from its bare repository to the upstream with the upstream
+ * user's forge token, then opens the pull (GitHub) or merge (GitLab) request into the task's base
+ * branch, or refreshes the one already open. A task made from a forge issue gets the request's
+ * link as a comment on the issue.
+ *
+ * Publishing never makes finishing a run fail or wait: it is a durable job (`forge.publish`, keyed
+ * by the run, jobs/), run after the run's success is committed, one task at a time, taken up again
+ * after a restart and retried with backoff while the forge is unreachable; each failed attempt is
+ * an `error` event on the task, and the last failure a `task.status` reason. A push the upstream
+ * refuses as non-fast-forward leaves the task `awaiting_merge` (forges/rejected-push.ts retries it).
+ */
+import { eq } from 'drizzle-orm';
+import type { EventBody, TaskEvent } from '@lucid/contracts';
+import { repositories, runs, tasks } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { appendEvents } from '../tasks/events.ts';
+import type { RunRow, TaskRow } from '../tasks/queue.ts';
+import { transitionTaskIfAllowed, type TaskAction } from '../tasks/lifecycle.ts';
+import type { Db } from '../db/client.ts';
+import { enqueueJob, type JobRow } from '../jobs/store.ts';
+import { JobFailed, type JobAttempt, type JobHandler } from '../jobs/worker.ts';
+import { providerName } from './connections.ts';
+import { ForgeError } from './forge.ts';
+import { describePullRequest } from './pr-description.ts';
+import { PushRejectedError, UpstreamAuthError, UpstreamForbiddenError } from './upstream-git.ts';
+import {
+  asAppError,
+  eventsOf,
+  pushAndOpen,
+  upstreamOf,
+  type PublishContext,
+  type RepoRow,
+  type Upstream,
+} from './upstream.ts';
+
+/** Moves the task by `action` with a reason, unless it has meanwhile moved where that has no meaning. */
+async function setStatus(
+  ctx: PublishContext,
+  {
+    task,
+    runId,
+    action,
+    reason,
+  }: { task: TaskRow; runId: string | null; action: TaskAction; reason: string },
+): Promise<void> {
+  await transitionTaskIfAllowed(ctx.db, { taskId: task.id, action, runId, reason });
+}
+
+/** The kind of the job that publishes a run's work. */
+export const PUBLISH_JOB = 'forge.publish';
+
+/**
+ * Stores the job publishing a run's work (once per run, however often it is asked for).
+ *
+ * @example
+ * bus.on('run.succeeded', (run) => void enqueuePublish(db, run));
+ */
+export async function enqueuePublish(
+  db: Db,
+  { runId, taskId }: { runId: string; taskId: string },
+): Promise<JobRow> {
+  const { job } = await enqueueJob(db, {
+    kind: PUBLISH_JOB,
+    key: runId,
+    taskId,
+    payload: { runId },
+  });
+  return job;
+}
+
+/**
+ * The handler of {@link PUBLISH_JOB}: publishes the work of a run that has succeeded. When its
+ * task's repository has an upstream and the run pushed the task's branch (a run that made no
+ * changes pushed nothing and is skipped), pushes it upstream, opens or refreshes the request, and
+ * records it on the task (`upstream.push`, `pr.opened` or `pr.updated`). A failure the forge may
+ * get over (unreachable, a 5xx, rate limits, a network error of git) is an `error` event saying
+ * which attempt failed, then thrown to be retried; the last one, or any other, is recorded on
+ * the task as before and ends the job.
+ *
+ * @example
+ * new JobWorker({ db, handlers: { [PUBLISH_JOB]: publishJob(ctx) }, log });
+ */
+export function publishJob(ctx: PublishContext): JobHandler {
+  return async (attempt) => {
+    const runId = attempt.job.payload.runId;
+    if (typeof runId !== 'string') throw new JobFailed('The job names no run.');
+    await publishRun(ctx, runId, attempt);
+  };
+}
+
+async function publishRun(ctx: PublishContext, runId: string, attempt: JobAttempt): Promise<void> {
+  const [run] = await ctx.db.select().from(runs).where(eq(runs.id, runId));
+  if (!run || run.status !== 'succeeded' || run.noChanges) return;
+  const [task] = await ctx.db.select().from(tasks).where(eq(tasks.id, run.taskId));
+  if (!task) return;
+  const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, task.repoId));
+  if (!repo || repo.provider === 'local' || !repo.upstreamFullName) return;
+  const history = await eventsOf(ctx, task.id, run.id);
+  if (!history.run.some((e) => e.type === 'git.push' && e.branch === task.branch)) return;
+  await publishTask(ctx, { task, repo, run, history, attempt });
+}
+
+async function publishTask(
+  ctx: PublishContext,
+  {
+    task,
+    repo,
+    run,
+    history,
+    attempt,
+  }: {
+    task: TaskRow;
+    repo: RepoRow;
+    run: RunRow;
+    history: { all: TaskEvent[]; run: TaskEvent[] };
+    attempt: JobAttempt;
+  },
+): Promise<void> {
+  let upstream: Upstream | null = null;
+  try {
+    upstream = upstreamOf(repo);
+    if (!upstream) return;
+    const found = upstream;
+    const published = await pushAndOpen(ctx, {
+      repo,
+      upstream,
+      branch: task.branch,
+      base: task.baseBranch,
+      describe: async () =>
+        describePullRequest({
+          task: { ...task, issue: task.externalRef?.issue ?? null },
+          events: history.all,
+          runEvents: history.run,
+          taskUrl: `${ctx.publicUrl}/tasks/${task.id}`,
+        }),
+    });
+    await appendEvents(ctx.db, {
+      taskId: task.id,
+      runId: run.id,
+      events: [
+        {
+          type: 'upstream.push',
+          provider: found.provider,
+          branch: task.branch,
+          sha: published.sha,
+        },
+      ],
+    });
+    const pr = published.pullRequest;
+    if (!pr) return;
+    const isNew = pr.created || task.prNumber !== pr.number;
+    await ctx.db
+      .update(tasks)
+      .set({ prUrl: pr.url, prNumber: pr.number, updatedAt: new Date() })
+      .where(eq(tasks.id, task.id));
+    const event: EventBody = {
+      type: isNew ? 'pr.opened' : 'pr.updated',
+      provider: found.provider,
+      url: pr.url,
+      number: pr.number,
+    };
+    await appendEvents(ctx.db, { taskId: task.id, runId: run.id, events: [event] });
+    if (isNew && task.externalRef) {
+      const ref = task.externalRef;
+      const noun = found.provider === 'github' ? 'pull request' : 'merge request';
+      try {
+        await published.forge.comment(published.token, {
+          repo: ref.repo,
+          issue: ref.issue,
+          body: `Lucid opened a ${noun} for this issue: ${pr.url}`,
+        });
+      } catch (error) {
+        const failure = await asAppError(ctx, found, error);
+        await appendEvents(ctx.db, {
+          taskId: task.id,
+          runId: run.id,
+          events: [
+            {
+              type: 'error',
+              code: failure.code,
+              message: `The link could not be posted on issue #${ref.issue}: ${failure.message}`,
+            },
+          ],
+        });
+      }
+    }
+  } catch (error) {
+    if (!attempt.last && mayPassOver(error)) {
+      await recordRetry(ctx, { task, runId: run.id, upstream, error, attempt });
+      throw error;
+    }
+    await recordFailure(ctx, { task, runId: run.id, upstream, error });
+    throw new JobFailed(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/**
+ * True for a failure that trying again later may get over: the forge unreachable, answering
+ * 5xx or rate-limited, or git failing for another reason than a refusal.
+ */
+function mayPassOver(error: unknown): boolean {
+  if (error instanceof ForgeError)
+    return error.kind === 'unreachable' || error.kind === 'rate_limited';
+  if (
+    error instanceof AppError ||
+    error instanceof PushRejectedError ||
+    error instanceof UpstreamAuthError ||
+    error instanceof UpstreamForbiddenError
+  ) {
+    return false;
+  }
+  return error instanceof Error;
+}
+
+/** Tells the task that an attempt to publish failed and another follows. */
+async function recordRetry(
+  ctx: PublishContext,
+  {
+    task,
+    runId,
+    upstream,
+    error,
+    attempt,
+  }: {
+    task: TaskRow;
+    runId: string;
+    upstream: Upstream | null;
+    error: unknown;
+    attempt: JobAttempt;
+  },
+): Promise<void> {
+  const failure = await asAppError(ctx, upstream, error);
+  const noun = upstream?.provider === 'gitlab' ? 'merge request' : 'pull request';
+  await appendEvents(ctx.db, {
+    taskId: task.id,
+    runId,
+    events: [
+      {
+        type: 'error',
+        code: failure.code,
+        message:
+          `The ${noun} is pending: attempt ${attempt.attempt} of ${attempt.maxAttempts} to publish ` +
+          `failed (${failure.message}); Lucid tries again shortly.`,
+      },
+    ],
+  });
+}
+
+/** Records why publishing failed: an `error` event, and the task's status saying what to do. */
+async function recordFailure(
+  ctx: PublishContext,
+  {
+    task,
+    runId,
+    upstream,
+    error,
+  }: { task: TaskRow; runId: string | null; upstream: Upstream | null; error: unknown },
+): Promise<void> {
+  const name = upstream ? providerName(upstream.provider) : 'the forge';
+  if (error instanceof PushRejectedError && upstream) {
+    const message =
+      `${name} refused the push of ${task.branch} to ${upstream.fullName} (${error.detail}): the ` +
+      `branch there has commits Lucid's copy lacks. Retry the task to have the agent bring its ` +
+      `work up to date with them and with ${task.baseBranch}; Lucid pushes again when it is done.`;
+    await appendEvents(ctx.db, {
+      taskId: task.id,
+      runId,
+      events: [{ type: 'error', code: 'push_rejected', message }],
+    });
+    await setStatus(ctx, {
+      task,
+      runId,
+      action: 'push_rejected',
+      reason: message,
+    });
+    return;
+  }
+  const failure = await asAppError(ctx, upstream, error);
+  await appendEvents(ctx.db, {
+    taskId: task.id,
+    runId,
+    events: [{ type: 'error', code: failure.code, message: failure.message }],
+  });
+  await setStatus(ctx, {
+    task,
+    runId,
+    action: 'publish_failed',
+    reason: `The work was not published to ${name}: ${failure.message}`,
+  });
+}

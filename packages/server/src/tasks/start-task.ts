@@ -1,0 +1,42 @@
+/**
+ * @module tasks/start-task
+ * The board's start: To Do or cancelled → queued. The first run works on the prompt; after a
+ * rejection the run is told why the work was sent back (a `message.user` holding the review note);
+ * after a cancel the last run is queued again.
+ */
+import type { RunSpec } from '../db/schema.ts';
+import type { Principal } from '../principal.ts';
+import { assertTransition, lockTask } from './lifecycle.ts';
+import { enqueueRun, type RunRow } from './queue.ts';
+import type { ReviewContext } from './review-context.ts';
+import { agentSpec, firstSpec, lastSpec, reviewPrompt } from './run-specs.ts';
+import { loadTask } from './tasks.ts';
+
+/**
+ * Starts a task from To Do (or again after it was cancelled): queues an agent run on the prompt,
+ * or, when the work was sent back, on the review note.
+ *
+ * @example
+ * const run = await startTask(ctx, { actor, taskId });
+ */
+export async function startTask(
+  ctx: ReviewContext,
+  { actor, taskId }: { actor: Principal; taskId: string },
+): Promise<RunRow> {
+  const found = await loadTask(ctx.db, actor.userId, taskId, 'member');
+  return ctx.db.transaction(async (tx) => {
+    const task = await lockTask(tx, found.id);
+    assertTransition(task, 'start');
+    const previous = await lastSpec(tx, task.id);
+    let spec: RunSpec;
+    if (previous && (task.status === 'cancelled' || !previous.agent)) {
+      spec = previous;
+    } else if (previous) {
+      const text = task.reviewNote ? reviewPrompt(task.reviewNote) : task.prompt;
+      spec = await agentSpec(tx, task, previous, text);
+    } else {
+      spec = await firstSpec(tx, task);
+    }
+    return enqueueRun(tx, { taskId: task.id, spec, action: 'start', actor });
+  });
+}
