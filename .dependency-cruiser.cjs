@@ -16,7 +16,7 @@
  *     backend and the runners registry;
  *   - jobs (the durable follow-up queue) hears the domain events of tasks;
  *   - gateway (the metering LLM gateway) and forges (GitHub/GitLab, mirrors, publishing) act on tasks;
- *   - http serves all of them; server.ts composes them; cli starts the server or a runner.
+ *   - http serves all of them; server.ts (with server/) composes them; cli starts the server or a runner.
  * The worker side (runner, agent, sandbox) also runs in `lucid runner` on hosts with no database:
  * nothing it reaches may import db. The web app imports only contracts, and its features do not
  * import each other: app/ composes them, components/ui and lib hold what they share.

@@ -1,8 +1,9 @@
 /**
  * @module server
  * The composition root: opens the database, builds auth, the live hub and the HTTP app, and listens.
- * Wires the domain events to what follows them, once: a queued run wakes the server's runner, a
- * succeeded run stores the job publishing it, a stored job wakes the job worker.
+ * `startServer` reads as its steps: the host and data dir, the database, auth, the own runner's
+ * sandboxes, the live hub, the lifecycle's wiring (server/wire-lifecycle.ts: domain events, jobs,
+ * lease recovery), the runner, the app, the ways sandboxes reach it; `close` undoes them in turn.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -29,13 +30,11 @@ import { SANDBOX_AGENTS_DIR } from './agent/cli/cli-agent.ts';
 import { CLI_AGENTS } from './agent/cli/index.ts';
 import { installCliAgents } from './agent/cli/install.ts';
 import { providerSecrets } from './llm/models.ts';
-import { recoverExpiredLeases } from './tasks/queue.ts';
 import { LiveHub } from './tasks/live.ts';
-import { DomainEvents, deliverDomainEvents } from './tasks/domain-events.ts';
-import { JobWorker } from './jobs/worker.ts';
-import { enqueuePublish, PUBLISH_JOB, publishJob } from './forges/publish-run.ts';
+import type { DomainEvents } from './tasks/domain-events.ts';
 import { mergeThroughForge } from './forges/merge-upstream.ts';
 import { retryAfterRejectedPush } from './forges/rejected-push.ts';
+import { wireLifecycle, type JobOptions } from './server/wire-lifecycle.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
 import { DockerDriver } from './sandbox/docker/docker-driver.ts';
 import {
@@ -61,12 +60,7 @@ export interface StartOptions {
   jobs?: JobOptions;
 }
 
-export interface JobOptions {
-  pollMs?: number;
-  lockMs?: number;
-  /** The delay before a failed job's second attempt, doubling after. */
-  retryBaseMs?: number;
-}
+export type { JobOptions } from './server/wire-lifecycle.ts';
 
 export interface RunnerOptions {
   /** Where sandboxes are made; without one the server runs no runner. */
@@ -209,15 +203,20 @@ function ownUrl(host: string, port: number): string {
   return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
-/**
- * Starts Lucid and resolves once it listens.
- *
- * @example
- * const server = await startServer({ config: loadConfig(process.env) });
- */
-export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const { config } = options;
-  const logger = options.logger ?? createLogger(config);
+/** Where the server's own runner makes sandboxes, and what they are given. */
+interface OwnSandboxes {
+  slots: number;
+  driver: SandboxDriver | undefined;
+  /** Why no sandbox can run, when none can. */
+  refusal: string | null;
+  /** The URL sandboxes reach Lucid at. */
+  sandboxUrl: string;
+  /** The CLI agents' cache, mounted read-only into sandboxes. */
+  agentCache: string | undefined;
+}
+
+/** Prepares the process and the data dir: the spawn host, the folders, the generated key's note. */
+async function prepareHost(config: Config, logger: Logger): Promise<{ gitRoot: string }> {
   // While this process is still small: later programs start there without stalling the server.
   await startSpawnHost().catch((error: unknown) =>
     logger.warn({ err: error }, 'no spawn host: programs start from the server process itself'),
@@ -231,15 +230,27 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const gitRoot = path.join(config.dataDir, 'git');
   mkdirSync(gitRoot, { recursive: true });
-  const database =
-    options.database ??
-    (await openDatabase(
-      config.databaseUrl
-        ? { url: config.databaseUrl }
-        : { pgliteDir: path.join(config.dataDir, 'db') },
-    ));
+  return { gitRoot };
+}
+
+/** The configured database: PostgreSQL at its URL, or embedded PGlite in the data dir. */
+function openConfiguredDatabase(config: Config): Promise<Database> {
+  return openDatabase(
+    config.databaseUrl
+      ? { url: config.databaseUrl }
+      : { pgliteDir: path.join(config.dataDir, 'db') },
+  );
+}
+
+/** better-auth on the database, logging through the server's logger. */
+async function authFor(
+  database: Database,
+  config: Config,
+  logger: Logger,
+  rateLimit: boolean,
+): Promise<ReturnType<typeof createAuth>> {
   await quietAuthAsyncContext();
-  const auth = createAuth({
+  return createAuth({
     db: database.db,
     config,
     logger: {
@@ -248,22 +259,27 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       info: (message) => logger.info(message),
       debug: (message) => logger.debug(message),
     },
-    rateLimit: options.authRateLimit ?? true,
+    rateLimit,
   });
-  const leaseMs = options.runner?.leaseMs ?? config.runner.leaseMs;
-  const maxRuntimeMs = options.runner?.maxRuntimeMs ?? config.runner.maxRuntimeMs;
-  const slots = options.runner?.slots ?? config.runner.slots;
+}
+
+/** The sandbox driver of the server's own runner (none without slots), and what sandboxes get. */
+async function ownSandboxes(
+  config: Config,
+  options: RunnerOptions | undefined,
+  logger: Logger,
+): Promise<OwnSandboxes> {
+  const slots = options?.slots ?? config.runner.slots;
   const selected =
     slots > 0
-      ? options.runner?.driver
-        ? { driver: options.runner.driver, refusal: null }
+      ? options?.driver
+        ? { driver: options.driver, refusal: null }
         : await sandboxDriver(config, logger)
       : undefined;
   const driver = selected?.driver;
   const sandboxUrl =
     config.sandbox.url ??
     `http://${driver?.kind === 'docker' ? 'host.docker.internal' : '127.0.0.1'}:${config.port}`;
-  const runnerId = inProcessRunnerId(config.dataDir);
   const agentCache =
     driver && config.agent.cli.length > 0
       ? await installCliAgents({
@@ -272,6 +288,147 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           log: (message) => logger.info(message),
         })
       : undefined;
+  return { slots, driver, refusal: selected?.refusal ?? null, sandboxUrl, agentCache };
+}
+
+/** The server's own runner, on the database's runner backend; none without a driver. */
+function ownRunner({
+  config,
+  options,
+  database,
+  sandboxes,
+  runnerId,
+  runs,
+  live,
+  logger,
+}: {
+  config: Config;
+  options: RunnerOptions | undefined;
+  database: Database;
+  sandboxes: OwnSandboxes;
+  runnerId: string;
+  runs: { leaseMs: number; maxRuntimeMs: number };
+  live: LiveHub;
+  logger: Logger;
+}): Runner | undefined {
+  const { driver, agentCache, slots, sandboxUrl } = sandboxes;
+  if (!driver) return undefined;
+  return new Runner({
+    backend: new DbRunnerBackend({
+      db: database.db,
+      runnerId,
+      leaseMs: runs.leaseMs,
+      maxRuntimeMs: runs.maxRuntimeMs,
+      sandboxUrl,
+      gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
+      agentMaxSteps: config.agent.maxSteps,
+      live,
+    }),
+    driver,
+    runnerId,
+    sandbox: {
+      limits: config.sandbox.limits,
+      network: config.sandbox.network,
+      ...(agentCache
+        ? { readOnlyMounts: [{ source: agentCache, target: SANDBOX_AGENTS_DIR }] }
+        : {}),
+    },
+    slots,
+    idleMs: options?.idleMs ?? config.sandbox.idleMs,
+    warmPool: options?.warmPool ?? config.sandbox.warmPool,
+    pollMs: options?.pollMs ?? 1_000,
+    log: logger,
+    agent: lucidAgentRuntime({
+      secrets: providerSecrets(config.llm),
+      cliAgents: config.agent.cli,
+      gatewayFetch: inProcessGatewayFetch(
+        {
+          db: database.db,
+          llm: config.llm,
+          encryptionKey: config.encryptionKey,
+          budgets: config.budgets,
+          log: logger,
+        },
+        `${ownUrl(config.host, config.port)}/llm`,
+      ),
+    }),
+  });
+}
+
+/** Registers the server's own runner under its kept id and starts it polling. */
+async function startOwnRunner(
+  runner: Runner,
+  { database, runnerId, slots }: { database: Database; runnerId: string; slots: number },
+): Promise<void> {
+  await registerInProcessRunner(database.db, {
+    id: runnerId,
+    name: `${hostname()} (server)`,
+    capacity: slots,
+  });
+  runner.start();
+}
+
+/**
+ * The ways sandboxes reach the git endpoint and the LLM gateway: a listener on the engine's bridge
+ * for Docker sandboxes on a bridge network, a Unix socket for a driver that takes one.
+ */
+async function openSandboxPaths({
+  app,
+  config,
+  driver,
+  gate,
+  port,
+  sandboxUrl,
+  logger,
+}: {
+  app: FastifyInstance;
+  config: Config;
+  driver: SandboxDriver | undefined;
+  gate: SandboxGate;
+  port: number;
+  sandboxUrl: string;
+  logger: Logger;
+}): Promise<{ close(): Promise<void> }> {
+  const access =
+    driver instanceof DockerDriver && config.sandbox.network === 'bridge'
+      ? await openSandboxAccess({
+          app,
+          driver,
+          gate,
+          port: hostPortOf(config.sandbox.url) ?? port,
+          listen: !config.sandbox.url && !isWildcard(config.host),
+          log: logger,
+        })
+      : null;
+  const socket = driver?.reachLucid
+    ? await socketForSandboxes(app, gate, (endpoint) => driver.reachLucid?.(endpoint), sandboxUrl)
+    : null;
+  return {
+    close: async () => {
+      await access?.close();
+      await socket?.close();
+    },
+  };
+}
+
+/**
+ * Starts Lucid and resolves once it listens.
+ *
+ * @example
+ * const server = await startServer({ config: loadConfig(process.env) });
+ */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config);
+  const { gitRoot } = await prepareHost(config, logger);
+  const database = options.database ?? (await openConfiguredDatabase(config));
+  const auth = await authFor(database, config, logger, options.authRateLimit ?? true);
+  const runs = {
+    leaseMs: options.runner?.leaseMs ?? config.runner.leaseMs,
+    maxRuntimeMs: options.runner?.maxRuntimeMs ?? config.runner.maxRuntimeMs,
+  };
+  const sandboxes = await ownSandboxes(config, options.runner, logger);
+  const runnerId = inProcessRunnerId(config.dataDir);
   const live = new LiveHub(database, {
     onError: (error) =>
       logger.error({ err: error }, 'the live stream failed to read new events or send drafts'),
@@ -283,61 +440,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     gitRoot,
     publicUrl: config.publicUrl,
   };
-  const domainEvents = new DomainEvents((error, event) =>
-    logger.error({ err: error, event }, `a subscriber of ${event.type} failed`),
-  );
-  const stopDelivering = deliverDomainEvents(database.db, domainEvents);
-  const jobWorker = new JobWorker({
-    db: database.db,
-    handlers: { [PUBLISH_JOB]: publishJob(publishing) },
-    ...options.jobs,
-    releaseClaimsAtStart: database.kind === 'pglite',
-    log: (error, message) => logger.error({ err: error }, message),
+  const lifecycle = wireLifecycle({ database, publishing, jobs: options.jobs, logger });
+  const runner = ownRunner({
+    config,
+    options: options.runner,
+    database,
+    sandboxes,
+    runnerId,
+    runs,
+    live,
+    logger,
   });
-  domainEvents.on('job.queued', () => jobWorker.wake());
-  domainEvents.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
-  const runner = driver
-    ? new Runner({
-        backend: new DbRunnerBackend({
-          db: database.db,
-          runnerId,
-          leaseMs,
-          maxRuntimeMs,
-          sandboxUrl,
-          gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
-          agentMaxSteps: config.agent.maxSteps,
-          live,
-        }),
-        driver,
-        runnerId,
-        sandbox: {
-          limits: config.sandbox.limits,
-          network: config.sandbox.network,
-          ...(agentCache
-            ? { readOnlyMounts: [{ source: agentCache, target: SANDBOX_AGENTS_DIR }] }
-            : {}),
-        },
-        slots,
-        idleMs: options.runner?.idleMs ?? config.sandbox.idleMs,
-        warmPool: options.runner?.warmPool ?? config.sandbox.warmPool,
-        pollMs: options.runner?.pollMs ?? 1_000,
-        log: logger,
-        agent: lucidAgentRuntime({
-          secrets: providerSecrets(config.llm),
-          cliAgents: config.agent.cli,
-          gatewayFetch: inProcessGatewayFetch(
-            {
-              db: database.db,
-              llm: config.llm,
-              encryptionKey: config.encryptionKey,
-              budgets: config.budgets,
-              log: logger,
-            },
-            `${ownUrl(config.host, config.port)}/llm`,
-          ),
-        }),
-      })
-    : undefined;
 
   await live.start();
   const sandboxGate = new SandboxGate();
@@ -350,8 +463,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     webRoot: options.webRoot,
     runner,
     runnerId: runner ? runnerId : undefined,
-    sandboxes: driver,
-    runs: { leaseMs, maxRuntimeMs },
+    sandboxes: sandboxes.driver,
+    runs,
     live,
     mergeUpstream: mergeThroughForge(publishing),
     retryRejectedPush: (input) => retryAfterRejectedPush(publishing, input),
@@ -360,56 +473,27 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-
-  const sandboxAccess =
-    driver instanceof DockerDriver && config.sandbox.network === 'bridge'
-      ? await openSandboxAccess({
-          app,
-          driver,
-          gate: sandboxGate,
-          port: hostPortOf(config.sandbox.url) ?? port,
-          listen: !config.sandbox.url && !isWildcard(config.host),
-          log: logger,
-        })
-      : null;
-  const sandboxSocket = driver?.reachLucid
-    ? await socketForSandboxes(
-        app,
-        sandboxGate,
-        (endpoint) => driver.reachLucid?.(endpoint),
-        sandboxUrl,
-      )
-    : null;
+  const sandboxPaths = await openSandboxPaths({
+    app,
+    config,
+    driver: sandboxes.driver,
+    gate: sandboxGate,
+    port,
+    sandboxUrl: sandboxes.sandboxUrl,
+    logger,
+  });
   if (runner) {
-    await registerInProcessRunner(database.db, {
-      id: runnerId,
-      name: `${hostname()} (server)`,
-      capacity: slots,
-    });
-    runner.start();
-    domainEvents.on('run.queued', () => runner.wake());
+    await startOwnRunner(runner, { database, runnerId, slots: sandboxes.slots });
+    lifecycle.wakeOnQueued(runner);
   }
-  await jobWorker.start();
-  const recovery = setInterval(
-    () => {
-      recoverExpiredLeases(database.db).then(
-        (recovered) => {
-          if (recovered.length > 0) {
-            logger.warn({ runs: recovered.map((r) => r.id) }, 'recovered runs whose lease expired');
-          }
-        },
-        (error: unknown) => logger.error({ err: error }, 'lease recovery failed'),
-      );
-    },
-    Math.max(100, Math.floor(leaseMs / 2)),
-  );
+  await lifecycle.start(runs.leaseMs);
   const banner = startBanner({
     config,
     port,
     database: database.kind,
-    slots: runner ? slots : 0,
-    driver: driver ?? null,
-    refusal: selected?.refusal ?? null,
+    slots: runner ? sandboxes.slots : 0,
+    driver: sandboxes.driver ?? null,
+    refusal: sandboxes.refusal,
   });
   logger.info({ banner: banner.fields }, banner.lines.join('\n  '));
   return {
@@ -417,16 +501,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     database,
     runner,
     live,
-    events: domainEvents,
+    events: lifecycle.events,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     close: async () => {
-      clearInterval(recovery);
+      lifecycle.stopRecovery();
       await runner?.stop();
-      await sandboxAccess?.close();
-      await sandboxSocket?.close();
+      await sandboxPaths.close();
       await app.close();
-      await jobWorker.stop();
-      stopDelivering();
+      await lifecycle.stop();
       await live.stop();
       await database.close();
     },

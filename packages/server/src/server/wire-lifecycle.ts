@@ -1,0 +1,100 @@
+/**
+ * @module server/wire-lifecycle
+ * The composition of a task's lifecycle, done once per server: the domain events bus attached to
+ * the database (delivered at the outermost commit), the durable job worker and its handlers, what
+ * follows each event (a succeeded run stores the job publishing it, in the run's own transaction;
+ * a stored job wakes the worker; a queued run wakes the server's runner), and lease recovery.
+ */
+import type { Logger } from 'pino';
+import type { Database } from '../db/client.ts';
+import { enqueuePublish, PUBLISH_JOB, publishJob } from '../forges/publish-run.ts';
+import type { PublishContext } from '../forges/upstream.ts';
+import { JobWorker } from '../jobs/worker.ts';
+import { DomainEvents, deliverDomainEvents } from '../tasks/domain-events.ts';
+import { recoverExpiredLeases } from '../tasks/queue.ts';
+
+/** The job worker's timings (tests make them short). */
+export interface JobOptions {
+  pollMs?: number;
+  lockMs?: number;
+  /** The delay before a failed job's second attempt, doubling after. */
+  retryBaseMs?: number;
+}
+
+/** The wired lifecycle of one server. */
+export interface Lifecycle {
+  /** The domain events of the server's database, as they are committed. */
+  events: DomainEvents;
+  /** Wakes `runner` whenever a run is queued, on any route, webhook, retry or recovery. */
+  wakeOnQueued(runner: { wake(): void }): void;
+  /** Starts the job worker and the recovery of expired leases (every half lease). */
+  start(leaseMs: number): Promise<void>;
+  /** Stops recovering leases: the first step of a shutdown, before the runner stops. */
+  stopRecovery(): void;
+  /** Waits for the jobs under way, then stops delivering events. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Attaches the domain events to `database` and wires every subscriber and job handler.
+ *
+ * @example
+ * const lifecycle = wireLifecycle({ database, publishing, jobs: options.jobs, logger });
+ * lifecycle.wakeOnQueued(runner);
+ * await lifecycle.start(leaseMs);
+ */
+export function wireLifecycle({
+  database,
+  publishing,
+  jobs,
+  logger,
+}: {
+  database: Database;
+  publishing: PublishContext;
+  jobs?: JobOptions | undefined;
+  logger: Logger;
+}): Lifecycle {
+  const events = new DomainEvents((error, event) =>
+    logger.error({ err: error, event }, `a subscriber of ${event.type} failed`),
+  );
+  const stopDelivering = deliverDomainEvents(database.db, events);
+  const worker = new JobWorker({
+    db: database.db,
+    handlers: { [PUBLISH_JOB]: publishJob(publishing) },
+    ...jobs,
+    releaseClaimsAtStart: database.kind === 'pglite',
+    log: (error, message) => logger.error({ err: error }, message),
+  });
+  events.on('job.queued', () => worker.wake());
+  events.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
+  let recovery: NodeJS.Timeout | undefined;
+  return {
+    events,
+    wakeOnQueued: (runner) => events.on('run.queued', () => runner.wake()),
+    start: async (leaseMs) => {
+      await worker.start();
+      recovery = setInterval(
+        () => recoverLeases(database, logger),
+        Math.max(100, Math.floor(leaseMs / 2)),
+      );
+    },
+    stopRecovery: () => clearInterval(recovery),
+    stop: async () => {
+      clearInterval(recovery);
+      await worker.stop();
+      stopDelivering();
+    },
+  };
+}
+
+/** Re-queues (or fails) the runs whose runner stopped answering, saying which. */
+function recoverLeases(database: Database, logger: Logger): void {
+  recoverExpiredLeases(database.db).then(
+    (recovered) => {
+      if (recovered.length > 0) {
+        logger.warn({ runs: recovered.map((r) => r.id) }, 'recovered runs whose lease expired');
+      }
+    },
+    (error: unknown) => logger.error({ err: error }, 'lease recovery failed'),
+  );
+}
