@@ -1,11 +1,12 @@
-import { and, count, eq } from 'drizzle-orm';
+import { and, count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus, TaskStatus } from '@lucid/contracts';
-import { auditLog, events, tasks } from '../src/db/schema.ts';
+import { auditLog, events, runs, tasks } from '../src/db/schema.ts';
 import { AppError } from '../src/errors.ts';
 import type { DomainEvent } from '../src/tasks/domain-events.ts';
 import {
   assertTransition,
+  lockTask,
   nextRunStatus,
   nextTaskStatus,
   RUN_TRANSITIONS,
@@ -16,7 +17,8 @@ import {
 } from '../src/tasks/lifecycle.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { pushedRepo, startTask } from './support/tasks.ts';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import { claimRun, finishRun, requestCancel } from '../src/tasks/queue.ts';
+import { onPostgres, startTestServer, type TestServer } from './support/test-server.ts';
 
 const TASK_STATUSES: TaskStatus[] = [
   'todo',
@@ -235,3 +237,193 @@ describe('a task transition in the database', () => {
     ]);
   });
 });
+
+describe('a claim or an end and a cancel on one task', () => {
+  let server: TestServer;
+  let user: TestUser;
+  let repoId: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    user = await signUp(server.url);
+    repoId = (await pushedRepo(server.url, user, 'claim-repo')).id;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  /** The task's status and its runs' statuses (and whether each was asked to stop). */
+  async function stateOf(taskId: string) {
+    const db = server.database.db;
+    const [task] = await db
+      .select({ status: tasks.status })
+      .from(tasks)
+      .where(eq(tasks.id, taskId));
+    const taskRuns = await db
+      .select({ status: runs.status, cancelRequested: runs.cancelRequested })
+      .from(runs)
+      .where(eq(runs.taskId, taskId));
+    return { status: task?.status, runs: taskRuns };
+  }
+
+  it('ends consistent whichever comes first: never a running run on a task that is not running', async () => {
+    const runnerId = `rnr_claim_${Date.now()}`;
+    for (let round = 0; round < 12; round += 1) {
+      const { task } = await startTask(server.url, user, {
+        repoId,
+        prompt: `Race ${round}`,
+        commands: ['true'],
+      });
+      const [claimed, cancelled] = await Promise.all([
+        claimRun(server.database.db, { runnerId, leaseMs: 60_000 }),
+        request<{ error?: { code: string } }>(
+          server.url,
+          'POST',
+          `/api/v1/tasks/${task.id}/cancel`,
+          { token: user.token },
+        ),
+      ]);
+      expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+      const state = await stateOf(task.id);
+      expect(state.runs).toHaveLength(1);
+      const [run] = state.runs;
+      if (claimed) {
+        // Claimed first: the task runs, and its runner is asked to stop it.
+        expect(claimed.task.id).toBe(task.id);
+        expect(state).toEqual({
+          status: 'running',
+          runs: [{ status: 'running', cancelRequested: true }],
+        });
+      } else {
+        expect(state).toEqual({
+          status: 'cancelled',
+          runs: [{ status: 'cancelled', cancelRequested: true }],
+        });
+      }
+      expect(run?.status === 'running').toBe(state.status === 'running');
+      if (claimed) {
+        await finishRun(server.database.db, {
+          runId: claimed.run.id,
+          runnerId,
+          outcome: { status: 'cancelled' },
+        });
+      }
+      expect((await stateOf(task.id)).status).toBe('cancelled');
+    }
+  });
+
+  it('stores the claim whole: the run.status and task.status events of one claim stand together', async () => {
+    const { task, run } = await startTask(server.url, user, {
+      repoId,
+      prompt: 'Claim me whole',
+      commands: ['true'],
+    });
+    const claimed = await claimRun(server.database.db, { runnerId: 'rnr_whole', leaseMs: 60_000 });
+    expect(claimed?.run.id).toBe(run.id);
+    expect(claimed?.task.status).toBe('running');
+    const stored = await server.database.db
+      .select({ seq: events.seq, type: events.type, payload: events.payload })
+      .from(events)
+      .where(eq(events.taskId, task.id))
+      .orderBy(events.seq);
+    expect(stored.slice(-2).map((e) => [e.type, e.payload.status])).toEqual([
+      ['run.status', 'running'],
+      ['task.status', 'running'],
+    ]);
+    await finishRun(server.database.db, {
+      runId: run.id,
+      runnerId: 'rnr_whole',
+      outcome: { status: 'failed', errorCode: 'test', errorMessage: 'Ended by the test.' },
+    });
+  });
+
+  // Two connections are needed to hold a task's lock while another transaction claims.
+  it.skipIf(!onPostgres)(
+    'passes over a task another transition holds, in the one lock order (task, then run)',
+    async () => {
+      const db = server.database.db;
+      const { task, run } = await startTask(server.url, user, {
+        repoId,
+        prompt: 'Held by a cancel',
+        commands: ['true'],
+      });
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      let proceed!: () => void;
+      const mayProceed = new Promise<void>((resolve) => (proceed = resolve));
+      const cancel = db.transaction(async (tx) => {
+        const held = await lockTask(tx, task.id);
+        locked();
+        await mayProceed;
+        return requestCancel(tx, { task: held, runId: run.id });
+      });
+      await isLocked;
+      let blocked = false;
+      const claim = claimRun(db, { runnerId: 'rnr_held', leaseMs: 60_000 });
+      const outcome = await Promise.race([
+        claim.then((claimed) => ({ claimed })),
+        waitingOnALock(db, () => blocked).then(() => 'blocked on the task' as const),
+      ]);
+      blocked = true;
+      proceed();
+      expect(outcome).toEqual({ claimed: null });
+      expect((await cancel).moved).toBe(true);
+      expect(await stateOf(task.id)).toEqual({
+        status: 'cancelled',
+        runs: [{ status: 'cancelled', cancelRequested: true }],
+      });
+      await claim;
+    },
+  );
+
+  it.skipIf(!onPostgres)(
+    'ends a run while a cancel holds its task without a deadlock: the end waits for the task first',
+    async () => {
+      const db = server.database.db;
+      const { task } = await startTask(server.url, user, {
+        repoId,
+        prompt: 'Ended during a cancel',
+        commands: ['true'],
+      });
+      const claimed = await claimRun(db, { runnerId: 'rnr_end', leaseMs: 60_000 });
+      expect(claimed?.task.id).toBe(task.id);
+      const runId = claimed?.run.id ?? '';
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      let proceed!: () => void;
+      const mayProceed = new Promise<void>((resolve) => (proceed = resolve));
+      const cancel = db.transaction(async (tx) => {
+        const held = await lockTask(tx, task.id);
+        locked();
+        await mayProceed;
+        return requestCancel(tx, { task: held, runId });
+      });
+      await isLocked;
+      const end = finishRun(db, {
+        runId,
+        runnerId: 'rnr_end',
+        outcome: { status: 'succeeded', noChanges: true },
+      });
+      await waitingOnALock(db, () => false);
+      proceed();
+      const [asked, ended] = await Promise.allSettled([cancel, end]);
+      expect(asked).toMatchObject({ status: 'fulfilled', value: { moved: false } });
+      expect(ended).toEqual({ status: 'fulfilled', value: true });
+      expect(await stateOf(task.id)).toEqual({
+        status: 'todo',
+        runs: [{ status: 'succeeded', cancelRequested: true }],
+      });
+    },
+  );
+});
+
+/** Resolves once a statement of this database waits for a row lock (or when `done` says so). */
+async function waitingOnALock(db: TestServer['database']['db'], done: () => boolean) {
+  while (!done()) {
+    const waiting = await db.execute(
+      sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if ((waiting as unknown as { rows: unknown[] }).rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -7,6 +7,10 @@
  * and many servers and runners on one PostgreSQL. Queueing and ending a run emit `run.*` domain
  * events once committed (tasks/domain-events.ts). A run's statuses follow `RUN_TRANSITIONS`, its
  * task's move through `transitionTask` (tasks/lifecycle.ts).
+ *
+ * Lock order: a transaction that changes a task and its run locks the task row first
+ * (`lockTask`), then the run's, as every transition does (queueing, claiming, finishing,
+ * cancelling), so two of them on one task wait for each other and never deadlock.
  */
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { EventBody, RunStatus } from '@lucid/contracts';
@@ -19,7 +23,11 @@ import { emitAfterCommit } from './domain-events.ts';
 import { appendEvents } from './events.ts';
 import {
   applyTransition,
+  assertTransition,
+  lockTask,
+  nextTaskStatus,
   RUN_TRANSITIONS,
+  TASK_TRANSITIONS,
   transitionTask,
   type TaskAction,
   type TransitionDetails,
@@ -53,13 +61,14 @@ export async function enqueueRun(
   },
 ): Promise<RunRow> {
   return db.transaction(async (tx) => {
+    const task = await lockTask(tx, taskId);
+    assertTransition(task, action);
     const [run] = await tx
       .insert(runs)
       .values({ id: newId('run'), taskId, spec, attempt })
       .returning();
     if (!run) throw new AppError('internal', 'The run was not stored.');
-    await transitionTask(tx, {
-      taskId,
+    await applyTransition(tx, task, {
       action,
       runId: run.id,
       actor,
@@ -70,9 +79,16 @@ export async function enqueueRun(
   });
 }
 
+/** How many queued runs one claim looks at before it gives up (each went since it was seen). */
+const CLAIM_TRIES = 5;
+
 /**
  * Claims the oldest queued run for a runner and starts its lease; null when none is waiting.
- * `onlyWorkspacesOf` limits a runner to the workspaces its owner administers.
+ * `onlyWorkspacesOf` limits a runner to the workspaces its owner administers. One transaction, in
+ * the lock order of every transition (task row, then run row): the queued task is locked
+ * (`FOR UPDATE OF tasks SKIP LOCKED`: a task another transition holds is passed over), checked
+ * again, then its run moves to `running` with its lease, the task to `running`, and both
+ * `run.status` and `task.status` are stored; nothing of it is seen before all of it is.
  */
 export async function claimRun(
   db: Db,
@@ -82,14 +98,13 @@ export async function claimRun(
     onlyWorkspacesOf,
   }: { runnerId: string; leaseMs: number; onlyWorkspacesOf?: string | null },
 ): Promise<{ run: RunRow; task: TaskRow } | null> {
-  const claimed = await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const eligible = onlyWorkspacesOf
       ? inArray(
-          runs.taskId,
+          tasks.workspaceId,
           tx
-            .select({ id: tasks.id })
-            .from(tasks)
-            .innerJoin(workspaceMembers, eq(workspaceMembers.workspaceId, tasks.workspaceId))
+            .select({ id: workspaceMembers.workspaceId })
+            .from(workspaceMembers)
             .where(
               and(
                 eq(workspaceMembers.userId, onlyWorkspacesOf),
@@ -98,34 +113,41 @@ export async function claimRun(
             ),
         )
       : undefined;
-    const [next] = await tx
-      .select({ id: runs.id })
-      .from(runs)
-      .where(and(inArray(runs.status, RUN_TRANSITIONS.claim.from), eligible))
-      .orderBy(asc(runs.createdAt), asc(runs.id))
-      .limit(1)
-      .for('update', { skipLocked: true });
-    if (!next) return null;
-    const [run] = await tx
-      .update(runs)
-      .set({
-        status: RUN_TRANSITIONS.claim.to,
-        runnerId,
-        leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
-        startedAt: sql`coalesce(${runs.startedAt}, now())`,
-      })
-      .where(eq(runs.id, next.id))
-      .returning();
-    return run ?? null;
+    for (let tries = 0; tries < CLAIM_TRIES; tries += 1) {
+      const [next] = await tx
+        .select({ runId: runs.id, taskId: runs.taskId })
+        .from(runs)
+        .innerJoin(tasks, eq(tasks.id, runs.taskId))
+        .where(
+          and(
+            inArray(runs.status, RUN_TRANSITIONS.claim.from),
+            inArray(tasks.status, TASK_TRANSITIONS.claim.from),
+            eligible,
+          ),
+        )
+        .orderBy(asc(runs.createdAt), asc(runs.id))
+        .limit(1)
+        .for('update', { of: tasks, skipLocked: true });
+      if (!next) return null;
+      const task = await lockTask(tx, next.taskId);
+      if (!nextTaskStatus(task.status, 'claim')) continue;
+      const [run] = await tx
+        .update(runs)
+        .set({
+          status: RUN_TRANSITIONS.claim.to,
+          runnerId,
+          leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
+          startedAt: sql`coalesce(${runs.startedAt}, now())`,
+        })
+        .where(and(eq(runs.id, next.runId), inArray(runs.status, RUN_TRANSITIONS.claim.from)))
+        .returning();
+      if (!run) continue;
+      await setRunStatus(tx, { run, status: 'running' });
+      const moved = await applyTransition(tx, task, { action: 'claim', runId: run.id });
+      return { run, task: moved };
+    }
+    return null;
   });
-  if (!claimed) return null;
-  await setRunStatus(db, { run: claimed, status: 'running' });
-  const task = await transitionTask(db, {
-    taskId: claimed.taskId,
-    action: 'claim',
-    runId: claimed.id,
-  });
-  return { run: claimed, task };
 }
 
 /**
@@ -230,6 +252,10 @@ async function finishRunIn(
   { runId, runnerId, outcome }: { runId: string; runnerId: string; outcome: RunOutcome },
 ): Promise<boolean> {
   const noChanges = outcome.status === 'succeeded' && outcome.noChanges === true;
+  const [held] = await db.select({ taskId: runs.taskId }).from(runs).where(eq(runs.id, runId));
+  if (!held) return false;
+  // The lock order of every transition: the task row, then the run's.
+  const task = await lockTask(db, held.taskId);
   const [run] = await db
     .update(runs)
     .set({
@@ -263,7 +289,8 @@ async function finishRunIn(
   const move: TransitionDetails = noChanges
     ? { action: 'no_changes', runId, reason: NO_CHANGES_REASON, noChanges }
     : { action: AFTER[outcome.status].task, runId, reason };
-  await transitionTask(db, { taskId: run.taskId, ...move });
+  assertTransition(task, move.action);
+  await applyTransition(db, task, move);
   emitAfterCommit(db, { type: `run.${outcome.status}`, runId, taskId: run.taskId });
   return true;
 }
