@@ -3,8 +3,9 @@
  * and the fake GitHub and GitLab. On GitHub: sign up, connect the account through its consent page
  * (its avatar, which does not load, gives way to the initial), add a repository from the new-task
  * picker (its webhook's payload URL and secret are shown once, and set up on the fake forge) and
- * start a task there; the answer streams, the task reaches review and the pushed banner links the
- * pull request opened with the agent's commit, whose description names the task; a follow-up's
+ * start a task there; the answer streams, the task reaches review, GitHub's 502 to the first
+ * attempt to publish shows as a pending line, and the pushed banner links the pull request opened
+ * on the retry with the agent's commit, whose description names the task; a follow-up's
  * second commit updates the same pull request; the repository page makes a new webhook secret, and
  * the old one is refused. On GitLab, connected with a personal token: add a project, run a task,
  * and find the merge request's link in the banner.
@@ -204,6 +205,8 @@ describe.skipIf(chromiumMissing)('the web app, a task published to GitHub and Gi
       'octo/service',
       'Add a greeting file',
     ));
+    // GitHub answers the run's first publishing request with a 502, then as usual.
+    github.fail(502, 1);
     await chat().getByText('Add a greeting file').waitFor();
     const draft = chat().getByRole('article', { name: 'Agent message, being written' });
     await draft.getByText('step2', { exact: false }).waitFor({ timeout: 30_000 });
@@ -213,9 +216,15 @@ describe.skipIf(chromiumMissing)('the web app, a task published to GitHub and Gi
       .waitFor({ timeout: 30_000 });
   });
 
-  it('opens a pull request with the agent’s commit, linked from the banner and the chat', async () => {
+  it('opens a pull request with the agent’s commit once GitHub answers again, linked from the banner and the chat', async () => {
+    const pending = chat().getByRole('status').filter({
+      hasText: 'PR pending, retry 2 of 5: GitHub answered 502. Lucid tries again shortly.',
+    });
+    await pending.waitFor({ timeout: 30_000 });
     const link = banner().getByRole('link', { name: 'Open the pull request #1' });
     await link.waitFor({ timeout: 30_000 });
+    await screenshot(page, 'lifecycle-publish-retry');
+    expect(await chat().getByRole('alert').count()).toBe(0);
     await chat()
       .locator('p', { hasText: 'PR opened' })
       .getByRole('link', { name: 'Pull request #1' })

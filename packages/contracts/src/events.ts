@@ -100,6 +100,18 @@ export const EventBody = z.discriminatedUnion('type', [
     number: z.number().int().positive(),
   }),
   /**
+   * Publishing the task's work to its forge failed in a way that may pass (the forge unreachable,
+   * answering 5xx, rate-limiting): `attempt` of `maxAttempts` failed, `reason` says how, and Lucid
+   * tries again shortly. The last attempt's failure is an `error`.
+   */
+  z.object({
+    type: z.literal('pr.pending'),
+    provider: z.enum(['github', 'gitlab']),
+    attempt: z.number().int().positive(),
+    maxAttempts: z.number().int().positive(),
+    reason: z.string(),
+  }),
+  /**
    * A reviewer's decision on the task's work: approved (its branch is merged into `into`) or
    * rejected (back to To Do; the reason goes to the next run).
    */

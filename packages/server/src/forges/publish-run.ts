@@ -10,7 +10,7 @@
  * Publishing never makes finishing a run fail or wait: it is a durable job (`forge.publish`, keyed
  * by the run, jobs/), run after the run's success is committed, one task at a time, taken up again
  * after a restart and retried with backoff while the forge is unreachable; each failed attempt is
- * an `error` event on the task, and the last failure a `task.status` reason. A push the upstream
+ * a `pr.pending` event on the task, and the last failure a `task.status` reason. A push the upstream
  * refuses as non-fast-forward leaves the task `awaiting_merge` (forges/rejected-push.ts retries it).
  */
 import { eq } from 'drizzle-orm';
@@ -77,8 +77,8 @@ export async function enqueuePublish(
  * task's repository has an upstream and the run pushed the task's branch (a run that made no
  * changes pushed nothing and is skipped), pushes it upstream, opens or refreshes the request, and
  * records it on the task (`upstream.push`, `pr.opened` or `pr.updated`). A failure the forge may
- * get over (unreachable, a 5xx, rate limits, a network error of git) is an `error` event saying
- * which attempt failed, then thrown to be retried; the last one, or any other, is recorded on
+ * get over (unreachable, a 5xx, rate limits, a network error of git) is a `pr.pending` event saying
+ * which attempt failed and why, then thrown to be retried; the last one, or any other, is recorded on
  * the task as before and ends the job.
  *
  * @example
@@ -189,7 +189,7 @@ async function publishTask(
       }
     }
   } catch (error) {
-    if (!attempt.last && mayPassOver(error)) {
+    if (upstream && !attempt.last && mayPassOver(error)) {
       await recordRetry(ctx, { task, runId: run.id, upstream, error, attempt });
       throw error;
     }
@@ -216,7 +216,7 @@ function mayPassOver(error: unknown): boolean {
   return error instanceof Error;
 }
 
-/** Tells the task that an attempt to publish failed and another follows. */
+/** Tells the task that an attempt to publish failed and another follows (`pr.pending`). */
 async function recordRetry(
   ctx: PublishContext,
   {
@@ -228,26 +228,40 @@ async function recordRetry(
   }: {
     task: TaskRow;
     runId: string;
-    upstream: Upstream | null;
+    upstream: Upstream;
     error: unknown;
     attempt: JobAttempt;
   },
 ): Promise<void> {
-  const failure = await asAppError(ctx, upstream, error);
-  const noun = upstream?.provider === 'gitlab' ? 'merge request' : 'pull request';
   await appendEvents(ctx.db, {
     taskId: task.id,
     runId,
     events: [
       {
-        type: 'error',
-        code: failure.code,
-        message:
-          `The ${noun} is pending: attempt ${attempt.attempt} of ${attempt.maxAttempts} to publish ` +
-          `failed (${failure.message}); Lucid tries again shortly.`,
+        type: 'pr.pending',
+        provider: upstream.provider,
+        attempt: attempt.attempt,
+        maxAttempts: attempt.maxAttempts,
+        reason: await retryReason(ctx, upstream, error),
       },
     ],
   });
+}
+
+/** Why an attempt failed, in a few words: “GitHub answered 502”, or the failure's sentence. */
+async function retryReason(
+  ctx: PublishContext,
+  upstream: Upstream,
+  error: unknown,
+): Promise<string> {
+  const name = providerName(upstream.provider);
+  if (error instanceof ForgeError && error.kind === 'rate_limited') {
+    return `${name} is limiting the rate of Lucid's requests`;
+  }
+  if (error instanceof ForgeError && error.status !== undefined && error.status >= 500) {
+    return `${name} answered ${error.status}`;
+  }
+  return (await asAppError(ctx, upstream, error)).message;
 }
 
 /** Records why publishing failed: an `error` event, and the task's status saying what to do. */

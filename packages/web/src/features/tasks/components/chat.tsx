@@ -2,7 +2,7 @@
  * @module features/tasks/components/chat
  * The conversation of a task: the user's and the agent's messages as Markdown, the answer being
  * written as it streams, tool calls as compact cards whose output opens on demand, run and task
- * status changes, commits, pushes and errors.
+ * status changes, commits, pushes, requests opened or pending a retry, and errors.
  */
 import { useEffect, useRef } from 'react';
 import { shortSha, timeOfDay } from '../../../lib/format.ts';
@@ -121,6 +121,19 @@ function Item({ item }: { item: ChatItem }) {
           Pushed <span className="font-mono">{item.branch}</span> to{' '}
           {item.provider === 'gitlab' ? 'GitLab' : 'GitHub'} at{' '}
           <span className="font-mono">{shortSha(item.sha)}</span>
+        </p>
+      );
+    case 'pending':
+      return (
+        <p
+          role="status"
+          className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+        >
+          <span className="font-semibold">
+            {item.provider === 'gitlab' ? 'MR' : 'PR'} pending, retry {item.attempt + 1} of{' '}
+            {item.maxAttempts}:
+          </span>{' '}
+          {item.reason.replace(/\.$/, '')}. Lucid tries again shortly.
         </p>
       );
     case 'pr': {

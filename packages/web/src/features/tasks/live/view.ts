@@ -1,8 +1,8 @@
 /**
  * @module features/tasks/live/view
  * What the task page shows, derived from the folded live state: the conversation (messages, tool
- * cards with their output, status changes, errors, commits and pushes, then the answers being
- * written), the terminal's text, and the files that changed. A stop reads as one line.
+ * cards with their output, status changes, errors, commits and pushes, requests opened and
+ * publishing retried, then the answers being written), the terminal's text, and the files that changed. A stop reads as one line.
  */
 import type { RunStatus, TaskEvent, TaskStatus } from '@lucid/contracts';
 import type { LiveState } from './fold.ts';
@@ -41,6 +41,15 @@ export type ChatItem =
       url: string;
       number: number;
       updated: boolean;
+    }
+  /** Publishing to the forge failed for now; Lucid tries again (attempt `attempt + 1`). */
+  | {
+      kind: 'pending';
+      seq: number;
+      provider: ForgeName;
+      attempt: number;
+      maxAttempts: number;
+      reason: string;
     }
   /** An answer still being written. */
   | { kind: 'draft'; runId: string; text: string };
@@ -152,6 +161,16 @@ export function chatItems(state: LiveState): ChatItem[] {
           url: event.url,
           number: event.number,
           updated: event.type === 'pr.updated',
+        });
+        break;
+      case 'pr.pending':
+        items.push({
+          kind: 'pending',
+          seq: event.seq,
+          provider: event.provider,
+          attempt: event.attempt,
+          maxAttempts: event.maxAttempts,
+          reason: event.reason,
         });
         break;
       case 'usage':
