@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { and, count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus, TaskStatus } from '@lucid/contracts';
@@ -108,6 +109,39 @@ describe('the transition table', () => {
   );
   it.each(runPairs)('run: $action from $status → $to', ({ action, status, to }) => {
     expect(nextRunStatus(status, action)).toBe(to);
+  });
+});
+
+/** The edges of the mermaid diagram in docs/ARCHITECTURE.md marked `%% <marker>`, as `from → to: action`. */
+function drawnEdges(marker: string): string[] {
+  const doc = readFileSync(new URL('../../../docs/ARCHITECTURE.md', import.meta.url), 'utf8');
+  const blocks = [...doc.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  const diagram = blocks.filter((block) => block.includes(`%% ${marker}`));
+  expect(diagram, `one diagram marked %% ${marker}`).toHaveLength(1);
+  return (diagram[0] ?? '')
+    .split('\n')
+    .map((line) => /^\s*(\w+) --> (\w+): (.+)$/.exec(line))
+    .filter((match) => match !== null)
+    .flatMap(([, from, to, actions]) =>
+      (actions ?? '').split(',').map((action) => `${from} → ${to}: ${action.trim()}`),
+    )
+    .sort();
+}
+
+/** Every edge of a transition table, as `from → to: action`. */
+function tableEdges(table: Record<string, { from: readonly string[]; to: string }>): string[] {
+  return Object.entries(table)
+    .flatMap(([action, { from, to }]) => from.map((status) => `${status} → ${to}: ${action}`))
+    .sort();
+}
+
+describe('the lifecycle diagrams of docs/ARCHITECTURE.md', () => {
+  it('draws exactly the transitions of TASK_TRANSITIONS', () => {
+    expect(drawnEdges('TASK_TRANSITIONS')).toEqual(tableEdges(TASK_TRANSITIONS));
+  });
+
+  it('draws exactly the transitions of RUN_TRANSITIONS', () => {
+    expect(drawnEdges('RUN_TRANSITIONS')).toEqual(tableEdges(RUN_TRANSITIONS));
   });
 });
 
