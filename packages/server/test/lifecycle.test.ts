@@ -18,7 +18,8 @@ import {
 } from '../src/tasks/lifecycle.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { pushedRepo, startTask } from './support/tasks.ts';
-import { claimRun, finishRun, requestCancel } from '../src/tasks/queue.ts';
+import { claimRun, finishRun, recoverExpiredLeases, requestCancel } from '../src/tasks/queue.ts';
+import { mintRunToken, verifyRunToken } from '../src/auth/run-tokens.ts';
 import { onPostgres, startTestServer, type TestServer } from './support/test-server.ts';
 
 const TASK_STATUSES: TaskStatus[] = [
@@ -367,6 +368,59 @@ describe('a claim or an end and a cancel on one task', () => {
     await finishRun(server.database.db, {
       runId: run.id,
       runnerId: 'rnr_whole',
+      outcome: { status: 'failed', errorCode: 'test', errorMessage: 'Ended by the test.' },
+    });
+  });
+
+  it('recovers an expired lease whole: the run is interrupted and its task moved together, or neither', async () => {
+    const db = server.database.db;
+    const { task, run } = await startTask(server.url, user, {
+      repoId,
+      prompt: 'Lose my runner',
+      commands: ['true'],
+    });
+    const claimed = await claimRun(db, { runnerId: 'rnr_lost', leaseMs: 60_000 });
+    expect(claimed?.run.id).toBe(run.id);
+    const token = await mintRunToken(db, {
+      runId: run.id,
+      repoId,
+      branch: task.branch,
+      ttlMs: 60_000,
+    });
+    // A failure injected after the run's interrupt is written, before its task moves: the task
+    // row refuses every write (its events' sequence, its status), as a lost connection would.
+    await db.execute(
+      sql.raw(`create function refuse_task_write() returns trigger language plpgsql as $$
+        begin raise exception 'the task row cannot be written'; end $$`),
+    );
+    await db.execute(
+      sql.raw(`create trigger refuse_task_write before update on tasks for each row
+        when (old.id = '${task.id}') execute function refuse_task_write()`),
+    );
+    await db
+      .update(runs)
+      .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
+      .where(eq(runs.id, run.id));
+
+    await expect(recoverExpiredLeases(db)).rejects.toThrow();
+    expect(await stateOf(task.id)).toEqual({
+      status: 'running',
+      runs: [{ status: 'running', cancelRequested: false }],
+    });
+    expect(await verifyRunToken(db, token)).not.toBeNull();
+
+    await db.execute(sql.raw('drop trigger refuse_task_write on tasks'));
+    await db.execute(sql.raw('drop function refuse_task_write'));
+    await recoverExpiredLeases(db);
+    const recovered = await stateOf(task.id);
+    expect(recovered.status).toBe('queued');
+    expect(recovered.runs.map((r) => r.status).sort()).toEqual(['interrupted', 'queued']);
+    expect(await verifyRunToken(db, token)).toBeNull();
+    const requeued = await claimRun(db, { runnerId: 'rnr_found', leaseMs: 60_000 });
+    expect(requeued?.run.attempt).toBe(2);
+    await finishRun(db, {
+      runId: requeued?.run.id ?? '',
+      runnerId: 'rnr_found',
       outcome: { status: 'failed', errorCode: 'test', errorMessage: 'Ended by the test.' },
     });
   });

@@ -28,7 +28,6 @@ import {
   nextTaskStatus,
   RUN_TRANSITIONS,
   TASK_TRANSITIONS,
-  transitionTask,
   type TaskAction,
   type TransitionDetails,
 } from './lifecycle.ts';
@@ -60,23 +59,41 @@ export async function enqueueRun(
     actor?: Principal | undefined;
   },
 ): Promise<RunRow> {
-  return db.transaction(async (tx) => {
-    const task = await lockTask(tx, taskId);
-    assertTransition(task, action);
-    const [run] = await tx
-      .insert(runs)
-      .values({ id: newId('run'), taskId, spec, attempt })
-      .returning();
-    if (!run) throw new AppError('internal', 'The run was not stored.');
-    await applyTransition(tx, task, {
-      action,
-      runId: run.id,
-      actor,
-      audit: { metadata: { runId: run.id } },
-    });
-    emitAfterCommit(tx, { type: 'run.queued', runId: run.id, taskId });
-    return run;
+  return db.transaction(async (tx) =>
+    queueRunIn(tx, await lockTask(tx, taskId), { spec, attempt, action, actor }),
+  );
+}
+
+/** {@link enqueueRun} on a task already locked by `lockTask` in `tx`. */
+async function queueRunIn(
+  tx: Db,
+  task: TaskRow,
+  {
+    spec,
+    attempt,
+    action,
+    actor,
+  }: {
+    spec: RunRow['spec'];
+    attempt: number;
+    action: TaskAction;
+    actor?: Principal | undefined;
+  },
+): Promise<RunRow> {
+  assertTransition(task, action);
+  const [run] = await tx
+    .insert(runs)
+    .values({ id: newId('run'), taskId: task.id, spec, attempt })
+    .returning();
+  if (!run) throw new AppError('internal', 'The run was not stored.');
+  await applyTransition(tx, task, {
+    action,
+    runId: run.id,
+    actor,
+    audit: { metadata: { runId: run.id } },
   });
+  emitAfterCommit(tx, { type: 'run.queued', runId: run.id, taskId: task.id });
+  return run;
 }
 
 /** How many queued runs one claim looks at before it gives up (each went since it was seen). */
@@ -298,57 +315,79 @@ async function finishRunIn(
 /**
  * Recovers runs whose lease expired: each becomes `interrupted` and its run tokens are revoked at
  * once (its sandbox can no longer push or call a model); the first time, a new attempt is queued;
- * after that the task fails with the reason. Safe to call from every server at once.
+ * after that the task fails with the reason. Each run is recovered in one transaction of its own,
+ * in the lock order of every transition (task row, then run row): its interrupt, its task's move
+ * and their events are stored together or not at all. Safe to call from every server at once: a
+ * run another server recovered meanwhile is passed over. A run whose recovery fails is left as it
+ * was, for the next call; the others are recovered, then the failures are thrown together.
  */
 export async function recoverExpiredLeases(db: Db): Promise<RunRow[]> {
-  const expired = await db.transaction(async (tx) => {
-    const rows = await tx
-      .select({ id: runs.id })
-      .from(runs)
-      .where(
-        and(
-          inArray(runs.status, RUN_TRANSITIONS.interrupt.from),
-          lt(runs.leaseExpiresAt, sql`now()`),
-        ),
-      )
-      .for('update', { skipLocked: true });
-    if (rows.length === 0) return [];
-    const ids = rows.map((r) => r.id);
-    await tx.delete(runTokens).where(inArray(runTokens.runId, ids));
-    return tx
-      .update(runs)
-      .set({ status: RUN_TRANSITIONS.interrupt.to, finishedAt: new Date(), leaseExpiresAt: null })
-      .where(inArray(runs.id, ids))
-      .returning();
-  });
-  for (const run of expired) {
-    const reason = 'its runner stopped answering (lease expired)';
-    await setRunStatus(db, { run, status: 'interrupted', reason });
-    if (run.attempt <= MAX_RECOVERIES && !run.cancelRequested) {
-      await enqueueRun(db, {
-        taskId: run.taskId,
-        spec: run.spec,
-        attempt: run.attempt + 1,
-        action: 'interrupt',
-      });
-    } else {
-      const message = run.cancelRequested
-        ? 'The run was cancelled while its runner was not answering.'
-        : `The run was interrupted ${run.attempt} times: its runner stopped answering.`;
-      await appendEvents(db, {
-        taskId: run.taskId,
-        runId: run.id,
-        events: [{ type: 'error', code: 'runner_lost', message }],
-      });
-      await transitionTask(db, {
-        taskId: run.taskId,
-        action: run.cancelRequested ? 'cancel' : 'fail',
-        runId: run.id,
-        reason: message,
-      });
+  const expired = await db
+    .select({ id: runs.id, taskId: runs.taskId })
+    .from(runs)
+    .where(
+      and(
+        inArray(runs.status, RUN_TRANSITIONS.interrupt.from),
+        lt(runs.leaseExpiresAt, sql`now()`),
+      ),
+    )
+    .orderBy(asc(runs.leaseExpiresAt), asc(runs.id));
+  const recovered: RunRow[] = [];
+  const failures: unknown[] = [];
+  for (const candidate of expired) {
+    try {
+      const run = await db.transaction(async (tx) => recoverRunIn(tx, candidate));
+      if (run) recovered.push(run);
+    } catch (error) {
+      failures.push(error);
     }
   }
-  return expired;
+  if (failures.length > 0) {
+    throw new AggregateError(
+      failures,
+      `${failures.length} of ${expired.length} runs whose lease expired could not be recovered; the next sweep tries again.`,
+    );
+  }
+  return recovered;
+}
+
+/** Interrupts one run whose lease expired and moves its task; null when it no longer needs it. */
+async function recoverRunIn(
+  tx: Db,
+  { id, taskId }: { id: string; taskId: string },
+): Promise<RunRow | null> {
+  const task = await lockTask(tx, taskId);
+  const [run] = await tx
+    .update(runs)
+    .set({ status: RUN_TRANSITIONS.interrupt.to, finishedAt: new Date(), leaseExpiresAt: null })
+    .where(
+      and(
+        eq(runs.id, id),
+        inArray(runs.status, RUN_TRANSITIONS.interrupt.from),
+        lt(runs.leaseExpiresAt, sql`now()`),
+      ),
+    )
+    .returning();
+  if (!run) return null;
+  await tx.delete(runTokens).where(eq(runTokens.runId, run.id));
+  const reason = 'its runner stopped answering (lease expired)';
+  await setRunStatus(tx, { run, status: 'interrupted', reason });
+  if (run.attempt <= MAX_RECOVERIES && !run.cancelRequested) {
+    await queueRunIn(tx, task, { spec: run.spec, attempt: run.attempt + 1, action: 'interrupt' });
+    return run;
+  }
+  const message = run.cancelRequested
+    ? 'The run was cancelled while its runner was not answering.'
+    : `The run was interrupted ${run.attempt} times: its runner stopped answering.`;
+  await appendEvents(tx, {
+    taskId: run.taskId,
+    runId: run.id,
+    events: [{ type: 'error', code: 'runner_lost', message }],
+  });
+  const action = run.cancelRequested ? 'cancel' : 'fail';
+  assertTransition(task, action);
+  await applyTransition(tx, task, { action, runId: run.id, reason: message });
+  return run;
 }
 
 async function setRunStatus(
