@@ -12,8 +12,13 @@
  *   - llm (models, prices, provider keys) needs auth for the instance's own keys;
  *   - agent (the loop, its tools, the CLI agents) uses llm's models and the sandbox port;
  *   - runner drives agent and sandbox through the RunnerBackend port;
- *   - tasks is the control plane: lifecycle, queue, event log, live hub, the database runner
- *     backend and the runners registry;
+ *   - tasks is the task domain: its lifecycle, a run queued or asked to stop, the event log, the
+ *     conversation, the live hub;
+ *   - control is the control plane that runners face: claims, leases, ends and recovery of runs
+ *     (control/queue.ts), the runners registry and the database runner backend. It stands above
+ *     tasks, not between runner and tasks, because it builds on them: a run's end and its
+ *     recovery move the task by its lifecycle, and the backend reads the task's conversation and
+ *     feeds its live hub; tasks never need control (queueing a run is a task's own use case);
  *   - jobs (the durable follow-up queue) hears the domain events of tasks;
  *   - gateway (the metering LLM gateway) and forges (GitHub/GitLab, mirrors, publishing) act on tasks;
  *   - http serves all of them; server.ts (with server/) composes them; cli starts the server or a runner.
@@ -32,6 +37,7 @@ const serverLayers = [
   ['agent'],
   ['runner'],
   ['tasks'],
+  ['control'],
   ['jobs'],
   ['gateway', 'forges'],
   ['http'],

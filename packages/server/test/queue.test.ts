@@ -3,13 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runs, tasks } from '../src/db/schema.ts';
 import { appendEvents, listEvents } from '../src/tasks/events.ts';
 import { lockTask } from '../src/tasks/lifecycle.ts';
-import {
-  claimRun,
-  finishRun,
-  recoverExpiredLeases,
-  renewLease,
-  requestCancel,
-} from '../src/tasks/queue.ts';
+import { claimRun, finishRun, recoverExpiredLeases, renewLease } from '../src/tasks/queue.ts';
+import { requestCancel } from '../src/tasks/runs.ts';
 import { mintRunToken, verifyRunToken } from '../src/auth/run-tokens.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';

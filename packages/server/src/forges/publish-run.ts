@@ -18,7 +18,7 @@ import type { EventBody, TaskEvent } from '@lucid/contracts';
 import { repositories, runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { appendEvents } from '../tasks/events.ts';
-import type { RunRow, TaskRow } from '../tasks/queue.ts';
+import type { RunRow, TaskRow } from '../tasks/runs.ts';
 import { transitionTaskIfAllowed, type TaskAction } from '../tasks/lifecycle.ts';
 import type { Db } from '../db/client.ts';
 import { enqueueJob, type JobRow } from '../jobs/store.ts';

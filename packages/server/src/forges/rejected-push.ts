@@ -10,7 +10,7 @@ import { AppError } from '../errors.ts';
 import { bareRepoPath } from '../git/bare-repo.ts';
 import type { Principal } from '../principal.ts';
 import { postMessage } from '../tasks/follow-ups.ts';
-import type { RunRow, TaskRow } from '../tasks/queue.ts';
+import type { RunRow, TaskRow } from '../tasks/runs.ts';
 import { loadTask } from '../tasks/tasks.ts';
 import { syncMirror } from './mirror.ts';
 import { fetchBranch } from './upstream-git.ts';

@@ -5,7 +5,7 @@
 import type { Board, BoardCard, Run, Task } from '@lucid/contracts';
 import { BoardColumnId, boardColumnOf } from '@lucid/contracts';
 import type { BoardRows } from '../tasks/board.ts';
-import type { RunRow, TaskRow } from '../tasks/queue.ts';
+import type { RunRow, TaskRow } from '../tasks/runs.ts';
 
 export function toTask(row: TaskRow): Task {
   return {

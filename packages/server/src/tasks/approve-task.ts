@@ -13,7 +13,7 @@ import { bareRepoPath } from '../git/bare-repo.ts';
 import { mergeBranch } from '../git/merge.ts';
 import { notifyRefs } from './live-channel.ts';
 import { applyTransition, assertTransition, lockTask } from './lifecycle.ts';
-import type { TaskRow } from './queue.ts';
+import type { TaskRow } from './runs.ts';
 import type { ReviewContext } from './review-context.ts';
 import { loadTask } from './tasks.ts';
 

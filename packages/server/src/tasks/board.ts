@@ -10,7 +10,7 @@ import { runs, tasks } from '../db/schema.ts';
 import { bareRepoPath, listBranches } from '../git/bare-repo.ts';
 import { diffStats } from '../git/diff-stats.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
-import type { RunRow, TaskRow } from './queue.ts';
+import type { RunRow, TaskRow } from './runs.ts';
 
 /** The most cards a board shows, most recently updated first. */
 export const BOARD_MAX_CARDS = 500;

@@ -14,7 +14,7 @@ import { recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../principal.ts';
 import { assertTransition, lockTask, STATUS_WORDS } from './lifecycle.ts';
 import { pendingRun } from './manage.ts';
-import { requestCancel, type RunRow } from './queue.ts';
+import { requestCancel, type RunRow } from './runs.ts';
 import { loadTask } from './tasks.ts';
 
 /**

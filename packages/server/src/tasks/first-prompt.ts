@@ -8,7 +8,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { events } from '../db/schema.ts';
 import { appendEvents } from './events.ts';
-import type { TaskRow } from './queue.ts';
+import type { TaskRow } from './runs.ts';
 
 /** The seq of the task's first `message.user`, storing its prompt as one when there is none. */
 export async function firstPromptSeq(tx: Db, task: TaskRow): Promise<number | undefined> {

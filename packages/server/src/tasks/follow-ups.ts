@@ -15,7 +15,7 @@ import type { Principal } from '../principal.ts';
 import { appendEvents } from './events.ts';
 import { firstPromptSeq } from './first-prompt.ts';
 import { pendingRun } from './manage.ts';
-import { enqueueRun, type RunRow } from './queue.ts';
+import { enqueueRun, type RunRow } from './runs.ts';
 import { loadTask } from './tasks.ts';
 
 export interface PostedFollowUp {

@@ -17,7 +17,7 @@ import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 import type { Principal } from '../principal.ts';
 import { chooseAgent, type AvailableAgents } from './agent-choice.ts';
 import { notifyBoard } from './live-channel.ts';
-import type { RunRow, TaskRow } from './queue.ts';
+import type { RunRow, TaskRow } from './runs.ts';
 import { loadTask } from './tasks.ts';
 
 /** The task's queued or running run, if it has one. */

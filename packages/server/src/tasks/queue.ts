@@ -4,22 +4,21 @@
  * `SELECT … FOR UPDATE SKIP LOCKED` and holds it by a lease that its heartbeats renew. A run whose
  * lease expires is marked `interrupted`, its tokens revoked, and re-queued once as a new attempt; a
  * second expiry fails the task with the reason. The same statements serve one process on PGlite
- * and many servers and runners on one PostgreSQL. Queueing and ending a run emit `run.*` domain
- * events once committed (tasks/domain-events.ts). A run's statuses follow `RUN_TRANSITIONS`, its
- * task's move through `transitionTask` (tasks/lifecycle.ts).
+ * and many servers and runners on one PostgreSQL. Ending a run emits `run.*` domain events once
+ * committed (tasks/domain-events.ts). A run's statuses follow `RUN_TRANSITIONS`, its task's move
+ * through the transition table (tasks/lifecycle.ts); a run is queued and asked to stop by the
+ * task's own use cases (tasks/runs.ts).
  *
  * Lock order: a transaction that changes a task and its run locks the task row first
  * (`lockTask`), then the run's, as every transition does (queueing, claiming, finishing,
- * cancelling), so two of them on one task wait for each other and never deadlock.
+ * recovering, cancelling), so two of them on one task wait for each other and never deadlock.
  */
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
-import type { EventBody, RunStatus } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { runs, runTokens, tasks, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { newId } from '../ids.ts';
-import type { Principal } from '../principal.ts';
 import { emitAfterCommit } from './domain-events.ts';
+import { queueRunIn, setRunStatus, type RunRow, type TaskRow } from './runs.ts';
 import { appendEvents } from './events.ts';
 import {
   applyTransition,
@@ -32,69 +31,8 @@ import {
   type TransitionDetails,
 } from './lifecycle.ts';
 
-export type RunRow = typeof runs.$inferSelect;
-export type TaskRow = typeof tasks.$inferSelect;
-
 /** How many times a run is re-queued after its runner vanished, before the task fails. */
 const MAX_RECOVERIES = 1;
-
-/**
- * Queues a run of a task and moves the task by `action` (`queue` unless told: `start`, `retry`,
- * `interrupt`), refused with `invalid_transition` where the table does not allow it; `run.queued`
- * follows the commit. With an `actor`, the move is audited with the run's id.
- */
-export async function enqueueRun(
-  db: Db,
-  {
-    taskId,
-    spec,
-    attempt = 1,
-    action = 'queue',
-    actor,
-  }: {
-    taskId: string;
-    spec: RunRow['spec'];
-    attempt?: number;
-    action?: Extract<TaskAction, 'queue' | 'start' | 'retry' | 'interrupt'>;
-    actor?: Principal | undefined;
-  },
-): Promise<RunRow> {
-  return db.transaction(async (tx) =>
-    queueRunIn(tx, await lockTask(tx, taskId), { spec, attempt, action, actor }),
-  );
-}
-
-/** {@link enqueueRun} on a task already locked by `lockTask` in `tx`. */
-async function queueRunIn(
-  tx: Db,
-  task: TaskRow,
-  {
-    spec,
-    attempt,
-    action,
-    actor,
-  }: {
-    spec: RunRow['spec'];
-    attempt: number;
-    action: TaskAction;
-    actor?: Principal | undefined;
-  },
-): Promise<RunRow> {
-  assertTransition(task, action);
-  const [run] = await tx
-    .insert(runs)
-    .values({ id: newId('run'), taskId: task.id, spec, attempt })
-    .returning();
-  if (!run) throw new AppError('internal', 'The run was not stored.');
-  await applyTransition(tx, task, {
-    action,
-    runId: run.id,
-    actor,
-    audit: { metadata: { runId: run.id } },
-  });
-  emitAfterCommit(tx, { type: 'run.queued', runId: run.id, taskId: task.id });
-  return run;
-}
 
 /** How many queued runs one claim looks at before it gives up (each went since it was seen). */
 const CLAIM_TRIES = 5;
@@ -188,45 +126,6 @@ export async function renewLease(
     .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId)));
   if (!held) throw new AppError('run_not_found', 'This runner does not hold that run (any more).');
   return { lost: true, cancelRequested: false };
-}
-
-/**
- * Asks for the run of a task locked by `lockTask` in `tx` (and checked for `cancel`) to stop: a
- * queued run is cancelled at once and its task with it (the move audited for `actor`); a running
- * one is flagged, its runner stops it at its next heartbeat and the task ends `cancelled` then.
- * Answers the run, and whether the task moved now.
- */
-export async function requestCancel(
-  tx: Db,
-  { task, runId, actor }: { task: TaskRow; runId: string; actor?: Principal | undefined },
-): Promise<{ run: RunRow; moved: boolean }> {
-  const [queued] = await tx
-    .update(runs)
-    .set({ status: RUN_TRANSITIONS.cancel.to, finishedAt: new Date(), cancelRequested: true })
-    .where(and(eq(runs.id, runId), eq(runs.status, 'queued')))
-    .returning();
-  if (queued) {
-    await setRunStatus(tx, {
-      run: queued,
-      status: 'cancelled',
-      reason: 'cancelled before it started',
-    });
-    await applyTransition(tx, task, {
-      action: 'cancel',
-      runId,
-      actor,
-      audit: { metadata: { runId } },
-    });
-    emitAfterCommit(tx, { type: 'run.cancelled', runId, taskId: queued.taskId });
-    return { run: queued, moved: true };
-  }
-  const [run] = await tx
-    .update(runs)
-    .set({ cancelRequested: true })
-    .where(and(eq(runs.id, runId), inArray(runs.status, RUN_TRANSITIONS.cancel.from)))
-    .returning();
-  if (!run) throw new AppError('run_not_found', 'This run has already ended.');
-  return { run, moved: false };
 }
 
 export interface RunOutcome {
@@ -388,12 +287,4 @@ async function recoverRunIn(
   assertTransition(task, action);
   await applyTransition(tx, task, { action, runId: run.id, reason: message });
   return run;
-}
-
-async function setRunStatus(
-  db: Db,
-  { run, status, reason }: { run: RunRow; status: RunStatus; reason?: string },
-): Promise<void> {
-  const event: EventBody = { type: 'run.status', status, ...(reason ? { reason } : {}) };
-  await appendEvents(db, { taskId: run.taskId, runId: run.id, events: [event] });
 }

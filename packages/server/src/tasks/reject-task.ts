@@ -5,7 +5,7 @@
  */
 import type { Principal } from '../principal.ts';
 import { transitionTask } from './lifecycle.ts';
-import type { TaskRow } from './queue.ts';
+import type { TaskRow } from './runs.ts';
 import type { ReviewContext } from './review-context.ts';
 import { loadTask } from './tasks.ts';
 

@@ -7,7 +7,7 @@
 import { AppError } from '../errors.ts';
 import type { Principal } from '../principal.ts';
 import { assertTransition, lockTask } from './lifecycle.ts';
-import { enqueueRun, type RunRow } from './queue.ts';
+import { enqueueRun, type RunRow } from './runs.ts';
 import type { ReviewContext } from './review-context.ts';
 import { lastSpec } from './run-specs.ts';
 import { loadTask } from './tasks.ts';

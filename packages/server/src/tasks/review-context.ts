@@ -6,7 +6,7 @@
 import type { MergeStrategy } from '@lucid/contracts';
 import type { Principal } from '../principal.ts';
 import type { RepoContext } from '../repos/repos.ts';
-import type { RunRow, TaskRow } from './queue.ts';
+import type { RunRow, TaskRow } from './runs.ts';
 
 /** What merging a task's branch on its forge did: merged now, or left for the forge to merge. */
 export type UpstreamMerge =

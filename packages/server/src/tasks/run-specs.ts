@@ -9,7 +9,7 @@ import { runs, type RunSpec } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { appendEvents } from './events.ts';
 import { firstPromptSeq } from './first-prompt.ts';
-import type { TaskRow } from './queue.ts';
+import type { TaskRow } from './runs.ts';
 
 /** The spec of the task's newest run, if it has one. */
 export async function lastSpec(tx: Db, taskId: string): Promise<RunSpec | null> {

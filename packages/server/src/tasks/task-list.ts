@@ -7,7 +7,7 @@ import { and, desc, eq, ilike, or, type SQL } from 'drizzle-orm';
 import type { TaskStatus } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { repositories, tasks, workspaceMembers } from '../db/schema.ts';
-import type { TaskRow } from './queue.ts';
+import type { TaskRow } from './runs.ts';
 
 export interface TaskListFilter {
   repoId?: string | undefined;

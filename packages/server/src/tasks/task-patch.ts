@@ -6,7 +6,7 @@
 import { AppError } from '../errors.ts';
 import { bareRepoPath } from '../git/bare-repo.ts';
 import { forkPoint, formatPatch, resolveCommit } from '../git/tree-read.ts';
-import type { TaskRow } from './queue.ts';
+import type { TaskRow } from './runs.ts';
 
 export interface TaskPatch {
   /** `git format-patch --stdout` of the branch's commits; empty when it has none of its own. */

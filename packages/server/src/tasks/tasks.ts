@@ -22,7 +22,7 @@ import { appendEvents } from './events.ts';
 import { recordUsage } from './usage.ts';
 import { notifyBoard } from './live-channel.ts';
 import { proposeTaskNames, titleFromPrompt } from './task-naming.ts';
-import { enqueueRun, type RunRow, type TaskRow } from './queue.ts';
+import { enqueueRun, type RunRow, type TaskRow } from './runs.ts';
 
 /**
  * Brings a repository with an upstream on a forge up to date before a task starts on it (the

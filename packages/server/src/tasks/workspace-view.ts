@@ -30,7 +30,7 @@ import {
   workspaceDiff,
 } from '../sandbox/workspace-reader.ts';
 import { ownedBy } from '../runner/sandbox-owner.ts';
-import type { TaskRow } from './queue.ts';
+import type { TaskRow } from './runs.ts';
 import { sandboxRunner } from './snapshots.ts';
 
 /** Finds a sandbox by id where this server can reach it (the server's own runner's driver). */
