@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs, runs } from '../src/db/schema.ts';
 import { PUBLISH_JOB } from '../src/forges/publish-run.ts';
-import { finishRun } from '../src/tasks/queue.ts';
+import { finishRun } from '../src/control/queue.ts';
 import { transitionTask } from '../src/tasks/lifecycle.ts';
 import { claimJob, completeJob, enqueueJob, failJob, type JobRow } from '../src/jobs/store.ts';
 import { JobFailed, JobWorker, retryDelay, type JobAttempt } from '../src/jobs/worker.ts';

@@ -54,7 +54,7 @@ describe('the layer order', () => {
         'packages/server/src/llm/back-edge.ts': "export { loadTask } from '../tasks/tasks.ts';\n",
         'packages/server/src/agent/reads-db.ts': "export { runs } from '../db/schema.ts';\n",
         'packages/server/src/runner/reads-queue.ts':
-          "export { claimRun } from '../tasks/queue.ts';\n",
+          "export { claimRun } from '../control/queue.ts';\n",
         'packages/server/src/unlisted/thing.ts': "export { newId } from '../ids.ts';\n",
         'packages/web/src/features/board/uses-tasks.ts':
           "export { useTaskStream } from '../tasks/live/use-task-stream.ts';\n",

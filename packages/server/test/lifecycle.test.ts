@@ -18,7 +18,7 @@ import {
 } from '../src/tasks/lifecycle.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { pushedRepo, startTask } from './support/tasks.ts';
-import { claimRun, finishRun, recoverExpiredLeases } from '../src/tasks/queue.ts';
+import { claimRun, finishRun, recoverExpiredLeases } from '../src/control/queue.ts';
 import { requestCancel } from '../src/tasks/runs.ts';
 import { mintRunToken, verifyRunToken } from '../src/auth/run-tokens.ts';
 import { onPostgres, startTestServer, type TestServer } from './support/test-server.ts';

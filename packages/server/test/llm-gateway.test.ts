@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { usage as usageTable } from '../src/db/schema.ts';
 import { costOf } from '../src/llm/cost.ts';
 import { inProcessGatewayFetch } from '../src/gateway/gateway-fetch.ts';
-import type { DbRunnerBackend } from '../src/tasks/runner-backend.ts';
+import type { DbRunnerBackend } from '../src/control/runner-backend.ts';
 import { claimedRun, runnerBackendOn } from './support/runner-backend.ts';
 import { startFakeLlm, type FakeLlm, type ScriptStep } from './fakes/llm/index.ts';
 import { signUp, type TestUser } from './support/client.ts';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runs, tasks } from '../src/db/schema.ts';
 import { appendEvents, listEvents } from '../src/tasks/events.ts';
 import { lockTask } from '../src/tasks/lifecycle.ts';
-import { claimRun, finishRun, recoverExpiredLeases, renewLease } from '../src/tasks/queue.ts';
+import { claimRun, finishRun, recoverExpiredLeases, renewLease } from '../src/control/queue.ts';
 import { requestCancel } from '../src/tasks/runs.ts';
 import { mintRunToken, verifyRunToken } from '../src/auth/run-tokens.ts';
 import { request, signUp, type TestUser } from './support/client.ts';

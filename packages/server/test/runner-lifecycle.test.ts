@@ -4,7 +4,7 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tasks } from '../src/db/schema.ts';
-import { DbRunnerBackend } from '../src/tasks/runner-backend.ts';
+import { DbRunnerBackend } from '../src/control/runner-backend.ts';
 import { Runner } from '../src/runner/runner.ts';
 import { DockerDriver } from '../src/sandbox/docker/docker-driver.ts';
 import type { SandboxDriver, SandboxSpec } from '../src/sandbox/driver.ts';

@@ -11,7 +11,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, runners, runTokens, tasks } from '../src/db/schema.ts';
 import { HttpRunnerBackend } from '../src/runner/http-backend.ts';
-import { registerInProcessRunner } from '../src/tasks/runners.ts';
+import { registerInProcessRunner } from '../src/control/runners.ts';
 import { Runner } from '../src/runner/runner.ts';
 import { DockerDriver } from '../src/sandbox/docker/docker-driver.ts';
 import type { SandboxSpec } from '../src/sandbox/driver.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRAFT_MAX_CHARS, DRAFT_PIECE_MAX_CHARS, type EventBody } from '@lucid/contracts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/db/client.ts';
-import type { DbRunnerBackend } from '../src/tasks/runner-backend.ts';
+import type { DbRunnerBackend } from '../src/control/runner-backend.ts';
 import { EventSink } from '../src/runner/event-sink.ts';
 import { HttpRunnerBackend } from '../src/runner/http-backend.ts';
 import { claimedRun, runnerBackendOn } from './support/runner-backend.ts';

@@ -11,7 +11,7 @@ import { enqueuePublish, PUBLISH_JOB, publishJob } from '../forges/publish-run.t
 import type { PublishContext } from '../forges/upstream.ts';
 import { JobWorker } from '../jobs/worker.ts';
 import { DomainEvents, deliverDomainEvents } from '../tasks/domain-events.ts';
-import { recoverExpiredLeases } from '../tasks/queue.ts';
+import { recoverExpiredLeases } from '../control/queue.ts';
 
 /** The job worker's timings (tests make them short). */
 export interface JobOptions {

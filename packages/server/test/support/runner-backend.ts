@@ -3,7 +3,7 @@
  * runner has one, and a task whose run it has claimed (with the run's token).
  */
 import { expect } from 'vitest';
-import { DbRunnerBackend } from '../../src/tasks/runner-backend.ts';
+import { DbRunnerBackend } from '../../src/control/runner-backend.ts';
 import type { RunningServer } from '../../src/server.ts';
 import type { TestUser } from './client.ts';
 import { startTask } from './tasks.ts';

@@ -29,8 +29,8 @@ import {
   SnapshotGrantAnswer,
   SnapshotGrantBody,
 } from '@lucid/contracts';
-import { verifyRunnerToken } from '../../tasks/runners.ts';
-import { DbRunnerBackend } from '../../tasks/runner-backend.ts';
+import { verifyRunnerToken } from '../../control/runners.ts';
+import { DbRunnerBackend } from '../../control/runner-backend.ts';
 import { AppError } from '../../errors.ts';
 import { presentedToken } from '../authenticate.ts';
 import type { AppDeps } from '../context.ts';

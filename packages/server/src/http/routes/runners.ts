@@ -11,7 +11,7 @@ import {
   RunnerList,
   ScaleRunnerBody,
 } from '@lucid/contracts';
-import { createRunnerToken, deleteRunner, listRunners, runnerPool } from '../../tasks/runners.ts';
+import { createRunnerToken, deleteRunner, listRunners, runnerPool } from '../../control/runners.ts';
 import { recordAudit } from '../../audit/audit.ts';
 import { isInstanceAdmin, requireInstanceAdmin } from '../../auth/instance-admin.ts';
 import { AppError } from '../../errors.ts';

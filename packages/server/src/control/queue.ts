@@ -17,9 +17,9 @@ import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { runs, runTokens, tasks, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { emitAfterCommit } from './domain-events.ts';
-import { queueRunIn, setRunStatus, type RunRow, type TaskRow } from './runs.ts';
-import { appendEvents } from './events.ts';
+import { emitAfterCommit } from '../tasks/domain-events.ts';
+import { queueRunIn, setRunStatus, type RunRow, type TaskRow } from '../tasks/runs.ts';
+import { appendEvents } from '../tasks/events.ts';
 import {
   applyTransition,
   assertTransition,
@@ -29,7 +29,7 @@ import {
   TASK_TRANSITIONS,
   type TaskAction,
   type TransitionDetails,
-} from './lifecycle.ts';
+} from '../tasks/lifecycle.ts';
 
 /** How many times a run is re-queued after its runner vanished, before the task fails. */
 const MAX_RECOVERIES = 1;

@@ -17,10 +17,10 @@ import type {
 import type { Db } from '../db/client.ts';
 import { runners, runs } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { appendEvents } from './events.ts';
-import { conversationBefore, followUpsAfter } from './conversation.ts';
-import { appendedNote, sendDraft } from './live-channel.ts';
-import type { LiveHub } from './live.ts';
+import { appendEvents } from '../tasks/events.ts';
+import { conversationBefore, followUpsAfter } from '../tasks/conversation.ts';
+import { appendedNote, sendDraft } from '../tasks/live-channel.ts';
+import type { LiveHub } from '../tasks/live.ts';
 import { claimRun, finishRun, renewLease } from './queue.ts';
 import { mintRunToken, revokeRunTokens } from '../auth/run-tokens.ts';
 import {
@@ -29,7 +29,7 @@ import {
   sandboxRunner,
   sandboxTasks,
   snapshotGrant,
-} from './snapshots.ts';
+} from '../tasks/snapshots.ts';
 import type { RunnerBackend } from '../runner/backend.ts';
 import { goneRunners } from './runners.ts';
 
