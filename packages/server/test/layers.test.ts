@@ -55,6 +55,8 @@ describe('the layer order', () => {
         'packages/server/src/agent/reads-db.ts': "export { runs } from '../db/schema.ts';\n",
         'packages/server/src/runner/reads-queue.ts':
           "export { claimRun } from '../control/queue.ts';\n",
+        'packages/server/src/tasks/reads-control.ts':
+          "export { claimRun } from '../control/queue.ts';\n",
         'packages/server/src/unlisted/thing.ts': "export { newId } from '../ids.ts';\n",
         'packages/web/src/features/board/uses-tasks.ts':
           "export { useTaskStream } from '../tasks/live/use-task-stream.ts';\n",
@@ -84,6 +86,10 @@ describe('the layer order', () => {
       expect(rulesOf('packages/server/src/runner/reads-queue.ts')).toEqual(
         expect.arrayContaining(['layer-order-runner', 'worker-side-has-no-database']),
       );
+    });
+
+    it('refuses tasks/ reaching up into the control plane above it', () => {
+      expect(rulesOf('packages/server/src/tasks/reads-control.ts')).toEqual(['layer-order-tasks']);
     });
 
     it('refuses a server folder that has no place in the layer list', () => {

@@ -1,5 +1,5 @@
 /**
- * @module tasks/queue
+ * @module control/queue
  * The runs table is the queue. A runner claims the oldest queued run with
  * `SELECT … FOR UPDATE SKIP LOCKED` and holds it by a lease that its heartbeats renew. A run whose
  * lease expires is marked `interrupted`, its tokens revoked, and re-queued once as a new attempt; a

@@ -1,5 +1,5 @@
 /**
- * @module tasks/runner-backend
+ * @module control/runner-backend
  * The runner backend of the server's own runner: straight to the database. With the server's live
  * hub, answers' text goes to it in memory (no statement per piece) and stored events are announced
  * to it at once; without one, through the database's notification channel.

@@ -1,5 +1,5 @@
 /**
- * @module tasks/runners
+ * @module control/runners
  * The runners Lucid knows: the server's own (one per data dir) and remote ones that joined with a
  * runner token. A runner's status is derived: offline when its heartbeats stopped, busy when it
  * holds runs, idle otherwise. An instance admin sees every runner and run; anyone else sees the

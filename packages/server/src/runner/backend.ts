@@ -3,7 +3,7 @@
  * What a runner needs from Lucid, as a port: claim runs, keep their leases, report events and
  * outcomes (and the text of answers as it streams), and look after the sandboxes it made (which
  * tasks still use them, snapshots of reaped ones) and those whose runner is gone. The in-process
- * runner talks to the database directly (tasks/runner-backend.ts); a runner on another host talks to
+ * runner talks to the database directly (control/runner-backend.ts); a runner on another host talks to
  * the runner API over HTTP (runner/http-backend.ts). Same runner code for both.
  */
 import type {
