@@ -1,32 +1,19 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DockerDriver } from '../src/sandbox/docker/docker-driver.ts';
 import type { SandboxDriver } from '../src/sandbox/driver.ts';
-import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { shellTrajectory, startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
 import { dockerTestEngine } from './sandbox/docker-engine.ts';
-import { request, signUp, type TestUser } from './support/client.ts';
+import { request, type TestUser } from './support/client.ts';
 import { authedUrl, git, gitOk, makeLocalRepo } from './support/git.ts';
 import { fakeProviderEnv } from './support/providers.ts';
 import { taskEvents, waitForStatus } from './support/tasks.ts';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import { sandboxDrivers, startRunnerServer, type RunnerServer } from './support/runner-server.ts';
+import type { TestServer } from './support/test-server.ts';
 
 const engine = await dockerTestEngine('runner-changes.test.ts');
 
-const drivers: { name: string; skip: string | null; make: () => Promise<SandboxDriver> }[] = [
-  {
-    name: 'local',
-    skip: null,
-    make: async () => new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) }),
-  },
-  {
-    name: 'docker',
-    skip: engine.skipReason,
-    make: async () => new DockerDriver({ docker: engine.docker, image: engine.image }),
-  },
-];
+const drivers = sandboxDrivers(engine);
 
 /** What a run leaves behind besides its work: npm's logs in HOME, caches, dependencies. */
 const LITTER =
@@ -39,35 +26,24 @@ describe.each(drivers)('an agent run on the $name driver', ({ skip, make }) => {
   let driver: SandboxDriver;
   let server: TestServer;
   let user: TestUser;
-  let runnerId: string;
+  let bed: RunnerServer;
 
   beforeAll(async () => {
     if (skip) return;
     llm = await startFakeLlm();
     driver = await make();
-    server = await startTestServer({
+    bed = await startRunnerServer(driver, {
       env: {
         ...fakeProviderEnv(llm.url, { anthropic: 'sk-ant-x', openai: 'sk-o-x', compatible: 'c' }),
         LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
       },
-      runner: {
-        driver,
-        slots: 1,
-        leaseMs: 5_000,
-        maxRuntimeMs: 120_000,
-        pollMs: 100,
-        warmPool: 0,
-      },
+      runner: { warmPool: 0 },
     });
-    runnerId = (await readFile(path.join(server.dataDir, 'runner-id'), 'utf8')).trim();
-    user = await signUp(server.url);
+    ({ server, user } = bed);
   });
   afterAll(async () => {
     if (skip) return;
-    await server.close();
-    for (const info of await driver.list({ 'lucid.runner': runnerId })) {
-      await (await driver.get(info.id))?.remove();
-    }
+    await bed.close();
     await llm.close();
   });
   beforeEach(() => llm?.reset());

@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerDriver } from '../src/sandbox/docker/docker-driver.ts';
 import { SANDBOX_NETWORK } from '../src/sandbox/docker/sandbox-network.ts';
-import { request, signUp, type TestUser } from './support/client.ts';
+import { request, type TestUser } from './support/client.ts';
 import { dockerTestEngine } from './sandbox/docker-engine.ts';
 import { pushedRepo, startTask, stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import { startRunnerServer, type RunnerServer } from './support/runner-server.ts';
+import type { TestServer } from './support/test-server.ts';
 
 const engine = await dockerTestEngine('runner-docker.test.ts');
 
@@ -14,29 +13,15 @@ describe.skipIf(engine.skipReason !== null)('a run in a docker sandbox', () => {
   let server: TestServer;
   let user: TestUser;
   let driver: DockerDriver;
+  let bed: RunnerServer;
 
   beforeAll(async () => {
     driver = new DockerDriver({ docker: engine.docker, image: engine.image });
-    server = await startTestServer({
-      runner: {
-        driver,
-        slots: 1,
-        leaseMs: 5_000,
-        maxRuntimeMs: 120_000,
-        pollMs: 100,
-        warmPool: 0,
-      },
-    });
-    user = await signUp(server.url);
+    bed = await startRunnerServer(driver, { runner: { warmPool: 0 } });
+    ({ server, user } = bed);
   });
-  afterAll(async () => {
-    // The tasks' sandboxes are kept for follow-ups; nothing follows here.
-    const runnerId = (await readFile(path.join(server.dataDir, 'runner-id'), 'utf8')).trim();
-    await server.close();
-    for (const info of await driver.list({ 'lucid.runner': runnerId })) {
-      await (await driver.get(info.id))?.remove();
-    }
-  });
+  // The tasks' sandboxes are kept for follow-ups; nothing follows here.
+  afterAll(() => bed.close());
 
   // The server listens for sandboxes before any is made: on an engine whose bridges are down while
   // no container runs (Debian's Engine 20.10, freshly started), the first task clones all the same.

@@ -1,14 +1,11 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tasks } from '../src/db/schema.ts';
 import { DbRunnerBackend } from '../src/control/runner-backend.ts';
 import { Runner } from '../src/runner/runner.ts';
-import { DockerDriver } from '../src/sandbox/docker/docker-driver.ts';
 import type { SandboxDriver, SandboxSpec } from '../src/sandbox/driver.ts';
-import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { dockerTestEngine } from './sandbox/docker-engine.ts';
 import {
@@ -18,6 +15,7 @@ import {
   waitForStatus,
   type EventView,
 } from './support/tasks.ts';
+import { sandboxDrivers, startRunnerServer, type RunnerServer } from './support/runner-server.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const engine = await dockerTestEngine('runner-lifecycle.test.ts');
@@ -57,52 +55,24 @@ function lastOutput(events: EventView[], runId: string): string {
   return out.slice(out.lastIndexOf('== status'));
 }
 
-const drivers: {
-  name: string;
-  skip: string | null;
-  make: () => Promise<SandboxDriver>;
-}[] = [
-  {
-    name: 'local',
-    skip: null,
-    make: async () => new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) }),
-  },
-  {
-    name: 'docker',
-    skip: engine.skipReason,
-    make: async () => new DockerDriver({ docker: engine.docker, image: engine.image }),
-  },
-];
+const drivers = sandboxDrivers(engine);
 
 describe.each(drivers)('sandbox lifecycle on the $name driver', ({ skip, make }) => {
   let server: TestServer;
   let driver: SandboxDriver;
   let user: TestUser;
   let runnerId: string;
+  let bed: RunnerServer;
 
   beforeAll(async () => {
     if (skip) return;
     driver = await make();
-    server = await startTestServer({
-      runner: {
-        driver,
-        slots: 1,
-        leaseMs: 5_000,
-        maxRuntimeMs: 120_000,
-        pollMs: 100,
-        idleMs: 1,
-        warmPool: 1,
-      },
-    });
-    runnerId = (await readFile(path.join(server.dataDir, 'runner-id'), 'utf8')).trim();
-    user = await signUp(server.url);
+    bed = await startRunnerServer(driver, { runner: { idleMs: 1, warmPool: 1 } });
+    ({ server, user, runnerId } = bed);
   });
   afterAll(async () => {
     if (skip) return;
-    await server.close();
-    for (const info of await driver.list({ 'lucid.runner': runnerId })) {
-      await (await driver.get(info.id))?.remove();
-    }
+    await bed.close();
   });
 
   async function taskRow(taskId: string) {
