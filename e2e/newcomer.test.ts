@@ -133,6 +133,21 @@ describe.skipIf(chromiumMissing)("a newcomer's first journey", () => {
     await screenshot(page, 'newcomer-3-tasks-empty');
   });
 
+  it('is asked for a repository first by the Board and by New task', async () => {
+    await nav('Board').click();
+    await page.getByRole('heading', { name: 'No repository has a board yet' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Add a repository' }).getAttribute('href')).toBe(
+      '/repos',
+    );
+    await screenshot(page, 'newcomer-3a-board-no-repository');
+    await nav('Tasks').click();
+    await page.getByRole('link', { name: 'New task' }).first().click();
+    await page.waitForURL(/\/tasks\/new/);
+    await page.getByRole('heading', { name: 'No repository to work on' }).waitFor();
+    await page.getByRole('link', { name: 'Add a repository' }).waitFor();
+    await screenshot(page, 'newcomer-3b-new-task-no-repository');
+  });
+
   it('sees which model providers the server has', async () => {
     await nav('Model providers').click();
     await page.waitForURL('**/settings/providers');

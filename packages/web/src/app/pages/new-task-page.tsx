@@ -14,11 +14,10 @@ import { PROMPT_MAX_CHARS } from '@lucid/contracts';
 import { Link, useLocation, useSearchParams } from 'wouter';
 import { Button, buttonClass } from '../../components/ui/button.tsx';
 import { Card } from '../../components/ui/card.tsx';
-import { EmptyState } from '../../components/ui/empty-state.tsx';
 import { ErrorMessage } from '../../components/ui/error-message.tsx';
 import { TextareaField } from '../../components/ui/input.tsx';
-import { Loading } from '../../components/ui/loading.tsx';
 import { PageHeader } from '../../components/ui/page-header.tsx';
+import { hasRepos, ReposGate } from '../../components/ui/repos-gate.tsx';
 import { fieldErrors, modelRefusal } from '../../lib/api.ts';
 import { useTitle } from '../../lib/use-title.ts';
 import { useBranches } from '../../lib/queries/repo-history.ts';
@@ -58,32 +57,21 @@ export function NewTaskPage() {
   const setBaseBranch = (branch: string) => setBranchChoice({ repoId, branch });
   const { agent, model, noFit } = choice;
 
-  if (repos.isPending) return <Loading label="Loading repositories…" />;
-  if (repos.error) {
+  if (!hasRepos(repos)) {
     return (
-      <ErrorMessage
-        title="Could not load your repositories"
-        error={repos.error}
-        onRetry={() => void repos.refetch()}
-      />
-    );
-  }
-  if (repos.data.length === 0) {
-    return (
-      <EmptyState
-        title="No repository to work on"
-        action={
-          <Link href="/repos" className={buttonClass('primary')}>
-            Add a repository
-          </Link>
+      <ReposGate
+        repos={repos}
+        emptyTitle="No repository to work on"
+        emptyText={
+          <>
+            A task works on a repository stored in Lucid. Push or ingest one first, or add one from
+            a forge:
+            <div className="mt-4">
+              <AddFromForge onAdded={(added) => setRepoId(added.id)} />
+            </div>
+          </>
         }
-      >
-        A task works on a repository stored in Lucid. Push or ingest one first, or add one from a
-        forge:
-        <div className="mt-4">
-          <AddFromForge onAdded={(added) => setRepoId(added.id)} />
-        </div>
-      </EmptyState>
+      />
     );
   }
 

@@ -1,11 +1,13 @@
 /**
  * @module components/ui/confirm-dialog
- * A modal that asks before a destructive action. Built on `<dialog>`: focus stays inside, Escape
- * cancels, and focus returns to what opened it.
+ * A modal that asks before a destructive action, in the one dialog frame (`DialogFrame`): focus
+ * stays inside, Escape cancels (not while the action is under way), and focus returns to what
+ * opened it.
  */
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { Button } from './button.tsx';
 import { ErrorMessage } from './error-message.tsx';
+import { DialogFrame } from './modal.tsx';
 
 export interface ConfirmDialogProps {
   open: boolean;
@@ -31,52 +33,28 @@ export function ConfirmDialog({
   onConfirm,
   onCancel,
 }: ConfirmDialogProps) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
-
   return (
-    <dialog
-      ref={ref}
-      aria-labelledby={titleId}
-      onCancel={(event) => {
-        event.preventDefault();
+    <DialogFrame
+      open={open}
+      title={title}
+      onClose={() => {
         if (!pending) onCancel();
       }}
-      className="m-auto w-full max-w-md rounded-lg bg-white p-0 shadow-xl ring-1 ring-slate-200"
     >
-      {open && (
-        <div className="p-6">
-          <h2 id={titleId} className="text-lg font-semibold text-slate-900">
-            {title}
-          </h2>
-          {children && <div className="mt-2 text-sm text-slate-600">{children}</div>}
-          {error !== undefined && error !== null && (
-            <div className="mt-4">
-              <ErrorMessage error={error} />
-            </div>
-          )}
-          <div className="mt-6 flex justify-end gap-3">
-            <Button variant="secondary" onClick={onCancel} disabled={pending} autoFocus>
-              Cancel
-            </Button>
-            <Button
-              variant="danger"
-              onClick={onConfirm}
-              pending={pending}
-              pendingText={pendingText}
-            >
-              {confirmLabel}
-            </Button>
-          </div>
+      {children && <div className="mt-2 text-sm text-slate-600">{children}</div>}
+      {error !== undefined && error !== null && (
+        <div className="mt-4">
+          <ErrorMessage error={error} />
         </div>
       )}
-    </dialog>
+      <div className="mt-6 flex justify-end gap-3">
+        <Button variant="secondary" onClick={onCancel} disabled={pending} autoFocus>
+          Cancel
+        </Button>
+        <Button variant="danger" onClick={onConfirm} pending={pending} pendingText={pendingText}>
+          {confirmLabel}
+        </Button>
+      </div>
+    </DialogFrame>
   );
 }

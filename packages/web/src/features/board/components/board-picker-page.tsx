@@ -4,13 +4,11 @@
  * repository, its board opens at once.
  */
 import { useState, type FormEvent } from 'react';
-import { Link, Redirect, useLocation } from 'wouter';
-import { Button, buttonClass } from '../../../components/ui/button.tsx';
+import { Redirect, useLocation } from 'wouter';
+import { Button } from '../../../components/ui/button.tsx';
 import { Card } from '../../../components/ui/card.tsx';
-import { EmptyState } from '../../../components/ui/empty-state.tsx';
-import { ErrorMessage } from '../../../components/ui/error-message.tsx';
-import { Loading } from '../../../components/ui/loading.tsx';
 import { PageHeader } from '../../../components/ui/page-header.tsx';
+import { hasRepos, ReposGate } from '../../../components/ui/repos-gate.tsx';
 import { useTitle } from '../../../lib/use-title.ts';
 import { useRepos } from '../../../lib/queries/repos.ts';
 
@@ -20,28 +18,13 @@ export function BoardPickerPage() {
   const [, navigate] = useLocation();
   const [choice, setChoice] = useState('');
 
-  if (repos.isPending) return <Loading label="Loading repositories…" />;
-  if (repos.error) {
+  if (!hasRepos(repos)) {
     return (
-      <ErrorMessage
-        title="Could not load your repositories"
-        error={repos.error}
-        onRetry={() => void repos.refetch()}
+      <ReposGate
+        repos={repos}
+        emptyTitle="No repository has a board yet"
+        emptyText="Each repository has a board of cards that agents work on."
       />
-    );
-  }
-  if (repos.data.length === 0) {
-    return (
-      <EmptyState
-        title="No repository has a board yet"
-        action={
-          <Link href="/repos" className={buttonClass('primary')}>
-            Add a repository
-          </Link>
-        }
-      >
-        Each repository has a board of cards that agents work on.
-      </EmptyState>
     );
   }
   const only = repos.data.length === 1 ? repos.data[0] : undefined;
