@@ -310,6 +310,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           sandboxUrl,
           gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
           agentMaxSteps: config.agent.maxSteps,
+          agentContext: {
+            contextWindow: config.agent.contextWindow,
+            smallModel: config.llm.smallModel,
+          },
           live,
         }),
         driver,
