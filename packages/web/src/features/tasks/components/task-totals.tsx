@@ -39,7 +39,7 @@ export function TaskTotalsLine({ totals }: { totals: TaskTotals }) {
       <div className="flex gap-1">
         <dt className="text-slate-400">Cost</dt>
         <dd>
-          {formatCost(totals.costUsd)}
+          <span>{formatCost(totals.costUsd)}</span>
           {totals.cacheSavingsUsd > 0 && (
             <span className="text-emerald-700">
               , {formatCost(totals.cacheSavingsUsd)} saved by the cache
