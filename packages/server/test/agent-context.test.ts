@@ -9,6 +9,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { outputNote } from '../src/agent/compaction.ts';
+import { agentContextOf, contextWindowOf } from '../src/llm/context-window.ts';
 import { cacheSavingOf, costOf } from '../src/llm/cost.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import {
@@ -105,6 +107,48 @@ function bigRun(steps: number, chars: number): ScriptStep[] {
     { when: offersTools, toolCalls: [{ name: 'finish', input: { summary: 'Printed them all.' } }] },
   ];
 }
+
+describe("a model's context window", () => {
+  it('comes from the model table, else a default per provider, and LUCID_CONTEXT_WINDOW overrides both', () => {
+    expect(contextWindowOf('anthropic/claude-sonnet-4-5')).toBe(200_000);
+    expect(contextWindowOf('openai/gpt-5')).toBe(400_000);
+    expect(contextWindowOf('openai-chat/gpt-5')).toBe(400_000);
+    expect(contextWindowOf('anthropic/claude-unlisted')).toBe(200_000);
+    expect(contextWindowOf('openai-compatible/qwen2.5-coder')).toBe(32_768);
+    expect(contextWindowOf('gemini/gemini-2.5-pro', 50_000)).toBe(50_000);
+  });
+
+  it("summarises with the small model of the task's provider", () => {
+    expect(agentContextOf('anthropic/claude-sonnet-4-5', {})).toEqual({
+      window: 200_000,
+      summaryModel: 'anthropic/claude-haiku-4-5',
+      summaryWindow: 200_000,
+    });
+    expect(
+      agentContextOf('openai/gpt-5', { smallModel: 'anthropic/claude-haiku-4-5' }).summaryModel,
+    ).toBe('openai/gpt-5-mini');
+    expect(agentContextOf('openai/gpt-5', { smallModel: 'openai/gpt-4.1-mini' }).summaryModel).toBe(
+      'openai/gpt-4.1-mini',
+    );
+    expect(agentContextOf('openai-compatible/qwen', {}).summaryModel).toBe(
+      'openai-compatible/qwen',
+    );
+  });
+
+  it('sizes the answer of a step to a fifth of the window, at most 32,000 tokens', async () => {
+    llm.script([{ when: offersTools, toolCalls: [{ name: 'finish', input: { summary: 'Ok.' } }] }]);
+    await runTask('Finish at once');
+    expect(body(stepRequests()[0]!).max_tokens).toBe(32_000);
+  });
+
+  it('turns a long output into a note saying how it ended, its first failure and how to see it again', () => {
+    const output = `ok 1\nFAIL src/a.test.ts > adds\n${'x\n'.repeat(2000)}[exit code 1]`;
+    expect(outputNote('`npm test`', output)).toBe(
+      '[output of `npm test`: 2,003 lines, exit 1, first failure: "FAIL src/a.test.ts > adds"; ' +
+        'compacted, run it again to see it all]',
+    );
+  });
+});
 
 describe('with a small context window', () => {
   let small: TestServer;
