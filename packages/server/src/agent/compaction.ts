@@ -82,7 +82,7 @@ const FAILURE = /\b(FAIL(?:ED)?|ERROR|Error|error|panic|not ok|AssertionError|Tr
  *
  * @example
  * outputNote('`npm test`', longOutput);
- * // → '[output of `npm test`: 2,314 lines, exit 1; first failure: "FAIL src/a.test.ts"; compacted, run it again to see it all]'
+ * // → '[output of `npm test`: 2,314 lines, exit 1, first failure: "FAIL src/a.test.ts"; compacted, run it again to see it all]'
  */
 export function outputNote(call: string, output: string): string {
   const lines = output.split('\n');
