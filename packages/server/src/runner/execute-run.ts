@@ -144,22 +144,18 @@ async function runAgent(
     return messages.map((message) => message.text);
   };
   const sandboxGatewayUrl = `${claim.git.cloneUrl.replace(/\/git\/[^/]+$/, '')}/llm`;
-  const outcome = await runtime
-    .create(spec, claim.git.token, {
-      sandboxGatewayUrl,
-      taskId: claim.run.taskId,
-    })
-    .run({
-      prompt: spec.prompt,
-      history: spec.history,
-      ...(spec.promptSeq > 0 ? { inbox } : {}),
-      sandbox,
-      shell: () => sandbox.shell(),
-      emit,
-      signal,
-      limits: { maxSteps: spec.maxSteps },
-      secrets,
-    });
+  const where = { sandboxGatewayUrl, taskId: claim.run.taskId };
+  const outcome = await runtime.create(spec, claim.git.token, where).run({
+    prompt: spec.prompt,
+    history: spec.history,
+    ...(spec.promptSeq > 0 ? { inbox } : {}),
+    sandbox,
+    shell: () => sandbox.shell(),
+    emit,
+    signal,
+    limits: { maxSteps: spec.maxSteps },
+    secrets,
+  });
   const reason = signal.reason as StopReason | undefined;
   let changes = true;
   if ((!signal.aborted || reason === 'runtime_limit') && !options.held?.aborted) {
