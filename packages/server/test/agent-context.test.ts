@@ -265,6 +265,19 @@ describe('with a small context window', () => {
     );
   });
 
+  it('says nothing when there is nothing to compact (a prompt alone past the threshold)', async () => {
+    llm.script([
+      {
+        when: offersTools,
+        toolCalls: [{ name: 'write_file', input: { path: 'a.txt', content: 'a' } }],
+      },
+      { when: offersTools, toolCalls: [{ name: 'finish', input: { summary: 'Wrote it.' } }] },
+    ]);
+    const { status, events } = await runSmall(`Read this first: ${'word '.repeat(10_000)}`);
+    expect(status).toBe('in_review');
+    expect(ofType(events, 'context.compacted')).toEqual([]);
+  });
+
   it('compacts harder and sends again when the provider refuses a request as too long', async () => {
     // The provider's window is smaller than the agent was told: requests between the two are refused.
     llm.setContextWindow(9_000);

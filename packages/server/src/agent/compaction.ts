@@ -156,7 +156,9 @@ export function cutStep(step: ModelMessage[], maxChars: number): ModelMessage[] 
         }
         return { ...part, output: { type: 'text' as const, value: cut(text) } };
       });
-      return { ...message, content } as ToolModelMessage;
+      return sameParts(content, message.content)
+        ? message
+        : ({ ...message, content } as ToolModelMessage);
     }
     if (message.role === 'assistant') {
       const content = message.content.map((part) =>
@@ -164,11 +166,16 @@ export function cutStep(step: ModelMessage[], maxChars: number): ModelMessage[] 
           ? { ...part, text: cut(part.text) }
           : part,
       );
-      return { ...message, content } as AssistantModelMessage;
+      return sameParts(content, message.content)
+        ? message
+        : ({ ...message, content } as AssistantModelMessage);
     }
     return message;
   });
 }
+
+const sameParts = (a: readonly unknown[], b: readonly unknown[]) =>
+  a.length === b.length && a.every((part, i) => part === b[i]);
 
 /**
  * The messages as plain text for the summary model: who said what, each call with its input and

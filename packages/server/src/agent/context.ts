@@ -192,7 +192,7 @@ export class AgentContext {
     return { ...call, maxOutputTokens: this.maxOutputTokens };
   }
 
-  /** Shortens `messages` in place toward `share` of the window, and reports it. */
+  /** Shortens `messages` in place toward `share` of the window, and reports it when it could. */
   private async compact(messages: ModelMessage[], share: number, retried: boolean): Promise<void> {
     const before = this.estimate(messages);
     const target = this.window * share;
@@ -241,7 +241,11 @@ export class AgentContext {
       steps[i] = cutStep(steps[i]!, Math.max(400, Math.floor(target)));
     }
 
-    messages.splice(0, messages.length, ...kept, ...prompt, ...steps.flat());
+    const compacted = [...kept, ...prompt, ...steps.flat()];
+    const changed =
+      compacted.length !== messages.length || compacted.some((m, i) => m !== messages[i]);
+    if (!changed) return;
+    messages.splice(0, messages.length, ...compacted);
     this.promptAt = kept.length;
     this.measuredAt = undefined;
     this.sent = undefined;
