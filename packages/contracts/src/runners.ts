@@ -31,6 +31,17 @@ export const RunAgent = z.object({
   model: z.string(),
   maxSteps: z.number().int().positive(),
   gatewayUrl: z.string(),
+  /**
+   * The model's context window and the model that summarises older steps when the agent compacts
+   * its conversation; absent from older servers (the runner then reads the model table).
+   */
+  context: z
+    .object({
+      window: z.number().int().positive(),
+      summaryModel: z.string(),
+      summaryWindow: z.number().int().positive(),
+    })
+    .optional(),
 });
 export type RunAgent = z.infer<typeof RunAgent>;
 

@@ -51,6 +51,8 @@ export const TaskTotals = z.object({
   outputTokens: z.number().int().min(0),
   cachedInputTokens: z.number().int().min(0),
   costUsd: z.number().min(0),
+  /** What the cached input tokens would have cost more at the models' full input price. */
+  cacheSavingsUsd: z.number().min(0),
 });
 export type TaskTotals = z.infer<typeof TaskTotals>;
 

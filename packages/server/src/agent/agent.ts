@@ -47,9 +47,14 @@ export interface Agent {
 export interface AgentRuntime {
   /**
    * The agent for a run; it calls its model through Lucid's gateway with the run's token. A CLI
-   * agent, running inside the sandbox, reaches the gateway at `sandboxGatewayUrl`.
+   * agent, running inside the sandbox, reaches the gateway at `sandboxGatewayUrl`. The task's id
+   * keys the provider's prompt cache.
    */
-  create(spec: RunAgent, runToken: string, where: { sandboxGatewayUrl: string }): Agent;
+  create(
+    spec: RunAgent,
+    runToken: string,
+    where: { sandboxGatewayUrl: string; taskId?: string },
+  ): Agent;
   /** Secrets the runner itself holds (provider keys); the run's token is added per run. */
   secrets: string[];
 }

@@ -33,7 +33,6 @@ import {
 } from 'ai';
 import {
   asLanguageModelUsage,
-  convertToLanguageModelPrompt,
   prepareCallSettings,
   prepareRetries,
   prepareToolsAndToolChoice,
@@ -41,7 +40,9 @@ import {
 } from 'ai/internal';
 import type { EventBody } from '@lucid/contracts';
 import { costOf } from '../llm/cost.ts';
+import { contextWindowOf } from '../llm/context-window.ts';
 import type { Agent, AgentOutcome, AgentRunOptions } from './agent.ts';
+import { AgentContext, type ContextSettings } from './context.ts';
 import { systemPrompt } from './system-prompt.ts';
 import { bindTools, FINISH } from './tools/index.ts';
 
@@ -57,6 +58,8 @@ export interface LucidAgentOptions {
   modelName?: string;
   /** Retries of a failed model call (429, 5xx…), with exponential backoff. */
   maxRetries?: number;
+  /** The model's context window and how to compact and cache; by default the model table's window. */
+  context?: ContextSettings;
 }
 
 type Model = Extract<LanguageModel, { specificationVersion: 'v3' }>;
@@ -297,6 +300,18 @@ export class LucidAgent implements Agent {
       ],
     });
 
+    const context = new AgentContext({
+      model,
+      settings: this.options.context ?? {
+        window: contextWindowOf(this.options.modelName ?? modelId ?? ''),
+      },
+      system,
+      tools: prepared.tools,
+      pinned: messages.length,
+      emit,
+      signal,
+    });
+
     let lastText = '';
     let steps = 0;
     let lastHadCalls = false;
@@ -306,14 +321,8 @@ export class LucidAgent implements Agent {
       const parts: AnswerPart[] = [];
       let usage: Usage | undefined;
       try {
-        const prompt = await convertToLanguageModelPrompt({
-          prompt: { system, messages },
-          supportedUrls: await model.supportedUrls,
-          download: undefined,
-          abortSignal: signal,
-        });
-        const { stream } = await retry(() =>
-          model.doStream({ ...settings, ...prepared, prompt, abortSignal: signal }),
+        const { stream } = await context.send(messages, (call) =>
+          retry(() => model.doStream({ ...settings, ...prepared, ...call, abortSignal: signal })),
         );
         const read = await readAnswer(stream.getReader(), parts, emit);
         failure = read.failure;
@@ -327,6 +336,7 @@ export class LucidAgent implements Agent {
         emit({ type: 'message.assistant', text });
         lastText = text.trim();
       }
+      if (usage) context.measured(asLanguageModelUsage(usage).inputTokens);
       if (modelId && usage) emit(usageEvent(modelId, usage));
       if (signal.aborted || failure !== undefined) break;
 

@@ -18,6 +18,8 @@ export interface Price {
   input: number;
   output: number;
   cachedInput: number;
+  /** The model's context window, in tokens (see `llm/context-window.ts`). */
+  contextWindow?: number;
 }
 
 const table: Record<string, Price> = prices;
@@ -47,4 +49,17 @@ export function costOf(model: string, usage: TokenUsage): { usd: number; priced:
       usage.outputTokens * price.output) /
     1_000_000;
   return { usd, priced: true };
+}
+
+/**
+ * What `cachedInputTokens` read from the provider's cache saved against the model's full input
+ * price, in US dollars (0 for a model missing from the table).
+ *
+ * @example
+ * cacheSavingOf('anthropic/claude-sonnet-4-5', 100_000); // → 0.27
+ */
+export function cacheSavingOf(model: string, cachedInputTokens: number): number {
+  const price = priceOf(model);
+  if (!price) return 0;
+  return (cachedInputTokens * Math.max(0, price.input - price.cachedInput)) / 1_000_000;
 }

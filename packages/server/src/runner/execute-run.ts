@@ -144,7 +144,8 @@ async function runAgent(
     return messages.map((message) => message.text);
   };
   const sandboxGatewayUrl = `${claim.git.cloneUrl.replace(/\/git\/[^/]+$/, '')}/llm`;
-  const outcome = await runtime.create(spec, claim.git.token, { sandboxGatewayUrl }).run({
+  const where = { sandboxGatewayUrl, taskId: claim.run.taskId };
+  const outcome = await runtime.create(spec, claim.git.token, where).run({
     prompt: spec.prompt,
     history: spec.history,
     ...(spec.promptSeq > 0 ? { inbox } : {}),

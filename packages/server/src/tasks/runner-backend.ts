@@ -17,6 +17,7 @@ import type {
 import type { Db } from '../db/client.ts';
 import { runners, runs } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { agentContextOf } from '../llm/context-window.ts';
 import { appendEvents } from './events.ts';
 import { conversationBefore, followUpsAfter } from './conversation.ts';
 import { appendedNote, sendDraft } from './live-channel.ts';
@@ -45,6 +46,8 @@ export interface DbBackendOptions {
   gatewayUrl: string;
   /** Model calls an agent run may make. */
   agentMaxSteps: number;
+  /** LUCID_CONTEXT_WINDOW and LUCID_SMALL_MODEL: what an agent run is told of its model's context. */
+  agentContext?: { contextWindow?: number | undefined; smallModel?: string | undefined };
   /** Limit claims to the workspaces this user administers (remote runners). */
   onlyWorkspacesOf?: string | null;
   /** This server's live hub: drafts are published through it, with no statement per piece. */
@@ -94,6 +97,9 @@ export class DbRunnerBackend implements RunnerBackend {
                 model: run.spec.model ?? '',
                 maxSteps: this.options.agentMaxSteps,
                 gatewayUrl: this.options.gatewayUrl,
+                ...(run.spec.model
+                  ? { context: agentContextOf(run.spec.model, this.options.agentContext ?? {}) }
+                  : {}),
               },
             }
           : {}),

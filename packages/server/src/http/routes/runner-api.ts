@@ -54,6 +54,10 @@ export const runnerApiRoutes =
         sandboxUrl: deps.config.publicUrl,
         gatewayUrl: `${deps.config.publicUrl}/llm`,
         agentMaxSteps: deps.config.agent.maxSteps,
+        agentContext: {
+          contextWindow: deps.config.agent.contextWindow,
+          smallModel: deps.config.llm.smallModel,
+        },
         live: deps.live,
       });
     }
