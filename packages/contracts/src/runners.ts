@@ -115,6 +115,8 @@ export const RunAgent = z.object({
   history: z.array(HistoryItem).default([]),
   /** The CLI's own session from the task's latest earlier run of this agent, to resume. */
   session: z.string().optional(),
+  /** The user's messages after that session's prompt, before this one: the session never read them. */
+  unseen: z.array(z.string()).default([]),
   /** The task's earlier agent runs in brief, oldest first (CLI agents, when not resuming). */
   earlierRuns: z.array(RunRecap).default([]),
   /** Sequence number of the `message.user` event holding the prompt; later ones are follow-ups. */

@@ -21,6 +21,8 @@ export interface AgentRunOptions {
   history?: HistoryItem[];
   /** A CLI agent's own session from the task's earlier run, to resume where the CLI can. */
   session?: string | undefined;
+  /** The user's messages that session never read, oldest first: told with the prompt on resuming. */
+  unseen?: string[];
   /** The task's earlier runs in brief, for a CLI agent that does not resume a session. */
   earlierRuns?: RunRecap[];
   /** Keeps what the run does for later runs on the task (masked on its way). */

@@ -153,6 +153,7 @@ async function runAgent(
     prompt: spec.prompt,
     history: spec.history,
     session: spec.session,
+    unseen: spec.unseen,
     earlierRuns: spec.earlierRuns,
     remember,
     ...(spec.promptSeq > 0 ? { inbox } : {}),

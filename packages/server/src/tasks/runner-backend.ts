@@ -95,7 +95,7 @@ export class DbRunnerBackend implements RunnerBackend {
                       beforeSeq: run.spec.promptSeq,
                       agent: run.spec.agent,
                     })
-                  : { history: [], earlierRuns: [] }),
+                  : { history: [], unseen: [], earlierRuns: [] }),
                 promptSeq: run.spec.promptSeq ?? 0,
                 model: run.spec.model ?? '',
                 maxSteps: this.options.agentMaxSteps,

@@ -7,7 +7,7 @@
  * happened, bounded with the oldest dropped first and whole steps only; a CLI agent also gets the
  * session to resume and a recap of each earlier run (tools run, files changed, how it ended).
  */
-import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type {
   AgentStepTurn,
   HistoryItem,
@@ -60,6 +60,8 @@ export async function rememberRun(
 export interface AgentMemory {
   history: HistoryItem[];
   session?: string;
+  /** The user's messages the session's run never read (a CLI reads none while it works). */
+  unseen: string[];
   earlierRuns: RunRecap[];
 }
 
@@ -74,7 +76,7 @@ export async function agentMemory(
   { taskId, beforeSeq, agent }: { taskId: string; beforeSeq: number; agent: string },
 ): Promise<AgentMemory> {
   const history = await historyBefore(db, { taskId, beforeSeq });
-  if (agent === 'lucid') return { history, earlierRuns: [] };
+  if (agent === 'lucid') return { history, unseen: [], earlierRuns: [] };
   const earlier = await db
     .select({
       id: runs.id,
@@ -93,12 +95,40 @@ export async function agentMemory(
     )
     .orderBy(desc(runs.createdAt))
     .limit(RECAP_MAX_RUNS);
-  const session = earlier.find((run) => run.spec.agent === agent && run.agentSession)?.agentSession;
+  const resumed = earlier.find((run) => run.spec.agent === agent && run.agentSession);
   return {
     history,
-    ...(session ? { session } : {}),
-    earlierRuns: await recaps(db, earlier.reverse()),
+    ...(resumed?.agentSession ? { session: resumed.agentSession } : {}),
+    unseen: resumed
+      ? await userMessagesBetween(db, {
+          taskId,
+          after: resumed.spec.promptSeq ?? 0,
+          before: beforeSeq,
+        })
+      : [],
+    earlierRuns: await recaps(db, taskId, earlier.reverse()),
   };
+}
+
+/** The user's messages between two sequence numbers, oldest first: those a CLI session missed. */
+async function userMessagesBetween(
+  db: Db,
+  { taskId, after, before }: { taskId: string; after: number; before: number },
+): Promise<string[]> {
+  const rows = await db
+    .select({ payload: events.payload })
+    .from(events)
+    .where(
+      and(
+        eq(events.taskId, taskId),
+        gt(events.seq, after),
+        lt(events.seq, before),
+        eq(events.type, 'message.user'),
+      ),
+    )
+    .orderBy(asc(events.seq))
+    .limit(HISTORY_MAX_TURNS);
+  return rows.map((row) => String(row.payload.text ?? ''));
 }
 
 interface Placed {
@@ -204,6 +234,7 @@ export function stepChars(messages: StepMessage[]): number {
 /** Each earlier run told in brief from its events: the tools it ran, the files, how it ended. */
 async function recaps(
   db: Db,
+  taskId: string,
   earlier: Array<{
     id: string;
     spec: { agent?: string | undefined };
@@ -217,6 +248,7 @@ async function recaps(
     .from(events)
     .where(
       and(
+        eq(events.taskId, taskId),
         inArray(
           events.runId,
           earlier.map((run) => run.id),

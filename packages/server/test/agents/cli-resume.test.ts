@@ -1,8 +1,8 @@
 /**
  * A CLI agent's follow-up run continues the CLI's own session (Claude Code `--resume`, Codex
  * `exec resume`) while its files are in the task's sandbox: the CLI sends its model the earlier
- * run's tool calls and results itself. Once they are gone, the follow-up's prompt tells what the
- * earlier runs did instead. Each CLI, installed at its pinned version, runs against the fake LLM
+ * run's tool calls and results itself, and its prompt adds the messages the CLI never read. Once
+ * they are gone, the follow-up's prompt tells what the earlier runs did instead. Each CLI, installed at its pinned version, runs against the fake LLM
  * in a local sandbox under bubblewrap.
  */
 import { existsSync } from 'node:fs';
@@ -25,6 +25,7 @@ import { localHarness } from './conformance.ts';
 
 const COMMAND = 'echo resume-mark-$((6 * 7))';
 const RECAP = 'What the earlier runs on this task did';
+const UNSEEN = 'Mind the tabs, please.';
 
 /** The texts a request's JSON body does not hold (without printing the body, which is long). */
 function missing(body: string, texts: string[]): string[] {
@@ -75,7 +76,7 @@ describe.skipIf(!bwrap).each(subjects)('a $agent follow-up', (subject) => {
     user = await signUp(server.url);
     const repoId = (await pushedRepo(server.url, user, `resume-${subject.agent}`)).id;
     llm.script([
-      { when: offersTools, text: 'Printing the mark.', toolCalls: [subject.call] },
+      { when: offersTools, text: 'Printing the mark.', toolCalls: [subject.call], delayMs: 400 },
       { when: offersTools, text: 'It printed resume-mark-42.' },
     ]);
     const created = await request<{ task: { id: string } }>(server.url, 'POST', '/api/v1/tasks', {
@@ -84,6 +85,19 @@ describe.skipIf(!bwrap).each(subjects)('a $agent follow-up', (subject) => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     taskId = created.body.task.id;
+    // A message posted while the CLI works: it reads none, so its next run is told of it.
+    while (
+      !llm.requests.some((r) => r.protocol && offersTools(r.body as Record<string, unknown>))
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const posted = await request<{ delivery: string }>(
+      server.url,
+      'POST',
+      `/api/v1/tasks/${taskId}/messages`,
+      { token: user.token, json: { text: UNSEEN } },
+    );
+    expect(posted.body.delivery).toBe('next_step');
     await settled();
   }, 300_000);
 
@@ -133,7 +147,9 @@ describe.skipIf(!bwrap).each(subjects)('a $agent follow-up', (subject) => {
 
   it('resumes the CLI’s session, whose request holds the earlier tool call and its output', async () => {
     const body = JSON.stringify((await followUp('What did it print?')).body);
-    expect(missing(body, [COMMAND, 'What did it print?'])).toEqual([]);
+    expect(
+      missing(body, [COMMAND, 'Messages sent while you worked', UNSEEN, 'What did it print?']),
+    ).toEqual([]);
     // The command's own output, as the CLI's tool result: no recap says it so.
     expect(body.includes('resume-mark-42\\n')).toBe(true);
     expect(body.includes(RECAP)).toBe(false);

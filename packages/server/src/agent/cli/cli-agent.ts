@@ -126,6 +126,19 @@ export function withConversation(
   return `${sections.join('\n\n')}\n\n[user, now]\n${prompt}`;
 }
 
+/**
+ * A resumed session's prompt: the user's messages it never read (posted while the CLI worked),
+ * then the new one.
+ *
+ * @example
+ * withUnseen('Now add a test', ['Use tabs, please']);
+ */
+export function withUnseen(prompt: string, unseen: readonly string[]): string {
+  if (unseen.length === 0) return prompt;
+  const messages = unseen.map((text) => `[user]\n${text}`).join('\n\n');
+  return `Messages sent while you worked, which you have not read yet:\n\n${messages}\n\n[user, now]\n${prompt}`;
+}
+
 function recap(run: RunRecap, index: number): string {
   const lines = [`Run ${index + 1} (${run.agent}, ${run.status}):`];
   for (const call of run.calls) {
@@ -171,7 +184,7 @@ export class CliAgent implements Agent {
         : undefined;
     const invocation = definition.invocation({
       prompt: resume
-        ? run.prompt
+        ? withUnseen(run.prompt, run.unseen ?? [])
         : withConversation(run.prompt, run.history ?? [], run.earlierRuns ?? []),
       resume,
       model: this.options.model,
