@@ -57,7 +57,7 @@ export async function rememberRun(
 }
 
 /** What a run is given of its task: its history, and for CLI agents a session and a recap. */
-export interface AgentMemory {
+export interface TaskMemory {
   history: HistoryItem[];
   session?: string;
   /** The user's messages the session's run never read (a CLI reads none while it works). */
@@ -74,7 +74,7 @@ export interface AgentMemory {
 export async function agentMemory(
   db: Db,
   { taskId, beforeSeq, agent }: { taskId: string; beforeSeq: number; agent: string },
-): Promise<AgentMemory> {
+): Promise<TaskMemory> {
   const history = await historyBefore(db, { taskId, beforeSeq });
   if (agent === 'lucid') return { history, unseen: [], earlierRuns: [] };
   const earlier = await db
