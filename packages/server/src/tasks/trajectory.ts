@@ -193,12 +193,11 @@ export async function historyBefore(
     placed.push({ at: step.afterSeq, order, chars: step.chars, item: turn });
   }
   // Where a list was cut by its limit, older items of the other are left out too: they would
-  // stand without what happened between them.
-  const floors = [
-    steps.length === HISTORY_MAX_STEPS ? (steps.at(-1)?.afterSeq ?? 0) : 0,
+  // stand without what happened between them. Steps cut at one place may have more there.
+  const floor = Math.max(
+    steps.length === HISTORY_MAX_STEPS ? (steps.at(-1)?.afterSeq ?? 0) + 1 : 0,
     messages.length === HISTORY_MAX_EVENTS ? (messages.at(-1)?.seq ?? 0) : 0,
-  ];
-  const floor = Math.max(...floors);
+  );
   placed.sort((a, b) => b.at - a.at || b.order[0] - a.order[0] || b.order[1] - a.order[1]);
 
   const kept: HistoryItem[] = [];
