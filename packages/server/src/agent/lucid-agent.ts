@@ -8,8 +8,10 @@
  *
  * Text streams out as `message.delta` events and is stored whole per step as `message.assistant`.
  * Its model calls go through Lucid's LLM gateway, which records each call's usage and cost on the
- * task. The model sees the task's earlier conversation before the prompt, and the user's follow-ups
- * (the run's inbox) are added as user messages before each model step. A step's tool calls run in
+ * task. The model sees the task's earlier conversation before the prompt (earlier runs' steps
+ * included, with their tool calls and results: agent/history.ts), each step is kept for later runs
+ * (`remember`), and the user's follow-ups (the run's inbox) are added as user messages before
+ * each model step. A step's tool calls run in
  * order once its answer has streamed, and their results go back as one tool message; a call to an
  * unknown tool or with input that is not JSON is answered with an error result, as the SDK does.
  * The loop ends when the model calls `finish`, answers without a tool call, reaches the step limit,
@@ -43,6 +45,7 @@ import { costOf } from '../llm/cost.ts';
 import { contextWindowOf } from '../llm/context-window.ts';
 import type { Agent, AgentOutcome, AgentRunOptions } from './agent.ts';
 import { AgentContext, type ContextSettings } from './context.ts';
+import { historyMessages, stepMessages } from './history.ts';
 import { systemPrompt } from './system-prompt.ts';
 import { bindTools, FINISH } from './tools/index.ts';
 
@@ -294,10 +297,7 @@ export class LucidAgent implements Agent {
     };
     const { system, messages } = await standardizePrompt({
       system: await systemPrompt(run.sandbox),
-      messages: [
-        ...(run.history ?? []).map(({ role, text }): ModelMessage => ({ role, content: text })),
-        { role: 'user', content: run.prompt },
-      ],
+      messages: [...historyMessages(run.history ?? []), { role: 'user', content: run.prompt }],
     });
 
     const context = new AgentContext({
@@ -344,13 +344,16 @@ export class LucidAgent implements Agent {
       if (assistant) messages.push(assistant);
       const calls = parts.filter((part): part is ToolCall => part.type === 'tool-call');
       lastHadCalls = calls.length > 0;
+      let results: ToolModelMessage | undefined;
       if (lastHadCalls) {
-        const results: ToolModelMessage = { role: 'tool', content: [] };
+        results = { role: 'tool', content: [] };
         for (const call of calls) {
           results.content.push(await runTool(call, tools, { messages, signal }));
         }
         messages.push(results);
       }
+      const step = stepMessages(assistant, results);
+      if (step) run.remember?.({ kind: 'step', messages: step });
       if (signal.aborted || steps >= limits.maxSteps) break;
       if (lastHadCalls && !calls.some((call) => call.toolName === FINISH)) continue;
       // A follow-up that came as the model finished gets its answer too.

@@ -11,6 +11,7 @@ import type {
   FinishRunBody,
   InboxMessage,
   LeaseAnswer,
+  RunMemoryBody,
   RunnerHeartbeatAnswer,
   SnapshotGrant,
 } from '@lucid/contracts';
@@ -19,7 +20,7 @@ import { runners, runs } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { agentContextOf } from '../llm/context-window.ts';
 import { appendEvents } from './events.ts';
-import { conversationBefore, followUpsAfter } from './conversation.ts';
+import { followUpsAfter } from './conversation.ts';
 import { appendedNote, sendDraft } from './live-channel.ts';
 import type { LiveHub } from './live.ts';
 import { claimRun, finishRun, renewLease } from './queue.ts';
@@ -33,6 +34,7 @@ import {
 } from './snapshots.ts';
 import type { RunnerBackend } from '../runner/backend.ts';
 import { goneRunners } from './runners.ts';
+import { agentMemory, rememberRun } from './trajectory.ts';
 
 export interface DbBackendOptions {
   db: Db;
@@ -90,9 +92,13 @@ export class DbRunnerBackend implements RunnerBackend {
               agent: {
                 name: run.spec.agent,
                 prompt: run.spec.prompt ?? task.prompt,
-                history: run.spec.promptSeq
-                  ? await conversationBefore(db, { taskId: task.id, beforeSeq: run.spec.promptSeq })
-                  : [],
+                ...(run.spec.promptSeq
+                  ? await agentMemory(db, {
+                      taskId: task.id,
+                      beforeSeq: run.spec.promptSeq,
+                      agent: run.spec.agent,
+                    })
+                  : { history: [], unseen: [], earlierRuns: [] }),
                 promptSeq: run.spec.promptSeq ?? 0,
                 model: run.spec.model ?? '',
                 maxSteps: this.options.agentMaxSteps,
@@ -147,6 +153,11 @@ export class DbRunnerBackend implements RunnerBackend {
   async inbox(runId: string, after: number): Promise<InboxMessage[]> {
     const run = await this.held(runId);
     return followUpsAfter(this.options.db, { taskId: run.taskId, after });
+  }
+
+  async remember(runId: string, memory: RunMemoryBody): Promise<void> {
+    const run = await this.held(runId);
+    await rememberRun(this.options.db, { runId, taskId: run.taskId, memory });
   }
 
   async attachSandbox(runId: string, sandboxId: string): Promise<void> {
