@@ -149,6 +149,8 @@ export const EventBody = z.discriminatedUnion('type', [
     inputTokens: z.number().int().min(0),
     outputTokens: z.number().int().min(0),
     cachedInputTokens: z.number().int().min(0).optional(),
+    /** The part of the input written to the provider's cache (priced above plain input). */
+    cacheWriteTokens: z.number().int().min(0).optional(),
     costUsd: z.number().min(0),
   }),
 ]);

@@ -111,10 +111,12 @@ export function modelFailure(error: unknown, model: string): { code: string; mes
 function usageEvent(model: string, raw: Usage): EventBody {
   const usage = asLanguageModelUsage(raw);
   const cached = usage.inputTokenDetails.cacheReadTokens;
+  const written = usage.inputTokenDetails.cacheWriteTokens;
   const tokens = {
     inputTokens: usage.inputTokens ?? 0,
     outputTokens: usage.outputTokens ?? 0,
     ...(cached ? { cachedInputTokens: cached } : {}),
+    ...(written ? { cacheWriteTokens: written } : {}),
   };
   return { type: 'usage', model, ...tokens, costUsd: costOf(model, tokens).usd };
 }

@@ -504,6 +504,8 @@ export const usage = pgTable(
     inputTokens: integer('input_tokens').notNull(),
     outputTokens: integer('output_tokens').notNull(),
     cachedInputTokens: integer('cached_input_tokens').notNull().default(0),
+    /** The part of the input written to the provider's cache. */
+    cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
     costUsd: doublePrecision('cost_usd').notNull(),
     at: timestamp('at', { withTimezone: true })
       .notNull()

@@ -50,13 +50,17 @@ export async function taskTotals(db: Db, taskId: string): Promise<TaskTotals> {
     .select({
       model: usage.model,
       cached: sql<number>`coalesce(sum(${usage.cachedInputTokens}), 0)`.mapWith(Number),
+      written: sql<number>`coalesce(sum(${usage.cacheWriteTokens}), 0)`.mapWith(Number),
     })
     .from(usage)
     .where(inArray(usage.runId, ofRuns))
     .groupBy(usage.model);
-  const cacheSavingsUsd = cachedByModel.reduce(
-    (saved, row) => saved + cacheSavingOf(row.model, row.cached),
+  const cacheSavingsUsd = Math.max(
     0,
+    cachedByModel.reduce(
+      (saved, row) => saved + cacheSavingOf(row.model, row.cached, row.written),
+      0,
+    ),
   );
   return {
     runs: taskRuns.length,
