@@ -3,10 +3,10 @@
  * provider key, push a repository, start a task whose agent writes a file, runs a command and
  * answers slowly; watch the answer stream in, reload in the middle of it and find every message
  * once; read the file wide beside the tree, the command in the terminal and the change in the diff;
- * send a follow-up; read the time, tokens and cost of its runs; download its work as a patch; stop
- * a run ("Stopping…" at once, then one calm line) and find the card in To Do as "Stopped", start it
- * again from the board and approve it from the task page; rename the task, then delete it; stop and
- * delete a task that works.
+ * send a follow-up, whose run remembers the first one's commands and their output; read the time,
+ * tokens and cost of its runs; download its work as a patch; stop a run ("Stopping…" at once, then
+ * one calm line) and find the card in To Do as "Stopped", start it again from the board and approve
+ * it from the task page; rename the task, then delete it; stop and delete a task that works.
  * The form offers the server's agents, those it does not run disabled, and each agent's models.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
@@ -248,6 +248,7 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
       },
       { text: 'The follow-up is handled.' },
     ]);
+    const before = llm.requests.length;
     await page.getByLabel('Message to the agent').fill('Please also say goodbye');
     await page.getByLabel('Message to the agent').press('Enter');
     const chat = page.getByRole('log', { name: 'Conversation' });
@@ -262,6 +263,13 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
       .waitFor();
     await waitForStatus(server.url, user, taskId, ['in_review']);
     expect(await chat.getByText('Please also say goodbye', { exact: true }).count()).toBe(1);
+    await screenshot(page, 'task-follow-up');
+    // The follow-up's run remembers the first: its model is given the command and what it printed.
+    const first = llm.requests.slice(before).find((r) => r.protocol === 'anthropic');
+    const messages = JSON.stringify((first?.body as { messages: unknown }).messages);
+    expect(messages).toContain('"type":"tool_use"');
+    expect(messages).toContain('cat hello.txt && echo CHECKED');
+    expect(messages).toMatch(/"type":"tool_result".*CHECKED/);
   });
 
   it('shows the time, tokens and cost of its runs in the header', async () => {

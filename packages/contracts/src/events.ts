@@ -127,6 +127,21 @@ export const EventBody = z.discriminatedUnion('type', [
     into: z.string(),
     sha: z.string(),
   }),
+  /**
+   * The agent shortened its conversation to stay within the model's context window: large tool
+   * outputs of older steps became short notes, and older steps were summarised into one message.
+   * `retried` when the provider had refused the request as too long and it was sent again.
+   */
+  z.object({
+    type: z.literal('context.compacted'),
+    tokensBefore: z.number().int().min(0),
+    tokensAfter: z.number().int().min(0),
+    /** The model's context window, in tokens. */
+    window: z.number().int().positive(),
+    outputsShortened: z.number().int().min(0),
+    stepsSummarised: z.number().int().min(0),
+    retried: z.boolean().optional(),
+  }),
   /** Tokens one model call used, and what they cost (0 for a model missing from the price table). */
   z.object({
     type: z.literal('usage'),
@@ -134,6 +149,8 @@ export const EventBody = z.discriminatedUnion('type', [
     inputTokens: z.number().int().min(0),
     outputTokens: z.number().int().min(0),
     cachedInputTokens: z.number().int().min(0).optional(),
+    /** The part of the input written to the provider's cache (priced above plain input). */
+    cacheWriteTokens: z.number().int().min(0).optional(),
     costUsd: z.number().min(0),
   }),
 ]);

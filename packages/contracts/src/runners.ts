@@ -20,17 +20,121 @@ export const ConversationTurn = z.object({
 });
 export type ConversationTurn = z.infer<typeof ConversationTurn>;
 
+/** A tool's answer as the model saw it (masked and cut to size), in the AI SDK's shape. */
+const StepToolOutput = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), value: z.string() }),
+  z.object({ type: z.literal('error-text'), value: z.string() }),
+  z.object({ type: z.literal('json'), value: z.unknown() }),
+]);
+
+/**
+ * One message of a built-in agent's step, in the AI SDK's `ModelMessage` shape: the assistant's
+ * text and tool calls, or the tool results that answered them. The SDK turns these into each
+ * provider's own format (Anthropic `tool_use`/`tool_result`, OpenAI `function_call`…).
+ */
+export const StepMessage = z.discriminatedUnion('role', [
+  z.object({
+    role: z.literal('assistant'),
+    content: z.array(
+      z.discriminatedUnion('type', [
+        z.object({ type: z.literal('text'), text: z.string() }),
+        z.object({
+          type: z.literal('tool-call'),
+          toolCallId: z.string(),
+          toolName: z.string(),
+          input: z.unknown(),
+        }),
+      ]),
+    ),
+  }),
+  z.object({
+    role: z.literal('tool'),
+    content: z.array(
+      z.object({
+        type: z.literal('tool-result'),
+        toolCallId: z.string(),
+        toolName: z.string(),
+        output: StepToolOutput,
+      }),
+    ),
+  }),
+]);
+export type StepMessage = z.infer<typeof StepMessage>;
+
+/**
+ * One step of an earlier run of the built-in agent, whole: its assistant message and, when it
+ * called tools, the message holding every result.
+ */
+export const AgentStepTurn = z.object({
+  role: z.literal('step'),
+  messages: z.array(StepMessage).min(1).max(2),
+});
+export type AgentStepTurn = z.infer<typeof AgentStepTurn>;
+
+/** What a run is told of the task before its prompt: messages, and earlier agents' steps. */
+export const HistoryItem = z.union([ConversationTurn, AgentStepTurn]);
+export type HistoryItem = z.infer<typeof HistoryItem>;
+
+/**
+ * An earlier run on the task told in brief, for a CLI agent that cannot resume its own session:
+ * the commands and tools it ran (with how each went), the files it changed, and how it ended.
+ */
+export const RunRecap = z.object({
+  agent: z.string(),
+  status: RunStatus,
+  calls: z.array(z.object({ tool: z.string(), detail: z.string(), ok: z.boolean().nullable() })),
+  files: z.array(z.string()),
+  /** Its last answer, or why it failed. */
+  result: z.string(),
+});
+export type RunRecap = z.infer<typeof RunRecap>;
+
+/**
+ * What a run keeps for later runs on its task: a step of the built-in agent (`afterSeq`: the
+ * last user message it had read), or the session id a CLI agent reported.
+ */
+export const RunMemoryBody = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('step'),
+    step: z.number().int().min(1),
+    afterSeq: z.number().int().min(0),
+    messages: z.array(StepMessage).min(1).max(2),
+  }),
+  z.object({ kind: z.literal('session'), id: z.string().min(1).max(200) }),
+]);
+export type RunMemoryBody = z.infer<typeof RunMemoryBody>;
+
 export const RunAgent = z.object({
   /** `lucid`, or a CLI agent the runner runs inside the sandbox (see AgentName). */
   name: z.enum(['lucid', 'claude-code', 'codex', 'gemini', 'opencode', 'cursor']),
   prompt: z.string(),
-  /** The conversation before this run's prompt, oldest first (bounded: the latest turns). */
-  history: z.array(ConversationTurn).default([]),
+  /**
+   * The task before this run's prompt, oldest first and bounded (the oldest dropped first, whole
+   * steps only): user messages, answers, and the built-in agent's earlier steps.
+   */
+  history: z.array(HistoryItem).default([]),
+  /** The CLI's own session from the task's latest earlier run of this agent, to resume. */
+  session: z.string().optional(),
+  /** The user's messages after that session's prompt, before this one: the session never read them. */
+  unseen: z.array(z.string()).default([]),
+  /** The task's earlier agent runs in brief, oldest first (CLI agents, when not resuming). */
+  earlierRuns: z.array(RunRecap).default([]),
   /** Sequence number of the `message.user` event holding the prompt; later ones are follow-ups. */
   promptSeq: z.number().int().min(0).default(0),
   model: z.string(),
   maxSteps: z.number().int().positive(),
   gatewayUrl: z.string(),
+  /**
+   * The model's context window and the model that summarises older steps when the agent compacts
+   * its conversation; absent from older servers (the runner then reads the model table).
+   */
+  context: z
+    .object({
+      window: z.number().int().positive(),
+      summaryModel: z.string(),
+      summaryWindow: z.number().int().positive(),
+    })
+    .optional(),
 });
 export type RunAgent = z.infer<typeof RunAgent>;
 

@@ -51,6 +51,11 @@ export const TaskTotals = z.object({
   outputTokens: z.number().int().min(0),
   cachedInputTokens: z.number().int().min(0),
   costUsd: z.number().min(0),
+  /**
+   * What the cached input tokens would have cost more at the models' full input price, less what
+   * writing to the cache cost above it (0 when the writes cost more).
+   */
+  cacheSavingsUsd: z.number().min(0),
 });
 export type TaskTotals = z.infer<typeof TaskTotals>;
 

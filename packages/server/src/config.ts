@@ -102,6 +102,11 @@ export interface LlmBudgets {
 export interface AgentConfig {
   /** Model calls one run may make before it ends with step_limit_reached. */
   maxSteps: number;
+  /**
+   * The context window, in tokens, every model is taken to have (`LUCID_CONTEXT_WINDOW`); unset,
+   * each model's own from the model table.
+   */
+  contextWindow?: number | undefined;
   /** CLI agents this server's runner runs (`LUCID_CLI_AGENTS`); tasks may ask for these and `lucid`. */
   cli: InstallableCliAgent[];
   /** Host folder the runner installs the CLI agents' pinned versions into, once (`LUCID_AGENT_CACHE`). */
@@ -335,6 +340,13 @@ const EnvSchema = SandboxEnvSchema.extend({
     .min(1, 'must be between 1 and 1000 (steps)')
     .max(1000, 'must be between 1 and 1000 (steps)')
     .default(50),
+  LUCID_CONTEXT_WINDOW: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ error: 'must be a number of tokens' })
+      .int('must be a whole number of tokens')
+      .min(4096, 'must be at least 4096 (tokens)')
+      .optional(),
+  ),
   GITHUB_CLIENT_ID: optionalText,
   GITHUB_CLIENT_SECRET: optionalText,
   GOOGLE_CLIENT_ID: optionalText,
@@ -556,7 +568,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     llm,
     budgets: { runUsd: e.LUCID_RUN_BUDGET_USD, userMonthlyUsd: e.LUCID_USER_MONTHLY_BUDGET_USD },
-    agent: { maxSteps: e.LUCID_AGENT_MAX_STEPS, ...cliAgentsOf(e) },
+    agent: {
+      maxSteps: e.LUCID_AGENT_MAX_STEPS,
+      contextWindow: e.LUCID_CONTEXT_WINDOW,
+      ...cliAgentsOf(e),
+    },
     forges: forgeConfigOf(e),
   };
 }

@@ -322,6 +322,10 @@ function ownRunner({
       sandboxUrl,
       gatewayUrl: `${ownUrl(config.host, config.port)}/llm`,
       agentMaxSteps: config.agent.maxSteps,
+      agentContext: {
+        contextWindow: config.agent.contextWindow,
+        smallModel: config.llm.smallModel,
+      },
       live,
     }),
     driver,

@@ -565,3 +565,78 @@ describe('the fake LLM with a required key', () => {
     expect(strict.requests[0]?.headers['x-api-key']).toBe('sk-wrong');
   });
 });
+
+describe("the fake LLM's prompt caches and context window", () => {
+  const anthropicCall = (messages: unknown[], mark: boolean) =>
+    fetch(`${llm.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 100,
+        system: [
+          {
+            type: 'text',
+            text: 'You help. '.repeat(200),
+            ...(mark ? { cache_control: { type: 'ephemeral' } } : {}),
+          },
+        ],
+        messages,
+      }),
+    }).then((r) => r.json() as Promise<{ usage: Record<string, number> }>);
+
+  it('reads back on Anthropic what an earlier request marked, and nothing unmarked', async () => {
+    const first = await anthropicCall([{ role: 'user', content: 'Hi' }], true);
+    expect(first.usage.cache_read_input_tokens).toBe(0);
+    expect(first.usage.cache_creation_input_tokens).toBeGreaterThan(400);
+    const second = await anthropicCall([{ role: 'user', content: 'Hello again' }], true);
+    expect(second.usage.cache_read_input_tokens).toBe(first.usage.cache_creation_input_tokens);
+    expect(second.usage.cache_creation_input_tokens).toBe(0);
+    const unmarked = await anthropicCall([{ role: 'user', content: 'Hello again' }], false);
+    expect(unmarked.usage.cache_read_input_tokens).toBe(0);
+  });
+
+  it('caches OpenAI prefixes of 1,024 tokens or more, in steps of 128, per cache key', async () => {
+    const call = (key: string, last: string) =>
+      fetch(`${llm.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}` },
+        body: JSON.stringify({
+          model: 'gpt-5',
+          prompt_cache_key: key,
+          messages: [
+            { role: 'system', content: 'You help. '.repeat(600) },
+            { role: 'user', content: last },
+          ],
+        }),
+      }).then(
+        (r) => r.json() as Promise<{ usage: { prompt_tokens_details: { cached_tokens: number } } }>,
+      );
+    expect((await call('a', 'one')).usage.prompt_tokens_details.cached_tokens).toBe(0);
+    const again = (await call('a', 'two')).usage.prompt_tokens_details.cached_tokens;
+    expect(again).toBeGreaterThanOrEqual(1024);
+    expect(again % 128).toBe(0);
+    expect((await call('b', 'three')).usage.prompt_tokens_details.cached_tokens).toBe(0);
+  });
+
+  it('refuses a request over its context window with the provider’s error', async () => {
+    llm.setContextWindow(100);
+    const refused = await fetch(`${llm.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'x'.repeat(1000) }],
+      }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: expect.stringMatching(/^prompt is too long: \d+ tokens > 100 maximum$/),
+      },
+    });
+  });
+});

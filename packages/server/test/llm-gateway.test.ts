@@ -243,6 +243,44 @@ describe('the LLM gateway', () => {
     expect(await usageRows(run.runId)).toMatchObject([{ inputTokens: 11, outputTokens: 3 }]);
   });
 
+  it('prices what Anthropic wrote to its cache at the cache-write rate, and keeps the count', async () => {
+    const run = await runningRun();
+    llm.script([
+      {
+        text: 'Cached.',
+        usage: { inputTokens: 100, outputTokens: 10, cacheReadTokens: 0, cacheWriteTokens: 4_000 },
+      },
+    ]);
+    const response = await fetch(gateway('/anthropic/v1/messages'), {
+      method: 'POST',
+      headers: {
+        'x-api-key': run.token,
+        'anthropic-version': '2023-06-01',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 100,
+        system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    const model = 'anthropic/claude-sonnet-4-5';
+    // 100 plain input tokens at $3/M, 4,000 written at $3.75/M, 10 output at $15/M.
+    const cost = (100 * 3 + 4_000 * 3.75 + 10 * 15) / 1_000_000;
+    expect(cost).toBeGreaterThan(
+      costOf(model, { inputTokens: 4_100, outputTokens: 10, cachedInputTokens: 0 }).usd,
+    );
+    const [row] = await usageRows(run.runId);
+    expect(row).toMatchObject({ model, inputTokens: 4_100, cacheWriteTokens: 4_000 });
+    expect(row?.costUsd).toBeCloseTo(cost, 12);
+    const events = (await taskEvents(server.url, user, run.taskId)).filter(
+      (e) => e.type === 'usage',
+    );
+    expect(events).toMatchObject([{ model, inputTokens: 4_100, cacheWriteTokens: 4_000 }]);
+  });
+
   it('refuses a call without a token, or with a finished run’s, in the provider’s error shape', async () => {
     const none = await fetch(gateway('/anthropic/v1/messages'), {
       method: 'POST',

@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
-import { tasks } from '../src/db/schema.ts';
+import { tasks, trajectorySteps } from '../src/db/schema.ts';
 import { startServer } from '../src/server.ts';
 import { startFakeLlm } from './fakes/llm/index.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
@@ -184,6 +184,16 @@ describe('a runner on another host', () => {
       ).toEqual([
         [200, 20],
         [250, 10],
+      ]);
+
+      // Its steps are kept through the runner API, for a later run on the task.
+      const steps = await withModels.database.db
+        .select()
+        .from(trajectorySteps)
+        .where(eq(trajectorySteps.taskId, created.body.task.id));
+      expect(steps.map((step) => step.messages.map((m) => m.role))).toEqual([
+        ['assistant', 'tool'],
+        ['assistant', 'tool'],
       ]);
 
       const calls = llm.requests.filter((r) => r.protocol === 'anthropic');

@@ -366,6 +366,7 @@ describe("a task's totals", () => {
       outputTokens: 0,
       cachedInputTokens: 0,
       costUsd: 0,
+      cacheSavingsUsd: 0,
     });
 
     const { db } = server.database;
@@ -422,6 +423,8 @@ describe("a task's totals", () => {
       runningSince: running[0]!.startedAt!.toISOString(),
     });
     expect(totals.elapsedMs).toBe(90_000);
+    // 20 tokens read from the cache at $0.30 per million instead of $3.
+    expect(totals.cacheSavingsUsd).toBeCloseTo((20 * (3 - 0.3)) / 1_000_000, 12);
     await db.update(runs).set({ status: 'cancelled' }).where(eq(runs.taskId, task.id));
   });
 });

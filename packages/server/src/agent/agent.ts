@@ -4,7 +4,7 @@
  * events, until it finishes, fails or is stopped. The built-in agent (agent/lucid-agent.ts) is one
  * implementation; CLI agents (agent/cli/) are others.
  */
-import type { ConversationTurn, EventBody, RunAgent } from '@lucid/contracts';
+import type { EventBody, HistoryItem, RunAgent, RunRecap, StepMessage } from '@lucid/contracts';
 import type { Sandbox, SandboxShell } from '../sandbox/driver.ts';
 
 export interface AgentLimits {
@@ -14,8 +14,19 @@ export interface AgentLimits {
 
 export interface AgentRunOptions {
   prompt: string;
-  /** The conversation before the prompt, oldest first: the agent shows it to its model. */
-  history?: ConversationTurn[];
+  /**
+   * The task before the prompt, oldest first: user messages, answers, and the built-in agent's
+   * earlier steps (tool calls and results), which the agent shows its model.
+   */
+  history?: HistoryItem[];
+  /** A CLI agent's own session from the task's earlier run, to resume where the CLI can. */
+  session?: string | undefined;
+  /** The user's messages that session never read, oldest first: told with the prompt on resuming. */
+  unseen?: string[];
+  /** The task's earlier runs in brief, for a CLI agent that does not resume a session. */
+  earlierRuns?: RunRecap[];
+  /** Keeps what the run does for later runs on the task (masked on its way). */
+  remember?: (memory: AgentMemory) => void;
   /**
    * The user's messages posted since the last call (already stored as events): the agent reads
    * them before each model step and answers them.
@@ -32,6 +43,13 @@ export interface AgentRunOptions {
   secrets: string[];
 }
 
+/**
+ * What a run keeps for later runs: each step of the built-in agent as its model saw it (its
+ * assistant message, then its tool results), or the session id a CLI agent reported.
+ */
+export type AgentMemory =
+  { kind: 'step'; messages: StepMessage[] } | { kind: 'session'; id: string };
+
 export interface AgentOutcome {
   status: 'finished' | 'failed' | 'stopped';
   /** What the agent says it did. */
@@ -47,9 +65,14 @@ export interface Agent {
 export interface AgentRuntime {
   /**
    * The agent for a run; it calls its model through Lucid's gateway with the run's token. A CLI
-   * agent, running inside the sandbox, reaches the gateway at `sandboxGatewayUrl`.
+   * agent, running inside the sandbox, reaches the gateway at `sandboxGatewayUrl`. The task's id
+   * keys the provider's prompt cache.
    */
-  create(spec: RunAgent, runToken: string, where: { sandboxGatewayUrl: string }): Agent;
+  create(
+    spec: RunAgent,
+    runToken: string,
+    where: { sandboxGatewayUrl: string; taskId?: string },
+  ): Agent;
   /** Secrets the runner itself holds (provider keys); the run's token is added per run. */
   secrets: string[];
 }

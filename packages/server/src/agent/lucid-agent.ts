@@ -8,8 +8,10 @@
  *
  * Text streams out as `message.delta` events and is stored whole per step as `message.assistant`.
  * Its model calls go through Lucid's LLM gateway, which records each call's usage and cost on the
- * task. The model sees the task's earlier conversation before the prompt, and the user's follow-ups
- * (the run's inbox) are added as user messages before each model step. A step's tool calls run in
+ * task. The model sees the task's earlier conversation before the prompt (earlier runs' steps
+ * included, with their tool calls and results: agent/history.ts), each step is kept for later runs
+ * (`remember`), and the user's follow-ups (the run's inbox) are added as user messages before
+ * each model step. A step's tool calls run in
  * order once its answer has streamed, and their results go back as one tool message; a call to an
  * unknown tool or with input that is not JSON is answered with an error result, as the SDK does.
  * The loop ends when the model calls `finish`, answers without a tool call, reaches the step limit,
@@ -33,7 +35,6 @@ import {
 } from 'ai';
 import {
   asLanguageModelUsage,
-  convertToLanguageModelPrompt,
   prepareCallSettings,
   prepareRetries,
   prepareToolsAndToolChoice,
@@ -41,7 +42,10 @@ import {
 } from 'ai/internal';
 import type { EventBody } from '@lucid/contracts';
 import { costOf } from '../llm/cost.ts';
+import { contextWindowOf } from '../llm/context-window.ts';
 import type { Agent, AgentOutcome, AgentRunOptions } from './agent.ts';
+import { AgentContext, type ContextSettings } from './context.ts';
+import { historyMessages, stepMessages } from './history.ts';
 import { systemPrompt } from './system-prompt.ts';
 import { bindTools, FINISH } from './tools/index.ts';
 
@@ -57,6 +61,8 @@ export interface LucidAgentOptions {
   modelName?: string;
   /** Retries of a failed model call (429, 5xx…), with exponential backoff. */
   maxRetries?: number;
+  /** The model's context window and how to compact and cache; by default the model table's window. */
+  context?: ContextSettings;
 }
 
 type Model = Extract<LanguageModel, { specificationVersion: 'v3' }>;
@@ -105,10 +111,12 @@ export function modelFailure(error: unknown, model: string): { code: string; mes
 function usageEvent(model: string, raw: Usage): EventBody {
   const usage = asLanguageModelUsage(raw);
   const cached = usage.inputTokenDetails.cacheReadTokens;
+  const written = usage.inputTokenDetails.cacheWriteTokens;
   const tokens = {
     inputTokens: usage.inputTokens ?? 0,
     outputTokens: usage.outputTokens ?? 0,
     ...(cached ? { cachedInputTokens: cached } : {}),
+    ...(written ? { cacheWriteTokens: written } : {}),
   };
   return { type: 'usage', model, ...tokens, costUsd: costOf(model, tokens).usd };
 }
@@ -291,10 +299,19 @@ export class LucidAgent implements Agent {
     };
     const { system, messages } = await standardizePrompt({
       system: await systemPrompt(run.sandbox),
-      messages: [
-        ...(run.history ?? []).map(({ role, text }): ModelMessage => ({ role, content: text })),
-        { role: 'user', content: run.prompt },
-      ],
+      messages: [...historyMessages(run.history ?? []), { role: 'user', content: run.prompt }],
+    });
+
+    const context = new AgentContext({
+      model,
+      settings: this.options.context ?? {
+        window: contextWindowOf(this.options.modelName ?? modelId ?? ''),
+      },
+      system,
+      tools: prepared.tools,
+      pinned: messages.length,
+      emit,
+      signal,
     });
 
     let lastText = '';
@@ -306,14 +323,8 @@ export class LucidAgent implements Agent {
       const parts: AnswerPart[] = [];
       let usage: Usage | undefined;
       try {
-        const prompt = await convertToLanguageModelPrompt({
-          prompt: { system, messages },
-          supportedUrls: await model.supportedUrls,
-          download: undefined,
-          abortSignal: signal,
-        });
-        const { stream } = await retry(() =>
-          model.doStream({ ...settings, ...prepared, prompt, abortSignal: signal }),
+        const { stream } = await context.send(messages, (call) =>
+          retry(() => model.doStream({ ...settings, ...prepared, ...call, abortSignal: signal })),
         );
         const read = await readAnswer(stream.getReader(), parts, emit);
         failure = read.failure;
@@ -327,6 +338,7 @@ export class LucidAgent implements Agent {
         emit({ type: 'message.assistant', text });
         lastText = text.trim();
       }
+      if (usage) context.measured(asLanguageModelUsage(usage).inputTokens);
       if (modelId && usage) emit(usageEvent(modelId, usage));
       if (signal.aborted || failure !== undefined) break;
 
@@ -334,13 +346,16 @@ export class LucidAgent implements Agent {
       if (assistant) messages.push(assistant);
       const calls = parts.filter((part): part is ToolCall => part.type === 'tool-call');
       lastHadCalls = calls.length > 0;
+      let results: ToolModelMessage | undefined;
       if (lastHadCalls) {
-        const results: ToolModelMessage = { role: 'tool', content: [] };
+        results = { role: 'tool', content: [] };
         for (const call of calls) {
           results.content.push(await runTool(call, tools, { messages, signal }));
         }
         messages.push(results);
       }
+      const step = stepMessages(assistant, results);
+      if (step) run.remember?.({ kind: 'step', messages: step });
       if (signal.aborted || steps >= limits.maxSteps) break;
       if (lastHadCalls && !calls.some((call) => call.toolName === FINISH)) continue;
       // A follow-up that came as the model finished gets its answer too.

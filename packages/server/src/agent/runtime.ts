@@ -5,6 +5,7 @@
  * agent calls its model through Lucid's LLM gateway with the run's token, so no runner needs a
  * provider key and every call is metered and held to the budgets.
  */
+import { contextWindowOf } from '../llm/context-window.ts';
 import { gatewayModel } from '../llm/models.ts';
 import type { AgentRuntime } from './agent.ts';
 import { CliAgent } from './cli/cli-agent.ts';
@@ -27,16 +28,29 @@ export function lucidAgentRuntime({
   cliAgents?: readonly string[];
 }): AgentRuntime {
   return {
-    create: (spec, runToken, { sandboxGatewayUrl }) => {
+    create: (spec, runToken, { sandboxGatewayUrl, taskId }) => {
       if (spec.name === 'lucid') {
-        return new LucidAgent({
-          model: gatewayModel({
+        const viaGateway = (model: string) =>
+          gatewayModel({
             gatewayUrl: spec.gatewayUrl,
-            model: spec.model,
+            model,
             apiKey: runToken,
             fetch: gatewayFetch,
-          }),
+          });
+        const context = spec.context ?? {
+          window: contextWindowOf(spec.model),
+          summaryModel: spec.model,
+          summaryWindow: contextWindowOf(spec.model),
+        };
+        return new LucidAgent({
+          model: viaGateway(spec.model),
           modelName: spec.model,
+          context: {
+            window: context.window,
+            summaryModel: viaGateway(context.summaryModel),
+            summaryWindow: context.summaryWindow,
+            ...(taskId ? { cacheKey: `lucid-${taskId}` } : {}),
+          },
         });
       }
       const definition = CLI_AGENTS[spec.name];

@@ -11,14 +11,16 @@ import type {
   FinishRunBody,
   InboxMessage,
   LeaseAnswer,
+  RunMemoryBody,
   RunnerHeartbeatAnswer,
   SnapshotGrant,
 } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { runners, runs } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { agentContextOf } from '../llm/context-window.ts';
 import { appendEvents } from '../tasks/events.ts';
-import { conversationBefore, followUpsAfter } from '../tasks/conversation.ts';
+import { followUpsAfter } from '../tasks/conversation.ts';
 import { appendedNote, sendDraft } from '../tasks/live-channel.ts';
 import type { LiveHub } from '../tasks/live.ts';
 import { claimRun, finishRun, renewLease } from './queue.ts';
@@ -32,6 +34,7 @@ import {
 } from '../tasks/snapshots.ts';
 import type { RunnerBackend } from '../runner/backend.ts';
 import { goneRunners } from './runners.ts';
+import { agentMemory, rememberRun } from '../tasks/trajectory.ts';
 
 export interface DbBackendOptions {
   db: Db;
@@ -45,6 +48,8 @@ export interface DbBackendOptions {
   gatewayUrl: string;
   /** Model calls an agent run may make. */
   agentMaxSteps: number;
+  /** LUCID_CONTEXT_WINDOW and LUCID_SMALL_MODEL: what an agent run is told of its model's context. */
+  agentContext?: { contextWindow?: number | undefined; smallModel?: string | undefined };
   /** Limit claims to the workspaces this user administers (remote runners). */
   onlyWorkspacesOf?: string | null;
   /** This server's live hub: drafts are published through it, with no statement per piece. */
@@ -87,13 +92,20 @@ export class DbRunnerBackend implements RunnerBackend {
               agent: {
                 name: run.spec.agent,
                 prompt: run.spec.prompt ?? task.prompt,
-                history: run.spec.promptSeq
-                  ? await conversationBefore(db, { taskId: task.id, beforeSeq: run.spec.promptSeq })
-                  : [],
+                ...(run.spec.promptSeq
+                  ? await agentMemory(db, {
+                      taskId: task.id,
+                      beforeSeq: run.spec.promptSeq,
+                      agent: run.spec.agent,
+                    })
+                  : { history: [], unseen: [], earlierRuns: [] }),
                 promptSeq: run.spec.promptSeq ?? 0,
                 model: run.spec.model ?? '',
                 maxSteps: this.options.agentMaxSteps,
                 gatewayUrl: this.options.gatewayUrl,
+                ...(run.spec.model
+                  ? { context: agentContextOf(run.spec.model, this.options.agentContext ?? {}) }
+                  : {}),
               },
             }
           : {}),
@@ -141,6 +153,11 @@ export class DbRunnerBackend implements RunnerBackend {
   async inbox(runId: string, after: number): Promise<InboxMessage[]> {
     const run = await this.held(runId);
     return followUpsAfter(this.options.db, { taskId: run.taskId, after });
+  }
+
+  async remember(runId: string, memory: RunMemoryBody): Promise<void> {
+    const run = await this.held(runId);
+    await rememberRun(this.options.db, { runId, taskId: run.taskId, memory });
   }
 
   async attachSandbox(runId: string, sandboxId: string): Promise<void> {

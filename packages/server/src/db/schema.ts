@@ -6,7 +6,7 @@
  * The first four tables belong to better-auth (accounts and sessions); the rest are Lucid's own.
  */
 import { sql } from 'drizzle-orm';
-import { RunStatus, TaskStatus } from '@lucid/contracts';
+import { RunStatus, TaskStatus, type StepMessage } from '@lucid/contracts';
 import {
   boolean,
   doublePrecision,
@@ -404,11 +404,40 @@ export const runs = pgTable(
     errorMessage: text('error_message'),
     /** A succeeded agent run that left no commit beyond the base branch: nothing to review. */
     noChanges: boolean('no_changes').notNull().default(false),
+    /** The session id a CLI agent reported: a later run of the same agent resumes it. */
+    agentSession: text('agent_session'),
     createdAt: createdAt(),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [index('runs_queue_idx').on(t.status, t.createdAt), index('runs_task_idx').on(t.taskId)],
+);
+
+/**
+ * The built-in agent's steps, as its model saw them (secrets masked, tool output cut to size):
+ * later runs on the task are given them. `after_seq` is the last user message the run had read
+ * when the step began, which places the step among the task's messages.
+ */
+export const trajectorySteps = pgTable(
+  'trajectory_steps',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    step: integer('step').notNull(),
+    afterSeq: integer('after_seq').notNull(),
+    messages: jsonb('messages').$type<StepMessage[]>().notNull(),
+    /** Characters of its text, tool inputs and results: what bounds a run's history. */
+    chars: integer('chars').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.step] }),
+    index('trajectory_steps_task_idx').on(t.taskId, t.afterSeq),
+  ],
 );
 
 /** A process that executes runs: the server's own, or `lucid runner` on another host. */
@@ -475,6 +504,8 @@ export const usage = pgTable(
     inputTokens: integer('input_tokens').notNull(),
     outputTokens: integer('output_tokens').notNull(),
     cachedInputTokens: integer('cached_input_tokens').notNull().default(0),
+    /** The part of the input written to the provider's cache. */
+    cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
     costUsd: doublePrecision('cost_usd').notNull(),
     at: timestamp('at', { withTimezone: true })
       .notNull()

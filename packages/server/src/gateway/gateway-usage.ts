@@ -32,10 +32,12 @@ const count = (value: unknown): number => (typeof value === 'number' && value > 
 
 function anthropicUsage(usage: Fields): TokenUsage {
   const cached = count(usage.cache_read_input_tokens);
+  const written = count(usage.cache_creation_input_tokens);
   return {
-    inputTokens: count(usage.input_tokens) + count(usage.cache_creation_input_tokens) + cached,
+    inputTokens: count(usage.input_tokens) + written + cached,
     outputTokens: count(usage.output_tokens),
     cachedInputTokens: cached,
+    ...(written ? { cacheWriteTokens: written } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import type {
   FinishRunBody,
   InboxMessage,
   LeaseAnswer,
+  RunMemoryBody,
   RunnerHeartbeatAnswer,
   SnapshotGrant,
 } from '@lucid/contracts';
@@ -30,6 +31,11 @@ export interface RunnerBackend {
    */
   draft(runId: string, offset: number, text: string): Promise<void>;
   attachSandbox(runId: string, sandboxId: string): Promise<void>;
+  /**
+   * Keeps what the run did for later runs on its task: a step of the built-in agent, as its model
+   * saw it (masked), or the session id a CLI agent reported.
+   */
+  remember(runId: string, memory: RunMemoryBody): Promise<void>;
   /** Reports the end of a run; false when the run was no longer this runner's. */
   finish(runId: string, outcome: FinishRunBody): Promise<boolean>;
   /** Tells Lucid the runner is alive and how many runs it can take; answers the runner's id. */

@@ -14,8 +14,16 @@
  * to `DRAFT_PIECE_MAX_CHARS`), and no longer sent once the answer passes `DRAFT_MAX_CHARS`, where
  * the live hub stops. The answer's stored `message.assistant` follows its pieces, and the next
  * answer starts at offset 0.
+ *
+ * What a run keeps for later runs (`remember`: the agent's steps) goes the same way, masked alike,
+ * so what a later run replays is what was masked when it was recorded.
  */
-import { DRAFT_MAX_CHARS, DRAFT_PIECE_MAX_CHARS, type EventBody } from '@lucid/contracts';
+import {
+  DRAFT_MAX_CHARS,
+  DRAFT_PIECE_MAX_CHARS,
+  type EventBody,
+  type RunMemoryBody,
+} from '@lucid/contracts';
 import { maskDeep, StreamMasker } from '../secrets/masking.ts';
 import type { OutputStream } from '../sandbox/output.ts';
 import type { RunnerBackend } from './backend.ts';
@@ -72,6 +80,16 @@ export class EventSink {
       this.draftQueued = null;
     }
     this.queue(maskDeep(event, this.secrets));
+  }
+
+  /**
+   * Keeps what the run did for later runs (a step, a CLI's session id), its secrets masked, after
+   * the events pushed before it. Best effort: a later run without it still has the messages.
+   */
+  remember(memory: RunMemoryBody): void {
+    const masked = maskDeep(memory, this.secrets);
+    this.send();
+    this.chain = this.chain.then(() => this.backend.remember(this.runId, masked).catch(() => {}));
   }
 
   /**

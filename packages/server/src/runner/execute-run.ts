@@ -13,7 +13,7 @@
  * sandbox's user reads, never on a command line.
  */
 import type { ClaimedRun, EventBody, FinishRunBody, RunAgent } from '@lucid/contracts';
-import type { AgentRuntime } from '../agent/agent.ts';
+import type { AgentMemory, AgentRuntime } from '../agent/agent.ts';
 import { maskSecrets } from '../secrets/masking.ts';
 import type { Sandbox } from '../sandbox/driver.ts';
 import { writeGlobalExcludes } from '../sandbox/git-excludes.ts';
@@ -143,10 +143,20 @@ async function runAgent(
     after = messages.at(-1)?.seq ?? after;
     return messages.map((message) => message.text);
   };
+  let steps = 0;
+  const remember = (memory: AgentMemory) =>
+    sink.remember(
+      memory.kind === 'step' ? { ...memory, step: (steps += 1), afterSeq: after } : memory,
+    );
   const sandboxGatewayUrl = `${claim.git.cloneUrl.replace(/\/git\/[^/]+$/, '')}/llm`;
-  const outcome = await runtime.create(spec, claim.git.token, { sandboxGatewayUrl }).run({
+  const where = { sandboxGatewayUrl, taskId: claim.run.taskId };
+  const outcome = await runtime.create(spec, claim.git.token, where).run({
     prompt: spec.prompt,
     history: spec.history,
+    session: spec.session,
+    unseen: spec.unseen,
+    earlierRuns: spec.earlierRuns,
+    remember,
     ...(spec.promptSeq > 0 ? { inbox } : {}),
     sandbox,
     shell: () => sandbox.shell(),

@@ -15,6 +15,7 @@ import {
   type EventBody,
   type FinishRunBody,
   type InboxMessage,
+  type RunMemoryBody,
   type SnapshotGrant,
 } from '@lucid/contracts';
 import { z } from 'zod';
@@ -46,6 +47,10 @@ export class HttpRunnerBackend implements RunnerBackend {
 
   async draft(runId: string, offset: number, text: string): Promise<void> {
     await this.call(`/runner/runs/${runId}/draft`, { offset, text }, null);
+  }
+
+  async remember(runId: string, memory: RunMemoryBody): Promise<void> {
+    await this.call(`/runner/runs/${runId}/memory`, memory, null);
   }
 
   async attachSandbox(runId: string, sandboxId: string): Promise<void> {

@@ -86,6 +86,7 @@ export async function proposeTaskNames(
         inputTokens: result.usage.inputTokens ?? 0,
         outputTokens: result.usage.outputTokens ?? 0,
         cachedInputTokens: result.usage.inputTokenDetails.cacheReadTokens ?? 0,
+        cacheWriteTokens: result.usage.inputTokenDetails.cacheWriteTokens ?? 0,
       },
     };
     return { ...parseNames(result.text), usage };

@@ -1,12 +1,13 @@
 /**
  * @module tasks/task-totals
  * What a task's runs have taken so far: the time they worked, and the tokens and cost of the
- * model calls the gateway metered for them.
+ * model calls the gateway metered for them, with what reading input from the providers' caches saved.
  */
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { TaskTotals } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { runs, usage } from '../db/schema.ts';
+import { cacheSavingOf } from '../llm/cost.ts';
 
 /**
  * Sums the task's runs: each ended one's time from its start to its end, and the usage recorded
@@ -45,6 +46,22 @@ export async function taskTotals(db: Db, taskId: string): Promise<TaskTotals> {
     })
     .from(usage)
     .where(inArray(usage.runId, ofRuns));
+  const cachedByModel = await db
+    .select({
+      model: usage.model,
+      cached: sql<number>`coalesce(sum(${usage.cachedInputTokens}), 0)`.mapWith(Number),
+      written: sql<number>`coalesce(sum(${usage.cacheWriteTokens}), 0)`.mapWith(Number),
+    })
+    .from(usage)
+    .where(inArray(usage.runId, ofRuns))
+    .groupBy(usage.model);
+  const cacheSavingsUsd = Math.max(
+    0,
+    cachedByModel.reduce(
+      (saved, row) => saved + cacheSavingOf(row.model, row.cached, row.written),
+      0,
+    ),
+  );
   return {
     runs: taskRuns.length,
     elapsedMs,
@@ -53,5 +70,6 @@ export async function taskTotals(db: Db, taskId: string): Promise<TaskTotals> {
     outputTokens: sums?.outputTokens ?? 0,
     cachedInputTokens: sums?.cachedInputTokens ?? 0,
     costUsd: sums?.costUsd ?? 0,
+    cacheSavingsUsd,
   };
 }

@@ -31,6 +31,7 @@ export async function recordUsage(
 ): Promise<void> {
   const costUsd = costOf(model, usage).usd;
   const cached = usage.cachedInputTokens ?? 0;
+  const written = usage.cacheWriteTokens ?? 0;
   await db.insert(usageTable).values({
     id: newId('use'),
     ...caller,
@@ -38,6 +39,7 @@ export async function recordUsage(
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     cachedInputTokens: cached,
+    cacheWriteTokens: written,
     costUsd,
   });
   await appendEvents(db, {
@@ -50,6 +52,7 @@ export async function recordUsage(
         inputTokens: usage.inputTokens,
         outputTokens: usage.outputTokens,
         ...(cached ? { cachedInputTokens: cached } : {}),
+        ...(written ? { cacheWriteTokens: written } : {}),
         costUsd,
       },
     ],

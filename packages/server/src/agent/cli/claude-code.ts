@@ -8,7 +8,9 @@
  *
  * Stream: `system` (init), `assistant` messages (text and `tool_use` blocks), `user` messages
  * carrying `tool_result` blocks, and one final `result` (`subtype` success, error_max_turns,
- * error_during_execution…; `result` is the last answer).
+ * error_during_execution…; `result` is the last answer). Each line carries the `session_id`, which
+ * a follow-up run resumes (`--resume <id>`) while the session's file is in the sandbox
+ * (`~/.claude/projects/<folder>/<id>.jsonl`).
  */
 import type { EventBody } from '@lucid/contracts';
 import type { AgentOutcome } from '../agent.ts';
@@ -35,6 +37,7 @@ interface ContentBlock {
 
 interface ClaudeMessage {
   type?: string;
+  session_id?: string;
   subtype?: string;
   is_error?: boolean;
   result?: string;
@@ -44,9 +47,11 @@ interface ClaudeMessage {
 
 export function claudeCodeMapper(): StreamMapper {
   let outcome: AgentOutcome | undefined;
+  let session: string | undefined;
   return {
     line(raw) {
       const message = raw as ClaudeMessage;
+      if (typeof message.session_id === 'string') session = message.session_id;
       const events: EventBody[] = [];
       const content = Array.isArray(message.message?.content) ? message.message.content : [];
       if (message.type === 'assistant') {
@@ -80,6 +85,7 @@ export function claudeCodeMapper(): StreamMapper {
       return events;
     },
     outcome: () => outcome,
+    session: () => session,
   };
 }
 
@@ -128,6 +134,7 @@ export const claudeCode: CliAgentDefinition = {
         '--max-turns',
         String(context.maxSteps),
         '--dangerously-skip-permissions',
+        ...(context.resume ? ['--resume', context.resume] : []),
       ],
       env: {
         ANTHROPIC_BASE_URL: `${context.gatewayUrl}/anthropic`,
@@ -151,4 +158,8 @@ export const claudeCode: CliAgentDefinition = {
     };
   },
   mapper: claudeCodeMapper,
+  sessions: {
+    folder: (home) => `${home}/.claude/projects`,
+    file: (id) => `${id}.jsonl`,
+  },
 };

@@ -7,8 +7,13 @@
  * configuration into a home folder of its own under /tmp (never the workspace), runs the program
  * in the sandbox, turns each line of its stdout into events, and takes the outcome from its final
  * result. The CLI never sees a provider key: the gateway forwards with the server's.
+ *
+ * A follow-up run resumes the CLI's own session where the CLI can (Claude Code `--resume`, Codex
+ * `exec resume`) and its session files are still in the sandbox; the session id comes from the
+ * CLI's stream and is kept with the run. Otherwise its prompt carries the conversation and a
+ * recap of the earlier runs: the tools they ran, the files they changed, how they ended.
  */
-import type { AgentName, ConversationTurn, EventBody } from '@lucid/contracts';
+import type { AgentName, EventBody, HistoryItem, RunRecap } from '@lucid/contracts';
 import type { Sandbox } from '../../sandbox/driver.ts';
 import type { Agent, AgentOutcome, AgentRunOptions } from '../agent.ts';
 
@@ -29,6 +34,8 @@ export interface CliRunContext {
   /** The installed package folder inside the sandbox. */
   installDir: string;
   maxSteps: number;
+  /** The CLI's own session to continue; its files are in `home`. */
+  resume?: string | undefined;
 }
 
 /** How to start the CLI: its argv, environment and configuration files (absolute sandbox paths). */
@@ -47,6 +54,8 @@ export interface StreamMapper {
    * from the exit code.
    */
   outcome(exitCode: number | null): AgentOutcome | undefined;
+  /** The CLI's session id, once its stream has told it (CLIs that can resume a session). */
+  session?(): string | undefined;
 }
 
 export interface CliAgentDefinition {
@@ -58,6 +67,11 @@ export interface CliAgentDefinition {
   packages(platform: { os: string; arch: string }): string[];
   invocation(context: CliRunContext): CliInvocation;
   mapper(): StreamMapper;
+  /**
+   * Where the CLI keeps a session it can resume: a folder under its home, and the name of a
+   * session's file there (a `find -name` pattern).
+   */
+  sessions?: { folder(home: string): string; file(id: string): string };
 }
 
 export interface CliAgentOptions {
@@ -78,15 +92,84 @@ const MAX_STDOUT_BYTES = 64 * 1024 * 1024;
 const STDERR_TAIL = 2_000;
 
 /**
- * A CLI starts each run afresh, so a follow-up's prompt carries the conversation before it.
+ * A CLI that does not resume its session starts afresh, so a follow-up's prompt carries the
+ * conversation before it and what the earlier runs did.
  *
  * @example
  * withConversation('Now add a test', [{ role: 'user', text: 'Add hello.txt' }, { role: 'assistant', text: 'Done.' }]);
  */
-export function withConversation(prompt: string, history: ConversationTurn[]): string {
-  if (history.length === 0) return prompt;
-  const turns = history.map(({ role, text }) => `[${role}]\n${text}`).join('\n\n');
-  return `The conversation on this task so far (your earlier work is in the workspace):\n\n${turns}\n\n[user, now]\n${prompt}`;
+export function withConversation(
+  prompt: string,
+  history: readonly HistoryItem[],
+  earlierRuns: readonly RunRecap[] = [],
+): string {
+  const turns = history.flatMap((item) => {
+    if (item.role !== 'step') return [`[${item.role}]\n${item.text}`];
+    const text = item.messages
+      .flatMap((message) => (message.role === 'assistant' ? message.content : []))
+      .map((part) => (part.type === 'text' ? part.text : ''))
+      .join('');
+    return text.trim() ? [`[assistant]\n${text}`] : [];
+  });
+  const sections: string[] = [];
+  if (turns.length > 0) {
+    sections.push(
+      `The conversation on this task so far (your earlier work is in the workspace):\n\n${turns.join('\n\n')}`,
+    );
+  }
+  if (earlierRuns.length > 0) {
+    sections.push(
+      `What the earlier runs on this task did:\n\n${earlierRuns.map(recap).join('\n\n')}`,
+    );
+  }
+  if (sections.length === 0) return prompt;
+  return `${sections.join('\n\n')}\n\n[user, now]\n${prompt}`;
+}
+
+/**
+ * A resumed session's prompt: the user's messages it never read (posted while the CLI worked),
+ * then the new one.
+ *
+ * @example
+ * withUnseen('Now add a test', ['Use tabs, please']);
+ */
+export function withUnseen(prompt: string, unseen: readonly string[]): string {
+  if (unseen.length === 0) return prompt;
+  const messages = unseen.map((text) => `[user]\n${text}`).join('\n\n');
+  return `Messages sent while you worked, which you have not read yet:\n\n${messages}\n\n[user, now]\n${prompt}`;
+}
+
+function recap(run: RunRecap, index: number): string {
+  const lines = [`Run ${index + 1} (${run.agent}, ${run.status}):`];
+  for (const call of run.calls) {
+    const how = call.ok === null ? 'no result' : call.ok ? 'ok' : 'failed';
+    lines.push(`- ${call.tool}: ${call.detail} (${how})`);
+  }
+  if (run.files.length > 0) lines.push(`Files changed: ${run.files.join(', ')}`);
+  if (run.result) lines.push(`Last result: ${run.result}`);
+  return lines.join('\n');
+}
+
+/** Ids a CLI reported that may name its session's file. */
+const SESSION_ID = /^[\w-]{1,128}$/;
+
+/** Whether the CLI's files of the session are still in the sandbox (gone with a new sandbox). */
+async function sessionKept(
+  sandbox: Sandbox,
+  definition: CliAgentDefinition,
+  home: string,
+  id: string,
+): Promise<boolean> {
+  if (!definition.sessions || !SESSION_ID.test(id)) return false;
+  const found = await sandbox.exec([
+    'find',
+    definition.sessions.folder(home),
+    '-name',
+    definition.sessions.file(id),
+    '-print',
+    '-quit',
+  ]);
+  return found.exitCode === 0 && found.stdout.trim() !== '';
 }
 
 export class CliAgent implements Agent {
@@ -95,8 +178,15 @@ export class CliAgent implements Agent {
   async run(run: AgentRunOptions): Promise<AgentOutcome> {
     const { definition } = this.options;
     const home = `/tmp/lucid-agent/${definition.name}`;
+    const resume =
+      run.session && (await sessionKept(run.sandbox, definition, home, run.session))
+        ? run.session
+        : undefined;
     const invocation = definition.invocation({
-      prompt: withConversation(run.prompt, run.history ?? []),
+      prompt: resume
+        ? withUnseen(run.prompt, run.unseen ?? [])
+        : withConversation(run.prompt, run.history ?? [], run.earlierRuns ?? []),
+      resume,
       model: this.options.model,
       gatewayUrl: this.options.gatewayUrl,
       apiKey: this.options.runToken,
@@ -107,6 +197,7 @@ export class CliAgent implements Agent {
     for (const file of invocation.files) await writeSandboxFile(run.sandbox, file);
 
     const mapper = definition.mapper();
+    let session: string | undefined;
     let pending = '';
     let stderr = '';
     const consume = (text: string) => {
@@ -120,6 +211,11 @@ export class CliAgent implements Agent {
           continue;
         }
         for (const event of mapper.line(message)) run.emit(event);
+        const reported = mapper.session?.();
+        if (reported && reported !== session) {
+          session = reported;
+          run.remember?.({ kind: 'session', id: reported });
+        }
       }
     };
     const result = await run.sandbox.exec(invocation.argv, {

@@ -10,7 +10,9 @@
  * Stream (JSON lines): `thread.started`, `turn.started`, `item.started`/`item.completed` with
  * items `command_execution` (command, aggregated_output, exit_code), `file_change`,
  * `agent_message` (text), `reasoning`, `error` (a warning; the turn goes on), then
- * `turn.completed` (usage) or `turn.failed` / `error` (message).
+ * `turn.completed` (usage) or `turn.failed` / `error` (message). `thread.started` names the
+ * session (`thread_id`), which a follow-up run resumes (`codex exec resume <id> <prompt>`) while its
+ * file is in the sandbox (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-…-<id>.jsonl`).
  */
 import type { EventBody } from '@lucid/contracts';
 import type { AgentOutcome } from '../agent.ts';
@@ -34,6 +36,7 @@ interface CodexItem {
 
 interface CodexLine {
   type?: string;
+  thread_id?: string;
   item?: CodexItem;
   message?: string;
   error?: { message?: string };
@@ -41,6 +44,7 @@ interface CodexLine {
 
 export function codexMapper(): StreamMapper {
   let outcome: AgentOutcome | undefined;
+  let session: string | undefined;
   let lastMessage = '';
   const called = new Set<string>();
   const call = (item: CodexItem): EventBody | undefined => {
@@ -54,6 +58,9 @@ export function codexMapper(): StreamMapper {
   return {
     line(raw) {
       const message = raw as CodexLine;
+      if (message.type === 'thread.started' && typeof message.thread_id === 'string') {
+        session = message.thread_id;
+      }
       const item = message.item;
       const events: EventBody[] = [];
       const tool = item?.type === 'command_execution' || item?.type === 'file_change';
@@ -92,6 +99,7 @@ export function codexMapper(): StreamMapper {
       return events;
     },
     outcome: () => outcome,
+    session: () => session,
   };
 }
 
@@ -113,11 +121,13 @@ export const codex: CliAgentDefinition = {
       argv: [
         `${context.installDir}/node_modules/@openai/codex/vendor/${target}/bin/codex`,
         'exec',
+        ...(context.resume ? ['resume'] : []),
         '--json',
         '--skip-git-repo-check',
         '--dangerously-bypass-approvals-and-sandbox',
         '--model',
         model,
+        ...(context.resume ? [context.resume] : []),
         context.prompt,
       ],
       env: { CODEX_HOME: codexHome, LUCID_RUN_TOKEN: context.apiKey },
@@ -146,4 +156,8 @@ export const codex: CliAgentDefinition = {
     };
   },
   mapper: codexMapper,
+  sessions: {
+    folder: (home) => `${home}/.codex/sessions`,
+    file: (id) => `rollout-*-${id}.jsonl`,
+  },
 };

@@ -1,10 +1,12 @@
 /**
  * @module agent/tools/list-files
- * Lists the files below a folder of the workspace, leaving out `.git`.
+ * Lists the files below a folder of the workspace, leaving out `.git`. A listing over the size one
+ * call answers keeps its first and last entries and says how many were cut.
  */
 import path from 'node:path';
 import { z } from 'zod';
 import { defineTool } from '../tool.ts';
+import { headAndTail } from './head-and-tail.ts';
 import { inWorkspace, relative } from './paths.ts';
 
 const MAX_ENTRIES = 2000;
@@ -25,6 +27,10 @@ export const listFilesTool = defineTool('list_files', {
       .sort();
     const more =
       entries.length > MAX_ENTRIES ? `\n[more than ${MAX_ENTRIES} entries: list a subfolder]` : '';
-    return { output: (shown.join('\n') || '[empty]') + more };
+    const listed = headAndTail(
+      shown,
+      ({ count }) => `[… ${count} entries cut here: list a subfolder with path to see them …]`,
+    );
+    return { output: (listed || '[empty]') + more };
   },
 });

@@ -1,10 +1,12 @@
 /**
  * @module agent/tools/search
  * Searches the workspace's files for a regular expression with ripgrep (grep where the sandbox
- * has no ripgrep).
+ * has no ripgrep). Matches over the size one call answers keep the first and last ones and say
+ * how many were cut and how to see them; a very long matching line keeps its start.
  */
 import { z } from 'zod';
 import { defineTool } from '../tool.ts';
+import { headAndTail } from './head-and-tail.ts';
 import { inWorkspace, relative, WORKSPACE } from './paths.ts';
 
 export const searchTool = defineTool('search', {
@@ -17,14 +19,23 @@ export const searchTool = defineTool('search', {
   }),
   execute: async ({ pattern, path = '.' }, ctx) => {
     const where = relative(inWorkspace(path));
-    const options = { cwd: WORKSPACE, maxOutputBytes: 256 * 1024, signal: ctx.signal };
+    const options = { cwd: WORKSPACE, maxOutputBytes: 4 * 1024 * 1024, signal: ctx.signal };
     let result = await ctx.sandbox.exec(
-      ['rg', '--line-number', '--no-heading', '--color=never', '--', pattern, where],
+      [
+        'rg',
+        '--line-number',
+        '--with-filename',
+        '--no-heading',
+        '--color=never',
+        '--',
+        pattern,
+        where,
+      ],
       options,
     );
     if (result.exitCode === 127) {
       result = await ctx.sandbox.exec(
-        ['grep', '-rnE', '--exclude-dir=.git', '--', pattern, where],
+        ['grep', '-rnHE', '--exclude-dir=.git', '--', pattern, where],
         options,
       );
     }
@@ -32,6 +43,16 @@ export const searchTool = defineTool('search', {
     if (result.exitCode !== 0) {
       return { ok: false, output: `Error: the search failed: ${result.stderr.trim()}` };
     }
-    return { output: result.stdout };
+    const lines = result.stdout.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    // Beyond what the sandbox keeps, the cut lines cannot all be counted.
+    const atLeast = result.truncated ? 'at least ' : '';
+    return {
+      output: headAndTail(
+        lines,
+        ({ count }) =>
+          `[… ${atLeast}${count} matching lines cut here: search a narrower path or a more specific pattern, or read a file's lines with read_file …]`,
+      ),
+    };
   },
 });

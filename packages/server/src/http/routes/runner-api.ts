@@ -20,6 +20,7 @@ import {
   InboxBody,
   LeaseAnswer,
   RecordSnapshotBody,
+  RunMemoryBody,
   RunnerHeartbeatAnswer,
   RunDraftBody,
   RunnerHeartbeatBody,
@@ -54,6 +55,10 @@ export const runnerApiRoutes =
         sandboxUrl: deps.config.publicUrl,
         gatewayUrl: `${deps.config.publicUrl}/llm`,
         agentMaxSteps: deps.config.agent.maxSteps,
+        agentContext: {
+          contextWindow: deps.config.agent.contextWindow,
+          smallModel: deps.config.llm.smallModel,
+        },
         live: deps.live,
       });
     }
@@ -226,6 +231,25 @@ export const runnerApiRoutes =
       async (request, reply) => {
         const { offset, text } = request.body;
         await (await backendFor(request)).draft(request.params.id, offset, text);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.post(
+      '/runner/runs/:id/memory',
+      {
+        config,
+        schema: {
+          tags,
+          summary:
+            "Keep a step of a run's built-in agent (as its model saw it) or a CLI agent's session id, for later runs on the task",
+          params: IdParams,
+          body: RunMemoryBody,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        await (await backendFor(request)).remember(request.params.id, request.body);
         return reply.status(204).send(null);
       },
     );

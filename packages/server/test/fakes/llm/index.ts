@@ -1,7 +1,8 @@
 /**
  * @module A faithful fake of the model providers' HTTP APIs for tests: Anthropic Messages, OpenAI Chat
  * Completions, OpenAI Responses and Google's Gemini (`/v1beta/models/…`) on one loopback port, answering from a script, with injectable
- * failures and a record of every request. Point any client at `url + '/v1'` as its base URL.
+ * failures, the providers' prompt caches (reported in usage as they report them), an optional
+ * context window, and a record of every request. Point any client at `url + '/v1'` as its base URL.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,7 +25,8 @@ import { openaiChat } from './openai-chat.ts';
 import { checkOpenaiKey } from './openai-errors.ts';
 import { openaiResponses } from './openai-responses.ts';
 import type { LlmProtocol, ProtocolAdapter, Reply, Turn } from './protocol.ts';
-import { FALLBACK_STEP, resolveUsage } from './script.ts';
+import { contextLengthReply, PromptCaches } from './prompt-cache.ts';
+import { FALLBACK_STEP, requestTokens, resolveUsage } from './script.ts';
 import type { ScriptStep, ScriptedUsage } from './script.ts';
 import { writeSse } from './sse.ts';
 
@@ -55,6 +57,11 @@ export interface FakeLlmOptions {
    * protocol's own error body, as the real providers do.
    */
   refuseUnknownModels?: boolean;
+  /**
+   * The models' context window, in tokens as the fake counts them (four characters a token of the
+   * request's JSON): a longer request is refused with the provider's context-length error.
+   */
+  contextWindow?: number;
 }
 
 /** One request as the fake received it. */
@@ -93,7 +100,9 @@ export interface FakeLlm {
   dropStreamAfter(chunks: number): void;
   /** Steps not yet used. */
   remainingSteps(): number;
-  /** Forgets script, pending failures and recorded requests. */
+  /** Sets (or with `undefined` lifts) the context window requests are refused over. */
+  setContextWindow(tokens: number | undefined): void;
+  /** Forgets script, pending failures, recorded requests, the prompt caches and the window. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -116,6 +125,8 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   const models = options.models ?? DEFAULT_MODELS;
   const requests: RecordedRequest[] = [];
   const faults = new FaultQueue();
+  const caches = new PromptCaches();
+  let contextWindow = options.contextWindow;
   let steps: ScriptStep[] = [];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -195,8 +206,18 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     if (fault) return send(res, withHeaders(adapter.error(fault), base));
 
     const body = recorded.body as Record<string, unknown>;
+    const tokens = requestTokens(body);
+    if (contextWindow !== undefined && tokens > contextWindow) {
+      return send(res, withHeaders(contextLengthReply(route[0], tokens, contextWindow), base));
+    }
     const index = steps.findIndex((candidate) => candidate.when?.(body) ?? true);
     const step = index < 0 ? FALLBACK_STEP : (steps.splice(index, 1)[0] ?? FALLBACK_STEP);
+    const cache =
+      step.usage !== undefined || route[0] === 'gemini'
+        ? undefined
+        : route[0] === 'anthropic'
+          ? caches.anthropicUse(body, tokens)
+          : caches.openaiUse(body, tokens);
     const turn: Turn = {
       model: geminiCall ? (geminiCall[1] ?? '') : String(body.model),
       text: step.text ?? step.textPieces?.join('') ?? '',
@@ -208,7 +229,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
         input: call.input,
         rawInput: call.rawInput,
       })),
-      usage: resolveUsage(step, body),
+      usage: resolveUsage(step, body, cache),
     };
     recorded.usage = turn.usage;
     const streamed = geminiCall ? geminiCall[2] === 'streamGenerateContent' : body.stream === true;
@@ -247,9 +268,12 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     failNext: (count, fault) => faults.failNext(count, fault),
     dropStreamAfter: (chunks) => faults.dropStreamAfter(chunks),
     remainingSteps: () => steps.length,
+    setContextWindow: (tokens) => void (contextWindow = tokens),
     reset() {
       steps = [];
       faults.clear();
+      caches.clear();
+      contextWindow = options.contextWindow;
       requests.length = 0;
     },
     close: () =>

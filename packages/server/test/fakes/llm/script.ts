@@ -113,18 +113,40 @@ export function splitJson(json: string, size = 12): string[] {
   return pieces;
 }
 
-/** Resolves a step's usage, estimating what the script left out. */
-export function resolveUsage(step: ScriptStep, requestBody: unknown): Required<ScriptedUsage> {
+/**
+ * Resolves a step's usage, estimating what the script left out. Without scripted usage, the input
+ * is the request's estimate, of which `cache` says what the provider's cache read and wrote.
+ */
+export function resolveUsage(
+  step: ScriptStep,
+  requestBody: unknown,
+  cache: { read: number; written: number } = { read: 0, written: 0 },
+): Required<ScriptedUsage> {
   const answer =
     (step.text ?? '') + (step.toolCalls ?? []).map((call) => JSON.stringify(call.input)).join('');
+  if (step.usage) {
+    return {
+      inputTokens: step.usage.inputTokens,
+      outputTokens: step.usage.outputTokens,
+      cacheReadTokens: step.usage.cacheReadTokens ?? 0,
+      cacheWriteTokens: step.usage.cacheWriteTokens ?? 0,
+    };
+  }
+  const total = requestTokens(requestBody);
   return {
-    inputTokens: step.usage?.inputTokens ?? estimateTokens(JSON.stringify(requestBody) ?? ''),
-    outputTokens: step.usage?.outputTokens ?? estimateTokens(answer),
-    cacheReadTokens: step.usage?.cacheReadTokens ?? 0,
-    cacheWriteTokens: step.usage?.cacheWriteTokens ?? 0,
+    inputTokens: Math.max(0, total - cache.read - cache.written),
+    outputTokens: estimateTokens(answer),
+    cacheReadTokens: cache.read,
+    cacheWriteTokens: cache.written,
   };
 }
 
-function estimateTokens(text: string): number {
+/** A request's input tokens as the fake counts them: four characters a token of its JSON body. */
+export function requestTokens(requestBody: unknown): number {
+  return estimateTokens(JSON.stringify(requestBody) ?? '');
+}
+
+/** Tokens of a text, as the fake counts them (about four characters a token). */
+export function estimateTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }

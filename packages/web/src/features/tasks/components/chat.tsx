@@ -2,10 +2,11 @@
  * @module features/tasks/components/chat
  * The conversation of a task: the user's and the agent's messages as Markdown, the answer being
  * written as it streams, tool calls as compact cards whose output opens on demand, run and task
- * status changes, commits, pushes, requests opened or pending a retry, and errors.
+ * status changes, commits, pushes, requests opened or pending a retry, errors, and the agent's context
+ * compactions.
  */
 import { useEffect, useRef } from 'react';
-import { shortSha, timeOfDay } from '../../../lib/format.ts';
+import { formatTokens, shortSha, timeOfDay } from '../../../lib/format.ts';
 import { commandOf, pullRequestLabel, type ChatItem, type ToolCard } from '../live/view.ts';
 import { Markdown } from './markdown.tsx';
 import { StatusBadge } from '../../../components/ui/status-badge.tsx';
@@ -48,6 +49,26 @@ function ToolCardView({ card }: { card: ToolCard }) {
         )}
       </div>
     </details>
+  );
+}
+
+/** "Context compacted: 48k → 12k tokens", with what was done in its title. */
+function CompactedLine({ item }: { item: Extract<ChatItem, { kind: 'compacted' }> }) {
+  const done = [
+    item.outputsShortened > 0 &&
+      `${item.outputsShortened} long tool output${item.outputsShortened === 1 ? '' : 's'} shortened to notes`,
+    item.stepsSummarised > 0 &&
+      `${item.stepsSummarised} older step${item.stepsSummarised === 1 ? '' : 's'} summarised`,
+    item.retried && 'after the provider refused the request as too long',
+  ].filter(Boolean);
+  return (
+    <p
+      className="text-center text-xs text-slate-500"
+      title={`The model reads at most ${formatTokens(item.window)} tokens. ${done.join('; ')}.`}
+    >
+      Context compacted: {formatTokens(item.tokensBefore)} → {formatTokens(item.tokensAfter)} tokens
+      {done.length > 0 && <span className="text-slate-400"> ({done.join('; ')})</span>}
+    </p>
   );
 }
 
@@ -102,6 +123,8 @@ function Item({ item }: { item: ChatItem }) {
           <span className="font-semibold">Error</span> ({item.code}): {item.message}
         </p>
       );
+    case 'compacted':
+      return <CompactedLine item={item} />;
     case 'commit':
       return (
         <p className="text-center text-xs text-slate-500">

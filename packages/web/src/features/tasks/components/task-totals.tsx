@@ -1,7 +1,8 @@
 /**
  * @module features/tasks/components/task-totals
  * What the task's runs have taken so far, in the page's header: the time they worked (counting on
- * each second while one runs), the tokens of their model calls and what those cost.
+ * each second while one runs), the tokens of their model calls and what those cost, with what
+ * reading input from the provider's cache saved.
  */
 import { useEffect, useState } from 'react';
 import type { TaskTotals } from '@lucid/contracts';
@@ -37,7 +38,14 @@ export function TaskTotalsLine({ totals }: { totals: TaskTotals }) {
       </div>
       <div className="flex gap-1">
         <dt className="text-slate-400">Cost</dt>
-        <dd>{formatCost(totals.costUsd)}</dd>
+        <dd>
+          <span>{formatCost(totals.costUsd)}</span>
+          {totals.cacheSavingsUsd > 0 && (
+            <span className="text-emerald-700">
+              , {formatCost(totals.cacheSavingsUsd)} saved by the cache
+            </span>
+          )}
+        </dd>
       </div>
     </dl>
   );

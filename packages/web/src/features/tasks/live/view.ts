@@ -2,7 +2,8 @@
  * @module features/tasks/live/view
  * What the task page shows, derived from the folded live state: the conversation (messages, tool
  * cards with their output, status changes, errors, commits and pushes, requests opened and
- * publishing retried, then the answers being written), the terminal's text, and the files that changed. A stop reads as one line.
+ * publishing retried, compactions of the agent's context, then the answers being written), the
+ * terminal's text, and the files that changed. A stop reads as one line.
  */
 import type { RunStatus, TaskEvent, TaskStatus } from '@lucid/contracts';
 import type { LiveState } from './fold.ts';
@@ -29,6 +30,17 @@ export type ChatItem =
   /** The work was stopped at the user's request: one line for the run's and the task's status. */
   | { kind: 'stopped'; seq: number; at: string }
   | { kind: 'error'; seq: number; code: string; message: string }
+  /** The agent shortened its conversation to fit its model's context window. */
+  | {
+      kind: 'compacted';
+      seq: number;
+      tokensBefore: number;
+      tokensAfter: number;
+      window: number;
+      outputsShortened: number;
+      stepsSummarised: number;
+      retried: boolean;
+    }
   | { kind: 'commit'; seq: number; sha: string; subject: string }
   | { kind: 'push'; seq: number; branch: string; sha: string }
   /** The branch was pushed to the repository's upstream on GitHub or GitLab. */
@@ -175,6 +187,18 @@ export function chatItems(state: LiveState): ChatItem[] {
         break;
       case 'usage':
         stepStart.set(run, items.length);
+        break;
+      case 'context.compacted':
+        items.push({
+          kind: 'compacted',
+          seq: event.seq,
+          tokensBefore: event.tokensBefore,
+          tokensAfter: event.tokensAfter,
+          window: event.window,
+          outputsShortened: event.outputsShortened,
+          stepsSummarised: event.stepsSummarised,
+          retried: event.retried === true,
+        });
         break;
       default:
         break;

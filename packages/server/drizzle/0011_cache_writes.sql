@@ -1,0 +1,1 @@
+ALTER TABLE "usage" ADD COLUMN "cache_write_tokens" integer DEFAULT 0 NOT NULL;
