@@ -67,6 +67,18 @@ export const ClaimedRun = z.object({
 });
 export type ClaimedRun = z.infer<typeof ClaimedRun>;
 
+/** The longest a claim request may wait for a run to be queued (a long poll). */
+export const CLAIM_WAIT_MAX_MS = 25_000;
+
+/**
+ * Asks for a run; with `waitMs`, the server holds the request until a run is queued for this
+ * runner (answered the moment one is) or that long has passed (then 204).
+ */
+export const ClaimBody = z.object({
+  waitMs: z.number().int().min(0).max(CLAIM_WAIT_MAX_MS).optional(),
+});
+export type ClaimBody = z.infer<typeof ClaimBody>;
+
 export const LeaseAnswer = z.object({ lost: z.boolean(), cancelRequested: z.boolean() });
 export type LeaseAnswer = z.infer<typeof LeaseAnswer>;
 

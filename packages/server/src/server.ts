@@ -33,6 +33,7 @@ import { recoverExpiredLeases } from './tasks/queue.ts';
 import { LiveHub } from './tasks/live.ts';
 import { DomainEvents, deliverDomainEvents } from './tasks/domain-events.ts';
 import { JobWorker } from './jobs/worker.ts';
+import { QueuedRuns } from './tasks/queued-runs.ts';
 import {
   enqueuePublish,
   mergeThroughForge,
@@ -149,6 +150,8 @@ export interface RunningServer {
   runner: Runner | undefined;
   /** Publishes tasks' events and drafts to their live streams. */
   live: LiveHub;
+  /** Remote runners' claims waiting for a run (long poll). */
+  queuedRuns: QueuedRuns;
   /** The domain events of this server's database, as they are committed. */
   events: DomainEvents;
   close(): Promise<void>;
@@ -299,6 +302,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     log: (error, message) => logger.error({ err: error }, message),
   });
   domainEvents.on('job.queued', () => jobWorker.wake());
+  const queuedRuns = new QueuedRuns();
+  domainEvents.on('run.queued', () => queuedRuns.notify());
   domainEvents.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
   const runner = driver
     ? new Runner({
@@ -360,6 +365,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     mergeUpstream: mergeThroughForge(publishing),
     retryRejectedPush: (input) => retryAfterRejectedPush(publishing, input),
     sandboxGate,
+    queuedRuns,
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -421,6 +427,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     database,
     runner,
     live,
+    queuedRuns,
     events: domainEvents,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     close: async () => {

@@ -52,6 +52,8 @@ export interface RunnerOptions {
 }
 
 const RUNNER_HEARTBEAT_MS = 5_000;
+/** A claim that waited at least this long before answering "none" was a long poll. */
+const LONG_POLL_MIN_MS = 1_000;
 
 export class Runner {
   private readonly active = new Map<
@@ -69,6 +71,8 @@ export class Runner {
   private woken = false;
   private heartbeat: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
+  /** Ends a claim that waits for work (a long poll) when the runner stops. */
+  private readonly stopping = new AbortController();
   slots: number;
 
   constructor(private readonly options: RunnerOptions) {
@@ -153,6 +157,7 @@ export class Runner {
    */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const run of this.active.values()) run.stop('shutdown');
     this.wake();
@@ -217,12 +222,16 @@ export class Runner {
         this.woken = false;
         try {
           const asked = performance.now();
-          const claim = await this.options.backend.claim();
+          const claim = await this.options.backend.claim(this.stopping.signal);
           backoff = 0;
           if (claim && this.running) {
             this.launch(claim, asked);
             continue;
           }
+          // A long poll that waited its time asks again at once; one answered at once (a server
+          // that does not wait) falls back to the poll interval.
+          if (this.options.backend.waitsForWork && performance.now() - asked >= LONG_POLL_MIN_MS)
+            continue;
         } catch (error) {
           backoff = Math.min(pollMs * 5, backoff === 0 ? 200 : backoff * 2);
           this.options.log.warn({ err: error, retryInMs: backoff }, 'could not claim a run');
