@@ -49,7 +49,15 @@ export interface AgentRuntime {
    * The agent for a run; it calls its model through Lucid's gateway with the run's token. A CLI
    * agent, running inside the sandbox, reaches the gateway at `sandboxGatewayUrl`.
    */
-  create(spec: RunAgent, runToken: string, where: { sandboxGatewayUrl: string }): Agent;
+  create(
+    spec: RunAgent,
+    runToken: string,
+    where: {
+      sandboxGatewayUrl: string;
+      /** Told as each request to the model leaves (the built-in agent's; CLI agents' are not seen). */
+      onModelRequest?: () => void;
+    },
+  ): Agent;
   /** Secrets the runner itself holds (provider keys); the run's token is added per run. */
   secrets: string[];
 }

@@ -27,14 +27,20 @@ export function lucidAgentRuntime({
   cliAgents?: readonly string[];
 }): AgentRuntime {
   return {
-    create: (spec, runToken, { sandboxGatewayUrl }) => {
+    create: (spec, runToken, { sandboxGatewayUrl, onModelRequest }) => {
       if (spec.name === 'lucid') {
+        const send = gatewayFetch ?? fetch;
         return new LucidAgent({
           model: gatewayModel({
             gatewayUrl: spec.gatewayUrl,
             model: spec.model,
             apiKey: runToken,
-            fetch: gatewayFetch,
+            fetch: onModelRequest
+              ? (input, init) => {
+                  onModelRequest();
+                  return send(input, init);
+                }
+              : gatewayFetch,
           }),
           modelName: spec.model,
         });

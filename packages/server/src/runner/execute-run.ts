@@ -12,7 +12,13 @@
  * and in its outcome. The token reaches the sandbox's git by environment and by a file only the
  * sandbox's user reads, never on a command line.
  */
-import type { ClaimedRun, EventBody, FinishRunBody, RunAgent } from '@lucid/contracts';
+import type {
+  ClaimedRun,
+  EventBody,
+  FinishRunBody,
+  RunAgent,
+  RunnerPhases,
+} from '@lucid/contracts';
 import type { AgentRuntime } from '../agent/agent.ts';
 import { maskSecrets } from '../secrets/masking.ts';
 import type { Sandbox } from '../sandbox/driver.ts';
@@ -46,16 +52,28 @@ const WORKSPACE = '/workspace';
 
 export async function executeRun(options: ExecuteRunOptions): Promise<FinishRunBody> {
   const secrets = [...runSecrets(options.claim), ...(options.agent?.secrets ?? [])];
+  const phases: RunnerPhases = {};
+  const mark = (phase: keyof RunnerPhases) => {
+    phases[phase] ??= Date.now();
+  };
   const outcome = await execute(
     options,
-    new EventSink(options.backend, options.claim.run.id, secrets),
+    new EventSink(options.backend, options.claim.run.id, secrets, (event) => {
+      if (event.type === 'tool.call') mark('firstToolCall');
+    }),
+    mark,
   );
+  const timed = { ...outcome, phases };
   return outcome.errorMessage === undefined
-    ? outcome
-    : { ...outcome, errorMessage: maskSecrets(outcome.errorMessage, secrets) };
+    ? timed
+    : { ...timed, errorMessage: maskSecrets(outcome.errorMessage, secrets) };
 }
 
-async function execute(options: ExecuteRunOptions, sink: EventSink): Promise<FinishRunBody> {
+async function execute(
+  options: ExecuteRunOptions,
+  sink: EventSink,
+  mark: (phase: keyof RunnerPhases) => void,
+): Promise<FinishRunBody> {
   const { claim, signal } = options;
   if (claim.run.agent && !options.agent) {
     return {
@@ -67,13 +85,16 @@ async function execute(options: ExecuteRunOptions, sink: EventSink): Promise<Fin
   }
   try {
     const sandbox = await sandboxFor(options);
+    mark('sandboxReady');
     await prepareWorkspace(sandbox, claim);
+    mark('workspaceReady');
     if (claim.run.agent && options.agent) {
       return await runAgent(options, {
         sandbox,
         sink,
         spec: claim.run.agent,
         runtime: options.agent,
+        onModelRequest: () => mark('modelRequestSent'),
       });
     }
     const shell = await sandbox.shell();
@@ -131,7 +152,14 @@ async function runAgent(
     sink,
     spec,
     runtime,
-  }: { sandbox: Sandbox; sink: EventSink; spec: RunAgent; runtime: AgentRuntime },
+    onModelRequest,
+  }: {
+    sandbox: Sandbox;
+    sink: EventSink;
+    spec: RunAgent;
+    runtime: AgentRuntime;
+    onModelRequest: () => void;
+  },
 ): Promise<FinishRunBody> {
   const { claim, signal } = options;
   const secrets = [...runSecrets(claim), ...runtime.secrets];
@@ -144,17 +172,19 @@ async function runAgent(
     return messages.map((message) => message.text);
   };
   const sandboxGatewayUrl = `${claim.git.cloneUrl.replace(/\/git\/[^/]+$/, '')}/llm`;
-  const outcome = await runtime.create(spec, claim.git.token, { sandboxGatewayUrl }).run({
-    prompt: spec.prompt,
-    history: spec.history,
-    ...(spec.promptSeq > 0 ? { inbox } : {}),
-    sandbox,
-    shell: () => sandbox.shell(),
-    emit,
-    signal,
-    limits: { maxSteps: spec.maxSteps },
-    secrets,
-  });
+  const outcome = await runtime
+    .create(spec, claim.git.token, { sandboxGatewayUrl, onModelRequest })
+    .run({
+      prompt: spec.prompt,
+      history: spec.history,
+      ...(spec.promptSeq > 0 ? { inbox } : {}),
+      sandbox,
+      shell: () => sandbox.shell(),
+      emit,
+      signal,
+      limits: { maxSteps: spec.maxSteps },
+      secrets,
+    });
   const reason = signal.reason as StopReason | undefined;
   let changes = true;
   if ((!signal.aborted || reason === 'runtime_limit') && !options.held?.aborted) {
