@@ -22,7 +22,7 @@ import type {
 import type { AgentRuntime } from '../agent/agent.ts';
 import { maskSecrets } from '../secrets/masking.ts';
 import type { Sandbox } from '../sandbox/driver.ts';
-import { writeGlobalExcludes } from '../sandbox/git-excludes.ts';
+import { globalExcludesText } from '../sandbox/git-excludes.ts';
 import type { RunnerBackend } from './backend.ts';
 import { commitAndPush, commitMessage, headCommit } from './commit-and-push.ts';
 import { EventSink } from './event-sink.ts';
@@ -241,78 +241,77 @@ function authHeader(token: string): string {
 const CREDENTIALS_FILE = 'lucid-credentials';
 
 /**
- * Writes the file from standard input (readable by the sandbox's user alone), includes it from
- * the repository's config, and drops a header an earlier version kept in the config itself.
+ * Makes the workspace ready in one command, since each command is a round trip into the sandbox:
+ * in an empty workspace, a repository whose `origin` is Lucid's git server; then, every time, the
+ * run token's header in a settings file written from standard input (readable by the sandbox's
+ * user alone; any header an earlier version kept in the config dropped) and Lucid's git excludes
+ * file (from `LUCID_EXCLUDES`). A workspace kept from an earlier run stops there (`kept`). A new
+ * one fetches the repository; then, unless a snapshot is to be restored (`$4` = `snapshot`),
+ * checks out the task's branch: from Lucid's copy of it, else made from the base branch, else new.
+ * Arguments: clone URL, branch, base branch, `snapshot` or `checkout`.
  */
-const STORE_CREDENTIALS = `set -e
-umask 077
-cat > .git/${CREDENTIALS_FILE}
-git config --unset-all "http.$1.extraHeader" || [ $? -eq 5 ]
-git config --replace-all include.path ${CREDENTIALS_FILE} '^${CREDENTIALS_FILE}$'`;
+const PREPARE_WORKSPACE = `set -e
+url="$1" branch="$2" base="$3"
+if [ -d .git ]; then kept=1; else
+  kept=0
+  git init --quiet
+  git config user.name Lucid
+  git config user.email lucid@localhost
+  git remote add origin "$url"
+fi
+(umask 077 && cat > .git/${CREDENTIALS_FILE})
+git config --unset-all "http.$url.extraHeader" || [ $? -eq 5 ]
+git config --replace-all include.path ${CREDENTIALS_FILE} '^${CREDENTIALS_FILE}$'
+mkdir -p "$HOME/.config/git"
+printf '%s' "$LUCID_EXCLUDES" > "$HOME/.config/git/ignore"
+git config core.excludesFile "$HOME/.config/git/ignore"
+if [ "$kept" = 1 ]; then echo kept; exit 0; fi
+git fetch --quiet origin
+git remote set-head origin --auto >/dev/null 2>&1 || true
+[ "$4" = snapshot ] && exit 0
+if git rev-parse --quiet --verify "refs/remotes/origin/$branch" >/dev/null; then
+  git checkout --quiet -B "$branch" "origin/$branch"
+elif git rev-parse --quiet --verify "refs/remotes/origin/$base" >/dev/null; then
+  git checkout --quiet -B "$branch" "origin/$base"
+else
+  git symbolic-ref HEAD "refs/heads/$branch"
+fi`;
 
 /**
- * Gives the workspace's git the run token for Lucid's git server (the agent's own `git push` uses
- * it too), through a settings file written from standard input: never in a process's arguments.
- * An empty value first drops any header set before for the same URL.
- */
-async function storeCredentials(sandbox: Sandbox, cloneUrl: string, token: string): Promise<void> {
-  const section = cloneUrl.replace(/["\\]/g, (character) => `\\${character}`);
-  const settings = `[http "${section}"]\n\textraHeader =\n\textraHeader = ${authHeader(token)}\n`;
-  const result = await sandbox.exec(['sh', '-c', STORE_CREDENTIALS, 'store', cloneUrl], {
-    cwd: WORKSPACE,
-    stdin: settings,
-  });
-  if (result.exitCode !== 0) {
-    throw new Error(
-      `Storing the git credentials failed in the sandbox: ${result.stderr.trim() || result.stdout.trim()}`,
-    );
-  }
-}
-
-/**
- * Clones the repository into an empty workspace and checks out the task's branch (made from the
- * base branch the first time), or restores the task's snapshot; in a workspace kept from an
- * earlier run, only renews the token. Every time, gives the sandbox Lucid's git excludes file.
+ * Makes sure the workspace holds the repository on the task's branch: fetched into an empty
+ * workspace and checked out (the branch made from the base branch the first time), or the task's
+ * snapshot restored; in a workspace kept from an earlier run, only the token is renewed. Every
+ * time, the sandbox gets Lucid's git excludes file. The run token reaches the sandbox's git by a
+ * file only the sandbox's user reads, written from standard input: never in a process's arguments
+ * or environment.
  */
 async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<void> {
   const { cloneUrl, token } = claim.git;
-  const git = async (args: string[], env: Record<string, string> = {}) => {
-    const result = await sandbox.exec(['git', ...args], { cwd: WORKSPACE, env });
-    if (result.exitCode !== 0) {
-      throw new Error(
-        `git ${args[0]} failed in the sandbox: ${result.stderr.trim() || result.stdout.trim()}`,
-      );
-    }
-    return result.stdout;
-  };
-  const hasRepo = (await sandbox.exec(['test', '-d', `${WORKSPACE}/.git`])).exitCode === 0;
-  if (!hasRepo) {
-    await git(['clone', '--quiet', cloneUrl, WORKSPACE], {
-      GIT_CONFIG_COUNT: '1',
-      GIT_CONFIG_KEY_0: `http.${cloneUrl}.extraHeader`,
-      GIT_CONFIG_VALUE_0: authHeader(token),
-    });
-    await git(['config', 'user.name', 'Lucid']);
-    await git(['config', 'user.email', 'lucid@localhost']);
-  }
-  await storeCredentials(sandbox, cloneUrl, token);
-  await writeGlobalExcludes(sandbox, WORKSPACE);
-  if (hasRepo) return;
-  if (claim.task.snapshot) {
-    await restoreWorkspace(sandbox, {
-      snapshot: claim.task.snapshot,
-      branch: claim.task.branch,
+  const { branch, baseBranch, snapshot } = claim.task;
+  const section = cloneUrl.replace(/["\\]/g, (character) => `\\${character}`);
+  const result = await sandbox.exec(
+    [
+      'sh',
+      '-c',
+      PREPARE_WORKSPACE,
+      'prepare',
       cloneUrl,
-      token,
-    });
-    return;
+      branch,
+      baseBranch,
+      snapshot ? 'snapshot' : 'checkout',
+    ],
+    {
+      cwd: WORKSPACE,
+      env: { LUCID_EXCLUDES: globalExcludesText() },
+      stdin: `[http "${section}"]\n\textraHeader =\n\textraHeader = ${authHeader(token)}\n`,
+    },
+  );
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `Preparing the workspace failed in the sandbox: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
   }
-
-  const remoteBranches = await git(['branch', '--remotes', '--format=%(refname:strip=3)']);
-  const known = new Set(remoteBranches.split('\n').filter(Boolean));
-  const { branch, baseBranch } = claim.task;
-  if (known.has(branch)) await git(['checkout', '--quiet', '-B', branch, `origin/${branch}`]);
-  else if (known.has(baseBranch))
-    await git(['checkout', '--quiet', '-B', branch, `origin/${baseBranch}`]);
-  else await git(['checkout', '--quiet', '-b', branch]);
+  if (snapshot && result.stdout.trim() !== 'kept') {
+    await restoreWorkspace(sandbox, { snapshot, branch, cloneUrl, token });
+  }
 }
