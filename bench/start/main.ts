@@ -22,6 +22,7 @@ import { DockerDriver } from '../../packages/server/src/sandbox/docker/docker-dr
 import { pingEngine } from '../../packages/server/src/sandbox/docker/engine.ts';
 import type { SandboxSpec } from '../../packages/server/src/sandbox/driver.ts';
 import { WarmPool } from '../../packages/server/src/sandbox/warm-pool.ts';
+import type { Runner } from '../../packages/server/src/runner/runner.ts';
 import { startServer } from '../../packages/server/src/server.ts';
 import { offersTools, startFakeLlm } from '../../packages/server/test/fakes/llm/index.ts';
 import { table } from '../lib/stats.ts';
@@ -77,7 +78,7 @@ export async function run(args: string[]): Promise<number> {
       PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
       HOST: '127.0.0.1',
       LUCID_DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       ANTHROPIC_API_KEY: 'sk-ant-bench-0123456789',
       ANTHROPIC_BASE_URL: `${llm.url}/v1`,
       LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
@@ -109,10 +110,10 @@ export async function run(args: string[]): Promise<number> {
     await startTask(); // warm-up: the code's first run, not counted
     const sequential: Sample[] = [];
     for (let i = 0; i < options.tasks; i++) {
-      await waitForPool(options.warmPool, server);
+      await waitForPool(options.warmPool, server, repoId);
       sequential.push(await startTask());
     }
-    await waitForPool(options.warmPool, server);
+    await waitForPool(options.warmPool, server, repoId);
     const concurrent = await Promise.all(Array.from({ length: options.tasks }, startTask));
     const reference = await warmClaims(driver, 5);
 
@@ -245,14 +246,19 @@ async function phasesOnceEnded(api: Api, taskId: string): Promise<Phase[]> {
   }
 }
 
-/** Waits until the server's warm pool holds `size` sandboxes again (refilled after a take). */
+/**
+ * Waits until the runner's warm pools are full again after a take: `size` sandboxes for any task,
+ * and as many holding the repository.
+ */
 async function waitForPool(
   size: number,
-  server: { runner: { pooledSandboxes: Set<string> } | undefined },
+  server: { runner: Runner | undefined },
+  repoId: string,
 ): Promise<void> {
-  while ((server.runner?.pooledSandboxes.size ?? 0) < size) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  const full = () =>
+    (server.runner?.pooledSandboxes.size ?? 0) >= 2 * size &&
+    (server.runner?.pooledFor(repoId).size ?? 0) >= size;
+  while (!full()) await new Promise((resolve) => setTimeout(resolve, 25));
 }
 
 /** The reference: bench/sandbox's warm claim, `samples` times. */

@@ -240,24 +240,82 @@ function authHeader(token: string): string {
 /** The workspace's git settings file that holds the run token's header (in `.git`). */
 const CREDENTIALS_FILE = 'lucid-credentials';
 
+/** The longest a pooled sandbox's fetch may take. */
+const PRIME_TIMEOUT_MS = 120_000;
+
+/** Marks a workspace primed in a warm pool: its repository fetched, nothing checked out yet. */
+const PRIMED_FILE = 'lucid-primed';
+
+/**
+ * Primes a pooled sandbox's empty workspace with the repository: `origin` is Lucid's git server,
+ * its objects fetched with the token's header from standard input in a file removed right after.
+ */
+const PRIME_WORKSPACE = `set -e
+git init --quiet
+git config user.name Lucid
+git config user.email lucid@localhost
+git remote add origin "$1"
+(umask 077 && cat > .git/${CREDENTIALS_FILE})
+git config --replace-all include.path ${CREDENTIALS_FILE} '^${CREDENTIALS_FILE}$'
+status=0
+git fetch --quiet origin || status=$?
+rm -f .git/${CREDENTIALS_FILE}
+[ "$status" -eq 0 ] && touch .git/${PRIMED_FILE}
+exit "$status"`;
+
+/**
+ * Fetches a repository into a new sandbox's workspace before any run is given it (a warm pool per
+ * repository): the run that takes it then fetches only what changed since. The token is the
+ * claiming run's, for this repository; it does not stay in the sandbox.
+ *
+ * @example
+ * pools.fill(claim.task.repoId, (sandbox) => primeWorkspace(sandbox, claim.git));
+ */
+export async function primeWorkspace(
+  sandbox: Sandbox,
+  git: { cloneUrl: string; token: string },
+): Promise<void> {
+  const result = await sandbox.exec(['sh', '-c', PRIME_WORKSPACE, 'prime', git.cloneUrl], {
+    cwd: WORKSPACE,
+    // A token that has expired since is refused, not asked for again.
+    env: { GIT_TERMINAL_PROMPT: '0' },
+    stdin: credentialsFile(git.cloneUrl, git.token),
+    timeoutMs: PRIME_TIMEOUT_MS,
+  });
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `Fetching the repository into a pooled sandbox failed: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
+  }
+}
+
+/** The settings file holding the run token's header for Lucid's git server. */
+function credentialsFile(cloneUrl: string, token: string): string {
+  const section = cloneUrl.replace(/["\\]/g, (character) => `\\${character}`);
+  return `[http "${section}"]\n\textraHeader =\n\textraHeader = ${authHeader(token)}\n`;
+}
+
 /**
  * Makes the workspace ready in one command, since each command is a round trip into the sandbox:
- * in an empty workspace, a repository whose `origin` is Lucid's git server; then, every time, the
+ * in an empty workspace, a repository whose `origin` is Lucid's git server (a primed one already
+ * has it, with the repository's objects); then, every time, the
  * run token's header in a settings file written from standard input (readable by the sandbox's
  * user alone; any header an earlier version kept in the config dropped) and Lucid's git excludes
  * file (from `LUCID_EXCLUDES`). A workspace kept from an earlier run stops there (`kept`). A new
- * one fetches the repository; then, unless a snapshot is to be restored (`$4` = `snapshot`),
+ * one fetches the repository (only what changed since, when primed); then, unless a snapshot is to be restored (`$4` = `snapshot`),
  * checks out the task's branch: from Lucid's copy of it, else made from the base branch, else new.
  * Arguments: clone URL, branch, base branch, `snapshot` or `checkout`.
  */
 const PREPARE_WORKSPACE = `set -e
 url="$1" branch="$2" base="$3"
-if [ -d .git ]; then kept=1; else
+if [ -d .git ] && [ ! -f .git/${PRIMED_FILE} ]; then kept=1; else
   kept=0
-  git init --quiet
-  git config user.name Lucid
-  git config user.email lucid@localhost
-  git remote add origin "$url"
+  if [ -f .git/${PRIMED_FILE} ]; then rm .git/${PRIMED_FILE}; else
+    git init --quiet
+    git config user.name Lucid
+    git config user.email lucid@localhost
+    git remote add origin "$url"
+  fi
 fi
 (umask 077 && cat > .git/${CREDENTIALS_FILE})
 git config --unset-all "http.$url.extraHeader" || [ $? -eq 5 ]
@@ -288,7 +346,6 @@ fi`;
 async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<void> {
   const { cloneUrl, token } = claim.git;
   const { branch, baseBranch, snapshot } = claim.task;
-  const section = cloneUrl.replace(/["\\]/g, (character) => `\\${character}`);
   const result = await sandbox.exec(
     [
       'sh',
@@ -303,7 +360,7 @@ async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<vo
     {
       cwd: WORKSPACE,
       env: { LUCID_EXCLUDES: globalExcludesText() },
-      stdin: `[http "${section}"]\n\textraHeader =\n\textraHeader = ${authHeader(token)}\n`,
+      stdin: credentialsFile(cloneUrl, token),
     },
   );
   if (result.exitCode !== 0) {

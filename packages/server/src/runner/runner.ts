@@ -16,9 +16,10 @@
 import type { ClaimedRun } from '@lucid/contracts';
 import type { AgentRuntime } from '../agent/agent.ts';
 import type { Sandbox, SandboxDriver, SandboxSpec } from '../sandbox/driver.ts';
+import { RepoWarmPools } from '../sandbox/repo-warm-pools.ts';
 import { WarmPool } from '../sandbox/warm-pool.ts';
 import { BackendRefusal, type RunnerBackend } from './backend.ts';
-import { executeRun, type StopReason } from './execute-run.ts';
+import { executeRun, primeWorkspace, type StopReason } from './execute-run.ts';
 import { Reaper } from './reaper.ts';
 import { ownedBy, RUNNER_LABEL, TASK_LABEL } from './sandbox-owner.ts';
 
@@ -37,7 +38,10 @@ export interface RunnerOptions {
   slots: number;
   /** A task's sandbox with no run for this long is snapshotted and removed. */
   idleMs: number;
-  /** Sandboxes kept ready for new tasks. */
+  /**
+   * Sandboxes kept ready for new tasks; as many again are kept for each recently active
+   * repository, its objects already fetched.
+   */
   warmPool: number;
   /** How long to wait for work before asking again (also the longest backoff). */
   pollMs?: number;
@@ -54,6 +58,8 @@ export interface RunnerOptions {
 const RUNNER_HEARTBEAT_MS = 5_000;
 /** A claim that waited at least this long before answering "none" was a long poll. */
 const LONG_POLL_MIN_MS = 1_000;
+/** Repositories whose sandboxes are kept warm at once (the most recently active). */
+const WARM_REPOSITORIES = 4;
 
 export class Runner {
   private readonly active = new Map<
@@ -61,6 +67,7 @@ export class Runner {
     { stop: (reason: StopReason) => void; taskId: string }
   >();
   private readonly pool: WarmPool;
+  private readonly repoPools: RepoWarmPools;
   private readonly reaper: Reaper;
   private readonly settled = new Set<Promise<void>>();
   /** Sandboxes given to runs in flight, from the moment they are taken or made. */
@@ -84,21 +91,35 @@ export class Runner {
       size: options.warmPool,
       onError: (error) => log.warn({ err: error }, 'could not make a sandbox for the warm pool'),
     });
+    this.repoPools = new RepoWarmPools({
+      driver,
+      spec: { ...options.sandbox, labels: { [RUNNER_LABEL]: runnerId } },
+      size: options.warmPool,
+      repositories: WARM_REPOSITORIES,
+      takeReady: () => this.pool.take(),
+      onError: (error) =>
+        log.warn({ err: error }, "could not make a sandbox for a repository's warm pool"),
+    });
     this.reaper = new Reaper({
       backend,
       driver,
       runnerId,
       idleMs: options.idleMs,
       busy: (taskId) => [...this.active.values()].some((run) => run.taskId === taskId),
-      pooled: () => this.pool.ids,
+      pooled: () => this.pooledSandboxes,
       inUse: () => new Set(this.inUse),
       log,
     });
   }
 
-  /** Ids of the ready sandboxes in the warm pool, which a new task's run takes first. */
+  /** Ids of the ready sandboxes in the warm pools, which a new task's run takes first. */
   get pooledSandboxes(): Set<string> {
-    return this.pool.ids;
+    return new Set([...this.pool.ids, ...this.repoPools.ids]);
+  }
+
+  /** Ids of the ready sandboxes already holding the repository's objects. */
+  pooledFor(repoId: string): Set<string> {
+    return this.repoPools.idsFor(repoId);
   }
 
   /** Ids of the runs this runner is working on. */
@@ -164,7 +185,7 @@ export class Runner {
     await this.loop;
     await Promise.allSettled([...this.settled]);
     await this.reaper.stop();
-    await this.pool.drain();
+    await Promise.all([this.pool.drain(), this.repoPools.drain()]);
   }
 
   /**
@@ -184,9 +205,13 @@ export class Runner {
     return this.reaper.sweep();
   }
 
-  /** A sandbox for a task that has none: a pooled one when ready, else one made now. */
+  /**
+   * A sandbox for a task that has none: a pooled one when ready (one holding the task's repository
+   * first), else one made now.
+   */
   private async newSandbox(claim: ClaimedRun): Promise<Sandbox> {
-    const pooled = this.pool.take();
+    const pooled = this.repoPools.take(claim.task.repoId) ?? this.pool.take();
+    this.warmRepository(claim);
     if (pooled) this.inUse.add(pooled.id);
     return (
       pooled ??
@@ -199,6 +224,11 @@ export class Runner {
         },
       }))
     );
+  }
+
+  /** The run's repository is active: sandboxes holding it are kept ready, fetched with its token. */
+  private warmRepository(claim: ClaimedRun): void {
+    this.repoPools.fill(claim.task.repoId, (sandbox) => primeWorkspace(sandbox, claim.git));
   }
 
   /** The task's sandbox when it is live, this runner's and (by its labels) no other task's. */
@@ -301,6 +331,7 @@ export class Runner {
     );
     const limit = setTimeout(() => stop('runtime_limit'), maxRuntimeMs);
 
+    this.warmRepository(claimed);
     const used: { sandboxId?: string } = {};
     const work = (async () => {
       const claim = await this.afterReap(claimed);
