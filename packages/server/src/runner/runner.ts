@@ -211,7 +211,6 @@ export class Runner {
    */
   private async newSandbox(claim: ClaimedRun): Promise<Sandbox> {
     const pooled = this.repoPools.take(claim.task.repoId) ?? this.pool.take();
-    this.warmRepository(claim);
     if (pooled) this.inUse.add(pooled.id);
     return (
       pooled ??
@@ -331,7 +330,6 @@ export class Runner {
     );
     const limit = setTimeout(() => stop('runtime_limit'), maxRuntimeMs);
 
-    this.warmRepository(claimed);
     const used: { sandboxId?: string } = {};
     const work = (async () => {
       const claim = await this.afterReap(claimed);
@@ -342,6 +340,8 @@ export class Runner {
         taskSandbox: (c) => this.taskSandbox(c),
         newSandbox: (c) => this.newSandbox(c),
         onSandbox: (sandbox) => {
+          // Once the run has its sandbox, so priming never takes the one it was to get.
+          this.warmRepository(claim);
           used.sandboxId = sandbox.id;
           this.inUse.add(sandbox.id);
           this.reaper.touch(sandbox.id);
