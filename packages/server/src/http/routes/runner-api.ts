@@ -192,7 +192,7 @@ export const runnerApiRoutes =
           tags,
           summary:
             'Claim the oldest queued run; with `waitMs`, wait up to that long for one to be queued (204 when none)',
-          body: ClaimBody.optional(),
+          body: ClaimBody.nullish(),
           response: { 200: ClaimedRun, 204: z.null() },
         },
       },
