@@ -171,6 +171,18 @@ export const ClaimedRun = z.object({
 });
 export type ClaimedRun = z.infer<typeof ClaimedRun>;
 
+/** The longest a claim request may wait for a run to be queued (a long poll). */
+export const CLAIM_WAIT_MAX_MS = 25_000;
+
+/**
+ * Asks for a run; with `waitMs`, the server holds the request until a run is queued for this
+ * runner (answered the moment one is) or that long has passed (then 204).
+ */
+export const ClaimBody = z.object({
+  waitMs: z.number().int().min(0).max(CLAIM_WAIT_MAX_MS).optional(),
+});
+export type ClaimBody = z.infer<typeof ClaimBody>;
+
 export const LeaseAnswer = z.object({ lost: z.boolean(), cancelRequested: z.boolean() });
 export type LeaseAnswer = z.infer<typeof LeaseAnswer>;
 
@@ -196,6 +208,38 @@ export const RunDraftBody = z.object({
 
 export const AttachSandboxBody = z.object({ sandboxId: z.string().min(1).max(200) });
 
+/**
+ * The steps from a run's queueing to its work's first step, in order: queued (the run stored),
+ * claimed (by a runner), sandbox ready, workspace ready (the repository cloned, fetched or
+ * restored), first model request sent (an agent run), first tool call.
+ */
+export const RunPhase = z.enum([
+  'queued',
+  'claimed',
+  'sandboxReady',
+  'workspaceReady',
+  'modelRequestSent',
+  'firstToolCall',
+]);
+export type RunPhase = z.infer<typeof RunPhase>;
+
+/** When the runner saw each of its steps of a run (milliseconds since the epoch, its clock). */
+export const RunnerPhases = z.object({
+  sandboxReady: z.number().int().positive().optional(),
+  workspaceReady: z.number().int().positive().optional(),
+  modelRequestSent: z.number().int().positive().optional(),
+  firstToolCall: z.number().int().positive().optional(),
+});
+export type RunnerPhases = z.infer<typeof RunnerPhases>;
+
+/**
+ * A run's phases as they happened, ordered by time; `ms` runs from the phase before (0 for the
+ * first), so the `ms` add up to the time from `queued` to the last phase. The workspace and the
+ * first model request overlap: either may come first.
+ */
+export const RunPhases = z.array(z.object({ phase: RunPhase, at: Timestamp, ms: z.number() }));
+export type RunPhases = z.infer<typeof RunPhases>;
+
 export const FinishRunBody = z.object({
   status: z.enum(['succeeded', 'failed', 'cancelled']),
   exitCode: z.number().int().nullable().optional(),
@@ -206,6 +250,8 @@ export const FinishRunBody = z.object({
    * task goes back to To Do rather than to review.
    */
   noChanges: z.boolean().optional(),
+  /** When the runner reached each step of the run's start. */
+  phases: RunnerPhases.optional(),
 });
 export type FinishRunBody = z.infer<typeof FinishRunBody>;
 
@@ -313,6 +359,8 @@ export const Run = z
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),
     finishedAt: Timestamp.nullable(),
+    /** From queued to the first tool call, as far as the run got (its runner's steps once it ended). */
+    phases: RunPhases,
   })
   .meta({ id: 'Run' });
 export type Run = z.infer<typeof Run>;

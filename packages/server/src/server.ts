@@ -32,6 +32,7 @@ import { installCliAgents } from './agent/cli/install.ts';
 import { providerSecrets } from './llm/models.ts';
 import { LiveHub } from './tasks/live.ts';
 import type { DomainEvents } from './tasks/domain-events.ts';
+import type { QueuedRuns } from './control/queued-runs.ts';
 import { mergeThroughForge } from './forges/merge-upstream.ts';
 import { retryAfterRejectedPush } from './forges/rejected-push.ts';
 import { wireLifecycle, type JobOptions } from './server/wire-lifecycle.ts';
@@ -139,6 +140,8 @@ export interface RunningServer {
   runner: Runner | undefined;
   /** Publishes tasks' events and drafts to their live streams. */
   live: LiveHub;
+  /** Remote runners' claims waiting for a run (long poll). */
+  queuedRuns: QueuedRuns;
   /** The domain events of this server's database, as they are committed. */
   events: DomainEvents;
   close(): Promise<void>;
@@ -473,6 +476,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     mergeUpstream: mergeThroughForge(publishing),
     retryRejectedPush: (input) => retryAfterRejectedPush(publishing, input),
     sandboxGate,
+    queuedRuns: lifecycle.queuedRuns,
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -505,6 +509,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     database,
     runner,
     live,
+    queuedRuns: lifecycle.queuedRuns,
     events: lifecycle.events,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     close: async () => {

@@ -104,6 +104,39 @@ describe.each(drivers)('an agent run on the $name driver', ({ skip, make }) => {
   );
 
   it.skipIf(skip !== null)(
+    'is timed from queued to its first tool call, in phases that add up to the whole',
+    async () => {
+      const repoId = await repoWithVendored('timed');
+      llm.script(shellTrajectory([{ command: 'echo timed > timed.txt' }], 'Wrote timed.txt.'));
+      const task = await agentTask(repoId, 'write timed.txt');
+      await waitForStatus(server.url, user, task.id, ['in_review', 'failed', 'todo']);
+      const runs = await request<{
+        runs: { createdAt: string; phases: { phase: string; at: string; ms: number }[] }[];
+      }>(server.url, 'GET', `/api/v1/tasks/${task.id}/runs`, { token: user.token });
+      const run = runs.body.runs[0]!;
+      const phases = run.phases;
+      expect(phases.map((p) => p.phase).sort()).toEqual(
+        [
+          'claimed',
+          'firstToolCall',
+          'modelRequestSent',
+          'queued',
+          'sandboxReady',
+          'workspaceReady',
+        ].sort(),
+      );
+      expect(phases[0]).toMatchObject({ phase: 'queued', at: run.createdAt, ms: 0 });
+      const at = (phase: string) => Date.parse(phases.find((p) => p.phase === phase)!.at);
+      expect(at('claimed')).toBeLessThanOrEqual(at('sandboxReady'));
+      expect(at('sandboxReady')).toBeLessThanOrEqual(at('workspaceReady'));
+      expect(at('modelRequestSent')).toBeLessThanOrEqual(at('firstToolCall'));
+      expect(phases.every((p) => p.ms >= 0)).toBe(true);
+      const total = phases.reduce((sum, p) => sum + p.ms, 0);
+      expect(total).toBe(at('firstToolCall') - Date.parse(run.createdAt));
+    },
+  );
+
+  it.skipIf(skip !== null)(
     'that changes nothing goes back to To Do, pushes nothing and says so; a follow-up works on it',
     async () => {
       const repoId = await repoWithVendored('unchanged');

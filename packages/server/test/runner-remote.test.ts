@@ -10,6 +10,10 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { tasks, trajectorySteps } from '../src/db/schema.ts';
 import { startServer } from '../src/server.ts';
+import { HttpRunnerBackend } from '../src/runner/http-backend.ts';
+import { Runner } from '../src/runner/runner.ts';
+import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
+import { tunnelToLucid } from '../src/sandbox/local/lucid-tunnel.ts';
 import { startFakeLlm } from './fakes/llm/index.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { hostProcessArgs } from './support/processes.ts';
@@ -300,6 +304,49 @@ describe('a runner on another host', () => {
     expect(code).not.toBe(0);
     expect(runner.output()).toContain('no longer knows this runner');
     expect(await sandboxes()).toEqual([]);
+  });
+
+  it('claims a run queued while its claim waits, long before its poll interval', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'lucid-sbx-'));
+    dirs.push(root);
+    const driver = new LocalDriver({ root });
+    const tunnel = await tunnelToLucid(server.url);
+    driver.reachLucid(tunnel.endpoint);
+    const backend = new HttpRunnerBackend(server.url, runnerToken);
+    const runner = new Runner({
+      backend,
+      driver,
+      runnerId: (await backend.heartbeat(1)).runnerId,
+      sandbox: {
+        limits: { memoryBytes: 512 * 1024 * 1024, cpus: 1, pids: 256 },
+        network: 'bridge',
+      },
+      slots: 1,
+      idleMs: 60 * 60_000,
+      warmPool: 0,
+      // Were the runner to sleep between claims, it would not ask again within the test.
+      pollMs: 60 * 60_000,
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+    });
+    try {
+      runner.start();
+      const repo = await pushedRepo(server.url, admin, 'long-poll');
+      for (let i = 0; i < 600 && server.queuedRuns.waiting === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(server.queuedRuns.waiting).toBe(1);
+      const { task } = await startTask(server.url, admin, {
+        repoId: repo.id,
+        prompt: 'queued while the runner waits',
+        commands: ['echo claimed at once'],
+      });
+      const done = await waitForStatus(server.url, admin, task.id, ['in_review', 'todo', 'failed']);
+      expect(stdoutOf(await taskEvents(server.url, admin, task.id))).toContain('claimed at once');
+      expect(done.status).not.toBe('failed');
+    } finally {
+      await runner.stop();
+      await tunnel.close();
+    }
   });
 
   it('refuses a wrong token with a clear message', async () => {

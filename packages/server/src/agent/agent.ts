@@ -71,7 +71,12 @@ export interface AgentRuntime {
   create(
     spec: RunAgent,
     runToken: string,
-    where: { sandboxGatewayUrl: string; taskId?: string },
+    where: {
+      sandboxGatewayUrl: string;
+      taskId?: string;
+      /** Told as each request to the model leaves (the built-in agent's; CLI agents' are not seen). */
+      onModelRequest?: () => void;
+    },
   ): Agent;
   /** Secrets the runner itself holds (provider keys); the run's token is added per run. */
   secrets: string[];

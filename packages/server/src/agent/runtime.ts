@@ -28,14 +28,15 @@ export function lucidAgentRuntime({
   cliAgents?: readonly string[];
 }): AgentRuntime {
   return {
-    create: (spec, runToken, { sandboxGatewayUrl, taskId }) => {
+    create: (spec, runToken, { sandboxGatewayUrl, taskId, onModelRequest }) => {
       if (spec.name === 'lucid') {
-        const viaGateway = (model: string) =>
+        const send = gatewayFetch ?? fetch;
+        const viaGateway = (model: string, through: typeof fetch | undefined = gatewayFetch) =>
           gatewayModel({
             gatewayUrl: spec.gatewayUrl,
             model,
             apiKey: runToken,
-            fetch: gatewayFetch,
+            fetch: through,
           });
         const context = spec.context ?? {
           window: contextWindowOf(spec.model),
@@ -43,7 +44,15 @@ export function lucidAgentRuntime({
           summaryWindow: contextWindowOf(spec.model),
         };
         return new LucidAgent({
-          model: viaGateway(spec.model),
+          model: viaGateway(
+            spec.model,
+            onModelRequest
+              ? (input, init) => {
+                  onModelRequest();
+                  return send(input, init);
+                }
+              : gatewayFetch,
+          ),
           modelName: spec.model,
           context: {
             window: context.window,

@@ -14,6 +14,7 @@
  * recovering, cancelling), so two of them on one task wait for each other and never deadlock.
  */
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { RunnerPhases } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { runs, runTokens, tasks, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -135,6 +136,8 @@ export interface RunOutcome {
   errorMessage?: string;
   /** A succeeded agent run that left no commit beyond the base branch (nothing was pushed). */
   noChanges?: boolean | undefined;
+  /** When the runner reached each step of the run's start; kept in the run's spec. */
+  phases?: RunnerPhases | undefined;
 }
 
 /** What the task's status says when its run succeeded with nothing to review. */
@@ -182,6 +185,11 @@ async function finishRunIn(
       errorCode: outcome.errorCode ?? null,
       errorMessage: outcome.errorMessage ?? null,
       noChanges,
+      ...(outcome.phases
+        ? {
+            spec: sql`jsonb_set(${runs.spec}, '{phases}', ${JSON.stringify(outcome.phases)}::jsonb)`,
+          }
+        : {}),
     })
     .where(
       and(

@@ -6,7 +6,7 @@
  * The first four tables belong to better-auth (accounts and sessions); the rest are Lucid's own.
  */
 import { sql } from 'drizzle-orm';
-import { RunStatus, TaskStatus, type StepMessage } from '@lucid/contracts';
+import { RunStatus, TaskStatus, type RunnerPhases, type StepMessage } from '@lucid/contracts';
 import {
   boolean,
   doublePrecision,
@@ -381,6 +381,8 @@ export interface RunSpec {
   model?: string;
   /** The `message.user` event holding the prompt: earlier messages are the conversation so far. */
   promptSeq?: number;
+  /** When its runner reached each step of the run's start (epoch ms), told when the run ended. */
+  phases?: RunnerPhases;
 }
 
 export const runs = pgTable(

@@ -14,6 +14,7 @@ import type { SandboxLookup } from '../tasks/workspace-view.ts';
 import type { LiveHub } from '../tasks/live.ts';
 import type { MergeUpstream, RetryRejectedPush } from '../tasks/review-context.ts';
 import type { PublishContext } from '../forges/upstream.ts';
+import type { QueuedRuns } from '../control/queued-runs.ts';
 import type { SandboxGate } from './sandbox-listener.ts';
 
 export interface AppDeps {
@@ -37,6 +38,8 @@ export interface AppDeps {
   mergeUpstream?: MergeUpstream | undefined;
   /** Retries a task whose push to its forge was refused (`POST /tasks/{id}/retry`). */
   retryRejectedPush?: RetryRejectedPush | undefined;
+  /** Wakes remote runners' claims held open for a run (long poll) when a run is queued. */
+  queuedRuns?: QueuedRuns | undefined;
   /** Keeps requests arriving on the sandbox network to `/git/` and `/llm/`. */
   sandboxGate?: SandboxGate | undefined;
 }

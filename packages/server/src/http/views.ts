@@ -2,7 +2,7 @@
  * @module http/views
  * Rows as the API shows them: dates as ISO strings, internal columns left out.
  */
-import type { Board, BoardCard, Run, Task } from '@lucid/contracts';
+import type { Board, BoardCard, Run, RunPhase, RunPhases, Task } from '@lucid/contracts';
 import { BoardColumnId, boardColumnOf } from '@lucid/contracts';
 import type { BoardRows } from '../tasks/board.ts';
 import type { RunRow, TaskRow } from '../tasks/runs.ts';
@@ -43,7 +43,23 @@ export function toRun(row: RunRow): Run {
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
+    phases: runPhases(row),
   };
+}
+
+/** The run's phases in the order they happened, each timed from the one before. */
+function runPhases(row: RunRow): RunPhases {
+  const marks: Array<[RunPhase, number]> = [['queued', row.createdAt.getTime()]];
+  if (row.startedAt) marks.push(['claimed', row.startedAt.getTime()]);
+  for (const [phase, at] of Object.entries(row.spec.phases ?? {})) {
+    if (at !== undefined) marks.push([phase as RunPhase, at]);
+  }
+  marks.sort((a, b) => a[1] - b[1]);
+  return marks.map(([phase, at], index) => ({
+    phase,
+    at: new Date(at).toISOString(),
+    ms: index === 0 ? 0 : at - marks[index - 1]![1],
+  }));
 }
 
 /** A repository's board: its cards in the five columns, each column most recently updated first. */

@@ -18,8 +18,17 @@ import type {
 } from '@lucid/contracts';
 
 export interface RunnerBackend {
-  /** The oldest queued run this runner may take, now leased to it; null when none waits. */
-  claim(): Promise<ClaimedRun | null>;
+  /**
+   * The oldest queued run this runner may take, now leased to it; null when none waits. A backend
+   * that `waitsForWork` holds the call until a run is queued or a while has passed; `signal`
+   * ends that wait (null).
+   */
+  claim(signal?: AbortSignal): Promise<ClaimedRun | null>;
+  /**
+   * True when `claim` itself waits for work to come (a long poll): the runner asks again at once
+   * after an empty answer instead of sleeping its poll interval.
+   */
+  readonly waitsForWork?: boolean;
   /** Renews the run's lease; says whether it was lost or a cancel was asked for. */
   renew(runId: string): Promise<LeaseAnswer>;
   append(runId: string, events: EventBody[]): Promise<void>;

@@ -55,6 +55,8 @@ export class EventSink {
     private readonly runId: string,
     /** Replaced by `[redacted]` wherever they appear. */
     private readonly secrets: readonly string[] = [],
+    /** Told of each event as it is pushed, before masking (the runner times the run's start by it). */
+    private readonly onEvent?: (event: EventBody) => void,
   ) {
     this.answer = new StreamMasker(secrets);
     this.output = { stdout: new StreamMasker(secrets), stderr: new StreamMasker(secrets) };
@@ -62,6 +64,7 @@ export class EventSink {
 
   /** Queues an event, its secrets masked; output chunks next to each other on one stream are merged. */
   push(event: EventBody): void {
+    this.onEvent?.(event);
     if (event.type === 'message.delta') {
       this.draft(this.answer.push(event.text));
       return;

@@ -12,11 +12,17 @@
  * and in its outcome. The token reaches the sandbox's git by environment and by a file only the
  * sandbox's user reads, never on a command line.
  */
-import type { ClaimedRun, EventBody, FinishRunBody, RunAgent } from '@lucid/contracts';
+import type {
+  ClaimedRun,
+  EventBody,
+  FinishRunBody,
+  RunAgent,
+  RunnerPhases,
+} from '@lucid/contracts';
 import type { AgentMemory, AgentRuntime } from '../agent/agent.ts';
 import { maskSecrets } from '../secrets/masking.ts';
 import type { Sandbox } from '../sandbox/driver.ts';
-import { writeGlobalExcludes } from '../sandbox/git-excludes.ts';
+import { globalExcludesText } from '../sandbox/git-excludes.ts';
 import type { RunnerBackend } from './backend.ts';
 import { commitAndPush, commitMessage, headCommit } from './commit-and-push.ts';
 import { EventSink } from './event-sink.ts';
@@ -46,16 +52,28 @@ const WORKSPACE = '/workspace';
 
 export async function executeRun(options: ExecuteRunOptions): Promise<FinishRunBody> {
   const secrets = [...runSecrets(options.claim), ...(options.agent?.secrets ?? [])];
+  const phases: RunnerPhases = {};
+  const mark = (phase: keyof RunnerPhases) => {
+    phases[phase] ??= Date.now();
+  };
   const outcome = await execute(
     options,
-    new EventSink(options.backend, options.claim.run.id, secrets),
+    new EventSink(options.backend, options.claim.run.id, secrets, (event) => {
+      if (event.type === 'tool.call') mark('firstToolCall');
+    }),
+    mark,
   );
+  const timed = { ...outcome, phases };
   return outcome.errorMessage === undefined
-    ? outcome
-    : { ...outcome, errorMessage: maskSecrets(outcome.errorMessage, secrets) };
+    ? timed
+    : { ...timed, errorMessage: maskSecrets(outcome.errorMessage, secrets) };
 }
 
-async function execute(options: ExecuteRunOptions, sink: EventSink): Promise<FinishRunBody> {
+async function execute(
+  options: ExecuteRunOptions,
+  sink: EventSink,
+  mark: (phase: keyof RunnerPhases) => void,
+): Promise<FinishRunBody> {
   const { claim, signal } = options;
   if (claim.run.agent && !options.agent) {
     return {
@@ -67,13 +85,16 @@ async function execute(options: ExecuteRunOptions, sink: EventSink): Promise<Fin
   }
   try {
     const sandbox = await sandboxFor(options);
+    mark('sandboxReady');
     await prepareWorkspace(sandbox, claim);
+    mark('workspaceReady');
     if (claim.run.agent && options.agent) {
       return await runAgent(options, {
         sandbox,
         sink,
         spec: claim.run.agent,
         runtime: options.agent,
+        onModelRequest: () => mark('modelRequestSent'),
       });
     }
     const shell = await sandbox.shell();
@@ -131,7 +152,14 @@ async function runAgent(
     sink,
     spec,
     runtime,
-  }: { sandbox: Sandbox; sink: EventSink; spec: RunAgent; runtime: AgentRuntime },
+    onModelRequest,
+  }: {
+    sandbox: Sandbox;
+    sink: EventSink;
+    spec: RunAgent;
+    runtime: AgentRuntime;
+    onModelRequest: () => void;
+  },
 ): Promise<FinishRunBody> {
   const { claim, signal } = options;
   const secrets = [...runSecrets(claim), ...runtime.secrets];
@@ -149,7 +177,7 @@ async function runAgent(
       memory.kind === 'step' ? { ...memory, step: (steps += 1), afterSeq: after } : memory,
     );
   const sandboxGatewayUrl = `${claim.git.cloneUrl.replace(/\/git\/[^/]+$/, '')}/llm`;
-  const where = { sandboxGatewayUrl, taskId: claim.run.taskId };
+  const where = { sandboxGatewayUrl, taskId: claim.run.taskId, onModelRequest };
   const outcome = await runtime.create(spec, claim.git.token, where).run({
     prompt: spec.prompt,
     history: spec.history,
@@ -220,79 +248,135 @@ function authHeader(token: string): string {
 /** The workspace's git settings file that holds the run token's header (in `.git`). */
 const CREDENTIALS_FILE = 'lucid-credentials';
 
-/**
- * Writes the file from standard input (readable by the sandbox's user alone), includes it from
- * the repository's config, and drops a header an earlier version kept in the config itself.
- */
-const STORE_CREDENTIALS = `set -e
-umask 077
-cat > .git/${CREDENTIALS_FILE}
-git config --unset-all "http.$1.extraHeader" || [ $? -eq 5 ]
-git config --replace-all include.path ${CREDENTIALS_FILE} '^${CREDENTIALS_FILE}$'`;
+/** The longest a pooled sandbox's fetch may take. */
+const PRIME_TIMEOUT_MS = 120_000;
+
+/** Marks a workspace primed in a warm pool: its repository fetched, nothing checked out yet. */
+const PRIMED_FILE = 'lucid-primed';
 
 /**
- * Gives the workspace's git the run token for Lucid's git server (the agent's own `git push` uses
- * it too), through a settings file written from standard input: never in a process's arguments.
- * An empty value first drops any header set before for the same URL.
+ * Primes a pooled sandbox's empty workspace with the repository: `origin` is Lucid's git server,
+ * its objects fetched with the token's header from standard input in a file removed right after.
  */
-async function storeCredentials(sandbox: Sandbox, cloneUrl: string, token: string): Promise<void> {
-  const section = cloneUrl.replace(/["\\]/g, (character) => `\\${character}`);
-  const settings = `[http "${section}"]\n\textraHeader =\n\textraHeader = ${authHeader(token)}\n`;
-  const result = await sandbox.exec(['sh', '-c', STORE_CREDENTIALS, 'store', cloneUrl], {
+const PRIME_WORKSPACE = `set -e
+git init --quiet
+git config user.name Lucid
+git config user.email lucid@localhost
+git remote add origin "$1"
+(umask 077 && cat > .git/${CREDENTIALS_FILE})
+git config --replace-all include.path ${CREDENTIALS_FILE} '^${CREDENTIALS_FILE}$'
+status=0
+git fetch --quiet origin || status=$?
+rm -f .git/${CREDENTIALS_FILE}
+[ "$status" -eq 0 ] && touch .git/${PRIMED_FILE}
+exit "$status"`;
+
+/**
+ * Fetches a repository into a new sandbox's workspace before any run is given it (a warm pool per
+ * repository): the run that takes it then fetches only what changed since. The token is the
+ * claiming run's, for this repository; it does not stay in the sandbox.
+ *
+ * @example
+ * pools.fill(claim.task.repoId, (sandbox) => primeWorkspace(sandbox, claim.git));
+ */
+export async function primeWorkspace(
+  sandbox: Sandbox,
+  git: { cloneUrl: string; token: string },
+): Promise<void> {
+  const result = await sandbox.exec(['sh', '-c', PRIME_WORKSPACE, 'prime', git.cloneUrl], {
     cwd: WORKSPACE,
-    stdin: settings,
+    // A token that has expired since is refused, not asked for again.
+    env: { GIT_TERMINAL_PROMPT: '0' },
+    stdin: credentialsFile(git.cloneUrl, git.token),
+    timeoutMs: PRIME_TIMEOUT_MS,
   });
   if (result.exitCode !== 0) {
     throw new Error(
-      `Storing the git credentials failed in the sandbox: ${result.stderr.trim() || result.stdout.trim()}`,
+      `Fetching the repository into a pooled sandbox failed: ${result.stderr.trim() || result.stdout.trim()}`,
     );
   }
 }
 
+/** The settings file holding the run token's header for Lucid's git server. */
+function credentialsFile(cloneUrl: string, token: string): string {
+  const section = cloneUrl.replace(/["\\]/g, (character) => `\\${character}`);
+  return `[http "${section}"]\n\textraHeader =\n\textraHeader = ${authHeader(token)}\n`;
+}
+
 /**
- * Clones the repository into an empty workspace and checks out the task's branch (made from the
- * base branch the first time), or restores the task's snapshot; in a workspace kept from an
- * earlier run, only renews the token. Every time, gives the sandbox Lucid's git excludes file.
+ * Makes the workspace ready in one command, since each command is a round trip into the sandbox:
+ * in an empty workspace, a repository whose `origin` is Lucid's git server (a primed one already
+ * has it, with the repository's objects); then, every time, the
+ * run token's header in a settings file written from standard input (readable by the sandbox's
+ * user alone; any header an earlier version kept in the config dropped) and Lucid's git excludes
+ * file (from `LUCID_EXCLUDES`). A workspace kept from an earlier run stops there (`kept`). A new
+ * one fetches the repository (only what changed since, when primed); then, unless a snapshot is to be restored (`$4` = `snapshot`),
+ * checks out the task's branch: from Lucid's copy of it, else made from the base branch, else new.
+ * Arguments: clone URL, branch, base branch, `snapshot` or `checkout`.
+ */
+const PREPARE_WORKSPACE = `set -e
+url="$1" branch="$2" base="$3"
+if [ -d .git ] && [ ! -f .git/${PRIMED_FILE} ]; then kept=1; else
+  kept=0
+  if [ -f .git/${PRIMED_FILE} ]; then rm .git/${PRIMED_FILE}; else
+    git init --quiet
+    git config user.name Lucid
+    git config user.email lucid@localhost
+    git remote add origin "$url"
+  fi
+fi
+(umask 077 && cat > .git/${CREDENTIALS_FILE})
+git config --unset-all "http.$url.extraHeader" || [ $? -eq 5 ]
+git config --replace-all include.path ${CREDENTIALS_FILE} '^${CREDENTIALS_FILE}$'
+mkdir -p "$HOME/.config/git"
+printf '%s' "$LUCID_EXCLUDES" > "$HOME/.config/git/ignore"
+git config core.excludesFile "$HOME/.config/git/ignore"
+if [ "$kept" = 1 ]; then echo kept; exit 0; fi
+git fetch --quiet origin
+git remote set-head origin --auto >/dev/null 2>&1 || true
+[ "$4" = snapshot ] && exit 0
+if git rev-parse --quiet --verify "refs/remotes/origin/$branch" >/dev/null; then
+  git checkout --quiet -B "$branch" "origin/$branch"
+elif git rev-parse --quiet --verify "refs/remotes/origin/$base" >/dev/null; then
+  git checkout --quiet -B "$branch" "origin/$base"
+else
+  git symbolic-ref HEAD "refs/heads/$branch"
+fi`;
+
+/**
+ * Makes sure the workspace holds the repository on the task's branch: fetched into an empty
+ * workspace and checked out (the branch made from the base branch the first time), or the task's
+ * snapshot restored; in a workspace kept from an earlier run, only the token is renewed. Every
+ * time, the sandbox gets Lucid's git excludes file. The run token reaches the sandbox's git by a
+ * file only the sandbox's user reads, written from standard input: never in a process's arguments
+ * or environment.
  */
 async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<void> {
   const { cloneUrl, token } = claim.git;
-  const git = async (args: string[], env: Record<string, string> = {}) => {
-    const result = await sandbox.exec(['git', ...args], { cwd: WORKSPACE, env });
-    if (result.exitCode !== 0) {
-      throw new Error(
-        `git ${args[0]} failed in the sandbox: ${result.stderr.trim() || result.stdout.trim()}`,
-      );
-    }
-    return result.stdout;
-  };
-  const hasRepo = (await sandbox.exec(['test', '-d', `${WORKSPACE}/.git`])).exitCode === 0;
-  if (!hasRepo) {
-    await git(['clone', '--quiet', cloneUrl, WORKSPACE], {
-      GIT_CONFIG_COUNT: '1',
-      GIT_CONFIG_KEY_0: `http.${cloneUrl}.extraHeader`,
-      GIT_CONFIG_VALUE_0: authHeader(token),
-    });
-    await git(['config', 'user.name', 'Lucid']);
-    await git(['config', 'user.email', 'lucid@localhost']);
-  }
-  await storeCredentials(sandbox, cloneUrl, token);
-  await writeGlobalExcludes(sandbox, WORKSPACE);
-  if (hasRepo) return;
-  if (claim.task.snapshot) {
-    await restoreWorkspace(sandbox, {
-      snapshot: claim.task.snapshot,
-      branch: claim.task.branch,
+  const { branch, baseBranch, snapshot } = claim.task;
+  const result = await sandbox.exec(
+    [
+      'sh',
+      '-c',
+      PREPARE_WORKSPACE,
+      'prepare',
       cloneUrl,
-      token,
-    });
-    return;
+      branch,
+      baseBranch,
+      snapshot ? 'snapshot' : 'checkout',
+    ],
+    {
+      cwd: WORKSPACE,
+      env: { LUCID_EXCLUDES: globalExcludesText() },
+      stdin: credentialsFile(cloneUrl, token),
+    },
+  );
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `Preparing the workspace failed in the sandbox: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
   }
-
-  const remoteBranches = await git(['branch', '--remotes', '--format=%(refname:strip=3)']);
-  const known = new Set(remoteBranches.split('\n').filter(Boolean));
-  const { branch, baseBranch } = claim.task;
-  if (known.has(branch)) await git(['checkout', '--quiet', '-B', branch, `origin/${branch}`]);
-  else if (known.has(baseBranch))
-    await git(['checkout', '--quiet', '-B', branch, `origin/${baseBranch}`]);
-  else await git(['checkout', '--quiet', '-b', branch]);
+  if (snapshot && result.stdout.trim() !== 'kept') {
+    await restoreWorkspace(sandbox, { snapshot, branch, cloneUrl, token });
+  }
 }

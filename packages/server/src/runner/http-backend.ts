@@ -1,10 +1,12 @@
 /**
  * @module runner/http-backend
  * The runner backend of `lucid runner` on another host: Lucid's runner API over HTTP, with the
- * runner token as bearer. A network failure throws, and the runner retries with backoff; a
- * refusal (4xx) throws a `BackendRefusal`.
+ * runner token as bearer. A claim is a long poll: Lucid answers it the moment a run is queued. A
+ * network failure throws, and the runner retries with backoff; a refusal (4xx) throws a
+ * `BackendRefusal`.
  */
 import {
+  CLAIM_WAIT_MAX_MS,
   ClaimedRun,
   GoneRunnersAnswer,
   InboxAnswer,
@@ -18,17 +20,35 @@ import {
   type RunMemoryBody,
   type SnapshotGrant,
 } from '@lucid/contracts';
+import http from 'node:http';
+import https from 'node:https';
 import { z } from 'zod';
 import { BackendRefusal, type RunnerBackend } from './backend.ts';
 
+/** How long a call may take before the runner gives up on it (a claim: beyond its wait). */
+const CALL_TIMEOUT_MS = 30_000;
+
 export class HttpRunnerBackend implements RunnerBackend {
+  readonly waitsForWork = true;
+
   constructor(
     private readonly server: string,
     private readonly token: string,
   ) {}
 
-  async claim(): Promise<ClaimedRun | null> {
-    return this.call('/runner/claim', {}, ClaimedRun, true);
+  async claim(signal?: AbortSignal): Promise<ClaimedRun | null> {
+    try {
+      return await this.call(
+        '/runner/claim',
+        { waitMs: CLAIM_WAIT_MAX_MS },
+        ClaimedRun,
+        true,
+        signal,
+      );
+    } catch (error) {
+      if (signal?.aborted) return null;
+      throw error;
+    }
   }
 
   renew(runId: string): Promise<LeaseAnswer> {
@@ -114,6 +134,7 @@ export class HttpRunnerBackend implements RunnerBackend {
     body: unknown,
     schema: z.ZodType<T>,
     emptyIsNull: true,
+    signal?: AbortSignal,
   ): Promise<T | null>;
   private async call<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T>;
   private async call(path: string, body: unknown, schema: null): Promise<void>;
@@ -122,30 +143,73 @@ export class HttpRunnerBackend implements RunnerBackend {
     body: unknown,
     schema: z.ZodType<T> | null,
     emptyIsNull = false,
+    signal?: AbortSignal,
   ): Promise<T | null | void> {
-    const response = await fetch(`${this.server}/api/v1${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    if (response.status === 204) {
+    const url = new URL(`${this.server}/api/v1${path}`);
+    const headers = { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' };
+    const { status, text } = signal
+      ? await postOnce(url, headers, JSON.stringify(body), {
+          signal,
+          timeoutMs: CLAIM_WAIT_MAX_MS + CALL_TIMEOUT_MS,
+        })
+      : await fetch(url, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+        }).then(async (response) => ({ status: response.status, text: await response.text() }));
+    if (status === 204) {
       if (schema && !emptyIsNull) throw new Error(`Lucid answered ${path} with no body`);
       return emptyIsNull ? null : undefined;
     }
-    const text = await response.text();
-    if (!response.ok) {
+    if (status < 200 || status >= 300) {
       let message = text.slice(0, 300);
       try {
         message = (JSON.parse(text) as { error: { message: string } }).error.message;
       } catch {
         // not Lucid's error body: keep the text
       }
-      const said = `Lucid answered ${response.status} to ${path}: ${message}`;
-      if (response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status))
-        throw new BackendRefusal(response.status, said);
+      const said = `Lucid answered ${status} to ${path}: ${message}`;
+      if (status >= 400 && status < 500 && ![408, 429].includes(status))
+        throw new BackendRefusal(status, said);
       throw new Error(said);
     }
     return schema ? schema.parse(JSON.parse(text)) : undefined;
   }
+}
+
+/**
+ * One POST on a connection of its own, closed after it: a long poll that `signal` ends closes
+ * its connection and leaves none behind (fetch would open a new one to the server after an abort).
+ */
+function postOnce(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  { signal, timeoutMs }: { signal: AbortSignal; timeoutMs: number },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? https : http).request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        agent: false,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }

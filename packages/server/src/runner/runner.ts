@@ -16,9 +16,10 @@
 import type { ClaimedRun } from '@lucid/contracts';
 import type { AgentRuntime } from '../agent/agent.ts';
 import type { Sandbox, SandboxDriver, SandboxSpec } from '../sandbox/driver.ts';
+import { RepoWarmPools } from '../sandbox/repo-warm-pools.ts';
 import { WarmPool } from '../sandbox/warm-pool.ts';
 import { BackendRefusal, type RunnerBackend } from './backend.ts';
-import { executeRun, type StopReason } from './execute-run.ts';
+import { executeRun, primeWorkspace, type StopReason } from './execute-run.ts';
 import { Reaper } from './reaper.ts';
 import { ownedBy, RUNNER_LABEL, TASK_LABEL } from './sandbox-owner.ts';
 
@@ -37,7 +38,10 @@ export interface RunnerOptions {
   slots: number;
   /** A task's sandbox with no run for this long is snapshotted and removed. */
   idleMs: number;
-  /** Sandboxes kept ready for new tasks. */
+  /**
+   * Sandboxes kept ready for new tasks; as many again are kept for each recently active
+   * repository, its objects already fetched.
+   */
   warmPool: number;
   /** How long to wait for work before asking again (also the longest backoff). */
   pollMs?: number;
@@ -52,6 +56,10 @@ export interface RunnerOptions {
 }
 
 const RUNNER_HEARTBEAT_MS = 5_000;
+/** A claim that waited at least this long before answering "none" was a long poll. */
+const LONG_POLL_MIN_MS = 1_000;
+/** Repositories whose sandboxes are kept warm at once (the most recently active). */
+const WARM_REPOSITORIES = 4;
 
 export class Runner {
   private readonly active = new Map<
@@ -59,6 +67,7 @@ export class Runner {
     { stop: (reason: StopReason) => void; taskId: string }
   >();
   private readonly pool: WarmPool;
+  private readonly repoPools: RepoWarmPools;
   private readonly reaper: Reaper;
   private readonly settled = new Set<Promise<void>>();
   /** Sandboxes given to runs in flight, from the moment they are taken or made. */
@@ -69,6 +78,8 @@ export class Runner {
   private woken = false;
   private heartbeat: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
+  /** Ends a claim that waits for work (a long poll) when the runner stops. */
+  private readonly stopping = new AbortController();
   slots: number;
 
   constructor(private readonly options: RunnerOptions) {
@@ -80,21 +91,35 @@ export class Runner {
       size: options.warmPool,
       onError: (error) => log.warn({ err: error }, 'could not make a sandbox for the warm pool'),
     });
+    this.repoPools = new RepoWarmPools({
+      driver,
+      spec: { ...options.sandbox, labels: { [RUNNER_LABEL]: runnerId } },
+      size: options.warmPool,
+      repositories: WARM_REPOSITORIES,
+      takeReady: () => this.pool.take(),
+      onError: (error) =>
+        log.warn({ err: error }, "could not make a sandbox for a repository's warm pool"),
+    });
     this.reaper = new Reaper({
       backend,
       driver,
       runnerId,
       idleMs: options.idleMs,
       busy: (taskId) => [...this.active.values()].some((run) => run.taskId === taskId),
-      pooled: () => this.pool.ids,
+      pooled: () => this.pooledSandboxes,
       inUse: () => new Set(this.inUse),
       log,
     });
   }
 
-  /** Ids of the ready sandboxes in the warm pool, which a new task's run takes first. */
+  /** Ids of the ready sandboxes in the warm pools, which a new task's run takes first. */
   get pooledSandboxes(): Set<string> {
-    return this.pool.ids;
+    return new Set([...this.pool.ids, ...this.repoPools.ids]);
+  }
+
+  /** Ids of the ready sandboxes already holding the repository's objects. */
+  pooledFor(repoId: string): Set<string> {
+    return this.repoPools.idsFor(repoId);
   }
 
   /** Ids of the runs this runner is working on. */
@@ -153,13 +178,14 @@ export class Runner {
    */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const run of this.active.values()) run.stop('shutdown');
     this.wake();
     await this.loop;
     await Promise.allSettled([...this.settled]);
     await this.reaper.stop();
-    await this.pool.drain();
+    await Promise.all([this.pool.drain(), this.repoPools.drain()]);
   }
 
   /**
@@ -179,9 +205,12 @@ export class Runner {
     return this.reaper.sweep();
   }
 
-  /** A sandbox for a task that has none: a pooled one when ready, else one made now. */
+  /**
+   * A sandbox for a task that has none: a pooled one when ready (one holding the task's repository
+   * first), else one made now.
+   */
   private async newSandbox(claim: ClaimedRun): Promise<Sandbox> {
-    const pooled = this.pool.take();
+    const pooled = this.repoPools.take(claim.task.repoId) ?? this.pool.take();
     if (pooled) this.inUse.add(pooled.id);
     return (
       pooled ??
@@ -194,6 +223,11 @@ export class Runner {
         },
       }))
     );
+  }
+
+  /** The run's repository is active: sandboxes holding it are kept ready, fetched with its token. */
+  private warmRepository(claim: ClaimedRun): void {
+    this.repoPools.fill(claim.task.repoId, (sandbox) => primeWorkspace(sandbox, claim.git));
   }
 
   /** The task's sandbox when it is live, this runner's and (by its labels) no other task's. */
@@ -217,12 +251,16 @@ export class Runner {
         this.woken = false;
         try {
           const asked = performance.now();
-          const claim = await this.options.backend.claim();
+          const claim = await this.options.backend.claim(this.stopping.signal);
           backoff = 0;
           if (claim && this.running) {
             this.launch(claim, asked);
             continue;
           }
+          // A long poll that waited its time asks again at once; one answered at once (a server
+          // that does not wait) falls back to the poll interval.
+          if (this.options.backend.waitsForWork && performance.now() - asked >= LONG_POLL_MIN_MS)
+            continue;
         } catch (error) {
           backoff = Math.min(pollMs * 5, backoff === 0 ? 200 : backoff * 2);
           this.options.log.warn({ err: error, retryInMs: backoff }, 'could not claim a run');
@@ -302,6 +340,8 @@ export class Runner {
         taskSandbox: (c) => this.taskSandbox(c),
         newSandbox: (c) => this.newSandbox(c),
         onSandbox: (sandbox) => {
+          // Once the run has its sandbox, so priming never takes the one it was to get.
+          this.warmRepository(claim);
           used.sandboxId = sandbox.id;
           this.inUse.add(sandbox.id);
           this.reaper.touch(sandbox.id);

@@ -9,8 +9,6 @@
  * the repository already tracks is still committed when it changes: ignore rules never touch
  * tracked files.
  */
-import type { Sandbox } from './driver.ts';
-
 /** Patterns of what a run leaves behind and nobody means to commit. */
 export const GLOBAL_EXCLUDES: readonly string[] = [
   '.npm/',
@@ -39,28 +37,9 @@ export const GLOBAL_EXCLUDES: readonly string[] = [
 ];
 
 /**
- * Writes the file from standard input into the sandbox user's home and names it in the
- * workspace's repository (the first argument is the repository).
+ * The excludes file's text; the runner writes it to `$HOME/.config/git/ignore` in the sandbox and
+ * names it as the workspace's `core.excludesFile` when it prepares the workspace.
  */
-const WRITE_EXCLUDES = `set -e
-file="$HOME/.config/git/ignore"
-mkdir -p "$HOME/.config/git"
-cat > "$file"
-git -C "$1" config core.excludesFile "$file"`;
-
-/**
- * Gives the sandbox Lucid's global excludes file and has the repository at `repo` use it.
- *
- * @example
- * await writeGlobalExcludes(sandbox, '/workspace');
- */
-export async function writeGlobalExcludes(sandbox: Sandbox, repo: string): Promise<void> {
-  const result = await sandbox.exec(['sh', '-c', WRITE_EXCLUDES, 'excludes', repo], {
-    stdin: `# Written by Lucid: what a run leaves behind and nobody means to commit.\n${GLOBAL_EXCLUDES.join('\n')}\n`,
-  });
-  if (result.exitCode !== 0) {
-    throw new Error(
-      `Writing git's excludes file failed in the sandbox: ${result.stderr.trim() || result.stdout.trim()}`,
-    );
-  }
+export function globalExcludesText(): string {
+  return `# Written by Lucid: what a run leaves behind and nobody means to commit.\n${GLOBAL_EXCLUDES.join('\n')}\n`;
 }

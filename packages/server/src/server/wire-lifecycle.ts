@@ -3,7 +3,8 @@
  * The composition of a task's lifecycle, done once per server: the domain events bus attached to
  * the database (delivered at the outermost commit), the durable job worker and its handlers, what
  * follows each event (a succeeded run stores the job publishing it, in the run's own transaction;
- * a stored job wakes the worker; a queued run wakes the server's runner), and lease recovery.
+ * a stored job wakes the worker; a queued run wakes the server's runner and answers remote
+ * runners' waiting claims), and lease recovery.
  */
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.ts';
@@ -12,6 +13,7 @@ import type { PublishContext } from '../forges/upstream.ts';
 import { JobWorker } from '../jobs/worker.ts';
 import { DomainEvents, deliverDomainEvents } from '../tasks/domain-events.ts';
 import { recoverExpiredLeases } from '../control/queue.ts';
+import { QueuedRuns } from '../control/queued-runs.ts';
 
 /** The job worker's timings (tests make them short). */
 export interface JobOptions {
@@ -25,6 +27,8 @@ export interface JobOptions {
 export interface Lifecycle {
   /** The domain events of the server's database, as they are committed. */
   events: DomainEvents;
+  /** Remote runners' claims waiting for work, answered as soon as a run is queued. */
+  queuedRuns: QueuedRuns;
   /** Wakes `runner` whenever a run is queued, on any route, webhook, retry or recovery. */
   wakeOnQueued(runner: { wake(): void }): void;
   /** Starts the job worker and the recovery of expired leases (every half lease). */
@@ -67,9 +71,12 @@ export function wireLifecycle({
   });
   events.on('job.queued', () => worker.wake());
   events.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
+  const queuedRuns = new QueuedRuns();
+  events.on('run.queued', () => queuedRuns.notify());
   let recovery: NodeJS.Timeout | undefined;
   return {
     events,
+    queuedRuns,
     wakeOnQueued: (runner) => events.on('run.queued', () => runner.wake()),
     start: async (leaseMs) => {
       await worker.start();

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import {
   AppendEventsBody,
   AttachSandboxBody,
+  ClaimBody,
   ClaimedRun,
   FinishRunBody,
   GoneRunnersAnswer,
@@ -35,6 +36,9 @@ import { DbRunnerBackend } from '../../control/runner-backend.ts';
 import { AppError } from '../../errors.ts';
 import { presentedToken } from '../authenticate.ts';
 import type { AppDeps } from '../context.ts';
+
+/** How often a waiting claim looks again for a run (queued by another server, which does not wake this one). */
+const RECHECK_MS = 5_000;
 
 export const runnerApiRoutes =
   (deps: AppDeps): FastifyPluginAsyncZod =>
@@ -62,6 +66,40 @@ export const runnerApiRoutes =
         live: deps.live,
       });
     }
+
+    /**
+     * Claims a run, or waits for one to be queued (woken by `run.queued`, looking again every few
+     * seconds for runs queued by another server) until `waitMs` has passed or the runner hangs up:
+     * a run is never claimed for a request no one reads any more.
+     */
+    async function claimOrWait(
+      backend: DbRunnerBackend,
+      waitMs: number,
+      response: NodeJS.EventEmitter & { writableFinished: boolean },
+    ): Promise<ClaimedRun | null> {
+      const queued = deps.queuedRuns;
+      const gone = new AbortController();
+      const hangUp = () => {
+        if (!response.writableFinished) gone.abort();
+      };
+      response.once('close', hangUp);
+      try {
+        const deadline = performance.now() + (queued ? waitMs : 0);
+        for (;;) {
+          const left = deadline - performance.now();
+          const next = left > 0 ? queued?.next(Math.min(left, RECHECK_MS), gone.signal) : undefined;
+          const claim = await backend.claim();
+          if (claim || !next) return claim;
+          await next;
+          if (gone.signal.aborted || queued?.closed) return null;
+        }
+      } finally {
+        response.off('close', hangUp);
+      }
+    }
+
+    // A claim held open must not keep the server from closing.
+    app.addHook('preClose', async () => deps.queuedRuns?.close());
 
     const config = { public: true };
     const tags = ['runner API'];
@@ -157,12 +195,15 @@ export const runnerApiRoutes =
         config,
         schema: {
           tags,
-          summary: 'Claim the oldest queued run (204 when none)',
+          summary:
+            'Claim the oldest queued run; with `waitMs`, wait up to that long for one to be queued (204 when none)',
+          body: ClaimBody.nullish(),
           response: { 200: ClaimedRun, 204: z.null() },
         },
       },
       async (request, reply) => {
-        const claim = await (await backendFor(request)).claim();
+        const backend = await backendFor(request);
+        const claim = await claimOrWait(backend, request.body?.waitMs ?? 0, reply.raw);
         return claim ? claim : reply.status(204).send(null);
       },
     );

@@ -1,0 +1,292 @@
+/**
+ * @module bench/start
+ * How soon a new task's agent is at work: from the task's `createdAt` to its first model request
+ * with tools, and every phase between, as the product records them on the run (`phases` in
+ * `GET /tasks/{id}/runs`). Lucid runs in this process on a new embedded database with its own
+ * runner on the docker driver and a warm pool; the model is the scripted fake (one `bash` call of
+ * `true`, then a text answer); the repository has three commits. Tasks go through the real API,
+ * first one after another (each started once the one before has ended), then all at once. The
+ * reference, measured in the same run, is bench/sandbox's warm claim: a pooled sandbox taken until
+ * the first output of a command in it.
+ *
+ * Usage: npm run bench -- start [--tasks N] [--warm-pool N] [--image IMAGE]
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import Docker from 'dockerode';
+import { loadConfig } from '../../packages/server/src/config.ts';
+import { DockerDriver } from '../../packages/server/src/sandbox/docker/docker-driver.ts';
+import { pingEngine } from '../../packages/server/src/sandbox/docker/engine.ts';
+import type { SandboxSpec } from '../../packages/server/src/sandbox/driver.ts';
+import { WarmPool } from '../../packages/server/src/sandbox/warm-pool.ts';
+import type { Runner } from '../../packages/server/src/runner/runner.ts';
+import { startServer } from '../../packages/server/src/server.ts';
+import { offersTools, startFakeLlm } from '../../packages/server/test/fakes/llm/index.ts';
+import { table } from '../lib/stats.ts';
+import { percentile } from '../sandbox/percentile.ts';
+
+interface Phase {
+  phase: string;
+  at: string;
+  ms: number;
+}
+
+/** One task's start: milliseconds from the task's `createdAt` to each phase its run recorded. */
+type Sample = Record<string, number>;
+
+const PHASES = [
+  ['queued', 'API → queued'],
+  ['claimed', '→ claimed'],
+  ['sandboxReady', '→ sandbox ready'],
+  ['workspaceReady', '→ workspace ready'],
+  ['modelRequestSent', '→ first model request sent'],
+  ['firstToolCall', '→ first tool call'],
+] as const;
+
+const exec = promisify(execFile);
+
+function optionsFrom(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      tasks: { type: 'string' },
+      'warm-pool': { type: 'string' },
+      image: { type: 'string' },
+    },
+  });
+  const tasks = Number(values.tasks ?? process.env.BENCH_ITERATIONS ?? 10);
+  const warmPool = Number(values['warm-pool'] ?? 2);
+  if (!Number.isInteger(tasks) || tasks < 1) throw new Error('--tasks must be at least 1');
+  if (!Number.isInteger(warmPool) || warmPool < 0) throw new Error('--warm-pool must be 0 or more');
+  return { tasks, warmPool, image: values.image ?? 'lucid-sandbox:latest' };
+}
+
+export async function run(args: string[]): Promise<number> {
+  const options = optionsFrom(args);
+  const driver = new DockerDriver({ image: options.image });
+  if (!(await pingEngine(new Docker(), 2000))) {
+    console.error('No Docker engine answers: the start benchmark needs one.');
+    return 1;
+  }
+  const llm = await startFakeLlm();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'lucid-bench-start-'));
+  const server = await startServer({
+    config: loadConfig({
+      PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+      HOST: '127.0.0.1',
+      LUCID_DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      ANTHROPIC_API_KEY: 'sk-ant-bench-0123456789',
+      ANTHROPIC_BASE_URL: `${llm.url}/v1`,
+      LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+    }),
+    authRateLimit: false,
+    runner: { driver, slots: options.tasks, warmPool: options.warmPool },
+  });
+  try {
+    const api = await signedIn(server.url);
+    const repoId = await repoWithCommits(api, dataDir, 3);
+    const startTask = async (): Promise<Sample> => {
+      llm.script([
+        {
+          when: (body) => offersTools(body) && turns(body) === 1,
+          toolCalls: [{ name: 'bash', input: { command: 'true' } }],
+        },
+        { when: (body) => offersTools(body) && turns(body) > 1, text: 'Done.' },
+      ]);
+      const { task } = await api.call<{ task: { id: string; createdAt: string } }>(
+        'POST',
+        '/api/v1/tasks',
+        { repoId, prompt: 'Run true.' },
+      );
+      const phases = await phasesOnceEnded(api, task.id);
+      const created = Date.parse(task.createdAt);
+      return Object.fromEntries(phases.map((p) => [p.phase, Date.parse(p.at) - created]));
+    };
+
+    await startTask(); // warm-up: the code's first run, not counted
+    const sequential: Sample[] = [];
+    for (let i = 0; i < options.tasks; i++) {
+      await waitForPool(options.warmPool, server, repoId);
+      sequential.push(await startTask());
+    }
+    await waitForPool(options.warmPool, server, repoId);
+    const concurrent = await Promise.all(Array.from({ length: options.tasks }, startTask));
+    const reference = await warmClaims(driver, 5);
+
+    console.log(
+      `\n${options.tasks} tasks, warm pool of ${options.warmPool}, docker driver; ms from the task's createdAt\n`,
+    );
+    console.log(report('one after another', sequential));
+    console.log();
+    console.log(report(`${options.tasks} at once`, concurrent));
+    const ref = percentile(reference, 50);
+    console.log(
+      `\nreference: warm claim (take a pooled sandbox → first output), p50 ${ref.toFixed(0)} ms`,
+    );
+    const firstRequest = (samples: Sample[]) =>
+      percentile(samples.map((s) => s.modelRequestSent ?? NaN).filter(Number.isFinite), 50);
+    console.log(
+      `created → first model request, p50: one after another ${firstRequest(sequential).toFixed(0)} ms ` +
+        `(${(firstRequest(sequential) / ref).toFixed(1)}× the warm claim), ` +
+        `at once ${firstRequest(concurrent).toFixed(0)} ms`,
+    );
+    console.log('targets: p50 ≤ 300 ms, p95 ≤ 600 ms warm; ≤ 800 ms cold; 10 at once p95 ≤ 1.5 s');
+    return 0;
+  } finally {
+    await server.close();
+    await llm.close();
+    for (const info of await driver.list({ 'lucid.runner': await runnerId(dataDir) })) {
+      await (await driver.get(info.id))?.remove();
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** How many turns a model request carries (1: the prompt alone, the run's first request). */
+function turns(body: Record<string, unknown>): number {
+  return Array.isArray(body.messages) ? body.messages.length : 0;
+}
+
+function report(title: string, samples: Sample[]): string {
+  const rows = [[title, 'p50', 'p95', 'n']];
+  for (const [phase, label] of PHASES) {
+    const values = samples.map((s) => s[phase]).filter((v): v is number => v !== undefined);
+    if (values.length === 0) continue;
+    rows.push([
+      label,
+      percentile(values, 50).toFixed(0),
+      percentile(values, 95).toFixed(0),
+      String(values.length),
+    ]);
+  }
+  return table(rows);
+}
+
+interface Api {
+  call<T>(method: string, pathname: string, json?: unknown): Promise<T>;
+  token: string;
+}
+
+async function signedIn(url: string): Promise<Api> {
+  const signUp = await fetch(`${url}/api/auth/sign-up/email`, {
+    method: 'POST',
+    headers: { origin: url, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      email: 'bench@example.test',
+      password: 'correct horse battery',
+      name: 'Bench',
+    }),
+  });
+  if (!signUp.ok) throw new Error(`sign-up: ${signUp.status} ${await signUp.text()}`);
+  const cookie = signUp.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const made = await fetch(`${url}/api/v1/tokens`, {
+    method: 'POST',
+    headers: { origin: url, cookie, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench' }),
+  });
+  const { token } = (await made.json()) as { token: string };
+  return {
+    token,
+    async call<T>(method: string, pathname: string, json?: unknown): Promise<T> {
+      const response = await fetch(url + pathname, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: json === undefined ? null : JSON.stringify(json),
+      });
+      if (!response.ok) {
+        throw new Error(`${pathname}: ${response.status} ${await response.text()}`);
+      }
+      return (await response.json()) as T;
+    },
+  };
+}
+
+/** A repository on Lucid's git server whose main branch has `commits` commits. */
+async function repoWithCommits(api: Api, dataDir: string, commits: number): Promise<string> {
+  const repo = await api.call<{ id: string; cloneUrl: string }>('POST', '/api/v1/repos', {
+    name: 'start',
+  });
+  const local = path.join(dataDir, 'local');
+  await exec('git', ['init', '-q', '-b', 'main', local]);
+  const git = (...args: string[]) =>
+    exec('git', ['-C', local, '-c', 'user.name=b', '-c', 'user.email=b@b', ...args]);
+  for (let i = 1; i <= commits; i++) {
+    await writeFile(path.join(local, 'README.md'), `# start\n\nversion ${i}\n`);
+    await writeFile(path.join(local, `file-${i}.txt`), `${i}\n`);
+    await git('add', '-A');
+    await git('commit', '-qm', `commit ${i}`);
+  }
+  const push = new URL(repo.cloneUrl);
+  push.username = 'lucid';
+  push.password = api.token;
+  await git('push', '-q', push.toString(), 'main');
+  return repo.id;
+}
+
+/** The phases of the task's run, once it has ended. */
+async function phasesOnceEnded(api: Api, taskId: string): Promise<Phase[]> {
+  for (;;) {
+    const { runs } = await api.call<{ runs: { status: string; phases: Phase[] }[] }>(
+      'GET',
+      `/api/v1/tasks/${taskId}/runs`,
+    );
+    const last = runs.at(-1);
+    if (last && !['queued', 'running'].includes(last.status)) return last.phases;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Waits until the runner's warm pools are full again after a take: `size` sandboxes for any task,
+ * and as many holding the repository.
+ */
+async function waitForPool(
+  size: number,
+  server: { runner: Runner | undefined },
+  repoId: string,
+): Promise<void> {
+  const full = () =>
+    (server.runner?.pooledSandboxes.size ?? 0) >= 2 * size &&
+    (server.runner?.pooledFor(repoId).size ?? 0) >= size;
+  while (!full()) await new Promise((resolve) => setTimeout(resolve, 25));
+}
+
+/** The reference: bench/sandbox's warm claim, `samples` times. */
+async function warmClaims(driver: DockerDriver, samples: number): Promise<number[]> {
+  const spec: SandboxSpec = {
+    labels: { 'lucid.bench': 'start' },
+    limits: { memoryBytes: 2048 * 1024 * 1024, cpus: 2, pids: 512 },
+    network: 'bridge',
+  };
+  const pool = new WarmPool({ driver, spec, size: 1, onError: (e) => console.error(e) });
+  pool.fill();
+  const times: number[] = [];
+  try {
+    for (let i = 0; i <= samples; i++) {
+      while (pool.ids.size === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      const started = performance.now();
+      const sandbox = pool.take();
+      if (!sandbox) throw new Error('the warm pool had no sandbox');
+      await sandbox.exec(['true']);
+      if (i > 0) times.push(performance.now() - started);
+      await sandbox.remove();
+    }
+  } finally {
+    await pool.drain();
+  }
+  return times;
+}
+
+async function runnerId(dataDir: string): Promise<string> {
+  return (await readFile(path.join(dataDir, 'runner-id'), 'utf8').catch(() => '')).trim();
+}
