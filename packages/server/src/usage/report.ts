@@ -20,6 +20,13 @@ import { personalWorkspaceId, requireRole } from '../workspaces/workspaces.ts';
 const DAY_MS = 86_400_000;
 /** The longest range a report covers: a leap year and its last day. */
 const MAX_DAYS = 366;
+/** What an empty key means: a task whose author is gone, a run of commands alone. */
+const NONE: Record<UsageGroupBy, string> = {
+  day: '',
+  user: 'A deleted account',
+  model: 'No model (commands)',
+  task: '',
+};
 const RUN_STATUSES: RunStatus[] = [
   'succeeded',
   'failed',
@@ -127,7 +134,7 @@ export async function usageReport(
   const labels = await labelsOf(db, query.groupBy, [...groups.keys()]);
   const list: UsageGroup[] = [...groups.entries()].map(([key, group]) => ({
     key,
-    label: labels.get(key) ?? (key || 'None'),
+    label: labels.get(key) ?? (key || NONE[query.groupBy]),
     ...group,
   }));
   if (query.groupBy === 'day') list.sort((a, b) => a.key.localeCompare(b.key));
