@@ -31,7 +31,9 @@
 const serverLayers = [
   ['config', 'errors', 'ids', 'principal', 'process', 'secrets', 'cli-package'],
   ['db', 'banner'],
-  ['audit', 'workspaces', 'git', 'sandbox'],
+  ['audit'],
+  ['workspaces', 'git', 'sandbox'],
+  ['usage'],
   ['auth', 'repos'],
   ['llm'],
   ['agent'],

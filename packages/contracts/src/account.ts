@@ -47,15 +47,31 @@ export const AuditEntry = z
     ip: z.string().nullable(),
     at: Timestamp,
     metadata: z.record(z.string(), z.unknown()),
+    actor: z
+      .object({ id: Id, name: z.string(), email: z.string() })
+      .nullable()
+      .describe('Who acted, while their account exists.'),
   })
   .meta({ id: 'AuditEntry' });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
 export const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  workspaceId: Id.optional().describe(
+    'One workspace’s entries (for its owners and admins); by default your actions and those in workspaces you administer.',
+  ),
+  actor: z.string().max(200).optional().describe('A user id, or part of a name or email.'),
+  action: z.string().max(100).optional().describe('An action, or its start (`task.`).'),
+  from: z.string().optional().describe('The first day (`YYYY-MM-DD`, UTC) or instant (ISO 8601).'),
+  to: z.string().optional().describe('The last day, included, or an instant (ISO 8601).'),
+  cursor: z.string().max(200).optional().describe('The `nextCursor` of the page before.'),
 });
+export type AuditQuery = z.infer<typeof AuditQuery>;
 
-export const AuditList = z.object({ entries: z.array(AuditEntry) });
+export const AuditList = z.object({
+  entries: z.array(AuditEntry).describe('Newest first.'),
+  nextCursor: z.string().nullable().describe('Where the next page starts; null on the last page.'),
+});
 export type AuditList = z.infer<typeof AuditList>;
 
 /** Which sign-in methods this server offers, and who may sign up, for the sign-in pages. */

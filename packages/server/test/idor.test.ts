@@ -431,7 +431,11 @@ describe('the sweep of the API reference', () => {
             if (answer.status !== 403) failures.push(`${where}: answered ${answer.status}`);
             continue;
           }
-          if (answer.status !== 200) failures.push(`${where}: answered ${answer.status}`);
+          // A report of one workspace named in the query tells a non-member it does not exist.
+          const scopedAway = answer.status === 404 && example.ids.query.length > 0;
+          if (answer.status !== 200 && !scopedAway) {
+            failures.push(`${where}: answered ${answer.status}`);
+          }
           const leaked = leaks(answer.text, sentIds(example));
           if (known) {
             expect(leaked, `${where} no longer leaks: take it off KNOWN_LIST_LEAKS`).not.toEqual(

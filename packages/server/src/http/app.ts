@@ -27,6 +27,7 @@ import { healthRoutes } from './routes/health.ts';
 import { cliPackageRoutes } from './routes/cli-package.ts';
 import { authRoutes } from './routes/auth.ts';
 import { accountRoutes } from './routes/account.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { repoRoutes } from './routes/repos.ts';
 import { gitRoutes } from './routes/git.ts';
@@ -107,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(boardRoutes(deps));
       await api.register(publishRoutes(deps));
       await api.register(invitationRoutes(deps));
+      await api.register(usageRoutes(deps));
     },
     { prefix: '/api/v1' },
   );

@@ -13,7 +13,7 @@ import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../principal.ts';
-import { hasRole, personalWorkspaceId, requireRole } from '../workspaces/workspaces.ts';
+import { hasRole, personalWorkspaceId, refusal, requireRole } from '../workspaces/workspaces.ts';
 import { bareRepoPath, initBareRepo, removeBareRepo, setDefaultBranch } from '../git/bare-repo.ts';
 
 /** What repository functions need besides the database. */
@@ -112,10 +112,14 @@ export async function loadRepo(
   if (!found) throw notFound();
   const { row, actual } = found;
   if (!hasRole(actual, role)) {
-    throw new AppError(
-      'forbidden',
-      `Changing this repository needs the ${role} role; you are ${actual}.`,
-    );
+    throw await refusal(ctx.db, {
+      workspaceId: row.workspaceId,
+      userId,
+      needed: role,
+      role: actual,
+      message: `Changing this repository needs the ${role} role; you are ${actual}.`,
+      target: { type: 'repo', id: row.id },
+    });
   }
   return row;
 }

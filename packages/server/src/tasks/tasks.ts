@@ -13,7 +13,7 @@ import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 import type { Principal } from '../principal.ts';
-import { hasRole, roleIn } from '../workspaces/workspaces.ts';
+import { hasRole, refusal, roleIn } from '../workspaces/workspaces.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
 import { bareRepoPath, listBranches } from '../git/bare-repo.ts';
 import { chooseAgent, type AvailableAgents } from './agent-choice.ts';
@@ -208,7 +208,14 @@ export async function loadTask(
     );
   }
   if (!hasRole(actual, role)) {
-    throw new AppError('forbidden', `This needs the ${role} role; you are ${actual}.`);
+    throw await refusal(db, {
+      workspaceId: task.workspaceId,
+      userId,
+      needed: role,
+      role: actual,
+      message: `This needs the ${role} role; you are ${actual}.`,
+      target: { type: 'task', id: task.id },
+    });
   }
   return task;
 }

@@ -7,6 +7,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Workspace, WorkspaceRole } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { workspaceMembers, workspaces } from '../db/schema.ts';
+import { recordAudit } from '../audit/audit.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 
@@ -90,9 +91,41 @@ export async function requireRole(
       'This workspace does not exist, or you are not a member of it.',
     );
   if (!hasRole(role, needed)) {
-    throw new AppError(
-      'forbidden',
-      `This needs the ${needed} role in the workspace; you are ${role}.`,
-    );
+    throw await refusal(db, {
+      workspaceId,
+      userId,
+      needed,
+      role,
+      message: `This needs the ${needed} role in the workspace; you are ${role}.`,
+    });
   }
+}
+
+/**
+ * The 403 for a member who lacks the role an action needs, recorded in the audit trail
+ * (`access.denied`, naming the role needed and theirs). Every role check refuses through it.
+ *
+ * @example
+ * if (!hasRole(role, 'member')) throw await refusal(db, { workspaceId, userId, needed: 'member', role, message });
+ */
+export async function refusal(
+  db: Db,
+  options: {
+    workspaceId: string;
+    userId: string;
+    needed: WorkspaceRole;
+    role: WorkspaceRole;
+    message: string;
+    target?: { type: string; id: string };
+  },
+): Promise<AppError> {
+  await recordAudit(db, {
+    actor: { userId: options.userId, ip: null },
+    action: 'access.denied',
+    targetType: options.target?.type ?? 'workspace',
+    targetId: options.target?.id ?? options.workspaceId,
+    workspaceId: options.workspaceId,
+    metadata: { needed: options.needed, role: options.role },
+  });
+  return new AppError('forbidden', options.message);
 }

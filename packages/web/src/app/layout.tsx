@@ -49,7 +49,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
       </a>
       <header className="bg-slate-900">
         <div
-          className={`mx-auto flex h-14 items-center gap-4 px-6 ${wide ? 'max-w-none' : 'max-w-6xl'}`}
+          className={`mx-auto flex min-h-14 items-center gap-4 px-6 py-2 ${wide ? 'max-w-none' : 'max-w-6xl'}`}
         >
           <Link href="/tasks" className="flex items-center gap-2 rounded-md text-white">
             <span
@@ -60,7 +60,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             </span>
             <span className="text-base font-semibold tracking-tight">Lucid</span>
           </Link>
-          <nav aria-label="Main" className="flex items-center gap-0.5">
+          <nav aria-label="Main" className="flex min-w-0 flex-wrap items-center gap-0.5">
             <NavItem href="/tasks">Tasks</NavItem>
             <NavItem href="/board">Board</NavItem>
             <NavItem href="/repos">Repositories</NavItem>
@@ -68,6 +68,8 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             <NavItem href="/settings/integrations">Integrations</NavItem>
             <NavItem href="/settings/tokens">API tokens</NavItem>
             <NavItem href="/settings/runners">Runners</NavItem>
+            <NavItem href="/usage">Usage</NavItem>
+            <NavItem href="/audit">Audit</NavItem>
             {me.data?.instanceAdmin && <NavItem href="/settings/invitations">Invitations</NavItem>}
             <a href="/api/docs" className={navLink(false)}>
               API docs

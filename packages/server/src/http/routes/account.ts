@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { AuditList, AuditQuery, Me } from '@lucid/contracts';
 import { users } from '../../db/schema.ts';
 import { listAudit } from '../../audit/audit.ts';
-import { listWorkspaces } from '../../workspaces/workspaces.ts';
+import { listWorkspaces, requireRole } from '../../workspaces/workspaces.ts';
 import { AppError } from '../../errors.ts';
 import { principalOf } from '../authenticate.ts';
 import type { AppDeps } from '../context.ts';
@@ -53,16 +53,17 @@ export const accountRoutes =
       {
         schema: {
           tags: ['account'],
-          summary: 'Audit entries: your actions and those in workspaces you administer',
+          summary:
+            'Audit entries, newest first: one workspace’s (owners and admins), or your actions and those in workspaces you administer',
           querystring: AuditQuery,
           response: { 200: AuditList },
         },
       },
-      async (request) => ({
-        entries: await listAudit(db, {
-          userId: principalOf(request).userId,
-          limit: request.query.limit,
-        }),
-      }),
+      async (request) => {
+        const { userId } = principalOf(request);
+        const { workspaceId } = request.query;
+        if (workspaceId) await requireRole(db, workspaceId, userId, 'admin');
+        return listAudit(db, { ...request.query, userId });
+      },
     );
   };
