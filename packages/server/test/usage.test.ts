@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import type { UsageGroupBy, UsageReport } from '@lucid/contracts';
 import { runs, tasks, usage as usageTable, workspaceMembers } from '../src/db/schema.ts';
 import { recordUsage } from '../src/tasks/usage.ts';
-import type { DbRunnerBackend } from '../src/tasks/runner-backend.ts';
+import type { DbRunnerBackend } from '../src/control/runner-backend.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { claimedRun, runnerBackendOn } from './support/runner-backend.ts';
 import { pushedRepo, startTask } from './support/tasks.ts';
