@@ -19,6 +19,8 @@ import { runs, runTokens, tasks, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Principal } from '../principal.ts';
+import type { WorkspaceQuotaDefaults } from '../config.ts';
+import { belowConcurrentRuns, lockWorkspaceQuota } from '../workspaces/quotas.ts';
 import { emitAfterCommit } from './domain-events.ts';
 import { appendEvents } from './events.ts';
 import {
@@ -89,6 +91,10 @@ const CLAIM_TRIES = 5;
  * (`FOR UPDATE OF tasks SKIP LOCKED`: a task another transition holds is passed over), checked
  * again, then its run moves to `running` with its lease, the task to `running`, and both
  * `run.status` and `task.status` are stored; nothing of it is seen before all of it is.
+ * A workspace running as many runs as its quota allows (`quotas`: the server's defaults, each
+ * workspace's own in `workspace_quotas`) is passed over; the count is taken again under the
+ * workspace's advisory lock after the task row's, so two claims at once cannot both take its last
+ * place.
  */
 export async function claimRun(
   db: Db,
@@ -96,7 +102,13 @@ export async function claimRun(
     runnerId,
     leaseMs,
     onlyWorkspacesOf,
-  }: { runnerId: string; leaseMs: number; onlyWorkspacesOf?: string | null },
+    quotas = { tasksPerDay: 0, concurrentRuns: 0, monthlyBudgetUsd: 0 },
+  }: {
+    runnerId: string;
+    leaseMs: number;
+    onlyWorkspacesOf?: string | null;
+    quotas?: WorkspaceQuotaDefaults;
+  },
 ): Promise<{ run: RunRow; task: TaskRow } | null> {
   return db.transaction(async (tx) => {
     const eligible = onlyWorkspacesOf
@@ -123,6 +135,7 @@ export async function claimRun(
             inArray(runs.status, RUN_TRANSITIONS.claim.from),
             inArray(tasks.status, TASK_TRANSITIONS.claim.from),
             eligible,
+            belowConcurrentRuns(quotas),
           ),
         )
         .orderBy(asc(runs.createdAt), asc(runs.id))
@@ -131,6 +144,12 @@ export async function claimRun(
       if (!next) return null;
       const task = await lockTask(tx, next.taskId);
       if (!nextTaskStatus(task.status, 'claim')) continue;
+      await lockWorkspaceQuota(tx, task.workspaceId);
+      const [room] = await tx
+        .select({ below: belowConcurrentRuns(quotas).mapWith(Boolean) })
+        .from(tasks)
+        .where(eq(tasks.id, task.id));
+      if (!room?.below) continue;
       const [run] = await tx
         .update(runs)
         .set({

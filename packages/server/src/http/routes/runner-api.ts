@@ -50,6 +50,7 @@ export const runnerApiRoutes =
         db,
         runnerId: runner.runnerId,
         onlyWorkspacesOf: runner.onlyWorkspacesOf,
+        quotas: deps.config.workspaceQuotas,
         leaseMs: deps.runs.leaseMs,
         maxRuntimeMs: deps.runs.maxRuntimeMs,
         sandboxUrl: deps.config.publicUrl,
@@ -63,7 +64,8 @@ export const runnerApiRoutes =
       });
     }
 
-    const config = { public: true };
+    // Runners poll and stream all day; their token is theirs alone, so no per-user limit applies.
+    const config = { public: true, rateLimit: false } as const;
     const tags = ['runner API'];
 
     app.post(
