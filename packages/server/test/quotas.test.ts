@@ -226,7 +226,11 @@ describe('the monthly model budget', () => {
     const driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
     server = await startTestServer({
       env: {
-        ...fakeProviderEnv(llm.url, { anthropic: 'sk-ant-quota-test-0123456789' }),
+        ...fakeProviderEnv(llm.url, {
+          anthropic: 'sk-ant-quota-test-0123456789',
+          openai: 'sk-openai-quota-test-0123456789',
+          compatible: 'sk-local-quota-test-0123456789',
+        }),
         LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
         LUCID_WORKSPACE_MONTHLY_BUDGET_USD: '1',
       },
