@@ -68,6 +68,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             <NavItem href="/settings/integrations">Integrations</NavItem>
             <NavItem href="/settings/tokens">API tokens</NavItem>
             <NavItem href="/settings/runners">Runners</NavItem>
+            <NavItem href="/settings/quotas">Quotas</NavItem>
             {me.data?.instanceAdmin && <NavItem href="/settings/invitations">Invitations</NavItem>}
             <a href="/api/docs" className={navLink(false)}>
               API docs

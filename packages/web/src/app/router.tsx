@@ -18,6 +18,7 @@ import { BoardPickerPage } from '../features/board/components/board-picker-page.
 import { RunnersPage } from '../features/runners/components/runners-page.tsx';
 import { IntegrationsPage } from '../features/integrations/components/integrations-page.tsx';
 import { InvitationsPage } from '../features/invitations/components/invitations-page.tsx';
+import { QuotasPage } from '../features/quotas/components/quotas-page.tsx';
 import { Loading } from '../components/ui/loading.tsx';
 import { EmptyState } from '../components/ui/empty-state.tsx';
 import { buttonClass } from '../components/ui/button.tsx';
@@ -80,6 +81,7 @@ export function AppRouter() {
                 <Route path="/settings/runners" component={RunnersPage} />
                 <Route path="/settings/integrations" component={IntegrationsPage} />
                 <Route path="/settings/invitations" component={InvitationsPage} />
+                <Route path="/settings/quotas" component={QuotasPage} />
                 <Route component={NotFoundPage} />
               </Switch>
             </AppLayout>
