@@ -206,6 +206,14 @@ describe('runs at once', () => {
     expect(await claimRun(db, { runnerId: 'rnr_probe', leaseMs: 60_000, quotas })).toBeNull();
     const [queued] = await db.select().from(runs).where(eq(runs.id, second.body.run.id));
     expect(queued?.status).toBe('queued');
+    const board = await request<{
+      columns: Array<{ cards: Array<{ id: string; waiting?: string }> }>;
+    }>(server.url, 'GET', `/api/v1/repos/${repoId}/board`, { token: user.token });
+    const cards = board.body.columns.flatMap((c) => c.cards);
+    expect(cards.find((c) => c.id === second.body.task.id)?.waiting).toBe(
+      'Waiting: the workspace runs 1 task at once',
+    );
+    expect(cards.find((c) => c.id === first.body.task.id)?.waiting).toBeUndefined();
 
     const [running] = await db.select().from(runs).where(eq(runs.id, first.body.run.id));
     const sandbox = await driver.get(running?.sandboxId ?? '');

@@ -234,6 +234,17 @@ export async function updateWorkspaceQuotas(
   return getWorkspaceQuotas(db, { userId, workspaceId, defaults });
 }
 
+/** The workspace's limit of runs at once when it runs that many now; else null. */
+export async function concurrentRunsFull(
+  db: Db,
+  workspaceId: string,
+  defaults: WorkspaceQuotaDefaults,
+): Promise<number | null> {
+  const { concurrentRuns } = await quotaLimits(db, workspaceId, defaults);
+  if (concurrentRuns <= 0) return null;
+  return (await runsRunning(db, workspaceId)) >= concurrentRuns ? concurrentRuns : null;
+}
+
 /**
  * An SQL condition on `tasks.workspace_id`: the workspace runs fewer runs than its limit of runs
  * at once (the claim passes over the others).

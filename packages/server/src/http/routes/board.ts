@@ -66,6 +66,7 @@ export const boardRoutes =
             userId: principalOf(request).userId,
             repoId: request.params.id,
             filter: request.query,
+            quotas: deps.config.workspaceQuotas,
           }),
         ),
     );
