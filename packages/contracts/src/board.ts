@@ -60,6 +60,8 @@ export const BoardCard = TaskSummary.extend({
   awaitingMerge: z.boolean(),
   /** In To Do because its latest run ended with no changes: nothing was pushed to review. */
   noChanges: z.boolean(),
+  /** Queued while its workspace runs as many tasks at once as its quota allows: that sentence. */
+  waiting: z.string().optional(),
   latestRun: BoardCardRun.nullable(),
   /** Its branch against the base branch's fork point; null while the branch does not exist. */
   diffStats: DiffStats.nullable(),

@@ -51,6 +51,7 @@ export const errorStatus = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  quota_exceeded: 429,
   internal: 500,
   provider_unreachable: 502,
   forge_error: 502,

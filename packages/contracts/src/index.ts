@@ -18,3 +18,4 @@ export * from './publish.ts';
 export * from './board.ts';
 export * from './invitations.ts';
 export * from './usage.ts';
+export * from './quotas.ts';

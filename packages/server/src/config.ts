@@ -42,6 +42,15 @@ export interface Config {
   llm: LlmConfig;
   /** Spending limits the LLM gateway enforces before each model call. */
   budgets: LlmBudgets;
+  /** Every workspace's quotas unless its owner sets its own; 0 is no limit. */
+  workspaceQuotas: WorkspaceQuotaDefaults;
+  /** API requests one user, token or unauthenticated address may make per minute; 0 is no limit. */
+  rateLimitPerMinute: number;
+  /**
+   * Which proxies in front of Lucid to believe about the client's address (`X-Forwarded-For`):
+   * none (false), all (true), or these addresses and CIDR ranges.
+   */
+  trustProxy: boolean | string;
   agent: AgentConfig;
   /** Where GitHub and GitLab live, and the OAuth apps Lucid has for them. */
   forges: ForgeConfig;
@@ -96,6 +105,16 @@ export interface LlmBudgets {
   runUsd: number;
   /** What the runs of one user's tasks may spend in a calendar month (UTC). */
   userMonthlyUsd: number;
+}
+
+/** The quotas a workspace has by default (`LUCID_WORKSPACE_*`); 0 is no limit. */
+export interface WorkspaceQuotaDefaults {
+  /** Tasks created per calendar day (UTC). */
+  tasksPerDay: number;
+  /** Runs running at once; more stay queued. */
+  concurrentRuns: number;
+  /** What the workspace's model calls may cost in a calendar month (UTC), in USD. */
+  monthlyBudgetUsd: number;
 }
 
 /** The built-in agent's limits. */
@@ -334,6 +353,26 @@ const EnvSchema = SandboxEnvSchema.extend({
     .number({ error: 'must be a number of US dollars' })
     .min(0, 'must be 0 (no limit) or more (US dollars)')
     .default(0),
+  LUCID_WORKSPACE_TASKS_PER_DAY: z.coerce
+    .number({ error: 'must be a number of tasks' })
+    .int('must be a whole number of tasks')
+    .min(0, 'must be 0 (no limit) or more (tasks a day)')
+    .default(0),
+  LUCID_WORKSPACE_CONCURRENT_RUNS: z.coerce
+    .number({ error: 'must be a number of runs' })
+    .int('must be a whole number of runs')
+    .min(0, 'must be 0 (no limit) or more (runs at once)')
+    .default(0),
+  LUCID_WORKSPACE_MONTHLY_BUDGET_USD: z.coerce
+    .number({ error: 'must be a number of US dollars' })
+    .min(0, 'must be 0 (no limit) or more (US dollars)')
+    .default(0),
+  LUCID_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number({ error: 'must be a number of requests' })
+    .int('must be a whole number of requests')
+    .min(0, 'must be 0 (no limit) or more (requests a minute)')
+    .default(600),
+  LUCID_TRUST_PROXY: optionalText,
   LUCID_AGENT_MAX_STEPS: z.coerce
     .number({ error: 'must be a number of steps' })
     .int('must be a whole number of steps')
@@ -568,6 +607,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     llm,
     budgets: { runUsd: e.LUCID_RUN_BUDGET_USD, userMonthlyUsd: e.LUCID_USER_MONTHLY_BUDGET_USD },
+    workspaceQuotas: {
+      tasksPerDay: e.LUCID_WORKSPACE_TASKS_PER_DAY,
+      concurrentRuns: e.LUCID_WORKSPACE_CONCURRENT_RUNS,
+      monthlyBudgetUsd: e.LUCID_WORKSPACE_MONTHLY_BUDGET_USD,
+    },
+    rateLimitPerMinute: e.LUCID_RATE_LIMIT_PER_MINUTE,
+    trustProxy: trustProxyOf(e.LUCID_TRUST_PROXY),
     agent: {
       maxSteps: e.LUCID_AGENT_MAX_STEPS,
       contextWindow: e.LUCID_CONTEXT_WINDOW,
@@ -575,6 +621,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     forges: forgeConfigOf(e),
   };
+}
+
+/** `true`, `false`, or a comma-separated list of addresses and CIDR ranges. */
+function trustProxyOf(value: string | undefined): boolean | string {
+  const text = value?.trim().toLowerCase() ?? '';
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  return text;
 }
 
 /**

@@ -18,6 +18,8 @@ import type { RunnerPhases } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { runs, runTokens, tasks, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import type { WorkspaceQuotaDefaults } from '../config.ts';
+import { belowConcurrentRuns, lockWorkspaceQuota } from '../workspaces/quotas.ts';
 import { emitAfterCommit } from '../tasks/domain-events.ts';
 import { queueRunIn, setRunStatus, type RunRow, type TaskRow } from '../tasks/runs.ts';
 import { appendEvents } from '../tasks/events.ts';
@@ -45,6 +47,10 @@ const CLAIM_TRIES = 5;
  * (`FOR UPDATE OF tasks SKIP LOCKED`: a task another transition holds is passed over), checked
  * again, then its run moves to `running` with its lease, the task to `running`, and both
  * `run.status` and `task.status` are stored; nothing of it is seen before all of it is.
+ * A workspace running as many runs as its quota allows (`quotas`: the server's defaults, each
+ * workspace's own in `workspace_quotas`) is passed over; the count is taken again under the
+ * workspace's advisory lock after the task row's, so two claims at once cannot both take its last
+ * place.
  */
 export async function claimRun(
   db: Db,
@@ -52,7 +58,13 @@ export async function claimRun(
     runnerId,
     leaseMs,
     onlyWorkspacesOf,
-  }: { runnerId: string; leaseMs: number; onlyWorkspacesOf?: string | null },
+    quotas = { tasksPerDay: 0, concurrentRuns: 0, monthlyBudgetUsd: 0 },
+  }: {
+    runnerId: string;
+    leaseMs: number;
+    onlyWorkspacesOf?: string | null;
+    quotas?: WorkspaceQuotaDefaults;
+  },
 ): Promise<{ run: RunRow; task: TaskRow } | null> {
   return db.transaction(async (tx) => {
     const eligible = onlyWorkspacesOf
@@ -79,6 +91,7 @@ export async function claimRun(
             inArray(runs.status, RUN_TRANSITIONS.claim.from),
             inArray(tasks.status, TASK_TRANSITIONS.claim.from),
             eligible,
+            belowConcurrentRuns(quotas),
           ),
         )
         .orderBy(asc(runs.createdAt), asc(runs.id))
@@ -87,6 +100,12 @@ export async function claimRun(
       if (!next) return null;
       const task = await lockTask(tx, next.taskId);
       if (!nextTaskStatus(task.status, 'claim')) continue;
+      await lockWorkspaceQuota(tx, task.workspaceId);
+      const [room] = await tx
+        .select({ below: belowConcurrentRuns(quotas).mapWith(Boolean) })
+        .from(tasks)
+        .where(eq(tasks.id, task.id));
+      if (!room?.below) continue;
       const [run] = await tx
         .update(runs)
         .set({

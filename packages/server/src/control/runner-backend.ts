@@ -15,6 +15,7 @@ import type {
   RunnerHeartbeatAnswer,
   SnapshotGrant,
 } from '@lucid/contracts';
+import type { WorkspaceQuotaDefaults } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { runners, runs } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -52,6 +53,8 @@ export interface DbBackendOptions {
   agentContext?: { contextWindow?: number | undefined; smallModel?: string | undefined };
   /** Limit claims to the workspaces this user administers (remote runners). */
   onlyWorkspacesOf?: string | null;
+  /** The workspaces' default quotas: a workspace at its limit of runs at once is passed over. */
+  quotas?: WorkspaceQuotaDefaults;
   /** This server's live hub: drafts are published through it, with no statement per piece. */
   live?: LiveHub;
 }
@@ -65,6 +68,7 @@ export class DbRunnerBackend implements RunnerBackend {
       runnerId,
       leaseMs,
       onlyWorkspacesOf: onlyWorkspacesOf ?? null,
+      quotas: this.options.quotas,
     });
     if (!claimed) return null;
     const { run, task } = claimed;

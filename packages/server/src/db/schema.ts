@@ -105,6 +105,20 @@ export const workspaces = pgTable('workspaces', {
   updatedAt: updatedAt(),
 });
 
+/**
+ * A workspace's own quotas, set by its owner; a null column takes the server's default
+ * (`LUCID_WORKSPACE_*`), and 0 is no limit.
+ */
+export const workspaceQuotas = pgTable('workspace_quotas', {
+  workspaceId: text('workspace_id')
+    .primaryKey()
+    .references(() => workspaces.id, { onDelete: 'cascade' }),
+  tasksPerDay: integer('tasks_per_day'),
+  concurrentRuns: integer('concurrent_runs'),
+  monthlyBudgetUsd: doublePrecision('monthly_budget_usd'),
+  updatedAt: updatedAt(),
+});
+
 export const workspaceMembers = pgTable(
   'workspace_members',
   {

@@ -16,7 +16,7 @@
 import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit.ts';
 import type { ForgeProvider, WebhookAnswer } from '@lucid/contracts';
-import type { LlmConfig } from '../config.ts';
+import type { LlmConfig, WorkspaceQuotaDefaults } from '../config.ts';
 import { repositories, tasks, webhookDeliveries } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { createTask } from '../tasks/tasks.ts';
@@ -30,6 +30,8 @@ export interface WebhookContext extends ForgeContext {
   gitRoot: string;
   publicUrl: string;
   llm: LlmConfig;
+  /** The server's default workspace quotas: a task over them is refused like any other. */
+  quotas: WorkspaceQuotaDefaults;
 }
 
 /** Headers as Fastify gives them, lower-cased, each as one string. */
@@ -192,6 +194,7 @@ export async function handleWebhook(
           source: 'webhook',
         },
         providers: { db: ctx.db, llm: ctx.llm, encryptionKey: ctx.encryptionKey },
+        quotas: ctx.quotas,
         syncUpstream: async (repoId) => {
           await syncMirror(ctx, repoId);
         },

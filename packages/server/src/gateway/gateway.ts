@@ -18,7 +18,7 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { maskDeep } from '../secrets/masking.ts';
-import type { LlmBudgets, LlmConfig } from '../config.ts';
+import type { LlmBudgets, LlmConfig, WorkspaceQuotaDefaults } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -39,6 +39,8 @@ import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 
 export interface GatewayContext extends ProviderKeyContext {
   budgets: LlmBudgets;
+  /** The workspaces' default quotas: the gateway holds each workspace to its monthly budget. */
+  quotas?: WorkspaceQuotaDefaults | undefined;
   log: { error(details: object, message: string): void };
 }
 
@@ -140,7 +142,7 @@ export async function forwardLlmCall(
   const caller = call.caller.run;
   const llm = await llmConfigFor(ctx, caller.userId);
   const upstream = upstreamOf(llm, provider);
-  await checkBudgets(ctx.db, { caller, budgets: ctx.budgets });
+  await checkBudgets(ctx.db, { caller, budgets: ctx.budgets, quotas: ctx.quotas });
   if (typeof call.body !== 'object' || call.body === null || Array.isArray(call.body)) {
     throw new AppError('bad_request', 'The request body must be a JSON object.');
   }

@@ -23,6 +23,7 @@ import { installErrorHandling, installNotFound } from './error-handler.ts';
 import { resolvePrincipal } from './authenticate.ts';
 import { installCrossOriginCheck } from './cross-origin.ts';
 import { installSecurityHeaders } from './security-headers.ts';
+import { installRateLimit } from './rate-limit.ts';
 import { healthRoutes } from './routes/health.ts';
 import { cliPackageRoutes } from './routes/cli-package.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -43,11 +44,13 @@ import { integrationRoutes } from './routes/integrations.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publishRoutes } from './routes/publish.ts';
 import { invitationRoutes } from './routes/invitations.ts';
+import { quotaRoutes } from './routes/quotas.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.bodyLimit,
+    trustProxy: deps.config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -96,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           auth: deps.auth,
         });
       });
+      await installRateLimit(api, deps.config.rateLimitPerMinute);
       await api.register(accountRoutes(deps));
       await api.register(tokenRoutes(deps));
       await api.register(repoRoutes(deps));
@@ -109,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(publishRoutes(deps));
       await api.register(invitationRoutes(deps));
       await api.register(usageRoutes(deps));
+      await api.register(quotaRoutes(deps));
     },
     { prefix: '/api/v1' },
   );

@@ -65,7 +65,7 @@ function runPhases(row: RunRow): RunPhases {
 /** A repository's board: its cards in the five columns, each column most recently updated first. */
 export function toBoard(rows: BoardRows, now = Date.now()): Board {
   const columns = new Map<BoardColumnId, BoardCard[]>(BoardColumnId.options.map((id) => [id, []]));
-  for (const { task, latestRun, diffStats } of rows.cards) {
+  for (const { task, latestRun, diffStats, waiting } of rows.cards) {
     const started = latestRun?.startedAt?.getTime() ?? null;
     const ended = latestRun?.finishedAt?.getTime() ?? now;
     columns.get(boardColumnOf(task.status))?.push({
@@ -73,6 +73,7 @@ export function toBoard(rows: BoardRows, now = Date.now()): Board {
       repoName: rows.repoName,
       awaitingMerge: task.status === 'awaiting_merge',
       noChanges: task.status === 'todo' && latestRun?.noChanges === true,
+      ...(waiting ? { waiting } : {}),
       latestRun: latestRun
         ? {
             id: latestRun.id,

@@ -11,6 +11,8 @@ import { bareRepoPath, listBranches } from '../git/bare-repo.ts';
 import { diffStats } from '../git/diff-stats.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
 import type { RunRow, TaskRow } from './runs.ts';
+import type { WorkspaceQuotaDefaults } from '../config.ts';
+import { concurrentRunsFull } from '../workspaces/quotas.ts';
 
 /** The most cards a board shows, most recently updated first. */
 export const BOARD_MAX_CARDS = 500;
@@ -25,7 +27,13 @@ export interface BoardFilter {
 export interface BoardRows {
   repoId: string;
   repoName: string;
-  cards: { task: TaskRow; latestRun: RunRow | null; diffStats: DiffStats | null }[];
+  cards: {
+    task: TaskRow;
+    latestRun: RunRow | null;
+    diffStats: DiffStats | null;
+    /** Why a queued task waits: its workspace runs all the runs at once it may. */
+    waiting?: string | undefined;
+  }[];
 }
 
 /**
@@ -36,7 +44,18 @@ export interface BoardRows {
  */
 export async function readBoard(
   ctx: RepoContext,
-  { userId, repoId, filter }: { userId: string; repoId: string; filter: BoardFilter },
+  {
+    userId,
+    repoId,
+    filter,
+    quotas,
+  }: {
+    userId: string;
+    repoId: string;
+    filter: BoardFilter;
+    /** The server's default quotas: queued cards of a workspace at its limit say they wait. */
+    quotas?: WorkspaceQuotaDefaults | undefined;
+  },
 ): Promise<BoardRows> {
   const repo = await loadRepo(ctx, userId, repoId);
   const conditions: (SQL | undefined)[] = [eq(tasks.repoId, repo.id)];
@@ -67,6 +86,14 @@ export async function readBoard(
     for (const run of newest) latest.set(run.taskId, run);
   }
   const stats = await branchStats(bareRepoPath(ctx.gitRoot, repo.id), rows);
+  const full =
+    quotas && rows.some((row) => row.status === 'queued')
+      ? await concurrentRunsFull(ctx.db, repo.workspaceId, quotas)
+      : null;
+  const waiting =
+    full === null
+      ? undefined
+      : `Waiting: the workspace runs ${full} ${full === 1 ? 'task' : 'tasks'} at once`;
   return {
     repoId: repo.id,
     repoName: repo.name,
@@ -74,6 +101,7 @@ export async function readBoard(
       task,
       latestRun: latest.get(task.id) ?? null,
       diffStats: stats[index] ?? null,
+      ...(task.status === 'queued' && waiting ? { waiting } : {}),
     })),
   };
 }

@@ -4,7 +4,9 @@
  * rejection the run is told why the work was sent back (a `message.user` holding the review note);
  * after a cancel the last run is queued again.
  */
+import type { WorkspaceQuotaDefaults } from '../config.ts';
 import type { RunSpec } from '../db/schema.ts';
+import { assertBudgetLeft } from '../workspaces/quotas.ts';
 import type { Principal } from '../principal.ts';
 import { assertTransition, lockTask } from './lifecycle.ts';
 import { enqueueRun, type RunRow } from './runs.ts';
@@ -14,16 +16,18 @@ import { loadTask } from './tasks.ts';
 
 /**
  * Starts a task from To Do (or again after it was cancelled): queues an agent run on the prompt,
- * or, when the work was sent back, on the review note.
+ * or, when the work was sent back, on the review note. With the workspace's monthly budget spent it
+ * is refused with 429 `quota_exceeded`.
  *
  * @example
  * const run = await startTask(ctx, { actor, taskId });
  */
 export async function startTask(
   ctx: ReviewContext,
-  { actor, taskId }: { actor: Principal; taskId: string },
+  { actor, taskId, quotas }: { actor: Principal; taskId: string; quotas: WorkspaceQuotaDefaults },
 ): Promise<RunRow> {
   const found = await loadTask(ctx.db, actor.userId, taskId, 'member');
+  await assertBudgetLeft(ctx.db, found.workspaceId, quotas);
   return ctx.db.transaction(async (tx) => {
     const task = await lockTask(tx, found.id);
     assertTransition(task, 'start');

@@ -14,6 +14,8 @@ import { recordAudit } from '../audit/audit.ts';
 import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 import type { Principal } from '../principal.ts';
 import { hasRole, refusal, roleIn } from '../workspaces/workspaces.ts';
+import { assertTaskAllowed, lockWorkspaceQuota } from '../workspaces/quotas.ts';
+import type { WorkspaceQuotaDefaults } from '../config.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
 import { bareRepoPath, listBranches } from '../git/bare-repo.ts';
 import { chooseAgent, type AvailableAgents } from './agent-choice.ts';
@@ -49,7 +51,8 @@ export interface CreateTaskInput {
 /**
  * Creates a task and, unless told not to, queues its first run: the given commands, or the
  * built-in agent on the prompt, refused at once with `model_unavailable` when no model is usable
- * (by the server's providers or the actor's own keys).
+ * (by the server's providers or the actor's own keys). Over the workspace's tasks a day, or with its
+ * monthly budget spent, it is refused with 429 `quota_exceeded` and nothing is stored.
  *
  * @example
  * const { task, run } = await createTask(ctx, { actor, input: { repoId, prompt: 'Fix the build' }, providers });
@@ -62,10 +65,13 @@ export async function createTask(
     providers,
     agents = {},
     syncUpstream,
+    quotas,
   }: {
     actor: Principal;
     input: CreateTaskInput;
     providers: ProviderKeyContext;
+    /** The server's default workspace quotas (`config.workspaceQuotas`). */
+    quotas: WorkspaceQuotaDefaults;
     /** CLI agents this server's runners run, each with the model providers it speaks. */
     agents?: AvailableAgents;
     /** Fetches a mirrored repository's upstream before the task starts. */
@@ -73,6 +79,7 @@ export async function createTask(
   },
 ): Promise<{ task: TaskRow; run: RunRow | null }> {
   const repo = await loadRepo(ctx, actor.userId, input.repoId, 'member');
+  await assertTaskAllowed(ctx.db, repo.workspaceId, quotas);
   const base = input.baseBranch;
   // A branch to start from is looked for in the mirror as the upstream has it now.
   if (repo.provider !== 'local' && (input.start !== false || base !== undefined)) {
@@ -99,22 +106,26 @@ export async function createTask(
   const id = newId('task');
   const names = await proposeTaskNames(llm, input.prompt);
   const title = input.title?.trim() || names.title || titleFromPrompt(input.prompt);
-  const [task] = await ctx.db
-    .insert(tasks)
-    .values({
-      id,
-      workspaceId: repo.workspaceId,
-      repoId: repo.id,
-      title,
-      prompt: input.prompt,
-      branch: taskBranch(names.slug ?? title, id),
-      baseBranch: input.baseBranch ?? repo.defaultBranch,
-      agent: spec.agent ?? null,
-      model: spec.model ?? null,
-      source: input.source ?? 'api',
-      createdBy: actor.userId,
-    })
-    .returning();
+  const [task] = await ctx.db.transaction(async (tx) => {
+    await lockWorkspaceQuota(tx, repo.workspaceId);
+    await assertTaskAllowed(tx, repo.workspaceId, quotas);
+    return tx
+      .insert(tasks)
+      .values({
+        id,
+        workspaceId: repo.workspaceId,
+        repoId: repo.id,
+        title,
+        prompt: input.prompt,
+        branch: taskBranch(names.slug ?? title, id),
+        baseBranch: input.baseBranch ?? repo.defaultBranch,
+        agent: spec.agent ?? null,
+        model: spec.model ?? null,
+        source: input.source ?? 'api',
+        createdBy: actor.userId,
+      })
+      .returning();
+  });
   if (!task) throw new AppError('internal', 'The task was not stored.');
   await recordAudit(ctx.db, {
     actor,

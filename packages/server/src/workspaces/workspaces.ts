@@ -76,14 +76,14 @@ export function hasRole(role: WorkspaceRole | null, needed: WorkspaceRole): bool
 
 /**
  * Checks that the user may act in the workspace with at least `needed`. A non-member is told the
- * workspace does not exist; a member without the role is told what they lack.
+ * workspace does not exist; a member without the role is told what they lack. Answers the role.
  */
 export async function requireRole(
   db: Db,
   workspaceId: string,
   userId: string,
   needed: WorkspaceRole,
-): Promise<void> {
+): Promise<WorkspaceRole> {
   const role = await roleIn(db, workspaceId, userId);
   if (role === null)
     throw new AppError(
@@ -99,6 +99,7 @@ export async function requireRole(
       message: `This needs the ${needed} role in the workspace; you are ${role}.`,
     });
   }
+  return role;
 }
 
 /**

@@ -69,7 +69,8 @@ export async function openTestDatabase(
 
 /**
  * Sign-up is open (`LUCID_SIGNUP=open`), so tests sign up as many users as they need; a test of
- * invitations sets `env: { LUCID_SIGNUP: 'invite' }`.
+ * invitations sets `env: { LUCID_SIGNUP: 'invite' }`. API requests are not rate-limited unless a
+ * test sets `LUCID_RATE_LIMIT_PER_MINUTE`.
  *
  * @example
  * const server = await startTestServer();
@@ -94,6 +95,7 @@ export async function startTestServer(
     LUCID_DATA_DIR: dataDir,
     LOG_LEVEL: process.env.LUCID_TEST_LOG_LEVEL ?? 'silent',
     LUCID_SIGNUP: 'open',
+    LUCID_RATE_LIMIT_PER_MINUTE: '0',
     ...options.env,
   });
   const { database, dispose } = await openTestDatabase(dataDir);

@@ -20,6 +20,7 @@ import { IntegrationsPage } from '../features/integrations/components/integratio
 import { InvitationsPage } from '../features/invitations/components/invitations-page.tsx';
 import { UsagePage } from '../features/usage/components/usage-page.tsx';
 import { AuditPage } from '../features/audit/components/audit-page.tsx';
+import { QuotasPage } from '../features/quotas/components/quotas-page.tsx';
 import { Loading } from '../components/ui/loading.tsx';
 import { EmptyState } from '../components/ui/empty-state.tsx';
 import { buttonClass } from '../components/ui/button.tsx';
@@ -84,6 +85,7 @@ export function AppRouter() {
                 <Route path="/settings/invitations" component={InvitationsPage} />
                 <Route path="/usage" component={UsagePage} />
                 <Route path="/audit" component={AuditPage} />
+                <Route path="/settings/quotas" component={QuotasPage} />
                 <Route component={NotFoundPage} />
               </Switch>
             </AppLayout>

@@ -66,6 +66,7 @@ export const boardRoutes =
             userId: principalOf(request).userId,
             repoId: request.params.id,
             filter: request.query,
+            quotas: deps.config.workspaceQuotas,
           }),
         ),
     );
@@ -112,6 +113,7 @@ export const boardRoutes =
         const run = await startTask(ctx, {
           actor: principalOf(request),
           taskId: request.params.id,
+          quotas: deps.config.workspaceQuotas,
         });
         return reply.status(201).send(toRun(run));
       },

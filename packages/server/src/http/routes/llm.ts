@@ -87,6 +87,7 @@ export const llmRoutes =
       llm: deps.config.llm,
       encryptionKey: deps.config.encryptionKey,
       budgets: deps.config.budgets,
+      quotas: deps.config.workspaceQuotas,
       log: deps.logger,
     };
 

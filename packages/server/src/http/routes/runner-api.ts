@@ -54,6 +54,7 @@ export const runnerApiRoutes =
         db,
         runnerId: runner.runnerId,
         onlyWorkspacesOf: runner.onlyWorkspacesOf,
+        quotas: deps.config.workspaceQuotas,
         leaseMs: deps.runs.leaseMs,
         maxRuntimeMs: deps.runs.maxRuntimeMs,
         sandboxUrl: deps.config.publicUrl,
@@ -101,7 +102,8 @@ export const runnerApiRoutes =
     // A claim held open must not keep the server from closing.
     app.addHook('preClose', async () => deps.queuedRuns?.close());
 
-    const config = { public: true };
+    // Runners poll and stream all day; their token is theirs alone, so no per-user limit applies.
+    const config = { public: true, rateLimit: false } as const;
     const tags = ['runner API'];
 
     app.post(

@@ -73,6 +73,7 @@ export const taskRoutes =
           },
           agents: cliAgentProviders(deps.config.agent.cli),
           syncUpstream,
+          quotas: deps.config.workspaceQuotas,
         });
         return reply.status(201).send({ task: toTask(task), run: run ? toRun(run) : null });
       },

@@ -22,7 +22,11 @@ export const webhookRoutes =
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
       done(null, body),
     );
-    const ctx = { ...publishContext(deps), llm: deps.config.llm };
+    const ctx = {
+      ...publishContext(deps),
+      llm: deps.config.llm,
+      quotas: deps.config.workspaceQuotas,
+    };
 
     for (const provider of ['github', 'gitlab'] as const satisfies ForgeProvider[]) {
       const name = provider === 'github' ? 'GitHub' : 'GitLab';

@@ -38,9 +38,17 @@ export interface CardNote {
 /**
  * The note a card shows in place of its status, if any: "Stopped" for a task its user stopped,
  * "No changes" for one whose newest run changed nothing (both wait in To Do; Start runs a stopped
- * one again, a follow-up asks for more).
+ * one again, a follow-up asks for more), and the server's "Waiting: the workspace runs 2 tasks at
+ * once" for a queued one held back by its workspace's quota.
  */
-export function cardNote(card: { status: TaskStatus; noChanges?: boolean }): CardNote | null {
+export function cardNote(card: {
+  status: TaskStatus;
+  noChanges?: boolean;
+  waiting?: string | undefined;
+}): CardNote | null {
+  if (card.status === 'queued' && card.waiting) {
+    return { text: card.waiting, title: 'It starts when one of the workspace’s runs ends.' };
+  }
   if (card.status === 'cancelled') {
     return { text: 'Stopped', title: 'You stopped its run. Start runs it again.' };
   }
