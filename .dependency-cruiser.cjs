@@ -27,7 +27,7 @@ const serverLayers = [
   ['config', 'errors', 'ids', 'principal', 'process', 'secrets', 'cli-package'],
   ['db', 'banner'],
   ['audit', 'workspaces', 'git', 'sandbox'],
-  ['auth', 'repos'],
+  ['auth', 'repos', 'teams'],
   ['llm'],
   ['agent'],
   ['runner'],

@@ -17,3 +17,4 @@ export * from './forges.ts';
 export * from './publish.ts';
 export * from './board.ts';
 export * from './invitations.ts';
+export * from './workspaces.ts';

@@ -42,6 +42,7 @@ import { integrationRoutes } from './routes/integrations.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publishRoutes } from './routes/publish.ts';
 import { invitationRoutes } from './routes/invitations.ts';
+import { workspaceRoutes } from './routes/workspaces.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -107,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(boardRoutes(deps));
       await api.register(publishRoutes(deps));
       await api.register(invitationRoutes(deps));
+      await api.register(workspaceRoutes(deps));
     },
     { prefix: '/api/v1' },
   );

@@ -13,7 +13,7 @@ import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
 import type { Principal } from '../principal.ts';
-import { hasRole, roleIn } from '../workspaces/workspaces.ts';
+import { checkRole, roleIn } from '../workspaces/workspaces.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
 import { bareRepoPath, listBranches } from '../git/bare-repo.ts';
 import { chooseAgent, type AvailableAgents } from './agent-choice.ts';
@@ -207,9 +207,7 @@ export async function loadTask(
       'This task does not exist, or you are not a member of its workspace.',
     );
   }
-  if (!hasRole(actual, role)) {
-    throw new AppError('forbidden', `This needs the ${role} role; you are ${actual}.`);
-  }
+  checkRole(actual, role);
   return task;
 }
 

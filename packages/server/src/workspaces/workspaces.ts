@@ -3,7 +3,7 @@
  * Workspaces and membership. Every user gets a personal workspace at sign-up; roles decide what a
  * member may do: viewer reads, member writes, admin and owner also manage.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Workspace, WorkspaceRole } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { workspaceMembers, workspaces } from '../db/schema.ts';
@@ -28,6 +28,7 @@ export async function createPersonalWorkspace(
   return id;
 }
 
+/** The workspaces the user is a member of, with their role in each: the personal one first. */
 export async function listWorkspaces(db: Db, userId: string): Promise<Workspace[]> {
   const rows = await db
     .select({
@@ -40,7 +41,7 @@ export async function listWorkspaces(db: Db, userId: string): Promise<Workspace[
     .from(workspaceMembers)
     .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))
     .where(eq(workspaceMembers.userId, userId))
-    .orderBy(workspaces.createdAt);
+    .orderBy(desc(workspaces.personal), workspaces.createdAt);
   return rows;
 }
 
@@ -68,31 +69,68 @@ export async function roleIn(
   return row?.role ?? null;
 }
 
+/**
+ * Adds a member with `role`; someone already a member keeps the higher of the two roles.
+ * Pass the transaction of the change that admits them.
+ */
+export async function addMember(
+  db: Db,
+  { workspaceId, userId, role }: { workspaceId: string; userId: string; role: WorkspaceRole },
+): Promise<void> {
+  const current = await roleIn(db, workspaceId, userId);
+  if (current === null) {
+    await db.insert(workspaceMembers).values({ workspaceId, userId, role });
+  } else if (RANK[role] > RANK[current]) {
+    await db
+      .update(workspaceMembers)
+      .set({ role })
+      .where(
+        and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)),
+      );
+  }
+}
+
 /** True when `role` is at least `needed`. */
 export function hasRole(role: WorkspaceRole | null, needed: WorkspaceRole): boolean {
   return role !== null && RANK[role] >= RANK[needed];
 }
 
 /**
- * Checks that the user may act in the workspace with at least `needed`. A non-member is told the
- * workspace does not exist; a member without the role is told what they lack.
+ * Throws `forbidden`, naming the role needed, unless a member's `role` is at least `needed`: the
+ * one check of a member's role, for whatever they act on in the workspace.
+ *
+ * @example
+ * checkRole(actual, 'member'); // a viewer: "This needs the member role in the workspace; you are viewer."
  */
-export async function requireRole(
-  db: Db,
-  workspaceId: string,
-  userId: string,
-  needed: WorkspaceRole,
-): Promise<void> {
-  const role = await roleIn(db, workspaceId, userId);
-  if (role === null)
-    throw new AppError(
-      'not_found',
-      'This workspace does not exist, or you are not a member of it.',
-    );
+export function checkRole(role: WorkspaceRole, needed: WorkspaceRole): void {
   if (!hasRole(role, needed)) {
     throw new AppError(
       'forbidden',
       `This needs the ${needed} role in the workspace; you are ${role}.`,
     );
   }
+}
+
+/**
+ * Checks that the user may act in the workspace with at least `needed`, and answers their role. A
+ * non-member is told the workspace does not exist; a member without the role is told what they
+ * lack.
+ *
+ * @example
+ * const role = await requireRole(db, workspaceId, actor.userId, 'admin');
+ */
+export async function requireRole(
+  db: Db,
+  workspaceId: string,
+  userId: string,
+  needed: WorkspaceRole,
+): Promise<WorkspaceRole> {
+  const role = await roleIn(db, workspaceId, userId);
+  if (role === null)
+    throw new AppError(
+      'not_found',
+      'This workspace does not exist, or you are not a member of it.',
+    );
+  checkRole(role, needed);
+  return role;
 }

@@ -93,7 +93,13 @@ export const taskRoutes =
           userId: principalOf(request).userId,
           filter: request.query,
         });
-        return { tasks: rows.map(({ task, repoName }) => ({ ...toTask(task), repoName })) };
+        return {
+          tasks: rows.map(({ task, repoName, workspaceName }) => ({
+            ...toTask(task),
+            repoName,
+            workspaceName,
+          })),
+        };
       },
     );
 
@@ -202,7 +208,7 @@ export const taskRoutes =
         },
       },
       async (request) => {
-        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         return listTaskFiles(workspace, { task, path: request.query.path });
       },
     );
@@ -219,7 +225,7 @@ export const taskRoutes =
         },
       },
       async (request) => {
-        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         return readTaskFile(workspace, { task, path: request.query.path });
       },
     );
@@ -235,7 +241,10 @@ export const taskRoutes =
         },
       },
       async (request) =>
-        taskDiff(workspace, await loadTask(db, principalOf(request).userId, request.params.id)),
+        taskDiff(
+          workspace,
+          await loadTask(db, principalOf(request).userId, request.params.id, 'member'),
+        ),
     );
 
     app.get(
@@ -250,7 +259,7 @@ export const taskRoutes =
         },
       },
       async (request, reply) => {
-        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         const { patch, filename } = await taskPatch(workspace, task);
         return reply
           .type('text/x-patch; charset=utf-8')
@@ -270,7 +279,7 @@ export const taskRoutes =
         },
       },
       async (request) => {
-        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         return { runs: (await listRuns(db, task.id)).map(toRun) };
       },
     );
@@ -309,7 +318,7 @@ export const taskRoutes =
         },
       },
       async (request) => {
-        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         return { events: await listEvents(db, { taskId: task.id, ...request.query }) };
       },
     );
