@@ -18,6 +18,8 @@ import { BoardPickerPage } from '../features/board/components/board-picker-page.
 import { RunnersPage } from '../features/runners/components/runners-page.tsx';
 import { IntegrationsPage } from '../features/integrations/components/integrations-page.tsx';
 import { InvitationsPage } from '../features/invitations/components/invitations-page.tsx';
+import { WorkspaceSettingsPage } from '../features/workspaces/components/workspace-settings-page.tsx';
+import { JoinPage } from './pages/join-page.tsx';
 import { Loading } from '../components/ui/loading.tsx';
 import { EmptyState } from '../components/ui/empty-state.tsx';
 import { buttonClass } from '../components/ui/button.tsx';
@@ -52,6 +54,7 @@ export function AppRouter() {
       <Route path="/sign-up">
         <AuthPage mode="sign-up" />
       </Route>
+      <Route path="/join/:token">{({ token }) => <JoinPage token={token} />}</Route>
       <Route>
         <RequireAuth>
           {(user) => (
@@ -76,6 +79,7 @@ export function AppRouter() {
                 <Route path="/repos" component={ReposPage} />
                 <Route path="/repos/:id">{({ id }) => <RepoDetailPage key={id} id={id} />}</Route>
                 <Route path="/settings/tokens" component={TokensPage} />
+                <Route path="/settings/workspace" component={WorkspaceSettingsPage} />
                 <Route path="/settings/providers" component={ProvidersPage} />
                 <Route path="/settings/runners" component={RunnersPage} />
                 <Route path="/settings/integrations" component={IntegrationsPage} />
