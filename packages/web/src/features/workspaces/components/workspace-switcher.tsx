@@ -21,7 +21,7 @@ export function WorkspaceSwitcher() {
       >
         {workspaces.map((w) => (
           <option key={w.id} value={w.id}>
-            {w.personal ? `${w.name} (personal)` : w.name}
+            {w.personal ? 'Personal' : w.name}
           </option>
         ))}
       </select>
