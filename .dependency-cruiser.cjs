@@ -34,7 +34,7 @@ const serverLayers = [
   ['audit'],
   ['workspaces', 'git', 'sandbox'],
   ['usage'],
-  ['auth', 'repos'],
+  ['auth', 'repos', 'teams'],
   ['llm'],
   ['agent'],
   ['runner'],

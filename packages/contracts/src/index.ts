@@ -19,3 +19,4 @@ export * from './board.ts';
 export * from './invitations.ts';
 export * from './usage.ts';
 export * from './quotas.ts';
+export * from './workspaces.ts';

@@ -132,11 +132,14 @@ export const EventsQuery = z.object({
 });
 
 /** One line of the conversations list: the task and the repository it is on. */
-export const TaskSummary = Task.extend({ repoName: z.string() }).meta({ id: 'TaskSummary' });
+export const TaskSummary = Task.extend({ repoName: z.string() }).meta({
+  id: 'TaskSummary',
+});
 export type TaskSummary = z.infer<typeof TaskSummary>;
 
 export const TaskListQuery = z.object({
   repoId: Id.optional(),
+  workspaceId: Id.optional().describe("Only this workspace's tasks."),
   status: TaskStatus.optional(),
   /** Matches the title or the prompt, case-insensitively. */
   q: z.string().trim().min(1).max(200).optional(),
@@ -145,7 +148,13 @@ export const TaskListQuery = z.object({
 export type TaskListQuery = z.infer<typeof TaskListQuery>;
 
 /** Tasks the caller can see, most recently updated first. */
-export const TaskList = z.object({ tasks: z.array(TaskSummary) });
+/** A line of the tasks list, naming the workspace too. */
+export const TaskListEntry = TaskSummary.extend({ workspaceName: z.string() }).meta({
+  id: 'TaskListEntry',
+});
+export type TaskListEntry = z.infer<typeof TaskListEntry>;
+
+export const TaskList = z.object({ tasks: z.array(TaskListEntry) });
 export type TaskList = z.infer<typeof TaskList>;
 
 /**

@@ -269,9 +269,11 @@ describe('git server: what a request does is what Lucid checked', () => {
     await gitOk(['commit', '--quiet', '-m', 'a reader writes'], local);
   });
 
-  it('lets a reader clone and fetch, and refuses their git push', async () => {
+  it("refuses a viewer's clone (reading the code needs the member role) and their git push", async () => {
     const dir = path.join(await mkdtemp(path.join(tmpdir(), 'lucid-reader-')), 'c');
-    await gitOk(['clone', '--quiet', authedUrl(repo.cloneUrl, reader.token), dir]);
+    const clone = await git(['clone', '--quiet', authedUrl(repo.cloneUrl, reader.token), dir]);
+    expect(clone.code).not.toBe(0);
+    expect(clone.stderr).toMatch(/403/);
     const before = await refsOf();
     const push = await git(
       ['push', authedUrl(repo.cloneUrl, reader.token), 'HEAD:refs/heads/evil'],

@@ -62,6 +62,11 @@ const USER_EXCEPTIONS: Record<string, Expected> = {
     code: 'forbidden',
     why: 'invitations are for instance admins; a non-admin is refused before the invitation is looked up, so the answer tells nothing of it',
   },
+  'POST /api/v1/workspace-invitations/{token}/accept': {
+    status: 403,
+    code: 'invitation_wrong_account',
+    why: "the link's token is the invitation itself, bound to the address it was sent to: another account is told only that it is not theirs",
+  },
   'DELETE /api/v1/runners/{id}': {
     status: 403,
     code: 'forbidden',
@@ -353,6 +358,16 @@ async function makeAlicesObjects(): Promise<void> {
   add('runner', runner.body.id);
   const tokens = await api<{ tokens: { id: string }[] }>(alice, 'GET', '/api/v1/tokens');
   add('token', ...tokens.body.tokens.map((t) => t.id));
+  const team = await api<{ id: string }>(alice, 'POST', '/api/v1/workspaces', {
+    name: `${MARK} team`,
+  });
+  const joinLink = await api<{ token: string }>(
+    alice,
+    'POST',
+    `/api/v1/workspaces/${team.body.id}/invitations`,
+    { email: `${MARK}-invitee@example.test` },
+  );
+  add('workspace-invitation', joinLink.body.token);
   const me = await api<{ workspaces: { id: string }[] }>(alice, 'GET', '/api/v1/me');
   add('workspace', ...me.body.workspaces.map((w) => w.id));
   add('user', alice.id);

@@ -14,6 +14,7 @@ import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../principal.ts';
+import { addMember } from '../workspaces/workspaces.ts';
 import { requireInstanceAdmin } from './instance-admin.ts';
 
 const TOKEN_PREFIX = 'lucid_inv_';
@@ -164,7 +165,7 @@ export async function noUserYet(db: Db): Promise<boolean> {
 /** Why an invitation that could not be used was refused, in words for its holder. */
 function refusal(row: InvitationRow | undefined): string {
   const ask = 'ask the admin who invited you for a new one';
-  if (!row || row.workspaceId !== null) return `This invitation link is not valid; ${ask}.`;
+  if (!row) return `This invitation link is not valid; ${ask}.`;
   if (row.acceptedAt) return `This invitation has been used already; ${ask}.`;
   if (row.revokedAt) return `This invitation has been revoked; ${ask}.`;
   if (row.expiresAt <= new Date()) return `This invitation has expired; ${ask}.`;
@@ -205,7 +206,6 @@ export async function admitSignUp(
     .where(
       and(
         eq(invitations.tokenHash, tokenHash),
-        isNull(invitations.workspaceId),
         isNull(invitations.acceptedAt),
         isNull(invitations.revokedAt),
         gt(invitations.expiresAt, sql`now()`),
@@ -218,21 +218,30 @@ export async function admitSignUp(
   throw new AppError('invitation_invalid', refusal(row));
 }
 
-/** Records who used an invitation, once their account exists. */
+/**
+ * Records who used an invitation, once their account exists; an invitation to a workspace also
+ * makes them a member of it with its role.
+ */
 export async function recordInvitationAccepted(
   db: Db,
   { invitationId, userId, ip }: { invitationId: string; userId: string; ip: string | null },
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx
+    const [row] = await tx
       .update(invitations)
       .set({ acceptedBy: userId })
-      .where(eq(invitations.id, invitationId));
+      .where(eq(invitations.id, invitationId))
+      .returning();
+    if (row?.workspaceId && row.role) {
+      await addMember(tx, { workspaceId: row.workspaceId, userId, role: row.role });
+    }
     await recordAudit(tx, {
       actor: { userId, ip },
-      action: 'invitation.accept',
+      action: row?.workspaceId ? 'workspace.invitation.accept' : 'invitation.accept',
       targetType: 'invitation',
       targetId: invitationId,
+      workspaceId: row?.workspaceId ?? null,
+      ...(row?.role && { metadata: { role: row.role } }),
     });
   });
 }

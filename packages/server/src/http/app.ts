@@ -45,6 +45,7 @@ import { webhookRoutes } from './routes/webhooks.ts';
 import { publishRoutes } from './routes/publish.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { quotaRoutes } from './routes/quotas.ts';
+import { workspaceRoutes } from './routes/workspaces.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -114,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(invitationRoutes(deps));
       await api.register(usageRoutes(deps));
       await api.register(quotaRoutes(deps));
+      await api.register(workspaceRoutes(deps));
     },
     { prefix: '/api/v1' },
   );

@@ -8,7 +8,7 @@ import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { CreateRepoBody, Repo, UpdateRepoBody } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
-import { repositories, workspaceMembers } from '../db/schema.ts';
+import { repositories, tasks, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -164,11 +164,21 @@ export async function createRepo(
   }
 }
 
-export async function listRepos(ctx: RepoContext, userId: string): Promise<Repo[]> {
+/** The repositories of the user's workspaces, or of one of them when `workspaceId` is given. */
+export async function listRepos(
+  ctx: RepoContext,
+  userId: string,
+  workspaceId?: string,
+): Promise<Repo[]> {
   const visible = ctx.db
     .select({ id: workspaceMembers.workspaceId })
     .from(workspaceMembers)
-    .where(eq(workspaceMembers.userId, userId));
+    .where(
+      and(
+        eq(workspaceMembers.userId, userId),
+        workspaceId === undefined ? undefined : eq(workspaceMembers.workspaceId, workspaceId),
+      ),
+    );
   const rows = await ctx.db
     .select()
     .from(repositories)
@@ -209,6 +219,49 @@ export async function updateRepo(
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw nameTaken(input.name ?? before.name);
+    throw error;
+  }
+}
+
+/**
+ * Moves a repository, with its tasks, to another workspace; the caller must be an admin of both.
+ *
+ * @example
+ * const repo = await moveRepo(ctx, { actor, repoId, workspaceId: team.id });
+ */
+export async function moveRepo(
+  ctx: RepoContext,
+  { actor, repoId, workspaceId }: { actor: Principal; repoId: string; workspaceId: string },
+): Promise<Repo> {
+  const before = await loadRepo(ctx, actor.userId, repoId, 'admin');
+  await requireRole(ctx.db, workspaceId, actor.userId, 'admin');
+  if (before.workspaceId === workspaceId) return toRepo(ctx, before);
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(repositories)
+        .set({ workspaceId, updatedAt: new Date() })
+        .where(eq(repositories.id, repoId))
+        .returning();
+      if (!row) throw notFound();
+      await tx.update(tasks).set({ workspaceId }).where(eq(tasks.repoId, repoId));
+      for (const [workspace, direction] of [
+        [before.workspaceId, 'out'],
+        [workspaceId, 'in'],
+      ] as const) {
+        await recordAudit(tx, {
+          actor,
+          action: 'repo.move',
+          targetType: 'repo',
+          targetId: repoId,
+          workspaceId: workspace,
+          metadata: { direction, from: before.workspaceId, to: workspaceId, name: row.name },
+        });
+      }
+      return toRepo(ctx, row);
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw nameTaken(before.name);
     throw error;
   }
 }

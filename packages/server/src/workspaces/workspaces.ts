@@ -3,7 +3,7 @@
  * Workspaces and membership. Every user gets a personal workspace at sign-up; roles decide what a
  * member may do: viewer reads, member writes, admin and owner also manage.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Workspace, WorkspaceRole } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { workspaceMembers, workspaces } from '../db/schema.ts';
@@ -29,6 +29,7 @@ export async function createPersonalWorkspace(
   return id;
 }
 
+/** The workspaces the user is a member of, with their role in each: the personal one first. */
 export async function listWorkspaces(db: Db, userId: string): Promise<Workspace[]> {
   const rows = await db
     .select({
@@ -41,7 +42,7 @@ export async function listWorkspaces(db: Db, userId: string): Promise<Workspace[
     .from(workspaceMembers)
     .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))
     .where(eq(workspaceMembers.userId, userId))
-    .orderBy(workspaces.createdAt);
+    .orderBy(desc(workspaces.personal), workspaces.createdAt);
   return rows;
 }
 
@@ -69,6 +70,27 @@ export async function roleIn(
   return row?.role ?? null;
 }
 
+/**
+ * Adds a member with `role`; someone already a member keeps the higher of the two roles.
+ * Pass the transaction of the change that admits them.
+ */
+export async function addMember(
+  db: Db,
+  { workspaceId, userId, role }: { workspaceId: string; userId: string; role: WorkspaceRole },
+): Promise<void> {
+  const current = await roleIn(db, workspaceId, userId);
+  if (current === null) {
+    await db.insert(workspaceMembers).values({ workspaceId, userId, role });
+  } else if (RANK[role] > RANK[current]) {
+    await db
+      .update(workspaceMembers)
+      .set({ role })
+      .where(
+        and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)),
+      );
+  }
+}
+
 /** True when `role` is at least `needed`. */
 export function hasRole(role: WorkspaceRole | null, needed: WorkspaceRole): boolean {
   return role !== null && RANK[role] >= RANK[needed];
@@ -76,7 +98,11 @@ export function hasRole(role: WorkspaceRole | null, needed: WorkspaceRole): bool
 
 /**
  * Checks that the user may act in the workspace with at least `needed`. A non-member is told the
- * workspace does not exist; a member without the role is told what they lack. Answers the role.
+ * workspace does not exist; a member without the role is told what they lack (audited, through
+ * `refusal`). Answers the role.
+ *
+ * @example
+ * const role = await requireRole(db, workspaceId, actor.userId, 'admin');
  */
 export async function requireRole(
   db: Db,

@@ -1,7 +1,7 @@
 /**
  * @module app/layout
- * The shell around every signed-in page: the header with the app name, navigation, the user and
- * sign-out; then the page.
+ * The shell around every signed-in page: the header with the app name, the workspace switcher,
+ * navigation, the user and sign-out; then the page.
  */
 import type { ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
@@ -9,6 +9,7 @@ import { Button } from '../components/ui/button.tsx';
 import type { SessionUser } from '../features/auth/api/get-session.ts';
 import { useSignOut } from '../features/auth/api/sign-out.ts';
 import { useMe } from '../lib/use-me.ts';
+import { WorkspaceSwitcher } from '../features/workspaces/components/workspace-switcher.tsx';
 
 const navLink = (active: boolean) =>
   `rounded-md px-2 py-2 text-sm font-medium whitespace-nowrap transition-colors ${
@@ -60,6 +61,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             </span>
             <span className="text-base font-semibold tracking-tight">Lucid</span>
           </Link>
+          <WorkspaceSwitcher />
           <nav aria-label="Main" className="flex min-w-0 flex-wrap items-center gap-0.5">
             <NavItem href="/tasks">Tasks</NavItem>
             <NavItem href="/board">Board</NavItem>

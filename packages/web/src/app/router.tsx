@@ -21,6 +21,8 @@ import { InvitationsPage } from '../features/invitations/components/invitations-
 import { UsagePage } from '../features/usage/components/usage-page.tsx';
 import { AuditPage } from '../features/audit/components/audit-page.tsx';
 import { QuotasPage } from '../features/quotas/components/quotas-page.tsx';
+import { WorkspaceSettingsPage } from '../features/workspaces/components/workspace-settings-page.tsx';
+import { JoinPage } from './pages/join-page.tsx';
 import { Loading } from '../components/ui/loading.tsx';
 import { EmptyState } from '../components/ui/empty-state.tsx';
 import { buttonClass } from '../components/ui/button.tsx';
@@ -55,6 +57,7 @@ export function AppRouter() {
       <Route path="/sign-up">
         <AuthPage mode="sign-up" />
       </Route>
+      <Route path="/join/:token">{({ token }) => <JoinPage token={token} />}</Route>
       <Route>
         <RequireAuth>
           {(user) => (
@@ -79,6 +82,7 @@ export function AppRouter() {
                 <Route path="/repos" component={ReposPage} />
                 <Route path="/repos/:id">{({ id }) => <RepoDetailPage key={id} id={id} />}</Route>
                 <Route path="/settings/tokens" component={TokensPage} />
+                <Route path="/settings/workspace" component={WorkspaceSettingsPage} />
                 <Route path="/settings/providers" component={ProvidersPage} />
                 <Route path="/settings/runners" component={RunnersPage} />
                 <Route path="/settings/integrations" component={IntegrationsPage} />

@@ -73,7 +73,7 @@ export const gitRoutes =
           throw new AppError('repo_not_found', 'No such repository.');
         }
         const repo = who.principal
-          ? await loadRepo(ctx, who.principal.userId, repoId, pushing ? 'member' : 'viewer')
+          ? await loadRepo(ctx, who.principal.userId, repoId, 'member')
           : null;
 
         reply.hijack();

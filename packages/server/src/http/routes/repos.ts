@@ -12,10 +12,12 @@ import {
   CreateRepoBody,
   IdParams,
   IngestRepoBody,
+  MoveRepoBody,
   Repo,
   RepoList,
   RepoWebhookSecret,
   UpdateRepoBody,
+  WorkspaceScopeQuery,
 } from '@lucid/contracts';
 import {
   cloneUrl,
@@ -24,6 +26,7 @@ import {
   getRepo,
   listRepos,
   loadRepo,
+  moveRepo,
   updateRepo,
 } from '../../repos/repos.ts';
 import { bareRepoPath, listBranches, listCommits } from '../../git/bare-repo.ts';
@@ -40,9 +43,16 @@ export const repoRoutes =
     app.get(
       '/repos',
       {
-        schema: { tags, summary: 'List the repositories you can see', response: { 200: RepoList } },
+        schema: {
+          tags,
+          summary: 'List the repositories you can see, or those of one of your workspaces',
+          querystring: WorkspaceScopeQuery,
+          response: { 200: RepoList },
+        },
       },
-      async (request) => ({ repos: await listRepos(ctx, principalOf(request).userId) }),
+      async (request) => ({
+        repos: await listRepos(ctx, principalOf(request).userId, request.query.workspaceId),
+      }),
     );
 
     app.post(
@@ -118,6 +128,25 @@ export const repoRoutes =
       },
     );
 
+    app.post(
+      '/repos/:id/move',
+      {
+        schema: {
+          tags,
+          summary: 'Move a repository and its tasks to another workspace (admin of both)',
+          params: IdParams,
+          body: MoveRepoBody,
+          response: { 200: Repo },
+        },
+      },
+      async (request) =>
+        moveRepo(ctx, {
+          actor: principalOf(request),
+          repoId: request.params.id,
+          workspaceId: request.body.workspaceId,
+        }),
+    );
+
     app.get(
       '/repos/:id/clone-url',
       {
@@ -129,7 +158,7 @@ export const repoRoutes =
         },
       },
       async (request) => {
-        const repo = await loadRepo(ctx, principalOf(request).userId, request.params.id);
+        const repo = await loadRepo(ctx, principalOf(request).userId, request.params.id, 'member');
         return { cloneUrl: cloneUrl(ctx.publicUrl, repo.id), username: 'lucid' };
       },
     );
@@ -163,7 +192,7 @@ export const repoRoutes =
         schema: { tags, summary: 'List branches', params: IdParams, response: { 200: BranchList } },
       },
       async (request) => {
-        const repo = await loadRepo(ctx, principalOf(request).userId, request.params.id);
+        const repo = await loadRepo(ctx, principalOf(request).userId, request.params.id, 'member');
         return { branches: await listBranches(bareRepoPath(ctx.gitRoot, repo.id)) };
       },
     );
@@ -180,7 +209,7 @@ export const repoRoutes =
         },
       },
       async (request) => {
-        const repo = await loadRepo(ctx, principalOf(request).userId, request.params.id);
+        const repo = await loadRepo(ctx, principalOf(request).userId, request.params.id, 'member');
         return {
           commits: await listCommits(bareRepoPath(ctx.gitRoot, repo.id), {
             ...request.query,

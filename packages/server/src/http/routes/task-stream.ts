@@ -50,7 +50,7 @@ export const taskStreamRoutes =
         },
       },
       async (request, reply) => {
-        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         const after = request.query.after ?? lastEventId(request.headers['last-event-id']);
         // A reader let go for being behind reconnects with Last-Event-ID and misses nothing.
         const stream = openStream<LiveMessage>(reply);

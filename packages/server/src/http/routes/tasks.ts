@@ -94,7 +94,13 @@ export const taskRoutes =
           userId: principalOf(request).userId,
           filter: request.query,
         });
-        return { tasks: rows.map(({ task, repoName }) => ({ ...toTask(task), repoName })) };
+        return {
+          tasks: rows.map(({ task, repoName, workspaceName }) => ({
+            ...toTask(task),
+            repoName,
+            workspaceName,
+          })),
+        };
       },
     );
 
@@ -203,7 +209,7 @@ export const taskRoutes =
         },
       },
       async (request) => {
-        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         return listTaskFiles(workspace, { task, path: request.query.path });
       },
     );
@@ -220,7 +226,7 @@ export const taskRoutes =
         },
       },
       async (request) => {
-        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         return readTaskFile(workspace, { task, path: request.query.path });
       },
     );
@@ -236,7 +242,10 @@ export const taskRoutes =
         },
       },
       async (request) =>
-        taskDiff(workspace, await loadTask(db, principalOf(request).userId, request.params.id)),
+        taskDiff(
+          workspace,
+          await loadTask(db, principalOf(request).userId, request.params.id, 'member'),
+        ),
     );
 
     app.get(
@@ -251,7 +260,7 @@ export const taskRoutes =
         },
       },
       async (request, reply) => {
-        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         const { patch, filename } = await taskPatch(workspace, task);
         return reply
           .type('text/x-patch; charset=utf-8')
@@ -271,7 +280,7 @@ export const taskRoutes =
         },
       },
       async (request) => {
-        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         return { runs: (await listRuns(db, task.id)).map(toRun) };
       },
     );
@@ -310,7 +319,7 @@ export const taskRoutes =
         },
       },
       async (request) => {
-        const task = await loadTask(db, principalOf(request).userId, request.params.id);
+        const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         return { events: await listEvents(db, { taskId: task.id, ...request.query }) };
       },
     );

@@ -26,6 +26,7 @@ import { Loading } from '../../components/ui/loading.tsx';
 import { ApiError, errorMessage } from '../../lib/api.ts';
 import { useTitle } from '../../lib/use-title.ts';
 import { useRepo } from '../../lib/queries/repos.ts';
+import { useActiveWorkspace } from '../../lib/active-workspace.ts';
 import { statusLabel } from '../../components/ui/status-badge.tsx';
 import {
   useBoardAction,
@@ -171,6 +172,8 @@ function FilterBar({
 
 export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string | undefined }) {
   const repo = useRepo(repoId);
+  const { workspaces } = useActiveWorkspace();
+  const readOnly = workspaces.find((w) => w.id === repo.data?.workspaceId)?.role === 'viewer';
   useTitle(repo.data ? `${repo.data.name} board` : 'Board');
   const connection = useBoardStream(repoId);
   const action = useBoardAction();
@@ -299,9 +302,11 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
           <Link href="/settings/runners" className="text-sm text-slate-600 underline">
             Runners
           </Link>
-          <Button size="sm" onClick={() => setEditing('new')}>
-            New card
-          </Button>
+          {!readOnly && (
+            <Button size="sm" onClick={() => setEditing('new')}>
+              New card
+            </Button>
+          )}
         </div>
       </header>
       <FilterBar filters={filters} onChange={setFilters} />
@@ -361,6 +366,7 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
                         onAction={run}
                         onEdit={setEditing}
                         onDelete={setDeleting}
+                        readOnly={readOnly}
                       />
                     ))}
                   </ul>
@@ -414,6 +420,7 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
             taskId={taskId}
             closeHref={`/repos/${repoId}/board${search ? `?${search}` : ''}`}
             onReject={(task) => run(task, 'reject')}
+            readOnly={readOnly}
           />
         </Suspense>
       )}

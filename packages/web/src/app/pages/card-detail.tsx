@@ -210,11 +210,51 @@ function Detail({
   );
 }
 
+/** What a viewer of the workspace sees of a card: its status, branch and pull request. */
+function ViewerDetail({ taskId, closeHref }: { taskId: string; closeHref: string }) {
+  const task = useTask(taskId);
+  if (task.isPending) return <Loading label="Loading the card…" />;
+  if (task.error) return <ErrorMessage title="Could not load the card" error={task.error} />;
+  const card = task.data;
+  return (
+    <div className="px-4 py-3">
+      <div className="flex items-start gap-3">
+        <h2 className="min-w-0 flex-1 text-lg font-semibold break-words text-slate-900">
+          {card.title}
+        </h2>
+        <Link
+          href={closeHref}
+          aria-label="Close the card"
+          className="rounded px-2 text-lg text-slate-500 hover:bg-slate-100"
+        >
+          ×
+        </Link>
+      </div>
+      <div className="mt-1 flex flex-wrap items-center gap-2 text-xs text-slate-500">
+        <StatusBadge status={card.status} />
+        <span className="font-mono">{card.branch}</span>
+        <span>→ {card.baseBranch}</span>
+        {card.prUrl && (
+          <a href={card.prUrl} target="_blank" rel="noreferrer" className="underline">
+            Pull request
+          </a>
+        )}
+      </div>
+      <p className="mt-4 text-sm text-slate-600">
+        You are a viewer of this workspace: the work itself, its diff and the card&apos;s actions
+        are for its members.
+      </p>
+    </div>
+  );
+}
+
 export default function CardDetail(props: {
   repoId: string;
   taskId: string;
   closeHref: string;
   onReject: (task: { id: string; title: string }) => void;
+  /** The caller is a viewer: status and links only, no work, diff or actions. */
+  readOnly?: boolean;
 }) {
   const [, navigate] = useLocation();
   const { closeHref } = props;
@@ -231,7 +271,11 @@ export default function CardDetail(props: {
       aria-label="Card detail"
       className="fixed top-14 right-0 bottom-0 z-20 flex w-[min(46rem,62vw)] flex-col border-l border-slate-200 bg-white shadow-2xl"
     >
-      <Detail {...props} />
+      {props.readOnly ? (
+        <ViewerDetail taskId={props.taskId} closeHref={closeHref} />
+      ) : (
+        <Detail {...props} />
+      )}
     </aside>
   );
 }

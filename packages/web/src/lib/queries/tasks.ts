@@ -17,6 +17,7 @@ import type {
   UpdateTaskBody,
 } from '@lucid/contracts';
 import { api } from '../api.ts';
+import { useActiveWorkspace } from '../active-workspace.ts';
 
 export const tasksQueryKey = ['tasks'] as const;
 
@@ -33,8 +34,11 @@ export interface TaskFilters {
 /** How often lists and pages ask again for statuses that the stream does not carry. */
 const REFRESH_MS = 3000;
 
+/** The tasks of the active workspace that match the filters. */
 export function useTasks(filters: TaskFilters) {
+  const { workspace } = useActiveWorkspace();
   const params = new URLSearchParams();
+  if (workspace) params.set('workspaceId', workspace.id);
   if (filters.repoId) params.set('repoId', filters.repoId);
   if (filters.status) params.set('status', filters.status);
   if (filters.q?.trim()) params.set('q', filters.q.trim());
@@ -45,6 +49,7 @@ export function useTasks(filters: TaskFilters) {
       api<TaskList>(`/api/v1/tasks${query ? `?${query}` : ''}`, { signal }).then((r) => r.tasks),
     refetchInterval: REFRESH_MS,
     placeholderData: (previous) => previous,
+    enabled: workspace !== undefined,
   });
 }
 

@@ -53,6 +53,7 @@ export function CardTile({
   onAction,
   onEdit,
   onDelete,
+  readOnly = false,
 }: {
   task: BoardCard;
   repoId: string;
@@ -63,9 +64,12 @@ export function CardTile({
   onAction: (task: BoardCard, action: BoardAction) => void;
   onEdit: (task: BoardCard) => void;
   onDelete: (task: BoardCard) => void;
+  /** The caller is a viewer: no actions, no dragging. */
+  readOnly?: boolean;
 }) {
   const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({
     id: task.id,
+    disabled: readOnly,
   });
   const style = transform
     ? { transform: `translate3d(${transform.x}px, ${transform.y}px, 0)` }
@@ -84,16 +88,18 @@ export function CardTile({
       } ${isDragging ? 'relative z-10 opacity-80 shadow-lg' : ''}`}
     >
       <div className="flex items-start gap-2">
-        <button
-          type="button"
-          aria-label={`Drag ${task.title}`}
-          title="Drag to another column"
-          className="mt-0.5 cursor-grab touch-none rounded px-0.5 text-slate-400 hover:text-slate-700"
-          {...listeners}
-          {...attributes}
-        >
-          ⠿
-        </button>
+        {!readOnly && (
+          <button
+            type="button"
+            aria-label={`Drag ${task.title}`}
+            title="Drag to another column"
+            className="mt-0.5 cursor-grab touch-none rounded px-0.5 text-slate-400 hover:text-slate-700"
+            {...listeners}
+            {...attributes}
+          >
+            ⠿
+          </button>
+        )}
         <div className="min-w-0 flex-1">
           <Link
             href={`/repos/${repoId}/board/${task.id}`}
@@ -127,49 +133,51 @@ export function CardTile({
           )}
         </div>
       </div>
-      <div className="mt-2 flex flex-wrap gap-1">
-        {cardActions(task.status).map((action) => (
-          <Button
-            key={action}
-            size="sm"
-            variant={action === 'reject' || action === 'cancel' ? 'secondary' : 'primary'}
-            className="h-7 px-2 text-xs"
-            disabled={busy}
-            pending={action === 'cancel' && stopping}
-            pendingText="Stopping…"
-            aria-label={
-              action === 'cancel' && stopping
-                ? `Stopping ${task.title}`
-                : `${actionLabels[action]} ${task.title}`
-            }
-            onClick={() => onAction(task, action)}
-          >
-            {actionLabels[action]}
-          </Button>
-        ))}
-        {editable && (
-          <>
+      {!readOnly && (
+        <div className="mt-2 flex flex-wrap gap-1">
+          {cardActions(task.status).map((action) => (
             <Button
+              key={action}
               size="sm"
-              variant="ghost"
+              variant={action === 'reject' || action === 'cancel' ? 'secondary' : 'primary'}
               className="h-7 px-2 text-xs"
-              aria-label={`Edit ${task.title}`}
-              onClick={() => onEdit(task)}
+              disabled={busy}
+              pending={action === 'cancel' && stopping}
+              pendingText="Stopping…"
+              aria-label={
+                action === 'cancel' && stopping
+                  ? `Stopping ${task.title}`
+                  : `${actionLabels[action]} ${task.title}`
+              }
+              onClick={() => onAction(task, action)}
             >
-              Edit
+              {actionLabels[action]}
             </Button>
-            <Button
-              size="sm"
-              variant="ghost"
-              className="h-7 px-2 text-xs text-red-700"
-              aria-label={`Delete ${task.title}`}
-              onClick={() => onDelete(task)}
-            >
-              Delete
-            </Button>
-          </>
-        )}
-      </div>
+          ))}
+          {editable && (
+            <>
+              <Button
+                size="sm"
+                variant="ghost"
+                className="h-7 px-2 text-xs"
+                aria-label={`Edit ${task.title}`}
+                onClick={() => onEdit(task)}
+              >
+                Edit
+              </Button>
+              <Button
+                size="sm"
+                variant="ghost"
+                className="h-7 px-2 text-xs text-red-700"
+                aria-label={`Delete ${task.title}`}
+                onClick={() => onDelete(task)}
+              >
+                Delete
+              </Button>
+            </>
+          )}
+        </div>
+      )}
     </li>
   );
 }

@@ -12,6 +12,7 @@ import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField } from '../../../components/ui/input.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { PageHeader } from '../../../components/ui/page-header.tsx';
+import { useActiveWorkspace } from '../../../lib/active-workspace.ts';
 import { useMe } from '../../../lib/use-me.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 import { useQuotas, useUpdateQuotas } from '../api/quotas.ts';
@@ -77,7 +78,7 @@ function QuotaForm({ workspaceId, quotas }: { workspaceId: string; quotas: Works
 export function QuotasPage() {
   useTitle('Quotas');
   const me = useMe();
-  const workspace = me.data?.workspaces[0];
+  const { workspace } = useActiveWorkspace();
   const quotas = useQuotas(workspace?.id ?? '');
 
   if (me.isPending || (workspace && quotas.isPending)) return <Loading label="Loading quotas…" />;

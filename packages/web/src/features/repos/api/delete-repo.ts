@@ -10,6 +10,6 @@ export function useDeleteRepo(id: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: () => api<void>(`/api/v1/repos/${encodeURIComponent(id)}`, { method: 'DELETE' }),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: reposQueryKey, exact: true }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: [...reposQueryKey, 'list'] }),
   });
 }

@@ -14,7 +14,7 @@ export function useUpdateRepo(id: string) {
       api<Repo>(`/api/v1/repos/${encodeURIComponent(id)}`, { method: 'PATCH', json: input }),
     onSuccess: (repo) => {
       queryClient.setQueryData(repoQueryKey(id), repo);
-      return queryClient.invalidateQueries({ queryKey: reposQueryKey, exact: true });
+      return queryClient.invalidateQueries({ queryKey: [...reposQueryKey, 'list'] });
     },
   });
 }

@@ -1,0 +1,183 @@
+/**
+ * @module teams/invitations
+ * Invitations to join a workspace: an admin invites an email address with a role, and the link
+ * (`<public URL>/join/<token>`) is answered once. Only the token's SHA-256 is stored (in the
+ * `invitations` table, with the workspace and role); it is used once, by an account with that
+ * address, before it expires. The same link lets its address sign up where sign-up is by
+ * invitation (`auth/invitations.ts`).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { CreatedWorkspaceInvitation, InvitedRole, Workspace } from '@lucid/contracts';
+import type { Db } from '../db/client.ts';
+import { invitations, users, workspaces } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { recordAudit } from '../audit/audit.ts';
+import type { Principal } from '../principal.ts';
+import { addMember, requireRole, roleIn } from '../workspaces/workspaces.ts';
+
+const TOKEN_PREFIX = 'lucid_join_';
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** The page of the web app that accepts a workspace invitation. */
+export function joinUrl(publicUrl: string, token: string): string {
+  return `${publicUrl}/join/${encodeURIComponent(token)}`;
+}
+
+/**
+ * Invites an email address to a team workspace with a role (admins). The token and link are
+ * answered this once.
+ *
+ * @example
+ * const { url } = await inviteToWorkspace(db, { actor, publicUrl, workspaceId, email, role: 'viewer', expiresInDays: 7 });
+ */
+export async function inviteToWorkspace(
+  db: Db,
+  {
+    actor,
+    publicUrl,
+    workspaceId,
+    email,
+    role,
+    expiresInDays,
+  }: {
+    actor: Principal;
+    publicUrl: string;
+    workspaceId: string;
+    email: string;
+    role: InvitedRole;
+    expiresInDays: number;
+  },
+): Promise<CreatedWorkspaceInvitation> {
+  await requireRole(db, workspaceId, actor.userId, 'admin');
+  const [workspace] = await db.select().from(workspaces).where(eq(workspaces.id, workspaceId));
+  if (workspace?.personal) {
+    throw new AppError(
+      'conflict',
+      'A personal workspace is not shared; create a team workspace and invite people there.',
+    );
+  }
+  const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(invitations)
+      .values({
+        id: newId('inv'),
+        tokenHash: hashToken(token),
+        email,
+        workspaceId,
+        role,
+        createdBy: actor.userId,
+        expiresAt: sql`now() + make_interval(days => ${expiresInDays})`,
+      })
+      .returning();
+    if (!row) throw new AppError('internal', 'The invitation was not stored.');
+    await recordAudit(tx, {
+      actor,
+      action: 'workspace.invitation.create',
+      targetType: 'invitation',
+      targetId: row.id,
+      workspaceId,
+      metadata: { email, role },
+    });
+    return {
+      id: row.id,
+      workspaceId,
+      email,
+      role,
+      expiresAt: row.expiresAt.toISOString(),
+      token,
+      url: joinUrl(publicUrl, token),
+    };
+  });
+}
+
+/**
+ * Accepts a workspace invitation for the signed-in caller, whose address must be the invited
+ * one; answers the workspace joined. Refusals: `invitation_not_found`, `invitation_invalid`
+ * (revoked), `invitation_used`, `invitation_expired`, `invitation_wrong_account`.
+ *
+ * @example
+ * const { workspace } = await acceptWorkspaceInvitation(db, { actor, token });
+ */
+export async function acceptWorkspaceInvitation(
+  db: Db,
+  { actor, token }: { actor: Principal; token: string },
+): Promise<{ workspace: Workspace }> {
+  const tokenHash = hashToken(token);
+  const [user] = await db.select().from(users).where(eq(users.id, actor.userId));
+  if (!user) throw new AppError('unauthorized', 'Sign in to accept this invitation.');
+  const joined = await db.transaction(async (tx) => {
+    const [claimed] = await tx
+      .update(invitations)
+      .set({ acceptedAt: sql`now()`, acceptedBy: actor.userId })
+      .where(
+        and(
+          eq(invitations.tokenHash, tokenHash),
+          sql`${invitations.workspaceId} is not null`,
+          isNull(invitations.acceptedAt),
+          isNull(invitations.revokedAt),
+          gt(invitations.expiresAt, sql`now()`),
+          sql`lower(${invitations.email}) = lower(${user.email})`,
+        ),
+      )
+      .returning();
+    if (!claimed?.workspaceId || !claimed.role) return null;
+    await addMember(tx, {
+      workspaceId: claimed.workspaceId,
+      userId: actor.userId,
+      role: claimed.role,
+    });
+    await recordAudit(tx, {
+      actor,
+      action: 'workspace.invitation.accept',
+      targetType: 'invitation',
+      targetId: claimed.id,
+      workspaceId: claimed.workspaceId,
+      metadata: { role: claimed.role },
+    });
+    return claimed.workspaceId;
+  });
+  if (joined === null) throw await refusal(db, tokenHash, user.email);
+  const [workspace] = await db.select().from(workspaces).where(eq(workspaces.id, joined));
+  const role = await roleIn(db, joined, actor.userId);
+  if (!workspace || !role) throw new AppError('not_found', 'This workspace no longer exists.');
+  return {
+    workspace: {
+      id: workspace.id,
+      name: workspace.name,
+      slug: workspace.slug,
+      personal: workspace.personal,
+      role,
+    },
+  };
+}
+
+/** Why a workspace invitation could not be accepted, in words for its holder. */
+async function refusal(db: Db, tokenHash: string, email: string): Promise<AppError> {
+  const ask = 'ask whoever invited you for a new one';
+  const [row] = await db.select().from(invitations).where(eq(invitations.tokenHash, tokenHash));
+  if (!row?.workspaceId) {
+    return new AppError('invitation_not_found', `This invitation link is not valid; ${ask}.`);
+  }
+  if (row.acceptedAt) {
+    return new AppError('invitation_used', `This invitation has been used already; ${ask}.`);
+  }
+  if (row.revokedAt) {
+    return new AppError('invitation_invalid', `This invitation has been revoked; ${ask}.`);
+  }
+  if (row.expiresAt <= new Date()) {
+    return new AppError('invitation_expired', `This invitation has expired; ${ask}.`);
+  }
+  if (row.email?.toLowerCase() !== email.toLowerCase()) {
+    return new AppError(
+      'invitation_wrong_account',
+      `This invitation is for another email address than ${email}, the one you are signed in with: sign in with the address it was sent to.`,
+    );
+  }
+  return new AppError('invitation_invalid', `This invitation cannot be used; ${ask}.`);
+}

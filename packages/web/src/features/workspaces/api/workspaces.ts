@@ -1,0 +1,108 @@
+/**
+ * @module features/workspaces/api/workspaces
+ * Workspaces over the REST API: make, rename and delete one, its members and their roles, invite
+ * someone, and accept an invitation.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type {
+  AcceptedWorkspaceInvitation,
+  CreatedWorkspaceInvitation,
+  CreateWorkspaceInvitationBody,
+  Workspace,
+  WorkspaceMember,
+  WorkspaceMemberList,
+  WorkspaceRole,
+} from '@lucid/contracts';
+import { api } from '../../../lib/api.ts';
+
+const path = (id: string, rest = '') => `/api/v1/workspaces/${encodeURIComponent(id)}${rest}`;
+
+export function membersQueryKey(workspaceId: string) {
+  return ['workspaces', workspaceId, 'members'] as const;
+}
+
+/** Refreshes what depends on the user's workspaces: `me`, and the lists scoped to one. */
+function useRefresh() {
+  const queryClient = useQueryClient();
+  return () => queryClient.invalidateQueries();
+}
+
+export function useCreateWorkspace() {
+  const refresh = useRefresh();
+  return useMutation({
+    mutationFn: (name: string) =>
+      api<Workspace>('/api/v1/workspaces', { method: 'POST', json: { name } }),
+    onSuccess: refresh,
+  });
+}
+
+export function useRenameWorkspace(workspaceId: string) {
+  const refresh = useRefresh();
+  return useMutation({
+    mutationFn: (name: string) =>
+      api<Workspace>(path(workspaceId), { method: 'PATCH', json: { name } }),
+    onSuccess: refresh,
+  });
+}
+
+export function useDeleteWorkspace(workspaceId: string) {
+  const refresh = useRefresh();
+  return useMutation({
+    mutationFn: () => api<void>(path(workspaceId), { method: 'DELETE' }),
+    onSuccess: refresh,
+  });
+}
+
+export function useMembers(workspaceId: string) {
+  return useQuery({
+    queryKey: membersQueryKey(workspaceId),
+    queryFn: ({ signal }) =>
+      api<WorkspaceMemberList>(path(workspaceId, '/members'), { signal }).then((r) => r.members),
+  });
+}
+
+export function useChangeRole(workspaceId: string) {
+  const refresh = useRefresh();
+  return useMutation({
+    mutationFn: ({ userId, role }: { userId: string; role: WorkspaceRole }) =>
+      api<WorkspaceMember>(path(workspaceId, `/members/${encodeURIComponent(userId)}`), {
+        method: 'PATCH',
+        json: { role },
+      }),
+    onSuccess: refresh,
+  });
+}
+
+/** Removes a member; with one's own id, leaves the workspace. */
+export function useRemoveMember(workspaceId: string) {
+  const refresh = useRefresh();
+  return useMutation({
+    mutationFn: (userId: string) =>
+      api<void>(path(workspaceId, `/members/${encodeURIComponent(userId)}`), {
+        method: 'DELETE',
+      }),
+    onSuccess: refresh,
+  });
+}
+
+export function useInvite(workspaceId: string) {
+  return useMutation({
+    mutationFn: (input: CreateWorkspaceInvitationBody) =>
+      api<CreatedWorkspaceInvitation>(path(workspaceId, '/invitations'), {
+        method: 'POST',
+        json: input,
+      }),
+  });
+}
+
+export function useAcceptInvitation() {
+  const refresh = useRefresh();
+  return useMutation({
+    mutationFn: (token: string) =>
+      api<AcceptedWorkspaceInvitation>(
+        `/api/v1/workspace-invitations/${encodeURIComponent(token)}/accept`,
+        { method: 'POST' },
+      ),
+    onSuccess: refresh,
+  });
+}
