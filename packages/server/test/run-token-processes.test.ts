@@ -19,10 +19,13 @@ afterAll(async () => {
   for (const { driver, id } of made) await (await driver.get(id))?.remove();
 });
 
-/** The run token, read from the one place it may be: the clone's environment. */
+/**
+ * The run token, read from the one place it may be: the git settings file the workspace is given on
+ * standard input.
+ */
 function runTokenOf(started: StartedCommand[]): string {
-  const header = started.find((command) => command.argv.includes('clone'))?.env.GIT_CONFIG_VALUE_0;
-  const basic = /^Authorization: Basic (\S+)$/.exec(header ?? '')?.[1] ?? '';
+  const given = started.map((command) => command.stdin ?? '').join('\n');
+  const basic = /Authorization: Basic (\S+)/.exec(given)?.[1] ?? '';
   const token = Buffer.from(basic, 'base64')
     .toString('utf8')
     .replace(/^lucid:/, '');

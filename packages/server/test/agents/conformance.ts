@@ -212,6 +212,7 @@ export function agentConformance(
             inputTokens: input(r.usage!),
             outputTokens: r.usage!.outputTokens,
             cachedInputTokens: r.usage!.cacheReadTokens,
+            cacheWriteTokens: r.usage!.cacheWriteTokens,
           }).usd;
         }),
       );

@@ -25,6 +25,8 @@ export function hostProcessArgs(): Promise<string> {
 export interface StartedCommand {
   argv: string[];
   env: Record<string, string>;
+  /** What the command was given on standard input, as text. */
+  stdin?: string;
 }
 
 /**
@@ -39,7 +41,8 @@ export function observedDriver(driver: SandboxDriver, started: StartedCommand[])
   const observe = (sandbox: Sandbox): Sandbox =>
     passThrough(sandbox, {
       exec: (argv: string[], options?: ExecOptions) => {
-        started.push({ argv: [...argv], env: { ...options?.env } });
+        const stdin = options?.stdin === undefined ? {} : { stdin: String(options.stdin) };
+        started.push({ argv: [...argv], env: { ...options?.env }, ...stdin });
         return sandbox.exec(argv, options);
       },
       shell: async (): Promise<SandboxShell> => {
