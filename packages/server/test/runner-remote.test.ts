@@ -21,8 +21,7 @@ import { pushedRepo, startTask, stdoutOf, taskEvents, waitForStatus } from './su
 import { freePort, onPostgres, startTestServer, type TestServer } from './support/test-server.ts';
 
 const bin = fileURLToPath(new URL('../bin/lucid.js', import.meta.url));
-/** Short, so a killed runner's run is recovered soon; long enough for a busy machine's renewals. */
-const LEASE_MS = 3_000;
+const LEASE_MS = 1_500;
 const SERVER_KEY = 'sk-ant-server-only-0123456789';
 
 let server: TestServer;
