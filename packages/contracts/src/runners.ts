@@ -168,6 +168,11 @@ export const ClaimedRun = z.object({
     leaseMs: z.number().int().positive(),
     maxRuntimeMs: z.number().int().positive(),
   }),
+  /**
+   * How long Lucid held the claim request before claiming (a long poll waits for a run to be
+   * queued): the lease began at least this long after the runner asked.
+   */
+  waitedMs: z.number().int().nonnegative().default(0),
 });
 export type ClaimedRun = z.infer<typeof ClaimedRun>;
 

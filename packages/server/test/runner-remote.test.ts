@@ -335,14 +335,24 @@ describe('a runner on another host', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(server.queuedRuns.waiting).toBe(1);
+      // The claim has waited longer than a lease when the run comes: the lease begins at the
+      // claim, not when the runner asked, and the run outlasts a lease on its renewals.
+      await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 500));
       const { task } = await startTask(server.url, admin, {
         repoId: repo.id,
         prompt: 'queued while the runner waits',
-        commands: ['echo claimed at once'],
+        commands: ['echo claimed at once', `sleep ${(2 * LEASE_MS) / 1000}`],
       });
       const done = await waitForStatus(server.url, admin, task.id, ['in_review', 'todo', 'failed']);
       expect(stdoutOf(await taskEvents(server.url, admin, task.id))).toContain('claimed at once');
-      expect(done.status).not.toBe('failed');
+      expect(done.status).toBe('in_review');
+      const runs = await request<{ runs: { status: string; attempt: number }[] }>(
+        server.url,
+        'GET',
+        `/api/v1/tasks/${task.id}/runs`,
+        { token: admin.token },
+      );
+      expect(runs.body.runs.map((r) => [r.status, r.attempt])).toEqual([['succeeded', 1]]);
     } finally {
       await runner.stop();
       await tunnel.close();

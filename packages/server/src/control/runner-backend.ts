@@ -124,6 +124,7 @@ export class DbRunnerBackend implements RunnerBackend {
       },
       git: { cloneUrl: `${sandboxUrl}/git/${task.repoId}.git`, token },
       limits: { leaseMs, maxRuntimeMs },
+      waitedMs: 0,
     };
   }
 

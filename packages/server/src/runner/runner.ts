@@ -280,8 +280,9 @@ export class Runner {
 
   /**
    * Works on a claimed run. `asked` is when the claim was asked for (`performance.now()`): the
-   * lease Lucid started then lasts at least `leaseMs` from that moment, and each renewal at least
-   * `leaseMs` from when it was asked for.
+   * lease Lucid started lasts at least `leaseMs` from that moment plus the time Lucid says it held
+   * the claim (`waitedMs`, a long poll's wait), and each renewal at least `leaseMs` from when it
+   * was asked for.
    */
   private launch(claimed: ClaimedRun, asked: number): void {
     const { backend, log } = this.options;
@@ -309,7 +310,7 @@ export class Runner {
         Math.max(0, from + leaseMs - performance.now()),
       );
     };
-    leaseUntil(asked);
+    leaseUntil(asked + claimed.waitedMs);
     const renew = setInterval(
       () => {
         if (held.signal.aborted) return;

@@ -85,12 +85,17 @@ export const runnerApiRoutes =
       };
       response.once('close', hangUp);
       try {
-        const deadline = performance.now() + (queued ? waitMs : 0);
+        const received = performance.now();
+        const deadline = received + (queued ? waitMs : 0);
         for (;;) {
           const left = deadline - performance.now();
           const next = left > 0 ? queued?.next(Math.min(left, RECHECK_MS), gone.signal) : undefined;
+          // Measured before the claim sets the lease: the runner dates its lease from when it asked
+          // plus this, never later than Lucid's.
+          const waitedMs = Math.floor(performance.now() - received);
           const claim = await backend.claim();
-          if (claim || !next) return claim;
+          if (claim) return { ...claim, waitedMs };
+          if (!next) return null;
           await next;
           if (gone.signal.aborted || queued?.closed) return null;
         }
