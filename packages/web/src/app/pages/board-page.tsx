@@ -22,6 +22,7 @@ import type { AgentName, BoardCard, TaskStatus } from '@lucid/contracts';
 import { Button } from '../../components/ui/button.tsx';
 import { ConfirmDialog } from '../../components/ui/confirm-dialog.tsx';
 import { ErrorMessage } from '../../components/ui/error-message.tsx';
+import { FilterBar, FilterChoice, FilterWords } from '../../components/ui/filters.tsx';
 import { Loading } from '../../components/ui/loading.tsx';
 import { ApiError, errorMessage } from '../../lib/api.ts';
 import { useTitle } from '../../lib/use-title.ts';
@@ -56,9 +57,6 @@ import { RejectDialog } from '../../components/ui/reject-dialog.tsx';
 type CardRef = Pick<BoardCard, 'id' | 'title'>;
 
 const CardDetail = lazy(() => import('./card-detail.tsx'));
-
-const select =
-  'mt-1.5 block rounded-md border-0 bg-white py-1.5 pr-8 pl-3 text-sm text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-indigo-600';
 
 const allStatuses = Object.keys({
   todo: 1,
@@ -112,7 +110,7 @@ function ConnectionNote({ connection }: { connection: BoardConnection }) {
   );
 }
 
-function FilterBar({
+function CardFilterBar({
   filters,
   onChange,
 }: {
@@ -120,53 +118,31 @@ function FilterBar({
   onChange: (next: Partial<CardFilters>) => void;
 }) {
   return (
-    <form
-      role="search"
-      aria-label="Find cards"
-      className="flex flex-wrap items-end gap-3"
-      onSubmit={(event) => event.preventDefault()}
-    >
-      <label className="min-w-56 flex-1 text-sm font-medium text-slate-700">
-        Find
-        <input
-          type="search"
-          className={`${select} w-full pr-3`}
-          placeholder="Words in the title or description"
-          value={filters.q}
-          onChange={(event) => onChange({ q: event.target.value })}
-        />
-      </label>
-      <label className="text-sm font-medium text-slate-700">
-        Status
-        <select
-          className={select}
-          value={filters.status}
-          onChange={(event) => onChange({ status: event.target.value })}
-        >
-          <option value="">Any status</option>
-          {allStatuses.map((status) => (
-            <option key={status} value={status}>
-              {statusLabel(status)}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="text-sm font-medium text-slate-700">
-        Agent
-        <select
-          className={select}
-          value={filters.agent}
-          onChange={(event) => onChange({ agent: event.target.value })}
-        >
-          <option value="">Any agent</option>
-          {(Object.keys(agentLabels) as AgentName[]).map((agent) => (
-            <option key={agent} value={agent}>
-              {agentLabels[agent]}
-            </option>
-          ))}
-        </select>
-      </label>
-    </form>
+    <FilterBar name="Find cards">
+      <FilterWords
+        label="Find"
+        placeholder="Words in the title or description"
+        value={filters.q}
+        onChange={(q) => onChange({ q })}
+      />
+      <FilterChoice
+        label="Status"
+        any="Any status"
+        value={filters.status}
+        options={allStatuses.map((status) => ({ value: status, label: statusLabel(status) }))}
+        onChange={(status) => onChange({ status })}
+      />
+      <FilterChoice
+        label="Agent"
+        any="Any agent"
+        value={filters.agent}
+        options={(Object.keys(agentLabels) as AgentName[]).map((agent) => ({
+          value: agent,
+          label: agentLabels[agent],
+        }))}
+        onChange={(agent) => onChange({ agent })}
+      />
+    </FilterBar>
   );
 }
 
@@ -309,7 +285,7 @@ export function BoardPage({ repoId, taskId }: { repoId: string; taskId?: string 
           )}
         </div>
       </header>
-      <FilterBar filters={filters} onChange={setFilters} />
+      <CardFilterBar filters={filters} onChange={setFilters} />
       {notice && (
         <div
           role="alert"

@@ -10,6 +10,7 @@ import type { TaskStatus } from '@lucid/contracts';
 import { buttonClass } from '../../../components/ui/button.tsx';
 import { EmptyState } from '../../../components/ui/empty-state.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
+import { FilterBar, FilterChoice, FilterWords } from '../../../components/ui/filters.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { PageHeader } from '../../../components/ui/page-header.tsx';
 import { Time } from '../../../components/ui/time.tsx';
@@ -30,9 +31,6 @@ const taskStatuses = Object.keys({
   cancelled: 1,
 } satisfies Record<TaskStatus, 1>) as TaskStatus[];
 
-const select =
-  'block rounded-md border-0 bg-white py-2 pr-8 pl-3 text-sm text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-indigo-600';
-
 function Filters({
   repoId,
   status,
@@ -46,53 +44,30 @@ function Filters({
 }) {
   const repos = useRepos();
   return (
-    <form
-      role="search"
-      aria-label="Filter tasks"
-      className="mb-4 flex flex-wrap items-end gap-3"
-      onSubmit={(event) => event.preventDefault()}
-    >
-      <label className="text-sm font-medium text-slate-700">
-        Repository
-        <select
-          className={`${select} mt-1.5`}
+    <div className="mb-4">
+      <FilterBar name="Filter tasks">
+        <FilterChoice
+          label="Repository"
+          any="All repositories"
           value={repoId}
-          onChange={(event) => onChange({ repoId: event.target.value })}
-        >
-          <option value="">All repositories</option>
-          {repos.data?.map((repo) => (
-            <option key={repo.id} value={repo.id}>
-              {repo.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="text-sm font-medium text-slate-700">
-        Status
-        <select
-          className={`${select} mt-1.5`}
+          options={(repos.data ?? []).map((repo) => ({ value: repo.id, label: repo.name }))}
+          onChange={(repoId) => onChange({ repoId })}
+        />
+        <FilterChoice
+          label="Status"
+          any="Any status"
           value={status}
-          onChange={(event) => onChange({ status: event.target.value })}
-        >
-          <option value="">Any status</option>
-          {taskStatuses.map((value) => (
-            <option key={value} value={value}>
-              {statusLabel(value)}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="min-w-64 flex-1 text-sm font-medium text-slate-700">
-        Search
-        <input
-          type="search"
-          className={`${select} mt-1.5 w-full pr-3`}
+          options={taskStatuses.map((value) => ({ value, label: statusLabel(value) }))}
+          onChange={(status) => onChange({ status })}
+        />
+        <FilterWords
+          label="Search"
           placeholder="Words in the title or prompt"
           value={q}
-          onChange={(event) => onChange({ q: event.target.value })}
+          onChange={(q) => onChange({ q })}
         />
-      </label>
-    </form>
+      </FilterBar>
+    </div>
   );
 }
 
