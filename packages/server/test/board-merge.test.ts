@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Board, BoardStreamMessage, Commit, Repo } from '@lucid/contracts';
+import type { Board, Commit, Repo } from '@lucid/contracts';
 import { repositories } from '../src/db/schema.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
+import { openBoardStream } from './support/board-stream.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { authedUrl, gitOk } from './support/git.ts';
 import { pushedRepo, startTask, taskEvents, waitForStatus } from './support/tasks.ts';
@@ -153,56 +154,6 @@ describe('approving a task merges its branch in the git server', () => {
   });
 });
 
-/** Follows a repository's board stream, keeping every message. */
-async function followBoard(repoId: string) {
-  const controller = new AbortController();
-  const response = await fetch(`${server.url}/api/v1/repos/${repoId}/board/stream`, {
-    headers: { authorization: `Bearer ${user.token}`, accept: 'text/event-stream' },
-    signal: controller.signal,
-  });
-  expect(response.status).toBe(200);
-  const messages: BoardStreamMessage[] = [];
-  const waiters: { match: (m: BoardStreamMessage) => boolean; resolve: () => void }[] = [];
-  let opened!: () => void;
-  const open = new Promise<void>((resolve) => (opened = resolve));
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = '';
-    try {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf('\n\n')) >= 0) {
-          const block = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          if (block.startsWith(': stream')) opened();
-          if (!block.startsWith('data:')) continue;
-          const message = JSON.parse(block.slice(5)) as BoardStreamMessage;
-          messages.push(message);
-          for (const waiter of [...waiters]) {
-            if (waiter.match(message)) {
-              waiters.splice(waiters.indexOf(waiter), 1);
-              waiter.resolve();
-            }
-          }
-        }
-      }
-    } catch {
-      // closed
-    }
-  })();
-  await open;
-  return {
-    messages,
-    waitFor: (match: (m: BoardStreamMessage) => boolean) =>
-      new Promise<void>((resolve) => {
-        if (messages.some(match)) return resolve();
-        waiters.push({ match, resolve });
-      }),
-    close: () => controller.abort(),
-  };
-}
-
 async function commitsOf(repoId: string): Promise<Commit[]> {
   const listed = await request<{ commits: Commit[] }>(
     server.url,
@@ -255,7 +206,7 @@ describe('views that follow the branches', () => {
         })
       ).body.lastPushedAt;
     const lastPush = await pushedAt();
-    const viewer = await followBoard(repo.id);
+    const viewer = await openBoardStream(server.url, repo.id, user.token);
     expect((await approve(task.id)).status).toBe(200);
     await viewer.waitFor((m) => m.kind === 'refs.changed');
     viewer.close();
@@ -269,7 +220,7 @@ describe('views that follow the branches', () => {
 
   it('tells board viewers when someone pushes to the repository', async () => {
     const repo = await pushedRepo(server.url, user, 'pushed-live');
-    const viewer = await followBoard(repo.id);
+    const viewer = await openBoardStream(server.url, repo.id, user.token);
     await pushToMain(repo.cloneUrl, 'more.txt', 'more');
     await viewer.waitFor((m) => m.kind === 'refs.changed');
     viewer.close();

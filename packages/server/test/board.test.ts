@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Board, BoardChanged, TaskStatus } from '@lucid/contracts';
+import type { Board, TaskStatus } from '@lucid/contracts';
 import { auditLog, tasks } from '../src/db/schema.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { shellTrajectory, startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
+import { openBoardStream } from './support/board-stream.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { fakeProviderEnv } from './support/providers.ts';
 import { pushedRepo, startTask, stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
@@ -427,22 +428,35 @@ describe('the board read model', () => {
 
 describe('the board stream', () => {
   it('tells every viewer when a task of the repository is created or changes status', async () => {
-    const viewers = await Promise.all([openBoardStream(), openBoardStream()]);
+    const viewers = await Promise.all([
+      openBoardStream(server.url, repoId, user.token),
+      openBoardStream(server.url, repoId, user.token),
+    ]);
     const id = await todoTask({ prompt: 'Streamed card' });
     for (const viewer of viewers) {
-      await viewer.waitFor((m) => m.taskId === id && m.status === 'todo');
+      await viewer.waitFor(
+        (m) => m.kind === 'board.changed' && m.taskId === id && m.status === 'todo',
+      );
     }
     expect((await act(id, 'reject')).status).toBe(409);
     await server.database.db.update(tasks).set({ status: 'in_review' }).where(eq(tasks.id, id));
     expect((await act(id, 'reject')).status).toBe(200);
     for (const viewer of viewers) {
-      await viewer.waitFor((m) => m.taskId === id && m.status === 'todo' && m !== viewer.first());
+      await viewer.waitFor(
+        (m) =>
+          m.kind === 'board.changed' &&
+          m.taskId === id &&
+          m.status === 'todo' &&
+          m !== viewer.first(),
+      );
     }
     const deleted = await request(server.url, 'DELETE', `/api/v1/tasks/${id}`, {
       token: user.token,
     });
     expect(deleted.status).toBe(204);
-    await viewers[0]?.waitFor((m) => m.taskId === id && m.status === null);
+    await viewers[0]?.waitFor(
+      (m) => m.kind === 'board.changed' && m.taskId === id && m.status === null,
+    );
     for (const viewer of viewers) viewer.close();
   });
 });
@@ -457,53 +471,3 @@ describe('the runners panel', () => {
     expect(list.body.pool).toEqual({ slots: 1, busy: 0, queuedRuns: 0, warmSandboxes: 0 });
   });
 });
-
-/** A viewer of the repository's board stream, once its stream is open. */
-async function openBoardStream() {
-  const controller = new AbortController();
-  const response = await fetch(`${server.url}/api/v1/repos/${repoId}/board/stream`, {
-    headers: { authorization: `Bearer ${user.token}`, accept: 'text/event-stream' },
-    signal: controller.signal,
-  });
-  expect(response.status).toBe(200);
-  const messages: BoardChanged[] = [];
-  const waiters: { match: (m: BoardChanged) => boolean; resolve: () => void }[] = [];
-  let opened!: () => void;
-  const open = new Promise<void>((resolve) => (opened = resolve));
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = '';
-    try {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf('\n\n')) >= 0) {
-          const block = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          if (block.startsWith(': stream')) opened();
-          if (!block.startsWith('data:')) continue;
-          const message = JSON.parse(block.slice(5)) as BoardChanged;
-          messages.push(message);
-          for (const waiter of [...waiters]) {
-            if (waiter.match(message)) {
-              waiters.splice(waiters.indexOf(waiter), 1);
-              waiter.resolve();
-            }
-          }
-        }
-      }
-    } catch {
-      // closed
-    }
-  })();
-  await open;
-  return {
-    first: () => messages[0],
-    waitFor: (match: (m: BoardChanged) => boolean) =>
-      new Promise<void>((resolve) => {
-        if (messages.some(match)) return resolve();
-        waiters.push({ match, resolve });
-      }),
-    close: () => controller.abort(),
-  };
-}
