@@ -15,12 +15,12 @@ import { cacheSavingOf, costOf } from '../src/llm/cost.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import {
   offersTools,
-  startFakeLlm,
   type FakeLlm,
   type RecordedRequest,
   type ScriptStep,
 } from './fakes/llm/index.ts';
 import { requestTokens } from './fakes/llm/script.ts';
+import { startAgentServer, type AgentServer } from './support/agent-server.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { fakeProviderEnv } from './support/providers.ts';
 import { pushedRepo, taskEvents, waitForStatus, type EventView } from './support/tasks.ts';
@@ -32,35 +32,22 @@ let llm: FakeLlm;
 let server: TestServer;
 let user: TestUser;
 let repoId: string;
+let testbed: AgentServer;
 
 beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startTestServer({
-    env: {
-      ...fakeProviderEnv(llm.url, {
-        anthropic: 'sk-ant-context-test-0123456789',
-        openai: 'sk-openai-context-test-0123456789',
-        compatible: 'sk-local-context-test-0123456789',
-      }),
-      LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
-      LUCID_AGENT_MAX_STEPS: '40',
+  testbed = await startAgentServer({
+    repo: 'context-repo',
+    keys: {
+      anthropic: 'sk-ant-context-test-0123456789',
+      openai: 'sk-openai-context-test-0123456789',
+      compatible: 'sk-local-context-test-0123456789',
     },
-    runner: {
-      driver: new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) }),
-      slots: 1,
-      leaseMs: 3_000,
-      maxRuntimeMs: 300_000,
-      pollMs: 100,
-      warmPool: 0,
-    },
+    env: { LUCID_AGENT_MAX_STEPS: '40' },
+    runner: { maxRuntimeMs: 300_000 },
   });
-  user = await signUp(server.url);
-  repoId = (await pushedRepo(server.url, user, 'context-repo')).id;
+  ({ llm, server, user, repoId } = testbed);
 });
-afterAll(async () => {
-  await server.close();
-  await llm.close();
-});
+afterAll(() => testbed.close());
 beforeEach(() => llm.reset());
 
 /** Model requests of the agent's steps (they offer tools; summaries do not). */

@@ -3,53 +3,42 @@
  * the earlier run's tool calls and their results, in each wire format the agent speaks, in the
  * order they happened among the user's messages, with secrets masked as they were when recorded.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runs, tasks, trajectorySteps } from '../src/db/schema.ts';
 import { newId } from '../src/ids.ts';
 import { appendEvents } from '../src/tasks/events.ts';
 import { historyBefore, rememberRun } from '../src/tasks/trajectory.ts';
-import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
-import { startFakeLlm, type FakeLlm, type RecordedRequest } from './fakes/llm/index.ts';
-import { request, signUp, type TestUser } from './support/client.ts';
-import { fakeProviderEnv } from './support/providers.ts';
-import { pushedRepo, taskEvents, waitForStatus } from './support/tasks.ts';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import { type LocalDriver } from '../src/sandbox/local/local-driver.ts';
+import type { FakeLlm, RecordedRequest } from './fakes/llm/index.ts';
+import { startAgentServer, type AgentServer } from './support/agent-server.ts';
+import { request, type TestUser } from './support/client.ts';
+import { taskEvents, waitForStatus } from './support/tasks.ts';
+import type { TestServer } from './support/test-server.ts';
 
 let llm: FakeLlm;
 let server: TestServer;
 let driver: LocalDriver;
 let user: TestUser;
 let repoId: string;
+let testbed: AgentServer;
 
 beforeAll(async () => {
-  llm = await startFakeLlm();
-  driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
-  server = await startTestServer({
-    env: {
-      ...fakeProviderEnv(llm.url, {
-        anthropic: 'sk-ant-memory-0123456789',
-        openai: 'sk-oa-memory-0123456789',
-        compatible: 'sk-c-memory-0123456789',
-        gemini: 'gm-memory-0123456789',
-      }),
-      LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+  testbed = await startAgentServer({
+    repo: 'memory-repo',
+    keys: {
+      anthropic: 'sk-ant-memory-0123456789',
+      openai: 'sk-oa-memory-0123456789',
+      compatible: 'sk-c-memory-0123456789',
+      gemini: 'gm-memory-0123456789',
     },
-    runner: { driver, slots: 1, leaseMs: 3_000, maxRuntimeMs: 120_000, pollMs: 100, warmPool: 0 },
   });
-  user = await signUp(server.url);
-  repoId = (await pushedRepo(server.url, user, 'memory-repo')).id;
+  ({ llm, server, driver, user, repoId } = testbed);
 });
-afterAll(async () => {
-  await server.close();
-  await llm.close();
-});
+afterAll(() => testbed.close());
 beforeEach(() => llm.reset());
 
-const modelRequests = () => llm.requests.filter((r) => r.protocol !== undefined);
+const modelRequests = () => testbed.modelRequests();
 
 async function agentTask(prompt: string, model: string): Promise<string> {
   const created = await request<{ task: { id: string } }>(server.url, 'POST', '/api/v1/tasks', {

@@ -1,11 +1,8 @@
 import diagnostics from 'node:diagnostics_channel';
-import { fakeProviderEnv } from './support/providers.ts';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
-import { shellTrajectory, startFakeLlm, type FakeLlm, type ScriptStep } from './fakes/llm/index.ts';
+import { type LocalDriver } from '../src/sandbox/local/local-driver.ts';
+import { shellTrajectory, type FakeLlm, type ScriptStep } from './fakes/llm/index.ts';
+import { startAgentServer, type AgentServer } from './support/agent-server.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { pushedRepo, taskEvents, waitForStatus, type EventView } from './support/tasks.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
@@ -20,32 +17,24 @@ let server: TestServer;
 let driver: LocalDriver;
 let user: TestUser;
 let repoId: string;
+let testbed: AgentServer;
 
 beforeAll(async () => {
-  llm = await startFakeLlm();
-  driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
-  server = await startTestServer({
-    env: {
-      ...fakeProviderEnv(llm.url, {
-        anthropic: ANTHROPIC_KEY,
-        openai: OPENAI_KEY,
-        compatible: COMPATIBLE_KEY,
-      }),
-      LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
-      LUCID_AGENT_MAX_STEPS: String(MAX_STEPS),
+  testbed = await startAgentServer({
+    repo: 'agent-repo',
+    keys: {
+      anthropic: ANTHROPIC_KEY,
+      openai: OPENAI_KEY,
+      compatible: COMPATIBLE_KEY,
     },
-    runner: { driver, slots: 1, leaseMs: 3_000, maxRuntimeMs: 120_000, pollMs: 100, warmPool: 0 },
+    env: { LUCID_AGENT_MAX_STEPS: String(MAX_STEPS) },
   });
-  user = await signUp(server.url);
-  repoId = (await pushedRepo(server.url, user, 'agent-repo')).id;
+  ({ llm, server, driver, user, repoId } = testbed);
 });
-afterAll(async () => {
-  await server.close();
-  await llm.close();
-});
+afterAll(() => testbed.close());
 beforeEach(() => llm.reset());
 
-const modelRequests = () => llm.requests.filter((r) => r.protocol !== undefined);
+const modelRequests = () => testbed.modelRequests();
 
 async function agentTask(json: { prompt: string; model?: string }) {
   const created = await request<{ task: { id: string; branch: string } }>(

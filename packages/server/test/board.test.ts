@@ -1,44 +1,32 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Board, TaskStatus } from '@lucid/contracts';
 import { auditLog, tasks } from '../src/db/schema.ts';
-import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
-import { shellTrajectory, startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
+import { shellTrajectory, type FakeLlm } from './fakes/llm/index.ts';
 import { openBoardStream } from './support/board-stream.ts';
+import { startAgentServer, type AgentServer } from './support/agent-server.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
-import { fakeProviderEnv } from './support/providers.ts';
 import { pushedRepo, startTask, stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import type { TestServer } from './support/test-server.ts';
 
 let llm: FakeLlm;
 let server: TestServer;
 let user: TestUser;
 let repoId: string;
+let testbed: AgentServer;
 
 beforeAll(async () => {
-  llm = await startFakeLlm();
-  const driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
-  server = await startTestServer({
-    env: {
-      ...fakeProviderEnv(llm.url, {
-        anthropic: 'sk-ant-board',
-        openai: 'sk-oa-board',
-        compatible: 'sk-c-board',
-      }),
-      LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+  testbed = await startAgentServer({
+    repo: 'board-repo',
+    keys: {
+      anthropic: 'sk-ant-board',
+      openai: 'sk-oa-board',
+      compatible: 'sk-c-board',
     },
-    runner: { driver, slots: 1, leaseMs: 3_000, maxRuntimeMs: 120_000, pollMs: 100, warmPool: 0 },
   });
-  user = await signUp(server.url);
-  repoId = (await pushedRepo(server.url, user, 'board-repo')).id;
+  ({ llm, server, user, repoId } = testbed);
 });
-afterAll(async () => {
-  await server.close();
-  await llm.close();
-});
+afterAll(() => testbed.close());
 beforeEach(() => llm.reset());
 
 type Action = 'start' | 'approve' | 'reject' | 'retry' | 'cancel';

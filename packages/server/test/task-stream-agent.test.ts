@@ -1,45 +1,29 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
-import { startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
-import { request, signUp, type TestUser } from './support/client.ts';
-import { fakeProviderEnv } from './support/providers.ts';
+import type { FakeLlm } from './fakes/llm/index.ts';
+import { startAgentServer, type AgentServer } from './support/agent-server.ts';
+import { request, type TestUser } from './support/client.ts';
 import { openStream } from './support/stream.ts';
-import { pushedRepo, taskEvents, waitForStatus } from './support/tasks.ts';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import { taskEvents, waitForStatus } from './support/tasks.ts';
+import type { TestServer } from './support/test-server.ts';
 
 let llm: FakeLlm;
 let server: TestServer;
 let user: TestUser;
 let repoId: string;
+let testbed: AgentServer;
 
 beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startTestServer({
-    env: {
-      ...fakeProviderEnv(llm.url, {
-        anthropic: 'sk-ant-stream-test-0123456789',
-        openai: 'sk-openai-stream-test-0123456789',
-        compatible: 'sk-local-stream-test-0123456789',
-      }),
-      LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
-    },
-    runner: {
-      driver: new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) }),
-      slots: 1,
-      pollMs: 100,
-      warmPool: 0,
+  testbed = await startAgentServer({
+    repo: 'stream-agent',
+    keys: {
+      anthropic: 'sk-ant-stream-test-0123456789',
+      openai: 'sk-openai-stream-test-0123456789',
+      compatible: 'sk-local-stream-test-0123456789',
     },
   });
-  user = await signUp(server.url);
-  repoId = (await pushedRepo(server.url, user, 'stream-agent')).id;
+  ({ llm, server, user, repoId } = testbed);
 });
-afterAll(async () => {
-  await server.close();
-  await llm.close();
-});
+afterAll(() => testbed.close());
 
 const ANSWER =
   'I read the README first, then the tests, and everything there is already in order, ' +

@@ -1,42 +1,31 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tasks } from '../src/db/schema.ts';
-import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
-import { startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
-import { request, signUp, type TestUser } from './support/client.ts';
-import { fakeProviderEnv } from './support/providers.ts';
-import { pushedRepo, stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import { type LocalDriver } from '../src/sandbox/local/local-driver.ts';
+import type { FakeLlm } from './fakes/llm/index.ts';
+import { startAgentServer, type AgentServer } from './support/agent-server.ts';
+import { request, type TestUser } from './support/client.ts';
+import { stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
+import type { TestServer } from './support/test-server.ts';
 
 let llm: FakeLlm;
 let server: TestServer;
 let driver: LocalDriver;
 let user: TestUser;
 let repoId: string;
+let testbed: AgentServer;
 
 beforeAll(async () => {
-  llm = await startFakeLlm();
-  driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
-  server = await startTestServer({
-    env: {
-      ...fakeProviderEnv(llm.url, { anthropic: 'sk-ant-f', openai: 'sk-oa-f', compatible: 'sk-c' }),
-      LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
-    },
-    runner: { driver, slots: 1, leaseMs: 3_000, maxRuntimeMs: 120_000, pollMs: 100, warmPool: 0 },
+  testbed = await startAgentServer({
+    repo: 'followup-repo',
+    keys: { anthropic: 'sk-ant-f', openai: 'sk-oa-f', compatible: 'sk-c' },
   });
-  user = await signUp(server.url);
-  repoId = (await pushedRepo(server.url, user, 'followup-repo')).id;
+  ({ llm, server, driver, user, repoId } = testbed);
 });
-afterAll(async () => {
-  await server.close();
-  await llm.close();
-});
+afterAll(() => testbed.close());
 beforeEach(() => llm.reset());
 
-const modelRequests = () => llm.requests.filter((r) => r.protocol !== undefined);
+const modelRequests = () => testbed.modelRequests();
 
 async function agentTask(prompt: string): Promise<string> {
   const created = await request<{ task: { id: string } }>(server.url, 'POST', '/api/v1/tasks', {
