@@ -430,6 +430,31 @@ describe('API rate limits', () => {
     expect(runner.status).not.toBe(429);
   });
 
+  it('shares the count between two servers on one database', async () => {
+    const other = await startTestServer({
+      env: { LUCID_RATE_LIMIT_PER_MINUTE: '5' },
+      sharedDatabase: server.database,
+    });
+    try {
+      const caller = await signUp(server.url, 'Both');
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        statuses.push(
+          (await request(server.url, 'GET', '/api/v1/me', { token: caller.token })).status,
+        );
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200]);
+      const limited = await request<ErrorAnswer>(other.url, 'GET', '/api/v1/me', {
+        token: caller.token,
+      });
+      expect(limited.status).toBe(429);
+      expect(limited.body.error.code).toBe('rate_limited');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('counts unauthenticated requests by the client’s address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
