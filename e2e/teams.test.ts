@@ -1,8 +1,9 @@
 /**
  * Teams in a real browser, against a server where sign-up is by invitation: an owner with a team
  * workspace switches to it, sees its tasks only, and invites a viewer from the Workspace settings
- * page; the viewer signs up through the link, joins, switches to the team and sees its board
- * without the work's diff or any action.
+ * page and revokes another pending invitation, whose link is then refused; the viewer signs up
+ * through the link, joins, switches to the team and sees its board without the work's diff or any
+ * action.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -95,6 +96,37 @@ describe.skipIf(chromiumMissing)('teams', () => {
     link = (await page.locator('pre').first().textContent())?.trim() ?? '';
     expect(link).toMatch(new RegExp(`^${server.url}/join/lucid_join_`));
     await screenshot(page, 'teams-invite');
+  });
+
+  it('lists the pending invitations and revokes one, whose link is then refused', async () => {
+    const { page } = ownerBrowser;
+    const dropped = `dropped-${stamp}@example.test`;
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByLabel('Email').fill(dropped);
+    await page.getByLabel('Role', { exact: true }).selectOption('member');
+    await page.getByRole('button', { name: 'Invite', exact: true }).click();
+    await page.getByText(`Invitation for ${dropped}`).waitFor();
+    const droppedLink = (await page.locator('pre').first().textContent())?.trim() ?? '';
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+
+    const pending = page.getByRole('list', { name: 'Pending invitations' });
+    await pending.getByText(dropped).waitFor();
+    await pending.getByText(viewer.email).waitFor();
+    expect(
+      await pending.getByText('viewer, invited by Olga Owner; expires in 7 days').count(),
+    ).toBe(1);
+    await screenshot(page, 'teams-invitations');
+
+    await page.getByRole('button', { name: `Revoke the invitation for ${dropped}` }).click();
+    await page.getByRole('button', { name: 'Revoke invitation' }).click();
+    await pending.getByText(dropped).waitFor({ state: 'detached' });
+    await pending.getByText(viewer.email).waitFor();
+
+    await page.goto(droppedLink);
+    await page.getByText('Could not join the workspace').waitFor();
+    await page.getByText('This invitation has been revoked').waitFor();
+    await page.getByRole('link', { name: 'Go to tasks' }).click();
+    await page.waitForURL('**/tasks');
   });
 
   it('lets the invitee sign up through the link and join the team', async () => {

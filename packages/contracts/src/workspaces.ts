@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { Workspace, WorkspaceRole } from './account.ts';
 import { Id, Timestamp } from './common.ts';
+import { InvitationStatus } from './invitations.ts';
 
 export const WorkspaceName = z.string().trim().min(1).max(100);
 
@@ -63,6 +64,30 @@ export const CreatedWorkspaceInvitation = z
   })
   .meta({ id: 'CreatedWorkspaceInvitation' });
 export type CreatedWorkspaceInvitation = z.infer<typeof CreatedWorkspaceInvitation>;
+
+/** An invitation to a workspace as its admins see it: never its token or link. */
+export const WorkspaceInvitation = z
+  .object({
+    id: Id,
+    email: z.string(),
+    role: WorkspaceRole,
+    status: InvitationStatus,
+    invitedBy: z
+      .object({ id: Id, name: z.string() })
+      .nullable()
+      .describe('Who made it; null once their account is deleted.'),
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
+    acceptedAt: Timestamp.nullable(),
+    revokedAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'WorkspaceInvitation' });
+export type WorkspaceInvitation = z.infer<typeof WorkspaceInvitation>;
+
+export const WorkspaceInvitationList = z.object({ invitations: z.array(WorkspaceInvitation) });
+export type WorkspaceInvitationList = z.infer<typeof WorkspaceInvitationList>;
+
+export const WorkspaceInvitationParams = z.object({ id: Id, invitationId: Id });
 
 export const InvitationTokenParams = z.object({ token: z.string().min(1).max(200) });
 

@@ -361,7 +361,7 @@ async function makeAlicesObjects(): Promise<void> {
   const team = await api<{ id: string }>(alice, 'POST', '/api/v1/workspaces', {
     name: `${MARK} team`,
   });
-  const joinLink = await api<{ token: string }>(
+  const joinLink = await api<{ id: string; token: string }>(
     alice,
     'POST',
     `/api/v1/workspaces/${team.body.id}/invitations`,
@@ -371,7 +371,7 @@ async function makeAlicesObjects(): Promise<void> {
   const me = await api<{ workspaces: { id: string }[] }>(alice, 'GET', '/api/v1/me');
   add('workspace', ...me.body.workspaces.map((w) => w.id));
   add('user', alice.id);
-  add('invitation', adminInvitation);
+  add('invitation', adminInvitation, joinLink.body.id);
   for (const values of Object.values(ids)) for (const id of values) markers.add(id);
   // Objects named by their kind: A's key for a provider, A's account on a forge.
   add('provider-key', 'openai-compatible');

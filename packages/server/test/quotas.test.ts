@@ -1,15 +1,16 @@
 /**
  * Workspace quotas and API rate limits: tasks a day (429 `quota_exceeded` with `Retry-After`,
  * nothing stored), runs at once (the claim passes over a workspace at its limit), the monthly
- * model budget (the gateway refuses, the run fails saying why, new tasks are refused), the
- * owner's overrides, and requests per minute per caller.
+ * model budget (the gateway refuses, the run fails saying why, new tasks are refused, and so is
+ * every other run a user starts: a re-run, a follow-up, a start, a retry), the owner's overrides,
+ * and requests per minute per caller.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runs, tasks, workspaceMembers } from '../src/db/schema.ts';
+import { runs, tasks, usage, workspaceMembers } from '../src/db/schema.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { claimRun } from '../src/control/queue.ts';
 import { startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
@@ -286,6 +287,109 @@ describe('the monthly model budget', () => {
   }, 120_000);
 });
 
+describe('the budget before every run', () => {
+  let server: TestServer;
+  let owner: TestUser;
+  let repoId: string;
+  let workspaceId: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      env: {
+        ...fakeProviderEnv('http://127.0.0.1:9', {
+          anthropic: 'sk-ant-budget-runs-0123456789',
+          openai: 'sk-openai-budget-runs-0123456789',
+          compatible: 'sk-local-budget-runs-0123456789',
+        }),
+        LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+        LUCID_WORKSPACE_MONTHLY_BUDGET_USD: '1',
+      },
+    });
+    owner = await signUp(server.url, 'Owner');
+    repoId = (await pushedRepo(server.url, owner, 'budget-runs-repo')).id;
+    workspaceId = await workspaceOf(server, owner);
+  });
+  afterAll(() => server.close());
+
+  const api = <T>(method: string, pathname: string, json?: unknown) =>
+    request<T & ErrorAnswer>(server.url, method, `/api/v1${pathname}`, {
+      token: owner.token,
+      ...(json !== undefined && { json }),
+    });
+  const runsOf = async (taskId: string) =>
+    (await server.database.db.select().from(runs).where(eq(runs.taskId, taskId))).length;
+  const expectRefused = (answer: { status: number; body: ErrorAnswer; headers: Headers }) => {
+    expect(answer.status, JSON.stringify(answer.body)).toBe(429);
+    expect(answer.body.error.code).toBe('quota_exceeded');
+    expect(answer.body.error.message).toMatch(
+      /^This workspace has used \$2\.00 of its \$1\.00 monthly model budget; new tasks can start in /,
+    );
+    expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+  };
+
+  it('refuses a re-run, a follow-up, a start and a retry past it with 429, queueing nothing and storing nothing', async () => {
+    const commands = await api<{ task: { id: string } }>('POST', '/tasks', {
+      repoId,
+      prompt: 'list the files',
+      commands: ['ls'],
+    });
+    expect(commands.status, JSON.stringify(commands.body)).toBe(201);
+    const stopped = commands.body.task.id;
+    expect((await api('POST', `/tasks/${stopped}/stop`)).status).toBe(200);
+    const card = await api<{ task: { id: string } }>('POST', '/tasks', {
+      repoId,
+      prompt: 'write the notes',
+      start: false,
+    });
+    expect(card.status, JSON.stringify(card.body)).toBe(201);
+    const todo = card.body.task.id;
+
+    // The month's model calls cost $2, over the $1 budget.
+    await server.database.db.insert(usage).values({
+      id: 'use_spent_budget',
+      runId: null,
+      taskId: stopped,
+      workspaceId,
+      userId: owner.id,
+      model: 'anthropic/claude-sonnet-4-5',
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 2,
+    });
+
+    expectRefused(await api('POST', `/tasks/${stopped}/runs`, { commands: ['ls'] }));
+    expectRefused(await api('POST', `/tasks/${stopped}/retry`));
+    expectRefused(await api('POST', `/tasks/${todo}/start`));
+    expectRefused(await api('POST', `/tasks/${todo}/messages`, { text: 'Also the changelog.' }));
+
+    expect(await runsOf(stopped)).toBe(1);
+    expect(await runsOf(todo)).toBe(0);
+    const [stoppedTask] = await server.database.db
+      .select()
+      .from(tasks)
+      .where(eq(tasks.id, stopped));
+    const [todoTask] = await server.database.db.select().from(tasks).where(eq(tasks.id, todo));
+    expect([stoppedTask?.status, todoTask?.status]).toEqual(['cancelled', 'todo']);
+    // The refused follow-up was not stored: its writer still has it, to send when the budget allows.
+    const messages = (await taskEvents(server.url, owner, todo)).filter(
+      (e) => e.type === 'message.user',
+    );
+    expect(messages).toEqual([]);
+
+    // Once the owner raises the budget, the same follow-up starts a run.
+    const raised = await api('PATCH', `/workspaces/${workspaceId}/quotas`, {
+      monthlyBudgetUsd: 10,
+    });
+    expect(raised.status, JSON.stringify(raised.body)).toBe(200);
+    const posted = await api<{ delivery: string }>('POST', `/tasks/${todo}/messages`, {
+      text: 'Also the changelog.',
+    });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(202);
+    expect(posted.body.delivery).toBe('new_run');
+    expect((await api('POST', `/tasks/${stopped}/retry`)).status).toBe(201);
+  });
+});
+
 describe('API rate limits', () => {
   let server: TestServer;
   let first: TestUser;
@@ -324,6 +428,31 @@ describe('API rate limits', () => {
       json: {},
     });
     expect(runner.status).not.toBe(429);
+  });
+
+  it('shares the count between two servers on one database', async () => {
+    const other = await startTestServer({
+      env: { LUCID_RATE_LIMIT_PER_MINUTE: '5' },
+      sharedDatabase: server.database,
+    });
+    try {
+      const caller = await signUp(server.url, 'Both');
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        statuses.push(
+          (await request(server.url, 'GET', '/api/v1/me', { token: caller.token })).status,
+        );
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200]);
+      const limited = await request<ErrorAnswer>(other.url, 'GET', '/api/v1/me', {
+        token: caller.token,
+      });
+      expect(limited.status).toBe(429);
+      expect(limited.body.error.code).toBe('rate_limited');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
   });
 
   it('counts unauthenticated requests by the client’s address', async () => {

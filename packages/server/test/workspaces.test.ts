@@ -5,6 +5,7 @@ import type {
   Repo,
   TaskList,
   Workspace,
+  WorkspaceInvitationList,
   WorkspaceMemberList,
 } from '@lucid/contracts';
 import { auditLog, invitations } from '../src/db/schema.ts';
@@ -256,6 +257,132 @@ describe('workspace invitations', () => {
       },
     );
     expect(shared.status).toBe(409);
+  });
+});
+
+describe('pending workspace invitations', () => {
+  it('admins list them with their status and who invited, and revoke one: its link is refused', async () => {
+    const team = await createTeam(owner, 'Revokers');
+    const admin = await memberWith(team.id, 'admin');
+    const kept = await invite(owner, team.id, { email: newEmail(), role: 'viewer' });
+    const dropped = await invite(admin, team.id, { email: newEmail(), role: 'member' });
+
+    const listed = await api<WorkspaceInvitationList>(
+      admin,
+      'GET',
+      `/workspaces/${team.id}/invitations`,
+    );
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    const byId = new Map(listed.body.invitations.map((i) => [i.id, i]));
+    expect(byId.get(kept.id)).toMatchObject({
+      email: kept.email,
+      role: 'viewer',
+      status: 'pending',
+      invitedBy: { id: owner.id, name: 'Owner' },
+      expiresAt: kept.expiresAt,
+      revokedAt: null,
+    });
+    expect(byId.get(dropped.id)).toMatchObject({ status: 'pending', invitedBy: { id: admin.id } });
+    expect(JSON.stringify(listed.body)).not.toContain(kept.token);
+    // The admin's own invitation was accepted: it is listed as used.
+    expect(listed.body.invitations.filter((i) => i.status === 'accepted')).toHaveLength(1);
+
+    const revoked = await api(owner, 'DELETE', `/workspaces/${team.id}/invitations/${dropped.id}`);
+    expect(revoked.status).toBe(204);
+    const again = await api(owner, 'DELETE', `/workspaces/${team.id}/invitations/${dropped.id}`);
+    expect(again.status).toBe(204);
+    const after = await api<WorkspaceInvitationList>(
+      owner,
+      'GET',
+      `/workspaces/${team.id}/invitations`,
+    );
+    expect(after.body.invitations.find((i) => i.id === dropped.id)).toMatchObject({
+      status: 'revoked',
+      revokedAt: expect.any(String),
+    });
+    expect(await auditActions(team.id)).toContain('workspace.invitation.revoke');
+
+    // Neither a signed-in account with the address nor a sign-up can use the link any more.
+    const invitee = await memberWith((await createTeam(owner, 'Elsewhere')).id, 'member');
+    const forInvitee = await invite(owner, team.id, { email: invitee.email });
+    await api(owner, 'DELETE', `/workspaces/${team.id}/invitations/${forInvitee.id}`);
+    const refused = await api<ErrorAnswer>(
+      invitee,
+      'POST',
+      `/workspace-invitations/${forInvitee.token}/accept`,
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'invitation_invalid' });
+    expect(refused.body.error.message).toMatch(/^This invitation has been revoked/);
+    const signUpAnswer = await request<{ code: string; message: string }>(
+      server.url,
+      'POST',
+      '/api/auth/sign-up/email',
+      {
+        json: {
+          email: dropped.email,
+          password: 'correct horse battery',
+          name: 'Late',
+          invitation: dropped.token,
+        },
+      },
+    );
+    expect(signUpAnswer.status).toBe(403);
+    expect(signUpAnswer.body.message).toMatch(/revoked/);
+    const members = await api<WorkspaceMemberList>(owner, 'GET', `/workspaces/${team.id}/members`);
+    expect(members.body.members.map((m) => m.email)).not.toContain(invitee.email);
+
+    const used = listed.body.invitations.find((i) => i.status === 'accepted');
+    const usedOne = await api<ErrorAnswer>(
+      owner,
+      'DELETE',
+      `/workspaces/${team.id}/invitations/${used?.id}`,
+    );
+    expect(usedOne.status).toBe(409);
+    const unknown = await api<ErrorAnswer>(
+      owner,
+      'DELETE',
+      `/workspaces/${team.id}/invitations/inv_nope`,
+    );
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('invitation_not_found');
+  });
+
+  it('a member can neither list nor revoke them, and a stranger is told the workspace does not exist', async () => {
+    const team = await createTeam(owner, 'Guarded');
+    const member = await memberWith(team.id, 'member');
+    const pending = await invite(owner, team.id, { email: newEmail() });
+
+    const list = await api<ErrorAnswer>(member, 'GET', `/workspaces/${team.id}/invitations`);
+    expect(list.status).toBe(403);
+    expect(list.body.error).toEqual({
+      code: 'forbidden',
+      message: 'This needs the admin role in the workspace; you are member.',
+    });
+    const revoke = await api<ErrorAnswer>(
+      member,
+      'DELETE',
+      `/workspaces/${team.id}/invitations/${pending.id}`,
+    );
+    expect(revoke.status).toBe(403);
+    expect(revoke.body.error.code).toBe('forbidden');
+    expect((await auditActions(team.id)).filter((a) => a === 'access.denied')).toHaveLength(2);
+
+    const stranger = await memberWith((await createTeam(owner, 'Next door')).id, 'admin');
+    const hidden = await api<ErrorAnswer>(stranger, 'GET', `/workspaces/${team.id}/invitations`);
+    expect(hidden.status).toBe(404);
+    const hiddenRevoke = await api<ErrorAnswer>(
+      stranger,
+      'DELETE',
+      `/workspaces/${team.id}/invitations/${pending.id}`,
+    );
+    expect(hiddenRevoke.status).toBe(404);
+    const still = await api<WorkspaceInvitationList>(
+      owner,
+      'GET',
+      `/workspaces/${team.id}/invitations`,
+    );
+    expect(still.body.invitations.find((i) => i.id === pending.id)?.status).toBe('pending');
   });
 });
 

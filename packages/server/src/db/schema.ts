@@ -8,6 +8,7 @@
 import { sql } from 'drizzle-orm';
 import { RunStatus, TaskStatus, type RunnerPhases, type StepMessage } from '@lucid/contracts';
 import {
+  bigint,
   boolean,
   doublePrecision,
   index,
@@ -565,5 +566,25 @@ export const jobs = pgTable(
     uniqueIndex('jobs_kind_key_idx').on(t.kind, t.key),
     index('jobs_due_idx').on(t.status, t.runAt),
     index('jobs_task_idx').on(t.taskId),
+  ],
+);
+
+/**
+ * API requests counted per caller and fixed window (`http/rate-limit.ts`): every Lucid process on
+ * the database counts in the same row, so the limit holds behind a load balancer. Rows of windows
+ * gone by are swept as new windows begin.
+ */
+export const rateLimitCounts = pgTable(
+  'rate_limit_counts',
+  {
+    /** Who is counted: `token:<id>`, `user:<id>` or `ip:<address>`, with the route's scope. */
+    key: text('key').notNull(),
+    /** The window's start, in milliseconds since the epoch of the database's clock. */
+    windowStart: bigint('window_start', { mode: 'number' }).notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.key, t.windowStart] }),
+    index('rate_limit_counts_window_idx').on(t.windowStart),
   ],
 );

@@ -5,6 +5,7 @@
  * run queued that has the agent merge both; Lucid publishes again when it succeeds.
  */
 import { and, desc, eq, inArray } from 'drizzle-orm';
+import type { WorkspaceQuotaDefaults } from '../config.ts';
 import { events, repositories } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { bareRepoPath } from '../git/bare-repo.ts';
@@ -67,11 +68,11 @@ export function rebasePrompt(
  * when it succeeds. `invalid_transition` for a task in another status.
  *
  * @example
- * const run = await retryAfterRejectedPush(ctx, { actor, taskId });
+ * const run = await retryAfterRejectedPush(ctx, { actor, taskId, quotas });
  */
 export async function retryAfterRejectedPush(
   ctx: PublishContext,
-  { actor, taskId }: { actor: Principal; taskId: string },
+  { actor, taskId, quotas }: { actor: Principal; taskId: string; quotas: WorkspaceQuotaDefaults },
 ): Promise<RunRow> {
   const task = await loadTask(ctx.db, actor.userId, taskId, 'member');
   if (task.status !== 'awaiting_merge' || !(await pushWasRejected(ctx, task.id))) {
@@ -109,6 +110,7 @@ export async function retryAfterRejectedPush(
     actor,
     taskId: task.id,
     text: rebasePrompt(task, copied !== null),
+    quotas,
   });
   if (!run) {
     throw new AppError('conflict', `“${task.title}” already has a run queued or running.`);

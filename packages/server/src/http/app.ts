@@ -100,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           auth: deps.auth,
         });
       });
-      await installRateLimit(api, deps.config.rateLimitPerMinute);
+      await installRateLimit(api, deps.config.rateLimitPerMinute, deps.database.db);
       await api.register(accountRoutes(deps));
       await api.register(tokenRoutes(deps));
       await api.register(repoRoutes(deps));

@@ -4,9 +4,12 @@
  * nothing is lost. While an agent run is queued or running, the agent reads it before its next
  * model step (the run's inbox, `tasks/conversation.ts`); otherwise it starts a new run of the same
  * agent and model on the task's branch, in its sandbox or restored from its snapshot, which is
- * given the conversation so far.
+ * given the conversation so far. A follow-up that would start a run while the workspace's monthly
+ * model budget is spent is refused (429 `quota_exceeded`) before anything is stored: the message
+ * stays with its writer (the web keeps it in the composer) to send again later.
  */
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import type { WorkspaceQuotaDefaults } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { runs, tasks, type RunSpec } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -28,11 +31,16 @@ export interface PostedFollowUp {
  * Posts a follow-up to the task's agent; `no_agent` for a task that runs shell commands only.
  *
  * @example
- * const { delivery, run } = await postMessage(db, { actor, taskId, text: 'Also add a test.' });
+ * const { delivery, run } = await postMessage(db, { actor, taskId, text: 'Also add a test.', quotas });
  */
 export async function postMessage(
   db: Db,
-  { actor, taskId, text }: { actor: Principal; taskId: string; text: string },
+  {
+    actor,
+    taskId,
+    text,
+    quotas,
+  }: { actor: Principal; taskId: string; text: string; quotas: WorkspaceQuotaDefaults },
 ): Promise<PostedFollowUp> {
   const task = await loadTask(db, actor.userId, taskId, 'member');
   if (!task.agent) {
@@ -76,7 +84,7 @@ export async function postMessage(
       prompt: text,
       promptSeq: message.seq,
     };
-    const run = await enqueueRun(tx, { taskId: task.id, spec });
+    const run = await enqueueRun(tx, { taskId: task.id, spec, quotas });
     return { seq: message.seq, delivery: 'new_run', run };
   });
 }

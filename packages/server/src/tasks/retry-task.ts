@@ -4,6 +4,7 @@
  * (in the task's sandbox or restored from its snapshot). A task whose push upstream was refused
  * (`awaiting_merge`) is handed to the forge's `retryRejectedPush`.
  */
+import type { WorkspaceQuotaDefaults } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { Principal } from '../principal.ts';
 import { assertTransition, lockTask } from './lifecycle.ts';
@@ -14,18 +15,19 @@ import { loadTask } from './tasks.ts';
 
 /**
  * Runs a failed or cancelled task again like its last run, on its branch (in its sandbox or
- * restored from its snapshot). A task `awaiting_merge` is handed to `retryRejectedPush`.
+ * restored from its snapshot). A task `awaiting_merge` is handed to `retryRejectedPush`. With the
+ * workspace's monthly budget spent it is refused with 429 `quota_exceeded` (`enqueueRun`).
  *
  * @example
- * const run = await retryTask(ctx, { actor, taskId });
+ * const run = await retryTask(ctx, { actor, taskId, quotas: config.workspaceQuotas });
  */
 export async function retryTask(
   ctx: ReviewContext,
-  { actor, taskId }: { actor: Principal; taskId: string },
+  { actor, taskId, quotas }: { actor: Principal; taskId: string; quotas: WorkspaceQuotaDefaults },
 ): Promise<RunRow> {
   const found = await loadTask(ctx.db, actor.userId, taskId, 'member');
   if (found.status === 'awaiting_merge' && ctx.retryRejectedPush) {
-    return ctx.retryRejectedPush({ taskId: found.id, actor });
+    return ctx.retryRejectedPush({ taskId: found.id, actor, quotas });
   }
   return ctx.db.transaction(async (tx) => {
     const task = await lockTask(tx, found.id);
@@ -37,6 +39,6 @@ export async function retryTask(
         `“${task.title}” has never run, so there is nothing to retry; start it instead.`,
       );
     }
-    return enqueueRun(tx, { taskId: task.id, spec, action: 'retry', actor });
+    return enqueueRun(tx, { taskId: task.id, spec, quotas, action: 'retry', actor });
   });
 }

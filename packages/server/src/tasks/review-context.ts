@@ -4,6 +4,7 @@
  * merge of an approved task and its retry of a refused push, which the forge code supplies.
  */
 import type { MergeStrategy } from '@lucid/contracts';
+import type { WorkspaceQuotaDefaults } from '../config.ts';
 import type { Principal } from '../principal.ts';
 import type { RepoContext } from '../repos/repos.ts';
 import type { RunRow, TaskRow } from './runs.ts';
@@ -20,9 +21,13 @@ export type MergeUpstream = (input: { task: TaskRow; actor: Principal }) => Prom
 
 /**
  * Retries a task whose push to its forge was refused (`awaiting_merge`): the forge code supplies
- * it; it answers the new run.
+ * it; it answers the new run, refused like any run once the workspace's budget is spent.
  */
-export type RetryRejectedPush = (input: { taskId: string; actor: Principal }) => Promise<RunRow>;
+export type RetryRejectedPush = (input: {
+  taskId: string;
+  actor: Principal;
+  quotas: WorkspaceQuotaDefaults;
+}) => Promise<RunRow>;
 
 /** The context of the board's moves (start, approve, reject, retry). */
 export interface ReviewContext extends RepoContext {

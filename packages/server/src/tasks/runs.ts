@@ -1,18 +1,22 @@
 /**
  * @module tasks/runs
  * A task's runs as the task's own use cases see them: a run queued (a first run, a follow-up, a
- * start, a retry, a new attempt after an interrupt) and a run asked to stop. Queueing emits
+ * start, a retry, a new attempt after an interrupt) and a run asked to stop. Every new run of a
+ * user's (not a new attempt after an interrupt) is checked against the workspace's monthly model
+ * budget here, before anything is stored. Queueing emits
  * `run.queued` once committed (tasks/domain-events.ts); the task moves through the transition
  * table (tasks/lifecycle.ts), in the lock order of every transition (task row, then run row).
  * Claims, leases, ends and recovery are the control plane's (control/queue.ts).
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import type { EventBody, RunStatus } from '@lucid/contracts';
+import type { WorkspaceQuotaDefaults } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { runs, type tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Principal } from '../principal.ts';
+import { assertBudgetLeft } from '../workspaces/quotas.ts';
 import { emitAfterCommit } from './domain-events.ts';
 import { appendEvents } from './events.ts';
 import {
@@ -27,29 +31,40 @@ export type RunRow = typeof runs.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
 
 /**
- * Queues a run of a task and moves the task by `action` (`queue` unless told: `start`, `retry`,
- * `interrupt`), refused with `invalid_transition` where the table does not allow it; `run.queued`
- * follows the commit. With an `actor`, the move is audited with the run's id.
+ * Queues a run of a task and moves the task by `action` (`queue` unless told: `start`, `retry`),
+ * refused with `invalid_transition` where the table does not allow it; `run.queued` follows the
+ * commit. With an `actor`, the move is audited with the run's id. Every run a user starts (the
+ * first, a re-run, a follow-up, a start, a retry) comes through here: with the workspace's monthly
+ * model budget spent it is refused with 429 `quota_exceeded` and `Retry-After`, and nothing is
+ * queued (a caller's transaction rolls back with it).
+ *
+ * @example
+ * const run = await enqueueRun(db, { taskId, spec, quotas: config.workspaceQuotas });
  */
 export async function enqueueRun(
   db: Db,
   {
     taskId,
     spec,
+    quotas,
     attempt = 1,
     action = 'queue',
     actor,
   }: {
     taskId: string;
     spec: RunRow['spec'];
+    /** The server's default workspace quotas (`config.workspaceQuotas`). */
+    quotas: WorkspaceQuotaDefaults;
     attempt?: number;
-    action?: Extract<TaskAction, 'queue' | 'start' | 'retry' | 'interrupt'>;
+    action?: Extract<TaskAction, 'queue' | 'start' | 'retry'>;
     actor?: Principal | undefined;
   },
 ): Promise<RunRow> {
-  return db.transaction(async (tx) =>
-    queueRunIn(tx, await lockTask(tx, taskId), { spec, attempt, action, actor }),
-  );
+  return db.transaction(async (tx) => {
+    const task = await lockTask(tx, taskId);
+    await assertBudgetLeft(tx, task.workspaceId, quotas);
+    return queueRunIn(tx, task, { spec, attempt, action, actor });
+  });
 }
 
 /** {@link enqueueRun} on a task already locked by `lockTask` in `tx`, for a caller that does more in it. */

@@ -6,7 +6,6 @@
  */
 import type { WorkspaceQuotaDefaults } from '../config.ts';
 import type { RunSpec } from '../db/schema.ts';
-import { assertBudgetLeft } from '../workspaces/quotas.ts';
 import type { Principal } from '../principal.ts';
 import { assertTransition, lockTask } from './lifecycle.ts';
 import { enqueueRun, type RunRow } from './runs.ts';
@@ -27,7 +26,6 @@ export async function startTask(
   { actor, taskId, quotas }: { actor: Principal; taskId: string; quotas: WorkspaceQuotaDefaults },
 ): Promise<RunRow> {
   const found = await loadTask(ctx.db, actor.userId, taskId, 'member');
-  await assertBudgetLeft(ctx.db, found.workspaceId, quotas);
   return ctx.db.transaction(async (tx) => {
     const task = await lockTask(tx, found.id);
     assertTransition(task, 'start');
@@ -41,6 +39,6 @@ export async function startTask(
     } else {
       spec = await firstSpec(tx, task);
     }
-    return enqueueRun(tx, { taskId: task.id, spec, action: 'start', actor });
+    return enqueueRun(tx, { taskId: task.id, spec, quotas, action: 'start', actor });
   });
 }

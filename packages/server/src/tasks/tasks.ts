@@ -153,16 +153,17 @@ export async function createTask(
     const [stored] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
     return { task: stored ?? task, run: null };
   }
-  const run = await enqueueRun(ctx.db, { taskId: id, spec });
+  const run = await enqueueRun(ctx.db, { taskId: id, spec, quotas });
   const [queued] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
   return { task: queued ?? task, run };
 }
 
 /**
- * Queues another run of a task (a follow-up in the same sandbox, or restored from its snapshot).
+ * Queues another run of a task (a follow-up in the same sandbox, or restored from its snapshot);
+ * refused with 429 `quota_exceeded` once the workspace's monthly budget is spent.
  *
  * @example
- * const run = await queueRun(db, { actor, taskId, commands: ['npm test'] });
+ * const run = await queueRun(db, { actor, taskId, commands: ['npm test'], quotas });
  */
 export async function queueRun(
   db: Db,
@@ -170,11 +171,14 @@ export async function queueRun(
     actor,
     taskId,
     commands,
+    quotas,
     syncUpstream,
   }: {
     actor: Principal;
     taskId: string;
     commands: string[];
+    /** The server's default workspace quotas (`config.workspaceQuotas`). */
+    quotas: WorkspaceQuotaDefaults;
     /** Fetches a mirrored repository's upstream before the run starts. */
     syncUpstream?: SyncUpstream | undefined;
   },
@@ -192,7 +196,7 @@ export async function queueRun(
     );
   }
   await syncUpstream?.(task.repoId);
-  const run = await enqueueRun(db, { taskId: task.id, spec: { commands } });
+  const run = await enqueueRun(db, { taskId: task.id, spec: { commands }, quotas });
   await recordAudit(db, {
     actor,
     action: 'run.queue',

@@ -4,11 +4,18 @@
  * (`<public URL>/join/<token>`) is answered once. Only the token's SHA-256 is stored (in the
  * `invitations` table, with the workspace and role); it is used once, by an account with that
  * address, before it expires. The same link lets its address sign up where sign-up is by
- * invitation (`auth/invitations.ts`).
+ * invitation (`auth/invitations.ts`). Its admins list the invitations made and revoke an unused
+ * one, whose link then answers that it was revoked.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
-import type { CreatedWorkspaceInvitation, InvitedRole, Workspace } from '@lucid/contracts';
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import type {
+  CreatedWorkspaceInvitation,
+  InvitationStatus,
+  InvitedRole,
+  Workspace,
+  WorkspaceInvitation,
+} from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { invitations, users, workspaces } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -93,6 +100,91 @@ export async function inviteToWorkspace(
       token,
       url: joinUrl(publicUrl, token),
     };
+  });
+}
+
+type InvitationRow = typeof invitations.$inferSelect;
+
+function statusOf(row: InvitationRow, now = new Date()): InvitationStatus {
+  if (row.acceptedAt) return 'accepted';
+  if (row.revokedAt) return 'revoked';
+  return row.expiresAt <= now ? 'expired' : 'pending';
+}
+
+/**
+ * A workspace's invitations, newest first, with their status and who made them (admins).
+ *
+ * @example
+ * const pending = (await listWorkspaceInvitations(db, { actor, workspaceId })).filter((i) => i.status === 'pending');
+ */
+export async function listWorkspaceInvitations(
+  db: Db,
+  { actor, workspaceId }: { actor: Principal; workspaceId: string },
+): Promise<WorkspaceInvitation[]> {
+  await requireRole(db, workspaceId, actor.userId, 'admin');
+  const rows = await db
+    .select({ invitation: invitations, inviter: { id: users.id, name: users.name } })
+    .from(invitations)
+    .leftJoin(users, eq(users.id, invitations.createdBy))
+    .where(eq(invitations.workspaceId, workspaceId))
+    .orderBy(desc(invitations.createdAt), desc(invitations.id));
+  return rows.map(({ invitation: row, inviter }) => ({
+    id: row.id,
+    email: row.email ?? '',
+    role: row.role ?? 'member',
+    status: statusOf(row),
+    invitedBy: inviter,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt.toISOString(),
+    acceptedAt: row.acceptedAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  }));
+}
+
+/**
+ * Revokes an unused invitation to the workspace (admins): its link is refused from then on, saying
+ * it was revoked. Revoking it again changes nothing; a used one is refused with `conflict`.
+ *
+ * @example
+ * await revokeWorkspaceInvitation(db, { actor, workspaceId, invitationId });
+ */
+export async function revokeWorkspaceInvitation(
+  db: Db,
+  {
+    actor,
+    workspaceId,
+    invitationId,
+  }: { actor: Principal; workspaceId: string; invitationId: string },
+): Promise<void> {
+  await requireRole(db, workspaceId, actor.userId, 'admin');
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.id, invitationId), eq(invitations.workspaceId, workspaceId)))
+      .for('update');
+    if (!row) {
+      throw new AppError('invitation_not_found', 'This workspace has no such invitation.');
+    }
+    if (row.acceptedAt) {
+      throw new AppError(
+        'conflict',
+        `The invitation for ${row.email ?? 'this address'} has been used already; remove the member instead.`,
+      );
+    }
+    if (row.revokedAt) return;
+    await tx
+      .update(invitations)
+      .set({ revokedAt: sql`now()` })
+      .where(eq(invitations.id, invitationId));
+    await recordAudit(tx, {
+      actor,
+      action: 'workspace.invitation.revoke',
+      targetType: 'invitation',
+      targetId: invitationId,
+      workspaceId,
+      metadata: { email: row.email, role: row.role },
+    });
   });
 }
 

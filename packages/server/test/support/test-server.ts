@@ -85,6 +85,11 @@ export async function startTestServer(
     jobs?: JobOptions;
     /** The server's logger (to read what it logs); by default one at LUCID_TEST_LOG_LEVEL. */
     logger?: Logger;
+    /**
+     * The database of another test server, shared as a second Lucid process behind one load
+     * balancer would share it; it stays open when this server closes.
+     */
+    sharedDatabase?: Database;
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lucid-test-'));
@@ -98,7 +103,12 @@ export async function startTestServer(
     LUCID_RATE_LIMIT_PER_MINUTE: '0',
     ...options.env,
   });
-  const { database, dispose } = await openTestDatabase(dataDir);
+  const { database, dispose } = options.sharedDatabase
+    ? {
+        database: { ...options.sharedDatabase, close: async () => {} },
+        dispose: async () => {},
+      }
+    : await openTestDatabase(dataDir);
   const server = await startServer({
     config,
     database,

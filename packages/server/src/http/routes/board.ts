@@ -176,6 +176,7 @@ export const boardRoutes =
         const run = await retryTask(ctx, {
           actor: principalOf(request),
           taskId: request.params.id,
+          quotas: deps.config.workspaceQuotas,
         });
         return reply.status(201).send(toRun(run));
       },

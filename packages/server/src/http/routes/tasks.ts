@@ -192,6 +192,7 @@ export const taskRoutes =
           actor: principalOf(request),
           taskId: request.params.id,
           text: request.body.text,
+          quotas: deps.config.workspaceQuotas,
         });
         return reply.status(202).send({ ...posted, run: posted.run ? toRun(posted.run) : null });
       },
@@ -301,6 +302,7 @@ export const taskRoutes =
           actor: principalOf(request),
           taskId: request.params.id,
           commands: request.body.commands,
+          quotas: deps.config.workspaceQuotas,
           syncUpstream,
         });
         return reply.status(201).send(toRun(run));

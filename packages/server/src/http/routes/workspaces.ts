@@ -14,6 +14,8 @@ import {
   UpdateMemberBody,
   UpdateWorkspaceBody,
   Workspace,
+  WorkspaceInvitationList,
+  WorkspaceInvitationParams,
   WorkspaceList,
   WorkspaceMember,
   WorkspaceMemberList,
@@ -27,7 +29,12 @@ import {
   renameWorkspace,
 } from '../../teams/workspaces.ts';
 import { changeMemberRole, listMembers, removeMember } from '../../teams/members.ts';
-import { acceptWorkspaceInvitation, inviteToWorkspace } from '../../teams/invitations.ts';
+import {
+  acceptWorkspaceInvitation,
+  inviteToWorkspace,
+  listWorkspaceInvitations,
+  revokeWorkspaceInvitation,
+} from '../../teams/invitations.ts';
 import { principalOf } from '../authenticate.ts';
 import { repoContext, type AppDeps } from '../context.ts';
 
@@ -200,6 +207,45 @@ export const workspaceRoutes =
             ...request.body,
           }),
         ),
+    );
+
+    app.get(
+      '/workspaces/:id/invitations',
+      {
+        schema: {
+          tags,
+          summary:
+            "A workspace's invitations, newest first, with their status and who made them (admins)",
+          params: IdParams,
+          response: { 200: WorkspaceInvitationList },
+        },
+      },
+      async (request) => ({
+        invitations: await listWorkspaceInvitations(db, {
+          actor: principalOf(request),
+          workspaceId: request.params.id,
+        }),
+      }),
+    );
+
+    app.delete(
+      '/workspaces/:id/invitations/:invitationId',
+      {
+        schema: {
+          tags,
+          summary: 'Revoke an unused invitation (admins): its link stops working at once',
+          params: WorkspaceInvitationParams,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        await revokeWorkspaceInvitation(db, {
+          actor: principalOf(request),
+          workspaceId: request.params.id,
+          invitationId: request.params.invitationId,
+        });
+        return reply.status(204).send(null);
+      },
     );
 
     app.post(

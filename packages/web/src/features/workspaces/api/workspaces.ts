@@ -1,7 +1,7 @@
 /**
  * @module features/workspaces/api/workspaces
  * Workspaces over the REST API: make, rename and delete one, its members and their roles, invite
- * someone, and accept an invitation.
+ * someone, list and revoke the invitations made, and accept an invitation.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
@@ -9,6 +9,7 @@ import type {
   CreatedWorkspaceInvitation,
   CreateWorkspaceInvitationBody,
   Workspace,
+  WorkspaceInvitationList,
   WorkspaceMember,
   WorkspaceMemberList,
   WorkspaceRole,
@@ -85,13 +86,42 @@ export function useRemoveMember(workspaceId: string) {
   });
 }
 
+export function invitationsQueryKey(workspaceId: string) {
+  return ['workspaces', workspaceId, 'invitations'] as const;
+}
+
 export function useInvite(workspaceId: string) {
+  const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (input: CreateWorkspaceInvitationBody) =>
       api<CreatedWorkspaceInvitation>(path(workspaceId, '/invitations'), {
         method: 'POST',
         json: input,
       }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: invitationsQueryKey(workspaceId) }),
+  });
+}
+
+/** The workspace's invitations (admins), newest first, with their status. */
+export function useWorkspaceInvitations(workspaceId: string) {
+  return useQuery({
+    queryKey: invitationsQueryKey(workspaceId),
+    queryFn: ({ signal }) =>
+      api<WorkspaceInvitationList>(path(workspaceId, '/invitations'), { signal }).then(
+        (r) => r.invitations,
+      ),
+  });
+}
+
+/** Revokes an unused invitation: its link stops working at once. */
+export function useRevokeWorkspaceInvitation(workspaceId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (invitationId: string) =>
+      api<void>(path(workspaceId, `/invitations/${encodeURIComponent(invitationId)}`), {
+        method: 'DELETE',
+      }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: invitationsQueryKey(workspaceId) }),
   });
 }
 

@@ -1,20 +1,27 @@
 /**
  * @module features/workspaces/components/workspace-settings-page
  * The active workspace's settings: its members and their roles (change, remove, leave), inviting
- * someone by email with a role (the link is shown once), renaming it, deleting a team workspace,
- * and making a new team workspace.
+ * someone by email with a role (the link is shown once), the invitations still pending (revoke
+ * one), renaming it, deleting a team workspace, and making a new team workspace.
  */
 import { useId, useState, type FormEvent } from 'react';
-import type { CreatedWorkspaceInvitation, InvitedRole, WorkspaceRole } from '@lucid/contracts';
+import type {
+  CreatedWorkspaceInvitation,
+  InvitedRole,
+  WorkspaceInvitation,
+  WorkspaceRole,
+} from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { Card } from '../../../components/ui/card.tsx';
 import { CodeBlock } from '../../../components/ui/code-block.tsx';
 import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
+import { EmptyState } from '../../../components/ui/empty-state.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField } from '../../../components/ui/input.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { PageHeader } from '../../../components/ui/page-header.tsx';
 import { ShownOnce } from '../../../components/ui/shown-once.tsx';
+import { Time } from '../../../components/ui/time.tsx';
 import { setActiveWorkspace, useActiveWorkspace } from '../../../lib/active-workspace.ts';
 import { useMe } from '../../../lib/use-me.ts';
 import { useTitle } from '../../../lib/use-title.ts';
@@ -26,6 +33,8 @@ import {
   useMembers,
   useRemoveMember,
   useRenameWorkspace,
+  useRevokeWorkspaceInvitation,
+  useWorkspaceInvitations,
 } from '../api/workspaces.ts';
 
 const ROLES: WorkspaceRole[] = ['owner', 'admin', 'member', 'viewer'];
@@ -141,6 +150,71 @@ function Invite({ workspaceId }: { workspaceId: string }) {
   );
 }
 
+function PendingInvitations({ workspaceId }: { workspaceId: string }) {
+  const invitations = useWorkspaceInvitations(workspaceId);
+  const revoke = useRevokeWorkspaceInvitation(workspaceId);
+  const [revoking, setRevoking] = useState<WorkspaceInvitation | null>(null);
+  const close = () => {
+    setRevoking(null);
+    revoke.reset();
+  };
+  const pending = invitations.data?.filter((i) => i.status === 'pending') ?? [];
+  return (
+    <Card
+      title="Pending invitations"
+      description="Links sent and not used yet; revoke one and it stops working at once."
+    >
+      {invitations.isPending ? (
+        <Loading label="Loading the invitations…" />
+      ) : invitations.error ? (
+        <ErrorMessage
+          title="Could not load the invitations"
+          error={invitations.error}
+          onRetry={() => void invitations.refetch()}
+        />
+      ) : pending.length === 0 ? (
+        <EmptyState title="No pending invitations">
+          Someone you invite is listed here until they join or the link expires.
+        </EmptyState>
+      ) : (
+        <ul className="divide-y divide-slate-100" aria-label="Pending invitations">
+          {pending.map((i) => (
+            <li key={i.id} className="flex items-center gap-3 px-5 py-3">
+              <div className="min-w-0 flex-1">
+                <p className="truncate text-sm font-medium text-slate-900">{i.email}</p>
+                <p className="text-xs text-slate-500">
+                  {i.role}
+                  {i.invitedBy && <>, invited by {i.invitedBy.name}</>}; expires{' '}
+                  <Time iso={i.expiresAt} />
+                </p>
+              </div>
+              <Button
+                size="sm"
+                variant="secondary"
+                aria-label={`Revoke the invitation for ${i.email}`}
+                onClick={() => setRevoking(i)}
+              >
+                Revoke
+              </Button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ConfirmDialog
+        open={revoking !== null}
+        title={`Revoke the invitation for ${revoking?.email ?? ''}?`}
+        confirmLabel="Revoke invitation"
+        pending={revoke.isPending}
+        error={revoke.error}
+        onCancel={close}
+        onConfirm={() => revoking && revoke.mutate(revoking.id, { onSuccess: close })}
+      >
+        Its link stops working at once: nobody can join the workspace with it.
+      </ConfirmDialog>
+    </Card>
+  );
+}
+
 function Rename({ workspaceId, name }: { workspaceId: string; name: string }) {
   const rename = useRenameWorkspace(workspaceId);
   const [value, setValue] = useState(name);
@@ -251,6 +325,7 @@ export function WorkspaceSettingsPage() {
         <Members workspaceId={workspace.id} manage={admin && !workspace.personal} />
       </Card>
       {admin && !workspace.personal && <Invite workspaceId={workspace.id} />}
+      {admin && !workspace.personal && <PendingInvitations workspaceId={workspace.id} />}
       {admin && <Rename key={workspace.id} workspaceId={workspace.id} name={workspace.name} />}
       {workspace.role === 'owner' && !workspace.personal && (
         <DeleteWorkspace workspaceId={workspace.id} name={workspace.name} />
