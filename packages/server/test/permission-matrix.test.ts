@@ -287,6 +287,8 @@ function expected(rule: AccessRule, caller: Caller): Expected | null {
 
 interface Answer {
   status: number;
+  /** True when it answered with an event stream (of which only the status is read). */
+  streamed: boolean;
   code: string | undefined;
   message: string | undefined;
   text: string;
@@ -339,7 +341,13 @@ async function send(
   });
   if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
     controller.abort();
-    return { status: response.status, code: undefined, message: undefined, text: '' };
+    return {
+      status: response.status,
+      streamed: true,
+      code: undefined,
+      message: undefined,
+      text: '',
+    };
   }
   const text = await response.text();
   let error: { code?: string; message?: string } | undefined;
@@ -348,7 +356,13 @@ async function send(
   } catch {
     // a page, not JSON
   }
-  return { status: response.status, code: error?.code, message: error?.message, text };
+  return {
+    status: response.status,
+    streamed: false,
+    code: error?.code,
+    message: error?.message,
+    text,
+  };
 }
 
 describe('the permission matrix', () => {
@@ -366,6 +380,7 @@ describe('the permission matrix', () => {
     const rank = (operation: Operation) => ({ GET: 0, DELETE: 2 })[operation.method] ?? 1;
     const operations = [...reference.operations].sort((a, b) => rank(a) - rank(b));
     let calls = 0;
+    const streamed = new Set<string>();
     for (const operation of operations) {
       const key = operationKey(operation);
       const rule = ROUTE_ACCESS[key];
@@ -382,12 +397,18 @@ describe('the permission matrix', () => {
         const body = BODIES[key]?.(caller, filled) ?? example.body;
         const answer = await send(caller, { ...example, body });
         calls += 1;
+        if (answer.streamed) streamed.add(key);
         const wrong = judge(answer, want);
         if (wrong) failures.push(`${key} by the ${caller.name}: ${wrong}`);
       }
     }
     expect(failures).toEqual([]);
     expect(calls).toBeGreaterThan(300);
+    // The live streams answered their allowed callers with an event stream.
+    expect([...streamed].sort()).toEqual([
+      'GET /api/v1/repos/{id}/board/stream',
+      'GET /api/v1/tasks/{id}/stream',
+    ]);
   });
 
   it('holds git clone and push to the same table, with each caller’s API token', async () => {
