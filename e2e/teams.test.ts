@@ -3,7 +3,7 @@
  * workspace switches to it, sees its tasks only, and invites a viewer from the Workspace settings
  * page and revokes another pending invitation, whose link is then refused; the viewer signs up
  * through the link, joins, switches to the team and sees its board without the work's diff or any
- * action.
+ * action, and a repository's page without its settings.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -164,5 +164,19 @@ describe.skipIf(chromiumMissing)('teams', () => {
     expect(await detail.getByRole('tab').count()).toBe(0);
     expect(await detail.getByRole('button').count()).toBe(0);
     await screenshot(page, 'teams-viewer');
+  });
+
+  it("shows a repository's settings to the workspace's admins only", async () => {
+    const { page } = viewerBrowser;
+    await page.goto(`/repos/${repoId}`);
+    await page.getByRole('heading', { name: 'acme-app' }).waitFor();
+    await page.getByText('The workspace’s admins change this repository’s settings.').waitFor();
+    expect(await page.getByLabel('Default branch').count()).toBe(0);
+    expect(await page.getByRole('button', { name: /Delete/ }).count()).toBe(0);
+    await screenshot(page, 'teams-viewer-repo');
+
+    await ownerBrowser.page.goto(`/repos/${repoId}`);
+    await ownerBrowser.page.getByLabel('Default branch').waitFor();
+    expect(await ownerBrowser.page.getByText('The workspace’s admins change this').count()).toBe(0);
   });
 });

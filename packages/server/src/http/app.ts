@@ -24,6 +24,7 @@ import { resolvePrincipal } from './authenticate.ts';
 import { installCrossOriginCheck } from './cross-origin.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { installRateLimit } from './rate-limit.ts';
+import { installAccessCheck } from './access.ts';
 import { healthRoutes } from './routes/health.ts';
 import { cliPackageRoutes } from './routes/cli-package.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -61,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await installSecurityHeaders(app, deps.config);
   if (deps.sandboxGate) app.addHook('onRequest', deps.sandboxGate.hook);
   installCrossOriginCheck(app, deps.config.trustedOrigins);
+  installAccessCheck(app, deps.database.db);
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -5,7 +5,7 @@
  * does not exist (404, never 403).
  */
 import { and, desc, eq, inArray } from 'drizzle-orm';
-import type { CreateRepoBody, Repo, UpdateRepoBody } from '@lucid/contracts';
+import type { CreateRepoBody, Repo, UpdateRepoBody, WorkspaceRole } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { repositories, tasks, workspaceMembers } from '../db/schema.ts';
@@ -95,7 +95,7 @@ export async function loadRepo(
   ctx: RepoContext,
   userId: string,
   repoId: string,
-  role: 'viewer' | 'member' | 'admin' = 'viewer',
+  role: WorkspaceRole = 'viewer',
 ): Promise<RepoRow> {
   // One query for the repository and the caller's role: this runs on every git request.
   const [found] = await ctx.db
@@ -195,7 +195,7 @@ export async function updateRepo(
   ctx: RepoContext,
   { actor, repoId, input }: { actor: Principal; repoId: string; input: UpdateRepoBody },
 ): Promise<Repo> {
-  const before = await loadRepo(ctx, actor.userId, repoId, 'member');
+  const before = await loadRepo(ctx, actor.userId, repoId, 'admin');
   try {
     return await ctx.db.transaction(async (tx) => {
       const [row] = await tx

@@ -6,7 +6,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Workspace, WorkspaceRole } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { workspaceMembers, workspaces } from '../db/schema.ts';
+import { repositories, runs, tasks, workspaceMembers, workspaces } from '../db/schema.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -123,6 +123,76 @@ export async function requireRole(
       needed,
       role,
       message: `This needs the ${needed} role in the workspace; you are ${role}.`,
+    });
+  }
+  return role;
+}
+
+/** The kinds of object whose workspace decides who may act on them. */
+export type WorkspaceObject = 'workspace' | 'repo' | 'task' | 'run';
+
+/** What a caller outside an object's workspace is told: that it does not exist. */
+const NOT_FOUND: Record<WorkspaceObject, () => AppError> = {
+  workspace: () =>
+    new AppError('not_found', 'This workspace does not exist, or you are not a member of it.'),
+  repo: () =>
+    new AppError(
+      'repo_not_found',
+      'This repository does not exist, or you are not a member of its workspace.',
+    ),
+  task: () =>
+    new AppError(
+      'task_not_found',
+      'This task does not exist, or you are not a member of its workspace.',
+    ),
+  run: () => new AppError('run_not_found', 'This run does not exist.'),
+};
+
+/** The workspace an object belongs to, or null when there is no such object. */
+async function workspaceOf(db: Db, kind: WorkspaceObject, id: string): Promise<string | null> {
+  const [row] =
+    kind === 'workspace'
+      ? await db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, id))
+      : kind === 'repo'
+        ? await db
+            .select({ id: repositories.workspaceId })
+            .from(repositories)
+            .where(eq(repositories.id, id))
+        : kind === 'task'
+          ? await db.select({ id: tasks.workspaceId }).from(tasks).where(eq(tasks.id, id))
+          : await db
+              .select({ id: tasks.workspaceId })
+              .from(runs)
+              .innerJoin(tasks, eq(tasks.id, runs.taskId))
+              .where(eq(runs.id, id));
+  return row?.id ?? null;
+}
+
+/**
+ * `requireRole` on the workspace an object belongs to: a caller outside it is told the object
+ * does not exist (`task_not_found`, `repo_not_found`…), a member without the role is refused with
+ * the object named in the audit entry. Answers the role.
+ *
+ * @example
+ * await requireRoleOn(db, { kind: 'task', id: taskId }, actor.userId, 'member');
+ */
+export async function requireRoleOn(
+  db: Db,
+  object: { kind: WorkspaceObject; id: string },
+  userId: string,
+  needed: WorkspaceRole,
+): Promise<WorkspaceRole> {
+  const workspaceId = await workspaceOf(db, object.kind, object.id);
+  const role = workspaceId === null ? null : await roleIn(db, workspaceId, userId);
+  if (workspaceId === null || role === null) throw NOT_FOUND[object.kind]();
+  if (!hasRole(role, needed)) {
+    throw await refusal(db, {
+      workspaceId,
+      userId,
+      needed,
+      role,
+      message: `This needs the ${needed} role in the workspace; you are ${role}.`,
+      ...(object.kind !== 'workspace' && { target: { type: object.kind, id: object.id } }),
     });
   }
   return role;

@@ -17,6 +17,7 @@ import { RUN_TOKEN_PREFIX, verifyRunToken, type RunGrant } from '../../auth/run-
 import type { Principal } from '../../principal.ts';
 import { presentedToken, resolvePrincipal } from '../authenticate.ts';
 import { repoContext, type AppDeps } from '../context.ts';
+import { GIT_ACCESS } from '../access.ts';
 
 /** `/git/<repo id>.git<tail>[?query]`, as sent (not decoded). */
 const GIT_URL = /^\/git\/([a-z0-9_]+)\.git(\/[^?]*)(?:\?(.*))?$/s;
@@ -73,7 +74,12 @@ export const gitRoutes =
           throw new AppError('repo_not_found', 'No such repository.');
         }
         const repo = who.principal
-          ? await loadRepo(ctx, who.principal.userId, repoId, 'member')
+          ? await loadRepo(
+              ctx,
+              who.principal.userId,
+              repoId,
+              GIT_ACCESS[pushing ? 'push' : 'read'].role,
+            )
           : null;
 
         reply.hijack();

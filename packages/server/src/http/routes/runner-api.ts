@@ -45,7 +45,20 @@ export const runnerApiRoutes =
   async (app) => {
     const { db } = deps.database;
 
+    /** The backend of the runner each request authenticated as, before its body is read. */
+    const backends = new WeakMap<FastifyRequest, DbRunnerBackend>();
+    app.addHook('preValidation', async (request) => {
+      backends.set(request, await authenticate(request));
+    });
+
     async function backendFor(request: FastifyRequest): Promise<DbRunnerBackend> {
+      const backend = backends.get(request);
+      if (!backend)
+        throw new AppError('invalid_credentials', 'The runner token is not valid or was removed.');
+      return backend;
+    }
+
+    async function authenticate(request: FastifyRequest): Promise<DbRunnerBackend> {
       const token = presentedToken(request);
       const runner = token ? await verifyRunnerToken(db, token) : null;
       if (!runner)

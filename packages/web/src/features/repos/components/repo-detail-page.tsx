@@ -14,6 +14,7 @@ import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { Time } from '../../../components/ui/time.tsx';
 import { ApiError } from '../../../lib/api.ts';
+import { useActiveWorkspace } from '../../../lib/active-workspace.ts';
 import { useRepoStream } from '../../../lib/use-repo-stream.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 import { useBranches, useCommits } from '../../../lib/queries/repo-history.ts';
@@ -87,6 +88,7 @@ export function RepoDetailPage({ id }: { id: string }) {
   const repo = useRepo(id);
   useTitle(repo.data?.name ?? 'Repository');
   useRepoStream(repo.data ? id : '');
+  const { workspaces } = useActiveWorkspace();
 
   if (repo.isPending) return <Loading label="Loading repository…" />;
   if (repo.error) {
@@ -105,6 +107,8 @@ export function RepoDetailPage({ id }: { id: string }) {
   }
 
   const data = repo.data;
+  const role = workspaces.find((w) => w.id === data.workspaceId)?.role;
+  const manages = role === 'owner' || role === 'admin';
   return (
     <div className="space-y-6">
       <div>
@@ -142,9 +146,17 @@ export function RepoDetailPage({ id }: { id: string }) {
 
       <History repo={data} />
 
-      <RepoSettingsForm repo={data} />
-      <WebhookCard repo={data} />
-      <DeleteRepoCard repo={data} />
+      {manages ? (
+        <>
+          <RepoSettingsForm repo={data} />
+          <WebhookCard repo={data} />
+          <DeleteRepoCard repo={data} />
+        </>
+      ) : (
+        <p className="text-sm text-slate-600">
+          The workspace’s admins change this repository’s settings.
+        </p>
+      )}
     </div>
   );
 }
