@@ -1,8 +1,8 @@
 /**
  * @module features/workspaces/components/workspace-settings-page
  * The active workspace's settings: its members and their roles (change, remove, leave), inviting
- * someone by email with a role (the link is shown once), renaming it, deleting a team workspace,
- * and making a new team workspace.
+ * someone by email with a role (the link is shown once), a team workspace's own credentials,
+ * renaming it, deleting a team workspace, and making a new team workspace.
  */
 import { useId, useState, type FormEvent } from 'react';
 import type { CreatedWorkspaceInvitation, InvitedRole, WorkspaceRole } from '@lucid/contracts';
@@ -27,6 +27,7 @@ import {
   useRemoveMember,
   useRenameWorkspace,
 } from '../api/workspaces.ts';
+import { WorkspaceCredentials } from './workspace-credentials.tsx';
 
 const ROLES: WorkspaceRole[] = ['owner', 'admin', 'member', 'viewer'];
 const INVITED: InvitedRole[] = ['admin', 'member', 'viewer'];
@@ -251,6 +252,9 @@ export function WorkspaceSettingsPage() {
         <Members workspaceId={workspace.id} manage={admin && !workspace.personal} />
       </Card>
       {admin && !workspace.personal && <Invite workspaceId={workspace.id} />}
+      {!workspace.personal && (
+        <WorkspaceCredentials key={workspace.id} workspaceId={workspace.id} manage={admin} />
+      )}
       {admin && <Rename key={workspace.id} workspaceId={workspace.id} name={workspace.name} />}
       {workspace.role === 'owner' && !workspace.personal && (
         <DeleteWorkspace workspaceId={workspace.id} name={workspace.name} />
