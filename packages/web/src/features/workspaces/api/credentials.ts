@@ -13,6 +13,7 @@ import type {
   WorkspaceConnectionList,
 } from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
+import { modelsQueryKey } from '../../../lib/queries/providers.ts';
 
 const path = (id: string, rest: string) => `/api/v1/workspaces/${encodeURIComponent(id)}${rest}`;
 
@@ -40,7 +41,10 @@ export function useWorkspaceProviderKeys(workspaceId: string) {
 
 function useRefresh(workspaceId: string) {
   const queryClient = useQueryClient();
-  return () => queryClient.invalidateQueries({ queryKey: credentialsKey(workspaceId) });
+  return async () => {
+    await queryClient.invalidateQueries({ queryKey: credentialsKey(workspaceId) });
+    await queryClient.invalidateQueries({ queryKey: modelsQueryKey });
+  };
 }
 
 export function useConnectWorkspaceForge(workspaceId: string) {
