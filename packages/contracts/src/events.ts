@@ -142,6 +142,18 @@ export const EventBody = z.discriminatedUnion('type', [
     stepsSummarised: z.number().int().min(0),
     retried: z.boolean().optional(),
   }),
+  /**
+   * Which credential the task's work uses with a forge or a model provider: its creator's own, or
+   * its workspace's (an admin connected it for every member). `account` is the forge account's
+   * login or the key's hint, never the secret. A model key the server holds is not reported.
+   */
+  z.object({
+    type: z.literal('credential.used'),
+    kind: z.enum(['forge', 'model']),
+    provider: z.string(),
+    owner: z.enum(['creator', 'workspace']),
+    account: z.string(),
+  }),
   /** Tokens one model call used, and what they cost (0 for a model missing from the price table). */
   z.object({
     type: z.literal('usage'),

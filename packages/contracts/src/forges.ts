@@ -35,6 +35,12 @@ export type IntegrationList = z.infer<typeof IntegrationList>;
 
 export const ForgeProviderParams = z.object({ provider: ForgeProvider });
 
+/** A workspace's own forge connections, used by its members' tasks when they have none. */
+export const WorkspaceConnectionList = z.object({ connections: z.array(Integration) });
+export type WorkspaceConnectionList = z.infer<typeof WorkspaceConnectionList>;
+
+export const WorkspaceForgeParams = z.object({ id: Id, provider: ForgeProvider });
+
 /** A personal access token offered instead of OAuth; verified with the forge before it is kept. */
 export const ConnectTokenBody = z.object({ token: z.string().trim().min(8).max(500) });
 export type ConnectTokenBody = z.infer<typeof ConnectTokenBody>;
@@ -61,6 +67,9 @@ export const ForgeRepoQuery = z.object({
   q: z.string().trim().min(1).max(200).optional(),
   page: z.coerce.number().int().min(1).default(1),
   perPage: z.coerce.number().int().min(1).max(100).default(30),
+  workspaceId: Id.optional().describe(
+    "The workspace the repository is for: without an account of your own, the workspace's is used.",
+  ),
 });
 export type ForgeRepoQuery = z.infer<typeof ForgeRepoQuery>;
 

@@ -4,12 +4,14 @@
  * written once and never shown again; only a hint (its last characters) is listed.
  */
 import { z } from 'zod';
-import { Timestamp } from './common.ts';
+import { Id, Timestamp } from './common.ts';
 
 export const KeyProvider = z.enum(['anthropic', 'openai', 'openai-compatible', 'gemini']);
 export type KeyProvider = z.infer<typeof KeyProvider>;
 
 export const ProviderParams = z.object({ provider: KeyProvider });
+
+export const WorkspaceProviderParams = z.object({ id: Id, provider: KeyProvider });
 
 export const PutProviderKeyBody = z.object({
   apiKey: z.string().trim().min(8).max(1000).describe('The provider API key. Never shown again.'),

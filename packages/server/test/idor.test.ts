@@ -368,6 +368,14 @@ async function makeAlicesObjects(): Promise<void> {
     { email: `${MARK}-invitee@example.test` },
   );
   add('workspace-invitation', joinLink.body.token);
+  // The team's own key, which its members' tasks use when they have none.
+  const teamKey = await api(
+    alice,
+    'PUT',
+    `/api/v1/workspaces/${team.body.id}/provider-keys/openai-compatible`,
+    { apiKey: `sk-${MARK}-team-${MARK}` },
+  );
+  expect(teamKey.status, JSON.stringify(teamKey.body)).toBe(200);
   const me = await api<{ workspaces: { id: string }[] }>(alice, 'GET', '/api/v1/me');
   add('workspace', ...me.body.workspaces.map((w) => w.id));
   add('user', alice.id);
@@ -376,6 +384,7 @@ async function makeAlicesObjects(): Promise<void> {
   // Objects named by their kind: A's key for a provider, A's account on a forge.
   add('provider-key', 'openai-compatible');
   add('integration', 'github');
+  add('connection', 'github');
   for (const secret of [alice.email, alice.token, aliceRunnerToken, grant.token, sha]) {
     markers.add(secret);
   }

@@ -146,6 +146,26 @@ const FRESH: Record<string, (caller: Caller) => Promise<IdTable>> = {
     );
     return { 'provider-key': ['openai-compatible'] };
   },
+  'DELETE /api/v1/workspaces/{id}/connections/{provider}': async () => {
+    await ok(
+      owner,
+      'POST',
+      `/api/v1/workspaces/${teamId}/connections/github/token`,
+      { token: callers[0]?.forgeToken },
+      200,
+    );
+    return {};
+  },
+  'DELETE /api/v1/workspaces/{id}/provider-keys/{provider}': async () => {
+    await ok(
+      owner,
+      'PUT',
+      `/api/v1/workspaces/${teamId}/provider-keys/openai-compatible`,
+      { apiKey: 'sk-matrix-team-0123456789' },
+      200,
+    );
+    return { 'provider-key': ['openai-compatible'] };
+  },
   'DELETE /api/integrations/{provider}': async (caller) => {
     await connectForge(caller);
     return {};
@@ -162,6 +182,9 @@ const BODIES: Record<string, (caller: Caller, filled: IdTable) => unknown> = {
     start: false,
   }),
   'PATCH /api/v1/workspaces/{id}/quotas': () => ({ tasksPerDay: null }),
+  'POST /api/v1/workspaces/{id}/connections/{provider}/token': (caller) => ({
+    token: caller.forgeToken,
+  }),
   'POST /api/integrations/{provider}/repos': (caller) => ({
     fullName: `${caller.forgeLogin}/matrix-upstream`,
     workspaceId: teamId,
@@ -268,6 +291,7 @@ beforeAll(async () => {
     'workspace-invitation': ['unused'],
     'provider-key': ['openai-compatible'],
     integration: ['github'],
+    connection: ['github'],
   } satisfies IdTable);
 });
 
@@ -381,6 +405,21 @@ describe('the permission matrix', () => {
     expect(missing, 'routes without a row in src/http/access.ts').toEqual([]);
     const stale = Object.keys(ROUTE_ACCESS).filter((key) => !keys.includes(key));
     expect(stale, 'rows of src/http/access.ts that are no route').toEqual([]);
+  });
+
+  it('lets a member of any role leave a workspace, though removing another needs admin', async () => {
+    const workspaceId = await newTeam('Leavers');
+    for (const caller of callers) {
+      if (caller.role && caller.role !== 'owner') await join(workspaceId, caller.user, caller.role);
+    }
+    for (const caller of callers.filter((c) => c.role === 'viewer' || c.role === 'member')) {
+      const left = await api(
+        caller.user,
+        'DELETE',
+        `/api/v1/workspaces/${workspaceId}/members/${caller.user.id}`,
+      );
+      expect(left.status, `the ${caller.name} leaving`).toBe(204);
+    }
   });
 
   it('answers every route as its rule says, for each role and a non-member', async () => {

@@ -10,6 +10,7 @@ import { RunStatus, TaskStatus, type RunnerPhases, type StepMessage } from '@luc
 import {
   bigint,
   boolean,
+  check,
   doublePrecision,
   index,
   integer,
@@ -226,9 +227,10 @@ export const providerKeys = pgTable(
   'provider_keys',
   {
     id: text('id').primaryKey(),
-    userId: text('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The user whose own key it is; null for a workspace's key. */
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /** The workspace whose key it is, for its members' tasks; null for a user's own. */
+    workspaceId: text('workspace_id').references(() => workspaces.id, { onDelete: 'cascade' }),
     provider: text('provider', {
       enum: ['anthropic', 'openai', 'openai-compatible', 'gemini'],
     }).notNull(),
@@ -239,20 +241,25 @@ export const providerKeys = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('provider_keys_user_provider_idx').on(t.userId, t.provider)],
+  (t) => [
+    uniqueIndex('provider_keys_user_provider_idx').on(t.userId, t.provider),
+    uniqueIndex('provider_keys_workspace_provider_idx').on(t.workspaceId, t.provider),
+    check('provider_keys_one_owner', sql`(${t.userId} is null) <> (${t.workspaceId} is null)`),
+  ],
 );
 
 /**
- * A user's connection to a forge (GitHub, GitLab): its tokens sealed with ENCRYPTION_KEY, and the
- * account they belong to. One per user and provider.
+ * A connection to a forge (GitHub, GitLab) of a user or of a workspace: its tokens sealed with
+ * ENCRYPTION_KEY, and the account they belong to. One per owner and provider.
  */
 export const connections = pgTable(
   'connections',
   {
     id: text('id').primaryKey(),
-    userId: text('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The user whose own connection it is; null for a workspace's. */
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /** The workspace whose connection it is, for its members' tasks; null for a user's own. */
+    workspaceId: text('workspace_id').references(() => workspaces.id, { onDelete: 'cascade' }),
     provider: text('provider', { enum: ['github', 'gitlab'] }).notNull(),
     method: text('method', { enum: ['oauth', 'token'] }).notNull(),
     sealedAccessToken: text('sealed_access_token').notNull(),
@@ -269,7 +276,11 @@ export const connections = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('connections_user_provider_idx').on(t.userId, t.provider)],
+  (t) => [
+    uniqueIndex('connections_user_provider_idx').on(t.userId, t.provider),
+    uniqueIndex('connections_workspace_provider_idx').on(t.workspaceId, t.provider),
+    check('connections_one_owner', sql`(${t.userId} is null) <> (${t.workspaceId} is null)`),
+  ],
 );
 
 /**

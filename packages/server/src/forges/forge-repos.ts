@@ -24,7 +24,9 @@ import { newWebhookSecret } from './webhook-secrets.ts';
 export type ForgeRepoContext = MirrorContext & RepoContext;
 
 /**
- * One page of the forge repositories the user's connected account can push to.
+ * One page of the forge repositories the user's connected account can push to; with
+ * `query.workspaceId` (a workspace the user may add repositories to), the account that workspace's
+ * tasks of theirs would use: their own, else the workspace's.
  *
  * @example
  * await listForgeRepos(ctx, { userId, provider: 'github', query: { q: 'api', page: 1, perPage: 30 } });
@@ -34,7 +36,9 @@ export async function listForgeRepos(
   { userId, provider, query }: { userId: string; provider: ForgeProvider; query: ForgeRepoQuery },
 ): Promise<ForgeRepoList> {
   const forge = forgeFor(ctx.forges, provider);
-  return withForgeToken(ctx, userId, provider, (token) =>
+  const workspaceId = query.workspaceId ?? null;
+  if (workspaceId) await requireRole(ctx.db, workspaceId, userId, 'member');
+  return withForgeToken(ctx, { userId, workspaceId }, provider, (token) =>
     forge.listRepos(token, { q: query.q, page: query.page, perPage: query.perPage }),
   );
 }
@@ -52,7 +56,7 @@ function repoName(name: string): string {
 /**
  * Adds a forge repository to Lucid: a repository in the workspace (the caller's personal one by
  * default) named after it (`name-2`, `name-3`… when taken), linked to its upstream with the
- * caller's connection, and mirrored at once. When the first fetch fails the repository is not
+ * caller's connection (or, when they have none, the workspace's), and mirrored at once. When the first fetch fails the repository is not
  * kept. Its webhook secret is made here and returned this once with its payload URL.
  *
  * @example
@@ -76,8 +80,11 @@ export async function addForgeRepo(
   const workspaceId = requested ?? (await personalWorkspaceId(ctx.db, actor.userId));
   await requireRole(ctx.db, workspaceId, actor.userId, 'member');
   const forge = forgeFor(ctx.forges, provider);
-  const upstream = await withForgeToken(ctx, actor.userId, provider, (token) =>
-    forge.getRepo(token, fullName),
+  const upstream = await withForgeToken(
+    ctx,
+    { userId: actor.userId, workspaceId },
+    provider,
+    (token) => forge.getRepo(token, fullName),
   );
   const id = newId('repo');
   const repoPath = bareRepoPath(ctx.gitRoot, id);
@@ -121,7 +128,7 @@ export async function addForgeRepo(
     }
   }
   try {
-    await syncMirror(ctx, id);
+    await syncMirror(ctx, id, { userId: actor.userId });
   } catch (error) {
     await ctx.db.transaction(async (tx) => {
       await tx.delete(repositories).where(eq(repositories.id, id));

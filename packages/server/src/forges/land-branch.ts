@@ -41,7 +41,7 @@ export async function landBranch(
   { actor, repoId, branch, pr }: { actor: Principal; repoId: string; branch: string; pr: boolean },
 ): Promise<Landed> {
   const repo = await loadRepo(ctx, actor.userId, repoId, 'member');
-  const landed = await land(ctx, { repo, branch, pr });
+  const landed = await land(ctx, { repo, branch, pr, userId: actor.userId });
   await recordAudit(ctx.db, {
     actor,
     action: 'repo.land',
@@ -55,9 +55,9 @@ export async function landBranch(
 
 async function land(
   ctx: PublishContext,
-  { repo, branch, pr }: { repo: RepoRow; branch: string; pr: boolean },
+  { repo, branch, pr, userId }: { repo: RepoRow; branch: string; pr: boolean; userId: string },
 ): Promise<Landed> {
-  const upstream = upstreamOf(repo);
+  const upstream = upstreamOf(repo, userId);
   if (!upstream) {
     throw new AppError(
       'bad_request',

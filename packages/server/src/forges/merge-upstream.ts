@@ -1,7 +1,7 @@
 /**
  * @module forges/merge-upstream
  * Approving a task of a repository with an upstream: its pull or merge request is merged on the
- * forge with the upstream user's token.
+ * forge with the task's credential (its creator's own connection, else its workspace's).
  */
 import { eq } from 'drizzle-orm';
 import { repositories } from '../db/schema.ts';
@@ -13,7 +13,7 @@ import { asAppError, forgeSession, upstreamOf, type PublishContext } from './ups
 
 /**
  * Approval of a task whose repository has an upstream: merges its pull or merge request on the
- * forge with the upstream user's token (the board's `approve`). `invalid_transition` before a
+ * forge with the task's credential (the board's `approve`). `invalid_transition` before a
  * request is open, `merge_conflict` when the forge cannot merge it.
  *
  * @example
@@ -24,7 +24,7 @@ export function mergeThroughForge(ctx: PublishContext): MergeUpstream {
     const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, task.repoId));
     if (!repo)
       throw new AppError('repo_not_found', `The repository of “${task.title}” no longer exists.`);
-    const upstream = upstreamOf(repo);
+    const upstream = upstreamOf(repo, task.createdBy);
     if (!upstream) {
       throw new AppError('invalid_transition', `${repo.name} has no upstream on a forge.`);
     }

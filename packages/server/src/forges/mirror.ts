@@ -1,7 +1,9 @@
 /**
  * @module forges/mirror
  * Keeps a forge repository's mirror current: Lucid's bare repo of a repository added from GitHub
- * or GitLab fetches the upstream's branches with the token of the user who added it. Lucid's own
+ * or GitLab fetches the upstream's branches with the forge credential of the user it is fetched
+ * for (a task's creator; without one, whoever added the repository): their own connection, else
+ * the repository's workspace's. Lucid's own
  * task branches (`lucid/*`) live only in Lucid until pushed, so the fetch neither takes nor
  * prunes them.
  *
@@ -67,43 +69,44 @@ const inFlight = new Map<string, Promise<{ sha: string | null }>>();
 
 /**
  * Fetches the repository's upstream into its bare repo and records when, and the default
- * branch's sha then. A repository without an upstream is left as it is (`sha: null`). A refused
+ * branch's sha then, with the credential of work by `userId` in the repository's workspace
+ * (whoever added the repository when null). A repository without an upstream is left as it is
+ * (`sha: null`). A refused
  * token (after one renewal) is `invalid_forge_token` naming the provider; a forge that cannot be
  * reached is `forge_error`.
  *
  * @example
- * const { sha } = await syncMirror(ctx, repo.id);
+ * const { sha } = await syncMirror(ctx, repo.id, { userId: task.createdBy });
  */
 export async function syncMirror(
   ctx: MirrorContext,
   repoId: string,
+  { userId }: { userId: string | null },
 ): Promise<{ sha: string | null }> {
   // Two fetches into one bare repo would fight over its ref locks: a second caller joins the
   // fetch under way.
   const running = inFlight.get(repoId);
   if (running) return running;
-  const sync = fetchMirror(ctx, repoId).finally(() => inFlight.delete(repoId));
+  const sync = fetchMirror(ctx, repoId, userId).finally(() => inFlight.delete(repoId));
   inFlight.set(repoId, sync);
   return sync;
 }
 
-async function fetchMirror(ctx: MirrorContext, repoId: string): Promise<{ sha: string | null }> {
+async function fetchMirror(
+  ctx: MirrorContext,
+  repoId: string,
+  userId: string | null,
+): Promise<{ sha: string | null }> {
   const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, repoId));
   if (!repo) throw new AppError('repo_not_found', 'This repository no longer exists.');
   const provider = repo.provider;
   if (provider === 'local' || !repo.upstreamFullName) return { sha: null };
   const name = providerName(provider);
-  if (!repo.upstreamUserId) {
-    throw new AppError(
-      'integration_not_found',
-      `Repository ${repo.name} has no ${name} account to fetch it with (the user who added it is ` +
-        'gone); add it again from a connected account.',
-    );
-  }
+  const scope = { userId: userId ?? repo.upstreamUserId, workspaceId: repo.workspaceId };
   const forge = forgeFor(ctx.forges, provider);
   const repoPath = bareRepoPath(ctx.gitRoot, repo.id);
   const attempt = async (refresh: boolean): Promise<void> => {
-    const token = await forgeTokenFor(ctx, repo.upstreamUserId ?? '', provider, { refresh });
+    const token = await forgeTokenFor(ctx, scope, provider, { refresh });
     await fetchUpstream(repoPath, forge.gitRemote(token, repo.upstreamFullName ?? ''));
   };
   try {

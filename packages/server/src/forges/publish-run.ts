@@ -2,8 +2,9 @@
  * @module forges/publish-run
  * Publishing a run's work to its repository's forge. When a run of a task whose repository has
  * an upstream succeeds after pushing the task's branch to Lucid's git server, the server (never
- * the runner) pushes that branch from its bare repository to the upstream with the upstream
- * user's forge token, then opens the pull (GitHub) or merge (GitLab) request into the task's base
+ * the runner) pushes that branch from its bare repository to the upstream with the task's
+ * forge credential (its creator's own connection, else its workspace's; the task is told which
+ * by a `credential.used` event), then opens the pull (GitHub) or merge (GitLab) request into the task's base
  * branch, or refreshes the one already open. A task made from a forge issue gets the request's
  * link as a comment on the issue.
  *
@@ -32,6 +33,7 @@ import {
   eventsOf,
   pushAndOpen,
   upstreamOf,
+  usedConnection,
   type PublishContext,
   type RepoRow,
   type Upstream,
@@ -122,9 +124,10 @@ async function publishTask(
 ): Promise<void> {
   let upstream: Upstream | null = null;
   try {
-    upstream = upstreamOf(repo);
+    upstream = upstreamOf(repo, task.createdBy);
     if (!upstream) return;
     const found = upstream;
+    await reportCredential(ctx, { task, runId: run.id, upstream, events: history.all });
     const published = await pushAndOpen(ctx, {
       repo,
       upstream,
@@ -196,6 +199,40 @@ async function publishTask(
     await recordFailure(ctx, { task, runId: run.id, upstream, error });
     throw new JobFailed(error instanceof Error ? error.message : String(error));
   }
+}
+
+/**
+ * Tells the task which forge connection its work uses (`credential.used`), when it is not the one
+ * it was last told of.
+ */
+async function reportCredential(
+  ctx: PublishContext,
+  {
+    task,
+    runId,
+    upstream,
+    events,
+  }: { task: TaskRow; runId: string; upstream: Upstream; events: TaskEvent[] },
+): Promise<void> {
+  const used = await usedConnection(ctx, upstream);
+  if (!used) return;
+  const event: EventBody = {
+    type: 'credential.used',
+    kind: 'forge',
+    provider: upstream.provider,
+    owner: used.owner === 'user' ? 'creator' : 'workspace',
+    account: used.login,
+  };
+  const last = events.findLast((e) => e.type === 'credential.used' && e.kind === 'forge');
+  if (
+    last?.type === 'credential.used' &&
+    last.provider === event.provider &&
+    last.owner === event.owner &&
+    last.account === event.account
+  ) {
+    return;
+  }
+  await appendEvents(ctx.db, { taskId: task.id, runId, events: [event] });
 }
 
 /**

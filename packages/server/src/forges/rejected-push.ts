@@ -86,7 +86,7 @@ export async function retryAfterRejectedPush(
   const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, task.repoId));
   if (!repo)
     throw new AppError('repo_not_found', `The repository of “${task.title}” no longer exists.`);
-  const upstream = upstreamOf(repo);
+  const upstream = upstreamOf(repo, task.createdBy);
   if (!upstream) {
     throw new AppError(
       'invalid_transition',
@@ -95,7 +95,7 @@ export async function retryAfterRejectedPush(
   }
   let copied: string | null;
   try {
-    await syncMirror(ctx, repo.id);
+    await syncMirror(ctx, repo.id, { userId: task.createdBy });
     const { remote } = await forgeSession(ctx, upstream);
     copied = await fetchBranch({
       repoPath: bareRepoPath(ctx.gitRoot, repo.id),

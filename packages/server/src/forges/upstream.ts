@@ -1,17 +1,18 @@
 /**
  * @module forges/upstream
- * What the forge use cases share: a repository's upstream and who acts on it there
- * ({@link upstreamOf}), that user's forge session ({@link forgeSession}), a failure told as a
+ * What the forge use cases share: a repository's upstream and whose work is done on it there
+ * ({@link upstreamOf}), the forge session of that work's credential ({@link forgeSession}: the
+ * acting user's own connection, else the workspace's), a failure told as a
  * sentence that never holds a token ({@link asAppError}), the push of a branch and its request
  * ({@link pushAndOpen}), and a task's events ({@link eventsOf}).
  */
-import { and, eq } from 'drizzle-orm';
 import type { ForgeProvider, TaskEvent } from '@lucid/contracts';
-import { connections, type repositories } from '../db/schema.ts';
+import type { repositories } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { bareRepoPath } from '../git/bare-repo.ts';
 import { listEvents } from '../tasks/events.ts';
-import { forgeTokenFor, providerName, type ForgeContext } from './connections.ts';
+import type { CredentialOwner, CredentialScope } from '../workspaces/credential-for.ts';
+import { connectionFor, forgeTokenFor, providerName, type ForgeContext } from './connections.ts';
 import { ForgeError, type Forge, type PullRequest } from './forge.ts';
 import { forgeFor } from './registry.ts';
 import {
@@ -32,55 +33,81 @@ export interface PublishContext extends ForgeContext {
   publicUrl: string;
 }
 
-/** A repository linked to a forge repository, and who acts on it there. */
+/**
+ * A repository linked to a forge repository, and whose work is done on it there: the credential
+ * used is that user's own connection, else the workspace's.
+ */
 export interface Upstream {
   provider: ForgeProvider;
   fullName: string;
-  userId: string;
+  scope: CredentialScope;
 }
 
 /**
- * The upstream of a repository linked to a forge (null for a local one); `integration_not_found`
- * when the account that linked it is gone.
+ * The upstream of a repository linked to a forge (null for a local one), for work of `userId`
+ * (a task's creator, the user landing a branch) in the repository's workspace.
+ *
+ * @example
+ * const upstream = upstreamOf(repo, task.createdBy);
  */
-export function upstreamOf(repo: RepoRow): Upstream | null {
+export function upstreamOf(repo: RepoRow, userId: string | null): Upstream | null {
   if (repo.provider === 'local' || !repo.upstreamFullName) return null;
-  if (!repo.upstreamUserId) {
-    throw new AppError(
-      'integration_not_found',
-      `No one's ${providerName(repo.provider)} account is linked to ${repo.name} any more; add it again from Settings → Integrations.`,
-    );
+  return {
+    provider: repo.provider,
+    fullName: repo.upstreamFullName,
+    scope: { userId, workspaceId: repo.workspaceId },
+  };
+}
+
+/** Which connection the work uses, for messages and the task's `credential.used`. */
+export interface UsedConnection {
+  owner: CredentialOwner;
+  login: string;
+}
+
+/** The connection work on the upstream uses, and its account's login; null when there is none. */
+export async function usedConnection(
+  ctx: PublishContext,
+  upstream: Upstream,
+): Promise<UsedConnection | null> {
+  try {
+    const { owner, row } = await connectionFor(ctx, upstream.scope, upstream.provider);
+    return { owner, login: row.login };
+  } catch {
+    return null;
   }
-  return { provider: repo.provider, fullName: repo.upstreamFullName, userId: repo.upstreamUserId };
 }
 
-/** What the upstream user is called on the forge, for messages. */
+/** What the used account is called on the forge, for messages. */
 async function loginOf(ctx: PublishContext, upstream: Upstream): Promise<string> {
-  const [row] = await ctx.db
-    .select({ login: connections.login })
-    .from(connections)
-    .where(
-      and(eq(connections.userId, upstream.userId), eq(connections.provider, upstream.provider)),
-    );
-  return row?.login ?? 'the connected account';
+  const used = await usedConnection(ctx, upstream);
+  if (!used) return 'the connected account';
+  return used.owner === 'workspace' ? `the workspace's account ${used.login}` : used.login;
 }
 
-/** The upstream user's token, the forge, and git's credentials for the repository. */
+/** The token for the work, the forge, and git's credentials for the repository. */
 export async function forgeSession(
   ctx: PublishContext,
   upstream: Upstream,
 ): Promise<{ token: string; forge: Forge; remote: UpstreamRemote }> {
-  const token = await forgeTokenFor(ctx, upstream.userId, upstream.provider);
+  const token = await forgeTokenFor(ctx, upstream.scope, upstream.provider);
   const forge = forgeFor(ctx.forges, upstream.provider);
   return { token, forge, remote: forge.gitRemote(token, upstream.fullName) };
 }
 
-/** The refusal of an upstream user's token, as a sentence they can act on. */
+/** The refusal of the work's token, as a sentence saying who can act on it. */
 async function refusedToken(ctx: PublishContext, upstream: Upstream): Promise<AppError> {
-  const login = await loginOf(ctx, upstream);
+  const used = await usedConnection(ctx, upstream);
+  const name = providerName(upstream.provider);
+  if (used?.owner === 'workspace') {
+    return new AppError(
+      'invalid_forge_token',
+      `${name} refused Lucid's token for the workspace's account ${used.login}: an admin can reconnect it in the workspace's settings.`,
+    );
+  }
   return new AppError(
     'invalid_forge_token',
-    `${providerName(upstream.provider)} refused Lucid's token for ${login}: reconnect it in Settings → Integrations.`,
+    `${name} refused Lucid's token for ${used?.login ?? 'the connected account'}: reconnect it in Settings → Integrations.`,
   );
 }
 

@@ -154,7 +154,8 @@ export async function handleWebhook(
   }
   try {
     const { requester } = event;
-    const mayWrite = await withForgeToken(ctx, repo.upstreamUserId, provider, (token) =>
+    const scope = { userId: repo.upstreamUserId, workspaceId: repo.workspaceId };
+    const mayWrite = await withForgeToken(ctx, scope, provider, (token) =>
       forge.canWrite(token, {
         repo: event.repoFullName,
         login: requester.login,
@@ -195,8 +196,8 @@ export async function handleWebhook(
         },
         providers: { db: ctx.db, llm: ctx.llm, encryptionKey: ctx.encryptionKey },
         quotas: ctx.quotas,
-        syncUpstream: async (repoId) => {
-          await syncMirror(ctx, repoId);
+        syncUpstream: async (repoId, userId) => {
+          await syncMirror(ctx, repoId, { userId });
         },
       },
     );

@@ -3,8 +3,9 @@
  * Lucid's LLM gateway: a run's agent calls `/llm/{anthropic,openai,openai-compatible}/v1/…` (or
  * Gemini's `/llm/gemini/v1beta/models/{model}:{method}`) with
  * its run token as the key, and the gateway forwards the call to the configured provider with the
- * task owner's own key for that provider when they stored one, else the server's; neither ever
- * leaves the server.
+ * task owner's own key for that provider when they stored one, else the task's workspace's, else
+ * the server's; none ever leaves the server. The first call of a run with a user's or a
+ * workspace's key tells the task whose it was (`credential.used`).
  *
  * The token is checked first, from the request's headers (`gatewayCaller`), before its body is
  * read: a call with a bad token costs no more than its headers. Before a call goes out: the token
@@ -24,6 +25,8 @@ import { runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { verifyRunToken } from '../auth/run-tokens.ts';
 import { recordUsage } from '../tasks/usage.ts';
+import { appendEvents } from '../tasks/events.ts';
+import { modelKeyFor } from '../workspaces/credential-for.ts';
 import { checkBudgets, type RunCaller } from './gateway-metering.ts';
 import {
   meteredModel,
@@ -99,6 +102,47 @@ async function runCaller(db: Db, token: string | undefined): Promise<RunCaller> 
   return { runId: grant.runId, ...row };
 }
 
+/** Runs already told whose key a provider's calls use, by `run:provider`; the oldest forgotten. */
+const reported = new Set<string>();
+const REPORTED_MAX = 10_000;
+
+/**
+ * Tells the run's task, once per run and provider, whose key its calls use when it is its
+ * creator's own or its workspace's (a `credential.used` event naming the key's hint).
+ */
+async function reportModelKey(
+  ctx: GatewayContext,
+  caller: RunCaller,
+  provider: GatewayProvider,
+): Promise<void> {
+  const seen = `${caller.runId}:${provider}`;
+  if (reported.has(seen)) return;
+  reported.add(seen);
+  if (reported.size > REPORTED_MAX) {
+    const oldest = reported.values().next().value;
+    if (oldest !== undefined) reported.delete(oldest);
+  }
+  const found = await modelKeyFor(
+    ctx.db,
+    { userId: caller.userId, workspaceId: caller.workspaceId },
+    provider,
+  );
+  if (!found) return;
+  await appendEvents(ctx.db, {
+    taskId: caller.taskId,
+    runId: caller.runId,
+    events: [
+      {
+        type: 'credential.used',
+        kind: 'model',
+        provider,
+        owner: found.owner === 'user' ? 'creator' : 'workspace',
+        account: found.row.hint,
+      },
+    ],
+  });
+}
+
 /**
  * The secrets masked in a call's prompt: the server's provider keys, the ones the call uses (the
  * task owner's own among them), and the caller's token as git sends it too.
@@ -140,9 +184,10 @@ export async function forwardLlmCall(
 ): Promise<GatewayAnswer> {
   const { provider, endpoint } = call;
   const caller = call.caller.run;
-  const llm = await llmConfigFor(ctx, caller.userId);
+  const llm = await llmConfigFor(ctx, { userId: caller.userId, workspaceId: caller.workspaceId });
   const upstream = upstreamOf(llm, provider);
   await checkBudgets(ctx.db, { caller, budgets: ctx.budgets, quotas: ctx.quotas });
+  await reportModelKey(ctx, caller, provider);
   if (typeof call.body !== 'object' || call.body === null || Array.isArray(call.body)) {
     throw new AppError('bad_request', 'The request body must be a JSON object.');
   }
@@ -227,7 +272,10 @@ export async function listGatewayModels(
   ctx: GatewayContext,
   { provider, caller }: { provider: GatewayProvider; caller: GatewayCaller },
 ): Promise<unknown> {
-  const llm = await llmConfigFor(ctx, caller.run.userId);
+  const llm = await llmConfigFor(ctx, {
+    userId: caller.run.userId,
+    workspaceId: caller.run.workspaceId,
+  });
   upstreamOf(llm, provider);
   return modelsBody(llm, provider);
 }

@@ -20,6 +20,8 @@ export interface RoleRule {
   of: WorkspaceObject;
   /** Where the object's id is (`params.id` unless said); absent from the request, the domain's default applies. */
   from: ObjectField;
+  /** Where a user id is that, when it is the caller's own, lets any member act (leaving a workspace). */
+  self?: ObjectField;
 }
 
 /**
@@ -96,7 +98,7 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'POST /api/v1/tasks/{id}/cancel': member('task'),
   'POST /api/v1/runs/{id}/cancel': member('run'),
 
-  'GET /api/v1/models': 'signed-in',
+  'GET /api/v1/models': viewer('workspace', 'query.workspaceId'),
   'GET /api/v1/agents': 'signed-in',
   'GET /api/v1/settings/provider-keys': 'signed-in',
   'GET /api/v1/settings/providers': 'signed-in',
@@ -135,9 +137,19 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'PATCH /api/v1/workspaces/{id}/quotas': owner('workspace'),
   'GET /api/v1/workspaces/{id}/members': viewer('workspace'),
   'PATCH /api/v1/workspaces/{id}/members/{userId}': admin('workspace'),
-  'DELETE /api/v1/workspaces/{id}/members/{userId}': admin('workspace'),
+  // Removing someone needs admin; leaving (removing oneself) any role.
+  'DELETE /api/v1/workspaces/{id}/members/{userId}': {
+    ...admin('workspace'),
+    self: 'params.userId',
+  },
   'POST /api/v1/workspaces/{id}/invitations': admin('workspace'),
   'GET /api/v1/workspaces/{id}/invitations': admin('workspace'),
+  'GET /api/v1/workspaces/{id}/connections': viewer('workspace'),
+  'POST /api/v1/workspaces/{id}/connections/{provider}/token': admin('workspace'),
+  'DELETE /api/v1/workspaces/{id}/connections/{provider}': admin('workspace'),
+  'GET /api/v1/workspaces/{id}/provider-keys': viewer('workspace'),
+  'PUT /api/v1/workspaces/{id}/provider-keys/{provider}': admin('workspace'),
+  'DELETE /api/v1/workspaces/{id}/provider-keys/{provider}': admin('workspace'),
   'DELETE /api/v1/workspaces/{id}/invitations/{invitationId}': admin('workspace'),
   'POST /api/v1/workspace-invitations/{token}/accept': 'signed-in',
 
@@ -146,7 +158,7 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'GET /api/integrations/{provider}/callback': 'signed-in',
   'POST /api/integrations/{provider}/token': 'signed-in',
   'DELETE /api/integrations/{provider}': 'signed-in',
-  'GET /api/integrations/{provider}/repos': 'signed-in',
+  'GET /api/integrations/{provider}/repos': member('workspace', 'query.workspaceId'),
   'POST /api/integrations/{provider}/repos': member('workspace', 'body.workspaceId'),
 };
 
@@ -179,6 +191,8 @@ export function installAccessCheck(app: FastifyInstance, db: Db): void {
     if (found === undefined || typeof found === 'string') return;
     const id = fieldOf(request, found.from);
     if (id === undefined) return;
-    await requireRoleOn(db, { kind: found.of, id }, principalOf(request).userId, found.role);
+    const { userId } = principalOf(request);
+    const own = found.self !== undefined && fieldOf(request, found.self) === userId;
+    await requireRoleOn(db, { kind: found.of, id }, userId, own ? 'viewer' : found.role);
   });
 }

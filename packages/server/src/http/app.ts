@@ -47,6 +47,7 @@ import { publishRoutes } from './routes/publish.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { quotaRoutes } from './routes/quotas.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
+import { workspaceCredentialRoutes } from './routes/workspace-credentials.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -118,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(usageRoutes(deps));
       await api.register(quotaRoutes(deps));
       await api.register(workspaceRoutes(deps));
+      await api.register(workspaceCredentialRoutes(deps));
     },
     { prefix: '/api/v1' },
   );

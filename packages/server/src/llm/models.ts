@@ -68,7 +68,8 @@ export function usableModel(llm: LlmConfig, requested: string | undefined): stri
     throw new AppError(
       'model_unavailable',
       `Model ${id} needs ${NEEDS[provider][0]} set on the server, or your own ${NEEDS[provider][1]} ` +
-        `key (PUT /api/v1/settings/provider-keys/${NEEDS[provider][1]}); or pick another model ` +
+        `key (PUT /api/v1/settings/provider-keys/${NEEDS[provider][1]}), or the workspace's ` +
+        `(set by its admins); or pick another model ` +
         'from GET /api/v1/models.',
     );
   }

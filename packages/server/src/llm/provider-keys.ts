@@ -1,11 +1,12 @@
 /**
  * @module llm/provider-keys
- * Users' own model provider keys. A key is checked with its provider, sealed with ENCRYPTION_KEY
- * and stored with a hint (its last characters); it is never shown again. The models of a user's
- * tasks use the user's key for a provider when they have one, the server's otherwise
- * ({@link llmConfigFor}).
+ * Model provider keys of users (their own) and of workspaces (set by their admins for every
+ * member's tasks). A key is checked with its provider, sealed with ENCRYPTION_KEY and stored with
+ * a hint (its last characters); it is never shown again. A task's models use its creator's own key
+ * for a provider when they have one, else its workspace's, else the server's ({@link llmConfigFor},
+ * by the rule of `workspaces/credential-for`).
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import {
   KeyProvider,
   type ModelInfo,
@@ -24,6 +25,8 @@ import { openSecret, sealSecret } from '../secrets/secret-box.ts';
 import { geminiBaseUrl, providerBaseUrl } from './gateway-styles.ts';
 import { checkProviderKey } from './provider-key-check.ts';
 import { listModels } from './models.ts';
+import { modelKeysFor, type CredentialScope } from '../workspaces/credential-for.ts';
+import { requireRole } from '../workspaces/workspaces.ts';
 
 /** The server's provider configuration, and the key that seals users' keys. */
 export interface ProviderKeyContext {
@@ -39,6 +42,25 @@ function toProviderKey(row: typeof providerKeys.$inferSelect): ProviderKey {
     baseUrl: row.baseUrl,
     updatedAt: row.updatedAt.toISOString(),
   };
+}
+
+/**
+ * A workspace's own model provider keys, as any member may see them: hints, never the keys.
+ *
+ * @example
+ * await listWorkspaceProviderKeys(db, { actor, workspaceId }); // → [{ provider: 'anthropic', hint: '…x9Qa', … }]
+ */
+export async function listWorkspaceProviderKeys(
+  db: Db,
+  { actor, workspaceId }: { actor: Principal; workspaceId: string },
+): Promise<ProviderKey[]> {
+  await requireRole(db, workspaceId, actor.userId, 'viewer');
+  const rows = await db
+    .select()
+    .from(providerKeys)
+    .where(eq(providerKeys.workspaceId, workspaceId))
+    .orderBy(providerKeys.provider);
+  return rows.map(toProviderKey);
 }
 
 /** @example await listProviderKeys(db, userId); // → [{ provider: 'anthropic', hint: '…x9Qa', … }] */
@@ -83,8 +105,9 @@ function baseUrlFor(
 }
 
 /**
- * Stores (or replaces) the user's key for a provider, after checking it with the provider
- * (Anthropic, OpenAI and Gemini); throws `invalid_provider_key` when the provider refuses it.
+ * Stores (or replaces) the user's key for a provider, or with `workspaceId` the workspace's (its
+ * admins only), after checking it with the provider (Anthropic, OpenAI and Gemini); throws
+ * `invalid_provider_key` when the provider refuses it.
  *
  * @example
  * await putProviderKey(ctx, { actor, provider: 'anthropic', apiKey: 'sk-ant-…' });
@@ -96,8 +119,16 @@ export async function putProviderKey(
     provider,
     apiKey,
     baseUrl,
-  }: { actor: Principal; provider: KeyProvider; apiKey: string; baseUrl?: string | undefined },
+    workspaceId,
+  }: {
+    actor: Principal;
+    provider: KeyProvider;
+    apiKey: string;
+    baseUrl?: string | undefined;
+    workspaceId?: string | undefined;
+  },
 ): Promise<ProviderKey> {
+  if (workspaceId) await requireRole(ctx.db, workspaceId, actor.userId, 'admin');
   const target = baseUrlFor(ctx.llm, provider, baseUrl);
   if (baseUrl !== undefined && !(await isInstanceAdmin(ctx.db, actor.userId))) {
     // The server itself calls that address: letting any user choose it would let them aim
@@ -115,18 +146,22 @@ export async function putProviderKey(
     baseUrl: target,
   };
   return ctx.db.transaction(async (tx) => {
+    const owner = workspaceId ? { workspaceId } : { userId: actor.userId };
     const [row] = await tx
       .insert(providerKeys)
-      .values({ id: newId('pkey'), userId: actor.userId, provider, ...values })
+      .values({ id: newId('pkey'), ...owner, provider, ...values })
       .onConflictDoUpdate({
-        target: [providerKeys.userId, providerKeys.provider],
+        target: workspaceId
+          ? [providerKeys.workspaceId, providerKeys.provider]
+          : [providerKeys.userId, providerKeys.provider],
         set: { ...values, updatedAt: new Date() },
       })
       .returning();
     if (!row) throw new AppError('internal', 'The key was not stored.');
     await recordAudit(tx, {
       actor,
-      action: 'provider_key.set',
+      action: workspaceId ? 'credential.set' : 'provider_key.set',
+      ...(workspaceId ? { workspaceId } : {}),
       targetType: 'provider_key',
       targetId: row.id,
       metadata: { provider, hint: row.hint, baseUrl: row.baseUrl },
@@ -136,26 +171,45 @@ export async function putProviderKey(
 }
 
 /**
- * Removes the user's key for a provider; their tasks use the server's again.
+ * Removes the user's key for a provider (their tasks use the workspace's or the server's again),
+ * or with `workspaceId` the workspace's (its admins only).
  *
  * @example
  * await deleteProviderKey(db, { actor, provider: 'openai' });
  */
 export async function deleteProviderKey(
   db: Db,
-  { actor, provider }: { actor: Principal; provider: KeyProvider },
+  {
+    actor,
+    provider,
+    workspaceId,
+  }: { actor: Principal; provider: KeyProvider; workspaceId?: string | undefined },
 ): Promise<void> {
+  if (workspaceId) await requireRole(db, workspaceId, actor.userId, 'admin');
   await db.transaction(async (tx) => {
     const [deleted] = await tx
       .delete(providerKeys)
-      .where(and(eq(providerKeys.userId, actor.userId), eq(providerKeys.provider, provider)))
+      .where(
+        and(
+          workspaceId
+            ? eq(providerKeys.workspaceId, workspaceId)
+            : and(eq(providerKeys.userId, actor.userId), isNull(providerKeys.workspaceId)),
+          eq(providerKeys.provider, provider),
+        ),
+      )
       .returning({ id: providerKeys.id, hint: providerKeys.hint });
     if (!deleted) {
-      throw new AppError('provider_key_not_found', `You have no ${provider} key stored.`);
+      throw new AppError(
+        'provider_key_not_found',
+        workspaceId
+          ? `This workspace has no ${provider} key stored.`
+          : `You have no ${provider} key stored.`,
+      );
     }
     await recordAudit(tx, {
       actor,
-      action: 'provider_key.delete',
+      action: workspaceId ? 'credential.delete' : 'provider_key.delete',
+      ...(workspaceId ? { workspaceId } : {}),
       targetType: 'provider_key',
       targetId: deleted.id,
       metadata: { provider, hint: deleted.hint },
@@ -164,21 +218,19 @@ export async function deleteProviderKey(
 }
 
 /**
- * The provider configuration for a user's tasks: the server's, with each provider the user has
- * a key for using that key instead. A key that cannot be opened (ENCRYPTION_KEY changed) is left
- * out, as if absent.
+ * The provider configuration for tasks of a user in a workspace: the server's, with each provider
+ * the user has a key of their own for using it instead, else the workspace's key when it has one.
+ * A key that cannot be opened (ENCRYPTION_KEY changed) is left out, as if absent.
  *
  * @example
- * const llm = await llmConfigFor(ctx, task.createdBy);
+ * const llm = await llmConfigFor(ctx, { userId: task.createdBy, workspaceId: task.workspaceId });
  * usableModel(llm, 'anthropic/claude-sonnet-4-5');
  */
 export async function llmConfigFor(
   ctx: ProviderKeyContext,
-  userId: string | null,
+  scope: CredentialScope,
 ): Promise<LlmConfig> {
-  const rows = userId
-    ? await ctx.db.select().from(providerKeys).where(eq(providerKeys.userId, userId))
-    : [];
+  const rows = (await modelKeysFor(ctx.db, scope)).map((found) => found.row);
   const llm: LlmConfig = { ...ctx.llm };
   for (const row of rows) {
     let apiKey: string;
@@ -209,13 +261,17 @@ export async function llmConfigFor(
 }
 
 /**
- * The models a user's tasks can use: by the server's providers and the user's own keys.
+ * The models a user's tasks can use: by the server's providers and the user's own keys, and in a
+ * workspace its keys too.
  *
  * @example
- * await modelsFor(ctx, userId); // → [{ provider: 'anthropic', id: 'anthropic/claude-sonnet-4-5', default: true }, …]
+ * await modelsFor(ctx, { userId, workspaceId: null }); // → [{ provider: 'anthropic', id: 'anthropic/claude-sonnet-4-5', default: true }, …]
  */
-export async function modelsFor(ctx: ProviderKeyContext, userId: string): Promise<ModelInfo[]> {
-  return listModels(await llmConfigFor(ctx, userId));
+export async function modelsFor(
+  ctx: ProviderKeyContext,
+  scope: CredentialScope,
+): Promise<ModelInfo[]> {
+  return listModels(await llmConfigFor(ctx, scope));
 }
 
 /**

@@ -67,10 +67,17 @@ export async function updateTask(
   const { title, prompt } = changes;
   const choosing = changes.agent !== undefined || changes.model !== undefined;
   const choice = choosing
-    ? await chooseAgent(await llmConfigFor(providers, actor.userId), agents, {
-        agent: changes.agent ?? (task.agent as AgentName | null) ?? 'lucid',
-        model: changes.model ?? task.model ?? undefined,
-      })
+    ? await chooseAgent(
+        await llmConfigFor(providers, {
+          userId: actor.userId,
+          workspaceId: task.workspaceId,
+        }),
+        agents,
+        {
+          agent: changes.agent ?? (task.agent as AgentName | null) ?? 'lucid',
+          model: changes.model ?? task.model ?? undefined,
+        },
+      )
     : null;
   return db.transaction(async (tx) => {
     if (prompt !== undefined || choice) {

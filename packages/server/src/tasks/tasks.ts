@@ -27,10 +27,11 @@ import { proposeTaskNames, titleFromPrompt } from './task-naming.ts';
 import { enqueueRun, type RunRow, type TaskRow } from './runs.ts';
 
 /**
- * Brings a repository with an upstream on a forge up to date before a task starts on it (the
- * composition root gives `syncMirror`; tasks know nothing of forges).
+ * Brings a repository with an upstream on a forge up to date before a task starts on it, with the
+ * forge credential of the task's creator `userId` (their own, else the workspace's); the
+ * composition root gives `syncMirror`; tasks know nothing of forges.
  */
-export type SyncUpstream = (repoId: string) => Promise<unknown>;
+export type SyncUpstream = (repoId: string, userId: string | null) => Promise<unknown>;
 
 export interface CreateTaskInput {
   repoId: string;
@@ -83,7 +84,7 @@ export async function createTask(
   const base = input.baseBranch;
   // A branch to start from is looked for in the mirror as the upstream has it now.
   if (repo.provider !== 'local' && (input.start !== false || base !== undefined)) {
-    await syncUpstream?.(repo.id);
+    await syncUpstream?.(repo.id, actor.userId);
   }
   if (
     base !== undefined &&
@@ -95,7 +96,10 @@ export async function createTask(
         `branches, or leave baseBranch out to start from ${repo.defaultBranch}.`,
     );
   }
-  const llm = await llmConfigFor(providers, actor.userId);
+  const llm = await llmConfigFor(providers, {
+    userId: actor.userId,
+    workspaceId: repo.workspaceId,
+  });
   const spec: RunSpec = input.commands
     ? { commands: input.commands }
     : {
@@ -195,7 +199,7 @@ export async function queueRun(
       `“${task.title}” already has a run queued or running; wait for it, or stop it first.`,
     );
   }
-  await syncUpstream?.(task.repoId);
+  await syncUpstream?.(task.repoId, task.createdBy);
   const run = await enqueueRun(db, { taskId: task.id, spec: { commands }, quotas });
   await recordAudit(db, {
     actor,

@@ -4,9 +4,10 @@
  * keys) and the agents this server offers.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { AgentList, ModelList } from '@lucid/contracts';
+import { AgentList, ModelList, WorkspaceScopeQuery } from '@lucid/contracts';
 import { agentsOffered } from '../../agent/cli/index.ts';
 import { modelsFor } from '../../llm/provider-keys.ts';
+import { requireRole } from '../../workspaces/workspaces.ts';
 import { principalOf } from '../authenticate.ts';
 import type { AppDeps } from '../context.ts';
 
@@ -19,20 +20,26 @@ export const modelRoutes =
         schema: {
           tags: ['models'],
           summary:
-            'The models your tasks can use (by the server’s providers and your own keys), and the default',
+            'The models your tasks can use (by the server’s providers and your own keys, and in a workspace its keys), and the default',
+          querystring: WorkspaceScopeQuery,
           response: { 200: ModelList },
         },
       },
-      async (request) => ({
-        models: await modelsFor(
-          {
-            db: deps.database.db,
-            llm: deps.config.llm,
-            encryptionKey: deps.config.encryptionKey,
-          },
-          principalOf(request).userId,
-        ),
-      }),
+      async (request) => {
+        const { userId } = principalOf(request);
+        const workspaceId = request.query.workspaceId ?? null;
+        if (workspaceId) await requireRole(deps.database.db, workspaceId, userId, 'viewer');
+        return {
+          models: await modelsFor(
+            {
+              db: deps.database.db,
+              llm: deps.config.llm,
+              encryptionKey: deps.config.encryptionKey,
+            },
+            { userId, workspaceId },
+          ),
+        };
+      },
     );
 
     app.get(

@@ -50,7 +50,8 @@ export const taskRoutes =
     const tags = ['tasks'];
     const workspace = { db, gitRoot: deps.gitRoot, sandboxes: deps.sandboxes };
     const forges = forgeContext(deps);
-    const syncUpstream = (repoId: string) => syncMirror(forges, repoId);
+    const syncUpstream = (repoId: string, userId: string | null) =>
+      syncMirror(forges, repoId, { userId });
 
     app.post(
       '/tasks',

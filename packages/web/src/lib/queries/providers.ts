@@ -15,15 +15,19 @@ import type {
   PutProviderKeyBody,
 } from '@lucid/contracts';
 import { api } from '../api.ts';
+import { useActiveWorkspace } from '../active-workspace.ts';
 
 export const modelsQueryKey = ['models'] as const;
 export const providerKeysQueryKey = ['provider-keys'] as const;
 
+/** The models tasks in the active workspace can use: by the server's, the user's and its keys. */
 export function useModels() {
+  const workspaceId = useActiveWorkspace().workspace?.id;
+  const query = workspaceId ? `?workspaceId=${encodeURIComponent(workspaceId)}` : '';
   return useQuery({
-    queryKey: modelsQueryKey,
+    queryKey: [...modelsQueryKey, workspaceId ?? null],
     queryFn: ({ signal }) =>
-      api<{ models: ModelInfo[] }>('/api/v1/models', { signal }).then((r) => r.models),
+      api<{ models: ModelInfo[] }>(`/api/v1/models${query}`, { signal }).then((r) => r.models),
   });
 }
 

@@ -146,6 +146,8 @@ function Item({ item }: { item: ChatItem }) {
           <span className="font-mono">{shortSha(item.sha)}</span>
         </p>
       );
+    case 'credential':
+      return <p className="text-center text-xs text-slate-500">{credentialLine(item)}</p>;
     case 'pending':
       return (
         <p
@@ -176,6 +178,22 @@ function Item({ item }: { item: ChatItem }) {
       );
     }
   }
+}
+
+const PROVIDER_NAMES: Record<string, string> = {
+  github: 'GitHub',
+  gitlab: 'GitLab',
+  anthropic: 'Anthropic',
+  openai: 'OpenAI',
+  'openai-compatible': 'OpenAI-compatible',
+  gemini: 'Gemini',
+};
+
+/** “Using the workspace's GitHub connection (octocat)”, “Using the creator's own Anthropic key (…x9Qa)”. */
+function credentialLine(item: Extract<ChatItem, { kind: 'credential' }>): string {
+  const whose = item.owner === 'workspace' ? "the workspace's" : "the creator's own";
+  const what = item.credential === 'forge' ? 'connection' : 'key';
+  return `Using ${whose} ${PROVIDER_NAMES[item.provider] ?? item.provider} ${what} (${item.account})`;
 }
 
 function itemKey(item: ChatItem): string {

@@ -2,7 +2,8 @@
  * @module features/tasks/live/view
  * What the task page shows, derived from the folded live state: the conversation (messages, tool
  * cards with their output, status changes, errors, commits and pushes, requests opened and
- * publishing retried, compactions of the agent's context, then the answers being written), the
+ * publishing retried, compactions of the agent's context, whose credential the work used, then
+ * the answers being written), the
  * terminal's text, and the files that changed. A stop reads as one line.
  */
 import type { RunStatus, TaskEvent, TaskStatus } from '@lucid/contracts';
@@ -62,6 +63,15 @@ export type ChatItem =
       attempt: number;
       maxAttempts: number;
       reason: string;
+    }
+  /** The work used its creator's own or its workspace's forge connection or model key. */
+  | {
+      kind: 'credential';
+      seq: number;
+      credential: 'forge' | 'model';
+      provider: string;
+      owner: 'creator' | 'workspace';
+      account: string;
     }
   /** An answer still being written. */
   | { kind: 'draft'; runId: string; text: string };
@@ -187,6 +197,16 @@ export function chatItems(state: LiveState): ChatItem[] {
         break;
       case 'usage':
         stepStart.set(run, items.length);
+        break;
+      case 'credential.used':
+        items.push({
+          kind: 'credential',
+          seq: event.seq,
+          credential: event.kind,
+          provider: event.provider,
+          owner: event.owner,
+          account: event.account,
+        });
         break;
       case 'context.compacted':
         items.push({

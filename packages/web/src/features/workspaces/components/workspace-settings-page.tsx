@@ -2,7 +2,8 @@
  * @module features/workspaces/components/workspace-settings-page
  * The active workspace's settings: its members and their roles (change, remove, leave), inviting
  * someone by email with a role (the link is shown once), the invitations still pending (revoke
- * one), renaming it, deleting a team workspace, and making a new team workspace.
+ * one), a team workspace's own credentials, renaming it, deleting a team workspace, and making a
+ * new team workspace.
  */
 import { useId, useState, type FormEvent } from 'react';
 import type {
@@ -36,6 +37,7 @@ import {
   useRevokeWorkspaceInvitation,
   useWorkspaceInvitations,
 } from '../api/workspaces.ts';
+import { WorkspaceCredentials } from './workspace-credentials.tsx';
 
 const ROLES: WorkspaceRole[] = ['owner', 'admin', 'member', 'viewer'];
 const INVITED: InvitedRole[] = ['admin', 'member', 'viewer'];
@@ -326,6 +328,9 @@ export function WorkspaceSettingsPage() {
       </Card>
       {admin && !workspace.personal && <Invite workspaceId={workspace.id} />}
       {admin && !workspace.personal && <PendingInvitations workspaceId={workspace.id} />}
+      {!workspace.personal && (
+        <WorkspaceCredentials key={workspace.id} workspaceId={workspace.id} manage={admin} />
+      )}
       {admin && <Rename key={workspace.id} workspaceId={workspace.id} name={workspace.name} />}
       {workspace.role === 'owner' && !workspace.personal && (
         <DeleteWorkspace workspaceId={workspace.id} name={workspace.name} />
