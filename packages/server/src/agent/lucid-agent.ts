@@ -46,7 +46,7 @@ import { contextWindowOf } from '../llm/context-window.ts';
 import type { Agent, AgentOutcome, AgentRunOptions } from './agent.ts';
 import { AgentContext, type ContextSettings } from './context.ts';
 import { historyMessages, stepMessages } from './history.ts';
-import { systemPrompt } from './system-prompt.ts';
+import { systemPrompt, systemPromptOf } from './system-prompt.ts';
 import { bindTools, FINISH } from './tools/index.ts';
 
 export interface LucidAgentOptions {
@@ -265,6 +265,12 @@ async function readAnswer(
   }
 }
 
+/** The system prompt from the workspace's files, once the workspace is ready. */
+async function workspacePrompt(run: AgentRunOptions): Promise<string> {
+  await run.ready;
+  return systemPrompt(run.sandbox);
+}
+
 export class LucidAgent implements Agent {
   constructor(private readonly options: LucidAgentOptions) {}
 
@@ -276,6 +282,7 @@ export class LucidAgent implements Agent {
     const tools = bindTools({
       sandbox: run.sandbox,
       shell: run.shell,
+      ready: run.ready,
       emit,
       signal,
       secrets: run.secrets,
@@ -298,7 +305,7 @@ export class LucidAgent implements Agent {
       return (texts ?? []).map((text) => ({ role: 'user', content: text }));
     };
     const { system, messages } = await standardizePrompt({
-      system: await systemPrompt(run.sandbox),
+      system: run.repository ? systemPromptOf(run.repository) : await workspacePrompt(run),
       messages: [...historyMessages(run.history ?? []), { role: 'user', content: run.prompt }],
     });
 

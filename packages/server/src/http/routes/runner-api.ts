@@ -65,6 +65,7 @@ export const runnerApiRoutes =
           smallModel: deps.config.llm.smallModel,
         },
         live: deps.live,
+        gitRoot: deps.gitRoot,
       });
     }
 
