@@ -43,7 +43,7 @@ async function gitGate(target: string): Promise<GitGate> {
   const folder = await mkdtemp(path.join(tmpdir(), 'lucid-gate-'));
   const socket = path.join(folder, 'lucid.sock');
   let mode: 'open' | 'held' | 'failing' = 'open';
-  let waiters: (() => void)[] = [];
+  const waiters: (() => void)[] = [];
   const gate = {
     socket,
     waiting: 0,
