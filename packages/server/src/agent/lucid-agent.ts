@@ -17,7 +17,9 @@
  * The loop ends when the model calls `finish`, answers without a tool call, reaches the step limit,
  * or the run is stopped. Failed model calls are retried with backoff on 408/409/429/5xx (waiting as
  * `retry-after-ms` or `retry-after` ask when under a minute); a failure that outlasts the retries
- * fails the run with the provider's message.
+ * fails the run with the provider's message. Given the repository's files (from Lucid's copy, in
+ * the claim), the first request needs nothing of the workspace: it leaves while the workspace is
+ * made ready, and the tools wait for it (`ready`).
  */
 import {
   APICallError,

@@ -2,7 +2,9 @@
  * @module control/runner-backend
  * The runner backend of the server's own runner: straight to the database. With the server's live
  * hub, answers' text goes to it in memory (no statement per piece) and stored events are announced
- * to it at once; without one, through the database's notification channel.
+ * to it at once; without one, through the database's notification channel. A claim carries what
+ * Lucid's copy of the repository says (the heads of the task's branches, the files the built-in
+ * agent's prompt quotes), so the runner need not wait for the workspace to learn them.
  */
 import { and, eq } from 'drizzle-orm';
 import type {

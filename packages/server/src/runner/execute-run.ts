@@ -3,7 +3,9 @@
  * Carries out one claimed run in the task's sandbox: reuse the task's sandbox or get a new one,
  * make sure the workspace holds the repository on the task's branch (restored from the task's
  * snapshot when its sandbox was reaped), then run the commands in the persistent shell or let the
- * built-in agent work on the prompt (its work then committed and pushed; an agent run that leaves
+ * built-in agent work on the prompt (started at once when the claim carries what its prompt needs
+ * of the repository, so its first model request overlaps the workspace's making; its tools wait
+ * for the workspace; its work then committed and pushed; an agent run that leaves
  * no commit beyond the base branch pushes nothing and says so with `noChanges`), and report every
  * step as events. Returns the outcome; the runner reports it.
  *
