@@ -179,16 +179,15 @@ async function runAgent(
   if (!overlap) await workspace;
   const failed = new AbortController();
   const start: { before: string | null } = { before: null };
-  const ready = workspace.then(
-    async (sandbox) => {
+  const ready = workspace
+    .then(async (sandbox) => {
       start.before = await headCommit(sandbox);
       return sandbox;
-    },
-    (error: unknown) => {
+    })
+    .catch((error: unknown) => {
       failed.abort(error);
       throw error;
-    },
-  );
+    });
   ready.catch(() => {});
   let after = spec.promptSeq;
   const inbox = async (): Promise<string[]> => {
