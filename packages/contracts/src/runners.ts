@@ -104,6 +104,29 @@ export const RunMemoryBody = z.discriminatedUnion('kind', [
 ]);
 export type RunMemoryBody = z.infer<typeof RunMemoryBody>;
 
+/**
+ * A file of the repository as the built-in agent's system prompt quotes it: trimmed and cut to its
+ * bound (`cut` when the file went on).
+ */
+export const PromptFile = z.object({
+  /** Its path in the repository: `AGENTS.md`, `CLAUDE.md`, `.lucid/instructions.md` or a README. */
+  name: z.string().max(100),
+  text: z.string().max(20_000),
+  cut: z.boolean().optional(),
+});
+export type PromptFile = z.infer<typeof PromptFile>;
+
+/**
+ * What the built-in agent's first prompt needs from the repository, read by the server from its
+ * own copy at `commit` (the task's branch head when the branch exists, else its base branch's;
+ * null in an empty repository), so the first model request leaves while the workspace is made ready.
+ */
+export const PromptRepository = z.object({
+  commit: z.string().nullable(),
+  files: z.array(PromptFile).max(8),
+});
+export type PromptRepository = z.infer<typeof PromptRepository>;
+
 export const RunAgent = z.object({
   /** `lucid`, or a CLI agent the runner runs inside the sandbox (see AgentName). */
   name: z.enum(['lucid', 'claude-code', 'codex', 'gemini', 'opencode', 'cursor']),
@@ -135,6 +158,11 @@ export const RunAgent = z.object({
       summaryWindow: z.number().int().positive(),
     })
     .optional(),
+  /**
+   * The repository's files the system prompt quotes, from Lucid's copy; absent from older servers
+   * (the runner then reads them from the workspace once it is ready).
+   */
+  repository: PromptRepository.optional(),
 });
 export type RunAgent = z.infer<typeof RunAgent>;
 
@@ -156,6 +184,12 @@ export const ClaimedRun = z.object({
     sandboxId: z.string().nullable(),
     /** The commit holding the workspace as the reaper left it; restored when no sandbox is live. */
     snapshot: z.string().nullable(),
+    /**
+     * The commits of the task's branch and of its base branch in Lucid's copy (null: no such
+     * branch). A workspace already holding them sets its remote branches to them and fetches
+     * nothing; absent from older servers (the workspace then fetches).
+     */
+    heads: z.object({ branch: z.string().nullable(), base: z.string().nullable() }).optional(),
   }),
   git: z.object({
     /** Clone URL as the sandbox reaches Lucid. */

@@ -304,6 +304,7 @@ function ownRunner({
   runs,
   live,
   logger,
+  gitRoot,
 }: {
   config: Config;
   options: RunnerOptions | undefined;
@@ -313,6 +314,7 @@ function ownRunner({
   runs: { leaseMs: number; maxRuntimeMs: number };
   live: LiveHub;
   logger: Logger;
+  gitRoot: string;
 }): Runner | undefined {
   const { driver, agentCache, slots, sandboxUrl } = sandboxes;
   if (!driver) return undefined;
@@ -331,6 +333,7 @@ function ownRunner({
       },
       quotas: config.workspaceQuotas,
       live,
+      gitRoot,
     }),
     driver,
     runnerId,
@@ -459,6 +462,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     runs,
     live,
     logger,
+    gitRoot,
   });
 
   await live.start();

@@ -4,7 +4,14 @@
  * events, until it finishes, fails or is stopped. The built-in agent (agent/lucid-agent.ts) is one
  * implementation; CLI agents (agent/cli/) are others.
  */
-import type { EventBody, HistoryItem, RunAgent, RunRecap, StepMessage } from '@lucid/contracts';
+import type {
+  EventBody,
+  HistoryItem,
+  PromptFile,
+  RunAgent,
+  RunRecap,
+  StepMessage,
+} from '@lucid/contracts';
 import type { Sandbox, SandboxShell } from '../sandbox/driver.ts';
 
 export interface AgentLimits {
@@ -33,6 +40,16 @@ export interface AgentRunOptions {
    */
   inbox?: () => Promise<string[]>;
   sandbox: Sandbox;
+  /**
+   * Settles once the workspace is ready: the built-in agent's tools wait for it, its model does
+   * not. Absent: the workspace is ready already.
+   */
+  ready?: Promise<unknown>;
+  /**
+   * The repository's files the system prompt quotes, read by the server from its own copy; absent:
+   * read from the workspace (once ready).
+   */
+  repository?: PromptFile[] | undefined;
   /** The sandbox's persistent shell (started again if a command ended it). */
   shell: () => Promise<SandboxShell>;
   emit: (event: EventBody) => void;

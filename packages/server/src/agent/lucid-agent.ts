@@ -17,7 +17,9 @@
  * The loop ends when the model calls `finish`, answers without a tool call, reaches the step limit,
  * or the run is stopped. Failed model calls are retried with backoff on 408/409/429/5xx (waiting as
  * `retry-after-ms` or `retry-after` ask when under a minute); a failure that outlasts the retries
- * fails the run with the provider's message.
+ * fails the run with the provider's message. Given the repository's files (from Lucid's copy, in
+ * the claim), the first request needs nothing of the workspace: it leaves while the workspace is
+ * made ready, and the tools wait for it (`ready`).
  */
 import {
   APICallError,
@@ -46,7 +48,7 @@ import { contextWindowOf } from '../llm/context-window.ts';
 import type { Agent, AgentOutcome, AgentRunOptions } from './agent.ts';
 import { AgentContext, type ContextSettings } from './context.ts';
 import { historyMessages, stepMessages } from './history.ts';
-import { systemPrompt } from './system-prompt.ts';
+import { systemPrompt, systemPromptOf } from './system-prompt.ts';
 import { bindTools, FINISH } from './tools/index.ts';
 
 export interface LucidAgentOptions {
@@ -265,6 +267,12 @@ async function readAnswer(
   }
 }
 
+/** The system prompt from the workspace's files, once the workspace is ready. */
+async function workspacePrompt(run: AgentRunOptions): Promise<string> {
+  await run.ready;
+  return systemPrompt(run.sandbox);
+}
+
 export class LucidAgent implements Agent {
   constructor(private readonly options: LucidAgentOptions) {}
 
@@ -276,6 +284,7 @@ export class LucidAgent implements Agent {
     const tools = bindTools({
       sandbox: run.sandbox,
       shell: run.shell,
+      ready: run.ready,
       emit,
       signal,
       secrets: run.secrets,
@@ -298,7 +307,7 @@ export class LucidAgent implements Agent {
       return (texts ?? []).map((text) => ({ role: 'user', content: text }));
     };
     const { system, messages } = await standardizePrompt({
-      system: await systemPrompt(run.sandbox),
+      system: run.repository ? systemPromptOf(run.repository) : await workspacePrompt(run),
       messages: [...historyMessages(run.history ?? []), { role: 'user', content: run.prompt }],
     });
 

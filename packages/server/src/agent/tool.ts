@@ -3,7 +3,8 @@
  * Every tool of the built-in agent is declared once with `defineTool`. The wrapper reports the
  * call and its result as events, validates the input (a mistake goes back to the model as a message
  * saying what to fix), turns a thrown error into a message, masks secrets, and truncates the output
- * in one place with an explicit marker.
+ * in one place with an explicit marker. A call waits for the workspace to be ready before it starts
+ * (and before it is reported), since the first model request leaves while the workspace is made.
  */
 import { jsonSchema, tool, type Tool } from 'ai';
 import { z } from 'zod';
@@ -18,6 +19,8 @@ export const MAX_TOOL_OUTPUT = 30_000;
 export interface ToolContext {
   sandbox: Sandbox;
   shell: () => Promise<SandboxShell>;
+  /** Settles once the workspace is ready; a call waits for it before it starts. */
+  ready?: Promise<unknown> | undefined;
   emit: (event: EventBody) => void;
   signal: AbortSignal;
   secrets: readonly string[];
@@ -86,6 +89,7 @@ export function defineTool<S extends z.ZodType>(
         description: definition.description,
         inputSchema: jsonSchema<unknown>(schema as Parameters<typeof jsonSchema>[0]),
         execute: async (raw: unknown) => {
+          await ctx.ready;
           const input = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
           ctx.emit({ type: 'tool.call', tool: name, input });
           let result: ToolResult;

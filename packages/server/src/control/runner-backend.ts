@@ -2,12 +2,15 @@
  * @module control/runner-backend
  * The runner backend of the server's own runner: straight to the database. With the server's live
  * hub, answers' text goes to it in memory (no statement per piece) and stored events are announced
- * to it at once; without one, through the database's notification channel.
+ * to it at once; without one, through the database's notification channel. A claim carries what
+ * Lucid's copy of the repository says (the heads of the task's branches, the files the built-in
+ * agent's prompt quotes), so the runner need not wait for the workspace to learn them.
  */
 import { and, eq } from 'drizzle-orm';
 import type {
   ClaimedRun,
   EventBody,
+  PromptRepository,
   FinishRunBody,
   InboxMessage,
   LeaseAnswer,
@@ -19,6 +22,8 @@ import type { WorkspaceQuotaDefaults } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { runners, runs } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { PROMPT_FILE_MAX_BYTES, promptFiles } from '../agent/system-prompt.ts';
+import { bareRepoPath, branchHeads, readFilesAt } from '../git/bare-repo.ts';
 import { agentContextOf } from '../llm/context-window.ts';
 import { appendEvents } from '../tasks/events.ts';
 import { followUpsAfter } from '../tasks/conversation.ts';
@@ -57,6 +62,11 @@ export interface DbBackendOptions {
   quotas?: WorkspaceQuotaDefaults;
   /** This server's live hub: drafts are published through it, with no statement per piece. */
   live?: LiveHub;
+  /**
+   * Where Lucid's copies of the repositories live: a claim then names the commits of the task's
+   * branches and carries what the built-in agent's first prompt quotes of the repository.
+   */
+  gitRoot?: string;
 }
 
 export class DbRunnerBackend implements RunnerBackend {
@@ -79,6 +89,13 @@ export class DbRunnerBackend implements RunnerBackend {
       (await sandboxRunner(db, { taskId: task.id, sandboxId: task.sandboxId })) === runnerId
         ? task.sandboxId
         : null;
+    const copy = await this.fromCopy({
+      repoId: task.repoId,
+      branch: task.branch,
+      baseBranch: task.baseBranch,
+      snapshot: sandboxId === null ? task.snapshotRef : null,
+      forPrompt: run.spec.agent === 'lucid',
+    });
     const token = await mintRunToken(db, {
       runId: run.id,
       repoId: task.repoId,
@@ -110,6 +127,7 @@ export class DbRunnerBackend implements RunnerBackend {
                 ...(run.spec.model
                   ? { context: agentContextOf(run.spec.model, this.options.agentContext ?? {}) }
                   : {}),
+                ...(copy.repository ? { repository: copy.repository } : {}),
               },
             }
           : {}),
@@ -121,11 +139,48 @@ export class DbRunnerBackend implements RunnerBackend {
         baseBranch: task.baseBranch,
         sandboxId,
         snapshot: task.snapshotRef,
+        ...(copy.heads ? { heads: copy.heads } : {}),
       },
       git: { cloneUrl: `${sandboxUrl}/git/${task.repoId}.git`, token },
       limits: { leaseMs, maxRuntimeMs },
       waitedMs: 0,
     };
+  }
+
+  /**
+   * What a claim tells of Lucid's copy of the task's repository: the commits of its branch and
+   * base branch, and (for the built-in agent) the files its system prompt quotes, at the commit
+   * the workspace will hold (the snapshot to restore, else the branch, else the base branch). A
+   * copy that cannot be read tells nothing: the runner then fetches, and reads the workspace.
+   */
+  private async fromCopy(task: {
+    repoId: string;
+    branch: string;
+    baseBranch: string;
+    snapshot: string | null;
+    forPrompt: boolean;
+  }): Promise<{ heads?: ClaimedRun['task']['heads']; repository?: PromptRepository }> {
+    const { gitRoot } = this.options;
+    if (!gitRoot) return {};
+    try {
+      const repoPath = bareRepoPath(gitRoot, task.repoId);
+      const [branch = null, base = null] = await branchHeads(repoPath, [
+        task.branch,
+        task.baseBranch,
+      ]);
+      const heads = { branch, base };
+      if (!task.forPrompt) return { heads };
+      const commit = task.snapshot ?? branch ?? base;
+      const files = commit
+        ? await promptFiles(async (names) => {
+            const read = await readFilesAt(repoPath, commit, names, PROMPT_FILE_MAX_BYTES);
+            return new Map([...read].map(([name, bytes]) => [name, bytes.toString('utf8')]));
+          })
+        : [];
+      return { heads, repository: { commit, files } };
+    } catch {
+      return {};
+    }
   }
 
   renew(runId: string): Promise<LeaseAnswer> {

@@ -7,7 +7,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Branch, Commit } from '@lucid/contracts';
 import { AppError } from '../errors.ts';
-import { GitError, runGit } from './run-git.ts';
+import { spawnProcess } from '../process/spawn.ts';
+import { gitEnv, GitError, readFirstBytes, runGit } from './run-git.ts';
 
 /** Where the bare repo of a repository lives, below the git root. */
 export function bareRepoPath(gitRoot: string, repoId: string): string {
@@ -136,6 +137,91 @@ async function unmergedBranchOf(
   return new Map(
     records(out).map(([sha = '', ref = '']) => [sha, ref.replace(/^refs\/heads\//, '')]),
   );
+}
+
+/**
+ * The commit each of `branches` points at, null for a branch the repository does not have; in one
+ * process.
+ *
+ * @example
+ * const [branch, base] = await branchHeads(repoPath, [task.branch, task.baseBranch]);
+ */
+export async function branchHeads(
+  repoPath: string,
+  branches: readonly string[],
+): Promise<(string | null)[]> {
+  const out = await runGit(
+    [
+      'for-each-ref',
+      `--format=%(refname)${REF_FIELD}%(objectname)${REF_RECORD}`,
+      ...branches.map((branch) => `refs/heads/${branch}`),
+    ],
+    { cwd: repoPath },
+  );
+  const heads = new Map(records(out).map(([ref = '', sha = '']) => [ref, sha]));
+  return branches.map((branch) => heads.get(`refs/heads/${branch}`) ?? null);
+}
+
+/**
+ * The files among `paths` that `commit` holds, each its first `maxBytes` bytes, in one `git
+ * cat-file` process. A symbolic link inside the repository is followed, as a checkout's reader
+ * would; a path that is missing, a folder, or a link leading out of the repository is left out. A
+ * large file is read through and dropped past its first bytes, never held whole.
+ *
+ * @example
+ * const files = await readFilesAt(repoPath, sha, ['AGENTS.md', 'README.md'], 80_000);
+ */
+export async function readFilesAt(
+  repoPath: string,
+  commit: string,
+  paths: readonly string[],
+  maxBytes: number,
+): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  if (paths.length === 0) return files;
+  const child = await spawnProcess('git', ['cat-file', '--batch', '--follow-symlinks'], {
+    cwd: repoPath,
+    env: gitEnv(),
+  });
+  child.stdin.end(paths.map((name) => `${commit}:${name}\n`).join(''));
+  const errors = readFirstBytes(child.stderr, 64 * 1024);
+  let index = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  /** The object being read: bytes of content (and its closing newline) still to come. */
+  let object: { blob: boolean; remaining: number; kept: Buffer[]; size: number } | null = null;
+  for await (const chunk of child.stdout) {
+    pending = pending.length === 0 ? (chunk as Buffer) : Buffer.concat([pending, chunk as Buffer]);
+    for (;;) {
+      if (!object) {
+        const end = pending.indexOf(10);
+        if (end < 0) break;
+        const header = pending.subarray(0, end).toString('utf8');
+        pending = pending.subarray(end + 1);
+        const found = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+        const other = /^(?:symlink|dangling|loop|notdir) (\d+)$/.exec(header);
+        const size = Number(found?.[2] ?? other?.[1] ?? -1);
+        if (size < 0) index += 1;
+        else object = { blob: found?.[1] === 'blob', remaining: size + 1, kept: [], size };
+        continue;
+      }
+      const taken = pending.subarray(0, object.remaining);
+      pending = pending.subarray(taken.length);
+      const read = object.size + 1 - object.remaining;
+      if (read < maxBytes) object.kept.push(taken.subarray(0, maxBytes - read));
+      object.remaining -= taken.length;
+      if (object.remaining > 0) break;
+      const content = Buffer.concat(object.kept).subarray(0, Math.min(object.size, maxBytes));
+      if (object.blob) files.set(paths[index]!, content);
+      index += 1;
+      object = null;
+    }
+  }
+  const { code } = await child.closed;
+  if (code !== 0) {
+    const args = ['cat-file', '--batch', '--follow-symlinks'];
+    throw new GitError(args, code, (await errors).toString('utf8'));
+  }
+  return files;
 }
 
 function records(out: string): string[][] {

@@ -3,7 +3,9 @@
  * Carries out one claimed run in the task's sandbox: reuse the task's sandbox or get a new one,
  * make sure the workspace holds the repository on the task's branch (restored from the task's
  * snapshot when its sandbox was reaped), then run the commands in the persistent shell or let the
- * built-in agent work on the prompt (its work then committed and pushed; an agent run that leaves
+ * built-in agent work on the prompt (started at once when the claim carries what its prompt needs
+ * of the repository, so its first model request overlaps the workspace's making; its tools wait
+ * for the workspace; its work then committed and pushed; an agent run that leaves
  * no commit beyond the base branch pushes nothing and says so with `noChanges`), and report every
  * step as events. Returns the outcome; the runner reports it.
  *
@@ -83,20 +85,26 @@ async function execute(
         'This runner was started without the built-in agent, so it cannot do agent runs.',
     };
   }
-  try {
+  const workspace = (async () => {
     const sandbox = await sandboxFor(options);
     mark('sandboxReady');
     await prepareWorkspace(sandbox, claim);
     mark('workspaceReady');
+    return sandbox;
+  })();
+  // Settled by whoever awaits it; a failure is reported once, below.
+  workspace.catch(() => {});
+  try {
     if (claim.run.agent && options.agent) {
       return await runAgent(options, {
-        sandbox,
+        workspace,
         sink,
         spec: claim.run.agent,
         runtime: options.agent,
         onModelRequest: () => mark('modelRequestSent'),
       });
     }
+    const sandbox = await workspace;
     const shell = await sandbox.shell();
     for (const [index, command] of claim.run.commands.entries()) {
       if (signal.aborted) break;
@@ -148,13 +156,13 @@ function runSecrets(claim: ClaimedRun): string[] {
 async function runAgent(
   options: ExecuteRunOptions,
   {
-    sandbox,
+    workspace,
     sink,
     spec,
     runtime,
     onModelRequest,
   }: {
-    sandbox: Sandbox;
+    workspace: Promise<Sandbox>;
     sink: EventSink;
     spec: RunAgent;
     runtime: AgentRuntime;
@@ -164,7 +172,23 @@ async function runAgent(
   const { claim, signal } = options;
   const secrets = [...runSecrets(claim), ...runtime.secrets];
   const emit = (event: EventBody) => sink.push(event);
-  const before = await headCommit(sandbox);
+  // The built-in agent given the repository's files starts at once: its first model request
+  // leaves while the workspace is made ready, and its tools wait for it. A workspace that cannot
+  // be made stops the agent (its model request in flight is aborted) and fails the run.
+  const overlap = spec.name === 'lucid' && spec.repository !== undefined;
+  if (!overlap) await workspace;
+  const failed = new AbortController();
+  const start: { before: string | null } = { before: null };
+  const ready = workspace
+    .then(async (sandbox) => {
+      start.before = await headCommit(sandbox);
+      return sandbox;
+    })
+    .catch((error: unknown) => {
+      failed.abort(error);
+      throw error;
+    });
+  ready.catch(() => {});
   let after = spec.promptSeq;
   const inbox = async (): Promise<string[]> => {
     const messages = await options.backend.inbox(claim.run.id, after);
@@ -186,20 +210,24 @@ async function runAgent(
     earlierRuns: spec.earlierRuns,
     remember,
     ...(spec.promptSeq > 0 ? { inbox } : {}),
-    sandbox,
-    shell: () => sandbox.shell(),
+    sandbox: onceReady(ready),
+    ready,
+    ...(spec.repository ? { repository: spec.repository.files } : {}),
+    shell: async () => (await ready).shell(),
     emit,
-    signal,
+    signal: AbortSignal.any([signal, failed.signal]),
     limits: { maxSteps: spec.maxSteps },
     secrets,
   });
+  if (failed.signal.aborted) throw failed.signal.reason;
+  const sandbox = await ready;
   const reason = signal.reason as StopReason | undefined;
   let changes = true;
   if ((!signal.aborted || reason === 'runtime_limit') && !options.held?.aborted) {
     const result = await commitAndPush(sandbox, {
       branch: claim.task.branch,
       baseBranch: claim.task.baseBranch,
-      before,
+      before: start.before,
       message: commitMessage(outcome.summary, spec.prompt),
       signal: options.held,
     });
@@ -216,6 +244,31 @@ async function runAgent(
     status: 'failed',
     errorCode: outcome.error?.code ?? 'agent_failed',
     errorMessage: outcome.error?.message ?? 'The agent stopped without finishing.',
+  };
+}
+
+/**
+ * The sandbox `ready` settles with, for an agent started before it: each call waits for it.
+ * Its id and labels are known once it is ready.
+ */
+function onceReady(ready: Promise<Sandbox>): Sandbox {
+  let known: Sandbox | undefined;
+  const settled = ready.then((sandbox) => (known = sandbox));
+  settled.catch(() => {});
+  const sandbox = async () => known ?? (await settled);
+  return {
+    get id() {
+      return known?.id ?? '';
+    },
+    get labels() {
+      return known?.labels ?? {};
+    },
+    exec: async (argv, execOptions) => (await sandbox()).exec(argv, execOptions),
+    shell: async () => (await sandbox()).shell(),
+    readFile: async (path) => (await sandbox()).readFile(path),
+    writeFile: async (path, content) => (await sandbox()).writeFile(path, content),
+    listFiles: async (path, listOptions) => (await sandbox()).listFiles(path, listOptions),
+    remove: async () => (await sandbox()).remove(),
   };
 }
 
@@ -255,26 +308,34 @@ const PRIME_TIMEOUT_MS = 120_000;
 const PRIMED_FILE = 'lucid-primed';
 
 /**
+ * Makes an empty workspace a repository whose `origin` is Lucid's git server, with its settings
+ * written at once (`$LUCID_GIT_CONFIG`, then Lucid's git excludes file as `core.excludesFile`)
+ * rather than by a `git config` process each.
+ */
+const INIT_WORKSPACE = `git init --quiet
+printf '%s' "$LUCID_GIT_CONFIG" >> .git/config
+printf '[core]\\n\\texcludesFile = "%s"\\n' "$HOME/.config/git/ignore" >> .git/config`;
+
+/**
  * Primes a pooled sandbox's empty workspace with the repository: `origin` is Lucid's git server,
- * its objects fetched with the token's header from standard input in a file removed right after.
+ * its objects fetched (and its default branch learnt) with the token's header from standard input
+ * in a file removed right after.
  */
 const PRIME_WORKSPACE = `set -e
-git init --quiet
-git config user.name Lucid
-git config user.email lucid@localhost
-git remote add origin "$1"
+${INIT_WORKSPACE}
 (umask 077 && cat > .git/${CREDENTIALS_FILE})
-git config --replace-all include.path ${CREDENTIALS_FILE} '^${CREDENTIALS_FILE}$'
 status=0
 git fetch --quiet origin || status=$?
+[ "$status" -eq 0 ] && { git remote set-head origin --auto >/dev/null 2>&1 || true; }
 rm -f .git/${CREDENTIALS_FILE}
 [ "$status" -eq 0 ] && touch .git/${PRIMED_FILE}
 exit "$status"`;
 
 /**
  * Fetches a repository into a new sandbox's workspace before any run is given it (a warm pool per
- * repository): the run that takes it then fetches only what changed since. The token is the
- * claiming run's, for this repository; it does not stay in the sandbox.
+ * repository): the run that takes it then fetches only what changed since, or nothing when it
+ * holds the commits its claim names. The token is the claiming run's, for this repository; it
+ * does not stay in the sandbox.
  *
  * @example
  * pools.fill(claim.task.repoId, (sandbox) => primeWorkspace(sandbox, claim.git));
@@ -283,10 +344,10 @@ export async function primeWorkspace(
   sandbox: Sandbox,
   git: { cloneUrl: string; token: string },
 ): Promise<void> {
-  const result = await sandbox.exec(['sh', '-c', PRIME_WORKSPACE, 'prime', git.cloneUrl], {
+  const result = await sandbox.exec(['sh', '-c', PRIME_WORKSPACE, 'prime'], {
     cwd: WORKSPACE,
     // A token that has expired since is refused, not asked for again.
-    env: { GIT_TERMINAL_PROMPT: '0' },
+    env: { GIT_TERMINAL_PROMPT: '0', LUCID_GIT_CONFIG: workspaceConfig(git.cloneUrl) },
     stdin: credentialsFile(git.cloneUrl, git.token),
     timeoutMs: PRIME_TIMEOUT_MS,
   });
@@ -295,6 +356,47 @@ export async function primeWorkspace(
       `Fetching the repository into a pooled sandbox failed: ${result.stderr.trim() || result.stdout.trim()}`,
     );
   }
+}
+
+/** A value as git's settings files quote it. */
+function configValue(value: string): string {
+  return `"${value.replace(/["\\]/g, (character) => `\\${character}`)}"`;
+}
+
+/**
+ * A new workspace's settings: Lucid as the author, Lucid's git server as `origin`, and the
+ * run token's settings file included (it is written on its own, from standard input).
+ */
+function workspaceConfig(cloneUrl: string): string {
+  return [
+    '[user]',
+    '\tname = Lucid',
+    '\temail = lucid@localhost',
+    '[remote "origin"]',
+    `\turl = ${configValue(cloneUrl)}`,
+    '\tfetch = +refs/heads/*:refs/remotes/origin/*',
+    '[include]',
+    `\tpath = ${CREDENTIALS_FILE}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * What a primed workspace sets its remote branches to, as `git update-ref --stdin` reads it, from
+ * the commits the claim names (the task's branch and its base branch in Lucid's copy); empty when
+ * the claim names none (an older server, or an empty repository).
+ */
+function remoteHeads(claim: ClaimedRun): string {
+  const { heads, branch, baseBranch } = claim.task;
+  if (!heads || (heads.branch === null && heads.base === null)) return '';
+  return [
+    [branch, heads.branch],
+    [baseBranch, heads.base],
+  ]
+    .map(([name, sha]) =>
+      sha ? `update refs/remotes/origin/${name} ${sha}\n` : `delete refs/remotes/origin/${name}\n`,
+    )
+    .join('');
 }
 
 /** The settings file holding the run token's header for Lucid's git server. */
@@ -306,34 +408,37 @@ function credentialsFile(cloneUrl: string, token: string): string {
 /**
  * Makes the workspace ready in one command, since each command is a round trip into the sandbox:
  * in an empty workspace, a repository whose `origin` is Lucid's git server (a primed one already
- * has it, with the repository's objects); then, every time, the
- * run token's header in a settings file written from standard input (readable by the sandbox's
- * user alone; any header an earlier version kept in the config dropped) and Lucid's git excludes
- * file (from `LUCID_EXCLUDES`). A workspace kept from an earlier run stops there (`kept`). A new
- * one fetches the repository (only what changed since, when primed); then, unless a snapshot is to be restored (`$4` = `snapshot`),
- * checks out the task's branch: from Lucid's copy of it, else made from the base branch, else new.
- * Arguments: clone URL, branch, base branch, `snapshot` or `checkout`.
+ * has it, with the repository's objects); then, every time, the run token's header in a settings
+ * file written from standard input (readable by the sandbox's user alone) and Lucid's git excludes
+ * file (from `LUCID_EXCLUDES`). A workspace kept from an earlier run renews its settings (any
+ * header an earlier version kept in the config dropped) and stops there (`kept`). A primed one
+ * that holds the commits the claim names (`LUCID_HEADS`) sets its remote branches to them and
+ * fetches nothing (no request to Lucid's git server); otherwise the workspace fetches the
+ * repository (only what changed since, when primed). Then, unless a snapshot is to be restored
+ * (`$4` = `snapshot`), it checks out the task's branch: from Lucid's copy of it, else made from the
+ * base branch, else new. Arguments: clone URL, branch, base branch, `snapshot` or `checkout`.
  */
 const PREPARE_WORKSPACE = `set -e
 url="$1" branch="$2" base="$3"
-if [ -d .git ] && [ ! -f .git/${PRIMED_FILE} ]; then kept=1; else
-  kept=0
-  if [ -f .git/${PRIMED_FILE} ]; then rm .git/${PRIMED_FILE}; else
-    git init --quiet
-    git config user.name Lucid
-    git config user.email lucid@localhost
-    git remote add origin "$url"
-  fi
+if [ -f .git/${PRIMED_FILE} ]; then state=primed; elif [ -d .git ]; then state=kept; else state=new; fi
+if [ "$state" = new ]; then
+${INIT_WORKSPACE}
 fi
 (umask 077 && cat > .git/${CREDENTIALS_FILE})
-git config --unset-all "http.$url.extraHeader" || [ $? -eq 5 ]
-git config --replace-all include.path ${CREDENTIALS_FILE} '^${CREDENTIALS_FILE}$'
-mkdir -p "$HOME/.config/git"
+if [ "$state" = kept ]; then
+  git config --unset-all "http.$url.extraHeader" || [ $? -eq 5 ]
+  git config --replace-all include.path ${CREDENTIALS_FILE} '^${CREDENTIALS_FILE}$'
+  git config core.excludesFile "$HOME/.config/git/ignore"
+fi
+[ -d "$HOME/.config/git" ] || mkdir -p "$HOME/.config/git"
 printf '%s' "$LUCID_EXCLUDES" > "$HOME/.config/git/ignore"
-git config core.excludesFile "$HOME/.config/git/ignore"
-if [ "$kept" = 1 ]; then echo kept; exit 0; fi
-git fetch --quiet origin
-git remote set-head origin --auto >/dev/null 2>&1 || true
+if [ "$state" = kept ]; then echo kept; exit 0; fi
+if [ "$state" = primed ]; then rm .git/${PRIMED_FILE}; fi
+if [ "$state" = primed ] && [ "$4" = checkout ] && [ -n "$LUCID_HEADS" ] &&
+  printf '%s' "$LUCID_HEADS" | git update-ref --stdin 2>/dev/null; then :; else
+  git fetch --quiet origin
+  git remote set-head origin --auto >/dev/null 2>&1 || true
+fi
 [ "$4" = snapshot ] && exit 0
 if git rev-parse --quiet --verify "refs/remotes/origin/$branch" >/dev/null; then
   git checkout --quiet -B "$branch" "origin/$branch"
@@ -367,7 +472,11 @@ async function prepareWorkspace(sandbox: Sandbox, claim: ClaimedRun): Promise<vo
     ],
     {
       cwd: WORKSPACE,
-      env: { LUCID_EXCLUDES: globalExcludesText() },
+      env: {
+        LUCID_EXCLUDES: globalExcludesText(),
+        LUCID_GIT_CONFIG: workspaceConfig(cloneUrl),
+        LUCID_HEADS: remoteHeads(claim),
+      },
       stdin: credentialsFile(cloneUrl, token),
     },
   );

@@ -78,6 +78,7 @@ export const runnerApiRoutes =
           smallModel: deps.config.llm.smallModel,
         },
         live: deps.live,
+        gitRoot: deps.gitRoot,
       });
     }
 

@@ -77,6 +77,8 @@ export interface RecordedRequest {
   protocol?: LlmProtocol;
   /** The token counts the fake reported in its answer, on model requests it answered. */
   usage?: Required<ScriptedUsage>;
+  /** Set when the client hung up on a held request (`hold`) before its answer began. */
+  abandoned?: boolean;
 }
 
 /** A running fake LLM server. */
@@ -212,6 +214,13 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     }
     const index = steps.findIndex((candidate) => candidate.when?.(body) ?? true);
     const step = index < 0 ? FALLBACK_STEP : (steps.splice(index, 1)[0] ?? FALLBACK_STEP);
+    if (step.hold) {
+      const hungUp = new Promise<boolean>((resolve) => res.once('close', () => resolve(true)));
+      if (await Promise.race([step.hold.then(() => false), hungUp])) {
+        recorded.abandoned = true;
+        return;
+      }
+    }
     const cache =
       step.usage !== undefined || route[0] === 'gemini'
         ? undefined

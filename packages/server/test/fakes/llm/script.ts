@@ -41,6 +41,11 @@ export interface ScriptStep {
   /** Pause before each streamed event after the first: 20 gives about 50 tokens/s. */
   delayMs?: number;
   /**
+   * The answer waits for this before it starts: a request held in flight until the test lets it
+   * go. A client that hangs up meanwhile is recorded as having abandoned the request.
+   */
+  hold?: Promise<void>;
+  /**
    * Which requests this step answers (given the parsed body); any by default. A request no queued
    * step accepts is answered with the fallback text, so steps meant for an agent's tool loop can
    * skip a client's side requests (a title, a summary) that offer no tools.
