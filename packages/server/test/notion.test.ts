@@ -254,13 +254,14 @@ describe.each(['2025-09-03', '2022-06-28'] as NotionVersion[])('Notion on %s', (
     expect(wrongType.body.error.message).toContain('is a number property');
 
     const saved = await api<NotionMapping>('PUT', `/api/v1/notion/databases/${board.id}/mapping`, {
+      ...detail.body.suggested,
       repoId: repo.id,
       baseBranch: 'main',
-      ...detail.body.suggested,
     });
     expect(saved.status, JSON.stringify(saved.body)).toBe(200);
     expect(saved.body).toMatchObject({
       repoId: repo.id,
+      baseBranch: 'main',
       statusProperty: 'Status',
       prLinkProperty: 'PR',
     });
