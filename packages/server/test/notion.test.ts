@@ -30,6 +30,7 @@ import {
 import { request, signUp, type TestUser } from './support/client.ts';
 import { pushedRepo } from './support/tasks.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
+import { addMember } from '../src/workspaces/workspaces.ts';
 
 const CLIENT_ID = 'lucid-notion-client';
 const CLIENT_SECRET = 'notion-client-secret-value';
@@ -431,6 +432,58 @@ describe.each(['2025-09-03', '2022-06-28'] as NotionVersion[])('Notion on %s', (
         workspaceIcon: '🚀',
       }),
     ]);
+  });
+
+  it('connects Notion for a workspace by its admin only, and its members use it', async () => {
+    const team = await api<{ id: string }>('POST', '/api/v1/workspaces', {
+      name: `Team ${version}`,
+    });
+    expect(team.status, JSON.stringify(team.body)).toBe(201);
+    const member = await signUp(server.url, 'Mia');
+    await addMember(server.database.db, {
+      workspaceId: team.body.id,
+      userId: member.id,
+      role: 'member',
+    });
+    const refused = await request<{ error: { code: string; message: string } }>(
+      server.url,
+      'POST',
+      '/api/integrations/notion/token',
+      { token: member.token, json: { token: notion.token, workspaceId: team.body.id } },
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toBe(
+      'This needs the admin role in the workspace; you are member.',
+    );
+
+    const shared = await api<NotionConnection>('POST', '/api/integrations/notion/token', {
+      token: notion.token,
+      workspaceId: team.body.id,
+    });
+    expect(shared.status, JSON.stringify(shared.body)).toBe(200);
+    expect(shared.body).toMatchObject({ owner: 'workspace', workspaceId: team.body.id });
+    const status = await request<NotionStatus>(server.url, 'GET', '/api/integrations/notion', {
+      token: member.token,
+    });
+    expect(status.body.connections.map((c) => c.id)).toEqual([shared.body.id]);
+    const listed = await request<NotionDatabaseList>(
+      server.url,
+      'GET',
+      '/api/v1/notion/databases',
+      {
+        token: member.token,
+      },
+    );
+    expect(listed.status).toBe(200);
+    const notMine = await request(
+      server.url,
+      'DELETE',
+      `/api/integrations/notion/${shared.body.id}`,
+      {
+        token: member.token,
+      },
+    );
+    expect(notMine.status).toBe(403);
   });
 
   it('never lets a token out: not in answers, events, the audit trail or a log line', async () => {
