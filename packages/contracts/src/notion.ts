@@ -47,7 +47,6 @@ export const ConnectNotionTokenBody = z.object({
 
 export const NotionAuthQuery = z.object({
   returnTo: z.string().max(500).optional(),
-  workspaceId: Id.optional(),
 });
 
 /** Which connection a request uses: the caller's own unless named. */

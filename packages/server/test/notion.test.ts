@@ -478,7 +478,7 @@ describe.each(['2025-09-03', '2022-06-28'] as NotionVersion[])('Notion on %s', (
     const notMine = await request(
       server.url,
       'DELETE',
-      `/api/integrations/notion/${shared.body.id}`,
+      `/api/integrations/notion/connections/${shared.body.id}`,
       {
         token: member.token,
       },

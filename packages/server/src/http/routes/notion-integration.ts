@@ -125,7 +125,7 @@ export const notionIntegrationRoutes =
     );
 
     app.delete(
-      '/notion/:id',
+      '/notion/connections/:id',
       {
         schema: {
           tags,

@@ -49,7 +49,9 @@ export function useDisconnectNotion() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (id: string) =>
-      api<void>(`/api/integrations/notion/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+      api<void>(`/api/integrations/notion/connections/${encodeURIComponent(id)}`, {
+        method: 'DELETE',
+      }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: notionKey }),
   });
 }
