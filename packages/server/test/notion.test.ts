@@ -356,6 +356,64 @@ describe.each(['2025-09-03', '2022-06-28'] as NotionVersion[])('Notion on %s', (
     });
   });
 
+  it('moves the page along as durable jobs: in progress when its run is queued, in review after', async () => {
+    const shipIt = notion.addPage(board, { title: 'Ship it', values: { Status: 'Not started' } });
+    const mapping = await api<NotionDatabaseDetail>('GET', `/api/v1/notion/databases/${board.id}`);
+    const runner = await api<{ token: string }>('POST', '/api/v1/runners/tokens', {
+      name: `notion-${version}`,
+    });
+    expect(runner.status).toBe(201);
+    const created = await api<{ task: { id: string }; run: { id: string } }>(
+      'POST',
+      '/api/v1/notion/tasks',
+      {
+        pageId: shipIt.id,
+        repoId: mapping.body.mapping!.repoId,
+        baseBranch: 'main',
+        prompt: 'Ship it',
+        commands: ['true'],
+      },
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await expect
+      .poll(() => notion.page(shipIt.id)?.values.Status, { timeout: 15_000 })
+      .toBe('In progress');
+
+    const claimed = await request<{ run: { id: string } }>(
+      server.url,
+      'POST',
+      '/api/v1/runner/claim',
+      {
+        token: runner.body.token,
+      },
+    );
+    expect(claimed.body.run.id).toBe(created.body.run.id);
+    const finished = await request(
+      server.url,
+      'POST',
+      `/api/v1/runner/runs/${claimed.body.run.id}/finish`,
+      { token: runner.body.token, json: { status: 'succeeded', exitCode: 0 } },
+    );
+    expect(finished.body).toEqual({ accepted: true });
+    await expect
+      .poll(() => notion.page(shipIt.id)?.values.Status, { timeout: 15_000 })
+      .toBe('In review');
+    const patches = notion.requests.filter(
+      (r) =>
+        r.method === 'PATCH' &&
+        r.path.replace(/-/g, '') === `/v1/pages/${shipIt.id.replace(/-/g, '')}`,
+    );
+    expect(patches.map((r) => JSON.parse(r.body))).toEqual([
+      { properties: { Status: { status: { name: 'In progress' } } } },
+      { properties: { Status: { status: { name: 'In review' } } } },
+    ]);
+    const link = await api<{ link: TaskNotionLink }>(
+      'GET',
+      `/api/v1/tasks/${created.body.task.id}/notion`,
+    );
+    expect(link.body.link.status).toBe('In review');
+  });
+
   it('retries a 429 after its Retry-After, and a 500, in the one client', async () => {
     const before = notion.requests.length;
     notion.failNext(429, { retryAfter: 1 });

@@ -14,11 +14,12 @@ import { openNotionToken, type NotionContext } from './connections.ts';
 import { mappingOf, normalId } from './databases.ts';
 import { notionPageDetail } from './pages.ts';
 import { pageStatus, type NotionPage } from './wire.ts';
+import { enqueueNotionStatus } from './write-back.ts';
 
 /**
  * Starts a task from a Notion page: the page is read again (title, address, database, status),
- * the task is created with source `notion` (its repository and base branch as given, else the
- * database's mapping), and the link to the page is stored.
+ * the task is created with source `notion` with the repository and base branch given, and the link
+ * to the page is stored, with the job moving the page to in progress when the task started.
  *
  * @example
  * const { task } = await startTaskFromNotion(ctx, { actor, body, create });
@@ -51,11 +52,16 @@ export async function startTaskFromNotion<T extends { id: string }, R>(
     databaseId: normalId(page.databaseId),
     status: page.status,
   };
-  await ctx.db.insert(taskNotionLinks).values({
-    taskId: created.task.id,
-    connectionId: page.connectionId,
-    dataSourceId: page.dataSourceId,
-    ...link,
+  await ctx.db.transaction(async (tx) => {
+    await tx.insert(taskNotionLinks).values({
+      taskId: created.task.id,
+      connectionId: page.connectionId,
+      dataSourceId: page.dataSourceId,
+      ...link,
+    });
+    // The run was queued before the link existed: its page moves to in progress from here.
+    if (created.run)
+      await enqueueNotionStatus(tx, { taskId: created.task.id, stage: 'inProgress' });
   });
   return { ...created, link };
 }
