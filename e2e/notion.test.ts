@@ -3,7 +3,7 @@
  * page (its name and icon shown; a refused internal token says why), then on New task → From
  * Notion pick a database, map it onto a repository from the guessed defaults, pick a task from its
  * pages (status filter, search, paging) and start it with the page's Markdown as the prompt; the
- * task page shows the Notion card.
+ * page moves to in progress, and the task page shows the Notion card.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -144,9 +144,14 @@ describe.skipIf(chromiumMissing)('the web app, Notion', () => {
   it('starts the task, whose page shows the Notion card', async () => {
     await page.getByRole('button', { name: 'Start task' }).click();
     await page.waitForURL(/\/tasks\/task_/);
+    // The task started: a durable job moves its page to the mapping's "in progress".
+    await expect
+      .poll(() => notion.page(login.id)?.values.Status, { timeout: 15_000 })
+      .toBe('In progress');
+    await page.reload();
     const card = page.getByRole('region', { name: 'Notion page' });
     await card.getByText('Fix the login page').waitFor();
-    await card.getByText('Not started').waitFor();
+    await card.getByText('In progress').waitFor();
     expect(await card.getByRole('link', { name: 'Open in Notion' }).getAttribute('href')).toBe(
       login.url,
     );
