@@ -20,7 +20,8 @@
  *     recovery move the task by its lifecycle, and the backend reads the task's conversation and
  *     feeds its live hub; tasks never need control (queueing a run is a task's own use case);
  *   - jobs (the durable follow-up queue) hears the domain events of tasks;
- *   - gateway (the metering LLM gateway) and forges (GitHub/GitLab, mirrors, publishing) act on tasks;
+ *   - gateway (the metering LLM gateway), forges (GitHub/GitLab, mirrors, publishing) and notion
+ *     (connections, databases, mappings, tasks from pages) act on tasks;
  *   - http serves all of them; server.ts (with server/) composes them; cli starts the server or a runner.
  * The worker side (runner, agent, sandbox) also runs in `lucid runner` on hosts with no database:
  * nothing it reaches may import db. The web app imports only contracts, and its features do not
@@ -41,7 +42,7 @@ const serverLayers = [
   ['tasks'],
   ['control'],
   ['jobs'],
-  ['gateway', 'forges'],
+  ['gateway', 'forges', 'notion'],
   ['http'],
   ['server'],
   ['cli'],

@@ -18,6 +18,9 @@ export const errorStatus = {
   invalid_forge_token: 400,
   invalid_oauth_state: 400,
   forge_not_configured: 400,
+  invalid_notion_token: 400,
+  notion_not_configured: 400,
+  invalid_notion_mapping: 400,
   branch_not_found: 400,
   invalid_date_range: 400,
   unauthorized: 401,
@@ -59,6 +62,7 @@ export const errorStatus = {
   internal: 500,
   provider_unreachable: 502,
   forge_error: 502,
+  notion_error: 502,
   unavailable: 503,
 } as const satisfies Record<string, number>;
 

@@ -20,3 +20,4 @@ export * from './invitations.ts';
 export * from './usage.ts';
 export * from './quotas.ts';
 export * from './workspaces.ts';
+export * from './notion.ts';

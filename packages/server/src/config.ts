@@ -54,6 +54,17 @@ export interface Config {
   agent: AgentConfig;
   /** Where GitHub and GitLab live, and the OAuth apps Lucid has for them. */
   forges: ForgeConfig;
+  /** Notion's API, the version Lucid speaks, and the public integration users connect through. */
+  notion: NotionConfig;
+}
+
+/** Notion's API and Lucid's public integration (OAuth); without one, internal tokens only. */
+export interface NotionConfig {
+  /** NOTION_API_URL: `https://api.notion.com` unless set (a test's fake). */
+  apiUrl: string;
+  /** NOTION_API_VERSION: `2025-09-03` (data sources) or `2022-06-28` (databases only). */
+  version: '2025-09-03' | '2022-06-28';
+  oauth: { clientId: string; clientSecret: string } | null;
 }
 
 /** One forge's addresses and credentials. */
@@ -399,6 +410,14 @@ const EnvSchema = SandboxEnvSchema.extend({
   GITLAB_CLIENT_SECRET: optionalText,
   /** No longer used, like GITHUB_WEBHOOK_SECRET. */
   GITLAB_WEBHOOK_SECRET: optionalText,
+  NOTION_CLIENT_ID: optionalText,
+  NOTION_CLIENT_SECRET: optionalText,
+  NOTION_API_URL: forgeUrl('https://notion.example.com'),
+  NOTION_API_VERSION: z
+    .enum(['2025-09-03', '2022-06-28'], {
+      error: 'must be 2025-09-03 or 2022-06-28',
+    })
+    .default('2025-09-03'),
 });
 
 /** The name of every variable the server's configuration reads; the README's table lists each. */
@@ -620,6 +639,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       ...cliAgentsOf(e),
     },
     forges: forgeConfigOf(e),
+    notion: {
+      apiUrl: (e.NOTION_API_URL ?? 'https://api.notion.com').replace(/\/+$/, ''),
+      version: e.NOTION_API_VERSION,
+      oauth:
+        e.NOTION_CLIENT_ID && e.NOTION_CLIENT_SECRET
+          ? { clientId: e.NOTION_CLIENT_ID, clientSecret: e.NOTION_CLIENT_SECRET }
+          : null,
+    },
   };
 }
 

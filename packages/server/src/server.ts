@@ -452,7 +452,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     gitRoot,
     publicUrl: config.publicUrl,
   };
-  const lifecycle = wireLifecycle({ database, publishing, jobs: options.jobs, logger });
+  const lifecycle = wireLifecycle({
+    database,
+    publishing,
+    notion: config.notion,
+    jobs: options.jobs,
+    logger,
+  });
   const runner = ownRunner({
     config,
     options: options.runner,

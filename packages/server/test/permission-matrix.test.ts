@@ -19,6 +19,7 @@ import type { WorkspaceRole } from '@lucid/contracts';
 import { GIT_ACCESS, ROUTE_ACCESS, type AccessRule } from '../src/http/access.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { startFakeGitHub, type FakeGitHub } from './fakes/github/index.ts';
+import { startFakeNotion, type FakeNotion } from './fakes/notion/index.ts';
 import {
   examplesFor,
   operationKey,
@@ -42,10 +43,15 @@ interface Caller {
   /** Their account on the fake forge, connected to Lucid. */
   forgeLogin: string;
   forgeToken: string;
+  /** Their own Notion connection (to the fake's one Notion workspace). */
+  notionConnectionId: string;
 }
 
 let server: TestServer;
 let github: FakeGitHub;
+let notion: FakeNotion;
+/** A task started from a Notion page, with its link. */
+let notionTaskId: string;
 let reference: Awaited<ReturnType<typeof readApiReference>>;
 let owner: TestUser;
 let callers: Caller[];
@@ -166,6 +172,27 @@ const FRESH: Record<string, (caller: Caller) => Promise<IdTable>> = {
     );
     return { 'provider-key': ['openai-compatible'] };
   },
+  'DELETE /api/integrations/notion/connections/{id}': async (caller) => {
+    const made = await ok<{ id: string }>(
+      caller.user,
+      'POST',
+      '/api/integrations/notion/token',
+      { token: notion.token },
+      200,
+    );
+    return { connection: [made.id] };
+  },
+  'GET /api/v1/tasks/{id}/notion': async () => ({ task: [notionTaskId] }),
+  // Browsing Notion goes through the caller's own connection.
+  ...Object.fromEntries(
+    [
+      'GET /api/v1/notion/databases',
+      'GET /api/v1/notion/databases/{databaseId}',
+      'PUT /api/v1/notion/databases/{databaseId}/mapping',
+      'GET /api/v1/notion/databases/{databaseId}/pages',
+      'GET /api/v1/notion/pages/{pageId}',
+    ].map((key) => [key, async (caller: Caller) => ({ connection: [caller.notionConnectionId] })]),
+  ),
   'DELETE /api/integrations/{provider}': async (caller) => {
     await connectForge(caller);
     return {};
@@ -182,6 +209,14 @@ const BODIES: Record<string, (caller: Caller, filled: IdTable) => unknown> = {
     start: false,
   }),
   'PATCH /api/v1/workspaces/{id}/quotas': () => ({ tasksPerDay: null }),
+  'POST /api/integrations/notion/token': () => ({ token: notion.token, workspaceId: teamId }),
+  'POST /api/v1/notion/tasks': (_caller, filled) => ({
+    pageId: filled.page?.[0],
+    repoId: repo.id,
+    prompt: 'A card from Notion',
+    commands: ['true'],
+    start: false,
+  }),
   'POST /api/v1/workspaces/{id}/connections/{provider}/token': (caller) => ({
     token: caller.forgeToken,
   }),
@@ -218,10 +253,12 @@ async function spareMember(): Promise<string> {
 
 beforeAll(async () => {
   github = await startFakeGitHub();
+  notion = await startFakeNotion();
   const driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
   server = await startTestServer({
     env: {
       ...github.env(),
+      NOTION_API_URL: notion.url,
       ...fakeProviderEnv('http://127.0.0.1:9', {
         anthropic: 'sk-ant-matrix-0123456789',
         openai: 'sk-oai-matrix-0123456789',
@@ -247,15 +284,31 @@ beforeAll(async () => {
   for (const [name, role] of people) {
     const user = await signUp(server.url, name);
     if (role) await join(teamId, user, role);
-    callers.push({ name, user, role, forgeLogin: '', forgeToken: '' });
+    callers.push({ name, user, role, forgeLogin: '', forgeToken: '', notionConnectionId: '' });
   }
-  callers.push({ name: 'owner', user: owner, role: 'owner', forgeLogin: '', forgeToken: '' });
+  callers.push({
+    name: 'owner',
+    user: owner,
+    role: 'owner',
+    forgeLogin: '',
+    forgeToken: '',
+    notionConnectionId: '',
+  });
   for (const caller of callers) {
     const account = github.addUser({ login: `matrix-${caller.name}` });
     await github.addRepo(account.login, 'matrix-upstream', { files: { 'README.md': '# up\n' } });
     caller.forgeLogin = account.login;
     caller.forgeToken = account.token;
     await connectForge(caller);
+    caller.notionConnectionId = (
+      await ok<{ id: string }>(
+        caller.user,
+        'POST',
+        '/api/integrations/notion/token',
+        { token: notion.token },
+        200,
+      )
+    ).id;
   }
 
   // The team's repository, pushed with git, and a task whose run has finished.
@@ -278,7 +331,23 @@ beforeAll(async () => {
     name: 'matrix-runner',
   });
   const token = await ok<{ id: string }>(owner, 'POST', '/api/v1/tokens', { name: 'matrix' });
+  const database = notion.addDatabase({
+    title: 'Matrix sprint',
+    properties: { Name: { type: 'title' }, Status: { type: 'status', options: ['To do'] } },
+  });
+  const page = notion.addPage(database, { title: 'Matrix page', values: { Status: 'To do' } });
+  notionTaskId = (
+    await ok<{ task: { id: string } }>(owner, 'POST', '/api/v1/notion/tasks', {
+      pageId: page.id,
+      repoId: repo.id,
+      prompt: 'From the matrix page',
+      commands: ['true'],
+      start: false,
+    })
+  ).task.id;
   Object.assign(ids, {
+    database: [database.id],
+    page: [page.id],
     workspace: [teamId],
     repo: [repo.id],
     task: [task.id],
@@ -298,6 +367,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await github?.close();
+  await notion?.stop();
 });
 
 /** What a caller must be answered under a rule, or null for a route not called (public ones). */

@@ -292,7 +292,7 @@ export const oauthStates = pgTable('oauth_states', {
   userId: text('user_id')
     .notNull()
     .references(() => users.id, { onDelete: 'cascade' }),
-  provider: text('provider', { enum: ['github', 'gitlab'] }).notNull(),
+  provider: text('provider', { enum: ['github', 'gitlab', 'notion'] }).notNull(),
   codeVerifier: text('code_verifier').notNull(),
   /** Where to send the browser once connected (a path on this server). */
   returnTo: text('return_to').notNull().default('/settings'),
@@ -599,3 +599,87 @@ export const rateLimitCounts = pgTable(
     index('rate_limit_counts_window_idx').on(t.windowStart),
   ],
 );
+
+/**
+ * Notion connections: a Notion workspace's bot token (OAuth or an internal integration token),
+ * sealed. It belongs to a user, or to a Lucid workspace when an admin connects it for everyone;
+ * exactly one of the two owners is set.
+ */
+export const notionConnections = pgTable(
+  'notion_connections',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    workspaceId: text('workspace_id').references(() => workspaces.id, { onDelete: 'cascade' }),
+    method: text('method', { enum: ['oauth', 'token'] }).notNull(),
+    sealedToken: text('sealed_token').notNull(),
+    botId: text('bot_id').notNull(),
+    /** The Notion workspace the token reaches: its name and icon (an emoji or an image URL). */
+    notionWorkspaceName: text('notion_workspace_name'),
+    notionWorkspaceIcon: text('notion_workspace_icon'),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('notion_connections_user_idx')
+      .on(t.userId)
+      .where(sql`${t.userId} is not null`),
+    uniqueIndex('notion_connections_workspace_idx')
+      .on(t.workspaceId)
+      .where(sql`${t.workspaceId} is not null`),
+    check('notion_connections_one_owner', sql`(${t.userId} is null) <> (${t.workspaceId} is null)`),
+  ],
+);
+
+/** The status options of a mapped database Lucid moves a page through. */
+export interface NotionStatusOptions {
+  todo?: string | undefined;
+  inProgress?: string | undefined;
+  inReview?: string | undefined;
+  done?: string | undefined;
+  failed?: string | undefined;
+}
+
+/** How a Notion database's pages become tasks: the repository, base branch and properties. */
+export const notionMappings = pgTable(
+  'notion_mappings',
+  {
+    id: text('id').primaryKey(),
+    connectionId: text('connection_id')
+      .notNull()
+      .references(() => notionConnections.id, { onDelete: 'cascade' }),
+    databaseId: text('database_id').notNull(),
+    /** The database's data source (Notion-Version 2025-09-03); null on 2022-06-28. */
+    dataSourceId: text('data_source_id'),
+    repoId: text('repo_id')
+      .notNull()
+      .references(() => repositories.id, { onDelete: 'cascade' }),
+    baseBranch: text('base_branch'),
+    statusProperty: text('status_property'),
+    statusOptions: jsonb('status_options').$type<NotionStatusOptions>().notNull().default({}),
+    prLinkProperty: text('pr_link_property'),
+    previewProperty: text('preview_property'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('notion_mappings_connection_database_idx').on(t.connectionId, t.databaseId)],
+);
+
+/** A task started from a Notion page: where it came from, and where write-backs go. */
+export const taskNotionLinks = pgTable('task_notion_links', {
+  taskId: text('task_id')
+    .primaryKey()
+    .references(() => tasks.id, { onDelete: 'cascade' }),
+  connectionId: text('connection_id').references(() => notionConnections.id, {
+    onDelete: 'set null',
+  }),
+  pageId: text('page_id').notNull(),
+  url: text('url').notNull(),
+  title: text('title').notNull(),
+  databaseId: text('database_id').notNull(),
+  dataSourceId: text('data_source_id'),
+  /** The page's status when the task was started from it. */
+  status: text('status'),
+  createdAt: createdAt(),
+});

@@ -153,6 +153,20 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'DELETE /api/v1/workspaces/{id}/invitations/{invitationId}': admin('workspace'),
   'POST /api/v1/workspace-invitations/{token}/accept': 'signed-in',
 
+  // Notion: a connection is the caller's own or their workspace's, checked where it is read.
+  'GET /api/integrations/notion': 'signed-in',
+  'GET /api/integrations/notion/auth': 'signed-in',
+  'GET /api/integrations/notion/callback': 'signed-in',
+  'POST /api/integrations/notion/token': admin('workspace', 'body.workspaceId'),
+  'DELETE /api/integrations/notion/connections/{id}': 'signed-in',
+  'GET /api/v1/notion/databases': 'signed-in',
+  'GET /api/v1/notion/databases/{databaseId}': 'signed-in',
+  'PUT /api/v1/notion/databases/{databaseId}/mapping': member('repo', 'body.repoId'),
+  'GET /api/v1/notion/databases/{databaseId}/pages': 'signed-in',
+  'GET /api/v1/notion/pages/{pageId}': 'signed-in',
+  'POST /api/v1/notion/tasks': member('repo', 'body.repoId'),
+  'GET /api/v1/tasks/{id}/notion': member('task'),
+
   'GET /api/integrations': 'signed-in',
   'GET /api/integrations/{provider}/auth': 'signed-in',
   'GET /api/integrations/{provider}/callback': 'signed-in',

@@ -42,6 +42,8 @@ import { runnerRoutes } from './routes/runners.ts';
 import { runnerApiRoutes } from './routes/runner-api.ts';
 import { boardRoutes } from './routes/board.ts';
 import { integrationRoutes } from './routes/integrations.ts';
+import { notionIntegrationRoutes } from './routes/notion-integration.ts';
+import { notionRoutes } from './routes/notion.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publishRoutes } from './routes/publish.ts';
 import { invitationRoutes } from './routes/invitations.ts';
@@ -120,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(quotaRoutes(deps));
       await api.register(workspaceRoutes(deps));
       await api.register(workspaceCredentialRoutes(deps));
+      await api.register(notionRoutes(deps));
     },
     { prefix: '/api/v1' },
   );
@@ -132,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         });
       });
       await api.register(integrationRoutes(deps));
+      await api.register(notionIntegrationRoutes(deps));
     },
     { prefix: '/api/integrations' },
   );

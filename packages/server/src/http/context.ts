@@ -8,6 +8,7 @@ import type { Database } from '../db/client.ts';
 import type { Auth } from '../auth/auth.ts';
 import type { RepoContext } from '../repos/repos.ts';
 import type { MirrorContext } from '../forges/mirror.ts';
+import type { NotionContext } from '../notion/connections.ts';
 import type { Principal } from '../principal.ts';
 import type { Runner } from '../runner/runner.ts';
 import type { SandboxLookup } from '../tasks/workspace-view.ts';
@@ -66,6 +67,16 @@ export function forgeContext(deps: AppDeps): MirrorContext {
     encryptionKey: deps.config.encryptionKey,
     forges: deps.config.forges,
     gitRoot: deps.gitRoot,
+  };
+}
+
+/** Notion: the sealing key, Notion's settings and the public URL (for OAuth's callback). */
+export function notionContext(deps: AppDeps): NotionContext {
+  return {
+    db: deps.database.db,
+    encryptionKey: deps.config.encryptionKey,
+    notion: deps.config.notion,
+    publicUrl: deps.config.publicUrl,
   };
 }
 

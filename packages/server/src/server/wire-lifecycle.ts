@@ -4,13 +4,16 @@
  * the database (delivered at the outermost commit), the durable job worker and its handlers, what
  * follows each event (a succeeded run stores the job publishing it, in the run's own transaction;
  * a stored job wakes the worker; a queued run wakes the server's runner and answers remote
- * runners' waiting claims), and lease recovery.
+ * runners' waiting claims; a task from a Notion page stores the job moving its page along), and
+ * lease recovery.
  */
 import type { Logger } from 'pino';
+import type { NotionConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { enqueuePublish, PUBLISH_JOB, publishJob } from '../forges/publish-run.ts';
 import type { PublishContext } from '../forges/upstream.ts';
 import { JobWorker } from '../jobs/worker.ts';
+import { enqueueNotionStatus, NOTION_STATUS_JOB, notionStatusJob } from '../notion/write-back.ts';
 import { DomainEvents, deliverDomainEvents } from '../tasks/domain-events.ts';
 import { recoverExpiredLeases } from '../control/queue.ts';
 import { QueuedRuns } from '../control/queued-runs.ts';
@@ -50,11 +53,14 @@ export interface Lifecycle {
 export function wireLifecycle({
   database,
   publishing,
+  notion,
   jobs,
   logger,
 }: {
   database: Database;
   publishing: PublishContext;
+  /** Notion's settings, for the write-backs to the pages tasks came from. */
+  notion?: NotionConfig | undefined;
   jobs?: JobOptions | undefined;
   logger: Logger;
 }): Lifecycle {
@@ -64,13 +70,36 @@ export function wireLifecycle({
   const stopDelivering = deliverDomainEvents(database.db, events);
   const worker = new JobWorker({
     db: database.db,
-    handlers: { [PUBLISH_JOB]: publishJob(publishing) },
+    handlers: {
+      [PUBLISH_JOB]: publishJob(publishing),
+      ...(notion && {
+        [NOTION_STATUS_JOB]: notionStatusJob({
+          db: database.db,
+          encryptionKey: publishing.encryptionKey,
+          notion,
+        }),
+      }),
+    },
     ...jobs,
     releaseClaimsAtStart: database.kind === 'pglite',
     log: (error, message) => logger.error({ err: error }, message),
   });
   events.on('job.queued', () => worker.wake());
   events.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
+  if (notion) {
+    events.within('run.queued', (run, tx) =>
+      enqueueNotionStatus(tx, { taskId: run.taskId, stage: 'inProgress' }),
+    );
+    events.within('task.in_review', (task, tx) =>
+      enqueueNotionStatus(tx, { taskId: task.taskId, stage: 'inReview' }),
+    );
+    events.within('task.done', (task, tx) =>
+      enqueueNotionStatus(tx, { taskId: task.taskId, stage: 'done' }),
+    );
+    events.within('task.failed', (task, tx) =>
+      enqueueNotionStatus(tx, { taskId: task.taskId, stage: 'failed' }),
+    );
+  }
   const queuedRuns = new QueuedRuns();
   events.on('run.queued', () => queuedRuns.notify());
   let recovery: NodeJS.Timeout | undefined;

@@ -7,9 +7,10 @@
  * with no usable model the page points to the model provider settings. A `?repo=` (id or name)
  * that names no repository of the user's says so and lets them pick one, rather than silently
  * taking another. Near the prompt's limit a counter shows, and a prompt over it is refused before
- * it is sent.
+ * it is sent. "From Notion" picks a page of a mapped Notion database: its Markdown and address
+ * fill the prompt, its mapping the repository and base branch, and the task keeps its link.
  */
-import { useState, type FormEvent } from 'react';
+import { useCallback, useState, type FormEvent } from 'react';
 import { PROMPT_MAX_CHARS } from '@lucid/contracts';
 import { Link, useLocation, useSearchParams } from 'wouter';
 import { Button, buttonClass } from '../../components/ui/button.tsx';
@@ -24,6 +25,8 @@ import { useBranches } from '../../lib/queries/repo-history.ts';
 import { useRepos } from '../../lib/queries/repos.ts';
 import { AddFromForge } from '../../features/integrations/components/add-from-forge.tsx';
 import { useCreateTask } from '../../lib/queries/tasks.ts';
+import { useCreateNotionTask } from '../../lib/queries/notion.ts';
+import { FromNotion, type NotionPick } from '../../features/notion/components/from-notion.tsx';
 import {
   AgentModelFields,
   selectClass,
@@ -36,7 +39,14 @@ export function NewTaskPage() {
   const [, navigate] = useLocation();
   const repos = useRepos();
   const choice = useAgentModelChoice();
-  const createTask = useCreateTask();
+  const createPlainTask = useCreateTask();
+  const createNotionTask = useCreateNotionTask();
+  const [mode, setMode] = useState<'describe' | 'notion'>(
+    params.get('from') === 'notion' ? 'notion' : 'describe',
+  );
+  const [notionPick, setNotionPick] = useState<NotionPick | null>(null);
+  const fromNotion = mode === 'notion' && notionPick !== null;
+  const createTask = fromNotion ? createNotionTask : createPlainTask;
 
   const asked = params.get('repo') ?? '';
   const [repoChoice, setRepoId] = useState(asked);
@@ -55,6 +65,12 @@ export function NewTaskPage() {
       ? branchChoice.branch
       : (repo?.defaultBranch ?? '');
   const setBaseBranch = (branch: string) => setBranchChoice({ repoId, branch });
+  const onNotionPick = useCallback((pick: NotionPick) => {
+    setNotionPick(pick);
+    setPrompt(pick.prompt);
+    setRepoId(pick.repoId);
+    setBranchChoice({ repoId: pick.repoId, branch: pick.baseBranch ?? '' });
+  }, []);
   const { agent, model, noFit } = choice;
 
   if (!hasRepos(repos)) {
@@ -78,17 +94,22 @@ export function NewTaskPage() {
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     if (!repoId || prompt.trim().length > PROMPT_MAX_CHARS) return;
-    createTask.mutate(
-      {
-        repoId,
-        prompt: prompt.trim(),
-        agent,
-        source: 'chat',
-        ...(model ? { model } : {}),
-        ...(baseBranch ? { baseBranch } : {}),
-      },
-      { onSuccess: ({ task }) => navigate(`/tasks/${task.id}`) },
-    );
+    const input = {
+      repoId,
+      prompt: prompt.trim(),
+      agent,
+      ...(model ? { model } : {}),
+      ...(baseBranch ? { baseBranch } : {}),
+    };
+    const onSuccess = ({ task }: { task: { id: string } }) => navigate(`/tasks/${task.id}`);
+    if (fromNotion) {
+      createNotionTask.mutate(
+        { ...input, pageId: notionPick.pageId, connectionId: notionPick.connectionId },
+        { onSuccess },
+      );
+    } else {
+      createPlainTask.mutate({ ...input, source: 'chat' }, { onSuccess });
+    }
   };
   const errors = fieldErrors(createTask.error);
   const length = prompt.trim().length;
@@ -111,7 +132,46 @@ export function NewTaskPage() {
         description="Say what to change; an agent works on it in a sandbox, on a branch of its own."
       />
       <Card>
+        <div role="tablist" aria-label="Where the task comes from" className="mb-5 flex gap-1">
+          {(
+            [
+              ['describe', 'Describe it'],
+              ['notion', 'From Notion'],
+            ] as const
+          ).map(([value, label]) => (
+            <button
+              key={value}
+              type="button"
+              role="tab"
+              aria-selected={mode === value}
+              onClick={() => setMode(value)}
+              className={`rounded-md px-3 py-1 text-sm font-medium ${
+                mode === value ? 'bg-slate-900 text-white' : 'text-slate-600 hover:bg-slate-100'
+              }`}
+            >
+              {label}
+            </button>
+          ))}
+        </div>
+        {mode === 'notion' && (
+          <div className="mb-5 border-b border-slate-200 pb-5">
+            <FromNotion repos={repos.data} onPick={onNotionPick} />
+          </div>
+        )}
         <form onSubmit={onSubmit} className="space-y-5" aria-label="New task">
+          {fromNotion && (
+            <p className="rounded-md bg-slate-50 px-3 py-2 text-sm text-slate-700 ring-1 ring-slate-200">
+              From Notion: <strong>{notionPick.title}</strong> ·{' '}
+              <a
+                href={notionPick.url}
+                target="_blank"
+                rel="noreferrer"
+                className="text-indigo-700 underline"
+              >
+                open the page
+              </a>
+            </p>
+          )}
           {unknownRepo && (
             <p
               role="alert"

@@ -3,7 +3,7 @@
  * Settings → Integrations: per forge, the connected account (avatar, or its initial when the image
  * does not load; name, login, scopes) with Disconnect, or Connect (the provider's consent page,
  * when the server has an OAuth app for it) and a personal access token form. The callback's
- * `?error=` is shown at the top.
+ * `?error=` is shown at the top. Below the forges, Notion.
  */
 import { useState, type FormEvent } from 'react';
 import type { ForgeProvider, Integration } from '@lucid/contracts';
@@ -24,6 +24,7 @@ import {
   useDisconnect,
   useIntegrations,
 } from '../api/integrations.ts';
+import { NotionIntegration } from './notion-integration.tsx';
 
 const tokenHints: Record<ForgeProvider, string> = {
   github:
@@ -198,7 +199,7 @@ export function IntegrationsPage() {
     <>
       <PageHeader
         title="Integrations"
-        description="Connect GitHub or GitLab to add their repositories and open pull requests from tasks."
+        description="Connect GitHub or GitLab to add their repositories and open pull requests from tasks, and Notion to start tasks from its pages."
       />
       {failure && (
         <div className="mb-6">
@@ -223,6 +224,7 @@ export function IntegrationsPage() {
           </ul>
         )}
       </Card>
+      <NotionIntegration />
     </>
   );
 }

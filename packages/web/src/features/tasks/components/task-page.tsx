@@ -5,7 +5,8 @@
  * banner once the branch is pushed (with its pull request's link), or a line saying the latest run
  * made no changes. The header renames and deletes the task, shows the time, tokens and cost of its
  * runs, approves or rejects work in review and downloads it as a patch. Everything below the header
- * is a fold of the task's live stream. Loaded on demand, with the terminal and the highlighter.
+ * is a fold of the task's live stream; a task started from a Notion page shows the page's card.
+ * Loaded on demand, with the terminal and the highlighter.
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Link } from 'wouter';
@@ -13,6 +14,7 @@ import type { Task, TaskDetail, TaskStatus } from '@lucid/contracts';
 import { Button, buttonClass } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
+import { NotionTaskCard } from '../../../components/ui/notion-card.tsx';
 import { ApiError } from '../../../lib/api.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 import { patchUrl, usePostMessage, useStopTask, useTask } from '../../../lib/queries/tasks.ts';
@@ -248,6 +250,7 @@ function TaskView({ task }: { task: TaskDetail }) {
         )}
         <DeleteTask task={task} status={status} />
       </header>
+      {task.source === 'notion' && <NotionTaskCard taskId={task.id} />}
       {endedWithoutChanges(state.events) ? (
         <NoChangesNote />
       ) : (

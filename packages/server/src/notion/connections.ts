@@ -1,0 +1,268 @@
+/**
+ * @module notion/connections
+ * Notion connections: a Notion workspace's bot token, by an internal integration's secret or by
+ * OAuth, sealed with ENCRYPTION_KEY. A connection belongs to a user, or to a Lucid workspace when
+ * one of its admins connects it for everyone. {@link notionConnectionFor} is how the rest of Lucid
+ * gets a usable token; the token never leaves the server: not in answers, logs, events or audit.
+ */
+import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
+import type { NotionConnection, NotionStatus } from '@lucid/contracts';
+import { recordAudit } from '../audit/audit.ts';
+import type { NotionConfig } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { notionConnections, workspaceMembers } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { Principal } from '../principal.ts';
+import { openSecret, sealSecret } from '../secrets/secret-box.ts';
+import { requireRole } from '../workspaces/workspaces.ts';
+import { notionClient, notionCode, notionFailure } from './client.ts';
+
+/** What Notion needs: the database, the sealing key, Notion's settings and the public URL. */
+export interface NotionContext {
+  db: Db;
+  encryptionKey: Buffer;
+  notion: NotionConfig;
+  publicUrl: string;
+}
+
+/** A stored connection. */
+export type NotionConnectionRow = typeof notionConnections.$inferSelect;
+
+/** The Notion workspace a token reaches, as Notion describes it. */
+export interface NotionBot {
+  botId: string;
+  workspaceName: string | null;
+  workspaceIcon: string | null;
+}
+
+function toConnection(row: NotionConnectionRow): NotionConnection {
+  return {
+    id: row.id,
+    owner: row.workspaceId ? 'workspace' : 'user',
+    workspaceId: row.workspaceId,
+    method: row.method,
+    workspaceName: row.notionWorkspaceName,
+    workspaceIcon: row.notionWorkspaceIcon,
+    connectedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * The caller's own Notion connection and those of the Lucid workspaces they belong to.
+ *
+ * @example
+ * await notionStatus(ctx, userId); // → { connections: [{ owner: 'user', workspaceName: 'Acme', … }], oauth: false, … }
+ */
+export async function notionStatus(ctx: NotionContext, userId: string): Promise<NotionStatus> {
+  const memberOf = ctx.db
+    .select({ id: workspaceMembers.workspaceId })
+    .from(workspaceMembers)
+    .where(eq(workspaceMembers.userId, userId));
+  const rows = await ctx.db
+    .select()
+    .from(notionConnections)
+    .where(
+      or(
+        eq(notionConnections.userId, userId),
+        and(
+          isNotNull(notionConnections.workspaceId),
+          inArray(notionConnections.workspaceId, memberOf),
+        ),
+      ),
+    )
+    .orderBy(notionConnections.createdAt);
+  return {
+    connections: rows.map(toConnection),
+    oauth: ctx.notion.oauth !== null,
+    apiVersion: ctx.notion.version,
+  };
+}
+
+/** Asks Notion whose a token is (`GET /v1/users/me`): the bot and its workspace. */
+export async function notionBot(ctx: NotionContext, token: string): Promise<NotionBot> {
+  const me = await notionClient(ctx.notion, token).users.me({});
+  const bot = me.type === 'bot' ? me.bot : null;
+  const workspaceName = bot && 'workspace_name' in bot ? (bot.workspace_name ?? null) : null;
+  return { botId: me.id, workspaceName, workspaceIcon: me.avatar_url ?? null };
+}
+
+/**
+ * Stores a Notion connection for the actor, or for a workspace, replacing the owner's earlier one
+ * (its mappings kept); audited with the Notion workspace's name and never the token.
+ */
+export async function storeNotionConnection(
+  ctx: NotionContext,
+  {
+    actor,
+    workspaceId,
+    method,
+    token,
+    bot,
+  }: {
+    actor: Principal;
+    workspaceId?: string | undefined;
+    method: 'oauth' | 'token';
+    token: string;
+    bot: NotionBot;
+  },
+): Promise<NotionConnection> {
+  const values = {
+    method,
+    sealedToken: sealSecret(ctx.encryptionKey, token),
+    botId: bot.botId,
+    notionWorkspaceName: bot.workspaceName,
+    notionWorkspaceIcon: bot.workspaceIcon,
+    createdBy: actor.userId,
+  };
+  const owner = workspaceId
+    ? eq(notionConnections.workspaceId, workspaceId)
+    : eq(notionConnections.userId, actor.userId);
+  return ctx.db.transaction(async (tx) => {
+    const [earlier] = await tx.select().from(notionConnections).where(owner).for('update');
+    const [row] = earlier
+      ? await tx
+          .update(notionConnections)
+          .set({ ...values, updatedAt: new Date() })
+          .where(eq(notionConnections.id, earlier.id))
+          .returning()
+      : await tx
+          .insert(notionConnections)
+          .values({
+            id: newId('notion'),
+            userId: workspaceId ? null : actor.userId,
+            workspaceId: workspaceId ?? null,
+            ...values,
+          })
+          .returning();
+    if (!row) throw new AppError('internal', 'The Notion connection was not stored.');
+    await recordAudit(tx, {
+      actor,
+      action: 'integration.connect',
+      targetType: 'integration',
+      targetId: row.id,
+      ...(workspaceId ? { workspaceId } : {}),
+      metadata: { provider: 'notion', method, workspace: bot.workspaceName },
+    });
+    return toConnection(row);
+  });
+}
+
+/**
+ * Connects Notion with an internal integration's secret, after Notion has said whose it is
+ * (`users/me`); a refused token is `invalid_notion_token` in Notion's words. For a workspace, the
+ * actor must be one of its admins.
+ *
+ * @example
+ * await connectNotionWithToken(ctx, { actor, token: 'ntn_…' });
+ */
+export async function connectNotionWithToken(
+  ctx: NotionContext,
+  {
+    actor,
+    token,
+    workspaceId,
+  }: { actor: Principal; token: string; workspaceId?: string | undefined },
+): Promise<NotionConnection> {
+  if (workspaceId) await requireRole(ctx.db, workspaceId, actor.userId, 'admin');
+  let bot: NotionBot;
+  try {
+    bot = await notionBot(ctx, token);
+  } catch (error) {
+    if (notionCode(error) === 'unauthorized') {
+      throw new AppError(
+        'invalid_notion_token',
+        `Notion refused this token (${(error as Error).message}): check that it is an internal ` +
+          "integration's secret, current, and copied whole.",
+      );
+    }
+    throw notionFailure(error);
+  }
+  return storeNotionConnection(ctx, { actor, workspaceId, method: 'token', token, bot });
+}
+
+function notConnected(): AppError {
+  return new AppError(
+    'integration_not_found',
+    'No Notion workspace is connected; connect one in Settings → Integrations.',
+  );
+}
+
+/**
+ * The connection a request uses: the one named (the caller's own, or one of a workspace they are
+ * a member of), else the caller's own, else the only workspace connection they can use.
+ */
+export async function notionConnectionRow(
+  ctx: NotionContext,
+  userId: string,
+  connectionId?: string | undefined,
+): Promise<NotionConnectionRow> {
+  if (connectionId) {
+    const [row] = await ctx.db
+      .select()
+      .from(notionConnections)
+      .where(eq(notionConnections.id, connectionId));
+    if (!row) throw notConnected();
+    if (row.userId === userId) return row;
+    if (row.workspaceId) {
+      await requireRole(ctx.db, row.workspaceId, userId, 'member');
+      return row;
+    }
+    throw notConnected();
+  }
+  const { connections } = await notionStatus(ctx, userId);
+  const chosen = connections.find((c) => c.owner === 'user') ?? connections[0];
+  if (!chosen) throw notConnected();
+  return notionConnectionRow(ctx, userId, chosen.id);
+}
+
+/**
+ * The connection and its opened token, for a call to Notion.
+ *
+ * @example
+ * const { row, token } = await notionConnectionFor(ctx, userId, query.connectionId);
+ */
+export async function notionConnectionFor(
+  ctx: NotionContext,
+  userId: string,
+  connectionId?: string | undefined,
+): Promise<{ row: NotionConnectionRow; token: string }> {
+  const row = await notionConnectionRow(ctx, userId, connectionId);
+  return { row, token: openNotionToken(ctx, row) };
+}
+
+/** Opens a connection's token; one sealed under another key is unusable, like a revoked one. */
+export function openNotionToken(ctx: { encryptionKey: Buffer }, row: NotionConnectionRow): string {
+  try {
+    return openSecret(ctx.encryptionKey, row.sealedToken);
+  } catch {
+    throw new AppError(
+      'invalid_notion_token',
+      'The Notion token can no longer be read (the server key changed); connect Notion again in ' +
+        'Settings → Integrations.',
+    );
+  }
+}
+
+/**
+ * Forgets a Notion connection (its token and mappings with it): the caller's own, or a workspace's
+ * when the caller is one of its admins.
+ */
+export async function disconnectNotion(
+  ctx: NotionContext,
+  { actor, connectionId }: { actor: Principal; connectionId: string },
+): Promise<void> {
+  const row = await notionConnectionRow(ctx, actor.userId, connectionId);
+  if (row.workspaceId) await requireRole(ctx.db, row.workspaceId, actor.userId, 'admin');
+  await ctx.db.transaction(async (tx) => {
+    await tx.delete(notionConnections).where(eq(notionConnections.id, row.id));
+    await recordAudit(tx, {
+      actor,
+      action: 'integration.disconnect',
+      targetType: 'integration',
+      targetId: row.id,
+      ...(row.workspaceId ? { workspaceId: row.workspaceId } : {}),
+      metadata: { provider: 'notion', workspace: row.notionWorkspaceName },
+    });
+  });
+}
