@@ -181,7 +181,7 @@ export const notionRoutes =
                 encryptionKey: deps.config.encryptionKey,
               },
               agents: cliAgentProviders(deps.config.agent.cli),
-              syncUpstream: (repoId) => syncMirror(forges, repoId),
+              syncUpstream: (repoId, userId) => syncMirror(forges, repoId, { userId }),
               quotas: deps.config.workspaceQuotas,
             }),
         });
