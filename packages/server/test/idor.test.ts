@@ -433,7 +433,7 @@ async function makeAlicesObjects(): Promise<void> {
   // Objects named by their kind: A's key for a provider, A's account on a forge.
   add('provider-key', 'openai-compatible');
   add('integration', 'github');
-  add('connection', 'github');
+  add('forge-connection', 'github');
   for (const secret of [alice.email, alice.token, aliceRunnerToken, grant.token, sha]) {
     markers.add(secret);
   }

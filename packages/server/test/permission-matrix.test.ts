@@ -191,6 +191,7 @@ const FRESH: Record<string, (caller: Caller) => Promise<IdTable>> = {
       'PUT /api/v1/notion/databases/{databaseId}/mapping',
       'GET /api/v1/notion/databases/{databaseId}/pages',
       'GET /api/v1/notion/pages/{pageId}',
+      'POST /api/v1/notion/tasks',
     ].map((key) => [key, async (caller: Caller) => ({ connection: [caller.notionConnectionId] })]),
   ),
   'DELETE /api/integrations/{provider}': async (caller) => {
@@ -360,7 +361,7 @@ beforeAll(async () => {
     'workspace-invitation': ['unused'],
     'provider-key': ['openai-compatible'],
     integration: ['github'],
-    connection: ['github'],
+    'forge-connection': ['github'],
   } satisfies IdTable);
 });
 

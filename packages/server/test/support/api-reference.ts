@@ -119,6 +119,8 @@ function pathParamKind(path: string, name: string): string {
   const segments = path.split('/');
   const at = segments.indexOf(`{${name}}`);
   const before = segments[at - 1] ?? '';
+  // A workspace's forge connection is named by its provider, not an id.
+  if (name === 'provider' && before === 'connections') return 'forge-connection';
   return singular(before);
 }
 
