@@ -166,17 +166,24 @@ describe.skipIf(chromiumMissing)('teams', () => {
     await screenshot(page, 'teams-viewer');
   });
 
-  it("shows a repository's settings to the workspace's admins only", async () => {
+  it("shows a repository's settings to the workspace's admins only, and its code to members", async () => {
     const { page } = viewerBrowser;
     await page.goto(`/repos/${repoId}`);
     await page.getByRole('heading', { name: 'acme-app' }).waitFor();
     await page.getByText('The workspace’s admins change this repository’s settings.').waitFor();
+    await page.getByText('its code, branches and commits need the member role').waitFor();
     expect(await page.getByLabel('Default branch').count()).toBe(0);
     expect(await page.getByRole('button', { name: /Delete/ }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: /New task/ }).count()).toBe(0);
+    expect(await page.getByText('Push more code').count()).toBe(0);
+    expect(await page.getByText('Clone URL').count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Open the board' }).count()).toBe(1);
     await screenshot(page, 'teams-viewer-repo');
 
     await ownerBrowser.page.goto(`/repos/${repoId}`);
     await ownerBrowser.page.getByLabel('Default branch').waitFor();
     expect(await ownerBrowser.page.getByText('The workspace’s admins change this').count()).toBe(0);
+    expect(await ownerBrowser.page.getByRole('link', { name: /New task/ }).count()).toBe(1);
+    await ownerBrowser.page.getByText('Push more code').waitFor();
   });
 });

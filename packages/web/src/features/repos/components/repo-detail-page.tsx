@@ -109,6 +109,8 @@ export function RepoDetailPage({ id }: { id: string }) {
   const data = repo.data;
   const role = workspaces.find((w) => w.id === data.workspaceId)?.role;
   const manages = role === 'owner' || role === 'admin';
+  // A viewer sees the board and its tasks' status, never the code, and starts nothing.
+  const reads = role !== 'viewer';
   return (
     <div className="space-y-6">
       <div>
@@ -129,22 +131,33 @@ export function RepoDetailPage({ id }: { id: string }) {
         </div>
         {data.description && <p className="mt-1 text-sm text-slate-600">{data.description}</p>}
         <div className="mt-3 flex gap-2">
-          <Link href={`/tasks/new?repo=${data.id}`} className={buttonClass('primary', 'sm')}>
-            New task on {data.name}
-          </Link>
+          {reads && (
+            <Link href={`/tasks/new?repo=${data.id}`} className={buttonClass('primary', 'sm')}>
+              New task on {data.name}
+            </Link>
+          )}
           <Link href={`/repos/${data.id}/board`} className={buttonClass('secondary', 'sm')}>
             Open the board
           </Link>
         </div>
-        <div className="mt-4 flex items-center gap-3">
-          <span className="shrink-0 text-xs font-medium text-slate-500 uppercase">Clone URL</span>
-          <div className="min-w-0 flex-1">
-            <CodeBlock code={data.cloneUrl} label="Copy clone URL" />
+        {reads && (
+          <div className="mt-4 flex items-center gap-3">
+            <span className="shrink-0 text-xs font-medium text-slate-500 uppercase">Clone URL</span>
+            <div className="min-w-0 flex-1">
+              <CodeBlock code={data.cloneUrl} label="Copy clone URL" />
+            </div>
           </div>
-        </div>
+        )}
       </div>
 
-      <History repo={data} />
+      {reads ? (
+        <History repo={data} />
+      ) : (
+        <p className="text-sm text-slate-600">
+          As a viewer you follow this repository’s tasks on its board; its code, branches and
+          commits need the member role.
+        </p>
+      )}
 
       {manages ? (
         <>
