@@ -35,8 +35,11 @@ export type LandResult = z.infer<typeof LandResult>;
 
 /** What Lucid did with a webhook delivery. */
 export const WebhookAnswer = z.object({
-  /** `created`: a task was started; `duplicate`: this delivery was handled before; `ignored`. */
-  status: z.enum(['created', 'duplicate', 'ignored']),
+  /**
+   * `created`: a task was started; `updated`: a task was moved (its request merged);
+   * `duplicate`: this delivery was handled before; `ignored`.
+   */
+  status: z.enum(['created', 'updated', 'duplicate', 'ignored']),
   taskId: Id.optional(),
   reason: z.string().optional(),
 });

@@ -62,7 +62,7 @@ const EXPECTED_TASK: Record<TaskAction, Partial<Record<TaskStatus, TaskStatus>>>
   cancel: { queued: 'cancelled', running: 'cancelled' },
   approve: { in_review: 'done' },
   await_merge: { in_review: 'awaiting_merge' },
-  done: { awaiting_merge: 'done' },
+  done: { in_review: 'done', awaiting_merge: 'done' },
   reject: { in_review: 'todo', awaiting_merge: 'todo', failed: 'todo' },
   publish_failed: { in_review: 'in_review' },
   push_rejected: { in_review: 'awaiting_merge', awaiting_merge: 'awaiting_merge' },

@@ -13,8 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, repositories, workspaceMembers } from '../src/db/schema.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { openSecret } from '../src/secrets/secret-box.ts';
-import { startFakeGitHub, type FakeHook, type HookDelivery } from './fakes/github/index.ts';
-import { startFakeGitLab } from './fakes/gitlab/index.ts';
+import {
+  startFakeGitHub,
+  type FakeGitHub,
+  type FakeHook,
+  type HookDelivery,
+} from './fakes/github/index.ts';
+import { startFakeGitLab, type FakeGitLab } from './fakes/gitlab/index.ts';
 import { shellTrajectory, startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { linkedRepo, waitForEvent, type FakeForgeLike } from './support/forges.ts';
@@ -60,6 +65,14 @@ const forges: {
   other: 'github' | 'gitlab';
   issueEvent: string;
   commentEvent: string;
+  /** The event of a merged request, and the payload of merging one by hand. */
+  mergeEvent: string;
+  mergeByHand: (
+    fake: FakeForge,
+    fullName: string,
+    number: number,
+    sender: string,
+  ) => Promise<object>;
   start: () => Promise<FakeForge>;
 }[] = [
   {
@@ -67,6 +80,9 @@ const forges: {
     other: 'gitlab',
     issueEvent: 'issues',
     commentEvent: 'issue_comment',
+    mergeEvent: 'pull_request',
+    mergeByHand: (fake, fullName, number, sender) =>
+      (fake as unknown as FakeGitHub).payloads.pullRequestMerged(fullName, number, sender),
     start: startFakeGitHub as unknown as () => Promise<FakeForge>,
   },
   {
@@ -74,13 +90,16 @@ const forges: {
     other: 'github',
     issueEvent: 'Issue Hook',
     commentEvent: 'Note Hook',
+    mergeEvent: 'Merge Request Hook',
+    mergeByHand: (fake, fullName, number, sender) =>
+      (fake as unknown as FakeGitLab).payloads.mergeRequestMerged(fullName, number, sender),
     start: startFakeGitLab as unknown as () => Promise<FakeForge>,
   },
 ];
 
 describe.each(forges)(
   '$provider webhooks',
-  ({ provider, other, issueEvent, commentEvent, start }) => {
+  ({ provider, other, issueEvent, commentEvent, mergeEvent, mergeByHand, start }) => {
     let fake: FakeForge;
     let llm: FakeLlm;
     let server: TestServer;
@@ -358,6 +377,53 @@ describe.each(forges)(
       expect(comments).toHaveLength(1);
       expect(comments[0]!.body).toContain(String(opened.url));
       expect(fake.pulls(fullName)).toHaveLength(1);
+    });
+
+    it('marks the task whose request was merged on the forge done, once', async () => {
+      llm.script(
+        shellTrajectory([{ command: 'echo merged > merged.txt' }], 'Added the file.', {
+          finishTool: 'finish',
+        }),
+      );
+      const issue = fake.createIssue(fullName, { title: 'Add merged.txt' });
+      const [created] = await fake.deliver(
+        fullName,
+        issueEvent,
+        fake.payloads.issueLabeled(fullName, issue.number, 'lucid', 'alice'),
+      );
+      const taskId = (created!.body as Answer).taskId!;
+      const opened = await waitForEvent(server, user, taskId, (e) => e.type === 'pr.opened');
+      const pull = fake.pulls(fullName).find((p) => p.url === opened.url);
+      expect(pull, JSON.stringify(fake.pulls(fullName))).toBeDefined();
+      const status = async () =>
+        (
+          await request<{ status: string }>(server.url, 'GET', `/api/v1/tasks/${taskId}`, {
+            token: user.token,
+          })
+        ).body.status;
+      expect(await status()).toBe('in_review');
+
+      // A collaborator merges it on the forge, by its button.
+      const payload = await mergeByHand(fake, fullName, pull!.number, 'bob');
+      const [merged] = await fake.deliver(fullName, mergeEvent, payload);
+      expect(merged!.status, JSON.stringify(merged!.body)).toBe(200);
+      expect(merged!.body).toEqual({ status: 'updated', taskId });
+      expect(await status()).toBe('done');
+      const done = await waitForEvent(
+        server,
+        user,
+        taskId,
+        (e) => e.type === 'task.status' && e.status === 'done',
+      );
+      expect(done.reason).toContain('bob merged');
+      const mergeEvents = await waitForEvent(server, user, taskId, (e) => e.type === 'git.merge');
+      expect(mergeEvents.sha).toMatch(/^[0-9a-f]{40}$/);
+
+      // The same merge told again (a new delivery) changes nothing.
+      const [again] = await fake.deliver(fullName, mergeEvent, payload);
+      expect(again!.status).toBe(202);
+      expect((again!.body as Answer).status).toBe('ignored');
+      expect(await status()).toBe('done');
     });
 
     it('starts a task from a comment mentioning @lucid, and ignores other comments', async () => {

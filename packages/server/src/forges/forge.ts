@@ -105,6 +105,18 @@ export type ForgeWebhookEvent =
       sender: string;
       requester: ForgeRequester;
     }
+  /** A pull or merge request merged on the forge (by its button, by Lucid, or by anyone). */
+  | {
+      kind: 'request_merged';
+      deliveryId: string;
+      repoFullName: string;
+      /** The pull request's number, or the merge request's iid. */
+      number: number;
+      /** The merge commit on the base branch, when the forge says. */
+      mergeSha: string | null;
+      /** Who merged it, as the forge names them. */
+      merger: string;
+    }
   /** Anything else: acknowledged and ignored. */
   | { kind: 'ignored'; deliveryId: string; reason: string };
 

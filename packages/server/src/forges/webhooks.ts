@@ -7,7 +7,8 @@
  * issue comment mentioning `@lucid`, on that repository's upstream starts a task on it, acting as
  * its upstream user, with the issue as its external reference (its request's link is commented
  * back when it opens). A payload naming another upstream is ignored and audited; anything else is
- * acknowledged and ignored.
+ * acknowledged and ignored. A pull or merge request merged on the forge marks the task that opened
+ * it done, whoever merged it and wherever.
  *
  * Only someone who may write to the repository on the forge can ask: the requester (the commenter,
  * or whoever applied the label) is checked with the upstream user's token before anything happens.
@@ -19,7 +20,9 @@ import type { ForgeProvider, WebhookAnswer } from '@lucid/contracts';
 import type { LlmConfig, WorkspaceQuotaDefaults } from '../config.ts';
 import { repositories, tasks, webhookDeliveries } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { STATUS_WORDS, transitionTaskIfAllowed } from '../tasks/lifecycle.ts';
 import { createTask } from '../tasks/tasks.ts';
+import type { ForgeWebhookEvent } from './forge.ts';
 import { providerName, withForgeToken, type ForgeContext } from './connections.ts';
 import { syncMirror } from './mirror.ts';
 import { forgeFor } from './registry.ts';
@@ -137,8 +140,9 @@ export async function handleWebhook(
         provider,
         upstream: repo.upstreamFullName,
         named: event.repoFullName,
-        issue: event.issue,
-        requester: event.requester.login,
+        ...(event.kind === 'issue_request'
+          ? { issue: event.issue, requester: event.requester.login }
+          : { request: event.number, merger: event.merger }),
       },
     });
     return {
@@ -146,6 +150,7 @@ export async function handleWebhook(
       reason: `The delivery is about ${event.repoFullName}, but this is the webhook of ${repo.upstreamFullName ?? 'another repository'}: each repository has its own webhook address and secret.`,
     };
   }
+  if (event.kind === 'request_merged') return markMerged(ctx, repo, event);
   if (!repo.upstreamUserId) {
     return {
       status: 'ignored',
@@ -221,4 +226,43 @@ export async function handleWebhook(
       );
     throw error;
   }
+}
+
+/**
+ * A request merged on the forge: the task that opened it is done (from review, or awaiting its
+ * merge). A merge Lucid made itself on approval arrives when the task is done already, and is
+ * ignored like a request no task opened.
+ */
+async function markMerged(
+  ctx: WebhookContext,
+  repo: typeof repositories.$inferSelect,
+  event: Extract<ForgeWebhookEvent, { kind: 'request_merged' }>,
+): Promise<WebhookAnswer> {
+  const name = providerName(repo.provider as ForgeProvider);
+  const noun = repo.provider === 'gitlab' ? 'merge request' : 'pull request';
+  const [task] = await ctx.db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.repoId, repo.id), eq(tasks.prNumber, event.number)));
+  if (!task) {
+    return {
+      status: 'ignored',
+      reason: `No task of ${repo.name} opened ${noun} ${event.number}.`,
+    };
+  }
+  const moved = await transitionTaskIfAllowed(ctx.db, {
+    taskId: task.id,
+    action: 'done',
+    reason: `${event.merger} merged ${noun} ${event.number} on ${name}.`,
+    bodies: event.mergeSha
+      ? [{ type: 'git.merge', branch: task.branch, into: task.baseBranch, sha: event.mergeSha }]
+      : [],
+  });
+  if (!moved) {
+    return {
+      status: 'ignored',
+      reason: `“${task.title}” is ${STATUS_WORDS[task.status]}: a merge of its ${noun} changes nothing.`,
+    };
+  }
+  return { status: 'updated', taskId: task.id };
 }

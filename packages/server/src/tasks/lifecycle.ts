@@ -56,8 +56,8 @@ export const TASK_TRANSITIONS = {
   approve: { from: ['in_review'], to: 'done' },
   /** Approved; its forge merges the request later. */
   await_merge: { from: ['in_review'], to: 'awaiting_merge' },
-  /** The forge merged what was awaiting it. */
-  done: { from: ['awaiting_merge'], to: 'done' },
+  /** Its pull or merge request was merged on the forge, by Lucid or by hand. */
+  done: { from: ['in_review', 'awaiting_merge'], to: 'done' },
   /** Sent back to To Do with a note for the next run. */
   reject: { from: ['in_review', 'awaiting_merge', 'failed'], to: 'todo' },
   /** Publishing the reviewed work to the forge failed; it stays in review with the reason. */

@@ -445,7 +445,21 @@ const CommentPayload = z.object({
   sender: Account,
 });
 
-/** Reads a verified GitHub delivery: `issues` labelled `lucid`, `issue_comment` with `@lucid`. */
+const PullRequestPayload = z.object({
+  action: z.string(),
+  number: z.number().int(),
+  pull_request: z.object({
+    merged: z.boolean().nullish(),
+    merge_commit_sha: z.string().nullish(),
+  }),
+  repository: Repository,
+  sender: Account,
+});
+
+/**
+ * Reads a verified GitHub delivery: `issues` labelled `lucid`, `issue_comment` with `@lucid`, a
+ * `pull_request` closed by a merge.
+ */
 export function parseGitHubWebhook(
   headers: Record<string, string | undefined>,
   payload: unknown,
@@ -496,6 +510,22 @@ export function parseGitHubWebhook(
         id: String(comment.user.id),
         association: comment.author_association ?? null,
       },
+    };
+  }
+  if (event === 'pull_request') {
+    const parsed = PullRequestPayload.safeParse(payload);
+    if (!parsed.success) return ignored('The pull_request payload is not one GitHub sends.');
+    const { action, number, pull_request: pull, repository, sender } = parsed.data;
+    if (action !== 'closed' || pull.merged !== true) {
+      return ignored(`Pull requests ${action} without a merge are not acted on.`);
+    }
+    return {
+      kind: 'request_merged',
+      deliveryId,
+      repoFullName: repository.full_name,
+      number,
+      mergeSha: pull.merge_commit_sha ?? null,
+      merger: sender.login,
     };
   }
   return ignored(`GitHub "${event || 'unknown'}" events are not acted on.`);

@@ -422,9 +422,21 @@ const NoteHook = z.object({
     .optional(),
 });
 
+const MergeRequestHook = z.object({
+  object_kind: z.literal('merge_request'),
+  user: HookUser,
+  project: Project,
+  object_attributes: z.object({
+    iid: z.number().int(),
+    action: z.string().optional(),
+    state: z.string().optional(),
+    merge_commit_sha: z.string().nullish(),
+  }),
+});
+
 /**
  * Reads a verified GitLab delivery: an `Issue Hook` that adds the `lucid` label (or opens an issue
- * with it), a `Note Hook` on an issue that mentions `@lucid`.
+ * with it), a `Note Hook` on an issue that mentions `@lucid`, a `Merge Request Hook` of a merge.
  */
 export function parseGitLabWebhook(
   headers: Record<string, string | undefined>,
@@ -481,6 +493,22 @@ export function parseGitLabWebhook(
       comment: note.note,
       sender: user.username,
       requester: { login: user.username, id: String(user.id), association: null },
+    };
+  }
+  if (event === 'Merge Request Hook') {
+    const parsed = MergeRequestHook.safeParse(payload);
+    if (!parsed.success) return ignored('The Merge Request Hook payload is not one GitLab sends.');
+    const { object_attributes: mr, user, project } = parsed.data;
+    if (mr.action !== 'merge') {
+      return ignored(`Merge requests ${mr.action ?? 'changed'} without a merge are not acted on.`);
+    }
+    return {
+      kind: 'request_merged',
+      deliveryId,
+      repoFullName: project.path_with_namespace,
+      number: mr.iid,
+      mergeSha: mr.merge_commit_sha ?? null,
+      merger: user.username,
     };
   }
   return ignored(`GitLab "${event || 'unknown'}" events are not acted on.`);

@@ -36,7 +36,7 @@ export const webhookRoutes =
           config: { public: true },
           schema: {
             tags: ['webhooks'],
-            summary: `A ${name} webhook delivery for one repository, signed with its own secret (issues and issue comments by people who may write to the repository start tasks)`,
+            summary: `A ${name} webhook delivery for one repository, signed with its own secret (issues and issue comments by people who may write to the repository start tasks; a merged pull or merge request marks its task done)`,
             params: RepoParams,
             response: { 200: WebhookAnswer, 201: WebhookAnswer, 202: WebhookAnswer },
           },
@@ -49,7 +49,7 @@ export const webhookRoutes =
             headers: request.headers,
             rawBody,
           });
-          const status = ({ created: 201, duplicate: 200, ignored: 202 } as const)[answer.status];
+          const status = ({ created: 201, updated: 200, duplicate: 200, ignored: 202 } as const)[answer.status];
           return reply.status(status).send(answer);
         },
       );

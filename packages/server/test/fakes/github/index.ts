@@ -94,6 +94,11 @@ export interface FakeGitHub {
   payloads: {
     issueLabeled(fullName: string, issue: number, label: string, sender: string): object;
     issueComment(fullName: string, issue: number, body: string, sender: string): object;
+    /**
+     * `pull_request` closed by a merge: merges the pull request as its Merge button does (a merge
+     * commit), as `sender`, and returns the payload GitHub sends then.
+     */
+    pullRequestMerged(fullName: string, pull: number, sender: string): Promise<object>;
   };
   /** One delivery as GitHub signs it with a webhook's secret, to POST to Lucid by hand. */
   webhook(
@@ -987,6 +992,37 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
                   : 'NONE',
             html_url: `${issue.url}#issuecomment-${comment.id}`,
           },
+          repository: repoJson(repo, null),
+          sender: userJson(author),
+        };
+      },
+      async pullRequestMerged(fullName, number, sender) {
+        const repo = mustRepo(fullName);
+        const pull = repo.pulls.get(number);
+        if (!pull || pull.state !== 'open') {
+          throw new Error(`fake GitHub has no open pull request ${fullName}#${number}`);
+        }
+        const commit = await repos.merge(fullName, {
+          base: pull.base,
+          head: pull.head,
+          message: `Merge pull request #${pull.number} from ${repo.owner.login}/${pull.head}\n\n${pull.title}`,
+          method: 'merge',
+        });
+        if (!commit) throw new Error(`fake GitHub cannot merge ${fullName}#${number}`);
+        const stamp = now();
+        Object.assign(pull, {
+          state: 'closed',
+          merged: true,
+          mergeCommitSha: commit,
+          mergedAt: stamp,
+          updatedAt: stamp,
+        });
+        repo.pushedAt = stamp;
+        const author = userByLogin(sender) ?? repo.owner;
+        return {
+          action: 'closed',
+          number,
+          pull_request: await pullJson(repo, pull, null),
           repository: repoJson(repo, null),
           sender: userJson(author),
         };

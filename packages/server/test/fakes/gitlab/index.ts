@@ -100,6 +100,11 @@ export interface FakeGitLab {
     issueLabeled(fullName: string, issue: number, label: string, sender: string): object;
     /** `Note Hook`: a new note on an issue. */
     issueComment(fullName: string, issue: number, body: string, sender: string): object;
+    /**
+     * `Merge Request Hook` of a merge: merges the merge request as its Merge button does, as
+     * `sender`, and returns the payload GitLab sends then.
+     */
+    mergeRequestMerged(fullName: string, iid: number, sender: string): Promise<object>;
   };
   /** One delivery as GitLab sends it with a webhook's secret token, to POST to Lucid by hand. */
   webhook(
@@ -985,6 +990,35 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
           issue: {
             ...issueJson(project, issue),
             labels: issue.labels.map((t, i) => labelJson(project, t, i)),
+          },
+        };
+      },
+      async mergeRequestMerged(fullName, iid, sender) {
+        const project = mustProject(fullName);
+        const mr = project.mrs.get(iid);
+        if (!mr || mr.state !== 'opened') {
+          throw new Error(`fake GitLab has no open merge request ${fullName}!${iid}`);
+        }
+        const commit = await repos.merge(fullName, {
+          base: mr.base,
+          head: mr.head,
+          message: `Merge branch '${mr.head}' into '${mr.base}'\n\n${mr.title}\n\nSee merge request ${fullName}!${mr.iid}`,
+          method: 'merge',
+        });
+        if (!commit) throw new Error(`fake GitLab cannot merge ${fullName}!${iid}`);
+        mr.state = 'merged';
+        mr.mergeCommitSha = commit;
+        mr.updatedAt = now();
+        project.lastActivityAt = mr.updatedAt;
+        return {
+          object_kind: 'merge_request',
+          event_type: 'merge_request',
+          user: hookUser(userByLogin(sender) ?? project.maintainer),
+          project: projectHookJson(project),
+          object_attributes: {
+            ...(await mrJson(project, mr)),
+            url: `${webUrl}/${fullName}/-/merge_requests/${mr.iid}`,
+            action: 'merge',
           },
         };
       },
