@@ -298,6 +298,32 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     };
   };
 
+  /** Merges a pull request with real git as its Merge button does; null when it cannot. */
+  const mergePull = async (
+    repo: Repo,
+    pull: Pull,
+    message: string,
+    method: 'merge' | 'squash',
+  ): Promise<string | null> => {
+    const commit = await repos.merge(fullNameOf(repo), {
+      base: pull.base,
+      head: pull.head,
+      message,
+      method,
+    });
+    if (!commit) return null;
+    const stamp = now();
+    Object.assign(pull, {
+      state: 'closed',
+      merged: true,
+      mergeCommitSha: commit,
+      mergedAt: stamp,
+      updatedAt: stamp,
+    });
+    repo.pushedAt = stamp;
+    return commit;
+  };
+
   const notFound = (res: ServerResponse) =>
     sendJson(res, 404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
 
@@ -735,12 +761,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
             ? `Merge pull request #${pull.number} from ${repo.owner.login}/${pull.head}`
             : `${pull.title} (#${pull.number})`);
         const message = stringField(body, 'commit_message') ?? pull.title;
-        const commit = await repos.merge(fullName, {
-          base: pull.base,
-          head: pull.head,
-          message: `${title}\n\n${message}`,
-          method: mergeMethod,
-        });
+        const commit = await mergePull(repo, pull, `${title}\n\n${message}`, mergeMethod);
         if (!commit) {
           sendJson(res, 405, {
             message: 'Pull Request is not mergeable',
@@ -749,15 +770,6 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
           });
           return;
         }
-        const stamp = now();
-        Object.assign(pull, {
-          state: 'closed',
-          merged: true,
-          mergeCommitSha: commit,
-          mergedAt: stamp,
-          updatedAt: stamp,
-        });
-        repo.pushedAt = stamp;
         sendJson(res, 200, {
           sha: commit,
           merged: true,
@@ -1002,22 +1014,13 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         if (!pull || pull.state !== 'open') {
           throw new Error(`fake GitHub has no open pull request ${fullName}#${number}`);
         }
-        const commit = await repos.merge(fullName, {
-          base: pull.base,
-          head: pull.head,
-          message: `Merge pull request #${pull.number} from ${repo.owner.login}/${pull.head}\n\n${pull.title}`,
-          method: 'merge',
-        });
+        const commit = await mergePull(
+          repo,
+          pull,
+          `Merge pull request #${pull.number} from ${repo.owner.login}/${pull.head}\n\n${pull.title}`,
+          'merge',
+        );
         if (!commit) throw new Error(`fake GitHub cannot merge ${fullName}#${number}`);
-        const stamp = now();
-        Object.assign(pull, {
-          state: 'closed',
-          merged: true,
-          mergeCommitSha: commit,
-          mergedAt: stamp,
-          updatedAt: stamp,
-        });
-        repo.pushedAt = stamp;
         const author = userByLogin(sender) ?? repo.owner;
         return {
           action: 'closed',

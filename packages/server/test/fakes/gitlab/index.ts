@@ -305,6 +305,30 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     references: { short: `!${mr.iid}`, full: `${fullNameOf(p)}!${mr.iid}` },
   });
 
+  /** Merges a merge request with real git as its Merge button does; null when it cannot. */
+  const mergeMr = async (
+    p: Project,
+    mr: Mr,
+    text: string | undefined,
+    method: 'merge' | 'squash',
+  ): Promise<string | null> => {
+    const fullName = fullNameOf(p);
+    const commit = await repos.merge(fullName, {
+      base: mr.base,
+      head: mr.head,
+      message:
+        text ??
+        `Merge branch '${mr.head}' into '${mr.base}'\n\n${mr.title}\n\nSee merge request ${fullName}!${mr.iid}`,
+      method,
+    });
+    if (!commit) return null;
+    mr.state = 'merged';
+    mr.mergeCommitSha = commit;
+    mr.updatedAt = now();
+    p.lastActivityAt = mr.updatedAt;
+    return commit;
+  };
+
   const message = (res: ServerResponse, status: number, text: unknown) =>
     sendJson(res, status, { message: text });
 
@@ -692,19 +716,13 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
           return message(res, 409, 'SHA does not match HEAD of source branch');
         }
         const squash = body.squash === true || body.squash === 'true';
-        const commit = await repos.merge(fullName, {
-          base: mr.base,
-          head: mr.head,
-          message:
-            stringField(body, 'merge_commit_message') ??
-            `Merge branch '${mr.head}' into '${mr.base}'\n\n${mr.title}\n\nSee merge request ${fullName}!${mr.iid}`,
-          method: squash ? 'squash' : 'merge',
-        });
+        const commit = await mergeMr(
+          project,
+          mr,
+          stringField(body, 'merge_commit_message'),
+          squash ? 'squash' : 'merge',
+        );
         if (!commit) return message(res, 406, 'Branch cannot be merged');
-        mr.state = 'merged';
-        mr.mergeCommitSha = commit;
-        mr.updatedAt = now();
-        project.lastActivityAt = mr.updatedAt;
         sendJson(res, 200, await mrJson(project, mr));
         return;
       }
@@ -999,17 +1017,8 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         if (!mr || mr.state !== 'opened') {
           throw new Error(`fake GitLab has no open merge request ${fullName}!${iid}`);
         }
-        const commit = await repos.merge(fullName, {
-          base: mr.base,
-          head: mr.head,
-          message: `Merge branch '${mr.head}' into '${mr.base}'\n\n${mr.title}\n\nSee merge request ${fullName}!${mr.iid}`,
-          method: 'merge',
-        });
+        const commit = await mergeMr(project, mr, undefined, 'merge');
         if (!commit) throw new Error(`fake GitLab cannot merge ${fullName}!${iid}`);
-        mr.state = 'merged';
-        mr.mergeCommitSha = commit;
-        mr.updatedAt = now();
-        project.lastActivityAt = mr.updatedAt;
         return {
           object_kind: 'merge_request',
           event_type: 'merge_request',
