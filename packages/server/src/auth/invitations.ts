@@ -17,8 +17,6 @@ import type { Principal } from '../principal.ts';
 import { addMember } from '../workspaces/workspaces.ts';
 import { requireInstanceAdmin } from './instance-admin.ts';
 
-const TOKEN_PREFIX = 'lucid_inv_';
-
 /** What the invitation use cases need: the database, the server's address and sign-up mode. */
 export interface InvitationContext {
   db: Db;
@@ -28,11 +26,13 @@ export interface InvitationContext {
 
 type InvitationRow = typeof invitations.$inferSelect;
 
-function hashToken(token: string): string {
+/** The SHA-256 of an invitation's token: all that is stored of it. */
+export function hashInvitationToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-function statusOf(row: InvitationRow, now = new Date()): InvitationStatus {
+/** Where an invitation stands: used, revoked, past its date, or waiting. */
+export function invitationStatus(row: InvitationRow, now = new Date()): InvitationStatus {
   if (row.acceptedAt) return 'accepted';
   if (row.revokedAt) return 'revoked';
   return row.expiresAt <= now ? 'expired' : 'pending';
@@ -42,7 +42,7 @@ function toInvitation(row: InvitationRow): Invitation {
   return {
     id: row.id,
     email: row.email,
-    status: statusOf(row),
+    status: invitationStatus(row),
     createdBy: row.createdBy,
     createdAt: row.createdAt.toISOString(),
     expiresAt: row.expiresAt.toISOString(),
@@ -79,27 +79,62 @@ export async function createInvitation(
       'Sign-up is closed on this server (LUCID_SIGNUP=closed), so an invitation could not be used.',
     );
   }
-  const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-  return ctx.db.transaction(async (tx) => {
+  const { row, token } = await storeInvitation(ctx.db, {
+    prefix: 'lucid_inv_',
+    actor,
+    expiresInDays,
+    values: { email: email ?? null },
+    audit: (stored) => ({
+      action: 'invitation.create',
+      metadata: { email: stored.email, expiresAt: stored.expiresAt.toISOString() },
+    }),
+  });
+  return { ...toInvitation(row), token, url: invitationUrl(ctx.publicUrl, token) };
+}
+
+/**
+ * Stores a new invitation with a fresh token (`prefix` + 32 random bytes) of which only the hash
+ * is kept, and its audit entry, in one transaction; the token is answered this once. The one way
+ * invitations are made, to the instance and to a workspace.
+ *
+ * @example
+ * const { row, token } = await storeInvitation(db, { prefix: 'lucid_join_', actor, expiresInDays: 7, values: { email, workspaceId, role }, audit: () => ({ action: 'workspace.invitation.create', workspaceId }) });
+ */
+export async function storeInvitation(
+  db: Db,
+  {
+    prefix,
+    actor,
+    expiresInDays,
+    values,
+    audit,
+  }: {
+    prefix: string;
+    actor: Principal;
+    expiresInDays: number;
+    values: Pick<typeof invitations.$inferInsert, 'email' | 'workspaceId' | 'role'>;
+    audit: (row: InvitationRow) => {
+      action: string;
+      workspaceId?: string;
+      metadata: Record<string, unknown>;
+    };
+  },
+): Promise<{ row: InvitationRow; token: string }> {
+  const token = prefix + randomBytes(32).toString('base64url');
+  return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(invitations)
       .values({
         id: newId('inv'),
-        tokenHash: hashToken(token),
-        email: email ?? null,
+        tokenHash: hashInvitationToken(token),
+        ...values,
         createdBy: actor.userId,
         expiresAt: sql`now() + make_interval(days => ${expiresInDays})`,
       })
       .returning();
     if (!row) throw new AppError('internal', 'The invitation was not stored.');
-    await recordAudit(tx, {
-      actor,
-      action: 'invitation.create',
-      targetType: 'invitation',
-      targetId: row.id,
-      metadata: { email: row.email, expiresAt: row.expiresAt.toISOString() },
-    });
-    return { ...toInvitation(row), token, url: invitationUrl(ctx.publicUrl, token) };
+    await recordAudit(tx, { actor, targetType: 'invitation', targetId: row.id, ...audit(row) });
+    return { row, token };
   });
 }
 
@@ -199,7 +234,7 @@ export async function admitSignUp(
       'Sign-up on this server is by invitation: open the invitation link an admin sent you.',
     );
   }
-  const tokenHash = hashToken(invitation);
+  const tokenHash = hashInvitationToken(invitation);
   const [claimed] = await ctx.db
     .update(invitations)
     .set({ acceptedAt: sql`now()` })

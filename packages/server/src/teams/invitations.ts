@@ -7,11 +7,9 @@
  * invitation (`auth/invitations.ts`). Its admins list the invitations made and revoke an unused
  * one, whose link then answers that it was revoked.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type {
   CreatedWorkspaceInvitation,
-  InvitationStatus,
   InvitedRole,
   Workspace,
   WorkspaceInvitation,
@@ -19,16 +17,10 @@ import type {
 import type { Db } from '../db/client.ts';
 import { invitations, users, workspaces } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../principal.ts';
 import { addMember, requireRole, roleIn } from '../workspaces/workspaces.ts';
-
-const TOKEN_PREFIX = 'lucid_join_';
-
-function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
+import { hashInvitationToken, invitationStatus, storeInvitation } from '../auth/invitations.ts';
 
 /** The page of the web app that accepts a workspace invitation. */
 export function joinUrl(publicUrl: string, token: string): string {
@@ -68,47 +60,26 @@ export async function inviteToWorkspace(
       'A personal workspace is not shared; create a team workspace and invite people there.',
     );
   }
-  const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(invitations)
-      .values({
-        id: newId('inv'),
-        tokenHash: hashToken(token),
-        email,
-        workspaceId,
-        role,
-        createdBy: actor.userId,
-        expiresAt: sql`now() + make_interval(days => ${expiresInDays})`,
-      })
-      .returning();
-    if (!row) throw new AppError('internal', 'The invitation was not stored.');
-    await recordAudit(tx, {
-      actor,
+  const { row, token } = await storeInvitation(db, {
+    prefix: 'lucid_join_',
+    actor,
+    expiresInDays,
+    values: { email, workspaceId, role },
+    audit: () => ({
       action: 'workspace.invitation.create',
-      targetType: 'invitation',
-      targetId: row.id,
       workspaceId,
       metadata: { email, role },
-    });
-    return {
-      id: row.id,
-      workspaceId,
-      email,
-      role,
-      expiresAt: row.expiresAt.toISOString(),
-      token,
-      url: joinUrl(publicUrl, token),
-    };
+    }),
   });
-}
-
-type InvitationRow = typeof invitations.$inferSelect;
-
-function statusOf(row: InvitationRow, now = new Date()): InvitationStatus {
-  if (row.acceptedAt) return 'accepted';
-  if (row.revokedAt) return 'revoked';
-  return row.expiresAt <= now ? 'expired' : 'pending';
+  return {
+    id: row.id,
+    workspaceId,
+    email,
+    role,
+    expiresAt: row.expiresAt.toISOString(),
+    token,
+    url: joinUrl(publicUrl, token),
+  };
 }
 
 /**
@@ -132,7 +103,7 @@ export async function listWorkspaceInvitations(
     id: row.id,
     email: row.email ?? '',
     role: row.role ?? 'member',
-    status: statusOf(row),
+    status: invitationStatus(row),
     invitedBy: inviter,
     createdAt: row.createdAt.toISOString(),
     expiresAt: row.expiresAt.toISOString(),
@@ -200,7 +171,7 @@ export async function acceptWorkspaceInvitation(
   db: Db,
   { actor, token }: { actor: Principal; token: string },
 ): Promise<{ workspace: Workspace }> {
-  const tokenHash = hashToken(token);
+  const tokenHash = hashInvitationToken(token);
   const [user] = await db.select().from(users).where(eq(users.id, actor.userId));
   if (!user) throw new AppError('unauthorized', 'Sign in to accept this invitation.');
   const joined = await db.transaction(async (tx) => {
