@@ -8,12 +8,15 @@
  * `true`, then a text answer); the repository has three commits. Tasks go through the real API,
  * first one after another (each started once the one before has ended), then all at once. The
  * reference, measured in the same run, is bench/sandbox's warm claim: a pooled sandbox taken until
- * the first output of a command in it.
+ * the first output of a command in it. With `--large-mb M`, the same tasks then run one after
+ * another on a second repository of M megabytes in `--large-files` files (5,000 by default), to show
+ * what a large repository adds to the warm start.
  *
- * Usage: npm run bench -- start [--tasks N] [--warm-pool N] [--image IMAGE]
+ * Usage: npm run bench -- start [--tasks N] [--warm-pool N] [--image IMAGE] [--large-mb M] [--large-files N]
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -56,13 +59,26 @@ function optionsFrom(args: string[]) {
       tasks: { type: 'string' },
       'warm-pool': { type: 'string' },
       image: { type: 'string' },
+      'large-mb': { type: 'string' },
+      'large-files': { type: 'string' },
     },
   });
+  const largeMb = Number(values['large-mb'] ?? 0);
+  const largeFiles = Number(values['large-files'] ?? 5000);
+  if (!(largeMb >= 0)) throw new Error('--large-mb must be 0 or more');
+  if (!Number.isInteger(largeFiles) || largeFiles < 1) {
+    throw new Error('--large-files must be at least 1');
+  }
   const tasks = Number(values.tasks ?? process.env.BENCH_ITERATIONS ?? 10);
   const warmPool = Number(values['warm-pool'] ?? 2);
   if (!Number.isInteger(tasks) || tasks < 1) throw new Error('--tasks must be at least 1');
   if (!Number.isInteger(warmPool) || warmPool < 0) throw new Error('--warm-pool must be 0 or more');
-  return { tasks, warmPool, image: values.image ?? 'lucid-sandbox:latest' };
+  return {
+    tasks,
+    warmPool,
+    image: values.image ?? 'lucid-sandbox:latest',
+    large: largeMb > 0 ? { bytes: Math.round(largeMb * 1024 * 1024), files: largeFiles } : null,
+  };
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -83,6 +99,8 @@ export async function run(args: string[]): Promise<number> {
       ANTHROPIC_API_KEY: 'sk-ant-bench-0123456789',
       ANTHROPIC_BASE_URL: `${llm.url}/v1`,
       LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+      // The benchmark polls each task's phases every 25 ms until its run ends.
+      LUCID_RATE_LIMIT_PER_MINUTE: '0',
     }),
     authRateLimit: false,
     runner: { driver, slots: options.tasks, warmPool: options.warmPool },
@@ -90,7 +108,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     const api = await signedIn(server.url);
     const repoId = await repoWithCommits(api, dataDir, 3);
-    const startTask = async (): Promise<Sample> => {
+    const startTask = async (onRepo = repoId): Promise<Sample> => {
       llm.script([
         {
           when: (body) => offersTools(body) && turns(body) === 1,
@@ -101,7 +119,7 @@ export async function run(args: string[]): Promise<number> {
       const { task } = await api.call<{ task: { id: string; createdAt: string } }>(
         'POST',
         '/api/v1/tasks',
-        { repoId, prompt: 'Run true.' },
+        { repoId: onRepo, prompt: 'Run true.' },
       );
       const phases = await phasesOnceEnded(api, task.id);
       const created = Date.parse(task.createdAt);
@@ -115,7 +133,16 @@ export async function run(args: string[]): Promise<number> {
       sequential.push(await startTask());
     }
     await waitForPool(options.warmPool, server, repoId);
-    const concurrent = await Promise.all(Array.from({ length: options.tasks }, startTask));
+    const concurrent = await Promise.all(Array.from({ length: options.tasks }, () => startTask()));
+    const large: Sample[] = [];
+    if (options.large) {
+      const largeId = await largeRepo(api, dataDir, options.large);
+      await startTask(largeId); // its first task makes the repository active: its pool fills
+      for (let i = 0; i < options.tasks; i++) {
+        await waitForPool(options.warmPool, server, largeId);
+        large.push(await startTask(largeId));
+      }
+    }
     const reference = await warmClaims(driver, 5);
 
     console.log(
@@ -124,6 +151,13 @@ export async function run(args: string[]): Promise<number> {
     console.log(report('one after another', sequential));
     console.log();
     console.log(report(`${options.tasks} at once`, concurrent));
+    if (options.large) {
+      const mb = (options.large.bytes / 1024 / 1024).toFixed(0);
+      console.log();
+      console.log(
+        report(`${mb} MB, ${options.large.files} files, one after another`, large, sequential),
+      );
+    }
     const ref = percentile(reference, 50);
     console.log(
       `\nreference: warm claim (take a pooled sandbox → first output), p50 ${ref.toFixed(0)} ms`,
@@ -157,16 +191,24 @@ function turns(body: Record<string, unknown>): number {
   return Array.isArray(body.messages) ? body.messages.length : 0;
 }
 
-function report(title: string, samples: Sample[]): string {
-  const rows = [[title, 'p50', 'p95', 'n']];
+/** Each phase's p50 and p95; beside a `base`, what the samples add to its p50. */
+function report(title: string, samples: Sample[], base?: Sample[]): string {
+  const rows = [[title, 'p50', 'p95', 'n', ...(base ? ['p50 added'] : [])]];
+  const valuesOf = (from: Sample[], phase: string) =>
+    from.map((s) => s[phase]).filter((v): v is number => v !== undefined);
   for (const [phase, label] of PHASES) {
-    const values = samples.map((s) => s[phase]).filter((v): v is number => v !== undefined);
+    const values = valuesOf(samples, phase);
     if (values.length === 0) continue;
+    const p50 = percentile(values, 50);
+    const baseValues = base ? valuesOf(base, phase) : [];
     rows.push([
       label,
-      percentile(values, 50).toFixed(0),
+      p50.toFixed(0),
       percentile(values, 95).toFixed(0),
       String(values.length),
+      ...(base
+        ? [baseValues.length ? `${(p50 - percentile(baseValues, 50)).toFixed(0)}` : '–']
+        : []),
     ]);
   }
   return table(rows);
@@ -232,6 +274,40 @@ async function repoWithCommits(api: Api, dataDir: string, commits: number): Prom
     await git('add', '-A');
     await git('commit', '-qm', `commit ${i}`);
   }
+  const push = new URL(repo.cloneUrl);
+  push.username = 'lucid';
+  push.password = api.token;
+  await git('push', '-q', push.toString(), 'main');
+  return repo.id;
+}
+
+/**
+ * A repository on Lucid's git server of about `bytes` in `files` files of random (incompressible)
+ * content spread over folders of 100, in one commit.
+ */
+async function largeRepo(
+  api: Api,
+  dataDir: string,
+  { bytes, files }: { bytes: number; files: number },
+): Promise<string> {
+  const repo = await api.call<{ id: string; cloneUrl: string }>('POST', '/api/v1/repos', {
+    name: 'start-large',
+  });
+  const local = path.join(dataDir, 'local-large');
+  await exec('git', ['init', '-q', '-b', 'main', local]);
+  const size = Math.max(1, Math.floor(bytes / files));
+  for (let i = 0; i < files; i++) {
+    const folder = path.join(local, `dir-${Math.floor(i / 100)}`);
+    if (i % 100 === 0) await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, `file-${i}.bin`), randomBytes(size));
+  }
+  await writeFile(path.join(local, 'README.md'), '# start-large\n');
+  const git = (...args: string[]) =>
+    exec('git', ['-C', local, '-c', 'user.name=b', '-c', 'user.email=b@b', ...args], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  await git('add', '-A');
+  await git('commit', '-qm', 'a large tree');
   const push = new URL(repo.cloneUrl);
   push.username = 'lucid';
   push.password = api.token;

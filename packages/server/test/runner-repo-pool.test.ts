@@ -134,6 +134,28 @@ describe.each(drivers)("a repository's warm pool on the $name driver", ({ skip, 
   );
 
   it.skipIf(skip !== null)(
+    "holds the default branch's files before a task takes it, and the task finds its branch clean",
+    async () => {
+      const c = await repository('tree-c');
+      const pooled = await warmUp(c.id);
+      const [id] = [...pooled];
+      const sandbox = await driver.get(id!);
+      const before = await sandbox!.exec(['cat', 'README.md'], { cwd: '/workspace' });
+      expect(before.stdout).toBe('# tree-c\n');
+
+      const taken = await runToEnd(c.id, [
+        'git symbolic-ref --short HEAD',
+        'git status --porcelain | wc -l',
+        'cat README.md',
+      ]);
+      expect(taken.sandboxId).toBe(id);
+      expect(taken.output).toMatch(/^lucid\/\S+$/m);
+      expect(taken.output).toMatch(/^0$/m);
+      expect(taken.output).toContain('# tree-c');
+    },
+  );
+
+  it.skipIf(skip !== null)(
     "never gives a sandbox holding repository A to a task on repository B, nor A's objects",
     async () => {
       const runner = server.runner!;

@@ -319,7 +319,8 @@ printf '[core]\\n\\texcludesFile = "%s"\\n' "$HOME/.config/git/ignore" >> .git/c
 /**
  * Primes a pooled sandbox's empty workspace with the repository: `origin` is Lucid's git server,
  * its objects fetched (and its default branch learnt) with the token's header from standard input
- * in a file removed right after.
+ * in a file removed right after, and the default branch's files checked out (detached) with an
+ * index git trusts, so that the run taking it touches only the files its branch changes.
  */
 const PRIME_WORKSPACE = `set -e
 ${INIT_WORKSPACE}
@@ -327,6 +328,10 @@ ${INIT_WORKSPACE}
 status=0
 git fetch --quiet origin || status=$?
 [ "$status" -eq 0 ] && { git remote set-head origin --auto >/dev/null 2>&1 || true; }
+# The index is written again a second after the files: entries as new as their index are "racily
+# clean", and the run's checkout would read every file again to be sure of them.
+[ "$status" -eq 0 ] && git checkout --quiet --detach refs/remotes/origin/HEAD 2>/dev/null &&
+  { sleep 1; git update-index -q --refresh || true; }
 rm -f .git/${CREDENTIALS_FILE}
 [ "$status" -eq 0 ] && touch .git/${PRIMED_FILE}
 exit "$status"`;
