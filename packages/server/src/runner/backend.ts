@@ -20,10 +20,10 @@ import type {
 export interface RunnerBackend {
   /**
    * The oldest queued run this runner may take, now leased to it; null when none waits. A backend
-   * that `waitsForWork` holds the call until a run is queued or a while has passed; `signal`
-   * ends that wait (null).
+   * that `waitsForWork` holds the call until a run is queued or a while has passed (unless
+   * `wait` is false: it answers at once); `signal` ends that wait (null).
    */
-  claim(signal?: AbortSignal): Promise<ClaimedRun | null>;
+  claim(signal?: AbortSignal, options?: { wait?: boolean }): Promise<ClaimedRun | null>;
   /**
    * True when `claim` itself waits for work to come (a long poll): the runner asks again at once
    * after an empty answer instead of sleeping its poll interval.

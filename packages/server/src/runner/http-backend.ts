@@ -36,11 +36,11 @@ export class HttpRunnerBackend implements RunnerBackend {
     private readonly token: string,
   ) {}
 
-  async claim(signal?: AbortSignal): Promise<ClaimedRun | null> {
+  async claim(signal?: AbortSignal, options?: { wait?: boolean }): Promise<ClaimedRun | null> {
     try {
       return await this.call(
         '/runner/claim',
-        { waitMs: CLAIM_WAIT_MAX_MS },
+        { waitMs: options?.wait === false ? 0 : CLAIM_WAIT_MAX_MS },
         ClaimedRun,
         true,
         signal,

@@ -58,6 +58,8 @@ export interface RunnerOptions {
 const RUNNER_HEARTBEAT_MS = 5_000;
 /** A claim that waited at least this long before answering "none" was a long poll. */
 const LONG_POLL_MIN_MS = 1_000;
+/** The most claims a runner has under way at once, when work is waiting for several slots. */
+const PARALLEL_CLAIMS = 4;
 /** Repositories whose sandboxes are kept warm at once (the most recently active). */
 const WARM_REPOSITORIES = 4;
 
@@ -76,6 +78,8 @@ export class Runner {
   private wakeUp: (() => void) | null = null;
   /** A wake-up came since the last claim began. */
   private woken = false;
+  /** Claims made beside the claim loop's own, not yet answered. */
+  private claimsAlongside = 0;
   private heartbeat: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
   /** Ends a claim that waits for work (a long poll) when the runner stops. */
@@ -247,7 +251,7 @@ export class Runner {
     const pollMs = this.options.pollMs ?? 1_000;
     let backoff = 0;
     while (this.running) {
-      if (this.active.size < this.slots) {
+      if (this.active.size + this.claimsAlongside < this.slots) {
         this.woken = false;
         try {
           const asked = performance.now();
@@ -255,6 +259,7 @@ export class Runner {
           backoff = 0;
           if (claim && this.running) {
             this.launch(claim, asked);
+            this.claimAlongside();
             continue;
           }
           // A long poll that waited its time asks again at once; one answered at once (a server
@@ -266,7 +271,8 @@ export class Runner {
           this.options.log.warn({ err: error, retryInMs: backoff }, 'could not claim a run');
         }
       }
-      if (this.woken && backoff === 0 && this.active.size < this.slots) continue;
+      if (this.woken && backoff === 0 && this.active.size + this.claimsAlongside < this.slots)
+        continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, backoff || pollMs);
         this.wakeUp = () => {
@@ -275,6 +281,39 @@ export class Runner {
         };
       });
       this.wakeUp = null;
+    }
+  }
+
+  /**
+   * Work was waiting, so more may be: claims for the other free slots side by side with the claim
+   * loop's next claim, so that each claim's answer (Lucid's copy read, a token minted) is not
+   * waited for by the next. A claim alongside never waits for work: it ends when none is there,
+   * and one that finds a run claims alongside again.
+   */
+  private claimAlongside(): void {
+    while (
+      this.running &&
+      this.claimsAlongside < PARALLEL_CLAIMS - 1 &&
+      this.active.size + this.claimsAlongside + 1 < this.slots
+    ) {
+      this.claimsAlongside += 1;
+      const asked = performance.now();
+      const claiming = this.options.backend
+        .claim(this.stopping.signal, { wait: false })
+        .then((claim) => {
+          if (claim && this.running) this.launch(claim, asked);
+          return claim !== null;
+        })
+        .catch((error: unknown) => {
+          this.options.log.warn({ err: error }, 'could not claim a run');
+          return false;
+        })
+        .then((found) => {
+          this.claimsAlongside -= 1;
+          if (found) this.claimAlongside();
+        });
+      this.settled.add(claiming);
+      void claiming.finally(() => this.settled.delete(claiming));
     }
   }
 
