@@ -217,6 +217,8 @@ describe.each(['2025-09-03', '2022-06-28'] as NotionVersion[])('Notion pickup on
         NOTION_API_URL: notion.url,
         NOTION_API_VERSION: version,
         NOTION_PICKUP_INTERVAL_MS: '0',
+        // Servers sharing a database share its sealing key.
+        ENCRYPTION_KEY: server.config.encryptionKey.toString('base64'),
       },
       sharedDatabase: server.database,
     });
@@ -233,6 +235,7 @@ describe.each(['2025-09-03', '2022-06-28'] as NotionVersion[])('Notion pickup on
         .from(notionPickups)
         .where(eq(notionPickups.pageId, page.id.replace(/-/g, '')));
       expect(picks).toHaveLength(1);
+      expect((await mappingOf(board)).pickup).toMatchObject({ error: null, stopped: false });
     } finally {
       await second.close();
     }
