@@ -86,7 +86,8 @@ export const notionRoutes =
           tags,
           summary:
             'Map a Notion database onto a repository: base branch, status property and options, ' +
-            'PR-link and preview properties (checked against the database)',
+            'PR-link and preview properties, and the status whose pages start tasks ' +
+            'automatically (checked against the database)',
           params: NotionDatabaseParams,
           querystring: NotionConnectionQuery,
           body: NotionMappingBody,
