@@ -3,7 +3,8 @@
  * page (its name and icon shown; a refused internal token says why), then on New task → From
  * Notion pick a database, map it onto a repository from the guessed defaults, pick a task from its
  * pages (status filter, search, paging) and start it with the page's Markdown as the prompt; the
- * page moves to in progress, and the task page shows the Notion card.
+ * page moves to in progress, and the task page shows the Notion card. Then the mapping starts tasks
+ * automatically from pages entering "Ready for Lucid", and shows its last poll.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -14,6 +15,7 @@ import type { TestServer } from '../packages/server/test/support/test-server.ts'
 import {
   richText,
   startFakeNotion,
+  type FakeDatabase,
   type FakeNotion,
   type FakePage,
 } from '../packages/server/test/fakes/notion/index.ts';
@@ -35,15 +37,19 @@ describe.skipIf(chromiumMissing)('the web app, Notion', () => {
   let page: Page;
   let user: TestUser;
   let login: FakePage;
+  let board: FakeDatabase;
 
   beforeAll(async () => {
     notion = await startFakeNotion({ clientId: 'lucid', clientSecret: 'notion-secret' });
-    const board = notion.addDatabase({
+    board = notion.addDatabase({
       title: 'Sprint board',
       icon: '🗂️',
       properties: {
         Name: { type: 'title' },
-        Status: { type: 'status', options: ['Not started', 'In progress', 'In review', 'Done'] },
+        Status: {
+          type: 'status',
+          options: ['Not started', 'Ready for Lucid', 'In progress', 'In review', 'Done'],
+        },
         PR: { type: 'url' },
       },
     });
@@ -68,6 +74,8 @@ describe.skipIf(chromiumMissing)('the web app, Notion', () => {
         NOTION_API_URL: notion.url,
         NOTION_CLIENT_ID: 'lucid',
         NOTION_CLIENT_SECRET: 'notion-secret',
+        // The test polls for automatic pickup itself.
+        NOTION_PICKUP_INTERVAL_MS: '0',
       },
     });
     user = await signUp(server.url, 'Dorothy Vaughan');
@@ -156,5 +164,59 @@ describe.skipIf(chromiumMissing)('the web app, Notion', () => {
       login.url,
     );
     await screenshot(page, 'notion-card');
+  });
+
+  it('starts tasks automatically from the pages entering a status, and shows the last poll', async () => {
+    await page.goto('/tasks/new');
+    await page.getByRole('tab', { name: 'From Notion' }).click();
+    await page.getByRole('button', { name: 'Choose Sprint board' }).click();
+    await page.getByRole('button', { name: 'Edit mapping' }).click();
+    const mapping = page.getByRole('form', { name: 'Database mapping' });
+    const pickup = mapping.getByLabel('Start tasks automatically when their status becomes');
+    expect(await pickup.locator('option').allTextContents()).toEqual([
+      'Never (start them here)',
+      'Not started',
+      'Ready for Lucid',
+      'In progress',
+      'In review',
+      'Done',
+    ]);
+    await pickup.selectOption('Ready for Lucid');
+    await mapping.getByRole('button', { name: 'Save mapping' }).click();
+    const state = page.getByRole('status', { name: 'Automatic pickup' });
+    await state.getByText('Automatic pickup is on, starting tasks as Dorothy Vaughan.').waitFor();
+    await state.getByText('Not looked at yet.').waitFor();
+
+    const notes = notion.addPage(board, {
+      title: 'Write the release notes',
+      values: { Status: 'Ready for Lucid' },
+    });
+    const started = await server.notionPickup.pollOnce();
+    expect(started).toHaveLength(1);
+    expect(await server.notionPickup.pollOnce()).toEqual([]);
+    // Its run queued, the page moves on to the mapping's "in progress".
+    await expect
+      .poll(() => notion.page(notes.id)?.values.Status, { timeout: 15_000 })
+      .toBe('In progress');
+
+    await page.reload();
+    await page.getByRole('tab', { name: 'From Notion' }).click();
+    await page.getByRole('button', { name: 'Choose Sprint board' }).click();
+    await page.getByRole('button', { name: 'Edit mapping' }).click();
+    await page
+      .getByRole('status', { name: 'Automatic pickup' })
+      .getByText('Last looked at', { exact: false })
+      .waitFor();
+    expect(
+      await page
+        .getByRole('form', { name: 'Database mapping' })
+        .getByLabel('Start tasks automatically when their status becomes')
+        .inputValue(),
+    ).toBe('Ready for Lucid');
+    await screenshot(page, 'notion-pickup');
+
+    await page.goto(`/tasks/${started[0]}`);
+    const card = page.getByRole('region', { name: 'Notion page' });
+    await card.getByText('Write the release notes').waitFor();
   });
 });

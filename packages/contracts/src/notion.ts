@@ -72,12 +72,42 @@ export const NotionMappingBody = z.object({
   statusOptions: NotionStatusOptions.default({}),
   prLinkProperty: z.string().min(1).max(200).nullable().default(null),
   previewProperty: z.string().min(1).max(200).nullable().default(null),
+  pickupStatus: z
+    .string()
+    .min(1)
+    .max(200)
+    .nullable()
+    .default(null)
+    .describe(
+      'Start a task from each page whose status becomes this option of the status property ' +
+        '(once per page), as the user saving the mapping; null turns automatic pickup off.',
+    ),
 });
 export type NotionMappingBody = z.infer<typeof NotionMappingBody>;
+
+/** How automatic pickup of a mapping fares: whose tasks it starts, its last poll, why it stopped. */
+export const NotionPickupState = z
+  .object({
+    startedBy: z.string().nullable().describe('The name of the user the picked tasks belong to.'),
+    lastPolledAt: Timestamp.nullable(),
+    error: z
+      .string()
+      .nullable()
+      .describe('What went wrong at the last poll, in words; null when it went well.'),
+    stopped: z
+      .boolean()
+      .describe(
+        'Pickup stopped (Notion refused the token, or the database is gone) until saved again.',
+      ),
+  })
+  .meta({ id: 'NotionPickupState' });
+export type NotionPickupState = z.infer<typeof NotionPickupState>;
 
 export const NotionMapping = NotionMappingBody.extend({
   databaseId: z.string(),
   dataSourceId: z.string().nullable(),
+  /** How automatic pickup fares; null while it is off. */
+  pickup: NotionPickupState.nullable(),
   updatedAt: Timestamp,
 }).meta({ id: 'NotionMapping' });
 export type NotionMapping = z.infer<typeof NotionMapping>;
@@ -119,7 +149,7 @@ export const NotionDatabaseDetail = z.object({
   properties: z.array(NotionProperty),
   mapping: NotionMapping.nullable(),
   /** What the mapping editor starts from when there is no mapping: guessed from the properties. */
-  suggested: NotionMappingBody.omit({ repoId: true }),
+  suggested: NotionMappingBody.omit({ repoId: true, pickupStatus: true }),
 });
 export type NotionDatabaseDetail = z.infer<typeof NotionDatabaseDetail>;
 

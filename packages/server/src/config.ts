@@ -65,6 +65,8 @@ export interface NotionConfig {
   /** NOTION_API_VERSION: `2025-09-03` (data sources) or `2022-06-28` (databases only). */
   version: '2025-09-03' | '2022-06-28';
   oauth: { clientId: string; clientSecret: string } | null;
+  /** NOTION_PICKUP_INTERVAL_MS: how often mappings with automatic pickup are polled; 0 is never. */
+  pickupIntervalMs: number;
 }
 
 /** One forge's addresses and credentials. */
@@ -418,6 +420,16 @@ const EnvSchema = SandboxEnvSchema.extend({
       error: 'must be 2025-09-03 or 2022-06-28',
     })
     .default('2025-09-03'),
+  NOTION_PICKUP_INTERVAL_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(0, 'must be 0 (off) or between 100 and 86400000 (milliseconds)')
+    .max(86_400_000, 'must be 0 (off) or between 100 and 86400000 (milliseconds)')
+    .refine(
+      (n) => n === 0 || n >= 100,
+      'must be 0 (off) or between 100 and 86400000 (milliseconds)',
+    )
+    .default(60_000),
 });
 
 /** The name of every variable the server's configuration reads; the README's table lists each. */
@@ -646,6 +658,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         e.NOTION_CLIENT_ID && e.NOTION_CLIENT_SECRET
           ? { clientId: e.NOTION_CLIENT_ID, clientSecret: e.NOTION_CLIENT_SECRET }
           : null,
+      pickupIntervalMs: e.NOTION_PICKUP_INTERVAL_MS,
     },
   };
 }

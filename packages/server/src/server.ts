@@ -36,6 +36,8 @@ import type { QueuedRuns } from './control/queued-runs.ts';
 import { mergeThroughForge } from './forges/merge-upstream.ts';
 import { retryAfterRejectedPush } from './forges/rejected-push.ts';
 import { wireLifecycle, type JobOptions } from './server/wire-lifecycle.ts';
+import { taskCreation } from './http/context.ts';
+import { NotionPickup } from './notion/pickup.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
 import { DockerDriver } from './sandbox/docker/docker-driver.ts';
 import {
@@ -144,6 +146,8 @@ export interface RunningServer {
   queuedRuns: QueuedRuns;
   /** The domain events of this server's database, as they are committed. */
   events: DomainEvents;
+  /** Starts tasks from the Notion pages entering a mapping's pickup status. */
+  notionPickup: NotionPickup;
   close(): Promise<void>;
 }
 
@@ -507,6 +511,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     lifecycle.wakeOnQueued(runner);
   }
   await lifecycle.start(runs.leaseMs);
+  const createTask = taskCreation({ config, database, gitRoot });
+  const notionPickup = new NotionPickup({
+    ctx: {
+      db: database.db,
+      encryptionKey: config.encryptionKey,
+      notion: config.notion,
+      publicUrl: config.publicUrl,
+    },
+    create: createTask,
+    intervalMs: config.notion.pickupIntervalMs,
+    log: (error, message) => logger.error({ err: error }, message),
+  });
+  notionPickup.start();
   const banner = startBanner({
     config,
     port,
@@ -523,9 +540,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     live,
     queuedRuns: lifecycle.queuedRuns,
     events: lifecycle.events,
+    notionPickup,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     close: async () => {
       lifecycle.stopRecovery();
+      await notionPickup.stop();
       await runner?.stop();
       await sandboxPaths.close();
       await app.close();

@@ -660,10 +660,36 @@ export const notionMappings = pgTable(
     statusOptions: jsonb('status_options').$type<NotionStatusOptions>().notNull().default({}),
     prLinkProperty: text('pr_link_property'),
     previewProperty: text('preview_property'),
+    /** The status option whose pages are started automatically; null while pickup is off. */
+    pickupStatus: text('pickup_status'),
+    /** The user who turned pickup on: picked tasks are theirs. */
+    pickupUserId: text('pickup_user_id').references(() => users.id, { onDelete: 'set null' }),
+    pickupPolledAt: timestamp('pickup_polled_at', { withTimezone: true }),
+    /** What went wrong at the last poll, in words. */
+    pickupError: text('pickup_error'),
+    /** Set when Notion refused the token or lost the database: no more polls until saved again. */
+    pickupStopped: boolean('pickup_stopped').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex('notion_mappings_connection_database_idx').on(t.connectionId, t.databaseId)],
+);
+
+/**
+ * A page automatic pickup started a task from: stored in the task's own transaction, its key
+ * makes a second start of the page (another poll, another server) fail and roll back.
+ */
+export const notionPickups = pgTable(
+  'notion_pickups',
+  {
+    mappingId: text('mapping_id')
+      .notNull()
+      .references(() => notionMappings.id, { onDelete: 'cascade' }),
+    pageId: text('page_id').notNull(),
+    taskId: text('task_id').references(() => tasks.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.mappingId, t.pageId] })],
 );
 
 /** A task started from a Notion page: where it came from, and where write-backs go. */

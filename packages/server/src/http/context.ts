@@ -16,6 +16,9 @@ import type { LiveHub } from '../tasks/live.ts';
 import type { MergeUpstream, RetryRejectedPush } from '../tasks/review-context.ts';
 import type { PublishContext } from '../forges/upstream.ts';
 import type { QueuedRuns } from '../control/queued-runs.ts';
+import { cliAgentProviders } from '../agent/cli/index.ts';
+import { syncMirror } from '../forges/mirror.ts';
+import { createTask, type CreateTaskInput } from '../tasks/tasks.ts';
 import type { SandboxGate } from './sandbox-listener.ts';
 
 export interface AppDeps {
@@ -78,6 +81,42 @@ export function notionContext(deps: AppDeps): NotionContext {
     notion: deps.config.notion,
     publicUrl: deps.config.publicUrl,
   };
+}
+
+/** Creates a task as `actor`, as any route does; `within` stores what belongs to it with it. */
+export type TaskCreation = (
+  actor: Principal,
+  input: CreateTaskInput,
+  within?: Parameters<typeof createTask>[1]['within'],
+) => ReturnType<typeof createTask>;
+
+/**
+ * How tasks are created with the server's settings: its model providers and CLI agents, its
+ * quotas, the upstream synced first with the creator's forge credential. Routes and the Notion
+ * pickup share it.
+ *
+ * @example
+ * const { task } = await taskCreation(deps)(actor, { repoId, prompt });
+ */
+export function taskCreation(deps: Pick<AppDeps, 'config' | 'database' | 'gitRoot'>): TaskCreation {
+  const { db } = deps.database;
+  const repos = { db, gitRoot: deps.gitRoot, publicUrl: deps.config.publicUrl };
+  const forges = {
+    db,
+    encryptionKey: deps.config.encryptionKey,
+    forges: deps.config.forges,
+    gitRoot: deps.gitRoot,
+  };
+  return (actor, input, within) =>
+    createTask(repos, {
+      actor,
+      input,
+      providers: { db, llm: deps.config.llm, encryptionKey: deps.config.encryptionKey },
+      agents: cliAgentProviders(deps.config.agent.cli),
+      syncUpstream: (repoId, userId) => syncMirror(forges, repoId, { userId }),
+      quotas: deps.config.workspaceQuotas,
+      within,
+    });
 }
 
 declare module 'fastify' {

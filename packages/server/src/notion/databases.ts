@@ -14,7 +14,7 @@ import type {
   NotionMappingBody,
   NotionProperty,
 } from '@lucid/contracts';
-import { notionMappings } from '../db/schema.ts';
+import { notionMappings, users } from '../db/schema.ts';
 import { notionClient, withNotion } from './client.ts';
 import {
   notionConnectionFor,
@@ -38,7 +38,7 @@ export function usesDataSources(ctx: NotionContext): boolean {
 
 type MappingRow = typeof notionMappings.$inferSelect;
 
-function toMapping(row: MappingRow): NotionMapping {
+function toMapping(row: MappingRow, pickupBy: string | null): NotionMapping {
   return {
     databaseId: row.databaseId,
     dataSourceId: row.dataSourceId,
@@ -48,6 +48,16 @@ function toMapping(row: MappingRow): NotionMapping {
     statusOptions: row.statusOptions,
     prLinkProperty: row.prLinkProperty,
     previewProperty: row.previewProperty,
+    pickupStatus: row.pickupStatus,
+    pickup:
+      row.pickupStatus === null
+        ? null
+        : {
+            startedBy: pickupBy,
+            lastPolledAt: row.pickupPolledAt?.toISOString() ?? null,
+            error: row.pickupError,
+            stopped: row.pickupStopped,
+          },
     updatedAt: row.updatedAt.toISOString(),
   };
 }
@@ -64,15 +74,16 @@ export async function mappingOf(
   databaseId: string,
 ): Promise<NotionMapping | null> {
   const [row] = await ctx.db
-    .select()
+    .select({ mapping: notionMappings, pickupBy: users.name })
     .from(notionMappings)
+    .leftJoin(users, eq(users.id, notionMappings.pickupUserId))
     .where(
       and(
         eq(notionMappings.connectionId, connectionId),
         eq(notionMappings.databaseId, normalId(databaseId)),
       ),
     );
-  return row ? toMapping(row) : null;
+  return row ? toMapping(row.mapping, row.pickupBy) : null;
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * @module notion/mappings
  * How a Notion database's pages become tasks: the repository and base branch, the status property
- * and the options Lucid moves a page through, and the URL properties the PR link and the preview
- * are written to. A mapping is checked against the database's schema as Notion answers it, so a
- * property or option Notion does not have is refused in Notion's own names.
+ * and the options Lucid moves a page through, the URL properties the PR link and the preview
+ * are written to, and the option whose pages are started automatically (notion/pickup.ts). A
+ * mapping is checked against the database's schema as Notion answers it, so a property or option
+ * Notion does not have is refused in Notion's own names.
  */
+import { and, eq } from 'drizzle-orm';
 import type { NotionMapping, NotionMappingBody, NotionProperty } from '@lucid/contracts';
 import { notionMappings } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -43,9 +45,20 @@ function mistakes(title: string, properties: NotionProperty[], body: NotionMappi
           );
         }
       }
+      if (body.pickupStatus !== null && !status.options.includes(body.pickupStatus)) {
+        found.push(
+          `The property “${status.name}” of “${title}” has no option “${body.pickupStatus}” to ` +
+            `start tasks from; its options are ${status.options.map((o) => `“${o}”`).join(', ') || 'none'}.`,
+        );
+      }
     }
-  } else if (Object.values(body.statusOptions).some((o) => o !== undefined)) {
-    found.push('Status options need a status property to belong to.');
+  } else {
+    if (Object.values(body.statusOptions).some((o) => o !== undefined)) {
+      found.push('Status options need a status property to belong to.');
+    }
+    if (body.pickupStatus !== null) {
+      found.push('Starting tasks automatically needs a status property whose option starts them.');
+    }
   }
   for (const [what, name] of [
     ['PR link', body.prLinkProperty],
@@ -115,7 +128,31 @@ export async function saveNotionMapping(
     prLinkProperty: body.prLinkProperty,
     previewProperty: body.previewProperty,
   };
+  const pickupStatus = body.statusProperty ? body.pickupStatus : null;
   await ctx.db.transaction(async (tx) => {
+    const [earlier] = await tx
+      .select({ status: notionMappings.pickupStatus, userId: notionMappings.pickupUserId })
+      .from(notionMappings)
+      .where(
+        and(
+          eq(notionMappings.connectionId, connection.id),
+          eq(notionMappings.databaseId, normalId(databaseId)),
+        ),
+      )
+      .for('update');
+    // Picked tasks belong to whoever turned pickup on; saving it again as it was keeps them theirs.
+    const pickup = {
+      pickupStatus,
+      pickupUserId:
+        pickupStatus === null
+          ? null
+          : earlier?.status === pickupStatus && earlier.userId
+            ? earlier.userId
+            : actor.userId,
+      pickupError: null,
+      pickupStopped: false,
+      ...(pickupStatus === null && { pickupPolledAt: null }),
+    };
     await tx
       .insert(notionMappings)
       .values({
@@ -123,10 +160,11 @@ export async function saveNotionMapping(
         connectionId: connection.id,
         databaseId: normalId(databaseId),
         ...values,
+        ...pickup,
       })
       .onConflictDoUpdate({
         target: [notionMappings.connectionId, notionMappings.databaseId],
-        set: { ...values, updatedAt: new Date() },
+        set: { ...values, ...pickup, updatedAt: new Date() },
       });
     await recordAudit(tx, {
       actor,
@@ -134,7 +172,7 @@ export async function saveNotionMapping(
       targetType: 'integration',
       targetId: connection.id,
       workspaceId: repo.workspaceId,
-      metadata: { database: detail.database.title, repo: repo.name },
+      metadata: { database: detail.database.title, repo: repo.name, pickup: pickupStatus },
     });
   });
   const saved = await mappingOf(ctx, connection.id, databaseId);

@@ -2,10 +2,13 @@
  * @module notion/task-links
  * A task started from a Notion page, and the link it keeps to the page (its id, address, title and
  * database) so the task page shows a Notion card and the page's status can later be written back.
+ * The one way a task starts from a page: by hand (the route) or by automatic pickup.
  */
 import { eq } from 'drizzle-orm';
 import type { CreateNotionTaskBody, TaskNotionLink } from '@lucid/contracts';
-import { notionConnections, taskNotionLinks } from '../db/schema.ts';
+import type { Db } from '../db/client.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+import { notionConnections, notionPickups, taskNotionLinks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Principal } from '../principal.ts';
 import { loadTask, type CreateTaskInput } from '../tasks/tasks.ts';
@@ -14,12 +17,24 @@ import { openNotionToken, type NotionContext } from './connections.ts';
 import { mappingOf, normalId } from './databases.ts';
 import { notionPageDetail } from './pages.ts';
 import { pageStatus, type NotionPage } from './wire.ts';
-import { enqueueNotionStatus } from './write-back.ts';
+
+/** A page automatic pickup has already started a task from (`conflict`). */
+export class AlreadyPicked extends AppError {
+  constructor(title: string) {
+    super('conflict', `A task was already started from “${title}”.`);
+  }
+}
+
+/** Stores what a task from a page keeps in the task's own transaction. */
+export type WithinTask = (tx: Db, task: { id: string }) => Promise<void>;
 
 /**
  * Starts a task from a Notion page: the page is read again (title, address, database, status),
- * the task is created with source `notion` with the repository and base branch given, and the link
- * to the page is stored, with the job moving the page to in progress when the task started.
+ * the task is created with source `notion` with the repository and base branch given (the prompt
+ * is the page's when none is given), and the link to the page is stored in the task's own
+ * transaction, so its queued run moves the page to in progress. With `pick`, automatic pickup's
+ * record of the page is stored there too: a page already picked fails with {@link AlreadyPicked}
+ * and no task is stored.
  *
  * @example
  * const { task } = await startTaskFromNotion(ctx, { actor, body, create });
@@ -30,10 +45,14 @@ export async function startTaskFromNotion<T extends { id: string }, R>(
     actor,
     body,
     create,
+    pick,
   }: {
     actor: Principal;
-    body: CreateNotionTaskBody;
-    create: (input: CreateTaskInput) => Promise<{ task: T; run: R }>;
+    body: Omit<CreateNotionTaskBody, 'prompt' | 'agent' | 'start'> &
+      Partial<Pick<CreateNotionTaskBody, 'prompt' | 'agent' | 'start'>>;
+    create: (input: CreateTaskInput, within: WithinTask) => Promise<{ task: T; run: R }>;
+    /** The mapping whose automatic pickup starts this page. */
+    pick?: { mappingId: string } | undefined;
   },
 ): Promise<{ task: T; run: R; link: TaskNotionLink }> {
   const { pageId, connectionId, ...input } = body;
@@ -44,7 +63,6 @@ export async function startTaskFromNotion<T extends { id: string }, R>(
       'This Notion page is not in a database: start tasks from the pages of a mapped database.',
     );
   }
-  const created = await create({ ...input, title: input.title ?? page.title, source: 'notion' });
   const link = {
     pageId: normalId(page.id),
     url: page.url,
@@ -52,18 +70,35 @@ export async function startTaskFromNotion<T extends { id: string }, R>(
     databaseId: normalId(page.databaseId),
     status: page.status,
   };
-  await ctx.db.transaction(async (tx) => {
-    await tx.insert(taskNotionLinks).values({
-      taskId: created.task.id,
-      connectionId: page.connectionId,
-      dataSourceId: page.dataSourceId,
-      ...link,
-    });
-    // The run was queued before the link existed: its page moves to in progress from here.
-    if (created.run)
-      await enqueueNotionStatus(tx, { taskId: created.task.id, stage: 'inProgress' });
-  });
-  return { ...created, link };
+  try {
+    const created = await create(
+      {
+        ...input,
+        prompt: input.prompt ?? page.prompt,
+        title: input.title ?? page.title,
+        source: 'notion',
+      },
+      async (tx, task) => {
+        await tx.insert(taskNotionLinks).values({
+          taskId: task.id,
+          connectionId: page.connectionId,
+          dataSourceId: page.dataSourceId,
+          ...link,
+        });
+        if (pick) {
+          await tx
+            .insert(notionPickups)
+            .values({ mappingId: pick.mappingId, pageId: link.pageId, taskId: task.id });
+        }
+      },
+    );
+    return { ...created, link };
+  } catch (error) {
+    if (pick && isUniqueViolation(error)) {
+      throw new AlreadyPicked(page.title);
+    }
+    throw error;
+  }
 }
 
 /**

@@ -67,6 +67,7 @@ export async function createTask(
     agents = {},
     syncUpstream,
     quotas,
+    within,
   }: {
     actor: Principal;
     input: CreateTaskInput;
@@ -77,6 +78,11 @@ export async function createTask(
     agents?: AvailableAgents;
     /** Fetches a mirrored repository's upstream before the task starts. */
     syncUpstream?: SyncUpstream | undefined;
+    /**
+     * Stores what belongs to the task in the transaction storing it: if it throws, the task is
+     * not stored either.
+     */
+    within?: ((tx: Db, task: TaskRow) => Promise<void>) | undefined;
   },
 ): Promise<{ task: TaskRow; run: RunRow | null }> {
   const repo = await loadRepo(ctx, actor.userId, input.repoId, 'member');
@@ -113,7 +119,7 @@ export async function createTask(
   const [task] = await ctx.db.transaction(async (tx) => {
     await lockWorkspaceQuota(tx, repo.workspaceId);
     await assertTaskAllowed(tx, repo.workspaceId, quotas);
-    return tx
+    const stored = await tx
       .insert(tasks)
       .values({
         id,
@@ -129,6 +135,8 @@ export async function createTask(
         createdBy: actor.userId,
       })
       .returning();
+    if (stored[0]) await within?.(tx, stored[0]);
+    return stored;
   });
   if (!task) throw new AppError('internal', 'The task was not stored.');
   await recordAudit(ctx.db, {

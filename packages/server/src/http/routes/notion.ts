@@ -22,15 +22,12 @@ import {
   NotionPageQuery,
   TaskNotionLinkAnswer,
 } from '@lucid/contracts';
-import { cliAgentProviders } from '../../agent/cli/index.ts';
-import { syncMirror } from '../../forges/mirror.ts';
 import { listNotionDatabases, notionDatabaseDetail } from '../../notion/databases.ts';
 import { saveNotionMapping } from '../../notion/mappings.ts';
 import { listNotionPages, notionPageDetail } from '../../notion/pages.ts';
 import { startTaskFromNotion, taskNotionLink } from '../../notion/task-links.ts';
-import { createTask } from '../../tasks/tasks.ts';
 import { principalOf } from '../authenticate.ts';
-import { forgeContext, notionContext, repoContext, type AppDeps } from '../context.ts';
+import { notionContext, repoContext, taskCreation, type AppDeps } from '../context.ts';
 import { toRun, toTask } from '../views.ts';
 
 export const notionRoutes =
@@ -38,7 +35,7 @@ export const notionRoutes =
   async (app) => {
     const ctx = notionContext(deps);
     const repos = repoContext(deps);
-    const forges = forgeContext(deps);
+    const create = taskCreation(deps);
     const tags = ['notion'];
 
     app.get(
@@ -89,7 +86,8 @@ export const notionRoutes =
           tags,
           summary:
             'Map a Notion database onto a repository: base branch, status property and options, ' +
-            'PR-link and preview properties (checked against the database)',
+            'PR-link and preview properties, and the status whose pages start tasks ' +
+            'automatically (checked against the database)',
           params: NotionDatabaseParams,
           querystring: NotionConnectionQuery,
           body: NotionMappingBody,
@@ -171,19 +169,7 @@ export const notionRoutes =
         const { task, run } = await startTaskFromNotion(ctx, {
           actor,
           body: request.body,
-          create: (input) =>
-            createTask(repos, {
-              actor,
-              input,
-              providers: {
-                db: deps.database.db,
-                llm: deps.config.llm,
-                encryptionKey: deps.config.encryptionKey,
-              },
-              agents: cliAgentProviders(deps.config.agent.cli),
-              syncUpstream: (repoId, userId) => syncMirror(forges, repoId, { userId }),
-              quotas: deps.config.workspaceQuotas,
-            }),
+          create: (input, within) => create(actor, input, within),
         });
         return reply.status(201).send({ task: toTask(task), run: run ? toRun(run) : null });
       },

@@ -130,6 +130,10 @@ export interface FakeNotion {
     input: { title: string; values?: Record<string, string | null>; blocks?: FakeBlockInput[] },
   ): FakePage;
   page(id: string): FakePage | undefined;
+  /** Refuses a token from now on, as Notion does once the integration is removed. */
+  revoke(token: string): void;
+  /** Deletes a database: Notion answers 404 for it (and its data source) from now on. */
+  removeDatabase(database: FakeDatabase): void;
   /** The next `count` API requests answer this error (429 with `Retry-After` seconds). */
   failNext(status: 429 | 500 | 503, options?: { count?: number; retryAfter?: number }): void;
   /** OAuth token exchanges: the Basic credentials and the body each carried. */
@@ -691,6 +695,12 @@ export async function startFakeNotion(options: FakeNotionOptions = {}): Promise<
       return page;
     },
     page: findPage,
+    revoke(token) {
+      tokens.delete(token);
+    },
+    removeDatabase(database) {
+      databases.delete(database.id);
+    },
     failNext(status, { count = 1, retryAfter } = {}) {
       for (let i = 0; i < count; i++) faults.push({ status, retryAfter });
     },

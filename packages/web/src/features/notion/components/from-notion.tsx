@@ -2,9 +2,10 @@
  * @module features/notion/components/from-notion
  * New task → From Notion: pick a database of a connected Notion workspace (searched, a page at a
  * time), map it onto a repository once (base branch, status property and its options, PR-link and
- * preview properties, started from guessed defaults), then pick one of its pages (searched by
- * title, filtered by status, a page at a time). The page's Markdown and address become the prompt,
- * and the mapping gives the repository and base branch.
+ * preview properties, started from guessed defaults; the status that starts tasks automatically,
+ * with how that fares), then pick one of its pages (searched by title, filtered by status, a page
+ * at a time). The page's Markdown and address become the prompt, and the mapping gives the
+ * repository and base branch.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
@@ -13,6 +14,7 @@ import type {
   NotionDatabaseDetail,
   NotionMappingBody,
   NotionPageSummary,
+  NotionPickupState,
   NotionStatusOptions,
   Repo,
 } from '@lucid/contracts';
@@ -168,6 +170,7 @@ function MappingEditor({
     statusOptions: start.statusOptions,
     prLinkProperty: start.prLinkProperty,
     previewProperty: start.previewProperty,
+    pickupStatus: detail.mapping?.pickupStatus ?? null,
   });
   const status = detail.properties.find((p) => p.name === form.statusProperty);
   const statusProperties = detail.properties.filter(
@@ -235,7 +238,7 @@ function MappingEditor({
           onChange={(event) => set({ baseBranch: event.target.value.trim() || null })}
         />
         {propertySelect('Status property', form.statusProperty, statusProperties, (name) =>
-          set({ statusProperty: name, statusOptions: {} }),
+          set({ statusProperty: name, statusOptions: {}, pickupStatus: null }),
         )}
         {propertySelect('PR link property', form.prLinkProperty, linkProperties, (name) =>
           set({ prLinkProperty: name }),
@@ -275,11 +278,56 @@ function MappingEditor({
           ))}
         </fieldset>
       )}
+      {status && (
+        <div className="space-y-1">
+          <label className="block text-sm font-medium text-slate-700">
+            Start tasks automatically when their status becomes
+            <select
+              className={selectClass}
+              value={form.pickupStatus ?? ''}
+              onChange={(event) => set({ pickupStatus: event.target.value || null })}
+            >
+              <option value="">Never (start them here)</option>
+              {status.options.map((o) => (
+                <option key={o} value={o}>
+                  {o}
+                </option>
+              ))}
+            </select>
+          </label>
+          <p className="text-xs text-slate-600">
+            Lucid looks at the database regularly and starts a task from each page that enters this
+            status, once, as the user who turned this on.
+          </p>
+        </div>
+      )}
+      {detail.mapping?.pickup && <PickupState pickup={detail.mapping.pickup} />}
       {save.error && <ErrorMessage title="Mapping not saved" error={save.error} />}
       <Button type="submit" size="sm" pending={save.isPending} pendingText="Saving…">
         Save mapping
       </Button>
     </form>
+  );
+}
+
+/** How automatic pickup fares: whose tasks it starts, when it last looked, why it stopped. */
+function PickupState({ pickup }: { pickup: NotionPickupState }) {
+  return (
+    <div role="status" aria-label="Automatic pickup" className="space-y-1 text-sm">
+      <p className="text-slate-700">
+        {pickup.stopped ? 'Automatic pickup stopped' : 'Automatic pickup is on'}
+        {pickup.startedBy ? `, starting tasks as ${pickup.startedBy}` : ''}.{' '}
+        {pickup.lastPolledAt
+          ? `Last looked at ${new Date(pickup.lastPolledAt).toLocaleString()}.`
+          : 'Not looked at yet.'}
+      </p>
+      {pickup.error && (
+        <p className="text-red-700">
+          {pickup.error}
+          {pickup.stopped ? ' Save the mapping again to start it again.' : ''}
+        </p>
+      )}
+    </div>
   );
 }
 
@@ -488,6 +536,7 @@ export function FromNotion({
               </>
             )}
           </div>
+          {mapping?.pickup && !editing && <PickupState pickup={mapping.pickup} />}
           {detail.isPending ? (
             <Loading label="Reading the database…" />
           ) : detail.error ? (
