@@ -49,7 +49,9 @@ export const webhookRoutes =
             headers: request.headers,
             rawBody,
           });
-          const status = ({ created: 201, updated: 200, duplicate: 200, ignored: 202 } as const)[answer.status];
+          const status = ({ created: 201, updated: 200, duplicate: 200, ignored: 202 } as const)[
+            answer.status
+          ];
           return reply.status(status).send(answer);
         },
       );
