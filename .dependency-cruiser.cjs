@@ -42,6 +42,7 @@ const serverLayers = [
   ['tasks'],
   ['control'],
   ['jobs'],
+  ['safety'],
   ['gateway', 'forges', 'notion'],
   ['http'],
   ['server'],
