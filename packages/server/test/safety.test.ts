@@ -3,7 +3,8 @@
  * and held to its workspace's policy before Lucid pushes it upstream. A planted AWS key blocks the
  * push (no branch, no pull request upstream), the finding shows its file and line with the secret
  * masked, no event holds the secret, and allowing it once lets the next push through while a
- * later different secret is blocked again; a protected path blocks the push; a refused command is
+ * later different secret is blocked again; a protected path blocks the push, and a land of the
+ * branch by hand; a refused command is
  * refused to the agent; a clean change passes every check.
  */
 import { mkdtemp } from 'node:fs/promises';
@@ -242,6 +243,18 @@ describe('safety before every push', () => {
       expect(checks.find((c) => c.check === 'secrets')).toMatchObject({ result: 'passed' });
       expect(await upstreamHas(task.branch)).toBe(false);
       expect(fake.pulls(repo.fullName).filter((p) => p.head === task.branch)).toHaveLength(0);
+
+      // Landing the branch by hand is checked the same way.
+      const landed = await request<{ error: { code: string; message: string } }>(
+        server.url,
+        'POST',
+        `/api/v1/repos/${repo.id}/land`,
+        { token: user.token, json: { branch: task.branch, pr: true } },
+      );
+      expect(landed.status).toBe(409);
+      expect(landed.body.error.code).toBe('safety_blocked');
+      expect(landed.body.error.message).toContain('.github/workflows/ci.yml');
+      expect(await upstreamHas(task.branch)).toBe(false);
     } finally {
       await setPolicy({});
     }
