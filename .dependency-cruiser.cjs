@@ -43,6 +43,7 @@ const serverLayers = [
   ['tasks'],
   ['control'],
   ['jobs'],
+  ['safety'],
   ['gateway', 'forges', 'notion'],
   ['http'],
   ['server'],

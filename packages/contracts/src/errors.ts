@@ -51,6 +51,7 @@ export const errorStatus = {
   invalid_transition: 409,
   merge_conflict: 409,
   push_rejected: 409,
+  safety_blocked: 409,
   last_owner: 409,
   invitation_used: 409,
   gone: 410,

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { Timestamp } from './common.ts';
+import { SafetyAllowedBody, SafetyCheckBody } from './safety.ts';
 
 export const TaskStatus = z.enum([
   'todo',
@@ -165,6 +166,10 @@ export const EventBody = z.discriminatedUnion('type', [
     cacheWriteTokens: z.number().int().min(0).optional(),
     costUsd: z.number().min(0),
   }),
+  /** One check run on the task's work before a push left Lucid: passed or blocked, and why. */
+  SafetyCheckBody,
+  /** Findings of the secret scan a member allowed once as false positives. */
+  SafetyAllowedBody,
 ]);
 export type EventBody = z.infer<typeof EventBody>;
 export type EventType = EventBody['type'];

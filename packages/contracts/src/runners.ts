@@ -163,6 +163,11 @@ export const RunAgent = z.object({
    * (the runner then reads them from the workspace once it is ready).
    */
   repository: PromptRepository.optional(),
+  /**
+   * Patterns of shell commands the built-in agent refuses, from its workspace's safety policy
+   * (`*` any text); absent: none.
+   */
+  refusedCommands: z.array(z.string()).optional(),
 });
 export type RunAgent = z.infer<typeof RunAgent>;
 

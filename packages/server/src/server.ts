@@ -455,6 +455,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     forges: config.forges,
     gitRoot,
     publicUrl: config.publicUrl,
+    llm: config.llm,
   };
   const lifecycle = wireLifecycle({
     database,

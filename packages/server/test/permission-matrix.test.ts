@@ -210,6 +210,12 @@ const BODIES: Record<string, (caller: Caller, filled: IdTable) => unknown> = {
     start: false,
   }),
   'PATCH /api/v1/workspaces/{id}/quotas': () => ({ tasksPerDay: null }),
+  // A policy refusing nothing: the matrix's tasks go on as before.
+  'PUT /api/v1/workspaces/{id}/safety-policy': () => ({
+    protectedPaths: [],
+    maxFilesChanged: null,
+    refusedCommands: [],
+  }),
   'POST /api/integrations/notion/token': () => ({ token: notion.token, workspaceId: teamId }),
   'POST /api/v1/notion/tasks': (_caller, filled) => ({
     pageId: filled.page?.[0],

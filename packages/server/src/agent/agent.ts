@@ -58,6 +58,8 @@ export interface AgentRunOptions {
   limits: AgentLimits;
   /** Values replaced by `[redacted]` in every tool output before the model or an event sees it. */
   secrets: string[];
+  /** Patterns of commands the built-in agent's shell refuses (the workspace's safety policy). */
+  refusedCommands?: readonly string[] | undefined;
 }
 
 /**

@@ -288,6 +288,7 @@ export class LucidAgent implements Agent {
       emit,
       signal,
       secrets: run.secrets,
+      refusedCommands: run.refusedCommands ?? [],
       finish: (text) => {
         summary = text;
       },

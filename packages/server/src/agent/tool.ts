@@ -24,6 +24,8 @@ export interface ToolContext {
   emit: (event: EventBody) => void;
   signal: AbortSignal;
   secrets: readonly string[];
+  /** Patterns of shell commands refused by the workspace's safety policy (see tools/refused-commands). */
+  refusedCommands?: readonly string[];
   /** Called by the `finish` tool. */
   finish: (summary: string) => void;
 }

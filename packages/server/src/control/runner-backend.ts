@@ -30,6 +30,7 @@ import { followUpsAfter } from '../tasks/conversation.ts';
 import { appendedNote, sendDraft } from '../tasks/live-channel.ts';
 import type { LiveHub } from '../tasks/live.ts';
 import { claimRun, finishRun, renewLease } from './queue.ts';
+import { safetyPolicyOf } from '../workspaces/safety-policy.ts';
 import { mintRunToken, revokeRunTokens } from '../auth/run-tokens.ts';
 import {
   attachSandbox,
@@ -67,6 +68,15 @@ export interface DbBackendOptions {
    * branches and carries what the built-in agent's first prompt quotes of the repository.
    */
   gitRoot?: string;
+}
+
+/** The commands the workspace's safety policy refuses, for the agent's spec (none: nothing). */
+async function refusedCommandsOf(
+  db: Db,
+  workspaceId: string,
+): Promise<{ refusedCommands?: string[] }> {
+  const { refusedCommands } = await safetyPolicyOf(db, workspaceId);
+  return refusedCommands.length > 0 ? { refusedCommands } : {};
 }
 
 export class DbRunnerBackend implements RunnerBackend {
@@ -128,6 +138,7 @@ export class DbRunnerBackend implements RunnerBackend {
                   ? { context: agentContextOf(run.spec.model, this.options.agentContext ?? {}) }
                   : {}),
                 ...(copy.repository ? { repository: copy.repository } : {}),
+                ...(await refusedCommandsOf(db, task.workspaceId)),
               },
             }
           : {}),

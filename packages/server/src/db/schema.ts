@@ -121,6 +121,21 @@ export const workspaceQuotas = pgTable('workspace_quotas', {
   updatedAt: updatedAt(),
 });
 
+/**
+ * A workspace's safety policy, set by its owner or an admin: the paths the agent's work may not
+ * touch, the most files one change may touch (null: no limit), and the shell commands the built-in
+ * agent refuses. No row: no policy.
+ */
+export const workspaceSafetyPolicies = pgTable('workspace_safety_policies', {
+  workspaceId: text('workspace_id')
+    .primaryKey()
+    .references(() => workspaces.id, { onDelete: 'cascade' }),
+  protectedPaths: jsonb('protected_paths').$type<string[]>().notNull().default([]),
+  maxFilesChanged: integer('max_files_changed'),
+  refusedCommands: jsonb('refused_commands').$type<string[]>().notNull().default([]),
+  updatedAt: updatedAt(),
+});
+
 export const workspaceMembers = pgTable(
   'workspace_members',
   {

@@ -1,7 +1,8 @@
 /**
  * @module forges/land-branch
  * Landing a branch: pushing any branch of a repository from Lucid's git server to its upstream,
- * and opening its request when asked (`lucid land --pr`).
+ * and opening its request when asked (`lucid land --pr`). The safety checks run first (safety/):
+ * a finding or a breach of the workspace's policy refuses the land with 409 `safety_blocked`.
  */
 import { and, desc, eq } from 'drizzle-orm';
 import { runs, tasks } from '../db/schema.ts';
@@ -12,9 +13,15 @@ import { loadRepo } from '../repos/repos.ts';
 import { providerName } from './connections.ts';
 import { describePullRequest } from './pr-description.ts';
 import { PushRejectedError } from './upstream-git.ts';
+import { bareRepoPath } from '../git/bare-repo.ts';
+import { checkBeforePush } from '../safety/before-push.ts';
+import { runSafetyChecks } from '../safety/checks.ts';
+import type { TaskRow } from '../tasks/runs.ts';
+import { safetyPolicyOf } from '../workspaces/safety-policy.ts';
 import {
   asAppError,
   eventsOf,
+  knownSecrets,
   pushAndOpen,
   upstreamOf,
   type PublishContext,
@@ -70,6 +77,10 @@ async function land(
       `${branch} is ${repo.name}'s default branch: a request needs another branch to merge from.`,
     );
   }
+  const task = await taskOnBranch(ctx, repo, branch);
+  const known = await knownSecrets(ctx, { userId, workspaceId: repo.workspaceId }, upstream);
+  const blocked = await safetyBlock(ctx, { repo, branch, task, known });
+  if (blocked) throw new AppError('safety_blocked', blocked);
   try {
     const published = await pushAndOpen(ctx, {
       repo,
@@ -97,18 +108,59 @@ async function land(
   }
 }
 
-/** A landed branch's request: from the task on that branch when there is one, else the branch. */
-async function landDescription(
+/** The newest task of the repository working on `branch`, if any. */
+async function taskOnBranch(
   ctx: PublishContext,
   repo: RepoRow,
   branch: string,
-): Promise<{ title: string; body: string }> {
+): Promise<TaskRow | null> {
   const [task] = await ctx.db
     .select()
     .from(tasks)
     .where(and(eq(tasks.repoId, repo.id), eq(tasks.branch, branch)))
     .orderBy(desc(tasks.createdAt))
     .limit(1);
+  return task ?? null;
+}
+
+/**
+ * The safety checks of the branch's change since the default branch: recorded on the task of the
+ * branch when there is one (its allowed findings pass). Answers why the push is blocked, or null.
+ */
+async function safetyBlock(
+  ctx: PublishContext,
+  {
+    repo,
+    branch,
+    task,
+    known,
+  }: { repo: RepoRow; branch: string; task: TaskRow | null; known: string[] },
+): Promise<string | null> {
+  const where = {
+    repoPath: bareRepoPath(ctx.gitRoot, repo.id),
+    baseRef: `refs/heads/${repo.defaultBranch}`,
+    headRef: `refs/heads/${branch}`,
+    known,
+  };
+  if (task) {
+    return (await checkBeforePush(ctx.db, { ...where, task, runId: null })).blocked;
+  }
+  const checks = await runSafetyChecks({
+    ...where,
+    policy: await safetyPolicyOf(ctx.db, repo.workspaceId),
+    allowed: new Set(),
+  });
+  const first = checks.find((c) => c.result === 'blocked');
+  return first ? `Push blocked: ${first.summary}` : null;
+}
+
+/** A landed branch's request: from the task on that branch when there is one, else the branch. */
+async function landDescription(
+  ctx: PublishContext,
+  repo: RepoRow,
+  branch: string,
+): Promise<{ title: string; body: string }> {
+  const task = await taskOnBranch(ctx, repo, branch);
   if (task) {
     const history = await eventsOf(ctx, task.id, null);
     const [lastRun] = await ctx.db

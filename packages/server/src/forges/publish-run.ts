@@ -8,6 +8,11 @@
  * branch, or refreshes the one already open. A task made from a forge issue gets the request's
  * link as a comment on the issue.
  *
+ * Before anything is pushed, the safety checks run on the branch's change since its base branch
+ * (safety/): a secret found, or a breach of the workspace's policy, blocks the push (the job ends,
+ * not retried; the task stays in review saying “Push blocked: …”). They run for a task without an
+ * upstream too, so its Safety panel has results, though nothing leaves Lucid then.
+ *
  * Publishing never makes finishing a run fail or wait: it is a durable job (`forge.publish`, keyed
  * by the run, jobs/), run after the run's success is committed, one task at a time, taken up again
  * after a restart and retried with backoff while the forge is unreachable; each failed attempt is
@@ -24,6 +29,8 @@ import { transitionTaskIfAllowed, type TaskAction } from '../tasks/lifecycle.ts'
 import type { Db } from '../db/client.ts';
 import { enqueueJob, type JobRow } from '../jobs/store.ts';
 import { JobFailed, type JobAttempt, type JobHandler } from '../jobs/worker.ts';
+import { bareRepoPath } from '../git/bare-repo.ts';
+import { checkBeforePush } from '../safety/before-push.ts';
 import { providerName } from './connections.ts';
 import { ForgeError } from './forge.ts';
 import { describePullRequest } from './pr-description.ts';
@@ -31,6 +38,7 @@ import { PushRejectedError, UpstreamAuthError, UpstreamForbiddenError } from './
 import {
   asAppError,
   eventsOf,
+  knownSecrets,
   pushAndOpen,
   upstreamOf,
   usedConnection,
@@ -63,11 +71,20 @@ export const PUBLISH_JOB = 'forge.publish';
  */
 export async function enqueuePublish(
   db: Db,
-  { runId, taskId }: { runId: string; taskId: string },
+  {
+    runId,
+    taskId,
+    again,
+  }: {
+    runId: string;
+    taskId: string;
+    /** Publishing the run once more (after findings were allowed): what tells this try apart. */
+    again?: number;
+  },
 ): Promise<JobRow> {
   const { job } = await enqueueJob(db, {
     kind: PUBLISH_JOB,
-    key: runId,
+    key: again === undefined ? runId : `${runId}:again:${again}`,
     taskId,
     payload: { runId },
   });
@@ -100,9 +117,27 @@ async function publishRun(ctx: PublishContext, runId: string, attempt: JobAttemp
   const [task] = await ctx.db.select().from(tasks).where(eq(tasks.id, run.taskId));
   if (!task) return;
   const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, task.repoId));
-  if (!repo || repo.provider === 'local' || !repo.upstreamFullName) return;
+  if (!repo) return;
   const history = await eventsOf(ctx, task.id, run.id);
   if (!history.run.some((e) => e.type === 'git.push' && e.branch === task.branch)) return;
+  const upstream = upstreamOf(repo, task.createdBy);
+  const { blocked } = await checkBeforePush(ctx.db, {
+    task,
+    repoPath: bareRepoPath(ctx.gitRoot, repo.id),
+    baseRef: `refs/heads/${task.baseBranch}`,
+    headRef: `refs/heads/${task.branch}`,
+    runId: run.id,
+    known: await knownSecrets(
+      ctx,
+      { workspaceId: task.workspaceId, userId: task.createdBy },
+      upstream,
+    ),
+  });
+  if (!upstream) return;
+  if (blocked) {
+    await setStatus(ctx, { task, runId: run.id, action: 'publish_failed', reason: blocked });
+    throw new JobFailed(blocked);
+  }
   await publishTask(ctx, { task, repo, run, history, attempt });
 }
 

@@ -10,6 +10,9 @@ import type { ForgeProvider, TaskEvent } from '@lucid/contracts';
 import type { repositories } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { bareRepoPath } from '../git/bare-repo.ts';
+import type { LlmConfig } from '../config.ts';
+import { providerSecrets } from '../llm/models.ts';
+import { llmConfigFor } from '../llm/provider-keys.ts';
 import { listEvents } from '../tasks/events.ts';
 import type { CredentialOwner, CredentialScope } from '../workspaces/credential-for.ts';
 import { connectionFor, forgeTokenFor, providerName, type ForgeContext } from './connections.ts';
@@ -31,6 +34,35 @@ export interface PublishContext extends ForgeContext {
   gitRoot: string;
   /** The server's public base URL, for links to tasks. */
   publicUrl: string;
+  /** The server's model providers: their keys are secrets the safety checks look for. */
+  llm?: LlmConfig | undefined;
+}
+
+/**
+ * The values Lucid knows are secret for work in `scope`: the model provider keys its runs could
+ * use (the server's, the user's and the workspace's) and the forge token it pushes with.
+ *
+ * @example
+ * const known = await knownSecrets(ctx, { userId: task.createdBy, workspaceId: task.workspaceId }, upstream);
+ */
+export async function knownSecrets(
+  ctx: PublishContext,
+  scope: CredentialScope,
+  upstream: Upstream | null,
+): Promise<string[]> {
+  const known = ctx.llm
+    ? providerSecrets(
+        await llmConfigFor({ db: ctx.db, llm: ctx.llm, encryptionKey: ctx.encryptionKey }, scope),
+      )
+    : [];
+  if (upstream) {
+    try {
+      known.push(await forgeTokenFor(ctx, upstream.scope, upstream.provider));
+    } catch {
+      // No usable connection: the push fails on its own, saying why.
+    }
+  }
+  return known;
 }
 
 /**

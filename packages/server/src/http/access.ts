@@ -96,6 +96,7 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'POST /api/v1/tasks/{id}/reject': member('task'),
   'POST /api/v1/tasks/{id}/retry': member('task'),
   'POST /api/v1/tasks/{id}/cancel': member('task'),
+  'POST /api/v1/tasks/{id}/safety/allow': member('task'),
   'POST /api/v1/runs/{id}/cancel': member('run'),
 
   'GET /api/v1/models': viewer('workspace', 'query.workspaceId'),
@@ -135,6 +136,8 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'DELETE /api/v1/workspaces/{id}': owner('workspace'),
   'GET /api/v1/workspaces/{id}/quotas': viewer('workspace'),
   'PATCH /api/v1/workspaces/{id}/quotas': owner('workspace'),
+  'GET /api/v1/workspaces/{id}/safety-policy': viewer('workspace'),
+  'PUT /api/v1/workspaces/{id}/safety-policy': admin('workspace'),
   'GET /api/v1/workspaces/{id}/members': viewer('workspace'),
   'PATCH /api/v1/workspaces/{id}/members/{userId}': admin('workspace'),
   // Removing someone needs admin; leaving (removing oneself) any role.

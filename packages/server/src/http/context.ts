@@ -56,6 +56,7 @@ export function publishContext(deps: AppDeps): PublishContext {
     forges: deps.config.forges,
     gitRoot: deps.gitRoot,
     publicUrl: deps.config.publicUrl,
+    llm: deps.config.llm,
   };
 }
 

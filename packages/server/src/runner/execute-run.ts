@@ -218,6 +218,7 @@ async function runAgent(
     signal: AbortSignal.any([signal, failed.signal]),
     limits: { maxSteps: spec.maxSteps },
     secrets,
+    refusedCommands: spec.refusedCommands,
   });
   if (failed.signal.aborted) throw failed.signal.reason;
   const sandbox = await ready;

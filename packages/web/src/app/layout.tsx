@@ -73,6 +73,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             <NavItem href="/usage">Usage</NavItem>
             <NavItem href="/audit">Audit</NavItem>
             <NavItem href="/settings/quotas">Quotas</NavItem>
+            <NavItem href="/settings/safety">Safety</NavItem>
             {me.data?.instanceAdmin && <NavItem href="/settings/invitations">Invitations</NavItem>}
             <a href="/api/docs" className={navLink(false)}>
               API docs

@@ -21,6 +21,7 @@ import { InvitationsPage } from '../features/invitations/components/invitations-
 import { UsagePage } from '../features/usage/components/usage-page.tsx';
 import { AuditPage } from '../features/audit/components/audit-page.tsx';
 import { QuotasPage } from '../features/quotas/components/quotas-page.tsx';
+import { SafetyPage } from '../features/safety/components/safety-page.tsx';
 import { WorkspaceSettingsPage } from '../features/workspaces/components/workspace-settings-page.tsx';
 import { JoinPage } from './pages/join-page.tsx';
 import { Loading } from '../components/ui/loading.tsx';
@@ -90,6 +91,7 @@ export function AppRouter() {
                 <Route path="/usage" component={UsagePage} />
                 <Route path="/audit" component={AuditPage} />
                 <Route path="/settings/quotas" component={QuotasPage} />
+                <Route path="/settings/safety" component={SafetyPage} />
                 <Route component={NotFoundPage} />
               </Switch>
             </AppLayout>

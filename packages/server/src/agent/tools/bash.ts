@@ -4,6 +4,7 @@
  * output as `tool.output` events.
  */
 import { z } from 'zod';
+import { refusedBy } from './refused-commands.ts';
 import { StreamMasker } from '../../secrets/masking.ts';
 import { defineTool } from '../tool.ts';
 
@@ -24,6 +25,15 @@ export const bashTool = defineTool('bash', {
       .describe(`Kill the command after this long; ${DEFAULT_TIMEOUT_SECONDS} by default.`),
   }),
   execute: async ({ command, timeoutSeconds }, ctx) => {
+    const refused = refusedBy(command, ctx.refusedCommands ?? []);
+    if (refused) {
+      return {
+        output:
+          `Error: this workspace's safety policy refuses commands matching \`${refused}\`, so ` +
+          'the command was not run. Do the work another way, or say in your summary that it needs a person.',
+        ok: false,
+      };
+    }
     const maskers = {
       stdout: new StreamMasker(ctx.secrets),
       stderr: new StreamMasker(ctx.secrets),

@@ -143,3 +143,16 @@ export function useStopTask(taskId: string) {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: taskQueryKey(taskId) }),
   });
 }
+
+/** Allows findings of the task's last secret scan once, as false positives; Lucid pushes again. */
+export function useAllowFindings(taskId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (fingerprints: string[]) =>
+      api<{ allowed: number }>(`/api/v1/tasks/${encodeURIComponent(taskId)}/safety/allow`, {
+        method: 'POST',
+        json: { fingerprints },
+      }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: taskQueryKey(taskId) }),
+  });
+}

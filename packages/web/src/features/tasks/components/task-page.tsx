@@ -3,7 +3,7 @@
  * One task, live: its files | the conversation with a follow-up box and a Stop button | the
  * terminal, and while a file is open: the tree | the file, wide | the conversation; a Diff tab; a
  * banner once the branch is pushed (with its pull request's link), or a line saying the latest run
- * made no changes. The header renames and deletes the task, shows the time, tokens and cost of its
+ * made no changes, or that its push was blocked by the safety checks (a Safety tab lists them). The header renames and deletes the task, shows the time, tokens and cost of its
  * runs, approves or rejects work in review and downloads it as a patch. Everything below the header
  * is a fold of the task's live stream; a task started from a Notion page shows the page's card.
  * Loaded on demand, with the terminal and the highlighter.
@@ -36,6 +36,7 @@ import { DeleteTask } from './delete-task.tsx';
 import { DiffView } from './diff-view.tsx';
 import { FileExplorer, FileView } from './file-explorer.tsx';
 import { ReviewActions } from './review-actions.tsx';
+import { lastSafetyChecks, PushBlockedBanner, SafetyPanel } from './safety-panel.tsx';
 import { StatusBadge } from '../../../components/ui/status-badge.tsx';
 import { TaskTitle } from './task-title.tsx';
 import { TaskTotalsLine } from './task-totals.tsx';
@@ -189,7 +190,7 @@ function NoChangesNote() {
   );
 }
 
-type Tab = 'workspace' | 'diff';
+type Tab = 'workspace' | 'diff' | 'safety';
 
 function TaskView({ task }: { task: TaskDetail }) {
   const { state, connection } = useTaskStream(task.id);
@@ -202,6 +203,7 @@ function TaskView({ task }: { task: TaskDetail }) {
   const pullRequest = lastPullRequest(state.events);
   const status = liveTaskStatus(state.events) ?? task.status;
   const statusSeq = liveTaskStatusSeq(state.events);
+  const checks = useMemo(() => lastSafetyChecks(state.events), [state.events]);
 
   const tabButton = (value: Tab, label: string) => (
     <button
@@ -236,6 +238,7 @@ function TaskView({ task }: { task: TaskDetail }) {
         <div role="tablist" aria-label="Task views" className="ml-auto flex gap-1">
           {tabButton('workspace', 'Workspace')}
           {tabButton('diff', 'Diff')}
+          {tabButton('safety', 'Safety')}
         </div>
         {status === 'in_review' && <ReviewActions task={task} />}
         {push && (
@@ -256,7 +259,17 @@ function TaskView({ task }: { task: TaskDetail }) {
       ) : (
         push && <PushBanner task={task} branch={push.branch} pullRequest={pullRequest} />
       )}
-      {tab === 'workspace' ? (
+      <PushBlockedBanner checks={checks} onShow={() => setTab('safety')} />
+      {tab === 'safety' ? (
+        <div
+          id="panel-safety"
+          role="tabpanel"
+          aria-labelledby="tab-safety"
+          className="min-h-0 flex-1 overflow-auto bg-white"
+        >
+          <SafetyPanel taskId={task.id} checks={checks} />
+        </div>
+      ) : tab === 'workspace' ? (
         <div
           id="panel-workspace"
           role="tabpanel"
