@@ -24,7 +24,10 @@ import { enqueueNotionStatus } from './write-back.ts';
  * @example
  * const { task } = await startTaskFromNotion(ctx, { actor, body, create });
  */
-export async function startTaskFromNotion<T extends { id: string }, R>(
+export async function startTaskFromNotion<
+  T extends { id: string },
+  R extends { id: string } | null,
+>(
   ctx: NotionContext,
   {
     actor,
@@ -60,8 +63,13 @@ export async function startTaskFromNotion<T extends { id: string }, R>(
       ...link,
     });
     // The run was queued before the link existed: its page moves to in progress from here.
-    if (created.run)
-      await enqueueNotionStatus(tx, { taskId: created.task.id, stage: 'inProgress' });
+    if (created.run) {
+      await enqueueNotionStatus(tx, {
+        taskId: created.task.id,
+        stage: 'inProgress',
+        key: created.run.id,
+      });
+    }
   });
   return { ...created, link };
 }
