@@ -141,6 +141,8 @@ export interface FakeNotion {
   loseNextCommentAnswer(): void;
   /** Notion no longer accepts this token (the integration removed, or the OAuth grant revoked). */
   revoke(token: string): void;
+  /** The tokens Notion accepts now: the internal one and those OAuth handed out. */
+  issuedTokens(): string[];
   /** OAuth token exchanges: the Basic credentials and the body each carried. */
   tokenExchanges: { clientId: string; clientSecret: string; body: Record<string, unknown> }[];
   stop(): Promise<void>;
@@ -764,6 +766,9 @@ export async function startFakeNotion(options: FakeNotionOptions = {}): Promise<
     },
     revoke(token) {
       tokens.delete(token);
+    },
+    issuedTokens() {
+      return [...tokens];
     },
     async stop() {
       server.closeAllConnections();
