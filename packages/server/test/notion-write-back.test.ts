@@ -277,7 +277,8 @@ describe('Notion write-back', () => {
 
   it('lands the status and the comment once through a storm of 429s, then of 5xx', async () => {
     for (const storm of [
-      () => notion.failNext(429, { count: 9, retryAfter: 0 }),
+      // The status lands, then the comment meets the storm: the retries leave the status alone.
+      () => notion.failNext(429, { count: 9, retryAfter: 0, path: '/v1/comments' }),
       () => notion.failNext(503, { count: 5 }),
     ]) {
       const { page, task } = await taskFromPage(local, localRepoId, 'Storm', 'true', false);

@@ -135,8 +135,14 @@ export interface FakeNotion {
     input: { title: string; values?: Record<string, string | null>; blocks?: FakeBlockInput[] },
   ): FakePage;
   page(id: string): FakePage | undefined;
-  /** The next `count` API requests answer this error (429 with `Retry-After` seconds). */
-  failNext(status: 429 | 500 | 503, options?: { count?: number; retryAfter?: number }): void;
+  /**
+   * The next `count` API requests (to `path` only, when given) answer this error (429 with
+   * `Retry-After` seconds).
+   */
+  failNext(
+    status: 429 | 500 | 503,
+    options?: { count?: number; retryAfter?: number; path?: string },
+  ): void;
   /** The next comment is stored, but its answer is lost: a 504, as when a gateway times out. */
   loseNextCommentAnswer(): void;
   /** Notion no longer accepts this token (the integration removed, or the OAuth grant revoked). */
@@ -193,7 +199,11 @@ export async function startFakeNotion(options: FakeNotionOptions = {}): Promise<
   const requests: NotionRequest[] = [];
   const comments: FakeComment[] = [];
   const tokenExchanges: FakeNotion['tokenExchanges'] = [];
-  const faults: { status: number; retryAfter?: number | undefined }[] = [];
+  const faults: {
+    status: number;
+    retryAfter?: number | undefined;
+    path?: string | undefined;
+  }[] = [];
   let lostCommentAnswers = 0;
   let clock = Date.parse('2026-01-01T00:00:00.000Z');
   let url = '';
@@ -447,7 +457,8 @@ export async function startFakeNotion(options: FakeNotionOptions = {}): Promise<
       return;
     }
 
-    const fault = faults.shift();
+    const at = faults.findIndex((f) => f.path === undefined || f.path === path);
+    const fault = at >= 0 ? faults.splice(at, 1)[0] : undefined;
     if (fault) {
       return notionError(
         res,
@@ -758,8 +769,8 @@ export async function startFakeNotion(options: FakeNotionOptions = {}): Promise<
       return page;
     },
     page: findPage,
-    failNext(status, { count = 1, retryAfter } = {}) {
-      for (let i = 0; i < count; i++) faults.push({ status, retryAfter });
+    failNext(status, { count = 1, retryAfter, path } = {}) {
+      for (let i = 0; i < count; i++) faults.push({ status, retryAfter, path });
     },
     loseNextCommentAnswer() {
       lostCommentAnswers += 1;
