@@ -311,7 +311,7 @@ describe('Notion write-back', () => {
     expect(commentsOn(page.id).filter((t) => t.startsWith('Lucid started'))).toHaveLength(1);
   });
 
-  it('ends the job at once on a revoked token, with the task’s error line and a reconnect', async () => {
+  it('ends the job at once on a revoked token, with the task’s error line, until a reconnect', async () => {
     const { task } = await taskFromPage(local, localRepoId, 'Revoked', 'true', false);
     notion.revoke(notion.token);
     const started = await api('POST', `/api/v1/tasks/${task.id}/runs`, { commands: ['true'] });
@@ -329,6 +329,12 @@ describe('Notion write-back', () => {
     expect(all.some((e) => e.type === 'notion.pending')).toBe(false);
     const status = await api<NotionStatus>('GET', '/api/integrations/notion');
     expect(status.body.connections[0]?.refusedAt).not.toBeNull();
+
+    notion.grant(notion.token);
+    const again = await api('POST', '/api/integrations/notion/token', { token: notion.token });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    const reconnected = await api<NotionStatus>('GET', '/api/integrations/notion');
+    expect(reconnected.body.connections[0]?.refusedAt).toBeNull();
   });
 
   it('never lets the token out: not in an event, a job or a log line', async () => {

@@ -149,6 +149,8 @@ export interface FakeNotion {
   revoke(token: string): void;
   /** The tokens Notion accepts now: the internal one and those OAuth handed out. */
   issuedTokens(): string[];
+  /** Notion accepts this token again (the integration added back). */
+  grant(token: string): void;
   /** OAuth token exchanges: the Basic credentials and the body each carried. */
   tokenExchanges: { clientId: string; clientSecret: string; body: Record<string, unknown> }[];
   stop(): Promise<void>;
@@ -780,6 +782,9 @@ export async function startFakeNotion(options: FakeNotionOptions = {}): Promise<
     },
     issuedTokens() {
       return [...tokens];
+    },
+    grant(token) {
+      tokens.add(token);
     },
     async stop() {
       server.closeAllConnections();
