@@ -3,13 +3,17 @@
  * page (its name and icon shown; a refused internal token says why), then on New task → From
  * Notion pick a database, map it onto a repository from the guessed defaults, pick a task from its
  * pages (status filter, search, paging) and start it with the page's Markdown as the prompt; the
- * page moves to in progress, and the task page shows the Notion card. Then the mapping starts tasks
- * automatically from pages entering "Ready for Lucid", and shows its last poll.
+ * page moves to in progress with a comment linking the task, and the task page shows the Notion
+ * card with the “Notion updated” banner and the line in the conversation. Once Notion refuses
+ * Lucid's token, the next write-back says so on the task and Integrations asks for a reconnect.
+ * Then the mapping starts tasks automatically from pages entering "Ready for Lucid", and shows its
+ * last poll.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { signUp, type TestUser } from '../packages/server/test/support/client.ts';
 import { fakeProviderEnv } from '../packages/server/test/support/providers.ts';
+import { request } from '../packages/server/test/support/client.ts';
 import { pushedRepo } from '../packages/server/test/support/tasks.ts';
 import type { TestServer } from '../packages/server/test/support/test-server.ts';
 import {
@@ -159,11 +163,28 @@ describe.skipIf(chromiumMissing)('the web app, Notion', () => {
     await page.reload();
     const card = page.getByRole('region', { name: 'Notion page' });
     await card.getByText('Fix the login page').waitFor();
-    await card.getByText('In progress').waitFor();
+    await card.getByText('In progress', { exact: true }).waitFor();
     expect(await card.getByRole('link', { name: 'Open in Notion' }).getAttribute('href')).toBe(
       login.url,
     );
     await screenshot(page, 'notion-card');
+  });
+
+  it('tells what Lucid wrote to the page: the “Notion updated” banner with the page’s link', async () => {
+    const card = page.getByRole('region', { name: 'Notion page' });
+    const banner = card.getByRole('status');
+    await banner.getByText('Notion updated — status In progress, comment posted').waitFor();
+    expect(await banner.getByRole('link', { name: 'See the page' }).getAttribute('href')).toBe(
+      login.url,
+    );
+    const taskUrl = page.url();
+    expect(notion.comments.filter((c) => c.pageId === login.id).map((c) => c.text)).toEqual([
+      `Lucid started: ${taskUrl}`,
+    ]);
+    await page
+      .getByText('Notion updated — status In progress, comment posted · the page')
+      .waitFor();
+    await screenshot(page, 'notion-updated');
   });
 
   it('starts tasks automatically from the pages entering a status, and shows the last poll', async () => {
@@ -218,5 +239,33 @@ describe.skipIf(chromiumMissing)('the web app, Notion', () => {
     await page.goto(`/tasks/${started[0]}`);
     const card = page.getByRole('region', { name: 'Notion page' });
     await card.getByText('Write the release notes').waitFor();
+  });
+
+  it('says on the task when Notion refuses Lucid’s token, and Integrations asks to reconnect', async () => {
+    const taskId = page.url().split('/tasks/')[1]!;
+    const connected = await request<{ connections: { id: string }[] }>(
+      server.url,
+      'GET',
+      '/api/integrations/notion',
+      { token: user.token },
+    );
+    expect(connected.body.connections).toHaveLength(1);
+    for (const token of notion.issuedTokens()) notion.revoke(token);
+    for (const action of ['stop', 'start']) {
+      const done = await request(server.url, 'POST', `/api/v1/tasks/${taskId}/${action}`, {
+        token: user.token,
+      });
+      expect(done.status, JSON.stringify(done.body)).toBeLessThan(300);
+    }
+    const card = page.getByRole('region', { name: 'Notion page' });
+    const alert = card.getByRole('alert');
+    await alert
+      .getByText("Notion refused Lucid's token: reconnect in Settings → Integrations.")
+      .waitFor();
+    await alert.getByRole('link', { name: 'Open Integrations' }).click();
+    await page.waitForURL('**/settings/integrations');
+    await page.getByText("Needs reconnect: Notion refused Lucid's token").waitFor();
+    await page.getByRole('link', { name: 'Reconnect Notion' }).waitFor();
+    await screenshot(page, 'notion-reconnect');
   });
 });

@@ -113,6 +113,29 @@ export const EventBody = z.discriminatedUnion('type', [
     reason: z.string(),
   }),
   /**
+   * Lucid wrote to the Notion page the task came from, at one of its stages: the page's status
+   * option (`option`), its pull request link (`prLink`), and a comment (`comment`).
+   */
+  z.object({
+    type: z.literal('notion.updated'),
+    stage: z.enum(['todo', 'inProgress', 'inReview', 'done', 'failed']),
+    option: z.string().nullable(),
+    prLink: z.string().nullable(),
+    comment: z.boolean(),
+    pageUrl: z.string(),
+  }),
+  /**
+   * Writing to the task's Notion page failed for now (Notion rate-limiting, unreachable or
+   * answering 5xx): `attempt` of `maxAttempts` failed, `reason` says how, and Lucid tries again
+   * shortly. The last attempt's failure is an `error`.
+   */
+  z.object({
+    type: z.literal('notion.pending'),
+    attempt: z.number().int().positive(),
+    maxAttempts: z.number().int().positive(),
+    reason: z.string(),
+  }),
+  /**
    * A reviewer's decision on the task's work: approved (its branch is merged into `into`) or
    * rejected (back to To Do; the reason goes to the next run).
    */

@@ -25,6 +25,8 @@ export const NotionConnection = z
     workspaceName: z.string().nullable(),
     workspaceIcon: z.string().nullable(),
     connectedAt: Timestamp,
+    /** When Notion last refused the token (revoked, or the integration removed); null while it works. */
+    refusedAt: Timestamp.nullable(),
   })
   .meta({ id: 'NotionConnection' });
 export type NotionConnection = z.infer<typeof NotionConnection>;

@@ -633,6 +633,8 @@ export const notionConnections = pgTable(
     notionWorkspaceName: text('notion_workspace_name'),
     notionWorkspaceIcon: text('notion_workspace_icon'),
     createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** When Notion last refused the token: the connection needs connecting again. */
+    refusedAt: timestamp('refused_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -16,13 +16,15 @@
  * Publishing never makes finishing a run fail or wait: it is a durable job (`forge.publish`, keyed
  * by the run, jobs/), run after the run's success is committed, one task at a time, taken up again
  * after a restart and retried with backoff while the forge is unreachable; each failed attempt is
- * a `pr.pending` event on the task, and the last failure a `task.status` reason. A push the upstream
+ * a `pr.pending` event on the task, and the last failure a `task.status` reason. A request opened
+ * is told as the domain event `pr.opened`, with its change. A push the upstream
  * refuses as non-fast-forward leaves the task `awaiting_merge` (forges/rejected-push.ts retries it).
  */
 import { eq } from 'drizzle-orm';
 import type { EventBody, TaskEvent } from '@lucid/contracts';
 import { repositories, runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { emitAfterCommit } from '../tasks/domain-events.ts';
 import { appendEvents } from '../tasks/events.ts';
 import type { RunRow, TaskRow } from '../tasks/runs.ts';
 import { transitionTaskIfAllowed, type TaskAction } from '../tasks/lifecycle.ts';
@@ -191,17 +193,21 @@ async function publishTask(
     const pr = published.pullRequest;
     if (!pr) return;
     const isNew = pr.created || task.prNumber !== pr.number;
-    await ctx.db
-      .update(tasks)
-      .set({ prUrl: pr.url, prNumber: pr.number, updatedAt: new Date() })
-      .where(eq(tasks.id, task.id));
     const event: EventBody = {
       type: isNew ? 'pr.opened' : 'pr.updated',
       provider: found.provider,
       url: pr.url,
       number: pr.number,
     };
-    await appendEvents(ctx.db, { taskId: task.id, runId: run.id, events: [event] });
+    await ctx.db.transaction(async (tx) => {
+      await tx
+        .update(tasks)
+        .set({ prUrl: pr.url, prNumber: pr.number, updatedAt: new Date() })
+        .where(eq(tasks.id, task.id));
+      await appendEvents(tx, { taskId: task.id, runId: run.id, events: [event] });
+      if (isNew)
+        emitAfterCommit(tx, { type: 'pr.opened', taskId: task.id, runId: run.id, url: pr.url });
+    });
     if (isNew && task.externalRef) {
       const ref = task.externalRef;
       const noun = found.provider === 'github' ? 'pull request' : 'merge request';

@@ -173,6 +173,20 @@ export async function renewJob(
   return renewed.length > 0;
 }
 
+/**
+ * Stores what an attempt has done so far in its job's payload, while that attempt holds it: a
+ * later attempt reads it and skips the steps already done.
+ *
+ * @example
+ * await saveJobPayload(db, { claim, payload: { ...job.payload, commented: true } });
+ */
+export async function saveJobPayload(
+  db: Db,
+  { claim, payload }: { claim: JobClaim; payload: Record<string, unknown> },
+): Promise<void> {
+  await db.update(jobs).set({ payload }).where(held(claim));
+}
+
 /** Marks the claimed attempt's job done. */
 export async function completeJob(db: Db, claim: JobClaim): Promise<void> {
   await db

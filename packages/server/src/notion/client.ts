@@ -2,7 +2,9 @@
  * @module notion/client
  * The one way Lucid talks to Notion: the official client, given the configured base URL and
  * `Notion-Version`, over a fetch that paces each token to about three requests a second and
- * retries a 429 (after its `Retry-After`) and a 5xx (with backoff). Notion's failures become
+ * retries a 429 (after its `Retry-After`) and a 5xx (with backoff); a request that creates
+ * something (a comment) is not sent again after a 5xx, which Notion may have answered after doing
+ * it: its caller decides. Notion's failures become
  * AppErrors here, in Notion's words where they help a person. The token never reaches a log.
  */
 import { createHash } from 'node:crypto';
@@ -45,14 +47,22 @@ function retryAfterMs(response: Response, attempt: number): number {
   return BACKOFF_MS * 2 ** attempt;
 }
 
+/** True for a request that creates something: a POST other than a search or a query. */
+function creates(input: Parameters<typeof fetch>[0], init: RequestInit | undefined): boolean {
+  if ((init?.method ?? 'GET').toUpperCase() !== 'POST') return false;
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  return !/\/(search|query)(\?|$)/.test(url);
+}
+
 /** A fetch paced per credential and retrying what Notion asks to retry. */
 function pacedFetch(credential: string): typeof fetch {
   const key = createHash('sha256').update(credential).digest('hex');
   return async (input, init) => {
+    const once = creates(input, init);
     for (let attempt = 0; ; attempt++) {
       await takeSlot(key);
       const response = await fetch(input, init);
-      const retryable = response.status === 429 || response.status >= 500;
+      const retryable = response.status === 429 || (response.status >= 500 && !once);
       if (!retryable || attempt >= MAX_RETRIES) return response;
       await response.arrayBuffer();
       await sleep(

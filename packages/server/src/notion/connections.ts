@@ -45,6 +45,7 @@ function toConnection(row: NotionConnectionRow): NotionConnection {
     workspaceName: row.notionWorkspaceName,
     workspaceIcon: row.notionWorkspaceIcon,
     connectedAt: row.updatedAt.toISOString(),
+    refusedAt: row.refusedAt?.toISOString() ?? null,
   };
 }
 
@@ -114,6 +115,7 @@ export async function storeNotionConnection(
     notionWorkspaceName: bot.workspaceName,
     notionWorkspaceIcon: bot.workspaceIcon,
     createdBy: actor.userId,
+    refusedAt: null,
   };
   const owner = workspaceId
     ? eq(notionConnections.workspaceId, workspaceId)
@@ -265,4 +267,18 @@ export async function disconnectNotion(
       metadata: { provider: 'notion', workspace: row.notionWorkspaceName },
     });
   });
+}
+
+/**
+ * Records that Notion refused a connection's token (revoked, or the integration removed): the
+ * Integrations page shows it as needing a reconnect until it is connected again.
+ *
+ * @example
+ * await markNotionRefused(db, connection.id);
+ */
+export async function markNotionRefused(db: Db, connectionId: string): Promise<void> {
+  await db
+    .update(notionConnections)
+    .set({ refusedAt: new Date() })
+    .where(eq(notionConnections.id, connectionId));
 }

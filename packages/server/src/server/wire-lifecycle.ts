@@ -4,7 +4,8 @@
  * the database (delivered at the outermost commit), the durable job worker and its handlers, what
  * follows each event (a succeeded run stores the job publishing it, in the run's own transaction;
  * a stored job wakes the worker; a queued run wakes the server's runner and answers remote
- * runners' waiting claims; a task from a Notion page stores the job moving its page along), and
+ * runners' waiting claims; a task from a Notion page stores the job moving its page along, and
+ * writing its pull request's link once one is opened), and
  * lease recovery.
  */
 import type { Logger } from 'pino';
@@ -77,6 +78,7 @@ export function wireLifecycle({
           db: database.db,
           encryptionKey: publishing.encryptionKey,
           notion,
+          publicUrl: publishing.publicUrl,
         }),
       }),
     },
@@ -88,10 +90,19 @@ export function wireLifecycle({
   events.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
   if (notion) {
     events.within('run.queued', (run, tx) =>
-      enqueueNotionStatus(tx, { taskId: run.taskId, stage: 'inProgress' }),
+      enqueueNotionStatus(tx, { taskId: run.taskId, stage: 'inProgress', key: run.runId }),
+    );
+    events.within('pr.opened', (pr, tx) =>
+      enqueueNotionStatus(tx, { taskId: pr.taskId, stage: 'inReview', key: pr.url, prUrl: pr.url }),
     );
     events.within('task.in_review', (task, tx) =>
       enqueueNotionStatus(tx, { taskId: task.taskId, stage: 'inReview' }),
+    );
+    // Approved and merged at once (the internal git server) is done, like a forge's merge later.
+    events.within('task.approved', (task, tx) =>
+      task.to === 'done'
+        ? enqueueNotionStatus(tx, { taskId: task.taskId, stage: 'done' })
+        : Promise.resolve(),
     );
     events.within('task.done', (task, tx) =>
       enqueueNotionStatus(tx, { taskId: task.taskId, stage: 'done' }),

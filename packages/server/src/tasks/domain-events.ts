@@ -37,6 +37,8 @@ export type DomainEvent =
   | ({ type: 'run.succeeded' } & RunRef)
   | ({ type: 'run.failed' } & RunRef)
   | ({ type: 'run.cancelled' } & RunRef)
+  /** A pull or merge request was opened for the task's work (forges/publish-run.ts). */
+  | ({ type: 'pr.opened'; url: string } & RunRef)
   | TaskMoved<TaskDomainEventType>
   | { type: 'job.queued'; jobId: string; kind: string };
 

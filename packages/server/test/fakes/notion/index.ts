@@ -3,8 +3,9 @@
  * protocol of what Lucid uses, on both `Notion-Version`s it accepts (2022-06-28: databases;
  * 2025-09-03: databases holding data sources): the OAuth code exchange (Basic client
  * credentials), `users/me`, `search`, databases, data sources and their queries, pages, block
- * children with cursors, page updates and comments; Notion's error bodies
- * (`{object:"error",status,code,message}`), and 429s or 500s a test injects.
+ * children with cursors, page updates, and comments (on a page or a discussion, exactly one of
+ * the two, and listed per page); Notion's error bodies (`{object:"error",status,code,message}`),
+ * and what a test injects: 429s or 5xx, a comment stored whose answer is lost, a revoked token.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -66,8 +67,12 @@ export interface FakePage {
 }
 
 export interface FakeComment {
+  id: string;
   pageId: string;
+  discussionId: string;
   text: string;
+  /** The rich text as it was sent. */
+  richText: unknown[];
 }
 
 /** Rich text as Notion sends it. */
@@ -130,12 +135,24 @@ export interface FakeNotion {
     input: { title: string; values?: Record<string, string | null>; blocks?: FakeBlockInput[] },
   ): FakePage;
   page(id: string): FakePage | undefined;
-  /** Refuses a token from now on, as Notion does once the integration is removed. */
-  revoke(token: string): void;
   /** Deletes a database: Notion answers 404 for it (and its data source) from now on. */
   removeDatabase(database: FakeDatabase): void;
-  /** The next `count` API requests answer this error (429 with `Retry-After` seconds). */
-  failNext(status: 429 | 500 | 503, options?: { count?: number; retryAfter?: number }): void;
+  /**
+   * The next `count` API requests (to `path` only, when given) answer this error (429 with
+   * `Retry-After` seconds).
+   */
+  failNext(
+    status: 429 | 500 | 503,
+    options?: { count?: number; retryAfter?: number; path?: string },
+  ): void;
+  /** The next comment is stored, but its answer is lost: a 504, as when a gateway times out. */
+  loseNextCommentAnswer(): void;
+  /** Notion no longer accepts this token (the integration removed, or the OAuth grant revoked). */
+  revoke(token: string): void;
+  /** The tokens Notion accepts now: the internal one and those OAuth handed out. */
+  issuedTokens(): string[];
+  /** Notion accepts this token again (the integration added back). */
+  grant(token: string): void;
   /** OAuth token exchanges: the Basic credentials and the body each carried. */
   tokenExchanges: { clientId: string; clientSecret: string; body: Record<string, unknown> }[];
   stop(): Promise<void>;
@@ -148,6 +165,7 @@ const ERROR_CODES: Record<number, string> = {
   429: 'rate_limited',
   500: 'internal_server_error',
   503: 'service_unavailable',
+  504: 'gateway_timeout',
 };
 
 function notionError(
@@ -185,7 +203,12 @@ export async function startFakeNotion(options: FakeNotionOptions = {}): Promise<
   const requests: NotionRequest[] = [];
   const comments: FakeComment[] = [];
   const tokenExchanges: FakeNotion['tokenExchanges'] = [];
-  const faults: { status: number; retryAfter?: number | undefined }[] = [];
+  const faults: {
+    status: number;
+    retryAfter?: number | undefined;
+    path?: string | undefined;
+  }[] = [];
+  let lostCommentAnswers = 0;
   let clock = Date.parse('2026-01-01T00:00:00.000Z');
   let url = '';
 
@@ -438,7 +461,8 @@ export async function startFakeNotion(options: FakeNotionOptions = {}): Promise<
       return;
     }
 
-    const fault = faults.shift();
+    const at = faults.findIndex((f) => f.path === undefined || f.path === path);
+    const fault = at >= 0 ? faults.splice(at, 1)[0] : undefined;
     if (fault) {
       return notionError(
         res,
@@ -633,24 +657,78 @@ export async function startFakeNotion(options: FakeNotionOptions = {}): Promise<
       });
     }
     if (req.method === 'POST' && path === '/v1/comments') {
-      const parent = body.parent as { page_id?: string } | undefined;
-      const page = parent?.page_id ? findPage(parent.page_id) : undefined;
+      // Notion's rule: exactly one of `parent` (a page or a block) and `discussion_id`.
+      const parent = body.parent as { page_id?: string; block_id?: string } | undefined;
+      const discussionId = typeof body.discussion_id === 'string' ? body.discussion_id : null;
+      if ((parent === undefined) === (discussionId === null)) {
+        return notionError(
+          res,
+          400,
+          'body failed validation. Fix one: body.parent should be defined, instead was `undefined`. body.discussion_id should be defined, instead was `undefined`.',
+        );
+      }
+      if (!Array.isArray(body.rich_text) || body.rich_text.length === 0) {
+        return notionError(
+          res,
+          400,
+          'body failed validation: body.rich_text should be defined, instead was `undefined`.',
+        );
+      }
+      const thread = discussionId ? comments.find((c) => c.discussionId === discussionId) : null;
+      const page = parent?.page_id
+        ? findPage(parent.page_id)
+        : thread
+          ? findPage(thread.pageId)
+          : undefined;
       if (!page) return notionError(res, 404, 'Could not find page.');
-      const comment = { pageId: page.id, text: plain(body.rich_text) };
-      comments.push(comment);
-      return sendJson(res, 200, {
-        object: 'comment',
+      const comment: FakeComment = {
         id: randomUUID(),
-        parent: { type: 'page_id', page_id: page.id },
-        discussion_id: randomUUID(),
-        created_time: new Date().toISOString(),
-        last_edited_time: new Date().toISOString(),
-        created_by: { object: 'user', id: botId },
-        rich_text: [richText(comment.text)],
+        pageId: page.id,
+        discussionId: thread?.discussionId ?? randomUUID(),
+        text: plain(body.rich_text),
+        richText: body.rich_text,
+      };
+      comments.push(comment);
+      if (lostCommentAnswers > 0) {
+        lostCommentAnswers -= 1;
+        return notionError(res, 504, 'Gateway timeout.');
+      }
+      return sendJson(res, 200, { ...commentJson(comment), request_id: randomUUID() });
+    }
+    if (req.method === 'GET' && path === '/v1/comments') {
+      const blockId = parsed.searchParams.get('block_id') ?? '';
+      const page = findPage(blockId);
+      if (!page && !findBlock(blockId)) {
+        return notionError(res, 404, `Could not find block with ID: ${blockId}.`);
+      }
+      const found = comments.filter((c) => undash(c.pageId) === undash(blockId));
+      const list = paginate(found, {}, parsed.searchParams);
+      return sendJson(res, 200, {
+        object: 'list',
+        ...list,
+        results: list.results.map(commentJson),
+        type: 'comment',
+        comment: {},
         request_id: randomUUID(),
       });
     }
     return notionError(res, 400, 'Invalid request URL.', 'invalid_request_url');
+  }
+
+  function commentJson(comment: FakeComment) {
+    const at = new Date(clock).toISOString();
+    return {
+      object: 'comment',
+      id: comment.id,
+      parent: { type: 'page_id', page_id: comment.pageId },
+      discussion_id: comment.discussionId,
+      created_time: at,
+      last_edited_time: at,
+      created_by: { object: 'user', id: botId },
+      rich_text: (
+        comment.richText as { text?: { content?: string; link?: { url: string } | null } }[]
+      ).map((t) => richText(t.text?.content ?? '', {}, t.text?.link?.url ?? null)),
+    };
   }
 
   const server = createServer((req, res) => {
@@ -695,14 +773,23 @@ export async function startFakeNotion(options: FakeNotionOptions = {}): Promise<
       return page;
     },
     page: findPage,
-    revoke(token) {
-      tokens.delete(token);
-    },
     removeDatabase(database) {
       databases.delete(database.id);
     },
-    failNext(status, { count = 1, retryAfter } = {}) {
-      for (let i = 0; i < count; i++) faults.push({ status, retryAfter });
+    failNext(status, { count = 1, retryAfter, path } = {}) {
+      for (let i = 0; i < count; i++) faults.push({ status, retryAfter, path });
+    },
+    loseNextCommentAnswer() {
+      lostCommentAnswers += 1;
+    },
+    revoke(token) {
+      tokens.delete(token);
+    },
+    issuedTokens() {
+      return [...tokens];
+    },
+    grant(token) {
+      tokens.add(token);
     },
     async stop() {
       server.closeAllConnections();

@@ -136,10 +136,14 @@ export function useCreateNotionTask() {
   });
 }
 
-/** The Notion page a task came from, or null. */
-export function useTaskNotionLink(taskId: string) {
-  return useQuery({
-    queryKey: [...notionKey, 'task', taskId],
+/**
+ * The Notion page a task came from, or null; read again whenever `version` changes (the last
+ * write-back Lucid made to the page).
+ */
+export function useTaskNotionLink(taskId: string, version = 0) {
+  return useQuery<TaskNotionLink | null>({
+    queryKey: [...notionKey, 'task', taskId, version],
+    placeholderData: keepPreviousData,
     queryFn: ({ signal }) =>
       api<{ link: TaskNotionLink | null }>(`/api/v1/tasks/${encodeURIComponent(taskId)}/notion`, {
         signal,

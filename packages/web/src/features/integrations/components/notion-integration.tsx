@@ -1,8 +1,9 @@
 /**
  * @module features/integrations/components/notion-integration
  * Settings → Integrations → Notion: each Notion workspace the user can use (its icon and name,
- * theirs or a workspace's, how it was connected) with Disconnect, and Connect (Notion's consent
- * page, when the server has a public integration) or an internal integration's secret.
+ * theirs or a workspace's, how it was connected, whether Notion has since refused its token) with
+ * Disconnect, and Connect (Notion's consent page, when the server has a public integration) or an
+ * internal integration's secret.
  */
 import { useState, type FormEvent } from 'react';
 import type { NotionConnection } from '@lucid/contracts';
@@ -61,6 +62,12 @@ function ConnectionRow({ connection }: { connection: NotionConnection }) {
             {connection.method === 'oauth' ? 'connected by OAuth' : 'internal integration token'},{' '}
             <Time iso={connection.connectedAt} />
           </p>
+          {connection.refusedAt && (
+            <p role="alert" className="mt-1 text-sm font-medium text-red-700">
+              Needs reconnect: Notion refused Lucid's token <Time iso={connection.refusedAt} />.
+              Connect it again below.
+            </p>
+          )}
         </div>
       </div>
       <Button variant="ghost" size="sm" onClick={() => setConfirming(true)}>
@@ -136,6 +143,7 @@ export function NotionIntegration() {
   const status = useNotionStatus();
   const [withToken, setWithToken] = useState(false);
   const own = status.data?.connections.some((c) => c.owner === 'user') ?? false;
+  const refused = status.data?.connections.some((c) => c.refusedAt !== null) ?? false;
   return (
     <Card
       title="Notion"
@@ -161,7 +169,7 @@ export function NotionIntegration() {
             <div className="mt-3 flex gap-2">
               {status.data.oauth && (
                 <a href={notionAuthorizeHref()} className={buttonClass('primary', 'sm')}>
-                  {own ? 'Reconnect Notion' : 'Connect Notion'}
+                  {own || refused ? 'Reconnect Notion' : 'Connect Notion'}
                 </a>
               )}
               <Button variant="secondary" size="sm" onClick={() => setWithToken(true)}>

@@ -7,6 +7,7 @@
  */
 import { useEffect, useRef } from 'react';
 import { formatTokens, shortSha, timeOfDay } from '../../../lib/format.ts';
+import { notionPendingText, notionUpdateSummary } from '../../../components/ui/notion-card.tsx';
 import { commandOf, pullRequestLabel, type ChatItem, type ToolCard } from '../live/view.ts';
 import { Markdown } from './markdown.tsx';
 import { StatusBadge } from '../../../components/ui/status-badge.tsx';
@@ -159,6 +160,24 @@ function Item({ item }: { item: ChatItem }) {
             {item.maxAttempts}:
           </span>{' '}
           {item.reason.replace(/\.$/, '')}. Lucid tries again shortly.
+        </p>
+      );
+    case 'notion':
+      return (
+        <p className="text-center text-xs text-slate-500">
+          {notionUpdateSummary(item)} ·{' '}
+          <a href={item.pageUrl} target="_blank" rel="noreferrer" className="underline">
+            the page
+          </a>
+        </p>
+      );
+    case 'notion-pending':
+      return (
+        <p
+          role="status"
+          className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+        >
+          {notionPendingText(item)}
         </p>
       );
     case 'pr': {

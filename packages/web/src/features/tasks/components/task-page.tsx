@@ -5,7 +5,8 @@
  * banner once the branch is pushed (with its pull request's link), or a line saying the latest run
  * made no changes, or that its push was blocked by the safety checks (a Safety tab lists them). The header renames and deletes the task, shows the time, tokens and cost of its
  * runs, approves or rejects work in review and downloads it as a patch. Everything below the header
- * is a fold of the task's live stream; a task started from a Notion page shows the page's card.
+ * is a fold of the task's live stream; a task started from a Notion page shows the page's card,
+ * with the last write-back Lucid made to it.
  * Loaded on demand, with the terminal and the highlighter.
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
@@ -21,6 +22,7 @@ import { patchUrl, usePostMessage, useStopTask, useTask } from '../../../lib/que
 import { useTaskStream, type StreamConnection } from '../live/use-task-stream.ts';
 import {
   chatItems,
+  lastNotionWrite,
   endedWithoutChanges,
   filesVersion,
   lastPullRequest,
@@ -253,7 +255,9 @@ function TaskView({ task }: { task: TaskDetail }) {
         )}
         <DeleteTask task={task} status={status} />
       </header>
-      {task.source === 'notion' && <NotionTaskCard taskId={task.id} />}
+      {task.source === 'notion' && (
+        <NotionTaskCard taskId={task.id} write={lastNotionWrite(state.events)} />
+      )}
       {endedWithoutChanges(state.events) ? (
         <NoChangesNote />
       ) : (

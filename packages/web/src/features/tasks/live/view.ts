@@ -2,11 +2,13 @@
  * @module features/tasks/live/view
  * What the task page shows, derived from the folded live state: the conversation (messages, tool
  * cards with their output, status changes, errors, commits and pushes, requests opened and
- * publishing retried, compactions of the agent's context, whose credential the work used, then
+ * publishing retried, writes to the Notion page the task came from and their retries,
+ * compactions of the agent's context, whose credential the work used, then
  * the answers being written), the
  * terminal's text, and the files that changed. A stop reads as one line.
  */
 import type { RunStatus, TaskEvent, TaskStatus } from '@lucid/contracts';
+import type { NotionWrite } from '../../../components/ui/notion-card.tsx';
 import type { LiveState } from './fold.ts';
 
 type ForgeName = 'github' | 'gitlab';
@@ -64,6 +66,17 @@ export type ChatItem =
       maxAttempts: number;
       reason: string;
     }
+  /** Lucid wrote to the Notion page the task came from. */
+  | {
+      kind: 'notion';
+      seq: number;
+      option: string | null;
+      prLink: string | null;
+      comment: boolean;
+      pageUrl: string;
+    }
+  /** Writing to the Notion page failed for now; Lucid tries again (attempt `attempt + 1`). */
+  | { kind: 'notion-pending'; seq: number; attempt: number; maxAttempts: number; reason: string }
   /** The work used its creator's own or its workspace's forge connection or model key. */
   | {
       kind: 'credential';
@@ -190,6 +203,25 @@ export function chatItems(state: LiveState): ChatItem[] {
           kind: 'pending',
           seq: event.seq,
           provider: event.provider,
+          attempt: event.attempt,
+          maxAttempts: event.maxAttempts,
+          reason: event.reason,
+        });
+        break;
+      case 'notion.updated':
+        items.push({
+          kind: 'notion',
+          seq: event.seq,
+          option: event.option,
+          prLink: event.prLink,
+          comment: event.comment,
+          pageUrl: event.pageUrl,
+        });
+        break;
+      case 'notion.pending':
+        items.push({
+          kind: 'notion-pending',
+          seq: event.seq,
           attempt: event.attempt,
           maxAttempts: event.maxAttempts,
           reason: event.reason,
@@ -338,6 +370,28 @@ export function pullRequestLabel(pr: { provider: ForgeName; number: number }): s
 }
 
 /** The newest pull or merge request the stream announced, ahead of the polled task. */
+/**
+ * The last word on the task's Notion write-back: what was written, a retry under way, or Notion
+ * refusing Lucid's token; null before any.
+ */
+export function lastNotionWrite(events: TaskEvent[]): NotionWrite | null {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    if (event.type === 'notion.updated') {
+      const { seq, option, prLink, comment, pageUrl } = event;
+      return { kind: 'updated', seq, option, prLink, comment, pageUrl };
+    }
+    if (event.type === 'notion.pending') {
+      const { seq, attempt, maxAttempts, reason } = event;
+      return { kind: 'pending', seq, attempt, maxAttempts, reason };
+    }
+    if (event.type === 'error' && event.code === 'invalid_notion_token') {
+      return { kind: 'refused', seq: event.seq, message: event.message };
+    }
+  }
+  return null;
+}
+
 export function lastPullRequest(events: TaskEvent[]): PullRequestLink | null {
   for (let i = events.length - 1; i >= 0; i -= 1) {
     const event = events[i]!;

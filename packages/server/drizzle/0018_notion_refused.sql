@@ -1,0 +1,1 @@
+ALTER TABLE "notion_connections" ADD COLUMN "refused_at" timestamp with time zone;
