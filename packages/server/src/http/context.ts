@@ -17,6 +17,7 @@ import type { MergeUpstream, RetryRejectedPush } from '../tasks/review-context.t
 import type { PublishContext } from '../forges/upstream.ts';
 import type { QueuedRuns } from '../control/queued-runs.ts';
 import type { SandboxGate } from './sandbox-listener.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 export interface AppDeps {
   config: Config;
@@ -43,6 +44,10 @@ export interface AppDeps {
   queuedRuns?: QueuedRuns | undefined;
   /** Keeps requests arriving on the sandbox network to `/git/` and `/llm/`. */
   sandboxGate?: SandboxGate | undefined;
+  /** The server's metrics (`GET /metrics`), which the app records HTTP answers and streams into. */
+  metrics: Metrics;
+  /** The Docker engine this server's own runner makes sandboxes on, checked by `/readyz`. */
+  engine?: { ping(): Promise<unknown> } | undefined;
 }
 
 /** What publishing to forges needs (pushing upstream, opening requests, webhooks). */

@@ -51,6 +51,11 @@ export class DockerDriver implements SandboxDriver {
     this.image = options.image;
   }
 
+  /** Asks the engine whether it answers (`/readyz`); throws when it does not. */
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
   async create(spec: SandboxSpec): Promise<DockerSandbox> {
     const container = await this.createContainer(spec, true);
     try {
