@@ -11,10 +11,12 @@ import path from 'node:path';
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScriptStep } from './fakes/llm/index.ts';
+import { startFakeGitHub } from './fakes/github/index.ts';
+import { startFakeNotion } from './fakes/notion/index.ts';
 import { startAgentServer, type AgentServer } from './support/agent-server.ts';
-import { request } from './support/client.ts';
+import { request, signUp } from './support/client.ts';
 import { taskEvents, waitForStatus } from './support/tasks.ts';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import { onPostgres, startTestServer, type TestServer } from './support/test-server.ts';
 
 const METRICS_TOKEN = 'metrics-test-token-0123456789abcdef';
 const ANTHROPIC_KEY = 'sk-ant-metrics-test-0123456789';
@@ -211,6 +213,11 @@ describe('GET /metrics', () => {
       0,
     );
     expect(family(after, 'lucid_nodejs_eventloop_lag_seconds').type).toBe('GAUGE');
+    // PostgreSQL's pool, by state; embedded PGlite has one connection and no pool to show.
+    const pool = samplesOf(text).filter((s) => s.name === 'lucid_db_pool_connections');
+    expect(pool.map((s) => s.labels.state).sort()).toEqual(
+      onPostgres ? ['idle', 'total', 'waiting'] : [],
+    );
 
     // No label value is an id, and nothing the server holds secret is anywhere in the text.
     for (const { name, labels } of samplesOf(text)) {
@@ -229,6 +236,26 @@ describe('GET /metrics', () => {
     ]) {
       expect(text).not.toContain(secret);
     }
+  });
+
+  it('counts a model call the provider refuses as an error, and the retry after it', async () => {
+    const before = (await scrape()).families;
+    t.llm.failNext(1, { status: 429, retryAfterSeconds: 0 });
+    t.llm.script([{ text: 'Done after the limit.', usage: usage(40, 4) }]);
+    const created = await request<{ task: { id: string } }>(t.server.url, 'POST', '/api/v1/tasks', {
+      token: t.user.token,
+      json: { repoId: t.repoId, prompt: 'Say something', model: MODEL },
+    });
+    expect(created.status).toBe(201);
+    await waitForStatus(t.server.url, t.user, created.body.task.id, ['todo', 'failed']);
+    const after = (await scrape()).families;
+    const moved = (name: string, labels: Record<string, string>) =>
+      valueOf(after, name, labels) - valueOf(before, name, labels);
+    const model = { provider: 'anthropic', model: MODEL };
+    expect(moved('lucid_llm_calls_total', { ...model, status: '4xx' })).toBe(1);
+    expect(moved('lucid_llm_errors_total', { ...model, status: '4xx' })).toBe(1);
+    expect(moved('lucid_llm_calls_total', { ...model, status: '2xx' })).toBe(1);
+    expect(moved('lucid_llm_errors_total', { ...model, status: '2xx' })).toBe(0);
   });
 
   it('is refused without the metrics token, with a wrong one and with an API token', async () => {
@@ -259,6 +286,47 @@ describe('GET /metrics', () => {
       expect(body.error.message).toContain('LUCID_METRICS_TOKEN');
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('calls to other services', () => {
+  it('counts GitHub and Notion calls by status class, and their failures', async () => {
+    const github = await startFakeGitHub();
+    const notion = await startFakeNotion();
+    const server = await startTestServer({
+      env: { ...github.env(), NOTION_API_URL: notion.url, LUCID_METRICS_TOKEN: METRICS_TOKEN },
+    });
+    try {
+      const user = await signUp(server.url);
+      const account = github.addUser({ login: 'metrics-reader' });
+      const connect = (provider: string, token: string) =>
+        request(server.url, 'POST', `/api/integrations/${provider}/token`, {
+          token: user.token,
+          json: { token },
+        });
+      const before = (await scrape(server)).families;
+      const calls = (families: PrometheusFamily[], service: string, status: string) =>
+        valueOf(families, 'lucid_external_calls_total', { service, status }) -
+        valueOf(before, 'lucid_external_calls_total', { service, status });
+      const failures = (families: PrometheusFamily[], service: string) =>
+        valueOf(families, 'lucid_external_failures_total', { service }) -
+        valueOf(before, 'lucid_external_failures_total', { service });
+
+      github.fail(503, 1);
+      expect((await connect('github', account.token)).status).toBeGreaterThanOrEqual(400);
+      expect((await connect('github', account.token)).status).toBe(200);
+      expect((await connect('notion', notion.token)).status).toBe(200);
+      const after = (await scrape(server)).families;
+      expect(calls(after, 'github', '5xx')).toBe(1);
+      expect(failures(after, 'github')).toBe(1);
+      expect(calls(after, 'github', '2xx')).toBeGreaterThanOrEqual(1);
+      expect(calls(after, 'notion', '2xx')).toBeGreaterThanOrEqual(1);
+      expect(failures(after, 'notion')).toBe(0);
+    } finally {
+      await server.close();
+      await github.close();
+      await notion.stop();
     }
   });
 });
