@@ -38,12 +38,19 @@ export function addLogContext(
   if (reply) reply.log = request.log;
 }
 
+/** Whether `value` is a plain object (parsed JSON, a query, parameters), not a buffer or stream. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
 /** The ids among a request's path parameters, query and top-level body fields, by log field. */
 function idsOf(request: FastifyRequest): Record<string, string> {
   const found: Record<string, string> = {};
   for (const source of [request.body, request.query, request.params]) {
-    if (typeof source !== 'object' || source === null || Array.isArray(source)) continue;
-    for (const value of Object.values(source as Record<string, unknown>)) {
+    if (!isPlainObject(source)) continue;
+    for (const value of Object.values(source)) {
       const match = typeof value === 'string' ? ID.exec(value) : null;
       if (match) found[ID_FIELDS[match[1]!]!] = value as string;
     }
