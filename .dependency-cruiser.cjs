@@ -6,6 +6,8 @@
  * a peer of its own layer. So a layer can be read, tested and changed knowing only what is under
  * it, and a cycle between folders cannot start. The order is the one the code has:
  *   - config, errors, ids, principal, process, secrets, cli-package import nothing of Lucid's own;
+ *     nor does metrics (the server's Prometheus registry), so every layer, the runner side
+ *     included, records into it;
  *   - db is the store; banner reads only the configuration;
  *   - audit, workspaces, git and sandbox build on the store (sandbox and git on processes);
  *   - auth (api tokens, run tokens, roles) and repos build on workspaces and audit;
@@ -30,7 +32,7 @@
 
 /** The server's layers, lowest first; a name is a folder of packages/server/src or a top-level module. */
 const serverLayers = [
-  ['config', 'errors', 'ids', 'principal', 'process', 'secrets', 'cli-package'],
+  ['config', 'errors', 'ids', 'principal', 'process', 'secrets', 'cli-package', 'metrics'],
   ['db', 'banner'],
   ['audit'],
   ['workspaces', 'git', 'sandbox'],

@@ -51,6 +51,8 @@ export interface Config {
    * none (false), all (true), or these addresses and CIDR ranges.
    */
   trustProxy: boolean | string;
+  /** The bearer token `GET /metrics` asks for; without one the metrics are not served. */
+  metricsToken: string | undefined;
   agent: AgentConfig;
   /** Where GitHub and GitLab live, and the OAuth apps Lucid has for them. */
   forges: ForgeConfig;
@@ -386,6 +388,9 @@ const EnvSchema = SandboxEnvSchema.extend({
     .min(0, 'must be 0 (no limit) or more (requests a minute)')
     .default(600),
   LUCID_TRUST_PROXY: optionalText,
+  LUCID_METRICS_TOKEN: optionalText.pipe(
+    z.string().min(16, 'must be at least 16 characters (a bearer token for /metrics)').optional(),
+  ),
   LUCID_AGENT_MAX_STEPS: z.coerce
     .number({ error: 'must be a number of steps' })
     .int('must be a whole number of steps')
@@ -645,6 +650,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     rateLimitPerMinute: e.LUCID_RATE_LIMIT_PER_MINUTE,
     trustProxy: trustProxyOf(e.LUCID_TRUST_PROXY),
+    metricsToken: e.LUCID_METRICS_TOKEN,
     agent: {
       maxSteps: e.LUCID_AGENT_MAX_STEPS,
       contextWindow: e.LUCID_CONTEXT_WINDOW,

@@ -2,8 +2,9 @@
  * @module server
  * The composition root: opens the database, builds auth, the live hub and the HTTP app, and listens.
  * `startServer` reads as its steps: the host and data dir, the database, auth, the own runner's
- * sandboxes, the live hub, the lifecycle's wiring (server/wire-lifecycle.ts: domain events, jobs,
- * lease recovery), the runner, the app, the ways sandboxes reach it; `close` undoes them in turn.
+ * sandboxes, the live hub, the metrics, the lifecycle's wiring (server/wire-lifecycle.ts: domain
+ * events, jobs, lease recovery), the runner, the app, the ways sandboxes reach it; `close` undoes
+ * them in turn.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { startBanner } from './banner.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
@@ -40,6 +41,10 @@ import { taskCreation } from './http/context.ts';
 import { NotionPickup } from './notion/pickup.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
 import { DockerDriver } from './sandbox/docker/docker-driver.ts';
+import { Metrics } from './metrics/metrics.ts';
+import { countCallsWith } from './metrics/outbound.ts';
+import { queuedRunCount } from './control/queue.ts';
+import { queuedJobCount } from './jobs/store.ts';
 import {
   isWildcard,
   listenForSandboxes,
@@ -148,6 +153,8 @@ export interface RunningServer {
   events: DomainEvents;
   /** Starts tasks from the Notion pages entering a mapping's pickup status. */
   notionPickup: NotionPickup;
+  /** This server's metrics (`GET /metrics`). */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -175,10 +182,15 @@ export function requestWithoutKey(req: {
  * JSON lines for log collectors; readable lines when a person watches a terminal, or when
  * LUCID_LOG_FORMAT says so.
  */
-export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>): Logger {
+export function createLogger(
+  config: Pick<Config, 'logLevel' | 'logFormat'>,
+  /** Where JSON lines go (a test reads them); standard output by default. */
+  destination?: DestinationStream,
+): Logger {
   const pretty =
-    config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY);
-  return pino({
+    !destination &&
+    (config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY));
+  const options: LoggerOptions = {
     level: config.logLevel,
     redact: {
       paths: [
@@ -201,7 +213,8 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>): Lo
         options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,reqId,banner' },
       },
     }),
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** This server as its own runner reaches it: the listening address, loopback for a wildcard. */
@@ -309,6 +322,7 @@ function ownRunner({
   live,
   logger,
   gitRoot,
+  metrics,
 }: {
   config: Config;
   options: RunnerOptions | undefined;
@@ -319,6 +333,7 @@ function ownRunner({
   live: LiveHub;
   logger: Logger;
   gitRoot: string;
+  metrics: Metrics;
 }): Runner | undefined {
   const { driver, agentCache, slots, sandboxUrl } = sandboxes;
   if (!driver) return undefined;
@@ -353,6 +368,7 @@ function ownRunner({
     warmPool: options?.warmPool ?? config.sandbox.warmPool,
     pollMs: options?.pollMs ?? 1_000,
     log: logger,
+    metrics,
     agent: lucidAgentRuntime({
       secrets: providerSecrets(config.llm),
       cliAgents: config.agent.cli,
@@ -364,6 +380,7 @@ function ownRunner({
           budgets: config.budgets,
           quotas: config.workspaceQuotas,
           log: logger,
+          metrics,
         },
         `${ownUrl(config.host, config.port)}/llm`,
       ),
@@ -428,6 +445,27 @@ async function openSandboxPaths({
 }
 
 /**
+ * This server's metrics, reading at scrape time its queues and (on PostgreSQL) its pool, and
+ * counting the calls to forges and Notion made with its settings.
+ */
+function serverMetrics(config: Config, database: Database): Metrics {
+  const metrics = new Metrics();
+  metrics.readFrom({
+    queueDepth: async () => {
+      const [runs, jobs] = await Promise.all([
+        queuedRunCount(database.db),
+        queuedJobCount(database.db),
+      ]);
+      return { runs, jobs };
+    },
+    ...(database.pool ? { pool: database.pool } : {}),
+  });
+  countCallsWith(config.forges, metrics);
+  countCallsWith(config.notion, metrics);
+  return metrics;
+}
+
+/**
  * Starts Lucid and resolves once it listens.
  *
  * @example
@@ -449,6 +487,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onError: (error) =>
       logger.error({ err: error }, 'the live stream failed to read new events or send drafts'),
   });
+  const metrics = serverMetrics(config, database);
   const publishing = {
     db: database.db,
     encryptionKey: config.encryptionKey,
@@ -463,6 +502,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     notion: config.notion,
     jobs: options.jobs,
     logger,
+    metrics,
   });
   const runner = ownRunner({
     config,
@@ -474,7 +514,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     live,
     logger,
     gitRoot,
+    metrics,
   });
+  if (runner) metrics.readFrom({ sandboxes: () => runner.sandboxCounts() });
 
   await live.start();
   const sandboxGate = new SandboxGate();
@@ -494,6 +536,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     retryRejectedPush: (input) => retryAfterRejectedPush(publishing, input),
     sandboxGate,
     queuedRuns: lifecycle.queuedRuns,
+    metrics,
+    engine: runner && sandboxes.driver instanceof DockerDriver ? sandboxes.driver : undefined,
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -542,6 +586,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     queuedRuns: lifecycle.queuedRuns,
     events: lifecycle.events,
     notionPickup,
+    metrics,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     close: async () => {
       lifecycle.stopRecovery();

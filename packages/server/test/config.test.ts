@@ -93,6 +93,21 @@ describe('configuration', () => {
     for (const problem of [url, keywords, compatible]) expect(problem).not.toMatch(/hunter2/);
   });
 
+  it('serves no metrics by default, and takes a metrics token of 16 characters or more', async () => {
+    const dir = await dataDir();
+    expect(loadConfig({ LUCID_DATA_DIR: dir }).metricsToken).toBeUndefined();
+    expect(
+      loadConfig({ LUCID_DATA_DIR: dir, LUCID_METRICS_TOKEN: ' ' }).metricsToken,
+    ).toBeUndefined();
+    const token = 'scrape-me-0123456789';
+    expect(loadConfig({ LUCID_DATA_DIR: dir, LUCID_METRICS_TOKEN: token }).metricsToken).toBe(
+      token,
+    );
+    const [short] = problems({ LUCID_DATA_DIR: dir, LUCID_METRICS_TOKEN: 'hunter2' });
+    expect(short).toMatch(/^LUCID_METRICS_TOKEN must be at least 16 characters/);
+    expect(short).not.toContain('hunter2');
+  });
+
   it('requires ENCRYPTION_KEY with DATABASE_URL, and a well-formed key', async () => {
     const dir = await dataDir();
     expect(problems({ LUCID_DATA_DIR: dir, DATABASE_URL: 'postgres://localhost/lucid' })).toEqual([

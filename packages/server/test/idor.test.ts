@@ -128,8 +128,13 @@ const ADMIN_LISTS: Record<string, string> = {
   'GET /api/v1/invitations': 'invitations are made and read by instance admins alone',
 };
 
-/** GET routes without a path parameter that list nothing: they start or finish an authorization. */
+/**
+ * GET routes without a path parameter that list nothing: they start or finish an authorization,
+ * or answer operators alone.
+ */
 const NOT_LISTS: Record<string, string> = {
+  'GET /metrics':
+    "it answers only the operators' metrics token (LUCID_METRICS_TOKEN), no account, and its labels hold no id",
   'GET /api/integrations/notion/auth':
     "it starts the caller's own authorization (refused where the server has no Notion public integration)",
   'GET /api/integrations/notion/callback':

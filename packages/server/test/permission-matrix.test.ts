@@ -266,6 +266,8 @@ beforeAll(async () => {
     env: {
       ...github.env(),
       NOTION_API_URL: notion.url,
+      // An account's API token is no metrics token: `GET /metrics` answers every caller 401.
+      LUCID_METRICS_TOKEN: 'matrix-metrics-token-0123456789',
       ...fakeProviderEnv('http://127.0.0.1:9', {
         anthropic: 'sk-ant-matrix-0123456789',
         openai: 'sk-oai-matrix-0123456789',
@@ -389,6 +391,7 @@ function expected(rule: AccessRule, caller: Caller): Expected | null {
   if (rule === 'signed-in') return { kind: 'allowed' };
   if (rule === 'instance-admin') return { kind: 'status', status: 403, code: 'forbidden' };
   if (rule === 'runner') return { kind: 'status', status: 401, code: 'invalid_credentials' };
+  if (rule === 'metrics-token') return { kind: 'status', status: 401, code: 'unauthorized' };
   if (caller.role === null) return { kind: 'hidden' };
   return RANK[caller.role] >= RANK[rule.role]
     ? { kind: 'allowed' }

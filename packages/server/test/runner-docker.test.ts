@@ -1,3 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerDriver } from '../src/sandbox/docker/docker-driver.ts';
 import { SANDBOX_NETWORK } from '../src/sandbox/docker/sandbox-network.ts';
@@ -5,7 +10,7 @@ import { request, type TestUser } from './support/client.ts';
 import { dockerTestEngine } from './sandbox/docker-engine.ts';
 import { pushedRepo, startTask, stdoutOf, taskEvents, waitForStatus } from './support/tasks.ts';
 import { startRunnerServer, type RunnerServer } from './support/runner-server.ts';
-import type { TestServer } from './support/test-server.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const engine = await dockerTestEngine('runner-docker.test.ts');
 
@@ -79,5 +84,94 @@ describe.skipIf(engine.skipReason !== null)('a run in a docker sandbox', () => {
     expect(sandbox?.labels).toMatchObject({ 'lucid.task': task.id, 'lucid.run': run.id });
     const container = await engine.docker.getContainer(sandbox?.id ?? '').inspect();
     expect(Object.keys(container.NetworkSettings.Networks)).toEqual([SANDBOX_NETWORK]);
+  });
+});
+
+/**
+ * The engine's socket, passed through a relay of the test's own that can be stopped and started
+ * again: the engine, as the server sees it, goes away and comes back.
+ */
+async function engineRelay(target: string): Promise<{
+  socketPath: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'lucid-engine-relay-'));
+  const socketPath = path.join(folder, 'docker.sock');
+  const open = new Set<Socket>();
+  let server: Server | null = null;
+  const start = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((client) => {
+        const engine = createConnection(target);
+        open.add(client).add(engine);
+        client.pipe(engine).pipe(client);
+        const end = () => {
+          client.destroy();
+          engine.destroy();
+          open.delete(client);
+          open.delete(engine);
+        };
+        client.on('error', end).on('close', end);
+        engine.on('error', end).on('close', end);
+      });
+      server.listen(socketPath, resolve);
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of open) socket.destroy();
+      if (server) server.close(() => resolve());
+      else resolve();
+      server = null;
+    });
+  await start();
+  return {
+    socketPath,
+    stop,
+    start,
+    close: async () => {
+      await stop();
+      await rm(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+describe.skipIf(engine.skipReason !== null)('readiness with the docker driver', () => {
+  it('checks the engine: ready while it answers, 503 naming it when it does not', async () => {
+    const modem = engine.docker.modem as { socketPath?: unknown };
+    const target = typeof modem.socketPath === 'string' ? modem.socketPath : '/var/run/docker.sock';
+    const relay = await engineRelay(target);
+    const driver = new DockerDriver({
+      docker: new Docker({ socketPath: relay.socketPath }),
+      image: engine.image,
+    });
+    const server = await startTestServer({ runner: { driver, slots: 1, warmPool: 0 } });
+    try {
+      const ready = await request<{ status: string; checks: Record<string, unknown> }>(
+        server.url,
+        'GET',
+        '/readyz',
+      );
+      expect(ready.status).toBe(200);
+      expect(ready.body.checks.engine).toEqual({ ok: true });
+
+      await relay.stop();
+      const down = await request<{
+        status: string;
+        checks: Record<string, { ok: boolean; error?: string }>;
+      }>(server.url, 'GET', '/readyz');
+      expect(down.status).toBe(503);
+      expect(down.body.status).toBe('not_ready');
+      expect(down.body.checks.database).toEqual({ ok: true });
+      expect(down.body.checks.engine?.ok).toBe(false);
+      expect(down.body.checks.engine?.error).toContain(
+        `The Docker engine did not answer: no answer from unix://${relay.socketPath}`,
+      );
+      await relay.start();
+    } finally {
+      await server.close();
+      await relay.close();
+    }
   });
 });

@@ -119,6 +119,12 @@ export async function claimRun(
       if (!run) continue;
       await setRunStatus(tx, { run, status: 'running' });
       const moved = await applyTransition(tx, task, { action: 'claim', runId: run.id });
+      emitAfterCommit(tx, {
+        type: 'run.started',
+        runId: run.id,
+        taskId: run.taskId,
+        waitedMs: Math.max(0, (run.startedAt ?? run.createdAt).getTime() - run.createdAt.getTime()),
+      });
       return { run, task: moved };
     }
     return null;
@@ -234,8 +240,21 @@ async function finishRunIn(
     : { action: AFTER[outcome.status].task, runId, reason };
   assertTransition(task, move.action);
   await applyTransition(db, task, move);
-  emitAfterCommit(db, { type: `run.${outcome.status}`, runId, taskId: run.taskId });
+  emitAfterCommit(db, { type: `run.${outcome.status}`, runId, taskId: run.taskId, ...timed(run) });
   return true;
+}
+
+/** A finished run's time from its claim, and from its queueing to its first tool call. */
+function timed(run: RunRow): { durationMs?: number; firstToolCallMs?: number } {
+  const firstToolCall = run.spec.phases?.firstToolCall;
+  return {
+    ...(run.startedAt && run.finishedAt
+      ? { durationMs: Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime()) }
+      : {}),
+    ...(firstToolCall
+      ? { firstToolCallMs: Math.max(0, firstToolCall - run.createdAt.getTime()) }
+      : {}),
+  };
 }
 
 /**
@@ -314,4 +333,13 @@ async function recoverRunIn(
   assertTransition(task, action);
   await applyTransition(tx, task, { action, runId: run.id, reason: message });
   return run;
+}
+
+/** Runs waiting for a runner to claim them. */
+export async function queuedRunCount(db: Db): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)`.mapWith(Number) })
+    .from(runs)
+    .where(inArray(runs.status, RUN_TRANSITIONS.claim.from));
+  return row?.count ?? 0;
 }

@@ -30,6 +30,8 @@ export interface Database {
     onPayload: (payload: string) => void,
     onReconnect?: () => void,
   ): Promise<() => Promise<void>>;
+  /** The pool's connections now (PostgreSQL's pool); absent on PGlite, which has one connection. */
+  pool?: () => { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       kind: 'postgres',
       listen: (channel, onPayload, onReconnect) =>
         listenOnPostgres(target.url, channel, onPayload, onReconnect),
+      pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: () => pool.end(),
     };
   }

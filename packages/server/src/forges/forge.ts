@@ -68,6 +68,10 @@ export interface ForgeEndpoints {
   webUrl: string;
   /** GITHUB_API_URL / `${GITLAB_URL}/api/v4`. */
   apiUrl: string;
+  /** The fetch HTTP calls go through (counted in the server's metrics); the global one if absent. */
+  fetch?: typeof fetch;
+  /** Told of each API call the forge's client library makes by itself: its status, or null. */
+  onCall?: (status: number | null) => void;
 }
 
 /** An OAuth application registered with the forge. */

@@ -7,6 +7,7 @@ import type { ForgeConfig } from '../config.ts';
 import type { Forge, OAuthApp } from './forge.ts';
 import { createGitHubForge } from './github/github-forge.ts';
 import { createGitLabForge } from './gitlab/gitlab-forge.ts';
+import { countCall, countedFetch } from '../metrics/outbound.ts';
 
 /**
  * The forge of `provider` at the configured addresses.
@@ -17,11 +18,17 @@ import { createGitLabForge } from './gitlab/gitlab-forge.ts';
  */
 export function forgeFor(config: ForgeConfig, provider: ForgeProvider): Forge {
   const { webUrl, apiUrl } = config[provider];
+  const endpoints = {
+    webUrl,
+    apiUrl,
+    fetch: countedFetch(provider, config),
+    onCall: (status: number | null) => countCall(config, provider, status),
+  };
   switch (provider) {
     case 'github':
-      return createGitHubForge({ webUrl, apiUrl });
+      return createGitHubForge(endpoints);
     case 'gitlab':
-      return createGitLabForge({ webUrl, apiUrl });
+      return createGitLabForge(endpoints);
   }
 }
 

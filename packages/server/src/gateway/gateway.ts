@@ -39,12 +39,16 @@ import { jsonTap, sseTap } from './gateway-taps.ts';
 import { isUsageOnlyChunk, usageReader } from './gateway-usage.ts';
 import { providerSecrets } from '../llm/models.ts';
 import { llmConfigFor, type ProviderKeyContext } from '../llm/provider-keys.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { countLlmCall, countLlmUsage } from './gateway-meters.ts';
 
 export interface GatewayContext extends ProviderKeyContext {
   budgets: LlmBudgets;
   /** The workspaces' default quotas: the gateway holds each workspace to its monthly budget. */
   quotas?: WorkspaceQuotaDefaults | undefined;
   log: { error(details: object, message: string): void };
+  /** The server's metrics: calls, errors, tokens and dollars by provider and model. */
+  metrics?: Metrics | undefined;
 }
 
 /** What the client gets: the provider's status, headers and body stream. */
@@ -226,6 +230,7 @@ export async function forwardLlmCall(
       signal: call.signal,
     });
   } catch (error) {
+    countLlmCall(ctx.metrics, { provider, model: meteredModel(provider, endpoint, name) }, null);
     throw new AppError(
       'provider_unreachable',
       `Lucid could not reach the ${provider} provider: ${error instanceof Error ? error.message : String(error)}`,
@@ -237,13 +242,15 @@ export async function forwardLlmCall(
     if (!DROPPED_ANSWER_HEADERS.has(header)) passed[header] = value;
   });
   const source = answer.body ?? new Blob([]).stream();
+  const model = meteredModel(provider, endpoint, name);
+  countLlmCall(ctx.metrics, { provider, model }, answer.status);
   if (!answer.ok) return { status: answer.status, headers: passed, body: source };
 
   const reader = usageReader(endpoint);
-  const model = meteredModel(provider, endpoint, name);
   const onEnd = async () => {
     const usage = reader.usage();
     if (!usage) return;
+    countLlmUsage(ctx.metrics, { provider, model }, usage);
     await recordUsage(ctx.db, { caller, model, usage }).catch((error: unknown) =>
       ctx.log.error({ err: error, runId: caller.runId }, 'could not record model usage'),
     );

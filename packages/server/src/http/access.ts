@@ -29,9 +29,11 @@ export interface RoleRule {
  * - `signed-in`: any account, acting on its own things (lists show what the caller may see);
  * - `instance-admin`: the instance's admins (`auth/instance-admin`);
  * - `runner`: a runner token (the runner API);
+ * - `metrics-token`: the operators' bearer token `LUCID_METRICS_TOKEN`, no account's;
  * - a role in the workspace of the object named.
  */
-export type AccessRule = 'public' | 'signed-in' | 'instance-admin' | 'runner' | RoleRule;
+export type AccessRule =
+  'public' | 'signed-in' | 'instance-admin' | 'runner' | 'metrics-token' | RoleRule;
 
 const rule =
   (role: WorkspaceRole) =>
@@ -48,6 +50,8 @@ const owner = rule('owner');
  */
 export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  'GET /metrics': 'metrics-token',
   'GET /cli.tgz': 'public',
   'GET /api/v1/auth/providers': 'public',
   'POST /api/webhooks/github/{repoId}': 'public',

@@ -26,6 +26,8 @@ import { installSecurityHeaders } from './security-headers.ts';
 import { installRateLimit } from './rate-limit.ts';
 import { installAccessCheck } from './access.ts';
 import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { addLogContext, installLogContext, installRequestMetrics } from './observe.ts';
 import { cliPackageRoutes } from './routes/cli-package.ts';
 import { authRoutes } from './routes/auth.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -66,7 +68,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await installSecurityHeaders(app, deps.config);
   if (deps.sandboxGate) app.addHook('onRequest', deps.sandboxGate.hook);
   installCrossOriginCheck(app, deps.config.trustedOrigins);
+  installLogContext(app);
   installAccessCheck(app, deps.database.db);
+  installRequestMetrics(app, deps.metrics);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -92,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 
   await app.register(healthRoutes(deps));
+  await app.register(metricsRoutes(deps));
   await app.register(cliPackageRoutes());
   await app.register(authRoutes(deps));
   await app.register(gitRoutes(deps));
@@ -99,12 +104,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webhookRoutes(deps));
   await app.register(
     async (api) => {
-      api.addHook('onRequest', async (request) => {
+      api.addHook('onRequest', async (request, reply) => {
         if (request.routeOptions.config.public) return;
         request.principal = await resolvePrincipal(request, {
           db: deps.database.db,
           auth: deps.auth,
         });
+        addLogContext(request, reply, { userId: request.principal?.userId });
       });
       await installRateLimit(api, deps.config.rateLimitPerMinute, deps.database.db);
       await api.register(accountRoutes(deps));
@@ -130,11 +136,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   await app.register(
     async (api) => {
-      api.addHook('onRequest', async (request) => {
+      api.addHook('onRequest', async (request, reply) => {
         request.principal = await resolvePrincipal(request, {
           db: deps.database.db,
           auth: deps.auth,
         });
+        addLogContext(request, reply, { userId: request.principal?.userId });
       });
       await api.register(integrationRoutes(deps));
       await api.register(notionIntegrationRoutes(deps));

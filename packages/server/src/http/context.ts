@@ -20,6 +20,7 @@ import { cliAgentProviders } from '../agent/cli/index.ts';
 import { syncMirror } from '../forges/mirror.ts';
 import { createTask, type CreateTaskInput } from '../tasks/tasks.ts';
 import type { SandboxGate } from './sandbox-listener.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 export interface AppDeps {
   config: Config;
@@ -46,6 +47,10 @@ export interface AppDeps {
   queuedRuns?: QueuedRuns | undefined;
   /** Keeps requests arriving on the sandbox network to `/git/` and `/llm/`. */
   sandboxGate?: SandboxGate | undefined;
+  /** The server's metrics (`GET /metrics`), which the app records HTTP answers and streams into. */
+  metrics: Metrics;
+  /** The Docker engine this server's own runner makes sandboxes on, checked by `/readyz`. */
+  engine?: { ping(): Promise<unknown> } | undefined;
 }
 
 /** What publishing to forges needs (pushing upstream, opening requests, webhooks). */

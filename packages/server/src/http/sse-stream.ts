@@ -39,7 +39,11 @@ export type OpenSseStream = <T extends object>(
  *   stream.onEnd(() => follower.close());
  * });
  */
-export function sseStreams(app: FastifyInstance): OpenSseStream {
+export function sseStreams(
+  app: FastifyInstance,
+  /** Told as each stream opens and ends (the viewers gauge). */
+  viewers?: { inc(): void; dec(): void },
+): OpenSseStream {
   const open = new Set<() => void>();
   app.addHook('preClose', async () => {
     for (const end of open) end();
@@ -58,6 +62,7 @@ export function sseStreams(app: FastifyInstance): OpenSseStream {
       'x-accel-buffering': 'no',
     });
     res.write(': stream\n\n');
+    viewers?.inc();
     const cleanups: (() => void)[] = [];
     let gone = false;
     const viewer = new SseViewer<T>(res, {
@@ -69,6 +74,7 @@ export function sseStreams(app: FastifyInstance): OpenSseStream {
     const end = (): void => {
       if (gone) return;
       gone = true;
+      viewers?.dec();
       open.delete(end);
       clearInterval(heartbeat);
       for (const cleanup of cleanups) cleanup();

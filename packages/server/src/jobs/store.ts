@@ -231,3 +231,12 @@ export async function releaseAllClaims(db: Db): Promise<number> {
     .returning({ id: jobs.id });
   return released.length;
 }
+
+/** Jobs waiting to run: queued (due or waiting for their retry). */
+export async function queuedJobCount(db: Db): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)`.mapWith(Number) })
+    .from(jobs)
+    .where(eq(jobs.status, 'queued'));
+  return row?.count ?? 0;
+}

@@ -59,6 +59,11 @@ export interface JobWorkerOptions {
   /** Takes every running job back at start: the database is this process's alone (PGlite). */
   releaseClaimsAtStart?: boolean;
   log: (error: unknown, message: string) => void;
+  /** Told as each attempt starts, and how it ended: done, to be retried, or failed for good. */
+  onAttempt?: {
+    started(kind: string): void;
+    ended(kind: string, outcome: 'succeeded' | 'retry' | 'failed'): void;
+  };
 }
 
 /**
@@ -148,6 +153,7 @@ export class JobWorker {
         ),
       Math.max(10, Math.floor(this.lockMs / 3)),
     );
+    this.options.onAttempt?.started(job.kind);
     try {
       const handler = handlers[job.kind];
       if (!handler) throw new JobFailed(`No handler for jobs of kind ${job.kind}.`);
@@ -158,6 +164,7 @@ export class JobWorker {
         last: job.attempts >= job.maxAttempts,
       });
       await completeJob(db, claim);
+      this.options.onAttempt?.ended(job.kind, 'succeeded');
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const retryInMs =
@@ -167,6 +174,7 @@ export class JobWorker {
       await failJob(db, { claim, error: message, retryInMs }).catch((failure: unknown) =>
         log(failure, `recording the failure of job ${job.id} failed`),
       );
+      this.options.onAttempt?.ended(job.kind, retryInMs === null ? 'failed' : 'retry');
       if (retryInMs === null) log(error, `job ${job.id} (${job.kind}) failed`);
       else this.wakeIn(retryInMs);
     } finally {

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { APIResponseError, Client, isNotionClientError, LogLevel } from '@notionhq/client';
 import type { NotionConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
+import { countedFetch } from '../metrics/outbound.ts';
 
 /** One request per token this often at most: Notion allows about three a second. */
 const MIN_INTERVAL_MS = 334;
@@ -55,13 +56,13 @@ function creates(input: Parameters<typeof fetch>[0], init: RequestInit | undefin
 }
 
 /** A fetch paced per credential and retrying what Notion asks to retry. */
-function pacedFetch(credential: string): typeof fetch {
+function pacedFetch(credential: string, base: typeof fetch): typeof fetch {
   const key = createHash('sha256').update(credential).digest('hex');
   return async (input, init) => {
     const once = creates(input, init);
     for (let attempt = 0; ; attempt++) {
       await takeSlot(key);
-      const response = await fetch(input, init);
+      const response = await base(input, init);
       const retryable = response.status === 429 || (response.status >= 500 && !once);
       if (!retryable || attempt >= MAX_RETRIES) return response;
       await response.arrayBuffer();
@@ -85,7 +86,7 @@ export function notionClient(settings: NotionConfig, credential: string): Client
     auth: credential,
     baseUrl: settings.apiUrl,
     notionVersion: settings.version,
-    fetch: pacedFetch(credential),
+    fetch: pacedFetch(credential, countedFetch('notion', settings)),
     retry: false,
     logLevel: LogLevel.ERROR,
     logger: silent,

@@ -18,6 +18,7 @@ import type { AgentRuntime } from '../agent/agent.ts';
 import type { Sandbox, SandboxDriver, SandboxSpec } from '../sandbox/driver.ts';
 import { RepoWarmPools } from '../sandbox/repo-warm-pools.ts';
 import { WarmPool } from '../sandbox/warm-pool.ts';
+import type { Metrics, SandboxCounts } from '../metrics/metrics.ts';
 import { BackendRefusal, type RunnerBackend } from './backend.ts';
 import { executeRun, primeWorkspace, type StopReason } from './execute-run.ts';
 import { Reaper } from './reaper.ts';
@@ -53,6 +54,8 @@ export interface RunnerOptions {
   onDismissed?: () => void;
   /** Runs the built-in agent; without it agent runs fail with `agent_unavailable`. */
   agent?: AgentRuntime | undefined;
+  /** Where the time to make each sandbox is recorded (the server's own runner's). */
+  metrics?: Metrics | undefined;
 }
 
 const RUNNER_HEARTBEAT_MS = 5_000;
@@ -74,6 +77,10 @@ export class Runner {
   private readonly settled = new Set<Promise<void>>();
   /** Sandboxes given to runs in flight, from the moment they are taken or made. */
   private readonly inUse = new Set<string>();
+  /** Sandboxes being made, for the pools or for runs. */
+  private starting = 0;
+  /** Makes sandboxes on the driver, counting and timing each. */
+  private readonly maker: Pick<SandboxDriver, 'create'> = { create: (spec) => this.create(spec) };
   private running = false;
   private wakeUp: (() => void) | null = null;
   /** A wake-up came since the last claim began. */
@@ -90,13 +97,13 @@ export class Runner {
     this.slots = options.slots;
     const { backend, driver, runnerId, log } = options;
     this.pool = new WarmPool({
-      driver,
+      driver: this.maker,
       spec: { ...options.sandbox, labels: { [RUNNER_LABEL]: runnerId } },
       size: options.warmPool,
       onError: (error) => log.warn({ err: error }, 'could not make a sandbox for the warm pool'),
     });
     this.repoPools = new RepoWarmPools({
-      driver,
+      driver: this.maker,
       spec: { ...options.sandbox, labels: { [RUNNER_LABEL]: runnerId } },
       size: options.warmPool,
       repositories: WARM_REPOSITORIES,
@@ -124,6 +131,29 @@ export class Runner {
   /** Ids of the ready sandboxes already holding the repository's objects. */
   pooledFor(repoId: string): Set<string> {
     return this.repoPools.idsFor(repoId);
+  }
+
+  /** Its sandboxes by state: ready in a pool, given to a run under way, being made. */
+  sandboxCounts(): SandboxCounts {
+    return { warm: this.pooledSandboxes.size, busy: this.active.size, starting: this.starting };
+  }
+
+  /** Makes a sandbox on the driver, counted while it starts and timed into the metrics. */
+  private async create(spec: SandboxSpec): Promise<Sandbox> {
+    const began = performance.now();
+    const observe = (outcome: 'succeeded' | 'failed') =>
+      this.options.metrics?.sandboxStart.observe({ outcome }, (performance.now() - began) / 1000);
+    this.starting++;
+    try {
+      const sandbox = await this.options.driver.create(spec);
+      observe('succeeded');
+      return sandbox;
+    } catch (error) {
+      observe('failed');
+      throw error;
+    } finally {
+      this.starting--;
+    }
   }
 
   /** Ids of the runs this runner is working on. */
@@ -218,7 +248,7 @@ export class Runner {
     if (pooled) this.inUse.add(pooled.id);
     return (
       pooled ??
-      (await this.options.driver.create({
+      (await this.create({
         ...this.options.sandbox,
         labels: {
           [TASK_LABEL]: claim.task.id,

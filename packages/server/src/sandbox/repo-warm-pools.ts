@@ -15,7 +15,8 @@ import { POOL_LABEL } from './warm-pool.ts';
 export const REPO_LABEL = 'lucid.repo';
 
 export interface RepoWarmPoolsOptions {
-  driver: SandboxDriver;
+  /** Makes the pools' sandboxes (a driver, or the runner's timed maker over one). */
+  driver: Pick<SandboxDriver, 'create'>;
   /** The spec of every pooled sandbox; `lucid.pool` and `lucid.repo` are added to its labels. */
   spec: SandboxSpec;
   /** Sandboxes kept ready per repository (0: none). */

@@ -12,7 +12,8 @@ import type { Sandbox, SandboxDriver, SandboxSpec } from './driver.ts';
 export const POOL_LABEL = 'lucid.pool';
 
 export interface WarmPoolOptions {
-  driver: SandboxDriver;
+  /** Makes the pool's sandboxes (a driver, or the runner's timed maker over one). */
+  driver: Pick<SandboxDriver, 'create'>;
   /** The spec of every pooled sandbox; `lucid.pool` is added to its labels. */
   spec: SandboxSpec;
   size: number;

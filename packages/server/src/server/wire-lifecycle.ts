@@ -5,8 +5,8 @@
  * follows each event (a succeeded run stores the job publishing it, in the run's own transaction;
  * a stored job wakes the worker; a queued run wakes the server's runner and answers remote
  * runners' waiting claims; a task from a Notion page stores the job moving its page along, and
- * writing its pull request's link once one is opened), and
- * lease recovery.
+ * writing its pull request's link once one is opened; runs and jobs are counted and timed in the
+ * server's metrics), and lease recovery.
  */
 import type { Logger } from 'pino';
 import type { NotionConfig } from '../config.ts';
@@ -14,6 +14,7 @@ import type { Database } from '../db/client.ts';
 import { enqueuePublish, PUBLISH_JOB, publishJob } from '../forges/publish-run.ts';
 import type { PublishContext } from '../forges/upstream.ts';
 import { JobWorker } from '../jobs/worker.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { enqueueNotionStatus, NOTION_STATUS_JOB, notionStatusJob } from '../notion/write-back.ts';
 import { DomainEvents, deliverDomainEvents } from '../tasks/domain-events.ts';
 import { recoverExpiredLeases } from '../control/queue.ts';
@@ -57,6 +58,7 @@ export function wireLifecycle({
   notion,
   jobs,
   logger,
+  metrics,
 }: {
   database: Database;
   publishing: PublishContext;
@@ -64,6 +66,8 @@ export function wireLifecycle({
   notion?: NotionConfig | undefined;
   jobs?: JobOptions | undefined;
   logger: Logger;
+  /** The server's metrics, which runs and jobs are recorded into. */
+  metrics: Metrics;
 }): Lifecycle {
   const events = new DomainEvents((error, event) =>
     logger.error({ err: error, event }, `a subscriber of ${event.type} failed`),
@@ -85,7 +89,12 @@ export function wireLifecycle({
     ...jobs,
     releaseClaimsAtStart: database.kind === 'pglite',
     log: (error, message) => logger.error({ err: error }, message),
+    onAttempt: {
+      started: (kind) => metrics.jobsStarted.inc({ kind }),
+      ended: (kind, outcome) => metrics.jobsFinished.inc({ kind, outcome }),
+    },
   });
+  recordRuns(events, metrics);
   events.on('job.queued', () => worker.wake());
   events.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
   if (notion) {
@@ -132,6 +141,24 @@ export function wireLifecycle({
       stopDelivering();
     },
   };
+}
+
+/** Counts runs queued, started and ended (by outcome), and times their wait, run and first tool call. */
+function recordRuns(events: DomainEvents, metrics: Metrics): void {
+  events.on('run.queued', () => metrics.runsQueued.inc());
+  events.on('run.started', (run) => {
+    metrics.runsStarted.inc();
+    metrics.queueWait.observe(run.waitedMs / 1000);
+  });
+  for (const outcome of ['succeeded', 'failed', 'cancelled'] as const) {
+    events.on(`run.${outcome}`, (run) => {
+      metrics.runsFinished.inc({ outcome });
+      if (run.durationMs !== undefined)
+        metrics.runDuration.observe({ outcome }, run.durationMs / 1000);
+      if (run.firstToolCallMs !== undefined)
+        metrics.firstToolCall.observe(run.firstToolCallMs / 1000);
+    });
+  }
 }
 
 /** Re-queues (or fails) the runs whose runner stopped answering, saying which. */

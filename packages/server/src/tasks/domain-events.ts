@@ -31,12 +31,19 @@ type TaskMoved<T extends TaskDomainEventType> = T extends TaskDomainEventType
   ? { type: T; taskId: string; from: TaskStatus; to: TaskStatus }
   : never;
 
+/** A run's end, timed when it had started: from its claim, and from its queueing to its first tool call. */
+interface RunEnd extends RunRef {
+  durationMs?: number;
+  firstToolCallMs?: number;
+}
+
 /** Every domain event, by type. */
 export type DomainEvent =
   | ({ type: 'run.queued' } & RunRef)
-  | ({ type: 'run.succeeded' } & RunRef)
-  | ({ type: 'run.failed' } & RunRef)
-  | ({ type: 'run.cancelled' } & RunRef)
+  | ({ type: 'run.started'; waitedMs: number } & RunRef)
+  | ({ type: 'run.succeeded' } & RunEnd)
+  | ({ type: 'run.failed' } & RunEnd)
+  | ({ type: 'run.cancelled' } & RunEnd)
   /** A pull or merge request was opened for the task's work (forges/publish-run.ts). */
   | ({ type: 'pr.opened'; url: string } & RunRef)
   | TaskMoved<TaskDomainEventType>

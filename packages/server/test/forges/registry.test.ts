@@ -18,7 +18,7 @@ it('builds GitHub and GitLab at the configured addresses, with their OAuth apps'
   });
   const github = forgeFor(config.forges, 'github');
   expect(github.provider).toBe('github');
-  expect(github.endpoints).toEqual({
+  expect(github.endpoints).toMatchObject({
     webUrl: 'https://ghe.example.com',
     apiUrl: 'https://ghe.example.com/api/v3',
   });

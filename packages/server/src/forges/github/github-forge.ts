@@ -35,7 +35,13 @@ const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 /** Builds the GitHub forge for one server's addresses. */
 export function createGitHubForge(endpoints: ForgeEndpoints): Forge {
   const client = (token: string) =>
-    new Octokit({ auth: token, baseUrl: endpoints.apiUrl, userAgent: 'lucid', log: SILENT });
+    new Octokit({
+      auth: token,
+      baseUrl: endpoints.apiUrl,
+      userAgent: 'lucid',
+      log: SILENT,
+      ...(endpoints.fetch ? { request: { fetch: endpoints.fetch } } : {}),
+    });
 
   const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     try {
@@ -337,7 +343,7 @@ async function tokenRequest(
 ): Promise<ForgeTokens> {
   let response: Response;
   try {
-    response = await fetch(`${endpoints.webUrl}/login/oauth/access_token`, {
+    response = await (endpoints.fetch ?? fetch)(`${endpoints.webUrl}/login/oauth/access_token`, {
       method: 'POST',
       headers: {
         accept: 'application/json',

@@ -42,11 +42,16 @@ export function createGitLabForge(endpoints: ForgeEndpoints): Forge {
   // retries included, so a busy GitLab fails the call instead of holding it for minutes.
   const options = (token: string) => ({ host, oauthToken: token, queryTimeout: 20_000 });
 
+  // gitbeaker fetches by itself: its calls are counted here, one per call (its retries inside).
   const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     try {
-      return await run();
+      const result = await run();
+      endpoints.onCall?.(200);
+      return result;
     } catch (error) {
-      throw await toForgeError(error, what);
+      const failure = await toForgeError(error, what);
+      endpoints.onCall?.(failure.status ?? null);
+      throw failure;
     }
   };
 
@@ -280,7 +285,7 @@ async function scopesOf(endpoints: ForgeEndpoints, token: string): Promise<strin
     `${endpoints.apiUrl}/personal_access_tokens/self`,
   ]) {
     try {
-      const response = await fetch(url, { headers });
+      const response = await (endpoints.fetch ?? fetch)(url, { headers });
       if (!response.ok) continue;
       const body = (await response.json()) as { scopes?: unknown };
       if (Array.isArray(body.scopes)) return body.scopes.map(String);
@@ -308,7 +313,7 @@ async function tokenRequest(
 ): Promise<ForgeTokens> {
   let response: Response;
   try {
-    response = await fetch(`${endpoints.webUrl}/oauth/token`, {
+    response = await (endpoints.fetch ?? fetch)(`${endpoints.webUrl}/oauth/token`, {
       method: 'POST',
       headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({

@@ -46,7 +46,7 @@ export const boardRoutes =
       retryRejectedPush: deps.retryRejectedPush,
     };
     const tags = ['board'];
-    const openStream = sseStreams(app);
+    const openStream = sseStreams(app, deps.metrics.sseViewers.labels({ stream: 'board' }));
 
     app.get(
       '/repos/:id/board',

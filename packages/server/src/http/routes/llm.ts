@@ -31,6 +31,7 @@ import {
 } from '../../llm/gateway-styles.ts';
 import { presentedToken } from '../authenticate.ts';
 import type { AppDeps } from '../context.ts';
+import { addLogContext } from '../observe.ts';
 
 /** Model requests carry whole conversations: larger than the REST API's bodies. */
 const BODY_LIMIT = 32 * 1024 * 1024;
@@ -89,6 +90,7 @@ export const llmRoutes =
       budgets: deps.config.budgets,
       quotas: deps.config.workspaceQuotas,
       log: deps.logger,
+      metrics: deps.metrics,
     };
 
     app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -102,9 +104,12 @@ export const llmRoutes =
         .status(code === 'internal' ? 500 : status)
         .send(errorBody(providerOf(request.url), code, message));
     });
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', async (request, reply) => {
       const token = providerOf(request.url) === 'gemini' ? geminiToken(request) : runToken(request);
-      callers.set(request, await gatewayCaller(ctx.db, token));
+      const caller = await gatewayCaller(ctx.db, token);
+      callers.set(request, caller);
+      const { runId, taskId, workspaceId, userId } = caller.run;
+      addLogContext(request, reply, { runId, taskId, workspaceId, userId });
     });
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(

@@ -35,7 +35,7 @@ export const taskStreamRoutes =
   (deps: AppDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const { db } = deps.database;
-    const openStream = sseStreams(app);
+    const openStream = sseStreams(app, deps.metrics.sseViewers.labels({ stream: 'task' }));
 
     app.get(
       '/tasks/:id/stream',

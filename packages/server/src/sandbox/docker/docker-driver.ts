@@ -11,7 +11,7 @@ import { AppError } from '../../errors.ts';
 import type { SandboxDriver, SandboxInfo, SandboxSpec } from '../driver.ts';
 import { containerConfig, SANDBOX_LABEL, specLabels } from './container-config.ts';
 import { DockerSandbox } from './docker-sandbox.ts';
-import { statusOf } from './engine.ts';
+import { engineAddress, pingEngine, statusOf } from './engine.ts';
 import { fenceSandboxNetwork, type FirewallState } from './firewall.ts';
 import { readOomKills } from './oom-kills.ts';
 import { ensureSandboxNetwork, type SandboxNetwork } from './sandbox-network.ts';
@@ -49,6 +49,12 @@ export class DockerDriver implements SandboxDriver {
   constructor(options: DockerDriverOptions) {
     this.docker = options.docker ?? new Docker();
     this.image = options.image;
+  }
+
+  /** Asks the engine whether it answers (`/readyz`); throws, saying where, when it does not in 2 s. */
+  async ping(): Promise<void> {
+    if (await pingEngine(this.docker, 2_000)) return;
+    throw new Error(`no answer from ${await engineAddress(this.docker)} within 2 s`);
   }
 
   async create(spec: SandboxSpec): Promise<DockerSandbox> {
