@@ -166,6 +166,8 @@ export type ExchangeInput = z.infer<typeof ExchangeInput>;
 export const ModelExchange = z.object({
   input: ExchangeInput.optional(),
   inbox: z.array(z.string()),
+  /** What the summary model answered when the request's compaction summarised older steps. */
+  summaries: z.array(z.string()).optional(),
   request: ExchangeRequest,
   answer: z.object({
     parts: z.array(AnswerPart),

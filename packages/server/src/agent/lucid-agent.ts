@@ -334,6 +334,7 @@ export class LucidAgent implements Agent {
       abortSignal: signal,
     });
     let inboxRead: string[] = [];
+    let summaries: string[] = [];
     const readInbox = async (): Promise<ModelMessage[]> => {
       const texts = (await run.inbox?.().catch(() => [])) ?? [];
       inboxRead.push(...texts);
@@ -378,6 +379,7 @@ export class LucidAgent implements Agent {
       const exchange: ModelExchange = {
         ...(input ? { input } : {}),
         inbox: inboxRead,
+        ...(summaries.length > 0 ? { summaries } : {}),
         request: requestChange(lastRequest, full),
         answer,
         results: (results?.content ?? []).flatMap((part) =>
@@ -393,6 +395,7 @@ export class LucidAgent implements Agent {
       lastRequest = full;
       input = undefined;
       inboxRead = [];
+      summaries = [];
     };
 
     const context = new AgentContext({
@@ -403,6 +406,7 @@ export class LucidAgent implements Agent {
       pinned: messages.length,
       emit,
       signal,
+      onSummary: (text) => summaries.push(text),
     });
 
     let lastText = '';

@@ -17,6 +17,16 @@ type Model = Extract<LanguageModel, { specificationVersion: 'v3' }>;
 type StreamPart =
   Awaited<ReturnType<Model['doStream']>>['stream'] extends ReadableStream<infer P> ? P : never;
 
+const NO_USAGE = {
+  inputTokens: {
+    total: undefined,
+    noCache: undefined,
+    cacheRead: undefined,
+    cacheWrite: undefined,
+  },
+  outputTokens: { total: undefined, text: undefined, reasoning: undefined },
+};
+
 /** Where the current loop first does otherwise than the recording. */
 export interface Divergence {
   /** The model request (from 1) where it differs. */
@@ -54,6 +64,7 @@ export async function replayRun(
   const exchanges = replayable(exported);
   const input = exchanges[0]!.input!;
   let calls = 0;
+  let summarised = 0;
   let recordedFull: FullRequest | undefined;
   let divergence: Divergence | null = null;
   const diverge = (differences: string[]): never => {
@@ -66,7 +77,18 @@ export async function replayRun(
     provider: input.model.provider,
     modelId: input.model.modelId,
     supportedUrls: {},
-    doGenerate: () => Promise.reject(new Error('A replay has no answer for a summary.')),
+    doGenerate: () => {
+      const text = exchanges[calls]?.summaries?.[summarised++];
+      if (text === undefined) {
+        return Promise.reject(new Error('The recording has no summary here.'));
+      }
+      return Promise.resolve({
+        content: [{ type: 'text', text }],
+        finishReason: { unified: 'stop', raw: undefined },
+        usage: NO_USAGE,
+        warnings: [],
+      });
+    },
     doStream: (call) => {
       calls += 1;
       const recorded = exchanges[calls - 1];
@@ -75,6 +97,7 @@ export async function replayRun(
           `The current loop asks the model a request ${calls}; the recording ends after ${exchanges.length}.`,
         ]);
       }
+      summarised = 0;
       recordedFull = applyChange(recordedFull, recorded.request);
       const differences = compareRequests(recordedFull, requestOf(call));
       if (differences.length > 0) return diverge(differences);
@@ -209,15 +232,7 @@ function answerStream(exchange: ExportedExchange): ReadableStream<StreamPart> {
   const calls = exchange.answer.parts.some((part) => part.type === 'tool-call');
   parts.push({
     type: 'finish',
-    usage: (exchange.answer.usage ?? {
-      inputTokens: {
-        total: undefined,
-        noCache: undefined,
-        cacheRead: undefined,
-        cacheWrite: undefined,
-      },
-      outputTokens: { total: undefined, text: undefined, reasoning: undefined },
-    }) as Extract<StreamPart, { type: 'finish' }>['usage'],
+    usage: (exchange.answer.usage ?? NO_USAGE) as Extract<StreamPart, { type: 'finish' }>['usage'],
     finishReason: { unified: calls ? 'tool-calls' : 'stop', raw: undefined },
   });
   return new ReadableStream({
