@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { RunExport } from '@lucid/contracts';
+import { replayRun } from '../packages/server/src/agent/replay.ts';
 import { LocalDriver } from '../packages/server/src/sandbox/local/local-driver.ts';
 import { startFakeLlm, type FakeLlm } from '../packages/server/test/fakes/llm/index.ts';
 import { request, signUp, type TestUser } from '../packages/server/test/support/client.ts';
@@ -292,6 +294,18 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     expect(patch).toContain('+hello from lucid');
     expect(patch).toContain('+goodbye');
     expect(patch).toMatch(/^From [0-9a-f]{40} /);
+  });
+
+  it("downloads the last run's trajectory, which replays without divergence", async () => {
+    const link = page.getByRole('link', { name: 'Download trajectory' });
+    await link.waitFor();
+    await screenshot(page, 'task-download-trajectory');
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toMatch(/^run_.+\.json$/);
+    const exported = RunExport.parse(JSON.parse(await readFile((await download.path())!, 'utf8')));
+    expect(exported.run.agent).toBe('lucid');
+    expect(exported.exchanges.length).toBeGreaterThan(0);
+    expect((await replayRun(exported)).divergence).toBeNull();
   });
 
   it('stops a run: "Stopping…" at once, then one calm line; deleting offers to stop first', async () => {

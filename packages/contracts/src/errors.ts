@@ -54,6 +54,7 @@ export const errorStatus = {
   safety_blocked: 409,
   last_owner: 409,
   invitation_used: 409,
+  run_not_finished: 409,
   gone: 410,
   invitation_expired: 410,
   payload_too_large: 413,

@@ -22,3 +22,4 @@ export * from './quotas.ts';
 export * from './workspaces.ts';
 export * from './notion.ts';
 export * from './safety.ts';
+export * from './replay.ts';

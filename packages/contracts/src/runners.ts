@@ -90,21 +90,6 @@ export const RunRecap = z.object({
 export type RunRecap = z.infer<typeof RunRecap>;
 
 /**
- * What a run keeps for later runs on its task: a step of the built-in agent (`afterSeq`: the
- * last user message it had read), or the session id a CLI agent reported.
- */
-export const RunMemoryBody = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('step'),
-    step: z.number().int().min(1),
-    afterSeq: z.number().int().min(0),
-    messages: z.array(StepMessage).min(1).max(2),
-  }),
-  z.object({ kind: z.literal('session'), id: z.string().min(1).max(200) }),
-]);
-export type RunMemoryBody = z.infer<typeof RunMemoryBody>;
-
-/**
  * A file of the repository as the built-in agent's system prompt quotes it: trimmed and cut to its
  * bound (`cut` when the file went on).
  */
@@ -115,6 +100,107 @@ export const PromptFile = z.object({
   cut: z.boolean().optional(),
 });
 export type PromptFile = z.infer<typeof PromptFile>;
+
+/**
+ * One model request of the built-in agent as its loop built it, provider-neutral (the AI SDK's
+ * `LanguageModelV3` call: the prompt's system and other messages, the tool definitions, the call's
+ * settings), told as a change to the request before it, since each request repeats the one before:
+ * its first `messages.from` messages, then `messages.add`; `tools` and `settings` only when they
+ * changed (always in a run's first request).
+ */
+export const ExchangeRequest = z.object({
+  messages: z.object({
+    from: z.number().int().min(0),
+    add: z.array(z.unknown()),
+  }),
+  tools: z.array(z.unknown()).optional(),
+  settings: z.record(z.string(), z.unknown()).optional(),
+});
+export type ExchangeRequest = z.infer<typeof ExchangeRequest>;
+
+/** A part of the model's answer, in the order it streamed, with the provider's metadata. */
+export const AnswerPart = z.discriminatedUnion('type', [
+  z.object({
+    type: z.enum(['text', 'reasoning']),
+    text: z.string(),
+    providerMetadata: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.object({
+    type: z.literal('tool-call'),
+    toolCallId: z.string(),
+    toolName: z.string(),
+    /** The input as the model sent it (JSON text, or not). */
+    input: z.string(),
+    providerMetadata: z.record(z.string(), z.unknown()).optional(),
+  }),
+]);
+export type AnswerPart = z.infer<typeof AnswerPart>;
+
+/**
+ * What the built-in agent was given at its start, kept with its first request so that a replay
+ * gives the loop the same: the prompt, the task before it, the repository files its system prompt
+ * quotes, its model (the provider's id for the AI SDK, e.g. `anthropic.messages`), context and
+ * step limit.
+ */
+export const ExchangeInput = z.object({
+  prompt: z.string(),
+  history: z.array(HistoryItem),
+  repository: z.array(PromptFile),
+  model: z.object({ provider: z.string(), modelId: z.string(), name: z.string() }),
+  context: z.object({
+    window: z.number().int().positive(),
+    summaryWindow: z.number().int().positive().optional(),
+    cacheKey: z.string().optional(),
+    compact: z.boolean().optional(),
+    cache: z.boolean().optional(),
+  }),
+  maxSteps: z.number().int().positive(),
+});
+export type ExchangeInput = z.infer<typeof ExchangeInput>;
+
+/**
+ * One model exchange of the built-in agent: the user's follow-ups it read just before (its inbox),
+ * the request, the answer (its parts, the provider's usage, or the error the call ended with), and
+ * the tool results it then got, masked and cut as the model saw them.
+ */
+export const ModelExchange = z.object({
+  input: ExchangeInput.optional(),
+  inbox: z.array(z.string()),
+  /** What the summary model answered when the request's compaction summarised older steps. */
+  summaries: z.array(z.string()).optional(),
+  request: ExchangeRequest,
+  answer: z.object({
+    parts: z.array(AnswerPart),
+    usage: z.unknown().optional(),
+    error: z.string().optional(),
+  }),
+  results: z.array(
+    z.object({ toolCallId: z.string(), toolName: z.string(), output: StepToolOutput }),
+  ),
+});
+export type ModelExchange = z.infer<typeof ModelExchange>;
+
+/**
+ * What a run keeps: a step of the built-in agent (`afterSeq`: the last user message it had read)
+ * for later runs, a model exchange of it for its export and replay, or the session id a CLI agent
+ * reported.
+ */
+export const RunMemoryBody = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('step'),
+    step: z.number().int().min(1),
+    afterSeq: z.number().int().min(0),
+    messages: z.array(StepMessage).min(1).max(2),
+  }),
+  z.object({
+    kind: z.literal('exchange'),
+    step: z.number().int().min(1),
+    afterSeq: z.number().int().min(0),
+    exchange: ModelExchange,
+  }),
+  z.object({ kind: z.literal('session'), id: z.string().min(1).max(200) }),
+]);
+export type RunMemoryBody = z.infer<typeof RunMemoryBody>;
 
 /**
  * What the built-in agent's first prompt needs from the repository, read by the server from its

@@ -9,6 +9,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RunExport } from '@lucid/contracts';
+import { replayRun } from '../src/agent/replay.ts';
 import { outputNote } from '../src/agent/compaction.ts';
 import { agentContextOf, contextWindowOf } from '../src/llm/context-window.ts';
 import { cacheSavingOf, costOf } from '../src/llm/cost.ts';
@@ -179,7 +181,12 @@ describe('with a small context window', () => {
       ['in_review', 'todo', 'failed'],
       120_000,
     );
-    return { status: done.status, events: await taskEvents(small.url, owner, taskId) };
+    return {
+      status: done.status,
+      events: await taskEvents(small.url, owner, taskId),
+      taskId,
+      owner,
+    };
   }
 
   it('finishes a run whose outputs add up to 3× the window, every request within it', async () => {
@@ -231,7 +238,7 @@ describe('with a small context window', () => {
         text: 'I printed the listings of the first steps; each exited 0.',
       },
     ]);
-    const { status, events } = await runSmall('Print thirty-six listings');
+    const { status, events, taskId, owner } = await runSmall('Print thirty-six listings');
     expect(status, JSON.stringify(ofType(events, 'error'))).not.toBe('failed');
     const summaries = llm.requests.filter((r) => r.protocol && !offersTools(body(r)));
     expect(summaries.length).toBeGreaterThan(0);
@@ -250,6 +257,26 @@ describe('with a small context window', () => {
     expect(ofType(events, 'usage').some((e) => e.model === 'anthropic/claude-haiku-4-5')).toBe(
       true,
     );
+    // The run replays alike, the recorded summary standing in for the summary model's answer.
+    const { runs: taskRuns } = (
+      await request<{ runs: Array<{ id: string }> }>(
+        small.url,
+        'GET',
+        `/api/v1/tasks/${taskId}/runs`,
+        {
+          token: owner.token,
+        },
+      )
+    ).body;
+    const exported = await request<RunExport>(
+      small.url,
+      'GET',
+      `/api/v1/runs/${taskRuns[0]!.id}/export`,
+      { token: owner.token },
+    );
+    expect(exported.status).toBe(200);
+    expect(exported.body.exchanges.some((exchange) => exchange.summaries?.length)).toBe(true);
+    expect((await replayRun(RunExport.parse(exported.body))).divergence).toBeNull();
   });
 
   it('says nothing when there is nothing to compact (a prompt alone past the threshold)', async () => {

@@ -7,6 +7,7 @@
 import type {
   EventBody,
   HistoryItem,
+  ModelExchange,
   PromptFile,
   RunAgent,
   RunRecap,
@@ -63,11 +64,14 @@ export interface AgentRunOptions {
 }
 
 /**
- * What a run keeps for later runs: each step of the built-in agent as its model saw it (its
- * assistant message, then its tool results), or the session id a CLI agent reported.
+ * What a run keeps: each step of the built-in agent as its model saw it (its assistant message,
+ * then its tool results) for later runs, each of its model exchanges for the run's export and
+ * replay, or the session id a CLI agent reported.
  */
 export type AgentMemory =
-  { kind: 'step'; messages: StepMessage[] } | { kind: 'session'; id: string };
+  | { kind: 'step'; messages: StepMessage[] }
+  | { kind: 'exchange'; exchange: ModelExchange }
+  | { kind: 'session'; id: string };
 
 export interface AgentOutcome {
   status: 'finished' | 'failed' | 'stopped';

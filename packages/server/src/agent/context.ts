@@ -98,6 +98,8 @@ export interface AgentContextOptions {
   pinned: number;
   emit: (event: EventBody) => void;
   signal: AbortSignal;
+  /** Told what the summary model answered, when it did (kept with the run's model exchanges). */
+  onSummary?: (text: string) => void;
 }
 
 /**
@@ -276,6 +278,7 @@ export class AgentContext {
         abortSignal: signal,
       });
       if (settings.summaryModelId) this.reportUsage(settings.summaryModelId, result.usage);
+      this.options.onSummary?.(result.text);
       const text = result.text.trim();
       if (text) return text.slice(0, maxOutputTokens * 4);
     } catch {

@@ -42,13 +42,15 @@ import {
   prepareToolsAndToolChoice,
   standardizePrompt,
 } from 'ai/internal';
-import type { EventBody } from '@lucid/contracts';
+import type { EventBody, ExchangeInput, ModelExchange, PromptFile } from '@lucid/contracts';
 import { costOf } from '../llm/cost.ts';
 import { contextWindowOf } from '../llm/context-window.ts';
 import type { Agent, AgentOutcome, AgentRunOptions } from './agent.ts';
 import { AgentContext, type ContextSettings } from './context.ts';
+import { requestChange, requestOf, type FullRequest } from './exchanges.ts';
 import { historyMessages, stepMessages } from './history.ts';
-import { systemPrompt, systemPromptOf } from './system-prompt.ts';
+import type { CallOptions } from './prompt-cache.ts';
+import { repositoryFiles, systemPromptOf } from './system-prompt.ts';
 import { bindTools, FINISH } from './tools/index.ts';
 
 export interface LucidAgentOptions {
@@ -65,6 +67,17 @@ export interface LucidAgentOptions {
   maxRetries?: number;
   /** The model's context window and how to compact and cache; by default the model table's window. */
   context?: ContextSettings;
+  /** Changes to the loop a replay tries without editing it: its system prompt, its tools. */
+  loop?: LoopChanges;
+}
+
+/**
+ * What a replay may change in the loop it plays a recording through: the system prompt as built,
+ * and the run's tools (their order, definitions, or what answers a call).
+ */
+export interface LoopChanges {
+  system?: (built: string) => string;
+  tools?: (bound: Record<string, Tool>) => Record<string, Tool>;
 }
 
 type Model = Extract<LanguageModel, { specificationVersion: 'v3' }>;
@@ -267,10 +280,26 @@ async function readAnswer(
   }
 }
 
-/** The system prompt from the workspace's files, once the workspace is ready. */
-async function workspacePrompt(run: AgentRunOptions): Promise<string> {
+/** The repository files the system prompt quotes: from the claim, else the ready workspace's. */
+async function promptFilesOf(run: AgentRunOptions): Promise<PromptFile[]> {
+  if (run.repository) return run.repository;
   await run.ready;
-  return systemPrompt(run.sandbox);
+  return repositoryFiles(run.sandbox);
+}
+
+/** The answer of one step as it is recorded: its parts, usage, and the error it ended with. */
+function recordedAnswer(
+  parts: AnswerPart[],
+  usage: Usage | undefined,
+  failure: unknown,
+): ModelExchange['answer'] {
+  return {
+    parts: parts.map(({ providerOptions, ...part }) =>
+      providerOptions ? { ...part, providerMetadata: providerOptions } : part,
+    ),
+    ...(usage ? { usage: JSON.parse(JSON.stringify(usage)) as unknown } : {}),
+    ...(failure !== undefined ? { error: providerMessage(failure) } : {}),
+  };
 }
 
 export class LucidAgent implements Agent {
@@ -281,7 +310,7 @@ export class LucidAgent implements Agent {
     const { modelId } = this.options;
     const model = v3(this.options.model);
     let summary: string | undefined;
-    const tools = bindTools({
+    const bound = bindTools({
       sandbox: run.sandbox,
       shell: run.shell,
       ready: run.ready,
@@ -293,6 +322,8 @@ export class LucidAgent implements Agent {
         summary = text;
       },
     });
+    const loop = this.options.loop ?? {};
+    const tools = loop.tools ? loop.tools(bound) : bound;
     const prepared = await prepareToolsAndToolChoice({
       tools,
       toolChoice: undefined,
@@ -303,25 +334,80 @@ export class LucidAgent implements Agent {
       maxRetries: this.options.maxRetries ?? 3,
       abortSignal: signal,
     });
+    let inboxRead: string[] = [];
+    let summaries: string[] = [];
     const readInbox = async (): Promise<ModelMessage[]> => {
-      const texts = await run.inbox?.().catch(() => []);
-      return (texts ?? []).map((text) => ({ role: 'user', content: text }));
+      const texts = (await run.inbox?.().catch(() => [])) ?? [];
+      inboxRead.push(...texts);
+      return texts.map((text) => ({ role: 'user', content: text }));
     };
+    const files = await promptFilesOf(run);
+    const built = systemPromptOf(files);
     const { system, messages } = await standardizePrompt({
-      system: run.repository ? systemPromptOf(run.repository) : await workspacePrompt(run),
+      system: loop.system ? loop.system(built) : built,
       messages: [...historyMessages(run.history ?? []), { role: 'user', content: run.prompt }],
     });
+    const contextSettings = this.options.context ?? {
+      window: contextWindowOf(this.options.modelName ?? modelId ?? ''),
+    };
+    let input: ExchangeInput | undefined = {
+      prompt: run.prompt,
+      history: run.history ?? [],
+      repository: files,
+      model: {
+        provider: model.provider,
+        modelId: model.modelId,
+        name: this.options.modelName ?? modelId ?? model.modelId,
+      },
+      context: {
+        window: contextSettings.window,
+        ...(contextSettings.summaryWindow ? { summaryWindow: contextSettings.summaryWindow } : {}),
+        ...(contextSettings.cacheKey ? { cacheKey: contextSettings.cacheKey } : {}),
+        ...(contextSettings.compact === false ? { compact: false } : {}),
+        ...(contextSettings.cache === false ? { cache: false } : {}),
+      },
+      maxSteps: limits.maxSteps,
+    };
+    let lastRequest: FullRequest | undefined;
+    /** Keeps one model exchange for the run's export and replay. */
+    const record = (
+      sent: CallOptions | undefined,
+      answer: ModelExchange['answer'],
+      results: ToolModelMessage | undefined,
+    ) => {
+      if (!sent || !run.remember) return;
+      const full = requestOf(sent);
+      const exchange: ModelExchange = {
+        ...(input ? { input } : {}),
+        inbox: inboxRead,
+        ...(summaries.length > 0 ? { summaries } : {}),
+        request: requestChange(lastRequest, full),
+        answer,
+        results: (results?.content ?? []).flatMap((part) =>
+          part.type === 'tool-result' &&
+          (part.output.type === 'text' ||
+            part.output.type === 'error-text' ||
+            part.output.type === 'json')
+            ? [{ toolCallId: part.toolCallId, toolName: part.toolName, output: part.output }]
+            : [],
+        ),
+      };
+      run.remember({ kind: 'exchange', exchange });
+      lastRequest = full;
+      input = undefined;
+      inboxRead = [];
+      summaries = [];
+    };
 
     const context = new AgentContext({
       model,
-      settings: this.options.context ?? {
-        window: contextWindowOf(this.options.modelName ?? modelId ?? ''),
-      },
+      settings: contextSettings,
       system,
       tools: prepared.tools,
       pinned: messages.length,
       emit,
       signal,
+      onSummary: (text) => summaries.push(text),
     });
 
     let lastText = '';
@@ -332,9 +418,13 @@ export class LucidAgent implements Agent {
       messages.push(...(await readInbox()));
       const parts: AnswerPart[] = [];
       let usage: Usage | undefined;
+      let sent: CallOptions | undefined;
       try {
         const { stream } = await context.send(messages, (call) =>
-          retry(() => model.doStream({ ...settings, ...prepared, ...call, abortSignal: signal })),
+          retry(() => {
+            sent = { ...settings, ...prepared, ...call, abortSignal: signal };
+            return model.doStream(sent);
+          }),
         );
         const read = await readAnswer(stream.getReader(), parts, emit);
         failure = read.failure;
@@ -350,7 +440,10 @@ export class LucidAgent implements Agent {
       }
       if (usage) context.measured(asLanguageModelUsage(usage).inputTokens);
       if (modelId && usage) emit(usageEvent(modelId, usage));
-      if (signal.aborted || failure !== undefined) break;
+      if (signal.aborted || failure !== undefined) {
+        record(sent, recordedAnswer(parts, usage, failure), undefined);
+        break;
+      }
 
       const assistant = assistantMessage(parts);
       if (assistant) messages.push(assistant);
@@ -364,6 +457,7 @@ export class LucidAgent implements Agent {
         }
         messages.push(results);
       }
+      record(sent, recordedAnswer(parts, usage, undefined), results);
       const step = stepMessages(assistant, results);
       if (step) run.remember?.({ kind: 'step', messages: step });
       if (signal.aborted || steps >= limits.maxSteps) break;

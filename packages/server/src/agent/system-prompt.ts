@@ -104,11 +104,21 @@ async function readFromWorkspace(
 }
 
 /**
+ * The files the system prompt quotes, from the sandbox's workspace.
+ *
+ * @example
+ * const system = systemPromptOf(await repositoryFiles(sandbox));
+ */
+export async function repositoryFiles(sandbox: Sandbox): Promise<PromptFile[]> {
+  return promptFiles((names) => readFromWorkspace(sandbox, names));
+}
+
+/**
  * The system prompt from the files in the sandbox's workspace.
  *
  * @example
  * const system = await systemPrompt(sandbox);
  */
 export async function systemPrompt(sandbox: Sandbox): Promise<string> {
-  return systemPromptOf(await promptFiles((names) => readFromWorkspace(sandbox, names)));
+  return systemPromptOf(await repositoryFiles(sandbox));
 }

@@ -5,10 +5,12 @@
  */
 import type { Command } from 'commander';
 import { doctorCommand } from './commands/doctor.ts';
+import { evalCommand } from './commands/eval.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { landCommand } from './commands/land.ts';
 import { loginCommand } from './commands/login.ts';
 import { reposCommand } from './commands/repos.ts';
+import { runCommand } from './commands/run.ts';
 import { runnerCommand } from './commands/runner.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
 
@@ -19,6 +21,8 @@ export function clientCommands(): Command[] {
     reposCommand(),
     ingestCommand(),
     landCommand(),
+    runCommand(),
+    evalCommand(),
     runnerCommand(),
     sandboxCommand(),
     doctorCommand(),

@@ -6,7 +6,13 @@
  * The first four tables belong to better-auth (accounts and sessions); the rest are Lucid's own.
  */
 import { sql } from 'drizzle-orm';
-import { RunStatus, TaskStatus, type RunnerPhases, type StepMessage } from '@lucid/contracts';
+import {
+  RunStatus,
+  TaskStatus,
+  type ModelExchange,
+  type RunnerPhases,
+  type StepMessage,
+} from '@lucid/contracts';
 import {
   bigint,
   boolean,
@@ -480,6 +486,31 @@ export const trajectorySteps = pgTable(
   (t) => [
     primaryKey({ columns: [t.runId, t.step] }),
     index('trajectory_steps_task_idx').on(t.taskId, t.afterSeq),
+  ],
+);
+
+/**
+ * Each model exchange of a run of the built-in agent, in order: the request as its loop built it
+ * (as a change to the one before), the answer and the tool results, masked as the steps are.
+ * What a run's export holds, and a replay plays back.
+ */
+export const modelExchanges = pgTable(
+  'model_exchanges',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    step: integer('step').notNull(),
+    afterSeq: integer('after_seq').notNull(),
+    exchange: jsonb('exchange').$type<ModelExchange>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.step] }),
+    index('model_exchanges_task_idx').on(t.taskId),
   ],
 );
 

@@ -102,6 +102,7 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'POST /api/v1/tasks/{id}/cancel': member('task'),
   'POST /api/v1/tasks/{id}/safety/allow': member('task'),
   'POST /api/v1/runs/{id}/cancel': member('run'),
+  'GET /api/v1/runs/{id}/export': member('run'),
 
   'GET /api/v1/models': viewer('workspace', 'query.workspaceId'),
   'GET /api/v1/agents': 'signed-in',

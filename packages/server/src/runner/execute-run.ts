@@ -196,9 +196,14 @@ async function runAgent(
     return messages.map((message) => message.text);
   };
   let steps = 0;
+  let exchanges = 0;
   const remember = (memory: AgentMemory) =>
     sink.remember(
-      memory.kind === 'step' ? { ...memory, step: (steps += 1), afterSeq: after } : memory,
+      memory.kind === 'step'
+        ? { ...memory, step: (steps += 1), afterSeq: after }
+        : memory.kind === 'exchange'
+          ? { ...memory, step: (exchanges += 1), afterSeq: after }
+          : memory,
     );
   const sandboxGatewayUrl = `${claim.git.cloneUrl.replace(/\/git\/[^/]+$/, '')}/llm`;
   const where = { sandboxGatewayUrl, taskId: claim.run.taskId, onModelRequest };

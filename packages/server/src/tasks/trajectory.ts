@@ -16,7 +16,7 @@ import type {
   StepMessage,
 } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { events, runs, trajectorySteps } from '../db/schema.ts';
+import { events, modelExchanges, runs, trajectorySteps } from '../db/schema.ts';
 import { HISTORY_MAX_CHARS, HISTORY_MAX_TURNS } from './conversation.ts';
 
 /** The most stored steps a run's history is built from (the latest ones). */
@@ -29,8 +29,8 @@ export const RECAP_MAX_CALLS = 40;
 const RECAP_DETAIL_CHARS = 200;
 
 /**
- * Stores what a run keeps for later runs: a step (stored once: a repeated report is ignored), or
- * the CLI session id it reported.
+ * Stores what a run keeps: a step or a model exchange (each stored once: a repeated report is
+ * ignored), or the CLI session id it reported.
  *
  * @example
  * await rememberRun(db, { runId, taskId, memory: { kind: 'session', id: 'a1b2…' } });
@@ -41,6 +41,14 @@ export async function rememberRun(
 ): Promise<void> {
   if (memory.kind === 'session') {
     await db.update(runs).set({ agentSession: memory.id }).where(eq(runs.id, runId));
+    return;
+  }
+  if (memory.kind === 'exchange') {
+    const { step, afterSeq, exchange } = memory;
+    await db
+      .insert(modelExchanges)
+      .values({ runId, taskId, step, afterSeq, exchange })
+      .onConflictDoNothing();
     return;
   }
   await db

@@ -18,6 +18,7 @@ import {
   PostMessageBody,
   QueueRunBody,
   Run,
+  RunExport,
   RunList,
   Task,
   TaskDetail,
@@ -34,6 +35,7 @@ import { listEvents } from '../../tasks/events.ts';
 import { postMessage } from '../../tasks/follow-ups.ts';
 import { deleteTask, updateTask } from '../../tasks/manage.ts';
 import { listTasks } from '../../tasks/task-list.ts';
+import { exportRun } from '../../tasks/run-export.ts';
 import { taskPatch } from '../../tasks/task-patch.ts';
 import { taskTotals } from '../../tasks/task-totals.ts';
 import { listTaskFiles, readTaskFile, taskDiff } from '../../tasks/workspace-view.ts';
@@ -324,6 +326,28 @@ export const taskRoutes =
       async (request) => {
         const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         return { events: await listEvents(db, { taskId: task.id, ...request.query }) };
+      },
+    );
+
+    app.get(
+      '/runs/:id/export',
+      {
+        schema: {
+          tags,
+          summary:
+            'A finished run as a document: what its agent was given, each model exchange of the built-in agent (the request as its loop built it, the answer, the tool results) and its events, masked; `lucid eval replay` plays it back',
+          params: IdParams,
+          response: { 200: RunExport },
+        },
+      },
+      async (request, reply) => {
+        const document = await exportRun(db, {
+          userId: principalOf(request).userId,
+          runId: request.params.id,
+        });
+        return reply
+          .header('content-disposition', `attachment; filename="${document.run.id}.json"`)
+          .send(document);
       },
     );
 

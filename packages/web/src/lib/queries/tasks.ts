@@ -122,6 +122,11 @@ export function patchUrl(taskId: string): string {
   return `/api/v1/tasks/${encodeURIComponent(taskId)}/patch`;
 }
 
+/** Where a finished run can be downloaded as its trajectory (`lucid eval replay` plays it back). */
+export function runExportUrl(runId: string): string {
+  return `/api/v1/runs/${encodeURIComponent(runId)}/export`;
+}
+
 /** Approves the task's work (merging its branch) or rejects it with a reason, as the board does. */
 export function useReviewTask(taskId: string) {
   const queryClient = useQueryClient();

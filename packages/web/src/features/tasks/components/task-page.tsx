@@ -18,12 +18,19 @@ import { Loading } from '../../../components/ui/loading.tsx';
 import { NotionTaskCard } from '../../../components/ui/notion-card.tsx';
 import { ApiError } from '../../../lib/api.ts';
 import { useTitle } from '../../../lib/use-title.ts';
-import { patchUrl, usePostMessage, useStopTask, useTask } from '../../../lib/queries/tasks.ts';
+import {
+  patchUrl,
+  runExportUrl,
+  usePostMessage,
+  useStopTask,
+  useTask,
+} from '../../../lib/queries/tasks.ts';
 import { useTaskStream, type StreamConnection } from '../live/use-task-stream.ts';
 import {
   chatItems,
   lastNotionWrite,
   endedWithoutChanges,
+  lastFinishedRun,
   filesVersion,
   lastPullRequest,
   lastPush,
@@ -202,6 +209,7 @@ function TaskView({ task }: { task: TaskDetail }) {
   const chunks = useMemo(() => terminalChunks(state.events), [state.events]);
   const version = filesVersion(state.events);
   const push = lastPush(state.events);
+  const finishedRun = task.agent ? lastFinishedRun(state.events) : null;
   const pullRequest = lastPullRequest(state.events);
   const status = liveTaskStatus(state.events) ?? task.status;
   const statusSeq = liveTaskStatusSeq(state.events);
@@ -251,6 +259,16 @@ function TaskView({ task }: { task: TaskDetail }) {
             title="The branch's commits since its base branch, for git am or git apply"
           >
             Download patch
+          </a>
+        )}
+        {finishedRun && (
+          <a
+            href={runExportUrl(finishedRun)}
+            download
+            className={buttonClass('ghost', 'sm')}
+            title="The last run's model requests and answers, for lucid eval replay"
+          >
+            Download trajectory
           </a>
         )}
         <DeleteTask task={task} status={status} />

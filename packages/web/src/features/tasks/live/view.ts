@@ -348,6 +348,19 @@ export function endedWithoutChanges(events: TaskEvent[]): boolean {
   return false;
 }
 
+const RUN_ENDS = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
+
+/** The newest run that has ended, whose trajectory can be downloaded; null while none has. */
+export function lastFinishedRun(events: TaskEvent[]): string | null {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    if (event.type === 'run.status' && event.runId && RUN_ENDS.has(event.status)) {
+      return event.runId;
+    }
+  }
+  return null;
+}
+
 /** The newest push, for the banner. */
 export function lastPush(events: TaskEvent[]): Extract<TaskEvent, { type: 'git.push' }> | null {
   for (let i = events.length - 1; i >= 0; i -= 1) {
