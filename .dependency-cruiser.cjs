@@ -43,6 +43,8 @@ const serverLayers = [
   ['control'],
   ['jobs'],
   ['gateway', 'forges', 'notion'],
+  // Above forges and notion: a preview's link is commented on its pull request and set on its page.
+  ['vercel'],
   ['http'],
   ['server'],
   ['cli'],

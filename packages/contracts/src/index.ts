@@ -21,3 +21,4 @@ export * from './usage.ts';
 export * from './quotas.ts';
 export * from './workspaces.ts';
 export * from './notion.ts';
+export * from './vercel.ts';

@@ -6,7 +6,8 @@
  * forge credential (its creator's own connection, else its workspace's; the task is told which
  * by a `credential.used` event), then opens the pull (GitHub) or merge (GitLab) request into the task's base
  * branch, or refreshes the one already open. A task made from a forge issue gets the request's
- * link as a comment on the issue.
+ * link as a comment on the issue. The request's opening or refresh is told as a domain event
+ * (`pr.opened`, `pr.updated`, with the commit published) once it is recorded.
  *
  * Publishing never makes finishing a run fail or wait: it is a durable job (`forge.publish`, keyed
  * by the run, jobs/), run after the run's success is committed, one task at a time, taken up again
@@ -18,6 +19,7 @@ import { eq } from 'drizzle-orm';
 import type { EventBody, TaskEvent } from '@lucid/contracts';
 import { repositories, runs, tasks } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { emitAfterCommit } from '../tasks/domain-events.ts';
 import { appendEvents } from '../tasks/events.ts';
 import type { RunRow, TaskRow } from '../tasks/runs.ts';
 import { transitionTaskIfAllowed, type TaskAction } from '../tasks/lifecycle.ts';
@@ -156,17 +158,27 @@ async function publishTask(
     const pr = published.pullRequest;
     if (!pr) return;
     const isNew = pr.created || task.prNumber !== pr.number;
-    await ctx.db
-      .update(tasks)
-      .set({ prUrl: pr.url, prNumber: pr.number, updatedAt: new Date() })
-      .where(eq(tasks.id, task.id));
     const event: EventBody = {
       type: isNew ? 'pr.opened' : 'pr.updated',
       provider: found.provider,
       url: pr.url,
       number: pr.number,
     };
-    await appendEvents(ctx.db, { taskId: task.id, runId: run.id, events: [event] });
+    await ctx.db.transaction(async (tx) => {
+      await tx
+        .update(tasks)
+        .set({ prUrl: pr.url, prNumber: pr.number, updatedAt: new Date() })
+        .where(eq(tasks.id, task.id));
+      await appendEvents(tx, { taskId: task.id, runId: run.id, events: [event] });
+      emitAfterCommit(tx, {
+        type: isNew ? 'pr.opened' : 'pr.updated',
+        taskId: task.id,
+        runId: run.id,
+        sha: published.sha,
+        number: pr.number,
+        url: pr.url,
+      });
+    });
     if (isNew && task.externalRef) {
       const ref = task.externalRef;
       const noun = found.provider === 'github' ? 'pull request' : 'merge request';

@@ -38,6 +38,8 @@ export type DomainEvent =
   | ({ type: 'run.failed' } & RunRef)
   | ({ type: 'run.cancelled' } & RunRef)
   | TaskMoved<TaskDomainEventType>
+  /** The publish job opened a pull request for the task (`pr.opened`) or refreshed it with new commits. */
+  | ({ type: 'pr.opened' | 'pr.updated'; sha: string; number: number; url: string } & RunRef)
   | { type: 'job.queued'; jobId: string; kind: string };
 
 export type DomainEventType = DomainEvent['type'];
