@@ -5,7 +5,8 @@
  * banner once the branch is pushed (with its pull request's link), or a line saying the latest run
  * made no changes. The header renames and deletes the task, shows the time, tokens and cost of its
  * runs, approves or rejects work in review and downloads it as a patch. Everything below the header
- * is a fold of the task's live stream; a task started from a Notion page shows the page's card.
+ * is a fold of the task's live stream; a task started from a Notion page shows the page's card, and
+ * a task of a repository linked to Vercel its deployments.
  * Loaded on demand, with the terminal and the highlighter.
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
@@ -33,6 +34,7 @@ import {
 } from '../live/view.ts';
 import { Chat } from './chat.tsx';
 import { DeleteTask } from './delete-task.tsx';
+import { DeploymentsCard } from './deployments-card.tsx';
 import { DiffView } from './diff-view.tsx';
 import { FileExplorer, FileView } from './file-explorer.tsx';
 import { ReviewActions } from './review-actions.tsx';
@@ -251,6 +253,7 @@ function TaskView({ task }: { task: TaskDetail }) {
         <DeleteTask task={task} status={status} />
       </header>
       {task.source === 'notion' && <NotionTaskCard taskId={task.id} />}
+      <DeploymentsCard taskId={task.id} workspaceId={task.workspaceId} />
       {endedWithoutChanges(state.events) ? (
         <NoChangesNote />
       ) : (
