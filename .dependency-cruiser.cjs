@@ -47,6 +47,8 @@ const serverLayers = [
   ['jobs'],
   ['safety'],
   ['gateway', 'forges', 'notion'],
+  // Above forges and notion: a preview's link is commented on its pull request and set on its page.
+  ['vercel'],
   ['http'],
   ['server'],
   ['cli'],

@@ -21,6 +21,7 @@ export const errorStatus = {
   invalid_notion_token: 400,
   notion_not_configured: 400,
   invalid_notion_mapping: 400,
+  invalid_vercel_token: 400,
   branch_not_found: 400,
   invalid_date_range: 400,
   unauthorized: 401,
@@ -44,6 +45,7 @@ export const errorStatus = {
   integration_not_found: 404,
   file_not_found: 404,
   invitation_not_found: 404,
+  deployment_not_found: 404,
   method_not_allowed: 405,
   name_taken: 409,
   conflict: 409,
@@ -65,6 +67,7 @@ export const errorStatus = {
   provider_unreachable: 502,
   forge_error: 502,
   notion_error: 502,
+  vercel_error: 502,
   unavailable: 503,
 } as const satisfies Record<string, number>;
 

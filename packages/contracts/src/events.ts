@@ -178,6 +178,37 @@ export const EventBody = z.discriminatedUnion('type', [
     owner: z.enum(['creator', 'workspace']),
     account: z.string(),
   }),
+  /**
+   * A deployment of the task's work on Vercel changed state (`deploymentId` is Lucid's): queued,
+   * building, ready (with its URL: the preview to open), failed (with Vercel's message), or
+   * promoted to production. `target` says which it is.
+   */
+  z.object({
+    type: z.literal('deployment.state'),
+    deploymentId: z.string(),
+    target: z.enum(['preview', 'production']),
+    state: z.string(),
+    url: z.string().nullable(),
+    message: z.string().optional(),
+  }),
+  /** A line of a deployment's build output, as Vercel sent it. */
+  z.object({
+    type: z.literal('deployment.log'),
+    deploymentId: z.string(),
+    stream: z.enum(['command', 'stdout', 'stderr']),
+    text: z.string(),
+  }),
+  /**
+   * A step of the gate to production: a member asked for a preview's promotion, an owner or admin
+   * promoted it, or rolled production back. `by` is the person's name.
+   */
+  z.object({
+    type: z.literal('deployment.gate'),
+    deploymentId: z.string(),
+    action: z.enum(['requested', 'promoted', 'rolled_back']),
+    by: z.string(),
+    url: z.string().nullable(),
+  }),
   /** Tokens one model call used, and what they cost (0 for a model missing from the price table). */
   z.object({
     type: z.literal('usage'),

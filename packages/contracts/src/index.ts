@@ -23,3 +23,4 @@ export * from './workspaces.ts';
 export * from './notion.ts';
 export * from './safety.ts';
 export * from './replay.ts';
+export * from './vercel.ts';

@@ -58,6 +58,14 @@ export interface Config {
   forges: ForgeConfig;
   /** Notion's API, the version Lucid speaks, and the public integration users connect through. */
   notion: NotionConfig;
+  /** Vercel's API, and how often a deployment under way is looked at again. */
+  vercel: VercelConfig;
+}
+
+/** Vercel's API (VERCEL_API_URL) and the interval between looks at a deployment (VERCEL_POLL_MS). */
+export interface VercelConfig {
+  apiUrl: string;
+  pollMs: number;
 }
 
 /** Notion's API and Lucid's public integration (OAuth); without one, internal tokens only. */
@@ -435,6 +443,13 @@ const EnvSchema = SandboxEnvSchema.extend({
       'must be 0 (off) or between 100 and 86400000 (milliseconds)',
     )
     .default(60_000),
+  VERCEL_API_URL: forgeUrl('https://vercel.example.com'),
+  VERCEL_POLL_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(50, 'must be at least 50')
+    .max(600_000, 'must be at most 600000')
+    .default(3_000),
 });
 
 /** The name of every variable the server's configuration reads; the README's table lists each. */
@@ -665,6 +680,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
           ? { clientId: e.NOTION_CLIENT_ID, clientSecret: e.NOTION_CLIENT_SECRET }
           : null,
       pickupIntervalMs: e.NOTION_PICKUP_INTERVAL_MS,
+    },
+    vercel: {
+      apiUrl: (e.VERCEL_API_URL ?? 'https://api.vercel.com').replace(/\/+$/, ''),
+      pollMs: e.VERCEL_POLL_MS,
     },
   };
 }

@@ -500,6 +500,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     database,
     publishing,
     notion: config.notion,
+    vercel: config.vercel,
     jobs: options.jobs,
     logger,
     metrics,

@@ -15,6 +15,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from './fakes/github/index.ts';
 import { startFakeNotion, type FakeNotion } from './fakes/notion/index.ts';
+import { startFakeVercel, type FakeVercel } from './fakes/vercel/index.ts';
+import { enqueuePreview } from '../src/vercel/preview.ts';
 import {
   examplesFor,
   operationKey,
@@ -150,6 +152,7 @@ const VALUES = { path: 'README.md' };
 let server: TestServer;
 let github: FakeGitHub;
 let notion: FakeNotion;
+let vercel: FakeVercel;
 let reference: Awaited<ReturnType<typeof readApiReference>>;
 let alice: TestUser;
 let bob: TestUser;
@@ -187,10 +190,13 @@ function add(kind: string, ...values: string[]): void {
 beforeAll(async () => {
   github = await startFakeGitHub();
   notion = await startFakeNotion();
+  vercel = await startFakeVercel({ stepMs: 50 });
   server = await startTestServer({
     env: {
       ...github.env(),
       NOTION_API_URL: notion.url,
+      VERCEL_API_URL: vercel.url,
+      VERCEL_POLL_MS: '100',
       ...fakeProviderEnv('http://127.0.0.1:9', {
         anthropic: 'sk-ant-idor-0123456789',
         openai: 'sk-oai-idor-0123456789',
@@ -256,6 +262,7 @@ afterAll(async () => {
   await server?.close();
   await github?.close();
   await notion?.stop();
+  await vercel?.stop();
 });
 
 /** A's objects, one of every kind, filling `ids` and `markers`. */
@@ -394,6 +401,41 @@ async function makeAlicesObjects(): Promise<void> {
     start: false,
   });
   expect(fromNotion.status, JSON.stringify(fromNotion.body)).toBe(201);
+  // A Vercel connection, the local repository linked to a project, a preview of the task's commit.
+  const vercelConnection = await api<{ id: string }>(
+    alice,
+    'POST',
+    '/api/integrations/vercel/token',
+    {
+      token: vercel.token,
+    },
+  );
+  expect(vercelConnection.status, JSON.stringify(vercelConnection.body)).toBe(200);
+  const project = vercel.addProject({ name: `${MARK}-site` });
+  const vercelLink = await api(alice, 'PUT', `/api/v1/repos/${local.body.id}/vercel`, {
+    connectionId: vercelConnection.body.id,
+    projectId: project.id,
+  });
+  expect(vercelLink.status, JSON.stringify(vercelLink.body)).toBe(200);
+  const preview = await enqueuePreview(server.database.db, {
+    taskId: first.task.id,
+    runId: first.run.id,
+    sha,
+  });
+  // Built before the sweep: A's task reads the same before and after B tries.
+  for (;;) {
+    const list = await api<{ deployments: { id: string; state: string }[] }>(
+      alice,
+      'GET',
+      `/api/v1/tasks/${first.task.id}/deployments`,
+    );
+    if (list.body.deployments.find((d) => d.id === preview?.id)?.state === 'READY') break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  add('deployment', preview!.id);
+  add('project', project.id);
+  add('team', 'team_fake');
+  add('connection', vercelConnection.body.id);
 
   add('repo', local.body.id, linked.body.id);
   add(
@@ -439,7 +481,14 @@ async function makeAlicesObjects(): Promise<void> {
   add('provider-key', 'openai-compatible');
   add('integration', 'github');
   add('forge-connection', 'github');
-  for (const secret of [alice.email, alice.token, aliceRunnerToken, grant.token, sha]) {
+  for (const secret of [
+    alice.email,
+    alice.token,
+    aliceRunnerToken,
+    grant.token,
+    sha,
+    vercel.token,
+  ]) {
     markers.add(secret);
   }
 }

@@ -15,11 +15,13 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkspaceRole } from '@lucid/contracts';
+import type { DeploymentList, WorkspaceRole } from '@lucid/contracts';
 import { GIT_ACCESS, ROUTE_ACCESS, type AccessRule } from '../src/http/access.ts';
 import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { startFakeGitHub, type FakeGitHub } from './fakes/github/index.ts';
 import { startFakeNotion, type FakeNotion } from './fakes/notion/index.ts';
+import { startFakeVercel, type FakeVercel } from './fakes/vercel/index.ts';
+import { enqueuePreview } from '../src/vercel/preview.ts';
 import {
   examplesFor,
   operationKey,
@@ -45,11 +47,17 @@ interface Caller {
   forgeToken: string;
   /** Their own Notion connection (to the fake's one Notion workspace). */
   notionConnectionId: string;
+  /** Their own Vercel connection (to the fake's one account). */
+  vercelConnectionId: string;
 }
 
 let server: TestServer;
 let github: FakeGitHub;
 let notion: FakeNotion;
+let vercel: FakeVercel;
+/** The Vercel project the team's repository is linked to, and the commit its previews deploy. */
+let vercelProjectId: string;
+let previewSha: string;
 /** A task started from a Notion page, with its link. */
 let notionTaskId: string;
 let reference: Awaited<ReturnType<typeof readApiReference>>;
@@ -194,6 +202,47 @@ const FRESH: Record<string, (caller: Caller) => Promise<IdTable>> = {
       'POST /api/v1/notion/tasks',
     ].map((key) => [key, async (caller: Caller) => ({ connection: [caller.notionConnectionId] })]),
   ),
+  'DELETE /api/integrations/vercel/connections/{id}': async (caller) => {
+    const made = await ok<{ id: string }>(
+      caller.user,
+      'POST',
+      '/api/integrations/vercel/token',
+      { token: vercel.token },
+      200,
+    );
+    return { connection: [made.id] };
+  },
+  'GET /api/v1/vercel/projects': async (caller) => ({ connection: [caller.vercelConnectionId] }),
+  'PUT /api/v1/repos/{id}/vercel': async (caller) => ({ connection: [caller.vercelConnectionId] }),
+  'DELETE /api/v1/repos/{id}/vercel': async () => ({ repo: [await spareRepo()] }),
+  // Promoting uses up a ready preview; rolling back needs production to have served twice. Only
+  // the callers allowed through reach them: the others are given the shared preview.
+  'POST /api/v1/tasks/{id}/deployments/{deploymentId}/promote': async (caller): Promise<IdTable> =>
+    approves(caller) ? { deployment: [await readyPreview()] } : {},
+  'POST /api/v1/tasks/{id}/deployments/{deploymentId}/rollback': async (
+    caller,
+  ): Promise<IdTable> => {
+    if (!approves(caller)) return {};
+    const taskId = ids.task?.[0] ?? '';
+    for (let i = 0; i < 2; i++) {
+      const preview = await readyPreview();
+      await ok(
+        owner,
+        'POST',
+        `/api/v1/tasks/${taskId}/deployments/${preview}/promote`,
+        undefined,
+        200,
+      );
+    }
+    const list = await ok<DeploymentList>(
+      owner,
+      'GET',
+      `/api/v1/tasks/${taskId}/deployments`,
+      undefined,
+      200,
+    );
+    return { deployment: [list.deployments.find((d) => d.current)!.id] };
+  },
   'DELETE /api/integrations/{provider}': async (caller) => {
     await connectForge(caller);
     return {};
@@ -217,6 +266,11 @@ const BODIES: Record<string, (caller: Caller, filled: IdTable) => unknown> = {
     refusedCommands: [],
   }),
   'POST /api/integrations/notion/token': () => ({ token: notion.token, workspaceId: teamId }),
+  'POST /api/integrations/vercel/token': () => ({ token: vercel.token, workspaceId: teamId }),
+  'PUT /api/v1/repos/{id}/vercel': (caller) => ({
+    connectionId: caller.vercelConnectionId,
+    projectId: vercelProjectId,
+  }),
   'POST /api/v1/notion/tasks': (_caller, filled) => ({
     pageId: filled.page?.[0],
     repoId: repo.id,
@@ -252,6 +306,35 @@ async function spareTask(): Promise<string> {
   return created.task.id;
 }
 
+/** Whether the caller may take a preview to production: an owner or admin of the team. */
+function approves(caller: Caller): boolean {
+  return caller.role === 'owner' || caller.role === 'admin';
+}
+
+/** A preview of the team's task made ready on the fake Vercel: its id. */
+async function readyPreview(): Promise<string> {
+  const taskId = ids.task?.[0] ?? '';
+  const made = await enqueuePreview(server.database.db, {
+    taskId,
+    runId: null,
+    sha: previewSha,
+    again: true,
+  });
+  for (;;) {
+    const list = await ok<DeploymentList>(
+      owner,
+      'GET',
+      `/api/v1/tasks/${taskId}/deployments`,
+      undefined,
+      200,
+    );
+    const found = list.deployments.find((d) => d.id === made?.id);
+    if (found?.state === 'READY') return found.id;
+    if (found?.state === 'ERROR') throw new Error(`the preview failed: ${found.errorMessage}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function spareMember(): Promise<string> {
   const spare = await signUp(server.url, 'Spare');
   await join(teamId, spare, 'member');
@@ -261,6 +344,7 @@ async function spareMember(): Promise<string> {
 beforeAll(async () => {
   github = await startFakeGitHub();
   notion = await startFakeNotion();
+  vercel = await startFakeVercel({ stepMs: 20 });
   const driver = new LocalDriver({ root: await mkdtemp(path.join(tmpdir(), 'lucid-sbx-')) });
   server = await startTestServer({
     env: {
@@ -268,6 +352,8 @@ beforeAll(async () => {
       NOTION_API_URL: notion.url,
       // An account's API token is no metrics token: `GET /metrics` answers every caller 401.
       LUCID_METRICS_TOKEN: 'matrix-metrics-token-0123456789',
+      VERCEL_API_URL: vercel.url,
+      VERCEL_POLL_MS: '50',
       ...fakeProviderEnv('http://127.0.0.1:9', {
         anthropic: 'sk-ant-matrix-0123456789',
         openai: 'sk-oai-matrix-0123456789',
@@ -275,6 +361,8 @@ beforeAll(async () => {
       }),
     },
     runner: { driver, slots: 1, leaseMs: 5_000, maxRuntimeMs: 120_000, pollMs: 100, warmPool: 0 },
+    // Previews are followed every 50 ms: the worker looks for due jobs as often.
+    jobs: { retryBaseMs: 50, pollMs: 50 },
   });
   reference = await readApiReference(server.url);
 
@@ -293,7 +381,15 @@ beforeAll(async () => {
   for (const [name, role] of people) {
     const user = await signUp(server.url, name);
     if (role) await join(teamId, user, role);
-    callers.push({ name, user, role, forgeLogin: '', forgeToken: '', notionConnectionId: '' });
+    callers.push({
+      name,
+      user,
+      role,
+      forgeLogin: '',
+      forgeToken: '',
+      notionConnectionId: '',
+      vercelConnectionId: '',
+    });
   }
   callers.push({
     name: 'owner',
@@ -302,6 +398,7 @@ beforeAll(async () => {
     forgeLogin: '',
     forgeToken: '',
     notionConnectionId: '',
+    vercelConnectionId: '',
   });
   for (const caller of callers) {
     const account = github.addUser({ login: `matrix-${caller.name}` });
@@ -315,6 +412,15 @@ beforeAll(async () => {
         'POST',
         '/api/integrations/notion/token',
         { token: notion.token },
+        200,
+      )
+    ).id;
+    caller.vercelConnectionId = (
+      await ok<{ id: string }>(
+        caller.user,
+        'POST',
+        '/api/integrations/vercel/token',
+        { token: vercel.token },
         200,
       )
     ).id;
@@ -334,6 +440,22 @@ beforeAll(async () => {
   expect((await waitForStatus(server.url, owner, task.id, ['in_review', 'failed'])).status).toBe(
     'in_review',
   );
+
+  // The repository's Vercel project, and a ready preview of the task's commit.
+  vercelProjectId = vercel.addProject({ name: 'matrix-site' }).id;
+  await ok(
+    owner,
+    'PUT',
+    `/api/v1/repos/${repo.id}/vercel`,
+    {
+      connectionId: callers.find((c) => c.role === 'owner')?.vercelConnectionId,
+      projectId: vercelProjectId,
+    },
+    200,
+  );
+  previewSha = (await gitOk(['rev-parse', 'HEAD'], local)).trim();
+  ids.task = [task.id];
+  const preview = await readyPreview();
 
   const invitation = await ok<{ id: string }>(instanceAdmin, 'POST', '/api/v1/invitations', {});
   const runner = await ok<{ id: string }>(owner, 'POST', '/api/v1/runners/tokens', {
@@ -370,6 +492,9 @@ beforeAll(async () => {
     'provider-key': ['openai-compatible'],
     integration: ['github'],
     'forge-connection': ['github'],
+    deployment: [preview],
+    project: [vercelProjectId],
+    team: ['team_fake'],
   } satisfies IdTable);
 });
 
@@ -377,6 +502,7 @@ afterAll(async () => {
   await server?.close();
   await github?.close();
   await notion?.stop();
+  await vercel?.stop();
 });
 
 /** What a caller must be answered under a rule, or null for a route not called (public ones). */

@@ -757,3 +757,95 @@ export const taskNotionLinks = pgTable('task_notion_links', {
   status: text('status'),
   createdAt: createdAt(),
 });
+
+/**
+ * Vercel connections: a Vercel token (and the team it acts in, if any), sealed with
+ * ENCRYPTION_KEY, owned by a user or by a workspace (exactly one).
+ */
+export const vercelConnections = pgTable(
+  'vercel_connections',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    workspaceId: text('workspace_id').references(() => workspaces.id, { onDelete: 'cascade' }),
+    sealedToken: text('sealed_token').notNull(),
+    /** The Vercel team the token acts in (`teamId` of every call); null for the personal account. */
+    teamId: text('team_id'),
+    /** The Vercel account the token belongs to, as `GET /v2/user` answered. */
+    accountId: text('account_id').notNull(),
+    username: text('username').notNull(),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('vercel_connections_user_idx')
+      .on(t.userId)
+      .where(sql`${t.userId} is not null`),
+    uniqueIndex('vercel_connections_workspace_idx')
+      .on(t.workspaceId)
+      .where(sql`${t.workspaceId} is not null`),
+    check('vercel_connections_one_owner', sql`(${t.userId} is null) <> (${t.workspaceId} is null)`),
+  ],
+);
+
+/** A repository's Vercel project: where its tasks' previews are deployed. One per repository. */
+export const vercelLinks = pgTable('vercel_links', {
+  repoId: text('repo_id')
+    .primaryKey()
+    .references(() => repositories.id, { onDelete: 'cascade' }),
+  connectionId: text('connection_id')
+    .notNull()
+    .references(() => vercelConnections.id, { onDelete: 'cascade' }),
+  projectId: text('project_id').notNull(),
+  projectName: text('project_name').notNull(),
+  /** The project's own git link (`github`, `gitlab`…), when Vercel builds it from a forge. */
+  gitProvider: text('git_provider'),
+  gitRepo: text('git_repo'),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const deploymentTargets = ['preview', 'production'] as const;
+
+/**
+ * A task's deployments on Vercel: previews of its commits, and the production deployments made of
+ * them (a promotion or a rollback), each with who asked for it and who approved it.
+ */
+export const vercelDeployments = pgTable(
+  'vercel_deployments',
+  {
+    id: text('id').primaryKey(),
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    repoId: text('repo_id')
+      .notNull()
+      .references(() => repositories.id, { onDelete: 'cascade' }),
+    projectId: text('project_id').notNull(),
+    commitSha: text('commit_sha').notNull(),
+    /** Vercel's deployment id; null until Vercel has answered. */
+    vercelId: text('vercel_id'),
+    url: text('url'),
+    /** Vercel's `readyState`: QUEUED, BUILDING, READY, ERROR, CANCELED (PROMOTING while Lucid asks). */
+    state: text('state').notNull(),
+    errorMessage: text('error_message'),
+    target: text('target', { enum: deploymentTargets }).notNull(),
+    /** For production: `promote` or `rollback`; the preview it came from. */
+    action: text('action'),
+    sourceId: text('source_id'),
+    /** The last build event Vercel sent that the task's timeline holds (its `created`, ms). */
+    eventsSince: bigint('events_since', { mode: 'number' }),
+    requestedBy: text('requested_by').references(() => users.id, { onDelete: 'set null' }),
+    requestedAt: timestamp('requested_at', { withTimezone: true }),
+    approvedBy: text('approved_by').references(() => users.id, { onDelete: 'set null' }),
+    approvedAt: timestamp('approved_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('vercel_deployments_task_idx').on(t.taskId, t.createdAt),
+    index('vercel_deployments_project_idx').on(t.projectId, t.target, t.createdAt),
+  ],
+);

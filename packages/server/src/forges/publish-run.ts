@@ -6,7 +6,8 @@
  * forge credential (its creator's own connection, else its workspace's; the task is told which
  * by a `credential.used` event), then opens the pull (GitHub) or merge (GitLab) request into the task's base
  * branch, or refreshes the one already open. A task made from a forge issue gets the request's
- * link as a comment on the issue.
+ * link as a comment on the issue. The request's opening or refresh is told as a domain event
+ * (`pr.opened`, `pr.updated`, with the commit published) once it is recorded.
  *
  * Before anything is pushed, the safety checks run on the branch's change since its base branch
  * (safety/): a secret found, or a breach of the workspace's policy, blocks the push (the job ends,
@@ -205,8 +206,14 @@ async function publishTask(
         .set({ prUrl: pr.url, prNumber: pr.number, updatedAt: new Date() })
         .where(eq(tasks.id, task.id));
       await appendEvents(tx, { taskId: task.id, runId: run.id, events: [event] });
-      if (isNew)
-        emitAfterCommit(tx, { type: 'pr.opened', taskId: task.id, runId: run.id, url: pr.url });
+      emitAfterCommit(tx, {
+        type: isNew ? 'pr.opened' : 'pr.updated',
+        taskId: task.id,
+        runId: run.id,
+        sha: published.sha,
+        number: pr.number,
+        url: pr.url,
+      });
     });
     if (isNew && task.externalRef) {
       const ref = task.externalRef;

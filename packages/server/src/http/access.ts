@@ -175,6 +175,21 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'POST /api/v1/notion/tasks': member('repo', 'body.repoId'),
   'GET /api/v1/tasks/{id}/notion': member('task'),
 
+  // Vercel: a connection is the caller's own or their workspace's, checked where it is read. The
+  // gate to production: owners and admins promote and roll back; members ask for a promotion.
+  'GET /api/integrations/vercel': 'signed-in',
+  'POST /api/integrations/vercel/token': admin('workspace', 'body.workspaceId'),
+  'DELETE /api/integrations/vercel/connections/{id}': 'signed-in',
+  'GET /api/v1/vercel/projects': 'signed-in',
+  'GET /api/v1/repos/{id}/vercel': viewer('repo'),
+  'PUT /api/v1/repos/{id}/vercel': admin('repo'),
+  'DELETE /api/v1/repos/{id}/vercel': admin('repo'),
+  'GET /api/v1/tasks/{id}/deployments': member('task'),
+  'POST /api/v1/tasks/{id}/deployments/{deploymentId}/promote': admin('task'),
+  'POST /api/v1/tasks/{id}/deployments/{deploymentId}/promote-request': member('task'),
+  'POST /api/v1/tasks/{id}/deployments/{deploymentId}/rollback': admin('task'),
+  'POST /api/v1/tasks/{id}/deployments/{deploymentId}/redeploy': member('task'),
+
   'GET /api/integrations': 'signed-in',
   'GET /api/integrations/{provider}/auth': 'signed-in',
   'GET /api/integrations/{provider}/callback': 'signed-in',

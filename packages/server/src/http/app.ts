@@ -46,6 +46,8 @@ import { boardRoutes } from './routes/board.ts';
 import { integrationRoutes } from './routes/integrations.ts';
 import { notionIntegrationRoutes } from './routes/notion-integration.ts';
 import { notionRoutes } from './routes/notion.ts';
+import { vercelIntegrationRoutes } from './routes/vercel-integration.ts';
+import { vercelRoutes } from './routes/vercel.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publishRoutes } from './routes/publish.ts';
 import { invitationRoutes } from './routes/invitations.ts';
@@ -131,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(workspaceRoutes(deps));
       await api.register(workspaceCredentialRoutes(deps));
       await api.register(notionRoutes(deps));
+      await api.register(vercelRoutes(deps));
     },
     { prefix: '/api/v1' },
   );
@@ -145,6 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await api.register(integrationRoutes(deps));
       await api.register(notionIntegrationRoutes(deps));
+      await api.register(vercelIntegrationRoutes(deps));
     },
     { prefix: '/api/integrations' },
   );

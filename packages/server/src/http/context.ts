@@ -9,6 +9,7 @@ import type { Auth } from '../auth/auth.ts';
 import type { RepoContext } from '../repos/repos.ts';
 import type { MirrorContext } from '../forges/mirror.ts';
 import type { NotionContext } from '../notion/connections.ts';
+import type { VercelContext } from '../vercel/connections.ts';
 import type { Principal } from '../principal.ts';
 import type { Runner } from '../runner/runner.ts';
 import type { SandboxLookup } from '../tasks/workspace-view.ts';
@@ -123,6 +124,15 @@ export function taskCreation(deps: Pick<AppDeps, 'config' | 'database' | 'gitRoo
       quotas: deps.config.workspaceQuotas,
       within,
     });
+}
+
+/** Vercel: the sealing key and Vercel's settings. */
+export function vercelContext(deps: AppDeps): VercelContext {
+  return {
+    db: deps.database.db,
+    encryptionKey: deps.config.encryptionKey,
+    vercel: deps.config.vercel,
+  };
 }
 
 declare module 'fastify' {

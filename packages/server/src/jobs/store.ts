@@ -35,12 +35,15 @@ export async function enqueueJob(
     taskId = null,
     payload = {},
     maxAttempts,
+    runAt,
   }: {
     kind: string;
     key: string;
     taskId?: string | null;
     payload?: Record<string, unknown>;
     maxAttempts?: number;
+    /** Not before this time (a follow-up that looks again later); now unless given. */
+    runAt?: Date;
   },
 ): Promise<{ job: JobRow; created: boolean }> {
   const [stored] = await db
@@ -52,6 +55,7 @@ export async function enqueueJob(
       taskId,
       payload,
       ...(maxAttempts ? { maxAttempts } : {}),
+      ...(runAt ? { runAt } : {}),
     })
     .onConflictDoNothing({ target: [jobs.kind, jobs.key] })
     .returning();

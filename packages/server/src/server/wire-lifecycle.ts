@@ -5,17 +5,27 @@
  * follows each event (a succeeded run stores the job publishing it, in the run's own transaction;
  * a stored job wakes the worker; a queued run wakes the server's runner and answers remote
  * runners' waiting claims; a task from a Notion page stores the job moving its page along, and
- * writing its pull request's link once one is opened; runs and jobs are counted and timed in the
- * server's metrics), and lease recovery.
+ * writing its pull request's link once one is opened; a pull request opened or refreshed, or a
+ * repository without a forge whose run pushed, stores the Vercel preview of the commit when the
+ * repository is linked to a project; runs and jobs are counted and timed in the server's
+ * metrics), and lease recovery.
  */
 import type { Logger } from 'pino';
-import type { NotionConfig } from '../config.ts';
+import type { NotionConfig, VercelConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { enqueuePublish, PUBLISH_JOB, publishJob } from '../forges/publish-run.ts';
 import type { PublishContext } from '../forges/upstream.ts';
 import { JobWorker } from '../jobs/worker.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { enqueueNotionStatus, NOTION_STATUS_JOB, notionStatusJob } from '../notion/write-back.ts';
+import {
+  enqueueLocalPreview,
+  enqueuePreview,
+  FOLLOW_JOB,
+  followJob,
+  PREVIEW_JOB,
+  previewJob,
+} from '../vercel/preview.ts';
 import { DomainEvents, deliverDomainEvents } from '../tasks/domain-events.ts';
 import { recoverExpiredLeases } from '../control/queue.ts';
 import { QueuedRuns } from '../control/queued-runs.ts';
@@ -56,6 +66,7 @@ export function wireLifecycle({
   database,
   publishing,
   notion,
+  vercel,
   jobs,
   logger,
   metrics,
@@ -64,6 +75,8 @@ export function wireLifecycle({
   publishing: PublishContext;
   /** Notion's settings, for the write-backs to the pages tasks came from. */
   notion?: NotionConfig | undefined;
+  /** Vercel's settings, for the previews of linked repositories (with Notion's, for their pages). */
+  vercel?: VercelConfig | undefined;
   jobs?: JobOptions | undefined;
   logger: Logger;
   /** The server's metrics, which runs and jobs are recorded into. */
@@ -73,6 +86,14 @@ export function wireLifecycle({
     logger.error({ err: error, event }, `a subscriber of ${event.type} failed`),
   );
   const stopDelivering = deliverDomainEvents(database.db, events);
+  const previews = vercel &&
+    notion && {
+      db: database.db,
+      encryptionKey: publishing.encryptionKey,
+      vercel,
+      publishing,
+      notion,
+    };
   const worker = new JobWorker({
     db: database.db,
     handlers: {
@@ -84,6 +105,10 @@ export function wireLifecycle({
           notion,
           publicUrl: publishing.publicUrl,
         }),
+      }),
+      ...(previews && {
+        [PREVIEW_JOB]: previewJob(previews),
+        [FOLLOW_JOB]: followJob(previews),
       }),
     },
     ...jobs,
@@ -119,6 +144,14 @@ export function wireLifecycle({
     events.within('task.failed', (task, tx) =>
       enqueueNotionStatus(tx, { taskId: task.taskId, stage: 'failed' }),
     );
+  }
+  if (previews) {
+    events.within('run.succeeded', (run, tx) => enqueueLocalPreview(tx, run));
+    for (const type of ['pr.opened', 'pr.updated'] as const) {
+      events.within(type, (pr, tx) =>
+        enqueuePreview(tx, { taskId: pr.taskId, runId: pr.runId, sha: pr.sha }),
+      );
+    }
   }
   const queuedRuns = new QueuedRuns();
   events.on('run.queued', () => queuedRuns.notify());

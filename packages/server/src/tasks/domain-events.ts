@@ -37,6 +37,9 @@ interface RunEnd extends RunRef {
   firstToolCallMs?: number;
 }
 
+/** A pull or merge request of a run's work: the commit published, its number and address. */
+type PullRequestRef = RunRef & { sha: string; number: number; url: string };
+
 /** Every domain event, by type. */
 export type DomainEvent =
   | ({ type: 'run.queued' } & RunRef)
@@ -44,9 +47,13 @@ export type DomainEvent =
   | ({ type: 'run.succeeded' } & RunEnd)
   | ({ type: 'run.failed' } & RunEnd)
   | ({ type: 'run.cancelled' } & RunEnd)
-  /** A pull or merge request was opened for the task's work (forges/publish-run.ts). */
-  | ({ type: 'pr.opened'; url: string } & RunRef)
   | TaskMoved<TaskDomainEventType>
+  /**
+   * The publish job opened a pull or merge request for the task's work (`pr.opened`), or
+   * refreshed it with new commits (`pr.updated`): forges/publish-run.ts.
+   */
+  | ({ type: 'pr.opened' } & PullRequestRef)
+  | ({ type: 'pr.updated' } & PullRequestRef)
   | { type: 'job.queued'; jobId: string; kind: string };
 
 export type DomainEventType = DomainEvent['type'];

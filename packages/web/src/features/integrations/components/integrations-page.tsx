@@ -3,7 +3,7 @@
  * Settings → Integrations: per forge, the connected account (avatar, or its initial when the image
  * does not load; name, login, scopes) with Disconnect, or Connect (the provider's consent page,
  * when the server has an OAuth app for it) and a personal access token form. The callback's
- * `?error=` is shown at the top. Below the forges, Notion.
+ * `?error=` is shown at the top. Below the forges, Notion and Vercel.
  */
 import { useState, type FormEvent } from 'react';
 import type { ForgeProvider, Integration } from '@lucid/contracts';
@@ -25,6 +25,7 @@ import {
   useIntegrations,
 } from '../api/integrations.ts';
 import { NotionIntegration } from './notion-integration.tsx';
+import { VercelIntegration } from './vercel-integration.tsx';
 
 const tokenHints: Record<ForgeProvider, string> = {
   github:
@@ -225,6 +226,7 @@ export function IntegrationsPage() {
         )}
       </Card>
       <NotionIntegration />
+      <VercelIntegration />
     </>
   );
 }

@@ -24,6 +24,7 @@ import { CommitList } from './commit-list.tsx';
 import { DeleteRepoCard } from './delete-repo-card.tsx';
 import { PushInstructions } from './push-instructions.tsx';
 import { RepoSettingsForm } from './repo-settings-form.tsx';
+import { VercelLinkCard } from './vercel-link-card.tsx';
 import { WebhookCard } from './webhook-card.tsx';
 
 function BackLink() {
@@ -163,6 +164,7 @@ export function RepoDetailPage({ id }: { id: string }) {
         <>
           <RepoSettingsForm repo={data} />
           <WebhookCard repo={data} />
+          <VercelLinkCard repo={data} />
           <DeleteRepoCard repo={data} />
         </>
       ) : (

@@ -196,6 +196,40 @@ function Item({ item }: { item: ChatItem }) {
         </p>
       );
     }
+    case 'deployment':
+      return (
+        <p className="text-center text-sm text-slate-700">
+          {item.state === 'READY' ? (
+            <>
+              {item.target === 'preview' ? 'Preview ready' : 'Production updated'} →{' '}
+              {item.url && (
+                <a
+                  href={item.url}
+                  target="_blank"
+                  rel="noreferrer"
+                  className="font-medium text-indigo-600 underline"
+                >
+                  {item.url}
+                </a>
+              )}
+            </>
+          ) : (
+            <span className="text-red-700">
+              The {item.target} deployment failed{item.message ? `: ${item.message}` : '.'}
+            </span>
+          )}
+        </p>
+      );
+    case 'gate':
+      return (
+        <p className="text-center text-sm text-slate-700">
+          {item.action === 'requested'
+            ? `${item.by} asked for this preview's promotion to production.`
+            : item.action === 'promoted'
+              ? `${item.by} promoted this preview to production.`
+              : `${item.by} rolled production back.`}
+        </p>
+      );
   }
 }
 

@@ -6,7 +6,8 @@
  * made no changes, or that its push was blocked by the safety checks (a Safety tab lists them). The header renames and deletes the task, shows the time, tokens and cost of its
  * runs, approves or rejects work in review and downloads it as a patch. Everything below the header
  * is a fold of the task's live stream; a task started from a Notion page shows the page's card,
- * with the last write-back Lucid made to it.
+ * with the last write-back Lucid made to it, and a task of a repository linked to Vercel its
+ * deployments.
  * Loaded on demand, with the terminal and the highlighter.
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
@@ -42,6 +43,7 @@ import {
 } from '../live/view.ts';
 import { Chat } from './chat.tsx';
 import { DeleteTask } from './delete-task.tsx';
+import { DeploymentsCard } from './deployments-card.tsx';
 import { DiffView } from './diff-view.tsx';
 import { FileExplorer, FileView } from './file-explorer.tsx';
 import { ReviewActions } from './review-actions.tsx';
@@ -276,6 +278,7 @@ function TaskView({ task }: { task: TaskDetail }) {
       {task.source === 'notion' && (
         <NotionTaskCard taskId={task.id} write={lastNotionWrite(state.events)} />
       )}
+      <DeploymentsCard taskId={task.id} workspaceId={task.workspaceId} />
       {endedWithoutChanges(state.events) ? (
         <NoChangesNote />
       ) : (

@@ -3,7 +3,8 @@
  * What the task page shows, derived from the folded live state: the conversation (messages, tool
  * cards with their output, status changes, errors, commits and pushes, requests opened and
  * publishing retried, writes to the Notion page the task came from and their retries,
- * compactions of the agent's context, whose credential the work used, then
+ * compactions of the agent's context, whose credential the work used, Vercel deployments ready or
+ * failed and the steps of the gate to production, then
  * the answers being written), the
  * terminal's text, and the files that changed. A stop reads as one line.
  */
@@ -85,6 +86,25 @@ export type ChatItem =
       provider: string;
       owner: 'creator' | 'workspace';
       account: string;
+    }
+  /**
+   * A Vercel deployment ready (its URL: the preview to open) or failed, or a step of the gate to
+   * production (asked for, promoted, rolled back, and by whom).
+   */
+  | {
+      kind: 'deployment';
+      seq: number;
+      target: 'preview' | 'production';
+      state: string;
+      url: string | null;
+      message?: string | undefined;
+    }
+  | {
+      kind: 'gate';
+      seq: number;
+      action: 'requested' | 'promoted' | 'rolled_back';
+      by: string;
+      url: string | null;
     }
   /** An answer still being written. */
   | { kind: 'draft'; runId: string; text: string };
@@ -238,6 +258,27 @@ export function chatItems(state: LiveState): ChatItem[] {
           provider: event.provider,
           owner: event.owner,
           account: event.account,
+        });
+        break;
+      case 'deployment.state':
+        if (event.state === 'READY' || event.state === 'ERROR') {
+          items.push({
+            kind: 'deployment',
+            seq: event.seq,
+            target: event.target,
+            state: event.state,
+            url: event.url,
+            message: event.message,
+          });
+        }
+        break;
+      case 'deployment.gate':
+        items.push({
+          kind: 'gate',
+          seq: event.seq,
+          action: event.action,
+          by: event.by,
+          url: event.url,
         });
         break;
       case 'context.compacted':
