@@ -241,11 +241,13 @@ describe('Notion write-back', () => {
     await waitForStatus(server.url, user, task.id, ['in_review']);
     const opened = await waitForEvent(server, user, task.id, (e) => e.type === 'pr.opened');
     const prUrl = String(opened.url);
+    // The job of the task's review may write the link first, with no comment: wait for the
+    // one the pull request's opening stored, which comments it.
     const update = await waitForEvent(
       server,
       user,
       task.id,
-      (e) => e.type === 'notion.updated' && e.prLink !== null,
+      (e) => e.type === 'notion.updated' && e.prLink !== null && e.comment === true,
     );
     expect(update).toMatchObject({ stage: 'inReview', option: 'In review', prLink: prUrl });
     expect(notion.page(page.id)?.values).toMatchObject({ Status: 'In review', PR: prUrl });

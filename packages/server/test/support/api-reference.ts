@@ -22,6 +22,7 @@ export interface JsonSchema {
   pattern?: string;
   format?: string;
   minimum?: number;
+  exclusiveMinimum?: number;
   nullable?: boolean;
   default?: unknown;
 }
@@ -193,7 +194,9 @@ class ExampleMaker {
       }
       case 'integer':
       case 'number':
-        return schema.minimum ?? 0;
+        return schema.exclusiveMinimum !== undefined
+          ? schema.exclusiveMinimum + 1
+          : (schema.minimum ?? 0);
       case 'boolean':
         return false;
       case 'string':
