@@ -119,7 +119,11 @@ describe('board transitions', () => {
       reviewNote: 'The endpoint must answer 503 while migrating.',
       branch: branchBefore,
     });
-    const events = await taskEvents(server.url, user, id);
+    // The checks before a push of a repository without a forge are recorded by a job that may
+    // end after the rejection: they are not part of it.
+    const events = (await taskEvents(server.url, user, id)).filter(
+      (e) => !e.type.startsWith('safety.'),
+    );
     expect(events.slice(-2)).toMatchObject([
       {
         type: 'review',
