@@ -8,7 +8,7 @@
  * same database cannot start a page twice. A refused token or a database gone stops the mapping's
  * pickup with the reason on the mapping; the other mappings go on.
  */
-import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import {
   notionConnections,
   notionMappings,
@@ -54,6 +54,8 @@ interface PickupTarget {
   connection: ConnectionRow;
   repo: { workspaceId: string; name: string };
   owner: { id: string; name: string } | null;
+  /** The mapping's `updated_at` as PostgreSQL stores it: a save during the poll changes it. */
+  savedAt: string;
 }
 
 /** How one mapping's poll went. */
@@ -120,6 +122,8 @@ export class NotionPickup {
         connection: notionConnections,
         repo: { workspaceId: repositories.workspaceId, name: repositories.name },
         owner: { id: users.id, name: users.name },
+        // Exactly as stored: a JavaScript date drops the microseconds PostgreSQL keeps.
+        savedAt: sql<string>`${notionMappings.updatedAt}::text`,
       })
       .from(notionMappings)
       .innerJoin(notionConnections, eq(notionConnections.id, notionMappings.connectionId))
@@ -155,7 +159,7 @@ export class NotionPickup {
         .where(
           and(
             eq(notionMappings.id, target.mapping.id),
-            eq(notionMappings.updatedAt, target.mapping.updatedAt),
+            sql`${notionMappings.updatedAt}::text = ${target.savedAt}`,
           ),
         );
     }
