@@ -266,6 +266,8 @@ describe('the LLM gateway', () => {
       }),
     });
     expect(response.status).toBe(200);
+    // The usage is recorded before the answer's body ends.
+    expect(await response.json()).toMatchObject({ content: [{ type: 'text', text: 'Cached.' }] });
     const model = 'anthropic/claude-sonnet-4-5';
     // 100 plain input tokens at $3/M, 4,000 written at $3.75/M, 10 output at $15/M.
     const cost = (100 * 3 + 4_000 * 3.75 + 10 * 15) / 1_000_000;

@@ -111,8 +111,13 @@ async function createNetwork(docker: Docker, which: NetworkName): Promise<Networ
     failure = error;
   }
   // Another process may have made it first: its bridge holds the name then, and this one failed.
-  const found = await findNetwork(docker, which.name);
-  if (found) return found;
+  // The engine refuses the second bridge as soon as the first is in its store, a moment before it
+  // lists the first network, so a failed make looks again for a while before giving up.
+  for (let attempt = 0; attempt < (failure ? 20 : 1); attempt += 1) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    const found = await findNetwork(docker, which.name);
+    if (found) return found;
+  }
   throw new AppError(
     'unavailable',
     `The Docker network ${which.name} for sandboxes could not be made: ` +
