@@ -5,16 +5,21 @@
  * one of its admins connects it for everyone. {@link notionConnectionFor} is how the rest of Lucid
  * gets a usable token; the token never leaves the server: not in answers, logs, events or audit.
  */
-import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { NotionConnection, NotionStatus } from '@lucid/contracts';
-import { recordAudit } from '../audit/audit.ts';
 import type { NotionConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import { notionConnections, workspaceMembers } from '../db/schema.ts';
+import { notionConnections } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { newId } from '../ids.ts';
 import type { Principal } from '../principal.ts';
 import { openSecret, sealSecret } from '../secrets/secret-box.ts';
+import {
+  connectionFor,
+  forgetConnection,
+  storeConnection,
+  visibleConnections,
+  type OwnedConnectionKind,
+} from '../workspaces/owned-connections.ts';
 import { requireRole } from '../workspaces/workspaces.ts';
 import { notionClient, notionCode, notionFailure } from './client.ts';
 
@@ -36,6 +41,16 @@ export interface NotionBot {
   workspaceIcon: string | null;
 }
 
+const NOTION: OwnedConnectionKind<typeof notionConnections> = {
+  table: notionConnections,
+  provider: 'notion',
+  notConnected: () =>
+    new AppError(
+      'integration_not_found',
+      'No Notion workspace is connected; connect one in Settings → Integrations.',
+    ),
+};
+
 function toConnection(row: NotionConnectionRow): NotionConnection {
   return {
     id: row.id,
@@ -56,23 +71,7 @@ function toConnection(row: NotionConnectionRow): NotionConnection {
  * await notionStatus(ctx, userId); // → { connections: [{ owner: 'user', workspaceName: 'Acme', … }], oauth: false, … }
  */
 export async function notionStatus(ctx: NotionContext, userId: string): Promise<NotionStatus> {
-  const memberOf = ctx.db
-    .select({ id: workspaceMembers.workspaceId })
-    .from(workspaceMembers)
-    .where(eq(workspaceMembers.userId, userId));
-  const rows = await ctx.db
-    .select()
-    .from(notionConnections)
-    .where(
-      or(
-        eq(notionConnections.userId, userId),
-        and(
-          isNotNull(notionConnections.workspaceId),
-          inArray(notionConnections.workspaceId, memberOf),
-        ),
-      ),
-    )
-    .orderBy(notionConnections.createdAt);
+  const rows = await visibleConnections(ctx.db, NOTION, userId);
   return {
     connections: rows.map(toConnection),
     oauth: ctx.notion.oauth !== null,
@@ -108,46 +107,21 @@ export async function storeNotionConnection(
     bot: NotionBot;
   },
 ): Promise<NotionConnection> {
-  const values = {
-    method,
-    sealedToken: sealSecret(ctx.encryptionKey, token),
-    botId: bot.botId,
-    notionWorkspaceName: bot.workspaceName,
-    notionWorkspaceIcon: bot.workspaceIcon,
-    createdBy: actor.userId,
-    refusedAt: null,
-  };
-  const owner = workspaceId
-    ? eq(notionConnections.workspaceId, workspaceId)
-    : eq(notionConnections.userId, actor.userId);
-  return ctx.db.transaction(async (tx) => {
-    const [earlier] = await tx.select().from(notionConnections).where(owner).for('update');
-    const [row] = earlier
-      ? await tx
-          .update(notionConnections)
-          .set({ ...values, updatedAt: new Date() })
-          .where(eq(notionConnections.id, earlier.id))
-          .returning()
-      : await tx
-          .insert(notionConnections)
-          .values({
-            id: newId('notion'),
-            userId: workspaceId ? null : actor.userId,
-            workspaceId: workspaceId ?? null,
-            ...values,
-          })
-          .returning();
-    if (!row) throw new AppError('internal', 'The Notion connection was not stored.');
-    await recordAudit(tx, {
-      actor,
-      action: 'integration.connect',
-      targetType: 'integration',
-      targetId: row.id,
-      ...(workspaceId ? { workspaceId } : {}),
-      metadata: { provider: 'notion', method, workspace: bot.workspaceName },
-    });
-    return toConnection(row);
+  const row = await storeConnection(ctx.db, NOTION, {
+    actor,
+    workspaceId,
+    values: {
+      method,
+      sealedToken: sealSecret(ctx.encryptionKey, token),
+      botId: bot.botId,
+      notionWorkspaceName: bot.workspaceName,
+      notionWorkspaceIcon: bot.workspaceIcon,
+      createdBy: actor.userId,
+      refusedAt: null,
+    },
+    metadata: { method, workspace: bot.workspaceName },
   });
+  return toConnection(row);
 }
 
 /**
@@ -183,39 +157,16 @@ export async function connectNotionWithToken(
   return storeNotionConnection(ctx, { actor, workspaceId, method: 'token', token, bot });
 }
 
-function notConnected(): AppError {
-  return new AppError(
-    'integration_not_found',
-    'No Notion workspace is connected; connect one in Settings → Integrations.',
-  );
-}
-
 /**
  * The connection a request uses: the one named (the caller's own, or one of a workspace they are
- * a member of), else the caller's own, else the only workspace connection they can use.
+ * a member of), else the caller's own, else the first workspace connection they can use.
  */
 export async function notionConnectionRow(
   ctx: NotionContext,
   userId: string,
   connectionId?: string | undefined,
 ): Promise<NotionConnectionRow> {
-  if (connectionId) {
-    const [row] = await ctx.db
-      .select()
-      .from(notionConnections)
-      .where(eq(notionConnections.id, connectionId));
-    if (!row) throw notConnected();
-    if (row.userId === userId) return row;
-    if (row.workspaceId) {
-      await requireRole(ctx.db, row.workspaceId, userId, 'member');
-      return row;
-    }
-    throw notConnected();
-  }
-  const { connections } = await notionStatus(ctx, userId);
-  const chosen = connections.find((c) => c.owner === 'user') ?? connections[0];
-  if (!chosen) throw notConnected();
-  return notionConnectionRow(ctx, userId, chosen.id);
+  return connectionFor(ctx.db, NOTION, userId, connectionId);
 }
 
 /**
@@ -254,18 +205,10 @@ export async function disconnectNotion(
   ctx: NotionContext,
   { actor, connectionId }: { actor: Principal; connectionId: string },
 ): Promise<void> {
-  const row = await notionConnectionRow(ctx, actor.userId, connectionId);
-  if (row.workspaceId) await requireRole(ctx.db, row.workspaceId, actor.userId, 'admin');
-  await ctx.db.transaction(async (tx) => {
-    await tx.delete(notionConnections).where(eq(notionConnections.id, row.id));
-    await recordAudit(tx, {
-      actor,
-      action: 'integration.disconnect',
-      targetType: 'integration',
-      targetId: row.id,
-      ...(row.workspaceId ? { workspaceId: row.workspaceId } : {}),
-      metadata: { provider: 'notion', workspace: row.notionWorkspaceName },
-    });
+  await forgetConnection(ctx.db, NOTION, {
+    actor,
+    connectionId,
+    metadata: (row) => ({ workspace: row.notionWorkspaceName }),
   });
 }
 

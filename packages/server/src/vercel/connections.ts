@@ -5,16 +5,20 @@
  * admins connects it for everyone. The token never leaves the server: not in answers, logs,
  * events or audit.
  */
-import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import type { VercelConnection, VercelStatus } from '@lucid/contracts';
-import { recordAudit } from '../audit/audit.ts';
 import type { VercelConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import { vercelConnections, workspaceMembers } from '../db/schema.ts';
+import { vercelConnections } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { newId } from '../ids.ts';
 import type { Principal } from '../principal.ts';
 import { openSecret, sealSecret } from '../secrets/secret-box.ts';
+import {
+  connectionFor,
+  forgetConnection,
+  storeConnection,
+  visibleConnections,
+  type OwnedConnectionKind,
+} from '../workspaces/owned-connections.ts';
 import { requireRole } from '../workspaces/workspaces.ts';
 import { vercelApi, VercelApiError, vercelFailure, type VercelApi } from './client.ts';
 
@@ -39,6 +43,16 @@ function toConnection(row: VercelConnectionRow): VercelConnection {
   };
 }
 
+const VERCEL: OwnedConnectionKind<typeof vercelConnections> = {
+  table: vercelConnections,
+  provider: 'vercel',
+  notConnected: () =>
+    new AppError(
+      'integration_not_found',
+      'No Vercel account is connected; connect one in Settings → Integrations.',
+    ),
+};
+
 /**
  * The caller's own Vercel connection and those of the Lucid workspaces they belong to.
  *
@@ -46,23 +60,7 @@ function toConnection(row: VercelConnectionRow): VercelConnection {
  * await vercelStatus(ctx, userId); // → { connections: [{ owner: 'user', username: 'ada', … }] }
  */
 export async function vercelStatus(ctx: VercelContext, userId: string): Promise<VercelStatus> {
-  const memberOf = ctx.db
-    .select({ id: workspaceMembers.workspaceId })
-    .from(workspaceMembers)
-    .where(eq(workspaceMembers.userId, userId));
-  const rows = await ctx.db
-    .select()
-    .from(vercelConnections)
-    .where(
-      or(
-        eq(vercelConnections.userId, userId),
-        and(
-          isNotNull(vercelConnections.workspaceId),
-          inArray(vercelConnections.workspaceId, memberOf),
-        ),
-      ),
-    )
-    .orderBy(vercelConnections.createdAt);
+  const rows = await visibleConnections(ctx.db, VERCEL, userId);
   return { connections: rows.map(toConnection) };
 }
 
@@ -107,51 +105,19 @@ export async function connectVercel(
     }
     throw vercelFailure(error);
   }
-  const values = {
-    sealedToken: sealSecret(ctx.encryptionKey, token),
-    teamId: team,
-    accountId: user.id,
-    username: user.username,
-    createdBy: actor.userId,
-  };
-  const owner = workspaceId
-    ? eq(vercelConnections.workspaceId, workspaceId)
-    : eq(vercelConnections.userId, actor.userId);
-  return ctx.db.transaction(async (tx) => {
-    const [earlier] = await tx.select().from(vercelConnections).where(owner).for('update');
-    const [row] = earlier
-      ? await tx
-          .update(vercelConnections)
-          .set({ ...values, updatedAt: new Date() })
-          .where(eq(vercelConnections.id, earlier.id))
-          .returning()
-      : await tx
-          .insert(vercelConnections)
-          .values({
-            id: newId('vercel'),
-            userId: workspaceId ? null : actor.userId,
-            workspaceId: workspaceId ?? null,
-            ...values,
-          })
-          .returning();
-    if (!row) throw new AppError('internal', 'The Vercel connection was not stored.');
-    await recordAudit(tx, {
-      actor,
-      action: 'integration.connect',
-      targetType: 'integration',
-      targetId: row.id,
-      ...(workspaceId ? { workspaceId } : {}),
-      metadata: { provider: 'vercel', account: user.username, team },
-    });
-    return toConnection(row);
+  const row = await storeConnection(ctx.db, VERCEL, {
+    actor,
+    workspaceId,
+    values: {
+      sealedToken: sealSecret(ctx.encryptionKey, token),
+      teamId: team,
+      accountId: user.id,
+      username: user.username,
+      createdBy: actor.userId,
+    },
+    metadata: { account: user.username, team },
   });
-}
-
-function notConnected(): AppError {
-  return new AppError(
-    'integration_not_found',
-    'No Vercel account is connected; connect one in Settings → Integrations.',
-  );
+  return toConnection(row);
 }
 
 /**
@@ -163,23 +129,7 @@ export async function vercelConnectionRow(
   userId: string,
   connectionId?: string | undefined,
 ): Promise<VercelConnectionRow> {
-  if (connectionId) {
-    const [row] = await ctx.db
-      .select()
-      .from(vercelConnections)
-      .where(eq(vercelConnections.id, connectionId));
-    if (!row) throw notConnected();
-    if (row.userId === userId) return row;
-    if (row.workspaceId) {
-      await requireRole(ctx.db, row.workspaceId, userId, 'member');
-      return row;
-    }
-    throw notConnected();
-  }
-  const { connections } = await vercelStatus(ctx, userId);
-  const chosen = connections.find((c) => c.owner === 'user') ?? connections[0];
-  if (!chosen) throw notConnected();
-  return vercelConnectionRow(ctx, userId, chosen.id);
+  return connectionFor(ctx.db, VERCEL, userId, connectionId);
 }
 
 /** Vercel's API with a connection's token, in its team; a token sealed under another key is unusable. */
@@ -205,17 +155,9 @@ export async function disconnectVercel(
   ctx: VercelContext,
   { actor, connectionId }: { actor: Principal; connectionId: string },
 ): Promise<void> {
-  const row = await vercelConnectionRow(ctx, actor.userId, connectionId);
-  if (row.workspaceId) await requireRole(ctx.db, row.workspaceId, actor.userId, 'admin');
-  await ctx.db.transaction(async (tx) => {
-    await tx.delete(vercelConnections).where(eq(vercelConnections.id, row.id));
-    await recordAudit(tx, {
-      actor,
-      action: 'integration.disconnect',
-      targetType: 'integration',
-      targetId: row.id,
-      ...(row.workspaceId ? { workspaceId: row.workspaceId } : {}),
-      metadata: { provider: 'vercel', account: row.username },
-    });
+  await forgetConnection(ctx.db, VERCEL, {
+    actor,
+    connectionId,
+    metadata: (row) => ({ account: row.username }),
   });
 }

@@ -5,16 +5,15 @@
  * Disconnect, and Connect (Notion's consent page, when the server has a public integration) or an
  * internal integration's secret.
  */
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { NotionConnection } from '@lucid/contracts';
 import { Button, buttonClass } from '../../../components/ui/button.tsx';
-import { Card } from '../../../components/ui/card.tsx';
-import { ConfirmDialog } from '../../../components/ui/confirm-dialog.tsx';
-import { ErrorMessage } from '../../../components/ui/error-message.tsx';
-import { InputField } from '../../../components/ui/input.tsx';
-import { Loading } from '../../../components/ui/loading.tsx';
+import {
+  ConnectionItem,
+  ConnectionsCard,
+  TokenForm,
+} from '../../../components/ui/connection-list.tsx';
 import { Time } from '../../../components/ui/time.tsx';
-import { fieldErrors } from '../../../lib/api.ts';
 import {
   notionAuthorizeHref,
   useConnectNotion,
@@ -49,93 +48,53 @@ function WorkspaceIcon({ connection }: { connection: NotionConnection }) {
 
 function ConnectionRow({ connection }: { connection: NotionConnection }) {
   const disconnect = useDisconnectNotion();
-  const [confirming, setConfirming] = useState(false);
-  const name = connection.workspaceName ?? 'Notion workspace';
   return (
-    <li className="flex flex-wrap items-center justify-between gap-3 py-3 first:pt-0">
-      <div className="flex items-center gap-3">
-        <WorkspaceIcon connection={connection} />
-        <div className="leading-tight">
-          <p className="text-sm font-medium text-slate-900">{name}</p>
-          <p className="text-sm text-slate-600">
-            {connection.owner === 'workspace' ? 'Shared with the workspace' : 'Yours'} ·{' '}
-            {connection.method === 'oauth' ? 'connected by OAuth' : 'internal integration token'},{' '}
-            <Time iso={connection.connectedAt} />
-          </p>
-          {connection.refusedAt && (
-            <p role="alert" className="mt-1 text-sm font-medium text-red-700">
-              Needs reconnect: Notion refused Lucid's token <Time iso={connection.refusedAt} />.
-              Connect it again below.
-            </p>
-          )}
-        </div>
-      </div>
-      <Button variant="ghost" size="sm" onClick={() => setConfirming(true)}>
-        Disconnect
-      </Button>
-      <ConfirmDialog
-        open={confirming}
-        title={`Disconnect ${name}?`}
-        confirmLabel="Disconnect"
-        pending={disconnect.isPending}
-        error={disconnect.error}
-        onCancel={() => setConfirming(false)}
-        onConfirm={() =>
-          disconnect.mutate(connection.id, { onSuccess: () => setConfirming(false) })
-        }
-      >
-        Lucid forgets the Notion token and the databases’ mappings. Tasks started from its pages
-        keep their links.
-      </ConfirmDialog>
-    </li>
+    <ConnectionItem
+      name={connection.workspaceName ?? 'Notion workspace'}
+      icon={<WorkspaceIcon connection={connection} />}
+      disconnect={{
+        isPending: disconnect.isPending,
+        error: disconnect.error,
+        forget: (onDone) => disconnect.mutate(connection.id, { onSuccess: onDone }),
+      }}
+      forgets="Lucid forgets the Notion token and the databases’ mappings. Tasks started from its pages keep their links."
+    >
+      <p className="text-sm text-slate-600">
+        {connection.owner === 'workspace' ? 'Shared with the workspace' : 'Yours'} ·{' '}
+        {connection.method === 'oauth' ? 'connected by OAuth' : 'internal integration token'},{' '}
+        <Time iso={connection.connectedAt} />
+      </p>
+      {connection.refusedAt && (
+        <p role="alert" className="mt-1 text-sm font-medium text-red-700">
+          Needs reconnect: Notion refused Lucid's token <Time iso={connection.refusedAt} />. Connect
+          it again below.
+        </p>
+      )}
+    </ConnectionItem>
   );
 }
 
-function TokenForm({ onDone }: { onDone: () => void }) {
+function NotionTokenForm({ onDone }: { onDone: () => void }) {
   const connect = useConnectNotion();
-  const [token, setToken] = useState('');
-  const errors = fieldErrors(connect.error);
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    connect.mutate(token.trim(), {
-      onSuccess: () => {
-        setToken('');
-        onDone();
-      },
-    });
-  };
   return (
-    <form
-      onSubmit={onSubmit}
-      aria-label="Connect Notion with a token"
-      className="mt-3 flex flex-wrap items-start gap-3"
-    >
-      <InputField
-        label="Internal integration secret"
-        type="password"
-        autoComplete="off"
-        required
-        minLength={10}
-        className="w-96"
-        value={token}
-        error={errors.token}
-        hint="From notion.so/profile/integrations; share the databases with the integration. Checked with Notion, then stored encrypted."
-        onChange={(event) => setToken(event.target.value)}
-      />
-      <div className="mt-7 flex gap-2">
-        <Button type="submit" pending={connect.isPending} pendingText="Checking…">
-          Connect
-        </Button>
-        <Button variant="ghost" onClick={onDone}>
-          Cancel
-        </Button>
-      </div>
-      {connect.error && !errors.token && (
-        <div className="w-full">
-          <ErrorMessage title="Not connected" error={connect.error} />
-        </div>
-      )}
-    </form>
+    <TokenForm
+      label="Connect Notion with a token"
+      fields={[
+        {
+          name: 'token',
+          label: 'Internal integration secret',
+          secret: true,
+          className: 'w-96',
+          hint: 'From notion.so/profile/integrations; share the databases with the integration. Checked with Notion, then stored encrypted.',
+        },
+      ]}
+      connect={{
+        isPending: connect.isPending,
+        error: connect.error,
+        submit: ({ token = '' }, onSuccess) => connect.mutate(token, { onSuccess }),
+      }}
+      onDone={onDone}
+    />
   );
 }
 
@@ -145,43 +104,30 @@ export function NotionIntegration() {
   const own = status.data?.connections.some((c) => c.owner === 'user') ?? false;
   const refused = status.data?.connections.some((c) => c.refusedAt !== null) ?? false;
   return (
-    <Card
+    <ConnectionsCard
       title="Notion"
       description="Start tasks from the pages of a Notion database."
-      className="mt-6"
-    >
-      {status.isPending ? (
-        <Loading label="Loading Notion…" />
-      ) : status.error ? (
-        <ErrorMessage error={status.error} onRetry={() => void status.refetch()} />
-      ) : (
-        <>
-          {status.data.connections.length > 0 ? (
-            <ul className="divide-y divide-slate-100">
-              {status.data.connections.map((connection) => (
-                <ConnectionRow key={connection.id} connection={connection} />
-              ))}
-            </ul>
-          ) : (
-            <p className="text-sm text-slate-600">Not connected.</p>
-          )}
-          {!withToken && (
-            <div className="mt-3 flex gap-2">
-              {status.data.oauth && (
-                <a href={notionAuthorizeHref()} className={buttonClass('primary', 'sm')}>
-                  {own || refused ? 'Reconnect Notion' : 'Connect Notion'}
-                </a>
-              )}
-              <Button variant="secondary" size="sm" onClick={() => setWithToken(true)}>
-                {status.data.oauth
-                  ? 'Use an internal integration token'
-                  : 'Connect Notion with a token'}
-              </Button>
-            </div>
-          )}
-          {withToken && <TokenForm onDone={() => setWithToken(false)} />}
-        </>
+      query={status}
+      row={(connection: NotionConnection) => (
+        <ConnectionRow key={connection.id} connection={connection} />
       )}
-    </Card>
+    >
+      {(data) =>
+        withToken ? (
+          <NotionTokenForm onDone={() => setWithToken(false)} />
+        ) : (
+          <div className="mt-3 flex gap-2">
+            {data.oauth && (
+              <a href={notionAuthorizeHref()} className={buttonClass('primary', 'sm')}>
+                {own || refused ? 'Reconnect Notion' : 'Connect Notion'}
+              </a>
+            )}
+            <Button variant="secondary" size="sm" onClick={() => setWithToken(true)}>
+              {data.oauth ? 'Use an internal integration token' : 'Connect Notion with a token'}
+            </Button>
+          </div>
+        )
+      }
+    </ConnectionsCard>
   );
 }
