@@ -269,14 +269,17 @@ describe('safety before every push', () => {
       );
       const result = await waitForEvent(server, user, task.id, (e) => e.type === 'tool.result');
       expect(result.ok).toBe(false);
-      const answered = JSON.stringify(llm.requests.at(-1)?.body);
-      expect(answered).toContain('safety policy refuses commands matching `curl *`');
       await waitForEvent(
         server,
         user,
         task.id,
         (e) => e.type === 'task.status' && (e.status === 'todo' || e.status === 'in_review'),
       );
+      // The run has ended, so the model has been told (the event comes before that request).
+      const told = llm.requests.filter((r) =>
+        (JSON.stringify(r.body) ?? '').includes('safety policy refuses commands matching `curl *`'),
+      );
+      expect(told.length).toBeGreaterThan(0);
       const events = await taskEvents(server.url, user, task.id);
       expect(events.some((e) => e.type === 'file.changed' && e.path === 'fetched.txt')).toBe(false);
     } finally {
