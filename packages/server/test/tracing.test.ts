@@ -2,7 +2,8 @@
  * Runs' traces, read by a stand-in for an OTLP collector (a small HTTP server decoding what the
  * exporter posts as JSON): a built-in agent's run on the local driver is one trace whose root
  * `run` has the claim, the sandbox, the workspace, each model and tool call, the commit and the
- * push as children, and the publish job's `pr.open` joins it later; the run's API answer and its
+ * push as children, and the publish's `pr.open` and the Vercel preview's `deploy` join it later;
+ * the run's API answer and its
  * log lines name the trace; a remote runner's spans join the trace its claim carries, and its calls
  * about the run name the trace in the server's log. No secret is in any span. Without
  * `OTEL_EXPORTER_OTLP_ENDPOINT`, nothing is sent and runs have no trace id.
@@ -20,6 +21,7 @@ import { LocalDriver } from '../src/sandbox/local/local-driver.ts';
 import { tunnelToLucid } from '../src/sandbox/local/lucid-tunnel.ts';
 import { startTracing } from '../src/tracing/tracing.ts';
 import { startFakeGitHub, type FakeGitHub } from './fakes/github/index.ts';
+import { startFakeVercel, type FakeVercel } from './fakes/vercel/index.ts';
 import { shellTrajectory, startFakeLlm, type FakeLlm } from './fakes/llm/index.ts';
 import { request, signUp, type TestUser } from './support/client.ts';
 import { linkedRepo, waitForEvent } from './support/forges.ts';
@@ -89,6 +91,7 @@ describe('with an OTLP endpoint', () => {
   const collector = new Collector();
   const lines: string[] = [];
   let github: FakeGitHub;
+  let vercel: FakeVercel;
   let llm: FakeLlm;
   let server: TestServer;
   let user: TestUser;
@@ -99,6 +102,7 @@ describe('with an OTLP endpoint', () => {
   beforeAll(async () => {
     endpoint = await collector.start();
     github = await startFakeGitHub();
+    vercel = await startFakeVercel({ stepMs: 100 });
     llm = await startFakeLlm();
     server = await startTestServer({
       env: {
@@ -109,6 +113,8 @@ describe('with an OTLP endpoint', () => {
           compatible: 'sk-local-tracing-test-0123456789',
         }),
         LUCID_DEFAULT_MODEL: 'anthropic/claude-sonnet-4-5',
+        VERCEL_API_URL: vercel.url,
+        VERCEL_POLL_MS: '100',
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
         OTEL_SERVICE_NAME: 'lucid-under-test',
       },
@@ -130,12 +136,13 @@ describe('with an OTLP endpoint', () => {
     await closeServer();
     await llm?.close();
     await github?.close();
+    await vercel?.stop();
     await collector.close();
   });
 
   const logLines = (): LogLine[] => lines.map((line) => JSON.parse(line) as LogLine);
 
-  it("records an agent's run as one trace that its publish joins, named in its answer and logs", async () => {
+  it("records an agent's run as one trace that its publish and preview join, named in its answer and logs", async () => {
     const account = github.addUser({ login: 'tracer' });
     forgeToken = account.token;
     const repo = await linkedRepo(server, {
@@ -146,6 +153,21 @@ describe('with an OTLP endpoint', () => {
       token: account.token,
       name: 'traced',
     });
+    // The repository is linked to a Vercel project: its pull request is previewed.
+    const vercelToken = vercel.token;
+    const connected = await request<{ id: string }>(
+      server.url,
+      'POST',
+      '/api/integrations/vercel/token',
+      { token: user.token, json: { token: vercelToken } },
+    );
+    expect(connected.status, JSON.stringify(connected.body)).toBe(200);
+    const project = vercel.addProject({ name: 'traced' });
+    const linked = await request(server.url, 'PUT', `/api/v1/repos/${repo.id}/vercel`, {
+      token: user.token,
+      json: { connectionId: connected.body.id, projectId: project.name },
+    });
+    expect(linked.status, JSON.stringify(linked.body)).toBe(200);
     llm.script(
       shellTrajectory([{ command: 'echo traced > traced.txt' }], 'Added traced.txt.', {
         finishTool: 'finish',
@@ -158,6 +180,7 @@ describe('with an OTLP endpoint', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const task = created.body.task;
     await waitForEvent(server, user, task.id, (e) => e.type === 'pr.opened');
+    await waitForEvent(server, user, task.id, (e) => e.type === 'deployment.state');
     const runs = await request<{ runs: { id: string; traceId?: string }[] }>(
       server.url,
       'GET',
@@ -194,6 +217,7 @@ describe('with an OTLP endpoint', () => {
       'git.commit',
       'git.push',
       'pr.open',
+      'deploy',
     ]) {
       expect(children, `a ${name} span under the run`).toContain(name);
     }
@@ -213,6 +237,7 @@ describe('with an OTLP endpoint', () => {
     expect(sent).toContain('lucid-under-test');
     expect(sent).not.toContain(PROVIDER_KEY);
     expect(sent).not.toContain(forgeToken);
+    expect(sent).not.toContain(vercelToken);
     expect(sent).not.toContain('lucid_run_');
   }, 120_000);
 
