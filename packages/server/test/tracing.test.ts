@@ -3,9 +3,8 @@
  * exporter posts as JSON): a built-in agent's run on the local driver is one trace whose root
  * `run` has the claim, the sandbox, the workspace, each model and tool call, the commit and the
  * push as children, and the publish's `pr.open` and the Vercel preview's `deploy` join it later;
- * the run's API answer and its
- * log lines name the trace; a remote runner's spans join the trace its claim carries, and its calls
- * about the run name the trace in the server's log. No secret is in any span. Without
+ * the run's API answer and its log lines name the trace; a remote runner's spans join the trace its
+ * claim carries, and its calls about the run name the trace in the server's log. No secret is in any span. Without
  * `OTEL_EXPORTER_OTLP_ENDPOINT`, nothing is sent and runs have no trace id.
  */
 import { createServer, type Server } from 'node:http';
