@@ -8,6 +8,8 @@
  *   - config, errors, ids, principal, process, secrets, cli-package import nothing of Lucid's own;
  *     nor does metrics (the server's Prometheus registry), so every layer, the runner side
  *     included, records into it;
+ *   - tracing (OpenTelemetry spans of runs) reads only the configuration, so every layer, the
+ *     runner side included, records spans;
  *   - db is the store; banner reads only the configuration;
  *   - audit, workspaces, git and sandbox build on the store (sandbox and git on processes);
  *   - auth (api tokens, run tokens, roles) and repos build on workspaces and audit;
@@ -33,6 +35,8 @@
 /** The server's layers, lowest first; a name is a folder of packages/server/src or a top-level module. */
 const serverLayers = [
   ['config', 'errors', 'ids', 'principal', 'process', 'secrets', 'cli-package', 'metrics'],
+  // Runs' traces: every layer, the runner side included, records spans into it.
+  ['tracing'],
   ['db', 'banner'],
   ['audit'],
   ['workspaces', 'git', 'sandbox'],

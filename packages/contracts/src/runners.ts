@@ -298,6 +298,11 @@ export const ClaimedRun = z.object({
    * queued): the lease began at least this long after the runner asked.
    */
   waitedMs: z.number().int().nonnegative().default(0),
+  /**
+   * The run's trace, when the server traces runs: its root span as a W3C `traceparent`, under
+   * which the runner's spans (sandbox, workspace, model and tool calls, commit, push) go.
+   */
+  trace: z.object({ parent: z.string().max(100) }).optional(),
 });
 export type ClaimedRun = z.infer<typeof ClaimedRun>;
 
@@ -491,6 +496,8 @@ export const Run = z
     finishedAt: Timestamp.nullable(),
     /** From queued to the first tool call, as far as the run got (its runner's steps once it ended). */
     phases: RunPhases,
+    /** The run's OpenTelemetry trace id (32 hex digits), when the server traces runs. */
+    traceId: z.string().optional(),
   })
   .meta({ id: 'Run' });
 export type Run = z.infer<typeof Run>;

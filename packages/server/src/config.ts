@@ -60,6 +60,14 @@ export interface Config {
   notion: NotionConfig;
   /** Vercel's API, and how often a deployment under way is looked at again. */
   vercel: VercelConfig;
+  /** Where runs' traces are sent (OpenTelemetry over OTLP/HTTP); null: tracing is off. */
+  tracing: TracingConfig | null;
+}
+
+/** The OTLP collector traces go to (OTEL_EXPORTER_OTLP_ENDPOINT) and the service's name. */
+export interface TracingConfig {
+  endpoint: string;
+  serviceName: string;
 }
 
 /** Vercel's API (VERCEL_API_URL) and the interval between looks at a deployment (VERCEL_POLL_MS). */
@@ -396,6 +404,12 @@ const EnvSchema = SandboxEnvSchema.extend({
     .min(0, 'must be 0 (no limit) or more (requests a minute)')
     .default(600),
   LUCID_TRUST_PROXY: optionalText,
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(
+    z
+      .url({ error: 'must be a URL (the OTLP/HTTP collector, e.g. http://localhost:4318)' })
+      .optional(),
+  ),
+  OTEL_SERVICE_NAME: optionalText,
   LUCID_METRICS_TOKEN: optionalText.pipe(
     z.string().min(16, 'must be at least 16 characters (a bearer token for /metrics)').optional(),
   ),
@@ -559,6 +573,34 @@ export function loadListenConfig(env: NodeJS.ProcessEnv): Pick<Config, 'port' | 
   return { port: parsed.data.PORT, host: parsed.data.HOST };
 }
 
+/**
+ * Reads only tracing's settings (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`): for
+ * `lucid runner`, whose spans join the traces of the runs it claims.
+ *
+ * @example
+ * const tracing = startTracing(loadTracingConfig(process.env));
+ */
+export function loadTracingConfig(env: NodeJS.ProcessEnv): TracingConfig | null {
+  const parsed = EnvSchema.pick({
+    OTEL_EXPORTER_OTLP_ENDPOINT: true,
+    OTEL_SERVICE_NAME: true,
+  }).safeParse(env);
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error.issues, env));
+  return tracingConfigOf(parsed.data);
+}
+
+/** Tracing is on when a collector is named; the service is `lucid` unless named. */
+function tracingConfigOf(e: {
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  OTEL_SERVICE_NAME?: string | undefined;
+}): TracingConfig | null {
+  if (!e.OTEL_EXPORTER_OTLP_ENDPOINT) return null;
+  return {
+    endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''),
+    serviceName: e.OTEL_SERVICE_NAME ?? 'lucid',
+  };
+}
+
 function cliAgentsOf(e: z.infer<typeof SandboxEnvSchema>): Pick<AgentConfig, 'cli' | 'cacheDir'> {
   return {
     cli: [...new Set(e.LUCID_CLI_AGENTS)],
@@ -685,6 +727,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       apiUrl: (e.VERCEL_API_URL ?? 'https://api.vercel.com').replace(/\/+$/, ''),
       pollMs: e.VERCEL_POLL_MS,
     },
+    tracing: tracingConfigOf(e),
   };
 }
 

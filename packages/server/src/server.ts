@@ -2,7 +2,7 @@
  * @module server
  * The composition root: opens the database, builds auth, the live hub and the HTTP app, and listens.
  * `startServer` reads as its steps: the host and data dir, the database, auth, the own runner's
- * sandboxes, the live hub, the metrics, the lifecycle's wiring (server/wire-lifecycle.ts: domain
+ * sandboxes, the live hub, the metrics, the tracing (OpenTelemetry, when configured), the lifecycle's wiring (server/wire-lifecycle.ts: domain
  * events, jobs, lease recovery), the runner, the app, the ways sandboxes reach it; `close` undoes
  * them in turn.
  */
@@ -42,6 +42,7 @@ import { NotionPickup } from './notion/pickup.ts';
 import { selectDriver } from './sandbox/select-driver.ts';
 import { DockerDriver } from './sandbox/docker/docker-driver.ts';
 import { Metrics } from './metrics/metrics.ts';
+import { startTracing, type Tracing } from './tracing/tracing.ts';
 import { countCallsWith } from './metrics/outbound.ts';
 import { queuedRunCount } from './control/queue.ts';
 import { queuedJobCount } from './jobs/store.ts';
@@ -323,6 +324,7 @@ function ownRunner({
   logger,
   gitRoot,
   metrics,
+  tracing,
 }: {
   config: Config;
   options: RunnerOptions | undefined;
@@ -334,6 +336,7 @@ function ownRunner({
   logger: Logger;
   gitRoot: string;
   metrics: Metrics;
+  tracing: Tracing;
 }): Runner | undefined {
   const { driver, agentCache, slots, sandboxUrl } = sandboxes;
   if (!driver) return undefined;
@@ -353,6 +356,7 @@ function ownRunner({
       quotas: config.workspaceQuotas,
       live,
       gitRoot,
+      tracing,
     }),
     driver,
     runnerId,
@@ -369,6 +373,7 @@ function ownRunner({
     pollMs: options?.pollMs ?? 1_000,
     log: logger,
     metrics,
+    tracing,
     agent: lucidAgentRuntime({
       secrets: providerSecrets(config.llm),
       cliAgents: config.agent.cli,
@@ -488,6 +493,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       logger.error({ err: error }, 'the live stream failed to read new events or send drafts'),
   });
   const metrics = serverMetrics(config, database);
+  const tracing = startTracing(config.tracing);
   const publishing = {
     db: database.db,
     encryptionKey: config.encryptionKey,
@@ -504,6 +510,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     jobs: options.jobs,
     logger,
     metrics,
+    tracing,
   });
   const runner = ownRunner({
     config,
@@ -516,6 +523,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     gitRoot,
     metrics,
+    tracing,
   });
   if (runner) metrics.readFrom({ sandboxes: () => runner.sandboxCounts() });
 
@@ -538,6 +546,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     sandboxGate,
     queuedRuns: lifecycle.queuedRuns,
     metrics,
+    tracing,
     engine: runner && sandboxes.driver instanceof DockerDriver ? sandboxes.driver : undefined,
   });
   await app.listen({ port: config.port, host: config.host });
@@ -598,6 +607,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await lifecycle.stop();
       await live.stop();
       await database.close();
+      await tracing.shutdown();
     },
   };
 }

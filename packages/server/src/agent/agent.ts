@@ -97,8 +97,11 @@ export interface AgentRuntime {
     where: {
       sandboxGatewayUrl: string;
       taskId?: string;
-      /** Told as each request to the model leaves (the built-in agent's; CLI agents' are not seen). */
-      onModelRequest?: () => void;
+      /**
+       * Told as each request to the model leaves (the built-in agent's; CLI agents' are not seen);
+       * answers headers to send with it (the request's trace context), if any.
+       */
+      onModelRequest?: () => Record<string, string> | undefined;
     },
   ): Agent;
   /** Secrets the runner itself holds (provider keys); the run's token is added per run. */

@@ -48,8 +48,11 @@ export function lucidAgentRuntime({
             spec.model,
             onModelRequest
               ? (input, init) => {
-                  onModelRequest();
-                  return send(input, init);
+                  const extra = onModelRequest();
+                  if (!extra) return send(input, init);
+                  const headers = new Headers(init?.headers);
+                  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+                  return send(input, { ...init, headers });
                 }
               : gatewayFetch,
           ),

@@ -18,6 +18,7 @@ import type { RunnerPhases } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { runs, runTokens, tasks, workspaceMembers } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { traceIdOf } from '../tracing/tracing.ts';
 import type { WorkspaceQuotaDefaults } from '../config.ts';
 import { belowConcurrentRuns, lockWorkspaceQuota } from '../workspaces/quotas.ts';
 import { emitAfterCommit } from '../tasks/domain-events.ts';
@@ -41,7 +42,8 @@ const MAX_RECOVERIES = 1;
 const CLAIM_TRIES = 5;
 
 /**
- * Claims the oldest queued run for a runner and starts its lease; null when none is waiting.
+ * Claims the oldest queued run for a runner and starts its lease (storing its trace, when given);
+ * null when none is waiting.
  * `onlyWorkspacesOf` limits a runner to the workspaces its owner administers. One transaction, in
  * the lock order of every transition (task row, then run row): the queued task is locked
  * (`FOR UPDATE OF tasks SKIP LOCKED`: a task another transition holds is passed over), checked
@@ -59,11 +61,14 @@ export async function claimRun(
     leaseMs,
     onlyWorkspacesOf,
     quotas = { tasksPerDay: 0, concurrentRuns: 0, monthlyBudgetUsd: 0 },
+    traceParent = null,
   }: {
     runnerId: string;
     leaseMs: number;
     onlyWorkspacesOf?: string | null;
     quotas?: WorkspaceQuotaDefaults;
+    /** The run's trace, when runs are traced: its root span as a W3C `traceparent`. */
+    traceParent?: string | null;
   },
 ): Promise<{ run: RunRow; task: TaskRow } | null> {
   return db.transaction(async (tx) => {
@@ -113,6 +118,7 @@ export async function claimRun(
           runnerId,
           leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
           startedAt: sql`coalesce(${runs.startedAt}, now())`,
+          ...(traceParent ? { traceParent, traceId: traceIdOf(traceParent) } : {}),
         })
         .where(and(eq(runs.id, next.runId), inArray(runs.status, RUN_TRANSITIONS.claim.from)))
         .returning();

@@ -40,6 +40,8 @@ import {
   snapshotGrant,
 } from '../tasks/snapshots.ts';
 import type { RunnerBackend } from '../runner/backend.ts';
+import type { RunRow, TaskRow } from '../tasks/runs.ts';
+import { failed, noTracing, type Tracing } from '../tracing/tracing.ts';
 import { goneRunners } from './runners.ts';
 import { agentMemory, rememberRun } from '../tasks/trajectory.ts';
 
@@ -68,6 +70,8 @@ export interface DbBackendOptions {
    * branches and carries what the built-in agent's first prompt quotes of the repository.
    */
   gitRoot?: string;
+  /** This server's tracing: a claimed run gets its trace, and the claim is its first span. */
+  tracing?: Tracing;
 }
 
 /** The commands the workspace's safety policy refuses, for the agent's spec (none: nothing). */
@@ -83,15 +87,40 @@ export class DbRunnerBackend implements RunnerBackend {
   constructor(private readonly options: DbBackendOptions) {}
 
   async claim(): Promise<ClaimedRun | null> {
-    const { db, runnerId, leaseMs, maxRuntimeMs, sandboxUrl, onlyWorkspacesOf } = this.options;
+    const { db, runnerId, leaseMs, onlyWorkspacesOf } = this.options;
+    const tracing = this.options.tracing ?? noTracing;
     const claimed = await claimRun(db, {
       runnerId,
       leaseMs,
       onlyWorkspacesOf: onlyWorkspacesOf ?? null,
       quotas: this.options.quotas,
+      traceParent: tracing.newRunTrace(),
     });
     if (!claimed) return null;
     const { run, task } = claimed;
+    // From the run's claim to its answer being ready (the copy read, the token minted).
+    const claimSpan = tracing.startSpan('claim', {
+      parent: run.traceParent,
+      attributes: { 'lucid.run.id': run.id, 'lucid.runner.id': runnerId },
+      ...(run.startedAt ? { startTime: run.startedAt } : {}),
+    });
+    try {
+      return await this.claimed(run, task, run.traceParent);
+    } catch (error) {
+      failed(claimSpan, error);
+      throw error;
+    } finally {
+      claimSpan.end();
+    }
+  }
+
+  /** What the runner is told of a run it has just claimed. */
+  private async claimed(
+    run: RunRow,
+    task: TaskRow,
+    traceParent: string | null,
+  ): Promise<ClaimedRun> {
+    const { db, runnerId, leaseMs, maxRuntimeMs, sandboxUrl } = this.options;
     this.options.live?.hold({ runId: run.id, runnerId, taskId: task.id });
     // A sandbox another runner put on the task is not this runner's to use: it starts afresh.
     const sandboxId =
@@ -155,6 +184,7 @@ export class DbRunnerBackend implements RunnerBackend {
       git: { cloneUrl: `${sandboxUrl}/git/${task.repoId}.git`, token },
       limits: { leaseMs, maxRuntimeMs },
       waitedMs: 0,
+      ...(traceParent ? { trace: { parent: traceParent } } : {}),
     };
   }
 

@@ -455,6 +455,12 @@ export const runs = pgTable(
     noChanges: boolean('no_changes').notNull().default(false),
     /** The session id a CLI agent reported: a later run of the same agent resumes it. */
     agentSession: text('agent_session'),
+    /**
+     * The run's trace (set at its claim when tracing is on): its trace id, and its root span `run`
+     * as a W3C `traceparent`, which every part of its work (on any runner, in later jobs) joins.
+     */
+    traceId: text('trace_id'),
+    traceParent: text('trace_parent'),
     createdAt: createdAt(),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),

@@ -22,6 +22,7 @@ import { syncMirror } from '../forges/mirror.ts';
 import { createTask, type CreateTaskInput } from '../tasks/tasks.ts';
 import type { SandboxGate } from './sandbox-listener.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 export interface AppDeps {
   config: Config;
@@ -50,6 +51,8 @@ export interface AppDeps {
   sandboxGate?: SandboxGate | undefined;
   /** The server's metrics (`GET /metrics`), which the app records HTTP answers and streams into. */
   metrics: Metrics;
+  /** The server's tracing: a run a remote runner claims gets its trace (absent: off). */
+  tracing?: Tracing | undefined;
   /** The Docker engine this server's own runner makes sandboxes on, checked by `/readyz`. */
   engine?: { ping(): Promise<unknown> } | undefined;
 }

@@ -3,11 +3,14 @@
  * What each request leaves behind for operators: its answer's time in the HTTP latency histogram
  * (labelled by the route's pattern, method and status class, never the raw URL), and a log line
  * that names, besides Fastify's request id, the user and the workspace, repository, task and run
- * the request is about, where known. Only ids are bound (values shaped as Lucid's ids), so no
- * secret a request carries reaches its log context.
+ * the request is about, where known, and the trace of the work it belongs to (`traceId`, from a W3C
+ * `traceparent` header: a runner's calls about a traced run, an agent's model calls). Only ids are
+ * bound (values shaped as Lucid's ids, a trace id of 32 hex digits), so no secret a request carries
+ * reaches its log context.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { statusClass, type Metrics } from '../metrics/metrics.ts';
+import { traceIdOf } from '../tracing/tracing.ts';
 
 /** The log field an id's prefix names. */
 const ID_FIELDS: Record<string, string> = {
@@ -64,7 +67,11 @@ function idsOf(request: FastifyRequest): Record<string, string> {
  */
 export function installLogContext(app: FastifyInstance): void {
   app.addHook('preHandler', async (request, reply) => {
-    addLogContext(request, reply, idsOf(request));
+    const traceparent = request.headers.traceparent;
+    addLogContext(request, reply, {
+      ...idsOf(request),
+      traceId: traceIdOf(typeof traceparent === 'string' ? traceparent : undefined),
+    });
   });
 }
 

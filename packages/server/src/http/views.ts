@@ -44,6 +44,7 @@ export function toRun(row: RunRow): Run {
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
     phases: runPhases(row),
+    ...(row.traceId ? { traceId: row.traceId } : {}),
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import type { EventBody } from '@lucid/contracts';
 import type { Sandbox } from '../sandbox/driver.ts';
+import { RunTrace } from './run-trace.ts';
 
 const WORKSPACE = '/workspace';
 
@@ -71,21 +72,26 @@ export async function commitAndPush(
     before,
     message,
     signal,
+    trace = RunTrace.none,
   }: {
     branch: string;
     baseBranch: string;
     before: string | null;
     message: string;
     signal?: AbortSignal | undefined;
+    /** The run's spans: `git.commit` and `git.push` go there. */
+    trace?: RunTrace | undefined;
   },
 ): Promise<CommitAndPushResult> {
   const events: EventBody[] = [];
-  if (await git(sandbox, ['status', '--porcelain'])) {
+  await trace.step('git.commit', {}, async (span) => {
+    if (!(await git(sandbox, ['status', '--porcelain']))) return;
     await git(sandbox, ['add', '-A'], undefined, signal);
     if (await git(sandbox, ['diff', '--cached', '--name-only'])) {
       await git(sandbox, ['commit', '--quiet', '--no-verify', '-F', '-'], message, signal);
+      span.setAttribute('lucid.git.committed', true);
     }
-  }
+  });
   const head = await headCommit(sandbox);
   if (!head) return { events, changes: false };
   const base = await sandbox.exec(
@@ -110,7 +116,9 @@ export async function commitAndPush(
     { cwd: WORKSPACE },
   );
   if (remote.exitCode === 0 && remote.stdout.trim() === head) return { events, changes: true };
-  await git(sandbox, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], undefined, signal);
+  await trace.step('git.push', { 'lucid.git.branch': branch }, () =>
+    git(sandbox, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], undefined, signal),
+  );
   events.push({ type: 'git.push', branch, sha: head });
   return { events, changes: true };
 }

@@ -28,6 +28,7 @@ import { globalExcludesText } from '../sandbox/git-excludes.ts';
 import type { RunnerBackend } from './backend.ts';
 import { commitAndPush, commitMessage, headCommit } from './commit-and-push.ts';
 import { EventSink } from './event-sink.ts';
+import { RunTrace } from './run-trace.ts';
 import { restoreWorkspace } from './workspace-snapshot.ts';
 
 /** Why a run was stopped from outside. */
@@ -48,6 +49,8 @@ export interface ExecuteRunOptions {
   maxRuntimeMinutes: number;
   /** Runs agents; a runner without it fails agent runs with `agent_unavailable`. */
   agent?: AgentRuntime | undefined;
+  /** The run's spans, under its trace's root (none when the run is not traced). */
+  trace?: RunTrace | undefined;
 }
 
 const WORKSPACE = '/workspace';
@@ -58,13 +61,15 @@ export async function executeRun(options: ExecuteRunOptions): Promise<FinishRunB
   const mark = (phase: keyof RunnerPhases) => {
     phases[phase] ??= Date.now();
   };
+  const trace = options.trace ?? RunTrace.none;
   const outcome = await execute(
-    options,
+    { ...options, trace },
     new EventSink(options.backend, options.claim.run.id, secrets, (event) => {
       if (event.type === 'tool.call') mark('firstToolCall');
+      trace.onEvent(event);
     }),
     mark,
-  );
+  ).finally(() => trace.close());
   const timed = { ...outcome, phases };
   return outcome.errorMessage === undefined
     ? timed
@@ -72,7 +77,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<FinishRunB
 }
 
 async function execute(
-  options: ExecuteRunOptions,
+  options: ExecuteRunOptions & { trace: RunTrace },
   sink: EventSink,
   mark: (phase: keyof RunnerPhases) => void,
 ): Promise<FinishRunBody> {
@@ -85,10 +90,19 @@ async function execute(
         'This runner was started without the built-in agent, so it cannot do agent runs.',
     };
   }
+  const { trace } = options;
   const workspace = (async () => {
-    const sandbox = await sandboxFor(options);
+    const sandbox = await trace.step('sandbox.start', {}, async (span) => {
+      const made = await sandboxFor(options);
+      span.setAttribute('lucid.sandbox.reused', made.id === claim.task.sandboxId);
+      return made;
+    });
     mark('sandboxReady');
-    await prepareWorkspace(sandbox, claim);
+    await trace.step(
+      'workspace',
+      { 'lucid.workspace.restore': claim.task.snapshot !== null && claim.task.sandboxId === null },
+      () => prepareWorkspace(sandbox, claim),
+    );
     mark('workspaceReady');
     return sandbox;
   })();
@@ -101,7 +115,10 @@ async function execute(
         sink,
         spec: claim.run.agent,
         runtime: options.agent,
-        onModelRequest: () => mark('modelRequestSent'),
+        onModelRequest: () => {
+          mark('modelRequestSent');
+          return trace.modelRequest();
+        },
       });
     }
     const sandbox = await workspace;
@@ -154,7 +171,7 @@ function runSecrets(claim: ClaimedRun): string[] {
 }
 
 async function runAgent(
-  options: ExecuteRunOptions,
+  options: ExecuteRunOptions & { trace: RunTrace },
   {
     workspace,
     sink,
@@ -166,7 +183,7 @@ async function runAgent(
     sink: EventSink;
     spec: RunAgent;
     runtime: AgentRuntime;
-    onModelRequest: () => void;
+    onModelRequest: () => Record<string, string> | undefined;
   },
 ): Promise<FinishRunBody> {
   const { claim, signal } = options;
@@ -197,7 +214,8 @@ async function runAgent(
   };
   let steps = 0;
   let exchanges = 0;
-  const remember = (memory: AgentMemory) =>
+  const remember = (memory: AgentMemory) => {
+    if (memory.kind === 'exchange') options.trace.modelAnswered(memory.exchange);
     sink.remember(
       memory.kind === 'step'
         ? { ...memory, step: (steps += 1), afterSeq: after }
@@ -205,6 +223,7 @@ async function runAgent(
           ? { ...memory, step: (exchanges += 1), afterSeq: after }
           : memory,
     );
+  };
   const sandboxGatewayUrl = `${claim.git.cloneUrl.replace(/\/git\/[^/]+$/, '')}/llm`;
   const where = { sandboxGatewayUrl, taskId: claim.run.taskId, onModelRequest };
   const outcome = await runtime.create(spec, claim.git.token, where).run({
@@ -236,6 +255,7 @@ async function runAgent(
       before: start.before,
       message: commitMessage(outcome.summary, spec.prompt),
       signal: options.held,
+      trace: options.trace,
     });
     for (const event of result.events) emit(event);
     changes = result.changes;

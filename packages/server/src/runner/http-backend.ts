@@ -3,7 +3,8 @@
  * The runner backend of `lucid runner` on another host: Lucid's runner API over HTTP, with the
  * runner token as bearer. A claim is a long poll: Lucid answers it the moment a run is queued. A
  * network failure throws, and the runner retries with backoff; a refusal (4xx) throws a
- * `BackendRefusal`.
+ * `BackendRefusal`. A call about a traced run carries the run's trace context (`traceparent`), so
+ * Lucid's log lines of it name the run's trace.
  */
 import {
   CLAIM_WAIT_MAX_MS,
@@ -30,6 +31,8 @@ const CALL_TIMEOUT_MS = 30_000;
 
 export class HttpRunnerBackend implements RunnerBackend {
   readonly waitsForWork = true;
+  /** The trace context of each traced run held (its root span, from the claim), by run id. */
+  private readonly traces = new Map<string, string>();
 
   constructor(
     private readonly server: string,
@@ -38,21 +41,25 @@ export class HttpRunnerBackend implements RunnerBackend {
 
   async claim(signal?: AbortSignal, options?: { wait?: boolean }): Promise<ClaimedRun | null> {
     try {
-      return await this.call(
+      const claim = await this.call(
         '/runner/claim',
         { waitMs: options?.wait === false ? 0 : CLAIM_WAIT_MAX_MS },
         ClaimedRun,
         true,
         signal,
       );
+      if (claim?.trace) this.traces.set(claim.run.id, claim.trace.parent);
+      return claim;
     } catch (error) {
       if (signal?.aborted) return null;
       throw error;
     }
   }
 
-  renew(runId: string): Promise<LeaseAnswer> {
-    return this.call(`/runner/runs/${runId}/lease`, {}, LeaseAnswer);
+  async renew(runId: string): Promise<LeaseAnswer> {
+    const answer = await this.call(`/runner/runs/${runId}/lease`, {}, LeaseAnswer);
+    if (answer.lost) this.traces.delete(runId);
+    return answer;
   }
 
   async append(runId: string, events: EventBody[]): Promise<void> {
@@ -83,6 +90,7 @@ export class HttpRunnerBackend implements RunnerBackend {
       outcome,
       z.object({ accepted: z.boolean() }),
     );
+    this.traces.delete(runId);
     return answer.accepted;
   }
 
@@ -146,7 +154,12 @@ export class HttpRunnerBackend implements RunnerBackend {
     signal?: AbortSignal,
   ): Promise<T | null | void> {
     const url = new URL(`${this.server}/api/v1${path}`);
-    const headers = { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' };
+    const traceparent = this.traces.get(/^\/runner\/runs\/([^/]+)\//.exec(path)?.[1] ?? '');
+    const headers = {
+      authorization: `Bearer ${this.token}`,
+      'content-type': 'application/json',
+      ...(traceparent ? { traceparent } : {}),
+    };
     const { status, text } = signal
       ? await postOnce(url, headers, JSON.stringify(body), {
           signal,

@@ -22,6 +22,8 @@ import type { Metrics, SandboxCounts } from '../metrics/metrics.ts';
 import { BackendRefusal, type RunnerBackend } from './backend.ts';
 import { executeRun, primeWorkspace, type StopReason } from './execute-run.ts';
 import { Reaper } from './reaper.ts';
+import { RunTrace } from './run-trace.ts';
+import { noTracing, traceIdOf, type Tracing } from '../tracing/tracing.ts';
 import { ownedBy, RUNNER_LABEL, TASK_LABEL } from './sandbox-owner.ts';
 
 export interface RunnerLog {
@@ -56,6 +58,11 @@ export interface RunnerOptions {
   agent?: AgentRuntime | undefined;
   /** Where the time to make each sandbox is recorded (the server's own runner's). */
   metrics?: Metrics | undefined;
+  /**
+   * Where the spans of runs go: each claimed run with a trace (`trace.parent`) gets its steps
+   * recorded under the run's root span. Its log lines carry the trace's id as `traceId`.
+   */
+  tracing?: Tracing | undefined;
 }
 
 const RUNNER_HEARTBEAT_MS = 5_000;
@@ -271,7 +278,7 @@ export class Runner {
     const sandbox = sandboxId ? await driver.get(sandboxId) : null;
     if (!sandbox || ownedBy(sandbox.labels, { runnerId, taskId: claim.task.id })) return sandbox;
     log.warn(
-      { runId: claim.run.id, sandboxId },
+      { runId: claim.run.id, traceId: traceIdOf(claim.trace?.parent), sandboxId },
       "the task's sandbox belongs to another runner or task: the run starts in a new one",
     );
     return null;
@@ -357,6 +364,9 @@ export class Runner {
     const { backend, log } = this.options;
     const { leaseMs, maxRuntimeMs } = claimed.limits;
     const runId = claimed.run.id;
+    const traceParent = claimed.trace?.parent;
+    // What every log line of the run names: the run, and its trace when it has one.
+    const about = { runId, ...(traceParent ? { traceId: traceIdOf(traceParent) } : {}) };
     const controller = new AbortController();
     // Aborted once the run is no longer this runner's: nothing more of it is committed or pushed.
     const held = new AbortController();
@@ -373,7 +383,7 @@ export class Runner {
       clearTimeout(lease);
       lease = setTimeout(
         () => {
-          log.warn({ runId }, 'the lease could not be renewed in time: the run is stopped');
+          log.warn(about, 'the lease could not be renewed in time: the run is stopped');
           stop('lost');
         },
         Math.max(0, from + leaseMs - performance.now()),
@@ -391,7 +401,7 @@ export class Runner {
             if (answer.cancelRequested) stop('cancelled');
           },
           (error: unknown) => {
-            log.warn({ err: error, runId }, 'could not renew a lease');
+            log.warn({ err: error, ...about }, 'could not renew a lease');
             if (error instanceof BackendRefusal) stop('lost');
           },
         );
@@ -403,7 +413,7 @@ export class Runner {
     const used: { sandboxId?: string } = {};
     const work = (async () => {
       const claim = await this.afterReap(claimed);
-      log.info({ runId, taskId: claim.task.id }, 'run started');
+      log.info({ ...about, taskId: claim.task.id }, 'run started');
       const outcome = await executeRun({
         claim,
         backend,
@@ -420,18 +430,23 @@ export class Runner {
         held: held.signal,
         maxRuntimeMinutes: Math.round(maxRuntimeMs / 60_000),
         agent: this.options.agent,
+        trace: new RunTrace(
+          this.options.tracing ?? noTracing,
+          traceParent,
+          claim.run.agent?.model || undefined,
+        ),
       });
       clearInterval(renew);
       clearTimeout(limit);
       clearTimeout(lease);
       if (held.signal.aborted) {
-        log.warn({ runId, reason: held.signal.reason as StopReason }, 'run abandoned');
+        log.warn({ ...about, reason: held.signal.reason as StopReason }, 'run abandoned');
         return;
       }
       await this.report(runId, outcome, leaseMs);
-      log.info({ runId, status: outcome.status }, 'run finished');
+      log.info({ ...about, status: outcome.status }, 'run finished');
     })()
-      .catch((error: unknown) => log.error({ err: error, runId }, 'run crashed'))
+      .catch((error: unknown) => log.error({ err: error, ...about }, 'run crashed'))
       .finally(() => {
         clearInterval(renew);
         clearTimeout(limit);

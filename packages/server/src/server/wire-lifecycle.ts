@@ -8,7 +8,8 @@
  * writing its pull request's link once one is opened; a pull request opened or refreshed, or a
  * repository without a forge whose run pushed, stores the Vercel preview of the commit when the
  * repository is linked to a project; runs and jobs are counted and timed in the server's
- * metrics), and lease recovery.
+ * metrics; a traced run's root span is recorded at its end, and its publish and preview jobs join
+ * its trace), and lease recovery.
  */
 import type { Logger } from 'pino';
 import type { NotionConfig, VercelConfig } from '../config.ts';
@@ -29,6 +30,8 @@ import {
 import { DomainEvents, deliverDomainEvents } from '../tasks/domain-events.ts';
 import { recoverExpiredLeases } from '../control/queue.ts';
 import { QueuedRuns } from '../control/queued-runs.ts';
+import { noTracing, type Tracing } from '../tracing/tracing.ts';
+import { recordRunSpan, tracedJob, traceRunEnds } from './run-traces.ts';
 
 /** The job worker's timings (tests make them short). */
 export interface JobOptions {
@@ -70,6 +73,7 @@ export function wireLifecycle({
   jobs,
   logger,
   metrics,
+  tracing = noTracing,
 }: {
   database: Database;
   publishing: PublishContext;
@@ -81,6 +85,8 @@ export function wireLifecycle({
   logger: Logger;
   /** The server's metrics, which runs and jobs are recorded into. */
   metrics: Metrics;
+  /** The server's tracing: runs' root spans, and the spans of their jobs. */
+  tracing?: Tracing | undefined;
 }): Lifecycle {
   const events = new DomainEvents((error, event) =>
     logger.error({ err: error, event }, `a subscriber of ${event.type} failed`),
@@ -94,10 +100,11 @@ export function wireLifecycle({
       publishing,
       notion,
     };
+  const traced = { db: database.db, tracing };
   const worker = new JobWorker({
     db: database.db,
     handlers: {
-      [PUBLISH_JOB]: publishJob(publishing),
+      [PUBLISH_JOB]: tracedJob('pr.open', publishJob(publishing), traced),
       ...(notion && {
         [NOTION_STATUS_JOB]: notionStatusJob({
           db: database.db,
@@ -107,7 +114,7 @@ export function wireLifecycle({
         }),
       }),
       ...(previews && {
-        [PREVIEW_JOB]: previewJob(previews),
+        [PREVIEW_JOB]: tracedJob('deploy', previewJob(previews), traced),
         [FOLLOW_JOB]: followJob(previews),
       }),
     },
@@ -120,6 +127,12 @@ export function wireLifecycle({
     },
   });
   recordRuns(events, metrics);
+  traceRunEnds({
+    events,
+    db: database.db,
+    tracing,
+    log: (error) => logger.error({ err: error }, "could not record a run's trace"),
+  });
   events.on('job.queued', () => worker.wake());
   events.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
   if (notion) {
@@ -163,7 +176,7 @@ export function wireLifecycle({
     start: async (leaseMs) => {
       await worker.start();
       recovery = setInterval(
-        () => recoverLeases(database, logger),
+        () => recoverLeases(database, logger, tracing),
         Math.max(100, Math.floor(leaseMs / 2)),
       );
     },
@@ -195,9 +208,10 @@ function recordRuns(events: DomainEvents, metrics: Metrics): void {
 }
 
 /** Re-queues (or fails) the runs whose runner stopped answering, saying which. */
-function recoverLeases(database: Database, logger: Logger): void {
+function recoverLeases(database: Database, logger: Logger, tracing: Tracing): void {
   recoverExpiredLeases(database.db).then(
     (recovered) => {
+      for (const run of recovered) recordRunSpan(tracing, run);
       if (recovered.length > 0) {
         logger.warn({ runs: recovered.map((r) => r.id) }, 'recovered runs whose lease expired');
       }

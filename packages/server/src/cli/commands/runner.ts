@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, loadSandboxConfig } from '../../config.ts';
+import { ConfigError, loadSandboxConfig, loadTracingConfig } from '../../config.ts';
 import { CliError } from '../cli-error.ts';
 import { parseServerUrl } from '../server-url.ts';
 
@@ -87,8 +87,10 @@ export function runnerCommand(): Command {
       const server = parseServerUrl(options.server, '--server');
       const token = await runnerToken(options);
       let config;
+      let tracingConfig;
       try {
         config = loadSandboxConfig(process.env);
+        tracingConfig = loadTracingConfig(process.env);
       } catch (error) {
         if (error instanceof ConfigError) throw new CliError(error.message, 78);
         throw error;
@@ -103,6 +105,7 @@ export function runnerCommand(): Command {
         { installCliAgents },
         { SANDBOX_AGENTS_DIR },
         { tunnelToLucid },
+        { startTracing },
       ] = await Promise.all([
         import('../../runner/http-backend.ts'),
         import('../../runner/runner.ts'),
@@ -112,7 +115,10 @@ export function runnerCommand(): Command {
         import('../../agent/cli/install.ts'),
         import('../../agent/cli/cli-agent.ts'),
         import('../../sandbox/local/lucid-tunnel.ts'),
+        import('../../tracing/tracing.ts'),
       ]);
+      // The runs' spans join the traces their claims carry, when a collector is named here too.
+      const tracing = startTracing(tracingConfig);
       const backend = new HttpRunnerBackend(server, token);
       let onDismissed = () => {};
       const dismissed = new Promise<void>((resolve) => (onDismissed = resolve));
@@ -155,6 +161,7 @@ export function runnerCommand(): Command {
         warmPool: config.sandbox.warmPool,
         log,
         agent: lucidAgentRuntime({ secrets: [], cliAgents: cli }),
+        tracing,
         onDismissed: () => onDismissed(),
       });
       runner.start();
@@ -167,6 +174,7 @@ export function runnerCommand(): Command {
           void runner
             .stop()
             .then(() => tunnel?.close())
+            .then(() => tracing.shutdown())
             .then(() => resolve('signal'));
         };
         process.once('SIGINT', () => stop('SIGINT'));
@@ -174,6 +182,7 @@ export function runnerCommand(): Command {
         void dismissed.then(async () => {
           const removed = await runner.dismiss();
           await tunnel?.close();
+          await tracing.shutdown();
           console.error(`removed this runner's ${removed.length} sandbox(es)`);
           resolve('dismissed');
         });

@@ -79,6 +79,7 @@ export const runnerApiRoutes =
         },
         live: deps.live,
         gitRoot: deps.gitRoot,
+        tracing: deps.tracing,
       });
     }
 
