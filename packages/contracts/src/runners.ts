@@ -330,7 +330,15 @@ export const InboxAnswer = z.object({
 });
 export type InboxMessage = z.infer<typeof InboxAnswer>['messages'][number];
 
-export const AppendEventsBody = z.object({ events: z.array(EventBody).min(1).max(500) });
+export const AppendEventsBody = z.object({
+  events: z.array(EventBody).min(1).max(500),
+  retried: z
+    .boolean()
+    .optional()
+    .describe(
+      "The same events sent again, the first sending having had no answer: stored only when the run's newest events are not these already.",
+    ),
+});
 
 /**
  * A piece of the answer a run's agent is writing: `offset` is where it starts in that answer; at

@@ -39,7 +39,7 @@ import {
   sandboxTasks,
   snapshotGrant,
 } from '../tasks/snapshots.ts';
-import type { RunnerBackend } from '../runner/backend.ts';
+import type { AppendOptions, RunnerBackend } from '../runner/backend.ts';
 import type { RunRow, TaskRow } from '../tasks/runs.ts';
 import { failed, noTracing, type Tracing } from '../tracing/tracing.ts';
 import { goneRunners } from './runners.ts';
@@ -230,13 +230,19 @@ export class DbRunnerBackend implements RunnerBackend {
   }
 
   /** Stores the events; streamed text (`message.delta`, from an older runner) is not stored. */
-  async append(runId: string, events: EventBody[]): Promise<void> {
+  async append(runId: string, events: EventBody[], options: AppendOptions = {}): Promise<void> {
     const { db, live } = this.options;
     const run = await this.held(runId);
     const stored = events.filter((event) => event.type !== 'message.delta');
     if (stored.length === 0) return;
     await live?.flushDrafts();
-    const appended = await appendEvents(db, { taskId: run.taskId, runId, events: stored });
+    const appended = await appendEvents(db, {
+      taskId: run.taskId,
+      runId,
+      events: stored,
+      retried: options.retried ?? false,
+    });
+    if (appended.length === 0) return;
     const lastSeq = appended.at(-1)?.seq ?? 0;
     live?.appended(appendedNote({ taskId: run.taskId, lastSeq, runId, bodies: stored }), appended, {
       runnerId: this.options.runnerId,

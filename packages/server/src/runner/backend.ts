@@ -17,6 +17,16 @@ import type {
   SnapshotGrant,
 } from '@lucid/contracts';
 
+/** How events are appended. */
+export interface AppendOptions {
+  /**
+   * The same events sent again, their first sending having had no answer (its server may have
+   * stored them, then died): stored only if the run's newest events are not these already.
+   */
+  retried?: boolean;
+}
+
+/** Lucid as a runner sees it. */
 export interface RunnerBackend {
   /**
    * The oldest queued run this runner may take, now leased to it; null when none waits. A backend
@@ -31,7 +41,8 @@ export interface RunnerBackend {
   readonly waitsForWork?: boolean;
   /** Renews the run's lease; says whether it was lost or a cancel was asked for. */
   renew(runId: string): Promise<LeaseAnswer>;
-  append(runId: string, events: EventBody[]): Promise<void>;
+  /** Stores the run's events, in order ({@link AppendOptions}). */
+  append(runId: string, events: EventBody[], options?: AppendOptions): Promise<void>;
   /** The user's follow-ups to the run's task after sequence number `after`, oldest first. */
   inbox(runId: string, after: number): Promise<InboxMessage[]>;
   /**

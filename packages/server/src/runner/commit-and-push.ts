@@ -31,6 +31,51 @@ async function git(
   return result.stdout.trim();
 }
 
+/** How many times a push cut off on its way (its server went away) is made in all. */
+const PUSH_ATTEMPTS = 3;
+
+/**
+ * What git says when a push never got its answer (the connection refused, cut or answered with a
+ * gateway's error): the server behind Lucid's address went away, and another may take it.
+ * A refusal (a hook, a rule, a stale ref) says otherwise and is final.
+ */
+const CUT_OFF =
+  /Empty reply from server|unable to access|remote end hung up unexpectedly|RPC failed|Could not connect|Connection refused|Recv failure|returned error: 50[234]/;
+
+/**
+ * Pushes `head` to the task's branch. A push that fails is looked at again: if the branch holds
+ * `head` the push did land, its answer lost (its server died; or the connection was cut and the
+ * request sent again, which then found the branch made); if it was cut off on its way, it is made
+ * again.
+ */
+async function push(
+  sandbox: Sandbox,
+  branch: string,
+  head: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await git(
+        sandbox,
+        ['push', '--quiet', 'origin', `${head}:refs/heads/${branch}`],
+        undefined,
+        signal,
+      );
+      return;
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      const remote = await sandbox.exec(['git', 'ls-remote', 'origin', `refs/heads/${branch}`], {
+        cwd: WORKSPACE,
+        ...(signal ? { signal } : {}),
+      });
+      if (remote.exitCode === 0 && remote.stdout.split('\t')[0] === head) return;
+      if (attempt >= PUSH_ATTEMPTS || !CUT_OFF.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
 /** The commit HEAD points at; null on an unborn branch. */
 export async function headCommit(sandbox: Sandbox): Promise<string | null> {
   const result = await sandbox.exec(['git', 'rev-parse', '--verify', '--quiet', 'HEAD'], {
@@ -117,7 +162,7 @@ export async function commitAndPush(
   );
   if (remote.exitCode === 0 && remote.stdout.trim() === head) return { events, changes: true };
   await trace.step('git.push', { 'lucid.git.branch': branch }, () =>
-    git(sandbox, ['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], undefined, signal),
+    push(sandbox, branch, head, signal),
   );
   events.push({ type: 'git.push', branch, sha: head });
   return { events, changes: true };

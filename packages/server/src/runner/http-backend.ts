@@ -3,8 +3,10 @@
  * The runner backend of `lucid runner` on another host: Lucid's runner API over HTTP, with the
  * runner token as bearer. A claim is a long poll: Lucid answers it the moment a run is queued. A
  * network failure throws, and the runner retries with backoff; a refusal (4xx) throws a
- * `BackendRefusal`. A call about a traced run carries the run's trace context (`traceparent`), so
- * Lucid's log lines of it name the run's trace.
+ * `BackendRefusal`. A call no server answered (its server died under it, behind a balancer that
+ * hands the next one to another server) is sent again for a few seconds; an append sent again says
+ * so, and Lucid stores it only if the first sending was not stored. A call about a traced run
+ * carries the run's trace context (`traceparent`), so Lucid's log lines of it name the run's trace.
  */
 import {
   CLAIM_WAIT_MAX_MS,
@@ -45,8 +47,7 @@ export class HttpRunnerBackend implements RunnerBackend {
         '/runner/claim',
         { waitMs: options?.wait === false ? 0 : CLAIM_WAIT_MAX_MS },
         ClaimedRun,
-        true,
-        signal,
+        { emptyIsNull: true, signal },
       );
       if (claim?.trace) this.traces.set(claim.run.id, claim.trace.parent);
       return claim;
@@ -64,7 +65,10 @@ export class HttpRunnerBackend implements RunnerBackend {
 
   async append(runId: string, events: EventBody[]): Promise<void> {
     for (let i = 0; i < events.length; i += 500) {
-      await this.call(`/runner/runs/${runId}/events`, { events: events.slice(i, i + 500) }, null);
+      const batch = events.slice(i, i + 500);
+      await this.call(`/runner/runs/${runId}/events`, { events: batch }, null, {
+        resend: { events: batch, retried: true },
+      });
     }
   }
 
@@ -141,17 +145,20 @@ export class HttpRunnerBackend implements RunnerBackend {
     path: string,
     body: unknown,
     schema: z.ZodType<T>,
-    emptyIsNull: true,
-    signal?: AbortSignal,
+    options: CallOptions & { emptyIsNull: true },
   ): Promise<T | null>;
   private async call<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T>;
-  private async call(path: string, body: unknown, schema: null): Promise<void>;
+  private async call(
+    path: string,
+    body: unknown,
+    schema: null,
+    options?: CallOptions,
+  ): Promise<void>;
   private async call<T>(
     path: string,
     body: unknown,
     schema: z.ZodType<T> | null,
-    emptyIsNull = false,
-    signal?: AbortSignal,
+    { emptyIsNull = false, signal, resend = body }: CallOptions = {},
   ): Promise<T | null | void> {
     const url = new URL(`${this.server}/api/v1${path}`);
     const traceparent = this.traces.get(/^\/runner\/runs\/([^/]+)\//.exec(path)?.[1] ?? '');
@@ -165,12 +172,7 @@ export class HttpRunnerBackend implements RunnerBackend {
           signal,
           timeoutMs: CLAIM_WAIT_MAX_MS + CALL_TIMEOUT_MS,
         })
-      : await fetch(url, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
-        }).then(async (response) => ({ status: response.status, text: await response.text() }));
+      : await postUntilAnswered(url, headers, body, resend);
     if (status === 204) {
       if (schema && !emptyIsNull) throw new Error(`Lucid answered ${path} with no body`);
       return emptyIsNull ? null : undefined;
@@ -188,6 +190,53 @@ export class HttpRunnerBackend implements RunnerBackend {
       throw new Error(said);
     }
     return schema ? schema.parse(JSON.parse(text)) : undefined;
+  }
+}
+
+interface CallOptions {
+  /** A 204 answers null (a claim with no work). */
+  emptyIsNull?: boolean;
+  /** A long poll this ends, on a connection of its own; not sent again. */
+  signal?: AbortSignal | undefined;
+  /** What is sent in the body's place when the call is sent again (the body by default). */
+  resend?: unknown;
+}
+
+/** How long a call cut off on its way (its server went away) is sent again, at most. */
+const RESEND_FOR_MS = 10_000;
+
+/**
+ * POSTs `body`, and `again` in its place while no server answers it: the connection failed or was
+ * cut, or a proxy in front answered that its server is gone (502, 503, 504). Another server behind
+ * the same address takes it; a call whose first sending may have been stored says so in `again`.
+ */
+async function postUntilAnswered(
+  url: URL,
+  headers: Record<string, string>,
+  body: unknown,
+  again: unknown,
+): Promise<{ status: number; text: string }> {
+  const deadline = Date.now() + RESEND_FOR_MS;
+  for (let attempt = 0; ; attempt++) {
+    const answer = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(attempt === 0 ? body : again),
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+    }).then(
+      async (response) => ({ status: response.status, text: await response.text() }),
+      (error: unknown) => {
+        // fetch's TypeError: no answer came (refused, reset, cut); a timeout is not resent.
+        if (error instanceof TypeError) return error;
+        throw error;
+      },
+    );
+    const unanswered = answer instanceof TypeError || [502, 503, 504].includes(answer.status);
+    if (!unanswered || Date.now() >= deadline) {
+      if (answer instanceof TypeError) throw answer;
+      return answer;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 100 * 2 ** attempt)));
   }
 }
 

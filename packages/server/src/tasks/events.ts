@@ -6,7 +6,8 @@
  * channel (tasks/live-channel.ts), so every server hears of the events once they are committed, and
  * of a change of the task's status on its repository's board.
  */
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { isDeepStrictEqual } from 'node:util';
+import { and, asc, desc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { EventBody, TaskEvent } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { events, tasks } from '../db/schema.ts';
@@ -14,17 +15,39 @@ import { AppError } from '../errors.ts';
 import { notifyAppended, notifyBoard } from './live-channel.ts';
 
 /**
- * Appends events to a task's log, in order, and returns them as stored.
+ * Appends events to a task's log, in order, and returns them as stored. With `retried` (a run's
+ * append sent again because its first answer never came: its server may have stored it, then
+ * died), a batch the run's newest stored events already equal is not stored again (and none are
+ * returned).
  *
  * @example
  * await appendEvents(db, { taskId, runId, events: [{ type: 'task.status', status: 'running' }] });
  */
 export async function appendEvents(
   db: Db,
-  { taskId, runId, events: bodies }: { taskId: string; runId: string | null; events: EventBody[] },
+  {
+    taskId,
+    runId,
+    events: bodies,
+    retried = false,
+  }: { taskId: string; runId: string | null; events: EventBody[]; retried?: boolean },
 ): Promise<TaskEvent[]> {
   if (bodies.length === 0) return [];
   return db.transaction(async (tx) => {
+    if (retried && runId) {
+      // The task's row locked first, as an append locks it: a first attempt still committing is waited for.
+      await tx.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, taskId)).for('update');
+      const newest = await tx
+        .select()
+        .from(events)
+        .where(and(eq(events.taskId, taskId), eq(events.runId, runId)))
+        .orderBy(desc(events.seq))
+        .limit(bodies.length);
+      const stored = newest.reverse();
+      if (stored.length === bodies.length && stored.every((row, i) => sameEvent(row, bodies[i]!))) {
+        return [];
+      }
+    }
     const [bumped] = await tx
       .update(tasks)
       .set({ lastSeq: sql`${tasks.lastSeq} + ${bodies.length}`, updatedAt: new Date() })
@@ -79,6 +102,12 @@ export async function listEvents(
     .orderBy(asc(events.seq))
     .limit(limit);
   return rows.map(toTaskEvent);
+}
+
+/** Whether a stored row holds this body (as its JSON, which is how it was stored). */
+function sameEvent(row: typeof events.$inferSelect, body: EventBody): boolean {
+  const { type, ...payload } = JSON.parse(JSON.stringify(body)) as EventBody;
+  return row.type === type && isDeepStrictEqual(row.payload, payload);
 }
 
 function toTaskEvent(row: typeof events.$inferSelect): TaskEvent {

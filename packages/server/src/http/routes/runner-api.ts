@@ -257,7 +257,11 @@ export const runnerApiRoutes =
         },
       },
       async (request, reply) => {
-        await (await backendFor(request)).append(request.params.id, request.body.events);
+        await (
+          await backendFor(request)
+        ).append(request.params.id, request.body.events, {
+          retried: request.body.retried ?? false,
+        });
         return reply.status(204).send(null);
       },
     );
