@@ -186,6 +186,11 @@ export interface SandboxConfig {
   idleMs: number;
   /** Sandboxes each runner keeps made in advance, so a run starts without waiting for one. */
   warmPool: number;
+  /**
+   * On SIGTERM, how long a runner lets its runs in flight finish before it hands the rest back
+   * to be queued again (`LUCID_SHUTDOWN_GRACE_MS`).
+   */
+  shutdownGraceMs: number;
 }
 
 const optionalText = z
@@ -256,6 +261,12 @@ const SandboxEnvSchema = z.object({
     .min(0, 'must be between 0 and 32')
     .max(32, 'must be between 0 and 32')
     .default(2),
+  LUCID_SHUTDOWN_GRACE_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(0, 'must be between 0 and 3600000 (milliseconds)')
+    .max(3_600_000, 'must be between 0 and 3600000 (milliseconds)')
+    .default(30_000),
 });
 
 /** A `provider/name` model setting; `example` shows the form in the error. */
@@ -524,6 +535,7 @@ function sandboxConfigOf(e: z.infer<typeof SandboxEnvSchema>): SandboxConfig {
     url: e.LUCID_SANDBOX_URL?.replace(/\/+$/, ''),
     idleMs: Math.round(e.LUCID_SANDBOX_IDLE_MINUTES * 60_000),
     warmPool: e.LUCID_SANDBOX_WARM_POOL,
+    shutdownGraceMs: e.LUCID_SHUTDOWN_GRACE_MS,
   };
 }
 

@@ -155,7 +155,11 @@ export interface RunningServer {
   notionPickup: NotionPickup;
   /** This server's metrics (`GET /metrics`). */
   metrics: Metrics;
-  close(): Promise<void>;
+  /**
+   * Stops the server. Its own runner stops claiming, lets its runs in flight finish for up to
+   * `graceMs` (0 by default: at once), and hands the rest back to be queued again.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /**
@@ -589,10 +593,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     notionPickup,
     metrics,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
-    close: async () => {
+    close: async ({ graceMs = 0 } = {}) => {
       lifecycle.stopRecovery();
       await notionPickup.stop();
-      await runner?.stop();
+      await runner?.stop({ graceMs });
       await sandboxPaths.close();
       await app.close();
       await lifecycle.stop();

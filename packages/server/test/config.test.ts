@@ -142,6 +142,7 @@ describe('sandbox configuration', () => {
       limits: { memoryBytes: 2048 * 1024 * 1024, cpus: 2, pids: 512 },
       idleMs: 30 * 60_000,
       warmPool: 2,
+      shutdownGraceMs: 30_000,
     });
   });
 
