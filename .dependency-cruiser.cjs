@@ -36,6 +36,7 @@ const serverLayers = [
   ['db', 'banner'],
   ['audit'],
   ['workspaces', 'git', 'sandbox'],
+  ['backup'],
   ['usage'],
   ['auth', 'repos'],
   ['teams'],

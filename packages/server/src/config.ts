@@ -571,6 +571,27 @@ export function loadListenConfig(env: NodeJS.ProcessEnv): Pick<Config, 'port' | 
   return { port: parsed.data.PORT, host: parsed.data.HOST };
 }
 
+/**
+ * Reads only where Lucid keeps its data (the data dir, the PostgreSQL URL, the embedded
+ * database's key file), with no side effect (no key is generated): for `lucid backup`, which must
+ * put a backup's key in place before a new install would make one of its own.
+ *
+ * @example
+ * const { dataDir, databaseUrl, keyFile } = loadStorageConfig(process.env);
+ */
+export function loadStorageConfig(
+  env: NodeJS.ProcessEnv,
+): Pick<Config, 'dataDir' | 'databaseUrl'> & { keyFile: string } {
+  const parsed = EnvSchema.pick({ LUCID_DATA_DIR: true, DATABASE_URL: true }).safeParse(env);
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error.issues, env));
+  const dataDir = path.resolve(parsed.data.LUCID_DATA_DIR);
+  return {
+    dataDir,
+    databaseUrl: parsed.data.DATABASE_URL,
+    keyFile: path.join(dataDir, KEY_FILE),
+  };
+}
+
 function cliAgentsOf(e: z.infer<typeof SandboxEnvSchema>): Pick<AgentConfig, 'cli' | 'cacheDir'> {
   return {
     cli: [...new Set(e.LUCID_CLI_AGENTS)],

@@ -93,12 +93,9 @@ async function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 async function runsOf(taskId: string): Promise<Run[]> {
-  const answer = await request<{ runs: Run[] }>(
-    server.url,
-    'GET',
-    `/api/v1/tasks/${taskId}/runs`,
-    { token: owner.token },
-  );
+  const answer = await request<{ runs: Run[] }>(server.url, 'GET', `/api/v1/tasks/${taskId}/runs`, {
+    token: owner.token,
+  });
   return answer.body.runs.sort((a, b) => a.attempt - b.attempt);
 }
 
