@@ -23,7 +23,7 @@ import { startSpawnHost } from './process/spawn.ts';
 import { newId } from './ids.ts';
 import type { LucidEndpoint, SandboxDriver } from './sandbox/driver.ts';
 import { DbRunnerBackend } from './control/runner-backend.ts';
-import { registerInProcessRunner } from './control/runners.ts';
+import { onlineRunnerCount, registerInProcessRunner } from './control/runners.ts';
 import { Runner } from './runner/runner.ts';
 import { lucidAgentRuntime } from './agent/runtime.ts';
 import { inProcessGatewayFetch } from './gateway/gateway-fetch.ts';
@@ -43,6 +43,7 @@ import { selectDriver } from './sandbox/select-driver.ts';
 import { DockerDriver } from './sandbox/docker/docker-driver.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { countCallsWith } from './metrics/outbound.ts';
+import { countSafetyBlocksOn } from './metrics/safety-blocks.ts';
 import { queuedRunCount } from './control/queue.ts';
 import { queuedJobCount } from './jobs/store.ts';
 import {
@@ -462,8 +463,10 @@ function serverMetrics(config: Config, database: Database): Metrics {
       ]);
       return { runs, jobs };
     },
+    runnersOnline: () => onlineRunnerCount(database.db),
     ...(database.pool ? { pool: database.pool } : {}),
   });
+  countSafetyBlocksOn(database.db, metrics);
   countCallsWith(config.forges, metrics);
   countCallsWith(config.notion, metrics);
   return metrics;
