@@ -213,24 +213,19 @@ async function baseImage(): Promise<string | null> {
 }
 
 /**
- * This machine's extra certificate authorities (a TLS-inspecting proxy's), put where the image's
- * build trusts them (deploy/ca-certificates, not committed); answers the files it wrote.
+ * This machine's own certificate authorities (`/usr/local/share/ca-certificates`: a TLS-inspecting
+ * proxy's), put where the image's build trusts them (deploy/ca-certificates, not committed) unless
+ * already there; answers the files it wrote.
  */
 async function trustBuildersCertificates(): Promise<string[]> {
   const local = '/usr/local/share/ca-certificates';
-  const sources = [
-    ...(existsSync(local)
-      ? (await readdir(local)).filter((n) => n.endsWith('.crt')).map((n) => path.join(local, n))
-      : []),
-    ...(process.env.NODE_EXTRA_CA_CERTS ? [process.env.NODE_EXTRA_CA_CERTS] : []),
-  ];
+  const names = existsSync(local) ? (await readdir(local)).filter((n) => n.endsWith('.crt')) : [];
   const written: string[] = [];
-  for (const [i, source] of sources.entries()) {
-    const target = path.join(deploy, 'ca-certificates', `builder-${i}.crt`);
-    await copyFile(source, target).then(
-      () => written.push(target),
-      () => {},
-    );
+  for (const name of names) {
+    const target = path.join(deploy, 'ca-certificates', name);
+    if (existsSync(target)) continue;
+    await copyFile(path.join(local, name), target);
+    written.push(target);
   }
   return written;
 }
@@ -249,27 +244,30 @@ describe.skipIf(!base)('the server image', () => {
     async () => {
       const tag = 'lucid-server:deploy-test';
       const copied = await trustBuildersCertificates();
-      await run(
-        'docker',
-        ['build', '--quiet', '--build-arg', `BASE_IMAGE=${base}`, '-t', tag, root],
-        {
-          maxBuffer: 64 * 1024 * 1024,
-        },
-      );
-      const { stdout } = await run('docker', ['run', '--rm', tag, '--version']);
-      expect(stdout.trim()).toBe(LUCID_VERSION);
-      const { stdout: node } = await run('docker', [
-        'run',
-        '--rm',
-        '--entrypoint',
-        'node',
-        tag,
-        '-e',
-        'console.log(process.versions.node)',
-      ]);
-      const [major, minor] = node.trim().split('.').map(Number);
-      expect(major! > 20 || (major === 20 && minor! >= 19), node).toBe(true);
-      await Promise.all(copied.map((file) => rm(file, { force: true })));
+      try {
+        await run(
+          'docker',
+          ['build', '--quiet', '--build-arg', `BASE_IMAGE=${base}`, '-t', tag, root],
+          {
+            maxBuffer: 64 * 1024 * 1024,
+          },
+        );
+        const { stdout } = await run('docker', ['run', '--rm', tag, '--version']);
+        expect(stdout.trim()).toBe(LUCID_VERSION);
+        const { stdout: node } = await run('docker', [
+          'run',
+          '--rm',
+          '--entrypoint',
+          'node',
+          tag,
+          '-e',
+          'console.log(process.versions.node)',
+        ]);
+        const [major, minor] = node.trim().split('.').map(Number);
+        expect(major! > 20 || (major === 20 && minor! >= 19), node).toBe(true);
+      } finally {
+        await Promise.all(copied.map((file) => rm(file, { force: true })));
+      }
     },
     30 * 60_000,
   );
