@@ -40,7 +40,7 @@ const serverLayers = [
   ['db', 'banner'],
   ['audit'],
   ['workspaces', 'git', 'sandbox'],
-  ['usage'],
+  ['usage', 'backup'],
   ['auth', 'repos'],
   ['teams'],
   ['llm'],

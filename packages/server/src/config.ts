@@ -194,6 +194,11 @@ export interface SandboxConfig {
   idleMs: number;
   /** Sandboxes each runner keeps made in advance, so a run starts without waiting for one. */
   warmPool: number;
+  /**
+   * On SIGTERM, how long a runner lets its runs in flight finish before it hands the rest back
+   * to be queued again (`LUCID_SHUTDOWN_GRACE_MS`).
+   */
+  shutdownGraceMs: number;
 }
 
 const optionalText = z
@@ -264,6 +269,12 @@ const SandboxEnvSchema = z.object({
     .min(0, 'must be between 0 and 32')
     .max(32, 'must be between 0 and 32')
     .default(2),
+  LUCID_SHUTDOWN_GRACE_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(0, 'must be between 0 and 3600000 (milliseconds)')
+    .max(3_600_000, 'must be between 0 and 3600000 (milliseconds)')
+    .default(30_000),
 });
 
 /** A `provider/name` model setting; `example` shows the form in the error. */
@@ -538,6 +549,7 @@ function sandboxConfigOf(e: z.infer<typeof SandboxEnvSchema>): SandboxConfig {
     url: e.LUCID_SANDBOX_URL?.replace(/\/+$/, ''),
     idleMs: Math.round(e.LUCID_SANDBOX_IDLE_MINUTES * 60_000),
     warmPool: e.LUCID_SANDBOX_WARM_POOL,
+    shutdownGraceMs: e.LUCID_SHUTDOWN_GRACE_MS,
   };
 }
 
@@ -598,6 +610,27 @@ function tracingConfigOf(e: {
   return {
     endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''),
     serviceName: e.OTEL_SERVICE_NAME ?? 'lucid',
+  };
+}
+
+/**
+ * Reads only where Lucid keeps its data (the data dir, the PostgreSQL URL, the embedded
+ * database's key file), with no side effect (no key is generated): for `lucid backup`, which must
+ * put a backup's key in place before a new install would make one of its own.
+ *
+ * @example
+ * const { dataDir, databaseUrl, keyFile } = loadStorageConfig(process.env);
+ */
+export function loadStorageConfig(
+  env: NodeJS.ProcessEnv,
+): Pick<Config, 'dataDir' | 'databaseUrl'> & { keyFile: string } {
+  const parsed = EnvSchema.pick({ LUCID_DATA_DIR: true, DATABASE_URL: true }).safeParse(env);
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error.issues, env));
+  const dataDir = path.resolve(parsed.data.LUCID_DATA_DIR);
+  return {
+    dataDir,
+    databaseUrl: parsed.data.DATABASE_URL,
+    keyFile: path.join(dataDir, KEY_FILE),
   };
 }
 

@@ -23,7 +23,7 @@ import { startSpawnHost } from './process/spawn.ts';
 import { newId } from './ids.ts';
 import type { LucidEndpoint, SandboxDriver } from './sandbox/driver.ts';
 import { DbRunnerBackend } from './control/runner-backend.ts';
-import { registerInProcessRunner } from './control/runners.ts';
+import { onlineRunnerCount, registerInProcessRunner } from './control/runners.ts';
 import { Runner } from './runner/runner.ts';
 import { lucidAgentRuntime } from './agent/runtime.ts';
 import { inProcessGatewayFetch } from './gateway/gateway-fetch.ts';
@@ -44,6 +44,7 @@ import { DockerDriver } from './sandbox/docker/docker-driver.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { startTracing, type Tracing } from './tracing/tracing.ts';
 import { countCallsWith } from './metrics/outbound.ts';
+import { countSafetyBlocksOn } from './metrics/safety-blocks.ts';
 import { queuedRunCount } from './control/queue.ts';
 import { queuedJobCount } from './jobs/store.ts';
 import {
@@ -156,7 +157,11 @@ export interface RunningServer {
   notionPickup: NotionPickup;
   /** This server's metrics (`GET /metrics`). */
   metrics: Metrics;
-  close(): Promise<void>;
+  /**
+   * Stops the server. Its own runner stops claiming, lets its runs in flight finish for up to
+   * `graceMs` (0 by default: at once), and hands the rest back to be queued again.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /**
@@ -463,8 +468,10 @@ function serverMetrics(config: Config, database: Database): Metrics {
       ]);
       return { runs, jobs };
     },
+    runnersOnline: () => onlineRunnerCount(database.db),
     ...(database.pool ? { pool: database.pool } : {}),
   });
+  countSafetyBlocksOn(database.db, metrics);
   countCallsWith(config.forges, metrics);
   countCallsWith(config.notion, metrics);
   return metrics;
@@ -598,10 +605,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     notionPickup,
     metrics,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
-    close: async () => {
+    close: async ({ graceMs = 0 } = {}) => {
       lifecycle.stopRecovery();
       await notionPickup.stop();
-      await runner?.stop();
+      await runner?.stop({ graceMs });
       await sandboxPaths.close();
       await app.close();
       await lifecycle.stop();

@@ -142,6 +142,7 @@ describe('sandbox configuration', () => {
       limits: { memoryBytes: 2048 * 1024 * 1024, cpus: 2, pids: 512 },
       idleMs: 30 * 60_000,
       warmPool: 2,
+      shutdownGraceMs: 30_000,
     });
   });
 
@@ -156,6 +157,7 @@ describe('sandbox configuration', () => {
       LUCID_SANDBOX_PIDS: '128',
       LUCID_SANDBOX_IDLE_MINUTES: '0.5',
       LUCID_SANDBOX_WARM_POOL: '0',
+      LUCID_SHUTDOWN_GRACE_MS: '0',
     });
     expect(config.sandbox).toEqual({
       driver: 'docker',
@@ -164,6 +166,7 @@ describe('sandbox configuration', () => {
       limits: { memoryBytes: 512 * 1024 * 1024, cpus: 0.5, pids: 128 },
       idleMs: 30_000,
       warmPool: 0,
+      shutdownGraceMs: 0,
     });
   });
 
@@ -187,6 +190,7 @@ describe('sandbox configuration', () => {
       LUCID_SANDBOX_PIDS: '1.5',
       LUCID_SANDBOX_IDLE_MINUTES: '0',
       LUCID_SANDBOX_WARM_POOL: '-1',
+      LUCID_SHUTDOWN_GRACE_MS: '2.5',
     });
     expect(found).toEqual([
       'LUCID_SANDBOX must be docker, local, local-unsafe or auto (got "podman")',
@@ -196,6 +200,7 @@ describe('sandbox configuration', () => {
       'LUCID_SANDBOX_PIDS must be a whole number of processes (got "1.5")',
       'LUCID_SANDBOX_IDLE_MINUTES must be between 0.01 and 10080 (minutes) (got "0")',
       'LUCID_SANDBOX_WARM_POOL must be between 0 and 32 (got "-1")',
+      'LUCID_SHUTDOWN_GRACE_MS must be a whole number of milliseconds (got "2.5")',
     ]);
     expect(problems({ LUCID_DATA_DIR: await dataDir(), LUCID_SANDBOX_MEMORY_MB: 'lots' })).toEqual([
       'LUCID_SANDBOX_MEMORY_MB must be a number of MiB (got "lots")',

@@ -302,10 +302,42 @@ export async function recoverExpiredLeases(db: Db): Promise<RunRow[]> {
   return recovered;
 }
 
+/**
+ * Hands a run back: a runner shutting down gives up a run it holds and will not finish. Its lease
+ * ends now and the run takes the path of every expired lease ({@link recoverExpiredLeases}):
+ * interrupted, its tokens revoked, and queued again as a new attempt for another runner (or the
+ * task failed, after its last attempt). A run this runner never held is not found (404
+ * `run_not_found`); one that already ended, or was recovered, is left as it is (false).
+ *
+ * @example
+ * await handBackRun(db, { runId, runnerId }); // true: queued again for another runner
+ */
+export async function handBackRun(
+  db: Db,
+  { runId, runnerId }: { runId: string; runnerId: string },
+): Promise<boolean> {
+  const [held] = await db
+    .select({ id: runs.id, taskId: runs.taskId })
+    .from(runs)
+    .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId)));
+  if (!held) throw new AppError('run_not_found', 'This runner does not hold that run (any more).');
+  const run = await db.transaction(async (tx) => {
+    await lockTask(tx, held.taskId);
+    const [ended] = await tx
+      .update(runs)
+      .set({ leaseExpiresAt: sql`now() - interval '1 millisecond'` })
+      .where(and(eq(runs.id, runId), eq(runs.runnerId, runnerId), eq(runs.status, 'running')))
+      .returning({ id: runs.id });
+    return ended ? recoverRunIn(tx, held, 'its runner shut down and handed it back') : null;
+  });
+  return run !== null;
+}
+
 /** Interrupts one run whose lease expired and moves its task; null when it no longer needs it. */
 async function recoverRunIn(
   tx: Db,
   { id, taskId }: { id: string; taskId: string },
+  reason = 'its runner stopped answering (lease expired)',
 ): Promise<RunRow | null> {
   const task = await lockTask(tx, taskId);
   const [run] = await tx
@@ -321,7 +353,6 @@ async function recoverRunIn(
     .returning();
   if (!run) return null;
   await tx.delete(runTokens).where(eq(runTokens.runId, run.id));
-  const reason = 'its runner stopped answering (lease expired)';
   await setRunStatus(tx, { run, status: 'interrupted', reason });
   if (run.attempt <= MAX_RECOVERIES && !run.cancelRequested) {
     await queueRunIn(tx, task, { spec: run.spec, attempt: run.attempt + 1, action: 'interrupt' });

@@ -29,7 +29,7 @@ import { appendEvents } from '../tasks/events.ts';
 import { followUpsAfter } from '../tasks/conversation.ts';
 import { appendedNote, sendDraft } from '../tasks/live-channel.ts';
 import type { LiveHub } from '../tasks/live.ts';
-import { claimRun, finishRun, renewLease } from './queue.ts';
+import { claimRun, finishRun, handBackRun, renewLease } from './queue.ts';
 import { safetyPolicyOf } from '../workspaces/safety-policy.ts';
 import { mintRunToken, revokeRunTokens } from '../auth/run-tokens.ts';
 import {
@@ -222,6 +222,10 @@ export class DbRunnerBackend implements RunnerBackend {
     } catch {
       return {};
     }
+  }
+
+  handBack(runId: string): Promise<boolean> {
+    return handBackRun(this.options.db, { runId, runnerId: this.options.runnerId });
   }
 
   renew(runId: string): Promise<LeaseAnswer> {

@@ -25,6 +25,23 @@ function hash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/**
+ * Runners that can take work now: a heartbeat within the last {@link OFFLINE_AFTER_MS} and at
+ * least one slot. Zero means queued runs wait for nobody.
+ */
+export async function onlineRunnerCount(db: Db): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)`.mapWith(Number) })
+    .from(runners)
+    .where(
+      and(
+        sql`${runners.lastHeartbeatAt} > now() - ${OFFLINE_AFTER_MS} * interval '1 millisecond'`,
+        sql`${runners.capacity} > 0`,
+      ),
+    );
+  return row?.count ?? 0;
+}
+
 /** Records the server's own runner (idempotent: the id is kept in the data dir). */
 export async function registerInProcessRunner(
   db: Db,

@@ -128,6 +128,7 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'POST /api/v1/runner/runs/{id}/memory': 'runner',
   'POST /api/v1/runner/runs/{id}/sandbox': 'runner',
   'POST /api/v1/runner/runs/{id}/finish': 'runner',
+  'POST /api/v1/runner/runs/{id}/hand-back': 'runner',
 
   'POST /api/v1/invitations': 'instance-admin',
   'GET /api/v1/invitations': 'instance-admin',

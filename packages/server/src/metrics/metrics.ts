@@ -39,6 +39,8 @@ export interface PoolCounts {
 export interface MetricSources {
   /** Runs waiting to be claimed and jobs waiting to run. */
   queueDepth?: () => Promise<{ runs: number; jobs: number }>;
+  /** Runners with a recent heartbeat and a free or busy slot, this server's and remote ones. */
+  runnersOnline?: () => Promise<number>;
   sandboxes?: () => SandboxCounts;
   pool?: () => PoolCounts;
 }
@@ -108,6 +110,22 @@ export class Metrics {
       this.queueDepth.set({ queue: 'runs' }, depth.runs);
       this.queueDepth.set({ queue: 'jobs' }, depth.jobs);
     },
+  });
+
+  readonly runnersOnline = new Gauge({
+    name: 'lucid_runners_online',
+    help: 'Runners that sent a heartbeat lately and have at least one slot (every runner on the database).',
+    registers: [this.registry],
+    collect: async () => {
+      const online = await this.sources.runnersOnline?.();
+      if (online !== undefined) this.runnersOnline.set(online);
+    },
+  });
+  readonly safetyBlocks = new Counter({
+    name: 'lucid_safety_blocks_total',
+    help: 'Pushes blocked by a check before they left Lucid, by check (secrets, protected_paths, max_files).',
+    labelNames: ['check'] as const,
+    registers: [this.registry],
   });
 
   readonly jobsStarted = new Counter({

@@ -58,6 +58,11 @@ export interface RunnerBackend {
   remember(runId: string, memory: RunMemoryBody): Promise<void>;
   /** Reports the end of a run; false when the run was no longer this runner's. */
   finish(runId: string, outcome: FinishRunBody): Promise<boolean>;
+  /**
+   * Gives a run back unfinished (the runner is shutting down): Lucid queues it again for another
+   * runner at once; false when the run had already ended or been taken back.
+   */
+  handBack(runId: string): Promise<boolean>;
   /** Tells Lucid the runner is alive and how many runs it can take; answers the runner's id. */
   heartbeat(capacity: number): Promise<RunnerHeartbeatAnswer>;
   /** Which of these sandboxes a task this runner worked on still uses: sandbox id → task id. */

@@ -88,6 +88,15 @@ export class HttpRunnerBackend implements RunnerBackend {
     await this.call(`/runner/runs/${runId}/sandbox`, { sandboxId }, null);
   }
 
+  async handBack(runId: string): Promise<boolean> {
+    const answer = await this.call(
+      `/runner/runs/${runId}/hand-back`,
+      {},
+      z.object({ handedBack: z.boolean() }),
+    );
+    return answer.handedBack;
+  }
+
   async finish(runId: string, outcome: FinishRunBody): Promise<boolean> {
     const answer = await this.call(
       `/runner/runs/${runId}/finish`,

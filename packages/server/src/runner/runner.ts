@@ -214,19 +214,56 @@ export class Runner {
   }
 
   /**
-   * Stops claiming and stops the runs in flight without reporting them: their leases lapse and
-   * Lucid re-queues them, so a restart loses no work. Empties the warm pool.
+   * Stops claiming, lets the runs in flight finish for up to `graceMs` (heartbeats and leases go
+   * on meanwhile), then stops the rest without reporting them and hands them back: Lucid queues
+   * each again at once for another runner (a run whose hand-back fails is re-queued when its lease
+   * lapses), so a restart loses no work. Empties the warm pool.
+   *
+   * @example
+   * await runner.stop({ graceMs: 30_000 }); // a rolling restart: finish what can be finished
    */
-  async stop(): Promise<void> {
+  async stop({ graceMs = 0 }: { graceMs?: number } = {}): Promise<void> {
     this.running = false;
     this.stopping.abort();
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const run of this.active.values()) run.stop('shutdown');
     this.wake();
     await this.loop;
-    await Promise.allSettled([...this.settled]);
+    if (graceMs > 0 && this.active.size > 0) {
+      this.options.log.info(
+        { runs: this.currentRuns, graceMs },
+        'stopping: the runs in flight may finish before they are handed back',
+      );
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.allSettled(),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const unfinished = this.currentRuns;
+    for (const run of this.active.values()) run.stop('shutdown');
+    await this.allSettled();
+    await Promise.all(unfinished.map((runId) => this.handBack(runId)));
     await this.reaper.stop();
     await Promise.all([this.pool.drain(), this.repoPools.drain()]);
+  }
+
+  /** Waits until every run and claim under way has ended. */
+  private async allSettled(): Promise<void> {
+    while (this.settled.size > 0) await Promise.allSettled([...this.settled]);
+  }
+
+  /** Hands a run back to Lucid; when that fails, its lease lapses and Lucid re-queues it then. */
+  private async handBack(runId: string): Promise<void> {
+    try {
+      const handedBack = await this.options.backend.handBack(runId);
+      if (handedBack) this.options.log.info({ runId }, 'run handed back to be queued again');
+    } catch (error) {
+      this.options.log.warn(
+        { err: error, runId },
+        'could not hand a run back: it is queued again when its lease lapses',
+      );
+    }
   }
 
   /**
@@ -294,6 +331,7 @@ export class Runner {
           const asked = performance.now();
           const claim = await this.options.backend.claim(this.stopping.signal);
           backoff = 0;
+          if (claim && !this.running) await this.handBack(claim.run.id);
           if (claim && this.running) {
             this.launch(claim, asked);
             this.claimAlongside();
@@ -337,8 +375,9 @@ export class Runner {
       const asked = performance.now();
       const claiming = this.options.backend
         .claim(this.stopping.signal, { wait: false })
-        .then((claim) => {
-          if (claim && this.running) this.launch(claim, asked);
+        .then(async (claim) => {
+          if (claim && !this.running) await this.handBack(claim.run.id);
+          else if (claim) this.launch(claim, asked);
           return claim !== null;
         })
         .catch((error: unknown) => {

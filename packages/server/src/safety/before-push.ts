@@ -9,6 +9,7 @@ import { and, eq } from 'drizzle-orm';
 import type { SafetyCheck } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { events } from '../db/schema.ts';
+import { countSafetyBlock } from '../metrics/safety-blocks.ts';
 import { appendEvents } from '../tasks/events.ts';
 import { safetyPolicyOf } from '../workspaces/safety-policy.ts';
 import { runSafetyChecks } from './checks.ts';
@@ -72,6 +73,7 @@ export async function checkBeforePush(
     allowed: await allowedFingerprints(db, task.id),
   });
   await appendEvents(db, { taskId: task.id, runId, events: checks });
+  for (const check of checks) if (check.result === 'blocked') countSafetyBlock(db, check.check);
   const first = checks.find((c) => c.result === 'blocked');
   return { checks, blocked: first ? `Push blocked: ${first.summary}` : null };
 }

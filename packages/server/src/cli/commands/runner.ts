@@ -170,9 +170,12 @@ export function runnerCommand(): Command {
       );
       const ended = await new Promise<'signal' | 'dismissed'>((resolve) => {
         const stop = (signal: string) => {
-          console.log(`${signal}: stopping; runs in flight are handed back to the server`);
+          const graceMs = config.sandbox.shutdownGraceMs;
+          console.log(
+            `${signal}: stopping; runs in flight may finish within ${graceMs} ms, then the rest are handed back to the server`,
+          );
           void runner
-            .stop()
+            .stop({ graceMs })
             .then(() => tunnel?.close())
             .then(() => tracing.shutdown())
             .then(() => resolve('signal'));

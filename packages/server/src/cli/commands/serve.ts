@@ -22,9 +22,13 @@ export function serveCommand(): Command {
       // Loaded here so that the client commands start without the server's dependencies.
       const { defaultWebRoot, startServer } = await import('../../server.ts');
       const server = await startServer({ config, webRoot: defaultWebRoot });
+      const graceMs = config.sandbox.shutdownGraceMs;
       const stop = (signal: string) => {
-        server.app.log.info(`${signal}: shutting down`);
-        server.close().then(
+        server.app.log.info(
+          { graceMs },
+          `${signal}: shutting down; runs in flight may finish, then the rest are handed back`,
+        );
+        server.close({ graceMs }).then(
           () => process.exit(0),
           () => process.exit(1),
         );

@@ -340,6 +340,26 @@ export const runnerApiRoutes =
     );
 
     app.post(
+      '/runner/runs/:id/hand-back',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Hand a run back unfinished',
+          description:
+            'A runner shutting down gives up a run it holds: the run is interrupted and queued ' +
+            'again at once for another runner, as when its lease expires. `handedBack` is false ' +
+            'when the run had already ended or been taken back.',
+          params: IdParams,
+          response: { 200: z.object({ handedBack: z.boolean() }) },
+        },
+      },
+      async (request) => ({
+        handedBack: await (await backendFor(request)).handBack(request.params.id),
+      }),
+    );
+
+    app.post(
       '/runner/runs/:id/finish',
       {
         config,
