@@ -269,17 +269,14 @@ function attemptNotFound(): AppError {
 }
 
 /**
- * A best-of-N task's attempts as its page shows them: status, check, diff stats, cost and rank.
- * 404 `task_not_found` for a task the caller may not see (and for one that has no attempts).
+ * A best-of-N task's attempts as its page shows them: status, check, diff stats, cost and rank
+ * (none for a task of one). 404 `task_not_found` for a task the caller may not see.
  */
 export async function listAttempts(
   db: Db,
   { gitRoot, userId, taskId }: { gitRoot: string; userId: string; taskId: string },
 ): Promise<AttemptList> {
-  const task = await loadTask(db, userId, taskId);
-  if (task.attemptCount === null) {
-    throw new AppError('task_not_found', `“${task.title}” was not started as several attempts.`);
-  }
+  const task = await loadTask(db, userId, taskId, 'member');
   const attempts = await attemptsOf(db, task.id);
   const ids = attempts.map((attempt) => attempt.id);
   const [checks, costs, stats] = await Promise.all([
@@ -310,8 +307,9 @@ export async function listAttempts(
 
 /**
  * What attempt `b` changes against attempt `a`: `git diff` of their branches' heads in Lucid's
- * copy (cut at 1,000,000 characters). 404 `attempt_not_found` for an attempt not of this task, or
- * whose branch is gone.
+ * copy (cut at 1,000,000 characters; an attempt that pushed nothing counts as its base branch).
+ * 404 `attempt_not_found` for an attempt not of this task; 409 `conflict` for one discarded when
+ * another was kept.
  */
 export async function diffAttempts(
   db: Db,
@@ -323,7 +321,7 @@ export async function diffAttempts(
     b,
   }: { gitRoot: string; userId: string; taskId: string; a: string; b: string },
 ): Promise<AttemptDiff> {
-  const task = await loadTask(db, userId, taskId);
+  const task = await loadTask(db, userId, taskId, 'member');
   const rows = await db
     .select()
     .from(tasks)
@@ -333,14 +331,19 @@ export async function diffAttempts(
   if (!from || !to) throw attemptNotFound();
   const repoPath = bareRepoPath(gitRoot, task.repoId);
   const tips = new Map((await listBranches(repoPath)).map((branch) => [branch.name, branch.sha]));
-  const fromSha = tips.get(from.branch);
-  const toSha = tips.get(to.branch);
-  if (!fromSha || !toSha) {
-    throw new AppError(
-      'attempt_not_found',
-      `The branch of attempt ${(fromSha ? to : from).attemptNumber ?? ''} is not in the repository: it made no changes, or it was removed when another attempt was kept.`,
-    );
-  }
+  // An attempt that pushed nothing stands where its base branch does; a discarded one is gone.
+  const headOf = (attempt: TaskRow): string | undefined => {
+    if (task.keptAttemptId !== null && task.keptAttemptId !== attempt.id) {
+      throw new AppError(
+        'conflict',
+        `Attempt ${attempt.attemptNumber ?? ''} was removed when another attempt was kept: there is nothing of it to compare.`,
+      );
+    }
+    return tips.get(attempt.branch) ?? tips.get(task.baseBranch);
+  };
+  const fromSha = headOf(from);
+  const toSha = headOf(to);
+  if (!fromSha || !toSha) throw attemptNotFound();
   let diff: string;
   try {
     diff = await runGit(['diff', '--no-color', '-M', fromSha, toSha, '--'], { cwd: repoPath });
