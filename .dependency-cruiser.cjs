@@ -49,6 +49,8 @@ const serverLayers = [
   ['tasks'],
   ['control'],
   ['jobs'],
+  // Above jobs: a best-of-N task's ranking and the removal of the attempts not kept are jobs.
+  ['attempts'],
   ['safety'],
   ['gateway', 'forges', 'notion'],
   // Above forges and notion: a preview's link is commented on its pull request and set on its page.

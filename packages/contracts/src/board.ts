@@ -65,6 +65,8 @@ export const BoardCard = TaskSummary.extend({
   latestRun: BoardCardRun.nullable(),
   /** Its branch against the base branch's fork point; null while the branch does not exist. */
   diffStats: DiffStats.nullable(),
+  /** A best-of-N task's attempts: how many, and how many passed the check command. */
+  attempts: z.object({ total: z.number().int().min(0), green: z.number().int().min(0) }).nullable(),
 }).meta({ id: 'BoardCard' });
 export type BoardCard = z.infer<typeof BoardCard>;
 

@@ -220,6 +220,19 @@ export const EventBody = z.discriminatedUnion('type', [
     cacheWriteTokens: z.number().int().min(0).optional(),
     costUsd: z.number().min(0),
   }),
+  /**
+   * The repository's check command (its `checkCommand`, e.g. `npm test`) run in the task's
+   * workspace after an agent run: its exit code (null when it was killed), whether it passed, how
+   * long it took and the end of its output (masked like every event).
+   */
+  z.object({
+    type: z.literal('check.result'),
+    command: z.string(),
+    exitCode: z.number().int().nullable(),
+    passed: z.boolean(),
+    durationMs: z.number().int().min(0),
+    outputTail: z.string(),
+  }),
   /** One check run on the task's work before a push left Lucid: passed or blocked, and why. */
   SafetyCheckBody,
   /** Findings of the secret scan a member allowed once as false positives. */

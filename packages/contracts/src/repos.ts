@@ -40,6 +40,11 @@ export const Repo = z
     /** Its forge webhook's payload URL; null for a repository pushed into Lucid. */
     webhook: RepoWebhook.nullable(),
     defaultBranch: z.string(),
+    /**
+     * The command run in a task's workspace after each agent run (e.g. `npm test`), told as a
+     * `check.result` event; null: none.
+     */
+    checkCommand: z.string().nullable(),
     cloneUrl: z.url(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -77,6 +82,15 @@ export const UpdateRepoBody = z
     name: RepoName.optional(),
     description: z.string().max(2000).optional(),
     defaultBranch: BranchName.optional(),
+    checkCommand: z
+      .string()
+      .trim()
+      .max(2000)
+      .nullable()
+      .optional()
+      .describe(
+        "The command run in a task's workspace after each agent run (e.g. npm test); empty or null removes it.",
+      ),
   })
   .refine((body) => Object.keys(body).length > 0, { message: 'Nothing to change.' });
 export type UpdateRepoBody = z.infer<typeof UpdateRepoBody>;

@@ -254,6 +254,11 @@ export const RunAgent = z.object({
    * (`*` any text); absent: none.
    */
   refusedCommands: z.array(z.string()).optional(),
+  /**
+   * The repository's check command, run in the workspace once the agent's work is committed and
+   * pushed; its outcome is a `check.result` event. Absent: the repository has none.
+   */
+  checkCommand: z.string().optional(),
 });
 export type RunAgent = z.infer<typeof RunAgent>;
 

@@ -7,6 +7,10 @@ import { Id, Timestamp } from './common.ts';
 import { TaskStatus } from './events.ts';
 import { Run } from './runners.ts';
 
+/** Who keeps a best-of-N task's attempt: Lucid, the top-ranked one (`auto`), or the user. */
+export const KeepMode = z.enum(['auto', 'choose']);
+export type KeepMode = z.infer<typeof KeepMode>;
+
 export const Task = z
   .object({
     id: Id,
@@ -30,6 +34,14 @@ export const Task = z
     source: z.enum(['chat', 'board', 'notion', 'webhook', 'api']),
     /** Why its last result was rejected; given to its next run, cleared when it is approved. */
     reviewNote: z.string().nullable(),
+    /** How many attempts a best-of-N task asked for; null for a task of one. */
+    attempts: z.number().int().nullable(),
+    /** A best-of-N task's keeping: the top-ranked attempt by itself (`auto`) or the user's choice. */
+    keep: KeepMode.nullable(),
+    /** The attempt whose branch became the task's; null until one is kept. */
+    keptAttemptId: Id.nullable(),
+    /** For an attempt: the best-of-N task it belongs to (attempts are not on the board). */
+    attemptOf: Id.nullable(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -106,6 +118,26 @@ export const CreateTaskBody = z.object({
   ),
   agent: AgentName.default('lucid').describe('Which agent works on the task.'),
   start: z.boolean().default(true),
+  attempts: z
+    .number()
+    .int()
+    .min(2)
+    .max(5)
+    .optional()
+    .describe(
+      'Best-of-N: this many attempts, each in its own sandbox on its own branch, in parallel; ranked by checks passed, then diff size, then cost.',
+    ),
+  attemptSpecs: z
+    .array(z.object({ agent: AgentName.optional(), model: ModelRef.optional() }))
+    .min(1)
+    .max(5)
+    .optional()
+    .describe(
+      "Per attempt, in order, the agent and model it uses (the task's own otherwise); needs attempts.",
+    ),
+  keep: KeepMode.optional().describe(
+    'With attempts: auto keeps the top-ranked attempt by itself; choose (the default) waits for the user.',
+  ),
   source: z
     .enum(['chat', 'board', 'api'])
     .default('api')

@@ -437,6 +437,19 @@ async function makeAlicesObjects(): Promise<void> {
   add('team', 'team_fake');
   add('connection', vercelConnection.body.id);
 
+  // A best-of-N task, whose attempts are tasks of their own.
+  const bestOfN = await api<{ task: { id: string } }>(alice, 'POST', '/api/v1/tasks', {
+    repoId: local.body.id,
+    prompt: `${MARK} two ways`,
+    attempts: 2,
+  });
+  expect(bestOfN.status, JSON.stringify(bestOfN.body)).toBe(201);
+  const attempts = await api<{ attempts: { id: string }[] }>(
+    alice,
+    'GET',
+    `/api/v1/tasks/${bestOfN.body.task.id}/attempts`,
+  );
+  add('attempt', ...attempts.body.attempts.map((a) => a.id));
   add('repo', local.body.id, linked.body.id);
   add(
     'task',
@@ -445,6 +458,7 @@ async function makeAlicesObjects(): Promise<void> {
     card.body.task.id,
     queued.task.id,
     fromNotion.body.task.id,
+    bestOfN.body.task.id,
   );
   add('connection', connection.body.id);
   add('database', database.id);

@@ -54,6 +54,8 @@ const EXPECTED_TASK: Record<TaskAction, Partial<Record<TaskStatus, TaskStatus>>>
   },
   start: { todo: 'queued', cancelled: 'queued' },
   retry: { failed: 'queued', cancelled: 'queued' },
+  attempt: { todo: 'running' },
+  keep: { running: 'in_review' },
   claim: { queued: 'running' },
   interrupt: { queued: 'queued', running: 'queued' },
   review: { running: 'in_review' },

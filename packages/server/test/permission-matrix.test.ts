@@ -191,6 +191,13 @@ const FRESH: Record<string, (caller: Caller) => Promise<IdTable>> = {
     return { connection: [made.id] };
   },
   'GET /api/v1/tasks/{id}/notion': async () => ({ task: [notionTaskId] }),
+  ...Object.fromEntries(
+    [
+      'GET /api/v1/tasks/{id}/attempts',
+      'GET /api/v1/tasks/{id}/attempts/diff',
+      'POST /api/v1/tasks/{id}/attempts/{attemptId}/keep',
+    ].map((key) => [key, async () => ({ task: [bestOfN.task], attempt: bestOfN.attempts })]),
+  ),
   // Browsing Notion goes through the caller's own connection.
   ...Object.fromEntries(
     [
@@ -288,7 +295,10 @@ const BODIES: Record<string, (caller: Caller, filled: IdTable) => unknown> = {
 };
 
 /** Values for fields whose schema alone makes a poor request. */
-const VALUES = { path: 'README.md', role: 'viewer' };
+const VALUES: Record<string, unknown> = { path: 'README.md', role: 'viewer' };
+
+/** A best-of-N task of the team's repository and its attempts, for the attempts' routes. */
+let bestOfN: { task: string; attempts: string[] };
 
 async function spareRepo(): Promise<string> {
   const name = `spare-${Math.random().toString(36).slice(2, 8)}`;
@@ -476,6 +486,20 @@ beforeAll(async () => {
       start: false,
     })
   ).task.id;
+  const attempts = await ok<{ task: { id: string } }>(owner, 'POST', '/api/v1/tasks', {
+    repoId: repo.id,
+    prompt: 'Three ways',
+    attempts: 2,
+  });
+  const listed = await ok<{ attempts: { id: string }[] }>(
+    owner,
+    'GET',
+    `/api/v1/tasks/${attempts.task.id}/attempts`,
+    undefined,
+    200,
+  );
+  bestOfN = { task: attempts.task.id, attempts: listed.attempts.map((a) => a.id) };
+  Object.assign(VALUES, { a: bestOfN.attempts[0], b: bestOfN.attempts[1] });
   Object.assign(ids, {
     database: [database.id],
     page: [page.id],

@@ -20,7 +20,7 @@ import type {
 } from '@lucid/contracts';
 import type { WorkspaceQuotaDefaults } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import { runners, runs } from '../db/schema.ts';
+import { repositories, runners, runs } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { PROMPT_FILE_MAX_BYTES, promptFiles } from '../agent/system-prompt.ts';
 import { bareRepoPath, branchHeads, readFilesAt } from '../git/bare-repo.ts';
@@ -72,6 +72,15 @@ export interface DbBackendOptions {
   gitRoot?: string;
   /** This server's tracing: a claimed run gets its trace, and the claim is its first span. */
   tracing?: Tracing;
+}
+
+/** The repository's check command, for the agent's spec (none: nothing). */
+async function checkCommandOf(db: Db, repoId: string): Promise<{ checkCommand?: string }> {
+  const [repo] = await db
+    .select({ checkCommand: repositories.checkCommand })
+    .from(repositories)
+    .where(eq(repositories.id, repoId));
+  return repo?.checkCommand ? { checkCommand: repo.checkCommand } : {};
 }
 
 /** The commands the workspace's safety policy refuses, for the agent's spec (none: nothing). */
@@ -168,6 +177,7 @@ export class DbRunnerBackend implements RunnerBackend {
                   : {}),
                 ...(copy.repository ? { repository: copy.repository } : {}),
                 ...(await refusedCommandsOf(db, task.workspaceId)),
+                ...(await checkCommandOf(db, task.repoId)),
               },
             }
           : {}),

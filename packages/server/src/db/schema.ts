@@ -16,6 +16,7 @@ import {
 import {
   bigint,
   boolean,
+  type AnyPgColumn,
   check,
   doublePrecision,
   index,
@@ -193,6 +194,8 @@ export const repositories = pgTable(
      * sealed with ENCRYPTION_KEY; a delivery is accepted for this repository only.
      */
     sealedWebhookSecret: text('sealed_webhook_secret'),
+    /** Run in a task's workspace after each agent run (e.g. `npm test`); null: none. */
+    checkCommand: text('check_command'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -403,11 +406,24 @@ export const tasks = pgTable(
       issue: number;
     }>(),
     createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** A best-of-N task: how many attempts, who keeps one, and the one kept. */
+    attemptCount: integer('attempt_count'),
+    keepMode: text('keep_mode', { enum: ['auto', 'choose'] }),
+    keptAttemptId: text('kept_attempt_id'),
+    /** An attempt: the best-of-N task it belongs to, and its number there (1 to N). */
+    attemptOf: text('attempt_of').references((): AnyPgColumn => tasks.id, {
+      onDelete: 'cascade',
+    }),
+    attemptNumber: integer('attempt_number'),
+    /** An attempt's rank once all attempts finished (1 the best), and what it was ranked by. */
+    attemptRank: integer('attempt_rank'),
+    attemptScore: jsonb('attempt_score').$type<AttemptScore>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index('tasks_workspace_idx').on(t.workspaceId, t.updatedAt),
+    index('tasks_attempt_of_idx').on(t.attemptOf),
     index('tasks_repo_idx').on(t.repoId),
     /** A sandbox belongs to one task at most. */
     uniqueIndex('tasks_sandbox_idx')
@@ -415,6 +431,13 @@ export const tasks = pgTable(
       .where(sql`${t.sandboxId} is not null`),
   ],
 );
+
+/** What an attempt was ranked by: its check, its diff against the base branch, its cost. */
+export interface AttemptScore {
+  checksPassed: boolean;
+  linesChanged: number;
+  costUsd: number;
+}
 
 /**
  * One attempt at a task's work. The runs table is the queue: a runner claims a queued run with

@@ -78,20 +78,43 @@ export async function enqueuePublish(
     runId,
     taskId,
     again,
+    as,
   }: {
     runId: string;
     taskId: string;
     /** Publishing the run once more (after findings were allowed): what tells this try apart. */
     again?: number;
+    /**
+     * The best-of-N task whose kept attempt `runId` is a run of: the work is published as that
+     * task's (its branch is the attempt's now), with its pull request.
+     */
+    as?: string;
   },
 ): Promise<JobRow> {
+  const base = as === undefined ? runId : `${runId}:as:${as}`;
   const { job } = await enqueueJob(db, {
     kind: PUBLISH_JOB,
-    key: again === undefined ? runId : `${runId}:again:${again}`,
-    taskId,
-    payload: { runId },
+    key: again === undefined ? base : `${base}:again:${again}`,
+    taskId: as ?? taskId,
+    payload: { runId, ...(as ? { as } : {}) },
   });
   return job;
+}
+
+/**
+ * The events a publish reads: the task's, and of the run those it stored; for a kept attempt's
+ * run published as its best-of-N task's, the run's are its attempt's, added to the task's.
+ */
+async function historyOf(
+  ctx: PublishContext,
+  { task, own, runId }: { task: TaskRow; own: TaskRow; runId: string },
+): Promise<{ all: TaskEvent[]; run: TaskEvent[] }> {
+  if (task.id === own.id) return eventsOf(ctx, task.id, runId);
+  const [mine, attempt] = await Promise.all([
+    eventsOf(ctx, task.id, null),
+    eventsOf(ctx, own.id, runId),
+  ]);
+  return { all: [...mine.all, ...attempt.run], run: attempt.run };
 }
 
 /**
@@ -110,18 +133,27 @@ export function publishJob(ctx: PublishContext): JobHandler {
   return async (attempt) => {
     const runId = attempt.job.payload.runId;
     if (typeof runId !== 'string') throw new JobFailed('The job names no run.');
-    await publishRun(ctx, runId, attempt);
+    const as = attempt.job.payload.as;
+    await publishRun(ctx, runId, typeof as === 'string' ? as : null, attempt);
   };
 }
 
-async function publishRun(ctx: PublishContext, runId: string, attempt: JobAttempt): Promise<void> {
+async function publishRun(
+  ctx: PublishContext,
+  runId: string,
+  as: string | null,
+  attempt: JobAttempt,
+): Promise<void> {
   const [run] = await ctx.db.select().from(runs).where(eq(runs.id, runId));
   if (!run || run.status !== 'succeeded' || run.noChanges) return;
-  const [task] = await ctx.db.select().from(tasks).where(eq(tasks.id, run.taskId));
-  if (!task) return;
+  const [own] = await ctx.db.select().from(tasks).where(eq(tasks.id, run.taskId));
+  // An attempt's work is published only once it is kept, as its best-of-N task's.
+  if (!own || (own.attemptOf !== null && as === null)) return;
+  const [task] = as === null ? [own] : await ctx.db.select().from(tasks).where(eq(tasks.id, as));
+  if (!task || (as !== null && own.attemptOf !== as)) return;
   const [repo] = await ctx.db.select().from(repositories).where(eq(repositories.id, task.repoId));
   if (!repo) return;
-  const history = await eventsOf(ctx, task.id, run.id);
+  const history = await historyOf(ctx, { task, own, runId: run.id });
   if (!history.run.some((e) => e.type === 'git.push' && e.branch === task.branch)) return;
   const upstream = upstreamOf(repo, task.createdBy);
   const { blocked } = await checkBeforePush(ctx.db, {

@@ -101,6 +101,9 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'POST /api/v1/tasks/{id}/retry': member('task'),
   'POST /api/v1/tasks/{id}/cancel': member('task'),
   'POST /api/v1/tasks/{id}/safety/allow': member('task'),
+  'GET /api/v1/tasks/{id}/attempts': member('task'),
+  'GET /api/v1/tasks/{id}/attempts/diff': member('task'),
+  'POST /api/v1/tasks/{id}/attempts/{attemptId}/keep': member('task'),
   'POST /api/v1/runs/{id}/cancel': member('run'),
   'GET /api/v1/runs/{id}/export': member('run'),
 

@@ -24,6 +24,10 @@ export function toTask(row: TaskRow): Task {
     prNumber: row.prNumber,
     source: row.source,
     reviewNote: row.reviewNote,
+    attempts: row.attemptCount,
+    keep: row.keepMode,
+    keptAttemptId: row.keptAttemptId,
+    attemptOf: row.attemptOf,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -66,7 +70,7 @@ function runPhases(row: RunRow): RunPhases {
 /** A repository's board: its cards in the five columns, each column most recently updated first. */
 export function toBoard(rows: BoardRows, now = Date.now()): Board {
   const columns = new Map<BoardColumnId, BoardCard[]>(BoardColumnId.options.map((id) => [id, []]));
-  for (const { task, latestRun, diffStats, waiting } of rows.cards) {
+  for (const { task, latestRun, diffStats, waiting, attempts } of rows.cards) {
     const started = latestRun?.startedAt?.getTime() ?? null;
     const ended = latestRun?.finishedAt?.getTime() ?? now;
     columns.get(boardColumnOf(task.status))?.push({
@@ -85,6 +89,7 @@ export function toBoard(rows: BoardRows, now = Date.now()): Board {
           }
         : null,
       diffStats,
+      attempts,
     });
   }
   return {

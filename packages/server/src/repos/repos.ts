@@ -66,6 +66,7 @@ function toRepo(ctx: RepoContext, row: RepoRow): Repo {
             secretSet: row.sealedWebhookSecret !== null,
           },
     defaultBranch: row.defaultBranch,
+    checkCommand: row.checkCommand,
     cloneUrl: cloneUrl(ctx.publicUrl, row.id),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -200,7 +201,11 @@ export async function updateRepo(
     return await ctx.db.transaction(async (tx) => {
       const [row] = await tx
         .update(repositories)
-        .set({ ...input, updatedAt: new Date() })
+        .set({
+          ...input,
+          ...(input.checkCommand !== undefined ? { checkCommand: input.checkCommand || null } : {}),
+          updatedAt: new Date(),
+        })
         .where(eq(repositories.id, repoId))
         .returning();
       if (!row) throw notFound();

@@ -260,6 +260,9 @@ async function runAgent(
     for (const event of result.events) emit(event);
     changes = result.changes;
   }
+  if (spec.checkCommand && outcome.status === 'finished' && !signal.aborted) {
+    emit(await runCheck(sandbox, spec.checkCommand, signal));
+  }
   await sink.flush();
   const halt = stopped(signal, options.maxRuntimeMinutes);
   if (halt) return halt;
@@ -270,6 +273,38 @@ async function runAgent(
     status: 'failed',
     errorCode: outcome.error?.code ?? 'agent_failed',
     errorMessage: outcome.error?.message ?? 'The agent stopped without finishing.',
+  };
+}
+
+/** How much of the check command's output its `check.result` event keeps: the end. */
+const CHECK_OUTPUT_TAIL_CHARS = 4000;
+
+/**
+ * Runs the repository's check command in the workspace's persistent shell, after the agent's work
+ * is committed and pushed (what it leaves behind is never committed), and tells how it went.
+ */
+async function runCheck(
+  sandbox: Sandbox,
+  command: string,
+  signal: AbortSignal,
+): Promise<EventBody> {
+  const shell = await sandbox.shell();
+  const started = Date.now();
+  let output = '';
+  // In a subshell from the workspace's root: the agent's `cd` and an `exit` stay out of it.
+  const result = await shell.run(`(cd ${WORKSPACE} && ${command}\n)`, {
+    signal,
+    onOutput: (_stream, chunk) => {
+      output = (output + chunk).slice(-CHECK_OUTPUT_TAIL_CHARS);
+    },
+  });
+  return {
+    type: 'check.result',
+    command,
+    exitCode: result.exitCode,
+    passed: result.exitCode === 0,
+    durationMs: Date.now() - started,
+    outputTail: output,
   };
 }
 

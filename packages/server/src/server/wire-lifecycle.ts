@@ -7,9 +7,11 @@
  * runners' waiting claims; a task from a Notion page stores the job moving its page along, and
  * writing its pull request's link once one is opened; a pull request opened or refreshed, or a
  * repository without a forge whose run pushed, stores the Vercel preview of the commit when the
- * repository is linked to a project; runs and jobs are counted and timed in the server's
- * metrics; a traced run's root span is recorded at its end, and its publish and preview jobs join
- * its trace), and lease recovery.
+ * repository is linked to a project; an attempt's run that ends stores the ranking of its best-of-N
+ * task's attempts, and an attempt kept stores its publish as the task's and the removal of the
+ * others' branches; runs and jobs are counted and timed in the server's metrics; a traced run's
+ * root span is recorded at its end, and its publish and preview jobs join its trace), and lease
+ * recovery.
  */
 import type { Logger } from 'pino';
 import type { NotionConfig, VercelConfig } from '../config.ts';
@@ -28,6 +30,14 @@ import {
   previewJob,
 } from '../vercel/preview.ts';
 import { DomainEvents, deliverDomainEvents } from '../tasks/domain-events.ts';
+import {
+  DISCARD_JOB,
+  discardJob,
+  enqueueDiscard,
+  enqueueRank,
+  RANK_JOB,
+  rankJob,
+} from '../attempts/jobs.ts';
 import { recoverExpiredLeases } from '../control/queue.ts';
 import { QueuedRuns } from '../control/queued-runs.ts';
 import { noTracing, type Tracing } from '../tracing/tracing.ts';
@@ -105,6 +115,8 @@ export function wireLifecycle({
     db: database.db,
     handlers: {
       [PUBLISH_JOB]: tracedJob('pr.open', publishJob(publishing), traced),
+      [RANK_JOB]: rankJob({ db: database.db, gitRoot: publishing.gitRoot }),
+      [DISCARD_JOB]: discardJob({ db: database.db, gitRoot: publishing.gitRoot }),
       ...(notion && {
         [NOTION_STATUS_JOB]: notionStatusJob({
           db: database.db,
@@ -135,6 +147,14 @@ export function wireLifecycle({
   });
   events.on('job.queued', () => worker.wake());
   events.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
+  for (const end of ['run.succeeded', 'run.failed', 'run.cancelled'] as const) {
+    events.within(end, (run, tx) => enqueueRank(tx, run));
+  }
+  events.within('attempt.kept', async (kept, tx) => {
+    await enqueueDiscard(tx, kept);
+    if (kept.runId)
+      await enqueuePublish(tx, { runId: kept.runId, taskId: kept.taskId, as: kept.taskId });
+  });
   if (notion) {
     events.within('run.queued', (run, tx) =>
       enqueueNotionStatus(tx, { taskId: run.taskId, stage: 'inProgress', key: run.runId }),

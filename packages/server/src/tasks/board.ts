@@ -4,13 +4,14 @@
  * agent, for the five columns of contracts' board.ts. Visible to the members of the repository's
  * workspace; to anyone else the repository does not exist.
  */
-import { and, desc, eq, ilike, inArray, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, isNull, or, type SQL } from 'drizzle-orm';
 import type { AgentName, DiffStats, TaskStatus } from '@lucid/contracts';
 import { runs, tasks } from '../db/schema.ts';
 import { bareRepoPath, listBranches } from '../git/bare-repo.ts';
 import { diffStats } from '../git/diff-stats.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
 import type { RunRow, TaskRow } from './runs.ts';
+import { attemptTallies } from './attempts.ts';
 import type { WorkspaceQuotaDefaults } from '../config.ts';
 import { concurrentRunsFull } from '../workspaces/quotas.ts';
 
@@ -33,6 +34,8 @@ export interface BoardRows {
     diffStats: DiffStats | null;
     /** Why a queued task waits: its workspace runs all the runs at once it may. */
     waiting?: string | undefined;
+    /** A best-of-N task's attempts, and how many passed the check command. */
+    attempts: { total: number; green: number } | null;
   }[];
 }
 
@@ -58,7 +61,8 @@ export async function readBoard(
   },
 ): Promise<BoardRows> {
   const repo = await loadRepo(ctx, userId, repoId);
-  const conditions: (SQL | undefined)[] = [eq(tasks.repoId, repo.id)];
+  // Attempts stand behind their best-of-N task's card.
+  const conditions: (SQL | undefined)[] = [eq(tasks.repoId, repo.id), isNull(tasks.attemptOf)];
   if (filter.status) conditions.push(eq(tasks.status, filter.status));
   if (filter.agent) conditions.push(eq(tasks.agent, filter.agent));
   if (filter.q) {
@@ -86,6 +90,10 @@ export async function readBoard(
     for (const run of newest) latest.set(run.taskId, run);
   }
   const stats = await branchStats(bareRepoPath(ctx.gitRoot, repo.id), rows);
+  const tallies = await attemptTallies(
+    ctx.db,
+    rows.filter((row) => row.attemptCount !== null).map((row) => row.id),
+  );
   const full =
     quotas && rows.some((row) => row.status === 'queued')
       ? await concurrentRunsFull(ctx.db, repo.workspaceId, quotas)
@@ -101,6 +109,7 @@ export async function readBoard(
       task,
       latestRun: latest.get(task.id) ?? null,
       diffStats: stats[index] ?? null,
+      attempts: tallies.get(task.id) ?? null,
       ...(task.status === 'queued' && waiting ? { waiting } : {}),
     })),
   };

@@ -25,3 +25,13 @@ export function taskBranch(title: string, taskId: string): string {
       .replace(/-+$/, '') || 'task';
   return `lucid/${slug}-${short}`;
 }
+
+/**
+ * The branch of attempt `n` of a best-of-N task on `branch`.
+ *
+ * @example
+ * attemptBranch('lucid/fix-the-login-page-k3x9ab', 2) // 'lucid/fix-the-login-page-k3x9ab-a2'
+ */
+export function attemptBranch(branch: string, n: number): string {
+  return `${branch}-a${n}`;
+}

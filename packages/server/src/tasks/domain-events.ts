@@ -54,6 +54,11 @@ export type DomainEvent =
    */
   | ({ type: 'pr.opened' } & PullRequestRef)
   | ({ type: 'pr.updated' } & PullRequestRef)
+  /**
+   * One attempt of a best-of-N task was kept (tasks/attempts.ts): its branch, pushed by `runId`
+   * (null: no run succeeded), is the task's; the others' are to go.
+   */
+  | { type: 'attempt.kept'; taskId: string; attemptId: string; runId: string | null }
   | { type: 'job.queued'; jobId: string; kind: string };
 
 export type DomainEventType = DomainEvent['type'];

@@ -40,6 +40,10 @@ export const TASK_TRANSITIONS = {
   start: { from: ['todo', 'cancelled'], to: 'queued' },
   /** A new run like the last one, after a failure or a cancel. */
   retry: { from: ['failed', 'cancelled'], to: 'queued' },
+  /** A best-of-N task's attempts were queued: it runs while they do. */
+  attempt: { from: ['todo'], to: 'running' },
+  /** One of its attempts was kept: its branch is the task's, to review. */
+  keep: { from: ['running'], to: 'in_review' },
   /** A runner took the task's queued run. */
   claim: { from: ['queued'], to: 'running' },
   /** The run's runner stopped answering; a new attempt is queued. */
@@ -85,6 +89,7 @@ export type RunAction = keyof typeof RUN_TRANSITIONS;
 /** The domain event each action tells once committed, when the status changes. */
 const DOMAIN_EVENT: Partial<Record<TaskAction, TaskDomainEventType>> = {
   review: 'task.in_review',
+  keep: 'task.in_review',
   fail: 'task.failed',
   cancel: 'task.cancelled',
   approve: 'task.approved',
@@ -98,6 +103,8 @@ const VERB: Record<TaskAction, string> = {
   queue: 'queued',
   start: 'started',
   retry: 'retried',
+  attempt: 'started in attempts',
+  keep: 'given the attempt to keep',
   claim: 'taken by a runner',
   interrupt: 'queued again',
   review: 'sent to review',

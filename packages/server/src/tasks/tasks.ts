@@ -5,7 +5,7 @@
  * A task is visible to the members of its workspace; to anyone else it does not exist.
  */
 import { and, desc, eq, inArray } from 'drizzle-orm';
-import type { AgentName } from '@lucid/contracts';
+import type { AgentName, KeepMode } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { runs, tasks, type RunSpec } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -19,7 +19,8 @@ import type { WorkspaceQuotaDefaults } from '../config.ts';
 import { loadRepo, type RepoContext } from '../repos/repos.ts';
 import { bareRepoPath, listBranches } from '../git/bare-repo.ts';
 import { chooseAgent, type AvailableAgents } from './agent-choice.ts';
-import { taskBranch } from './branch-name.ts';
+import { attemptBranch, taskBranch } from './branch-name.ts';
+import { transitionTask } from './lifecycle.ts';
 import { appendEvents } from './events.ts';
 import { recordUsage } from './usage.ts';
 import { notifyBoard } from './live-channel.ts';
@@ -47,6 +48,12 @@ export interface CreateTaskInput {
   start?: boolean | undefined;
   /** Where it comes from (a chat, a board card, a webhook…); `api` by default. */
   source?: 'chat' | 'board' | 'notion' | 'webhook' | 'api' | undefined;
+  /** Best-of-N: this many attempts (2 to 5), each a task of its own on its own branch. */
+  attempts?: number | undefined;
+  /** Per attempt, in order, its agent and model (the task's own otherwise). */
+  attemptSpecs?: { agent?: AgentName | undefined; model?: string | undefined }[] | undefined;
+  /** Who keeps an attempt: the top-ranked one by itself (`auto`), or the user (`choose`). */
+  keep?: KeepMode | undefined;
 }
 
 /**
@@ -106,6 +113,7 @@ export async function createTask(
     userId: actor.userId,
     workspaceId: repo.workspaceId,
   });
+  const attemptSpecs = await attemptSpecsOf(input, (choice) => chooseAgent(llm, agents, choice));
   const spec: RunSpec = input.commands
     ? { commands: input.commands }
     : {
@@ -116,6 +124,7 @@ export async function createTask(
   const id = newId('task');
   const names = await proposeTaskNames(llm, input.prompt);
   const title = input.title?.trim() || names.title || titleFromPrompt(input.prompt);
+  const branch = taskBranch(names.slug ?? title, id);
   const [task] = await ctx.db.transaction(async (tx) => {
     await lockWorkspaceQuota(tx, repo.workspaceId);
     await assertTaskAllowed(tx, repo.workspaceId, quotas);
@@ -127,14 +136,36 @@ export async function createTask(
         repoId: repo.id,
         title,
         prompt: input.prompt,
-        branch: taskBranch(names.slug ?? title, id),
+        branch,
         baseBranch: input.baseBranch ?? repo.defaultBranch,
         agent: spec.agent ?? null,
         model: spec.model ?? null,
         source: input.source ?? 'api',
         createdBy: actor.userId,
+        ...(attemptSpecs
+          ? { attemptCount: attemptSpecs.length, keepMode: input.keep ?? 'choose' }
+          : {}),
       })
       .returning();
+    if (attemptSpecs) {
+      await tx.insert(tasks).values(
+        attemptSpecs.map((choice, index) => ({
+          id: newId('task'),
+          workspaceId: repo.workspaceId,
+          repoId: repo.id,
+          title: `${title} (attempt ${index + 1})`,
+          prompt: input.prompt,
+          branch: attemptBranch(branch, index + 1),
+          baseBranch: input.baseBranch ?? repo.defaultBranch,
+          agent: choice.agent,
+          model: choice.model,
+          source: input.source ?? 'api',
+          createdBy: actor.userId,
+          attemptOf: id,
+          attemptNumber: index + 1,
+        })),
+      );
+    }
     if (stored[0]) await within?.(tx, stored[0]);
     return stored;
   });
@@ -160,6 +191,9 @@ export async function createTask(
     const caller = { runId: null, taskId: id, workspaceId: task.workspaceId, userId: actor.userId };
     await recordUsage(ctx.db, { caller, model: names.usage.model, usage: names.usage.tokens });
   }
+  if (attemptSpecs) {
+    return { task: await startAttempts(ctx.db, { task, attemptSpecs, quotas }), run: null };
+  }
   if (input.start === false) {
     await notifyBoard(ctx.db, { repoId: repo.id, taskId: id, status: 'todo' });
     const [stored] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
@@ -168,6 +202,105 @@ export async function createTask(
   const run = await enqueueRun(ctx.db, { taskId: id, spec, quotas });
   const [queued] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
   return { task: queued ?? task, run };
+}
+
+/**
+ * The agent and model of each attempt a best-of-N input asks for (null: a task of one), each
+ * checked as at creation; 400 `validation_failed` for attempts of commands, attempts not started,
+ * or more specs than attempts.
+ */
+async function attemptSpecsOf(
+  input: CreateTaskInput,
+  choose: (choice: {
+    agent: AgentName;
+    model: string | undefined;
+  }) => Promise<{ agent: NonNullable<RunSpec['agent']>; model: string }>,
+): Promise<{ agent: NonNullable<RunSpec['agent']>; model: string }[] | null> {
+  if (input.attempts === undefined) {
+    if (input.attemptSpecs) {
+      throw new AppError('validation_failed', 'attemptSpecs needs attempts: say how many.');
+    }
+    return null;
+  }
+  if (input.commands) {
+    throw new AppError(
+      'validation_failed',
+      'Attempts are for agents: a task of commands runs them once. Leave out commands or attempts.',
+    );
+  }
+  if (input.start === false) {
+    throw new AppError(
+      'validation_failed',
+      'A task of several attempts starts at once: leave start out, or ask for one attempt.',
+    );
+  }
+  const specs = input.attemptSpecs ?? [];
+  if (specs.length > input.attempts) {
+    throw new AppError(
+      'validation_failed',
+      `${specs.length} attempt specs were given for ${input.attempts} attempts: give at most one per attempt.`,
+    );
+  }
+  return Promise.all(
+    Array.from({ length: input.attempts }, (_, index) =>
+      choose({
+        agent: specs[index]?.agent ?? input.agent ?? 'lucid',
+        model: specs[index]?.model ?? input.model,
+      }),
+    ),
+  );
+}
+
+/**
+ * Starts a best-of-N task: its attempts' runs are queued, each with the prompt as its first
+ * message, and the task runs while they do.
+ */
+async function startAttempts(
+  db: Db,
+  {
+    task,
+    attemptSpecs,
+    quotas,
+  }: {
+    task: TaskRow;
+    attemptSpecs: { agent: NonNullable<RunSpec['agent']>; model: string }[];
+    quotas: WorkspaceQuotaDefaults;
+  },
+): Promise<TaskRow> {
+  const attempts = await db
+    .select()
+    .from(tasks)
+    .where(eq(tasks.attemptOf, task.id))
+    .orderBy(tasks.attemptNumber);
+  const moved = await transitionTask(db, {
+    taskId: task.id,
+    action: 'attempt',
+    reason: `${attempts.length} attempts started, each on its own branch.`,
+  });
+  await appendEvents(db, {
+    taskId: task.id,
+    runId: null,
+    events: [{ type: 'message.user', text: task.prompt }],
+  });
+  for (const [index, attempt] of attempts.entries()) {
+    const [message] = await appendEvents(db, {
+      taskId: attempt.id,
+      runId: null,
+      events: [{ type: 'message.user', text: attempt.prompt }],
+    });
+    const choice = attemptSpecs[index] ?? attemptSpecs[0];
+    await enqueueRun(db, {
+      taskId: attempt.id,
+      spec: {
+        commands: [],
+        prompt: attempt.prompt,
+        ...(choice ?? {}),
+        ...(message ? { promptSeq: message.seq } : {}),
+      },
+      quotas,
+    });
+  }
+  return moved;
 }
 
 /**

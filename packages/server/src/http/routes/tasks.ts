@@ -1,11 +1,17 @@
 /**
  * @module http/routes/tasks
  * Tasks with their runs and events: create, list, rename, delete, stop, follow up, queue another
- * run, cancel a run, and look at the task's workspace (files, a file, the diff).
+ * run, cancel a run, and look at the task's workspace (files, a file, the diff); a best-of-N task's
+ * attempts, the diff between two of them, and keeping one.
  */
 import { cliAgentProviders } from '../../agent/cli/index.ts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
+  AttemptDiff,
+  AttemptDiffQuery,
+  AttemptList,
+  AttemptParams,
+  KeptAttempt,
   CreateTaskBody,
   CreatedTask,
   EventsQuery,
@@ -31,6 +37,7 @@ import {
 import { z } from 'zod';
 import { createTask, listRuns, loadTask, queueRun } from '../../tasks/tasks.ts';
 import { cancelRun, cancelTask } from '../../tasks/cancel.ts';
+import { diffAttempts, keepAttempt, listAttempts } from '../../tasks/attempts.ts';
 import { listEvents } from '../../tasks/events.ts';
 import { postMessage } from '../../tasks/follow-ups.ts';
 import { deleteTask, updateTask } from '../../tasks/manage.ts';
@@ -250,6 +257,68 @@ export const taskRoutes =
           workspace,
           await loadTask(db, principalOf(request).userId, request.params.id, 'member'),
         ),
+    );
+
+    app.get(
+      '/tasks/:id/attempts',
+      {
+        schema: {
+          tags,
+          summary:
+            "A best-of-N task's attempts: status, check, diff stats, cost and rank, side by side",
+          params: IdParams,
+          response: { 200: AttemptList },
+        },
+      },
+      async (request) =>
+        listAttempts(db, {
+          gitRoot: deps.gitRoot,
+          userId: principalOf(request).userId,
+          taskId: request.params.id,
+        }),
+    );
+
+    app.get(
+      '/tasks/:id/attempts/diff',
+      {
+        schema: {
+          tags,
+          summary: "The diff between two attempts' heads (from a to b)",
+          params: IdParams,
+          querystring: AttemptDiffQuery,
+          response: { 200: AttemptDiff },
+        },
+      },
+      async (request) =>
+        diffAttempts(db, {
+          gitRoot: deps.gitRoot,
+          userId: principalOf(request).userId,
+          taskId: request.params.id,
+          a: request.query.a,
+          b: request.query.b,
+        }),
+    );
+
+    app.post(
+      '/tasks/:id/attempts/:attemptId/keep',
+      {
+        schema: {
+          tags,
+          summary:
+            "Keep one attempt: its branch becomes the task's (published with its pull request), the others' sandboxes and branches go",
+          params: AttemptParams,
+          response: { 200: KeptAttempt },
+        },
+      },
+      async (request) => ({
+        task: toTask(
+          await keepAttempt(db, {
+            actor: principalOf(request),
+            taskId: request.params.id,
+            attemptId: request.params.attemptId,
+          }),
+        ),
+      }),
     );
 
     app.get(

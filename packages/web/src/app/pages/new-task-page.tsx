@@ -9,6 +9,8 @@
  * taking another. Near the prompt's limit a counter shows, and a prompt over it is refused before
  * it is sent. "From Notion" picks a page of a mapped Notion database: its Markdown and address
  * fill the prompt, its mapping the repository and base branch, and the task keeps its link.
+ * Attempts (best-of-N) run the task 2 to 5 times at once, each on its own branch; the user keeps
+ * one, or Lucid keeps the top-ranked one.
  */
 import { useCallback, useState, type FormEvent } from 'react';
 import { PROMPT_MAX_CHARS } from '@lucid/contracts';
@@ -51,6 +53,8 @@ export function NewTaskPage() {
   const asked = params.get('repo') ?? '';
   const [repoChoice, setRepoId] = useState(asked);
   const [prompt, setPrompt] = useState('');
+  const [attempts, setAttempts] = useState(1);
+  const [keep, setKeep] = useState<'choose' | 'auto'>('choose');
   /** The branch chosen, for the repository it was chosen in. */
   const [branchChoice, setBranchChoice] = useState({ repoId: '', branch: '' });
 
@@ -108,7 +112,10 @@ export function NewTaskPage() {
         { onSuccess },
       );
     } else {
-      createPlainTask.mutate({ ...input, source: 'chat' }, { onSuccess });
+      createPlainTask.mutate(
+        { ...input, source: 'chat', ...(attempts > 1 ? { attempts, keep } : {}) },
+        { onSuccess },
+      );
     }
   };
   const errors = fieldErrors(createTask.error);
@@ -239,6 +246,40 @@ export function NewTaskPage() {
             }}
           />
           <AgentModelFields choice={choice} modelError={modelError} />
+          {!fromNotion && (
+            <div className="grid gap-5 sm:grid-cols-2">
+              <label className="block text-sm font-medium text-slate-700">
+                Attempts
+                <select
+                  className={selectClass}
+                  name="attempts"
+                  value={attempts}
+                  onChange={(event) => setAttempts(Number(event.target.value))}
+                >
+                  <option value={1}>One attempt</option>
+                  {[2, 3, 4, 5].map((n) => (
+                    <option key={n} value={n}>
+                      Best of {n}: {n} attempts side by side
+                    </option>
+                  ))}
+                </select>
+              </label>
+              {attempts > 1 && (
+                <label className="block text-sm font-medium text-slate-700">
+                  Keep
+                  <select
+                    className={selectClass}
+                    name="keep"
+                    value={keep}
+                    onChange={(event) => setKeep(event.target.value as 'choose' | 'auto')}
+                  >
+                    <option value="choose">The one I choose</option>
+                    <option value="auto">The top-ranked one, by itself</option>
+                  </select>
+                </label>
+              )}
+            </div>
+          )}
           {createTask.error && !errors.prompt && !overLimit && !modelError && (
             <ErrorMessage title="Could not start the task" error={createTask.error} />
           )}

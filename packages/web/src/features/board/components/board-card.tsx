@@ -119,6 +119,14 @@ export function CardTile({
               </span>
             )}
             <span>{task.agent ?? 'commands'}</span>
+            {task.attempts && (
+              <span
+                className="rounded bg-indigo-50 px-1.5 py-0.5 font-medium text-indigo-800"
+                title="Attempts, and how many passed the repository's check command"
+              >
+                {task.attempts.total} attempts, {task.attempts.green} green
+              </span>
+            )}
             {task.latestRun?.durationMs != null && (
               <span title="Duration of the latest run">
                 {formatDuration(task.latestRun.durationMs)}

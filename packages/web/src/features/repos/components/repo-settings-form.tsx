@@ -1,7 +1,7 @@
 /**
  * @module features/repos/components/repo-settings-form
- * Renaming a repository and editing its description and default branch. Only changed fields are
- * sent.
+ * Renaming a repository and editing its description, default branch and check command (run in a
+ * task's workspace after each agent run). Only changed fields are sent.
  */
 import { useState, type FormEvent } from 'react';
 import type { Repo, UpdateRepoBody } from '@lucid/contracts';
@@ -17,11 +17,15 @@ export function RepoSettingsForm({ repo }: { repo: Repo }) {
   const [name, setName] = useState(repo.name);
   const [description, setDescription] = useState(repo.description);
   const [defaultBranch, setDefaultBranch] = useState(repo.defaultBranch);
+  const [checkCommand, setCheckCommand] = useState(repo.checkCommand ?? '');
 
   const changes: UpdateRepoBody = {};
   if (name.trim() !== repo.name) changes.name = name.trim();
   if (description !== repo.description) changes.description = description;
   if (defaultBranch.trim() !== repo.defaultBranch) changes.defaultBranch = defaultBranch.trim();
+  if (checkCommand.trim() !== (repo.checkCommand ?? '')) {
+    changes.checkCommand = checkCommand.trim() || null;
+  }
   const changed = Object.keys(changes).length > 0;
 
   const onSubmit = (event: FormEvent) => {
@@ -35,7 +39,9 @@ export function RepoSettingsForm({ repo }: { repo: Repo }) {
     fields.name ??
     (error instanceof ApiError && error.code === 'name_taken' ? error.message : undefined);
   const general =
-    error && !nameError && !fields.defaultBranch && !fields.description ? error : null;
+    error && !nameError && !fields.defaultBranch && !fields.description && !fields.checkCommand
+      ? error
+      : null;
 
   return (
     <Card
@@ -72,6 +78,17 @@ export function RepoSettingsForm({ repo }: { repo: Repo }) {
           error={fields.description}
           value={description}
           onChange={(event) => setDescription(event.target.value)}
+        />
+        <InputField
+          label="Check command"
+          name="checkCommand"
+          autoComplete="off"
+          spellCheck={false}
+          placeholder="npm test"
+          hint="Run in a task's workspace after each agent run; its result shows on the task, and ranks attempts."
+          error={fields.checkCommand}
+          value={checkCommand}
+          onChange={(event) => setCheckCommand(event.target.value)}
         />
         {general && <ErrorMessage title="Could not save" error={general} />}
         <div className="flex items-center gap-3">

@@ -7,7 +7,8 @@ import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { useDiff } from '../../../lib/queries/workspace.ts';
 
-function lineClass(line: string): string {
+/** How a line of a unified diff is coloured. */
+export function lineClass(line: string): string {
   if (line.startsWith('diff --git')) return 'mt-3 bg-slate-200 font-semibold text-slate-900';
   if (line.startsWith('+++') || line.startsWith('---')) return 'text-slate-500';
   if (line.startsWith('@@')) return 'bg-sky-50 text-sky-800';

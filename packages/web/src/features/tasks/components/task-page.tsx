@@ -7,7 +7,8 @@
  * runs, approves or rejects work in review and downloads it as a patch. Everything below the header
  * is a fold of the task's live stream; a task started from a Notion page shows the page's card,
  * with the last write-back Lucid made to it, and a task of a repository linked to Vercel its
- * deployments.
+ * deployments. A best-of-N task opens on its Attempts tab: the attempts side by side, a diff
+ * between any two, and Keep.
  * Loaded on demand, with the terminal and the highlighter.
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
@@ -43,6 +44,7 @@ import {
 } from '../live/view.ts';
 import { Chat } from './chat.tsx';
 import { DeleteTask } from './delete-task.tsx';
+import { AttemptsPanel } from './attempts-panel.tsx';
 import { DeploymentsCard } from './deployments-card.tsx';
 import { DiffView } from './diff-view.tsx';
 import { FileExplorer, FileView } from './file-explorer.tsx';
@@ -201,11 +203,11 @@ function NoChangesNote() {
   );
 }
 
-type Tab = 'workspace' | 'diff' | 'safety';
+type Tab = 'workspace' | 'diff' | 'safety' | 'attempts';
 
 function TaskView({ task }: { task: TaskDetail }) {
   const { state, connection } = useTaskStream(task.id);
-  const [tab, setTab] = useState<Tab>('workspace');
+  const [tab, setTab] = useState<Tab>(task.attempts ? 'attempts' : 'workspace');
   const [openFile, setOpenFile] = useState<string | null>(null);
   const items = useMemo(() => chatItems(state), [state]);
   const chunks = useMemo(() => terminalChunks(state.events), [state.events]);
@@ -248,6 +250,7 @@ function TaskView({ task }: { task: TaskDetail }) {
         <TaskTotalsLine totals={task.totals} />
         <ConnectionNote connection={connection} />
         <div role="tablist" aria-label="Task views" className="ml-auto flex gap-1">
+          {task.attempts !== null && tabButton('attempts', 'Attempts')}
           {tabButton('workspace', 'Workspace')}
           {tabButton('diff', 'Diff')}
           {tabButton('safety', 'Safety')}
@@ -282,10 +285,21 @@ function TaskView({ task }: { task: TaskDetail }) {
       {endedWithoutChanges(state.events) ? (
         <NoChangesNote />
       ) : (
-        push && <PushBanner task={task} branch={push.branch} pullRequest={pullRequest} />
+        (push || pullRequest) && (
+          <PushBanner task={task} branch={push?.branch ?? task.branch} pullRequest={pullRequest} />
+        )
       )}
       <PushBlockedBanner checks={checks} onShow={() => setTab('safety')} />
-      {tab === 'safety' ? (
+      {tab === 'attempts' ? (
+        <div
+          id="panel-attempts"
+          role="tabpanel"
+          aria-labelledby="tab-attempts"
+          className="min-h-0 flex-1 overflow-auto bg-slate-50"
+        >
+          <AttemptsPanel taskId={task.id} waiting={status === 'running'} />
+        </div>
+      ) : tab === 'safety' ? (
         <div
           id="panel-safety"
           role="tabpanel"
