@@ -430,7 +430,7 @@ function safetyStage(
       fingerprints.length > 0
         ? {
             action: 'safety.allow',
-            label: 'Allow once and push',
+            label: 'Allow and push again',
             method: 'POST',
             path: `${taskPath}/safety/allow`,
             body: { fingerprints },
@@ -530,6 +530,7 @@ function deploymentStage(
     return {
       ...base,
       status: 'failed',
+      detail: null,
       reason:
         row.state === 'CANCELED'
           ? 'The deployment was cancelled on Vercel.'
