@@ -25,3 +25,4 @@ export * from './safety.ts';
 export * from './replay.ts';
 export * from './vercel.ts';
 export * from './attempts.ts';
+export * from './timeline.ts';

@@ -56,6 +56,42 @@ export const UsageGroup = UsageFigures.extend({
 });
 export type UsageGroup = z.infer<typeof UsageGroup>;
 
+/**
+ * How the pipeline did for the tasks created in the range: its success metrics, measured from
+ * what Lucid recorded.
+ */
+export const PipelineMetrics = z.object({
+  tasks: z.number().int().describe('Tasks created in the range.'),
+  previewReadyMedianMs: z
+    .number()
+    .nullable()
+    .describe(
+      'Median time from a task’s start (its first run started) to its first preview ready; null without one.',
+    ),
+  previewReadyP90Ms: z.number().nullable().describe('The 90th percentile of that time.'),
+  previewsReady: z.number().int().describe('Tasks that reached a ready preview.'),
+  finishedTasks: z.number().int().describe('Tasks done, failed or cancelled.'),
+  testedTasks: z
+    .number()
+    .int()
+    .describe('Finished tasks with at least one `check.result` recorded.'),
+  testsPassed: z.number().int().describe('Of those, tasks whose last check passed.'),
+  testsPassShare: z
+    .number()
+    .nullable()
+    .describe('testsPassed / testedTasks (0 to 1); null when no finished task had a check.'),
+  costPerTaskUsd: z
+    .number()
+    .nullable()
+    .describe('What the models cost, per task created in the range; null without a task.'),
+  secretsBlocked: z.number().int().describe('Pushes the secret scan blocked.'),
+  unauthorizedDeployments: z
+    .number()
+    .int()
+    .describe('Production deployments with no recorded approval: must be 0.'),
+});
+export type PipelineMetrics = z.infer<typeof PipelineMetrics>;
+
 export const UsageReport = z
   .object({
     workspaceId: Id,
@@ -64,6 +100,7 @@ export const UsageReport = z
     groupBy: UsageGroupBy,
     totals: UsageFigures,
     groups: z.array(UsageGroup),
+    pipeline: PipelineMetrics,
   })
   .meta({ id: 'UsageReport' });
 export type UsageReport = z.infer<typeof UsageReport>;

@@ -185,8 +185,16 @@ export interface Forge {
    * above, inherited included). A user the forge does not know, or who is no member, may not.
    */
   canWrite(token: string, input: { repo: string; login: string; userId: string }): Promise<boolean>;
-  /** Comments on an issue (or a pull/merge request). */
+  /** Comments on an issue. */
   comment(token: string, input: { repo: string; issue: number; body: string }): Promise<void>;
+  /**
+   * Comments on a pull (GitHub) or merge (GitLab) request: on GitLab its notes are not an issue's,
+   * whose numbers are counted apart.
+   */
+  commentOnPullRequest(
+    token: string,
+    input: { repo: string; number: number; body: string },
+  ): Promise<void>;
 
   /** Checks a webhook delivery's signature (GitHub) or token (GitLab) against the secret. */
   verifyWebhook(input: {

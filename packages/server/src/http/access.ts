@@ -94,6 +94,7 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'GET /api/v1/tasks/{id}/runs': member('task'),
   'POST /api/v1/tasks/{id}/runs': member('task'),
   'GET /api/v1/tasks/{id}/events': member('task'),
+  'GET /api/v1/tasks/{id}/timeline': member('task'),
   'GET /api/v1/tasks/{id}/stream': member('task'),
   'POST /api/v1/tasks/{id}/start': member('task'),
   'POST /api/v1/tasks/{id}/approve': member('task'),

@@ -1,10 +1,12 @@
 /**
  * @module usage/report
  * A workspace's usage over a date range: the stored `usage` rows (model calls, tokens, cost) and
- * the runs created in the range with how they ended, grouped by day, user, model or task.
+ * the runs created in the range with how they ended, grouped by day, user, model or task; and the
+ * pipeline's success metrics for the tasks created in the range ({@link pipelineMetrics}).
  */
-import { and, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lt, min, sql, type SQL } from 'drizzle-orm';
 import type {
+  PipelineMetrics,
   RunStatus,
   UsageFigures,
   UsageGroup,
@@ -13,7 +15,7 @@ import type {
 } from '@lucid/contracts';
 import { parseRange } from '../audit/date-range.ts';
 import type { Db } from '../db/client.ts';
-import { runs, tasks, usage, users } from '../db/schema.ts';
+import { events, runs, tasks, usage, users, vercelDeployments } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { personalWorkspaceId, requireRole } from '../workspaces/workspaces.ts';
 
@@ -150,6 +152,138 @@ export async function usageReport(
     groupBy: query.groupBy,
     totals,
     groups: list,
+    pipeline: await pipelineMetrics(db, { workspaceId, from, to }),
+  };
+}
+
+/** The value below which `share` of the sorted values lie (nearest rank); null for none. */
+function percentile(sorted: number[], share: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(0, Math.ceil(share * sorted.length) - 1)] ?? null;
+}
+
+/**
+ * The pipeline's success metrics for a workspace's tasks created in `[from, to)`, measured from
+ * what Lucid recorded: time from a task's first run started to its first preview ready, the share
+ * of finished tasks whose last `check.result` passed, what their models cost per task, the pushes
+ * the secret scan blocked, and the production deployments with no approval recorded (which the
+ * gate makes impossible: anything but 0 means a deployment went around it).
+ *
+ * @example
+ * const { unauthorizedDeployments } = await pipelineMetrics(db, { workspaceId, from, to });
+ */
+export async function pipelineMetrics(
+  db: Db,
+  { workspaceId, from, to }: { workspaceId: string; from: Date; to: Date },
+): Promise<PipelineMetrics> {
+  const inRange = and(
+    eq(tasks.workspaceId, workspaceId),
+    gte(tasks.createdAt, from),
+    lt(tasks.createdAt, to),
+  );
+  const taskRows = await db
+    .select({ id: tasks.id, status: tasks.status })
+    .from(tasks)
+    .where(inRange);
+  const ids = taskRows.map((t) => t.id);
+  const empty: PipelineMetrics = {
+    tasks: 0,
+    previewReadyMedianMs: null,
+    previewReadyP90Ms: null,
+    previewsReady: 0,
+    finishedTasks: 0,
+    testedTasks: 0,
+    testsPassed: 0,
+    testsPassShare: null,
+    costPerTaskUsd: null,
+    secretsBlocked: 0,
+    unauthorizedDeployments: 0,
+  };
+  if (ids.length === 0) return empty;
+
+  const started = await db
+    .select({ taskId: runs.taskId, at: min(runs.startedAt) })
+    .from(runs)
+    .where(inArray(runs.taskId, ids))
+    .groupBy(runs.taskId);
+  const ready = await db
+    .select({ taskId: events.taskId, at: min(events.at) })
+    .from(events)
+    .where(
+      and(
+        inArray(events.taskId, ids),
+        eq(events.type, 'deployment.state'),
+        sql`${events.payload}->>'target' = 'preview'`,
+        sql`${events.payload}->>'state' = 'READY'`,
+      ),
+    )
+    .groupBy(events.taskId);
+  const startOf = new Map(started.map((s) => [s.taskId, s.at]));
+  const toPreview = ready
+    .flatMap(({ taskId, at }) => {
+      const start = startOf.get(taskId);
+      return start && at ? [Math.max(0, at.getTime() - start.getTime())] : [];
+    })
+    .sort((a, b) => a - b);
+
+  const finished = new Set(
+    taskRows
+      .filter((t) => t.status === 'done' || t.status === 'failed' || t.status === 'cancelled')
+      .map((t) => t.id),
+  );
+  const checks =
+    finished.size === 0
+      ? []
+      : await db
+          .select({
+            taskId: events.taskId,
+            passed: sql<boolean>`(${events.payload}->>'passed') = 'true'`,
+          })
+          .from(events)
+          .where(and(inArray(events.taskId, [...finished]), eq(events.type, 'check.result')))
+          .orderBy(asc(events.taskId), asc(events.seq));
+  const lastCheck = new Map(checks.map((c) => [c.taskId, c.passed]));
+  const testsPassed = [...lastCheck.values()].filter(Boolean).length;
+
+  const [spent] = await db
+    .select({ costUsd: sql<number>`coalesce(sum(${usage.costUsd}), 0)`.mapWith(Number) })
+    .from(usage)
+    .where(inArray(usage.taskId, ids));
+  const [blocked] = await db
+    .select({ count: sql<number>`count(*)`.mapWith(Number) })
+    .from(events)
+    .where(
+      and(
+        inArray(events.taskId, ids),
+        eq(events.type, 'safety.check'),
+        sql`${events.payload}->>'check' = 'secrets'`,
+        sql`${events.payload}->>'result' = 'blocked'`,
+      ),
+    );
+  const [unauthorized] = await db
+    .select({ count: sql<number>`count(*)`.mapWith(Number) })
+    .from(vercelDeployments)
+    .where(
+      and(
+        inArray(vercelDeployments.taskId, ids),
+        eq(vercelDeployments.target, 'production'),
+        isNull(vercelDeployments.approvedAt),
+      ),
+    );
+
+  return {
+    ...empty,
+    tasks: ids.length,
+    previewReadyMedianMs: percentile(toPreview, 0.5),
+    previewReadyP90Ms: percentile(toPreview, 0.9),
+    previewsReady: toPreview.length,
+    finishedTasks: finished.size,
+    testedTasks: lastCheck.size,
+    testsPassed,
+    testsPassShare: lastCheck.size === 0 ? null : testsPassed / lastCheck.size,
+    costPerTaskUsd: (spent?.costUsd ?? 0) / ids.length,
+    secretsBlocked: blocked?.count ?? 0,
+    unauthorizedDeployments: unauthorized?.count ?? 0,
   };
 }
 

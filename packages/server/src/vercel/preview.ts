@@ -7,7 +7,7 @@
  * built from the same GitHub repository, otherwise by uploading the commit's files. A follow-up job
  * (`vercel.follow`, stored again every VERCEL_POLL_MS while the build goes on) writes each state
  * and build line to the task's timeline; once ready, the preview's URL is in the chat, commented on
- * the pull request and set in the Notion page's preview property when the task came from one.
+ * the pull or merge request and set in the Notion page's preview property when the task came from one.
  * Nothing here deploys to production: a preview carries no `target`.
  */
 import { createHash } from 'node:crypto';
@@ -404,8 +404,8 @@ export function followJob(ctx: PreviewContext): JobHandler {
 }
 
 /**
- * Tells where the preview is, besides the chat: a comment on the task's pull request (GitHub,
- * where a pull request takes comments as an issue does) and the Notion page's preview property.
+ * Tells where the preview is, besides the chat: a comment on the task's pull request (GitHub) or
+ * merge request (GitLab), and the Notion page's preview property.
  * A failure is an `error` event on the task: the preview stays ready.
  */
 async function announce(
@@ -419,19 +419,23 @@ async function announce(
   if (!task || !repo) return;
   const problems: EventBody[] = [];
   const upstream = upstreamOf(repo, task.createdBy);
-  if (upstream?.provider === 'github' && task.prNumber) {
+  if (upstream && task.prNumber) {
+    const request =
+      upstream.provider === 'gitlab'
+        ? `merge request !${task.prNumber}`
+        : `pull request #${task.prNumber}`;
     try {
       const { token, forge } = await forgeSession(ctx.publishing, upstream);
-      await forge.comment(token, {
+      await forge.commentOnPullRequest(token, {
         repo: upstream.fullName,
-        issue: task.prNumber,
+        number: task.prNumber,
         body: `Lucid deployed a preview of ${row.commitSha.slice(0, 7)} on Vercel: ${url}`,
       });
     } catch (error) {
       problems.push({
         type: 'error',
         code: 'forge_error',
-        message: `The preview's link could not be posted on pull request #${task.prNumber}: ${error instanceof Error ? error.message : String(error)}`,
+        message: `The preview's link could not be posted on ${request}: ${error instanceof Error ? error.message : String(error)}`,
       });
     }
   }

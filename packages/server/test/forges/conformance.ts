@@ -40,6 +40,8 @@ export interface ForgeHarness {
     state: string;
   }>;
   comments(fullName: string, issue: number): Array<{ body: string }>;
+  /** The comments on a pull or merge request. */
+  pullComments(fullName: string, number: number): Array<{ body: string }>;
   createIssue(fullName: string, title: string): number;
   revoke(token: string): void;
   authorizeAs(login: string): void;
@@ -328,6 +330,27 @@ export function forgeConformance(name: string, start: () => Promise<ForgeHarness
       const issue = h.createIssue(repo, 'Please fix');
       await h.forge.comment(alice.token, { repo, issue, body: 'On it: a task is running.' });
       expect(h.comments(repo, issue).map((c) => c.body)).toEqual(['On it: a task is running.']);
+    });
+
+    it('comments on a pull request, not on an issue of the same number', async () => {
+      await pushBranch(alice.token, 'lucid/comment', { 'comment.txt': 'hi\n' });
+      const pr = await h.forge.openPullRequest(alice.token, {
+        repo,
+        head: 'lucid/comment',
+        base: 'main',
+        title: 'Comment',
+        body: '',
+      });
+      // On GitLab an issue may have the request's number: it must not get the comment.
+      let issue = h.createIssue(repo, 'Numbered like the request');
+      while (issue < pr.number) issue = h.createIssue(repo, 'Numbered like the request');
+      await h.forge.commentOnPullRequest(alice.token, {
+        repo,
+        number: pr.number,
+        body: 'A preview is ready.',
+      });
+      expect(h.pullComments(repo, pr.number).map((c) => c.body)).toEqual(['A preview is ready.']);
+      expect(h.comments(repo, issue)).toEqual([]);
     });
 
     it('tells who may write to a repository: the owner and collaborators, not strangers', async () => {

@@ -24,6 +24,7 @@ forgeConformance('GitHub', async () => {
     repoPath: (fullName) => fake.repoPath(fullName),
     pulls: (fullName) => fake.pulls(fullName),
     comments: (fullName, issue) => fake.comments(fullName, issue),
+    pullComments: (fullName, number) => fake.comments(fullName, number),
     createIssue: (fullName, title) => fake.createIssue(fullName, { title, body: 'Details' }).number,
     revoke: (token) => fake.revoke(token),
     authorizeAs: (login) => fake.authorizeAs(login),

@@ -24,6 +24,7 @@ forgeConformance('GitLab', async () => {
     repoPath: (fullName) => fake.repoPath(fullName),
     pulls: (fullName) => fake.pulls(fullName),
     comments: (fullName, issue) => fake.comments(fullName, issue),
+    pullComments: (fullName, number) => fake.mergeRequestComments(fullName, number),
     createIssue: (fullName, title) => fake.createIssue(fullName, { title, body: 'Details' }).number,
     revoke: (token) => fake.revoke(token),
     expire: (token) => fake.expire(token),

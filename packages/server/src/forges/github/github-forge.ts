@@ -279,6 +279,14 @@ export function createGitHubForge(endpoints: ForgeEndpoints): Forge {
       );
     },
 
+    async commentOnPullRequest(token, { repo, number, body }) {
+      const { owner, repo: name } = splitName(repo);
+      // A pull request takes comments as an issue does, numbered alike.
+      await call(`comment on pull request #${number} of ${repo}`, () =>
+        client(token).rest.issues.createComment({ owner, repo: name, issue_number: number, body }),
+      );
+    },
+
     verifyWebhook({ headers, rawBody, secret }) {
       const signature = headers['x-hub-signature-256'];
       if (!signature?.startsWith('sha256=') || secret === '') return false;

@@ -12,6 +12,7 @@ import {
   GitbeakerRetryError,
   GitbeakerTimeoutError,
   IssueNotes,
+  MergeRequestNotes,
   MergeRequests,
   ProjectMembers,
   Projects,
@@ -234,6 +235,12 @@ export function createGitLabForge(endpoints: ForgeEndpoints): Forge {
     async comment(token, { repo, issue, body }) {
       await call(`comment on #${issue} of ${repo}`, () =>
         new IssueNotes(options(token)).create(repo, issue, body),
+      );
+    },
+
+    async commentOnPullRequest(token, { repo, number, body }) {
+      await call(`comment on merge request !${number} of ${repo}`, () =>
+        new MergeRequestNotes(options(token)).create(repo, number, body),
       );
     },
 

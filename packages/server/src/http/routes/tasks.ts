@@ -1,8 +1,8 @@
 /**
  * @module http/routes/tasks
  * Tasks with their runs and events: create, list, rename, delete, stop, follow up, queue another
- * run, cancel a run, and look at the task's workspace (files, a file, the diff); a best-of-N task's
- * attempts, the diff between two of them, and keeping one.
+ * run, cancel a run, look at the task's workspace (files, a file, the diff) and its pipeline's
+ * timeline; a best-of-N task's attempts, the diff between two of them, and keeping one.
  */
 import { cliAgentProviders } from '../../agent/cli/index.ts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -32,6 +32,7 @@ import {
   TaskEvent,
   TaskList,
   TaskListQuery,
+  TaskTimeline,
   UpdateTaskBody,
 } from '@lucid/contracts';
 import { z } from 'zod';
@@ -45,6 +46,7 @@ import { listTasks } from '../../tasks/task-list.ts';
 import { exportRun } from '../../tasks/run-export.ts';
 import { taskPatch } from '../../tasks/task-patch.ts';
 import { taskTotals } from '../../tasks/task-totals.ts';
+import { taskTimeline } from '../../tasks/timeline.ts';
 import { listTaskFiles, readTaskFile, taskDiff } from '../../tasks/workspace-view.ts';
 import { principalOf } from '../authenticate.ts';
 import { forgeContext, repoContext, type AppDeps } from '../context.ts';
@@ -396,6 +398,21 @@ export const taskRoutes =
         const task = await loadTask(db, principalOf(request).userId, request.params.id, 'member');
         return { events: await listEvents(db, { taskId: task.id, ...request.query }) };
       },
+    );
+
+    app.get(
+      '/tasks/:id/timeline',
+      {
+        schema: {
+          tags,
+          summary:
+            "A task's pipeline, stage by stage: status, times, cost, why a stage failed and what retries it (members)",
+          params: IdParams,
+          response: { 200: TaskTimeline },
+        },
+      },
+      async (request) =>
+        taskTimeline(db, { userId: principalOf(request).userId, taskId: request.params.id }),
     );
 
     app.get(

@@ -90,6 +90,8 @@ export interface FakeGitLab {
   pulls(fullName: string): FakeMergeRequest[];
   /** The notes on an issue. */
   comments(fullName: string, issue: number): FakeNote[];
+  /** The notes on a merge request. */
+  mergeRequestComments(fullName: string, iid: number): FakeNote[];
   createIssue(
     fullName: string,
     input: { title: string; body?: string; labels?: string[]; author?: string },
@@ -156,6 +158,7 @@ interface Project {
   mrs: Map<number, Mr>;
   issues: Map<number, FakeGitLabIssue & { author: string }>;
   notes: Map<number, FakeNote[]>;
+  mrNotes: Map<number, FakeNote[]>;
 }
 
 interface Mr {
@@ -729,11 +732,15 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       return message(res, 405, '405 Method Not Allowed');
     }
 
-    const notesMatch = /^\/issues\/(\d+)\/notes$/.exec(rest);
+    const notesMatch = /^\/(issues|merge_requests)\/(\d+)\/notes$/.exec(rest);
     if (notesMatch) {
-      const iid = Number(notesMatch[1]);
-      if (!project.issues.has(iid)) return message(res, 404, '404 Issue Not Found');
-      const list = project.notes.get(iid) ?? [];
+      const onMr = notesMatch[1] === 'merge_requests';
+      const iid = Number(notesMatch[2]);
+      if (onMr ? !project.mrs.has(iid) : !project.issues.has(iid)) {
+        return message(res, 404, onMr ? '404 Merge Request Not Found' : '404 Issue Not Found');
+      }
+      const notes = onMr ? project.mrNotes : project.notes;
+      const list = notes.get(iid) ?? [];
       const noteJson = (note: FakeNote) => ({
         id: note.id,
         type: null,
@@ -742,7 +749,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         created_at: now(),
         system: false,
         noteable_id: iid,
-        noteable_type: 'Issue',
+        noteable_type: onMr ? 'MergeRequest' : 'Issue',
         noteable_iid: iid,
         project_id: project.id,
       });
@@ -754,7 +761,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         const text = stringField(body, 'body');
         if (!text) return sendJson(res, 400, { error: 'body is missing' });
         const note = { id: nextNoteId++, body: text, user: user.login };
-        project.notes.set(iid, [...list, note]);
+        notes.set(iid, [...list, note]);
         sendJson(res, 201, noteJson(note));
         return;
       }
@@ -928,6 +935,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         mrs: new Map(),
         issues: new Map(),
         notes: new Map(),
+        mrNotes: new Map(),
       };
       projects.set(fullName.toLowerCase(), project);
       return { id: project.id, fullName, url: `${webUrl}/${fullName}` };
@@ -945,6 +953,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         mergeCommitSha: mr.mergeCommitSha,
       })),
     comments: (fullName, issue) => [...(mustProject(fullName).notes.get(issue) ?? [])],
+    mergeRequestComments: (fullName, iid) => [...(mustProject(fullName).mrNotes.get(iid) ?? [])],
     createIssue(fullName, input) {
       const project = mustProject(fullName);
       const number = project.nextIssue++;

@@ -2,7 +2,8 @@
  * @module lib/queries/tasks
  * Tasks over the REST API: the list (refreshed every few seconds, so statuses stay current), one
  * task with the totals of its runs, creating one, renaming and deleting one, follow-up messages,
- * stopping a run, and approving or rejecting its work.
+ * stopping a run, approving or rejecting its work, and its pipeline's timeline with the retry a
+ * failed stage offers.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
@@ -14,6 +15,8 @@ import type {
   TaskDetail,
   TaskList,
   TaskStatus,
+  TaskTimeline,
+  TimelineRetry,
   UpdateTaskBody,
 } from '@lucid/contracts';
 import { api } from '../api.ts';
@@ -157,6 +160,33 @@ export function useAllowFindings(taskId: string) {
       api<{ allowed: number }>(`/api/v1/tasks/${encodeURIComponent(taskId)}/safety/allow`, {
         method: 'POST',
         json: { fingerprints },
+      }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: taskQueryKey(taskId) }),
+  });
+}
+
+/**
+ * A task's timeline, asked again whenever `version` changes (the sequence number of the last event
+ * that moves a stage), keeping the previous answer on screen meanwhile.
+ */
+export function useTaskTimeline(taskId: string, version: number) {
+  return useQuery({
+    queryKey: [...taskQueryKey(taskId), 'timeline', version],
+    queryFn: ({ signal }) =>
+      api<TaskTimeline>(`/api/v1/tasks/${encodeURIComponent(taskId)}/timeline`, { signal }),
+    placeholderData: (previous) => previous,
+    refetchInterval: REFRESH_MS,
+  });
+}
+
+/** Sends the retry a failed stage of the timeline offers, as the server described it. */
+export function useTimelineRetry(taskId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (retry: TimelineRetry) =>
+      api<unknown>(retry.path, {
+        method: retry.method,
+        ...(retry.body ? { json: retry.body } : {}),
       }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: taskQueryKey(taskId) }),
   });

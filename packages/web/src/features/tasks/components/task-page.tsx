@@ -1,6 +1,7 @@
 /**
  * @module features/tasks/components/task-page
- * One task, live: its files | the conversation with a follow-up box and a Stop button | the
+ * One task, live: its pipeline's timeline (source to production, a failed stage with its Retry),
+ * its files | the conversation with a follow-up box and a Stop button | the
  * terminal, and while a file is open: the tree | the file, wide | the conversation; a Diff tab; a
  * banner once the branch is pushed (with its pull request's link), or a line saying the latest run
  * made no changes, or that its push was blocked by the safety checks (a Safety tab lists them). The header renames and deletes the task, shows the time, tokens and cost of its
@@ -53,6 +54,7 @@ import { lastSafetyChecks, PushBlockedBanner, SafetyPanel } from './safety-panel
 import { StatusBadge } from '../../../components/ui/status-badge.tsx';
 import { TaskTitle } from './task-title.tsx';
 import { TaskTotalsLine } from './task-totals.tsx';
+import { Timeline, timelineVersion } from './timeline.tsx';
 
 const Terminal = lazy(() => import('./terminal.tsx'));
 
@@ -278,6 +280,7 @@ function TaskView({ task }: { task: TaskDetail }) {
         )}
         <DeleteTask task={task} status={status} />
       </header>
+      <Timeline taskId={task.id} version={timelineVersion(state.events)} />
       {task.source === 'notion' && (
         <NotionTaskCard taskId={task.id} write={lastNotionWrite(state.events)} />
       )}

@@ -1,7 +1,7 @@
 /**
  * @module features/usage/components/usage-page
- * What a workspace spends: cost and tokens per day over a date range, a table grouped by user,
- * model or task with how runs ended, and the same as a CSV file.
+ * What a workspace spends: cost and tokens per day over a date range, the pipeline's success
+ * metrics, a table grouped by user, model or task with how runs ended, and the same as a CSV file.
  */
 import { useState } from 'react';
 import type { UsageGroupBy } from '@lucid/contracts';
@@ -16,6 +16,7 @@ import { formatCost, formatTokens } from '../../../lib/format.ts';
 import { useMe } from '../../../lib/use-me.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 import { usageUrl, useUsage } from '../api/usage.ts';
+import { PipelinePanel } from './pipeline-panel.tsx';
 import { UsageChart } from './usage-chart.tsx';
 
 const GROUPINGS: Array<{ value: Exclude<UsageGroupBy, 'day'>; label: string }> = [
@@ -113,6 +114,11 @@ export function UsagePage() {
           <Loading label="Loading the usage…" />
         )}
       </Card>
+      {days.data && (
+        <div className="mt-6">
+          <PipelinePanel pipeline={days.data.pipeline} />
+        </div>
+      )}
       <div className="mt-6">
         <Card
           title="Breakdown"
