@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { Id, Timestamp } from './common.ts';
 import { TaskStatus } from './events.ts';
+import { Plan, PlanMode, UsagePhase } from './plan.ts';
 import { Run } from './runners.ts';
 
 export const Task = z
@@ -30,6 +31,10 @@ export const Task = z
     source: z.enum(['chat', 'board', 'notion', 'webhook', 'api']),
     /** Why its last result was rejected; given to its next run, cleared when it is approved. */
     reviewNote: z.string().nullable(),
+    /** Whether it plans before coding, and whether a person approves the plan (`off`: no plan). */
+    planMode: PlanMode,
+    /** Its latest plan: proposed (while `plan_review`) or approved; null before any. */
+    plan: Plan.nullable(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -56,6 +61,8 @@ export const TaskTotals = z.object({
    * writing to the cache cost above it (0 when the writes cost more).
    */
   cacheSavingsUsd: z.number().min(0),
+  /** What its model calls cost, by what they were for (the title's call included). */
+  costByPhase: z.record(UsagePhase, z.number().min(0)),
 });
 export type TaskTotals = z.infer<typeof TaskTotals>;
 
@@ -106,6 +113,9 @@ export const CreateTaskBody = z.object({
   ),
   agent: AgentName.default('lucid').describe('Which agent works on the task.'),
   start: z.boolean().default(true),
+  planMode: PlanMode.optional().describe(
+    "Plan before coding: review (a person approves the plan), auto (coding follows at once) or off; the workspace's default otherwise.",
+  ),
   source: z
     .enum(['chat', 'board', 'api'])
     .default('api')

@@ -24,6 +24,8 @@ export function toTask(row: TaskRow): Task {
     prNumber: row.prNumber,
     source: row.source,
     reviewNote: row.reviewNote,
+    planMode: row.planMode,
+    plan: row.plan ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -72,6 +74,7 @@ export function toBoard(rows: BoardRows, now = Date.now()): Board {
       ...toTask(task),
       repoName: rows.repoName,
       awaitingMerge: task.status === 'awaiting_merge',
+      planReview: task.status === 'plan_review',
       noChanges: task.status === 'todo' && latestRun?.noChanges === true,
       ...(waiting ? { waiting } : {}),
       latestRun: latestRun

@@ -3,6 +3,7 @@
  * The composition of a task's lifecycle, done once per server: the domain events bus attached to
  * the database (delivered at the outermost commit), the durable job worker and its handlers, what
  * follows each event (a succeeded run stores the job publishing it, in the run's own transaction;
+ * a plan proposed for a task in auto mode is approved in the same transaction, queueing its coding run;
  * a stored job wakes the worker; a queued run wakes the server's runner and answers remote
  * runners' waiting claims; a task from a Notion page stores the job moving its page along, and
  * writing its pull request's link once one is opened; a pull request opened or refreshed, or a
@@ -27,6 +28,7 @@ import {
   previewJob,
 } from '../vercel/preview.ts';
 import { DomainEvents, deliverDomainEvents } from '../tasks/domain-events.ts';
+import { autoApprovePlan } from '../tasks/plan.ts';
 import { recoverExpiredLeases } from '../control/queue.ts';
 import { QueuedRuns } from '../control/queued-runs.ts';
 
@@ -122,6 +124,7 @@ export function wireLifecycle({
   recordRuns(events, metrics);
   events.on('job.queued', () => worker.wake());
   events.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
+  events.within('task.plan_review', (task, tx) => autoApprovePlan(tx, task.taskId));
   if (notion) {
     events.within('run.queued', (run, tx) =>
       enqueueNotionStatus(tx, { taskId: run.taskId, stage: 'inProgress', key: run.runId }),
