@@ -2,11 +2,12 @@
  * @module lib/queries/tasks
  * Tasks over the REST API: the list (refreshed every few seconds, so statuses stay current), one
  * task with the totals of its runs, creating one, renaming and deleting one, follow-up messages,
- * stopping a run, and approving or rejecting its work.
+ * stopping a run, approving or rejecting its work, and approving (edited) or rejecting its plan.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
   ApproveResult,
+  Plan,
   CreateTaskBody,
   PostedMessage,
   Run,
@@ -136,6 +137,26 @@ export function useReviewTask(taskId: string) {
         method: 'POST',
         ...(review.decision === 'reject' ? { json: { reason: review.reason } } : {}),
       }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: tasksQueryKey }),
+  });
+}
+
+/** Approves the task's plan, as proposed or edited (the coding run starts), or rejects it with a note. */
+export function usePlanDecision(taskId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (decision: { approve: true; plan?: Plan } | { approve: false; note: string }) =>
+      api<Run | Task>(
+        `/api/v1/tasks/${encodeURIComponent(taskId)}/plan/${decision.approve ? 'approve' : 'reject'}`,
+        {
+          method: 'POST',
+          json: decision.approve
+            ? decision.plan
+              ? { plan: decision.plan }
+              : {}
+            : { note: decision.note },
+        },
+      ),
     onSettled: () => queryClient.invalidateQueries({ queryKey: tasksQueryKey }),
   });
 }

@@ -7,7 +7,8 @@
  * runs, approves or rejects work in review and downloads it as a patch. Everything below the header
  * is a fold of the task's live stream; a task started from a Notion page shows the page's card,
  * with the last write-back Lucid made to it, and a task of a repository linked to Vercel its
- * deployments.
+ * deployments. A task that plans first shows its plan as a checklist, approved, edited or rejected
+ * there while it waits in plan review.
  * Loaded on demand, with the terminal and the highlighter.
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
@@ -37,6 +38,7 @@ import {
   lastPush,
   liveTaskStatus,
   liveTaskStatusSeq,
+  livePlan,
   pullRequestLabel,
   terminalChunks,
   type PullRequestLink,
@@ -45,6 +47,7 @@ import { Chat } from './chat.tsx';
 import { DeleteTask } from './delete-task.tsx';
 import { DeploymentsCard } from './deployments-card.tsx';
 import { DiffView } from './diff-view.tsx';
+import { PlanCard } from './plan-card.tsx';
 import { FileExplorer, FileView } from './file-explorer.tsx';
 import { ReviewActions } from './review-actions.tsx';
 import { lastSafetyChecks, PushBlockedBanner, SafetyPanel } from './safety-panel.tsx';
@@ -216,6 +219,7 @@ function TaskView({ task }: { task: TaskDetail }) {
   const status = liveTaskStatus(state.events) ?? task.status;
   const statusSeq = liveTaskStatusSeq(state.events);
   const checks = useMemo(() => lastSafetyChecks(state.events), [state.events]);
+  const plan = useMemo(() => livePlan(state.events), [state.events]);
 
   const tabButton = (value: Tab, label: string) => (
     <button
@@ -279,6 +283,7 @@ function TaskView({ task }: { task: TaskDetail }) {
         <NotionTaskCard taskId={task.id} write={lastNotionWrite(state.events)} />
       )}
       <DeploymentsCard taskId={task.id} workspaceId={task.workspaceId} />
+      {plan && <PlanCard taskId={task.id} live={plan} status={status} />}
       {endedWithoutChanges(state.events) ? (
         <NoChangesNote />
       ) : (
