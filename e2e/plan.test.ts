@@ -2,7 +2,7 @@
  * The plan step in a real browser, against a real server with a runner and the fake LLM: an admin
  * sets the workspace's default plan mode in its settings; a task made on the new task page with
  * "Plan, then wait for my approval" shows its plan as a checklist waiting for approval (its board
- * card in In Review with a Plan badge); the plan's steps are edited and approved, and the coding
+ * card in In Review with a Plan badge, and a new card on the board chooses its plan mode); the plan's steps are edited and approved, and the coding
  * run ticks them live, the page then telling the cost of each phase; another task's plan is
  * rejected with a note, and the task stops without a coding run.
  */
@@ -134,6 +134,26 @@ describe.skipIf(chromiumMissing)('the web app, the plan step', () => {
       .getByRole('region', { name: 'In Review', exact: true })
       .getByRole('listitem', { name: 'Add hello.txt saying hello', exact: true });
     await card.getByText('Plan', { exact: true }).waitFor();
+
+    // The board's new card chooses its plan mode too.
+    await page.getByRole('button', { name: 'New card' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New card' });
+    await dialog.getByLabel('Title').fill('Plan me later');
+    await dialog.getByLabel('Description').fill('Add later.txt');
+    await dialog.getByLabel('Plan first').selectOption('review');
+    await dialog.getByRole('button', { name: 'Create card' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const later = page
+      .getByRole('region', { name: 'To Do', exact: true })
+      .getByRole('listitem', { name: 'Plan me later', exact: true });
+    const laterId = (await later.getAttribute('data-task-id')) ?? '';
+    const made = await request<{ planMode: string }>(
+      server.url,
+      'GET',
+      `/api/v1/tasks/${laterId}`,
+      { token: user.token },
+    );
+    expect(made.body.planMode).toBe('review');
   });
 
   it('approves the edited plan; the coding run ticks its steps live', async () => {

@@ -41,7 +41,8 @@ export type Plan = z.infer<typeof Plan>;
 
 /** `POST /api/v1/tasks/{id}/plan/approve`: the plan as proposed, or as the person edited it. */
 export const ApprovePlanBody = z.object({
-  plan: Plan.optional().describe('The plan as edited; the proposed plan when left out.'),
+  /** The plan as edited; the proposed plan when left out. */
+  plan: Plan.optional(),
 });
 export type ApprovePlanBody = z.infer<typeof ApprovePlanBody>;
 
