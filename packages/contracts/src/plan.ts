@@ -11,32 +11,36 @@ import { z } from 'zod';
 export const PlanMode = z.enum(['review', 'auto', 'off']);
 export type PlanMode = z.infer<typeof PlanMode>;
 
+/**
+ * A plan's fields, as the planner's `submit_plan` tool declares them: a JSON schema with the object
+ * at its root, as model providers require (a named schema would be a reference there).
+ */
+export const PlanFields = z.object({
+  goal: z.string().trim().min(1).max(2_000),
+  files: z
+    .array(
+      z.object({
+        path: z.string().trim().min(1).max(500),
+        why: z.string().trim().max(1_000).default(''),
+      }),
+    )
+    .max(100)
+    .default([]),
+  steps: z
+    .array(
+      z.object({
+        title: z.string().trim().min(1).max(300),
+        detail: z.string().trim().max(4_000).default(''),
+      }),
+    )
+    .min(1)
+    .max(50),
+  testing: z.string().trim().max(4_000).default(''),
+  risks: z.string().trim().max(4_000).default(''),
+});
+
 /** A plan as the planner submits it and a person may edit it. */
-export const Plan = z
-  .object({
-    goal: z.string().trim().min(1).max(2_000),
-    files: z
-      .array(
-        z.object({
-          path: z.string().trim().min(1).max(500),
-          why: z.string().trim().max(1_000).default(''),
-        }),
-      )
-      .max(100)
-      .default([]),
-    steps: z
-      .array(
-        z.object({
-          title: z.string().trim().min(1).max(300),
-          detail: z.string().trim().max(4_000).default(''),
-        }),
-      )
-      .min(1)
-      .max(50),
-    testing: z.string().trim().max(4_000).default(''),
-    risks: z.string().trim().max(4_000).default(''),
-  })
-  .meta({ id: 'Plan' });
+export const Plan = PlanFields.meta({ id: 'Plan' });
 export type Plan = z.infer<typeof Plan>;
 
 /** `POST /api/v1/tasks/{id}/plan/approve`: the plan as proposed, or as the person edited it. */

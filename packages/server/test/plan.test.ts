@@ -111,6 +111,11 @@ describe('review mode', () => {
     for (const sent of planning) {
       expect(modelOf(sent)).toBe('claude-haiku-4-5');
       expect(toolNames(sent).sort()).toEqual(['list_files', 'read_file', 'search', 'submit_plan']);
+      const tools = (
+        sent.body as { tools: Array<{ name: string; input_schema: { type?: string } }> }
+      ).tools;
+      // Providers take a tool's input schema only with an object at its root.
+      expect(tools.find((t) => t.name === 'submit_plan')?.input_schema.type).toBe('object');
     }
     const detail = await request<{ status: string; plan: Plan }>(
       server.url,

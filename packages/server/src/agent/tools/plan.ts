@@ -3,7 +3,7 @@
  * The plan step's tools: `submit_plan`, the planner's answer (which ends its run), and
  * `plan_step_done`, with which a coding run following an approved plan ticks its steps.
  */
-import { Plan } from '@lucid/contracts';
+import { PlanFields } from '@lucid/contracts';
 import { z } from 'zod';
 import { defineTool } from '../tool.ts';
 
@@ -12,7 +12,7 @@ export const submitPlanTool = defineTool('submit_plan', {
     'Submit your plan for the task, once you have read enough of the repository: the goal, the ' +
     'files to touch (each with why), the steps in order, how the work will be tested, and the ' +
     'risks. Nothing runs after it.',
-  parameters: Plan,
+  parameters: PlanFields,
   execute: (plan, ctx) => {
     if (!ctx.submitPlan) return Promise.resolve({ output: 'This run does not plan.', ok: false });
     ctx.submitPlan(plan);
