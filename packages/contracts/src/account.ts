@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { Id, Timestamp } from './common.ts';
 import { SignUpMode } from './invitations.ts';
+import { PlanMode } from './plan.ts';
 
 export const WorkspaceRole = z.enum(['owner', 'admin', 'member', 'viewer']);
 export type WorkspaceRole = z.infer<typeof WorkspaceRole>;
@@ -16,6 +17,8 @@ export const Workspace = z
     slug: z.string(),
     personal: z.boolean(),
     role: WorkspaceRole,
+    /** The plan mode a new task of the workspace takes when it names none. */
+    planMode: PlanMode,
   })
   .meta({ id: 'Workspace' });
 export type Workspace = z.infer<typeof Workspace>;

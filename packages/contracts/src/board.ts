@@ -6,7 +6,8 @@
  *
  * Columns from task statuses: `todo`, `cancelled` → To Do (a task its user stopped waits to be
  * started again, keeping its status); `queued`, `running` → In Progress; `in_review`,
- * `awaiting_merge` → In Review (the latter marked `awaitingMerge`); `done` → Done; `failed` → Failed.
+ * `awaiting_merge` and `plan_review` → In Review (marked `awaitingMerge`, and `planReview`: a plan
+ * waiting for a person); `done` → Done; `failed` → Failed.
  */
 import { z } from 'zod';
 import { Id, Timestamp } from './common.ts';
@@ -25,6 +26,7 @@ export function boardColumnOf(status: TaskStatus): BoardColumnId {
     case 'queued':
     case 'running':
       return 'in_progress';
+    case 'plan_review':
     case 'in_review':
     case 'awaiting_merge':
       return 'in_review';
@@ -58,6 +60,8 @@ export type DiffStats = z.infer<typeof DiffStats>;
 export const BoardCard = TaskSummary.extend({
   /** In Review, waiting for its pull or merge request to be merged on the forge. */
   awaitingMerge: z.boolean(),
+  /** In Review with a plan waiting for a person to approve or reject it (the card's Plan badge). */
+  planReview: z.boolean(),
   /** In To Do because its latest run ended with no changes: nothing was pushed to review. */
   noChanges: z.boolean(),
   /** Queued while its workspace runs as many tasks at once as its quota allows: that sentence. */

@@ -5,12 +5,14 @@
  */
 import { z } from 'zod';
 import { Timestamp } from './common.ts';
+import { Plan } from './plan.ts';
 import { SafetyAllowedBody, SafetyCheckBody } from './safety.ts';
 
 export const TaskStatus = z.enum([
   'todo',
   'queued',
   'running',
+  'plan_review',
   'in_review',
   'awaiting_merge',
   'done',
@@ -233,6 +235,19 @@ export const EventBody = z.discriminatedUnion('type', [
     durationMs: z.number().int().min(0),
     outputTail: z.string(),
   }),
+  /** The planner's plan, from its run on `model` (the plan model). */
+  z.object({ type: z.literal('plan.proposed'), plan: Plan, model: z.string(), runId: z.string() }),
+  /** The plan the coding run follows: as proposed or edited; `by` a person's name, or `auto`. */
+  z.object({
+    type: z.literal('plan.approved'),
+    plan: Plan,
+    edited: z.boolean(),
+    by: z.string(),
+  }),
+  /** The plan was refused with a note: no coding run; a retry plans again with the note. */
+  z.object({ type: z.literal('plan.rejected'), note: z.string(), by: z.string() }),
+  /** The coding run finished step `index` (from 0) of the approved plan. */
+  z.object({ type: z.literal('plan.step'), index: z.number().int().min(0), done: z.literal(true) }),
   /** One check run on the task's work before a push left Lucid: passed or blocked, and why. */
   SafetyCheckBody,
   /** Findings of the secret scan a member allowed once as false positives. */

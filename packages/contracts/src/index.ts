@@ -7,6 +7,7 @@ export * from './common.ts';
 export * from './tokens.ts';
 export * from './repos.ts';
 export * from './account.ts';
+export * from './plan.ts';
 export * from './events.ts';
 export * from './runners.ts';
 export * from './tasks.ts';

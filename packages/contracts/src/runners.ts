@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { EventBody, RunStatus } from './events.ts';
 import { Id, Timestamp } from './common.ts';
 import { DRAFT_PIECE_MAX_CHARS } from './live.ts';
+import { Plan } from './plan.ts';
 
 /**
  * The agent's part of a run: what it is asked, with which model (`provider/name`), how many
@@ -259,6 +260,13 @@ export const RunAgent = z.object({
    * pushed; its outcome is a `check.result` event. Absent: the repository has none.
    */
   checkCommand: z.string().optional(),
+  /**
+   * `plan`: the built-in agent reads the repository with read-only tools and submits a plan
+   * (nothing is committed or pushed); `code` (absent from older servers): it works on the prompt.
+   */
+  mode: z.enum(['code', 'plan']).default('code'),
+  /** The approved plan a coding run follows: the built-in agent ticks its steps (`plan.step`). */
+  plan: Plan.optional(),
 });
 export type RunAgent = z.infer<typeof RunAgent>;
 

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { Id, Timestamp } from './common.ts';
 import { TaskStatus } from './events.ts';
+import { Plan, PlanMode, UsagePhase } from './plan.ts';
 import { Run } from './runners.ts';
 
 /** Who keeps a best-of-N task's attempt: Lucid, the top-ranked one (`auto`), or the user. */
@@ -42,6 +43,10 @@ export const Task = z
     keptAttemptId: Id.nullable(),
     /** For an attempt: the best-of-N task it belongs to (attempts are not on the board). */
     attemptOf: Id.nullable(),
+    /** Whether it plans before coding, and whether a person approves the plan (`off`: no plan). */
+    planMode: PlanMode,
+    /** Its latest plan: proposed (while `plan_review`) or approved; null before any. */
+    plan: Plan.nullable(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -68,6 +73,8 @@ export const TaskTotals = z.object({
    * writing to the cache cost above it (0 when the writes cost more).
    */
   cacheSavingsUsd: z.number().min(0),
+  /** What its model calls cost, by what they were for (the title's call included). */
+  costByPhase: z.record(UsagePhase, z.number().min(0)),
 });
 export type TaskTotals = z.infer<typeof TaskTotals>;
 
@@ -137,6 +144,9 @@ export const CreateTaskBody = z.object({
     ),
   keep: KeepMode.optional().describe(
     'With attempts: auto keeps the top-ranked attempt by itself; choose (the default) waits for the user.',
+  ),
+  planMode: PlanMode.optional().describe(
+    "Plan before coding: review (a person approves the plan), auto (coding follows at once) or off; the workspace's default otherwise.",
   ),
   source: z
     .enum(['chat', 'board', 'api'])

@@ -7,13 +7,23 @@ import { z } from 'zod';
 import { Workspace, WorkspaceRole } from './account.ts';
 import { Id, Timestamp } from './common.ts';
 import { InvitationStatus } from './invitations.ts';
+import { PlanMode } from './plan.ts';
 
 export const WorkspaceName = z.string().trim().min(1).max(100);
 
 export const CreateWorkspaceBody = z.object({ name: WorkspaceName });
 export type CreateWorkspaceBody = z.infer<typeof CreateWorkspaceBody>;
 
-export const UpdateWorkspaceBody = z.object({ name: WorkspaceName });
+export const UpdateWorkspaceBody = z
+  .object({
+    name: WorkspaceName.optional(),
+    planMode: PlanMode.optional().describe(
+      'The plan mode of new tasks that name none: review, auto or off.',
+    ),
+  })
+  .refine((body) => body.name !== undefined || body.planMode !== undefined, {
+    message: 'Give a name or a plan mode to change.',
+  });
 export type UpdateWorkspaceBody = z.infer<typeof UpdateWorkspaceBody>;
 
 export const WorkspaceList = z.object({ workspaces: z.array(Workspace) });

@@ -120,6 +120,11 @@ export interface LlmConfig {
    */
   smallModel?: string | undefined;
   /**
+   * `provider/name` of the model that writes a task's plan before it codes (`LUCID_PLAN_MODEL`);
+   * the small model when absent, then the task's own.
+   */
+  planModel?: string | undefined;
+  /**
    * ANTHROPIC_BASE_URL, OPENAI_BASE_URL and GEMINI_BASE_URL when set, with or without the server's key: where
    * users' own keys are checked and used too.
    */
@@ -387,6 +392,7 @@ const EnvSchema = SandboxEnvSchema.extend({
   ),
   LUCID_DEFAULT_MODEL: modelSetting('anthropic/claude-sonnet-4-5'),
   LUCID_SMALL_MODEL: modelSetting('anthropic/claude-haiku-4-5'),
+  LUCID_PLAN_MODEL: modelSetting('anthropic/claude-haiku-4-5'),
   LUCID_RUN_BUDGET_USD: z.coerce
     .number({ error: 'must be a number of US dollars' })
     .min(0, 'must be 0 (no limit) or more (US dollars)')
@@ -852,6 +858,10 @@ function llmConfigOf(e: z.infer<typeof EnvSchema>, problems: string[]): LlmConfi
   if (e.LUCID_SMALL_MODEL) {
     requireProvider('LUCID_SMALL_MODEL', e.LUCID_SMALL_MODEL);
     llm.smallModel = e.LUCID_SMALL_MODEL;
+  }
+  if (e.LUCID_PLAN_MODEL) {
+    requireProvider('LUCID_PLAN_MODEL', e.LUCID_PLAN_MODEL);
+    llm.planModel = e.LUCID_PLAN_MODEL;
   }
   const chosen = e.LUCID_DEFAULT_MODEL;
   if (chosen) {

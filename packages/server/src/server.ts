@@ -357,6 +357,7 @@ function ownRunner({
       agentContext: {
         contextWindow: config.agent.contextWindow,
         smallModel: config.llm.smallModel,
+        planModel: config.llm.planModel,
       },
       quotas: config.workspaceQuotas,
       live,

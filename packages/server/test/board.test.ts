@@ -216,6 +216,7 @@ describe('board transitions', () => {
       todo: ['approve', 'reject', 'retry', 'cancel'],
       queued: ['start', 'approve', 'reject', 'retry'],
       running: ['start', 'approve', 'reject', 'retry'],
+      plan_review: ['start', 'approve', 'reject', 'retry', 'cancel'],
       in_review: ['start', 'retry', 'cancel'],
       awaiting_merge: ['start', 'approve', 'retry', 'cancel'],
       done: ['start', 'approve', 'reject', 'retry', 'cancel'],

@@ -66,6 +66,9 @@ const EXPECTED_TASK: Record<TaskAction, Partial<Record<TaskStatus, TaskStatus>>>
   await_merge: { in_review: 'awaiting_merge' },
   done: { in_review: 'done', awaiting_merge: 'done' },
   reject: { in_review: 'todo', awaiting_merge: 'todo', failed: 'todo' },
+  plan_ready: { running: 'plan_review' },
+  plan_approve: { plan_review: 'queued' },
+  plan_reject: { plan_review: 'cancelled' },
   publish_failed: { in_review: 'in_review' },
   push_rejected: { in_review: 'awaiting_merge', awaiting_merge: 'awaiting_merge' },
 };

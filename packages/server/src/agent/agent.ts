@@ -8,6 +8,7 @@ import type {
   EventBody,
   HistoryItem,
   ModelExchange,
+  Plan,
   PromptFile,
   RunAgent,
   RunRecap,
@@ -61,6 +62,13 @@ export interface AgentRunOptions {
   secrets: string[];
   /** Patterns of commands the built-in agent's shell refuses (the workspace's safety policy). */
   refusedCommands?: readonly string[] | undefined;
+  /**
+   * Set for a planning run: the built-in agent gets read-only tools and `submit_plan`, whose plan
+   * is handed here.
+   */
+  onPlan?: ((plan: Plan) => void) | undefined;
+  /** The approved plan a coding run follows: the built-in agent ticks its steps. */
+  plan?: Plan | undefined;
 }
 
 /**

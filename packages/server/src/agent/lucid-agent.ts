@@ -42,7 +42,7 @@ import {
   prepareToolsAndToolChoice,
   standardizePrompt,
 } from 'ai/internal';
-import type { EventBody, ExchangeInput, ModelExchange, PromptFile } from '@lucid/contracts';
+import type { EventBody, ExchangeInput, ModelExchange, Plan, PromptFile } from '@lucid/contracts';
 import { costOf } from '../llm/cost.ts';
 import { contextWindowOf } from '../llm/context-window.ts';
 import type { Agent, AgentOutcome, AgentRunOptions } from './agent.ts';
@@ -51,7 +51,7 @@ import { requestChange, requestOf, type FullRequest } from './exchanges.ts';
 import { historyMessages, stepMessages } from './history.ts';
 import type { CallOptions } from './prompt-cache.ts';
 import { repositoryFiles, systemPromptOf } from './system-prompt.ts';
-import { bindTools, FINISH } from './tools/index.ts';
+import { bindTools, ENDING } from './tools/index.ts';
 
 export interface LucidAgentOptions {
   /** A provider's model object (`LanguageModelV3`), as `gatewayModel` makes. */
@@ -321,6 +321,15 @@ export class LucidAgent implements Agent {
       finish: (text) => {
         summary = text;
       },
+      ...(run.onPlan
+        ? {
+            submitPlan: (plan: Plan) => {
+              run.onPlan?.(plan);
+              summary = plan.goal;
+            },
+          }
+        : {}),
+      ...(run.plan ? { planSteps: run.plan.steps.length } : {}),
     });
     const loop = this.options.loop ?? {};
     const tools = loop.tools ? loop.tools(bound) : bound;
@@ -461,7 +470,7 @@ export class LucidAgent implements Agent {
       const step = stepMessages(assistant, results);
       if (step) run.remember?.({ kind: 'step', messages: step });
       if (signal.aborted || steps >= limits.maxSteps) break;
-      if (lastHadCalls && !calls.some((call) => call.toolName === FINISH)) continue;
+      if (lastHadCalls && !calls.some((call) => ENDING.has(call.toolName))) continue;
       // A follow-up that came as the model finished gets its answer too.
       const late = await readInbox();
       if (late.length === 0) break;

@@ -31,12 +31,17 @@ export function lucidAgentRuntime({
     create: (spec, runToken, { sandboxGatewayUrl, taskId, onModelRequest }) => {
       if (spec.name === 'lucid') {
         const send = gatewayFetch ?? fetch;
-        const viaGateway = (model: string, through: typeof fetch | undefined = gatewayFetch) =>
+        const viaGateway = (
+          model: string,
+          through: typeof fetch | undefined = gatewayFetch,
+          headers?: Record<string, string>,
+        ) =>
           gatewayModel({
             gatewayUrl: spec.gatewayUrl,
             model,
             apiKey: runToken,
             fetch: through,
+            headers,
           });
         const context = spec.context ?? {
           window: contextWindowOf(spec.model),
@@ -59,7 +64,10 @@ export function lucidAgentRuntime({
           modelName: spec.model,
           context: {
             window: context.window,
-            summaryModel: viaGateway(context.summaryModel),
+            // The gateway records the summaries' calls as their own phase.
+            summaryModel: viaGateway(context.summaryModel, gatewayFetch, {
+              'x-lucid-phase': 'summary',
+            }),
             summaryWindow: context.summaryWindow,
             ...(taskId ? { cacheKey: `lucid-${taskId}` } : {}),
           },

@@ -8,7 +8,7 @@
  */
 import { jsonSchema, tool, type Tool } from 'ai';
 import { z } from 'zod';
-import type { EventBody } from '@lucid/contracts';
+import type { EventBody, Plan } from '@lucid/contracts';
 import type { Sandbox, SandboxShell } from '../sandbox/driver.ts';
 import { maskSecrets } from '../secrets/masking.ts';
 
@@ -28,6 +28,10 @@ export interface ToolContext {
   refusedCommands?: readonly string[];
   /** Called by the `finish` tool. */
   finish: (summary: string) => void;
+  /** Called by the `submit_plan` tool of a planning run. */
+  submitPlan?: ((plan: Plan) => void) | undefined;
+  /** How many steps the approved plan a coding run follows has (`plan_step_done`). */
+  planSteps?: number | undefined;
 }
 
 /** What a tool's `execute` answers: text for the model, and how the call went. */

@@ -24,6 +24,7 @@ import { belowConcurrentRuns, lockWorkspaceQuota } from '../workspaces/quotas.ts
 import { emitAfterCommit } from '../tasks/domain-events.ts';
 import { queueRunIn, setRunStatus, type RunRow, type TaskRow } from '../tasks/runs.ts';
 import { appendEvents } from '../tasks/events.ts';
+import { proposedPlan } from '../tasks/plan.ts';
 import {
   applyTransition,
   assertTransition,
@@ -241,13 +242,27 @@ async function finishRunIn(
       events: [{ type: 'error', code: outcome.errorCode, message: outcome.errorMessage }],
     });
   }
-  const move: TransitionDetails = noChanges
-    ? { action: 'no_changes', runId, reason: NO_CHANGES_REASON, noChanges }
-    : { action: AFTER[outcome.status].task, runId, reason };
+  const move: TransitionDetails =
+    outcome.status === 'succeeded' && run.spec.kind === 'plan'
+      ? await afterPlanning(db, runId)
+      : noChanges
+        ? { action: 'no_changes', runId, reason: NO_CHANGES_REASON, noChanges }
+        : { action: AFTER[outcome.status].task, runId, reason };
   assertTransition(task, move.action);
   await applyTransition(db, task, move);
   emitAfterCommit(db, { type: `run.${outcome.status}`, runId, taskId: run.taskId, ...timed(run) });
   return true;
+}
+
+/**
+ * Where a planning run that succeeded takes its task: to plan review with the plan it submitted
+ * (auto mode approves it from there), or failed when it submitted none.
+ */
+async function afterPlanning(db: Db, runId: string): Promise<TransitionDetails> {
+  const plan = await proposedPlan(db, runId);
+  return plan
+    ? { action: 'plan_ready', runId, set: { plan } }
+    : { action: 'fail', runId, reason: 'The planner ended without submitting a plan.' };
 }
 
 /** A finished run's time from its claim, and from its queueing to its first tool call. */

@@ -58,7 +58,12 @@ export interface DbBackendOptions {
   /** Model calls an agent run may make. */
   agentMaxSteps: number;
   /** LUCID_CONTEXT_WINDOW and LUCID_SMALL_MODEL: what an agent run is told of its model's context. */
-  agentContext?: { contextWindow?: number | undefined; smallModel?: string | undefined };
+  agentContext?: {
+    contextWindow?: number | undefined;
+    smallModel?: string | undefined;
+    /** LUCID_PLAN_MODEL: the model of planning runs (the small model, then the task's, without it). */
+    planModel?: string | undefined;
+  };
   /** Limit claims to the workspaces this user administers (remote runners). */
   onlyWorkspacesOf?: string | null;
   /** The workspaces' default quotas: a workspace at its limit of runs at once is passed over. */
@@ -130,6 +135,11 @@ export class DbRunnerBackend implements RunnerBackend {
     traceParent: string | null,
   ): Promise<ClaimedRun> {
     const { db, runnerId, leaseMs, maxRuntimeMs, sandboxUrl } = this.options;
+    const planning = run.spec.kind === 'plan';
+    const context = this.options.agentContext ?? {};
+    const model = planning
+      ? (context.planModel ?? context.smallModel ?? task.model ?? run.spec.model ?? '')
+      : (run.spec.model ?? '');
     this.options.live?.hold({ runId: run.id, runnerId, taskId: task.id });
     // A sandbox another runner put on the task is not this runner's to use: it starts afresh.
     const sandboxId =
@@ -169,12 +179,12 @@ export class DbRunnerBackend implements RunnerBackend {
                     })
                   : { history: [], unseen: [], earlierRuns: [] }),
                 promptSeq: run.spec.promptSeq ?? 0,
-                model: run.spec.model ?? '',
+                model,
                 maxSteps: this.options.agentMaxSteps,
                 gatewayUrl: this.options.gatewayUrl,
-                ...(run.spec.model
-                  ? { context: agentContextOf(run.spec.model, this.options.agentContext ?? {}) }
-                  : {}),
+                ...(model ? { context: agentContextOf(model, context) } : {}),
+                mode: planning ? 'plan' : 'code',
+                ...(run.spec.plan ? { plan: run.spec.plan } : {}),
                 ...(copy.repository ? { repository: copy.repository } : {}),
                 ...(await refusedCommandsOf(db, task.workspaceId)),
                 ...(await checkCommandOf(db, task.repoId)),

@@ -12,6 +12,9 @@ import {
   type ModelExchange,
   type RunnerPhases,
   type StepMessage,
+  PlanMode,
+  UsagePhase,
+  type Plan,
 } from '@lucid/contracts';
 import {
   bigint,
@@ -32,6 +35,8 @@ import {
 /** The status lists, as the contracts define them (Drizzle wants non-empty tuples). */
 const taskStatuses = TaskStatus.options as [TaskStatus, ...TaskStatus[]];
 const runStatuses = RunStatus.options as [RunStatus, ...RunStatus[]];
+const planModes = PlanMode.options as [PlanMode, ...PlanMode[]];
+const usagePhases = UsagePhase.options as [UsagePhase, ...UsagePhase[]];
 
 const createdAt = () =>
   timestamp('created_at', { withTimezone: true })
@@ -110,6 +115,8 @@ export const workspaces = pgTable('workspaces', {
   name: text('name').notNull(),
   slug: text('slug').notNull().unique(),
   personal: boolean('personal').notNull().default(false),
+  /** The plan mode of its new tasks that name none (`review`, `auto`, `off`). */
+  planMode: text('plan_mode', { enum: planModes }).notNull().default('off'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -399,6 +406,10 @@ export const tasks = pgTable(
     prNumber: integer('pr_number'),
     /** Why its last result was rejected on review; given to the next run. */
     reviewNote: text('review_note'),
+    /** Whether it plans before coding, and whether a person approves the plan. */
+    planMode: text('plan_mode', { enum: planModes }).notNull().default('off'),
+    /** Its latest plan: proposed (while in plan review) or approved. */
+    plan: jsonb('plan').$type<Plan>(),
     /** The forge issue it was created from, for a webhook's task (to comment the PR link back). */
     externalRef: jsonb('external_ref').$type<{
       provider: 'github' | 'gitlab';
@@ -453,6 +464,10 @@ export interface RunSpec {
   promptSeq?: number;
   /** When its runner reached each step of the run's start (epoch ms), told when the run ended. */
   phases?: RunnerPhases;
+  /** `plan`: the built-in agent plans (read-only, nothing pushed); absent: it codes. */
+  kind?: 'plan';
+  /** The approved plan a coding run follows. */
+  plan?: Plan;
 }
 
 export const runs = pgTable(
@@ -610,11 +625,17 @@ export const usage = pgTable(
     /** The part of the input written to the provider's cache. */
     cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
     costUsd: doublePrecision('cost_usd').notNull(),
+    /** What the call was for: planning, coding, a task's title, a summary of older steps. */
+    phase: text('phase', { enum: usagePhases }).notNull().default('code'),
     at: timestamp('at', { withTimezone: true })
       .notNull()
       .default(sql`now()`),
   },
-  (t) => [index('usage_run_idx').on(t.runId), index('usage_user_idx').on(t.userId, t.at)],
+  (t) => [
+    index('usage_run_idx').on(t.runId),
+    index('usage_user_idx').on(t.userId, t.at),
+    index('usage_task_idx').on(t.taskId),
+  ],
 );
 
 export const jobStatuses = ['queued', 'running', 'succeeded', 'failed'] as const;

@@ -17,7 +17,8 @@
  * passed on as it arrives (status, headers and body as the provider sent them, errors included)
  * while its usage is read, and recorded before the answer ends.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import type { UsagePhase } from '@lucid/contracts';
 import { maskDeep } from '../secrets/masking.ts';
 import type { LlmBudgets, LlmConfig, WorkspaceQuotaDefaults } from '../config.ts';
 import type { Db } from '../db/client.ts';
@@ -74,6 +75,8 @@ const DROPPED_ANSWER_HEADERS = new Set([
 export interface GatewayCaller {
   run: RunCaller;
   token: string;
+  /** The run plans (its calls are recorded in the `plan` phase) rather than codes. */
+  planning?: boolean;
 }
 
 /**
@@ -84,14 +87,23 @@ export interface GatewayCaller {
  * const caller = await gatewayCaller(ctx.db, request.headers['x-api-key']);
  */
 export async function gatewayCaller(db: Db, token: string | undefined): Promise<GatewayCaller> {
-  return { run: await runCaller(db, token), token: token ?? '' };
+  const { planning, ...run } = await runCaller(db, token);
+  return { run, token: token ?? '', planning };
 }
 
-async function runCaller(db: Db, token: string | undefined): Promise<RunCaller> {
+async function runCaller(
+  db: Db,
+  token: string | undefined,
+): Promise<RunCaller & { planning: boolean }> {
   const grant = token ? await verifyRunToken(db, token) : null;
   const [row] = grant
     ? await db
-        .select({ taskId: tasks.id, workspaceId: tasks.workspaceId, userId: tasks.createdBy })
+        .select({
+          taskId: tasks.id,
+          workspaceId: tasks.workspaceId,
+          userId: tasks.createdBy,
+          kind: sql<string | null>`${runs.spec}->>'kind'`,
+        })
         .from(runs)
         .innerJoin(tasks, eq(tasks.id, runs.taskId))
         .where(and(eq(runs.id, grant.runId), eq(runs.status, 'running')))
@@ -103,7 +115,8 @@ async function runCaller(db: Db, token: string | undefined): Promise<RunCaller> 
         'Authorization: Bearer (OpenAI style) or x-goog-api-key (Gemini style).',
     );
   }
-  return { runId: grant.runId, ...row };
+  const { kind, ...caller } = row;
+  return { runId: grant.runId, ...caller, planning: kind === 'plan' };
 }
 
 /** Runs already told whose key a provider's calls use, by `run:provider`; the oldest forgotten. */
@@ -162,6 +175,18 @@ function promptSecrets(server: LlmConfig, used: LlmConfig, token: string): strin
 function withoutPrefix(model: unknown, provider: GatewayProvider): string {
   const name = typeof model === 'string' ? model : '';
   return name.startsWith(`${provider}/`) ? name.slice(provider.length + 1) : name;
+}
+
+/** The header the built-in agent marks its summaries' calls with (never passed on). */
+export const PHASE_HEADER = 'x-lucid-phase';
+
+/** What a call is for: a summary when it says so, else its run's planning or coding. */
+function phaseOf(call: {
+  caller: GatewayCaller;
+  headers: Record<string, string | string[] | undefined>;
+}): UsagePhase {
+  if (call.headers[PHASE_HEADER] === 'summary') return 'summary';
+  return call.caller.planning ? 'plan' : 'code';
 }
 
 /**
@@ -251,8 +276,9 @@ export async function forwardLlmCall(
     const usage = reader.usage();
     if (!usage) return;
     countLlmUsage(ctx.metrics, { provider, model }, usage);
-    await recordUsage(ctx.db, { caller, model, usage }).catch((error: unknown) =>
-      ctx.log.error({ err: error, runId: caller.runId }, 'could not record model usage'),
+    await recordUsage(ctx.db, { caller, model, usage, phase: phaseOf(call) }).catch(
+      (error: unknown) =>
+        ctx.log.error({ err: error, runId: caller.runId }, 'could not record model usage'),
     );
   };
   const isSse = (answer.headers.get('content-type') ?? '').includes('text/event-stream');

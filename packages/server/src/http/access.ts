@@ -99,6 +99,8 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'POST /api/v1/tasks/{id}/start': member('task'),
   'POST /api/v1/tasks/{id}/approve': member('task'),
   'POST /api/v1/tasks/{id}/reject': member('task'),
+  'POST /api/v1/tasks/{id}/plan/approve': member('task'),
+  'POST /api/v1/tasks/{id}/plan/reject': member('task'),
   'POST /api/v1/tasks/{id}/retry': member('task'),
   'POST /api/v1/tasks/{id}/cancel': member('task'),
   'POST /api/v1/tasks/{id}/safety/allow': member('task'),

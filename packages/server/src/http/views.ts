@@ -28,6 +28,8 @@ export function toTask(row: TaskRow): Task {
     keep: row.keepMode,
     keptAttemptId: row.keptAttemptId,
     attemptOf: row.attemptOf,
+    planMode: row.planMode,
+    plan: row.plan ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -77,6 +79,7 @@ export function toBoard(rows: BoardRows, now = Date.now()): Board {
       ...toTask(task),
       repoName: rows.repoName,
       awaitingMerge: task.status === 'awaiting_merge',
+      planReview: task.status === 'plan_review',
       noChanges: task.status === 'todo' && latestRun?.noChanges === true,
       ...(waiting ? { waiting } : {}),
       latestRun: latestRun

@@ -124,10 +124,15 @@ export function gatewayModel(options: {
   apiKey: string;
   /** How to reach the gateway; the global `fetch` by default (see `gateway/gateway-fetch.ts`). */
   fetch?: typeof fetch | undefined;
+  /** Headers sent with every call (the gateway reads `x-lucid-phase`; none reach the provider). */
+  headers?: Record<string, string> | undefined;
 }): LanguageModel {
   const { provider, name } = split(options.model);
   const { apiKey } = options;
-  const client = options.fetch ? { fetch: options.fetch } : {};
+  const client = {
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.headers ? { headers: options.headers } : {}),
+  };
   if (provider === 'gemini') {
     return createGoogleGenerativeAI({
       apiKey,

@@ -5,7 +5,8 @@
  * snapshot when its sandbox was reaped), then run the commands in the persistent shell or let the
  * built-in agent work on the prompt (started at once when the claim carries what its prompt needs
  * of the repository, so its first model request overlaps the workspace's making; its tools wait
- * for the workspace; its work then committed and pushed; an agent run that leaves
+ * for the workspace; its work then committed and pushed (a planning run's is not: it tells its
+ * plan as `plan.proposed`); an agent run that leaves
  * no commit beyond the base branch pushes nothing and says so with `noChanges`), and report every
  * step as events. Returns the outcome; the runner reports it.
  *
@@ -18,10 +19,11 @@ import type {
   ClaimedRun,
   EventBody,
   FinishRunBody,
+  Plan,
   RunAgent,
   RunnerPhases,
 } from '@lucid/contracts';
-import type { AgentMemory, AgentRuntime } from '../agent/agent.ts';
+import type { AgentMemory, AgentOutcome, AgentRuntime } from '../agent/agent.ts';
 import { maskSecrets } from '../secrets/masking.ts';
 import type { Sandbox } from '../sandbox/driver.ts';
 import { globalExcludesText } from '../sandbox/git-excludes.ts';
@@ -224,6 +226,8 @@ async function runAgent(
           : memory,
     );
   };
+  const planning = spec.mode === 'plan';
+  let plan: Plan | undefined;
   const sandboxGatewayUrl = `${claim.git.cloneUrl.replace(/\/git\/[^/]+$/, '')}/llm`;
   const where = { sandboxGatewayUrl, taskId: claim.run.taskId, onModelRequest };
   const outcome = await runtime.create(spec, claim.git.token, where).run({
@@ -243,8 +247,11 @@ async function runAgent(
     limits: { maxSteps: spec.maxSteps },
     secrets,
     refusedCommands: spec.refusedCommands,
+    ...(planning ? { onPlan: (submitted: Plan) => (plan = submitted) } : {}),
+    ...(spec.plan ? { plan: spec.plan } : {}),
   });
   if (failed.signal.aborted) throw failed.signal.reason;
+  if (planning) return planned(options, { sink, outcome, plan, model: spec.model });
   const sandbox = await ready;
   const reason = signal.reason as StopReason | undefined;
   let changes = true;
@@ -305,6 +312,34 @@ async function runCheck(
     passed: result.exitCode === 0,
     durationMs: Date.now() - started,
     outputTail: output,
+  };
+}
+
+/**
+ * The end of a planning run, which commits and pushes nothing: its plan told as `plan.proposed`,
+ * or a failure when the planner submitted none.
+ */
+async function planned(
+  options: ExecuteRunOptions,
+  {
+    sink,
+    outcome,
+    plan,
+    model,
+  }: { sink: EventSink; outcome: AgentOutcome; plan: Plan | undefined; model: string },
+): Promise<FinishRunBody> {
+  const { claim, signal } = options;
+  if (plan && !signal.aborted) {
+    sink.push({ type: 'plan.proposed', plan, model, runId: claim.run.id });
+  }
+  await sink.flush();
+  const halt = stopped(signal, options.maxRuntimeMinutes);
+  if (halt) return halt;
+  if (plan) return { status: 'succeeded' };
+  return {
+    status: 'failed',
+    errorCode: outcome.error?.code ?? 'plan_missing',
+    errorMessage: outcome.error?.message ?? 'The planner ended without submitting a plan.',
   };
 }
 

@@ -3,6 +3,7 @@
  * The composition of a task's lifecycle, done once per server: the domain events bus attached to
  * the database (delivered at the outermost commit), the durable job worker and its handlers, what
  * follows each event (a succeeded run stores the job publishing it, in the run's own transaction;
+ * a plan proposed for a task in auto mode is approved in the same transaction, queueing its coding run;
  * a stored job wakes the worker; a queued run wakes the server's runner and answers remote
  * runners' waiting claims; a task from a Notion page stores the job moving its page along, and
  * writing its pull request's link once one is opened; a pull request opened or refreshed, or a
@@ -38,6 +39,7 @@ import {
   RANK_JOB,
   rankJob,
 } from '../attempts/jobs.ts';
+import { autoApprovePlan } from '../tasks/plan.ts';
 import { recoverExpiredLeases } from '../control/queue.ts';
 import { QueuedRuns } from '../control/queued-runs.ts';
 import { noTracing, type Tracing } from '../tracing/tracing.ts';
@@ -155,6 +157,7 @@ export function wireLifecycle({
     if (kept.runId)
       await enqueuePublish(tx, { runId: kept.runId, taskId: kept.taskId, as: kept.taskId });
   });
+  events.within('task.plan_review', (task, tx) => autoApprovePlan(tx, task.taskId));
   if (notion) {
     events.within('run.queued', (run, tx) =>
       enqueueNotionStatus(tx, { taskId: run.taskId, stage: 'inProgress', key: run.runId }),

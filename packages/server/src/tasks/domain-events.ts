@@ -24,7 +24,9 @@ export type TaskDomainEventType =
   | 'task.cancelled'
   | 'task.approved'
   | 'task.done'
-  | 'task.rejected';
+  | 'task.rejected'
+  /** A planning run's plan waits in review: auto mode approves it at once (tasks/plan.ts). */
+  | 'task.plan_review';
 
 /** A task's move, one member per type (so `Extract` finds each). */
 type TaskMoved<T extends TaskDomainEventType> = T extends TaskDomainEventType

@@ -64,6 +64,12 @@ export const TASK_TRANSITIONS = {
   done: { from: ['in_review', 'awaiting_merge'], to: 'done' },
   /** Sent back to To Do with a note for the next run. */
   reject: { from: ['in_review', 'awaiting_merge', 'failed'], to: 'todo' },
+  /** The planning run submitted its plan: it waits for a person (or its auto mode) to approve it. */
+  plan_ready: { from: ['running'], to: 'plan_review' },
+  /** The plan was approved: the coding run following it is queued. */
+  plan_approve: { from: ['plan_review'], to: 'queued' },
+  /** The plan was rejected with a note: no coding run; a retry plans again with the note. */
+  plan_reject: { from: ['plan_review'], to: 'cancelled' },
   /** Publishing the reviewed work to the forge failed; it stays in review with the reason. */
   publish_failed: { from: ['in_review'], to: 'in_review' },
   /** The forge refused the push of the branch; the task waits for a retry that integrates it. */
@@ -96,6 +102,8 @@ const DOMAIN_EVENT: Partial<Record<TaskAction, TaskDomainEventType>> = {
   await_merge: 'task.approved',
   done: 'task.done',
   reject: 'task.rejected',
+  plan_ready: 'task.plan_review',
+  plan_reject: 'task.cancelled',
 };
 
 /** How the refusal of each action ends its sentence: “… can be <verb>.” */
@@ -115,6 +123,9 @@ const VERB: Record<TaskAction, string> = {
   await_merge: 'approved',
   done: 'marked done',
   reject: 'rejected',
+  plan_ready: 'sent to plan review',
+  plan_approve: 'given an approved plan',
+  plan_reject: 'given a rejected plan',
   publish_failed: 'kept in review',
   push_rejected: 'left awaiting merge',
 };
@@ -124,6 +135,7 @@ export const STATUS_WORDS: Record<TaskStatus, string> = {
   todo: 'to do',
   queued: 'queued',
   running: 'running',
+  plan_review: 'in plan review',
   in_review: 'in review',
   awaiting_merge: 'awaiting merge',
   done: 'done',
@@ -183,7 +195,7 @@ export interface TransitionDetails {
   /** A succeeded run that changed nothing. */
   noChanges?: boolean | undefined;
   /** Columns written with the status. */
-  set?: Partial<Pick<TaskRow, 'reviewNote'>> | undefined;
+  set?: Partial<Pick<TaskRow, 'reviewNote' | 'plan'>> | undefined;
   /** Events stored before the `task.status` one (a review, a merge). */
   bodies?: EventBody[] | undefined;
   /** The person who asked: their audit entry is written with the move. */

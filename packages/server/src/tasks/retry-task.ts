@@ -11,6 +11,7 @@ import { assertTransition, lockTask } from './lifecycle.ts';
 import { enqueueRun, type RunRow } from './runs.ts';
 import type { ReviewContext } from './review-context.ts';
 import { lastSpec } from './run-specs.ts';
+import { againSpec } from './plan-specs.ts';
 import { loadTask } from './tasks.ts';
 
 /**
@@ -39,6 +40,12 @@ export async function retryTask(
         `“${task.title}” has never run, so there is nothing to retry; start it instead.`,
       );
     }
-    return enqueueRun(tx, { taskId: task.id, spec, quotas, action: 'retry', actor });
+    return enqueueRun(tx, {
+      taskId: task.id,
+      spec: againSpec(task, spec),
+      quotas,
+      action: 'retry',
+      actor,
+    });
   });
 }

@@ -9,6 +9,7 @@ import { runs, type RunSpec } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { appendEvents } from './events.ts';
 import { firstPromptSeq } from './first-prompt.ts';
+import { planSpec, plans } from './plan-specs.ts';
 import type { TaskRow } from './runs.ts';
 
 /** The spec of the task's newest run, if it has one. */
@@ -37,7 +38,10 @@ function agentOf(task: TaskRow): NonNullable<RunSpec['agent']> {
   return (task.agent ?? 'lucid') as NonNullable<RunSpec['agent']>;
 }
 
-/** The first run of a task that never ran: its agent on its prompt, the conversation's first message. */
+/**
+ * The first run of a task that never ran: its agent on its prompt, the conversation's first
+ * message; a task that plans first plans.
+ */
 export async function firstSpec(tx: Db, task: TaskRow): Promise<RunSpec> {
   if (!task.agent) {
     throw new AppError(
@@ -46,6 +50,7 @@ export async function firstSpec(tx: Db, task: TaskRow): Promise<RunSpec> {
     );
   }
   const promptSeq = await firstPromptSeq(tx, task);
+  if (plans(task.planMode)) return planSpec(task, promptSeq);
   return {
     commands: [],
     agent: agentOf(task),

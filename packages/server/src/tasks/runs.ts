@@ -25,6 +25,7 @@ import {
   lockTask,
   RUN_TRANSITIONS,
   type TaskAction,
+  type TransitionDetails,
 } from './lifecycle.ts';
 
 export type RunRow = typeof runs.$inferSelect;
@@ -76,11 +77,17 @@ export async function queueRunIn(
     attempt,
     action,
     actor,
+    set,
+    bodies,
   }: {
     spec: RunRow['spec'];
     attempt: number;
     action: TaskAction;
     actor?: Principal | undefined;
+    /** Columns written with the task's move (see `TransitionDetails`). */
+    set?: TransitionDetails['set'];
+    /** Events stored before its `task.status` one. */
+    bodies?: EventBody[] | undefined;
   },
 ): Promise<RunRow> {
   assertTransition(task, action);
@@ -93,6 +100,8 @@ export async function queueRunIn(
     action,
     runId: run.id,
     actor,
+    set,
+    bodies,
     audit: { metadata: { runId: run.id } },
   });
   emitAfterCommit(tx, { type: 'run.queued', runId: run.id, taskId: task.id });

@@ -11,6 +11,7 @@ import { assertTransition, lockTask } from './lifecycle.ts';
 import { enqueueRun, type RunRow } from './runs.ts';
 import type { ReviewContext } from './review-context.ts';
 import { agentSpec, firstSpec, lastSpec, reviewPrompt } from './run-specs.ts';
+import { againSpec } from './plan-specs.ts';
 import { loadTask } from './tasks.ts';
 
 /**
@@ -32,7 +33,7 @@ export async function startTask(
     const previous = await lastSpec(tx, task.id);
     let spec: RunSpec;
     if (previous && (task.status === 'cancelled' || !previous.agent)) {
-      spec = previous;
+      spec = againSpec(task, previous);
     } else if (previous) {
       const text = task.reviewNote ? reviewPrompt(task.reviewNote) : task.prompt;
       spec = await agentSpec(tx, task, previous, text);

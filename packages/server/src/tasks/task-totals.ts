@@ -1,7 +1,8 @@
 /**
  * @module tasks/task-totals
  * What a task's runs have taken so far: the time they worked, and the tokens and cost of the
- * model calls the gateway metered for them, with what reading input from the providers' caches saved.
+ * model calls the gateway metered for them, with what reading input from the providers' caches saved,
+ * and what its model calls cost by phase (planning, coding, its title, summaries).
  */
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { TaskTotals } from '@lucid/contracts';
@@ -62,6 +63,16 @@ export async function taskTotals(db: Db, taskId: string): Promise<TaskTotals> {
       0,
     ),
   );
+  const phases = await db
+    .select({
+      phase: usage.phase,
+      costUsd: sql<number>`coalesce(sum(${usage.costUsd}), 0)`.mapWith(Number),
+    })
+    .from(usage)
+    .where(eq(usage.taskId, taskId))
+    .groupBy(usage.phase);
+  const costByPhase = { plan: 0, code: 0, title: 0, summary: 0 };
+  for (const row of phases) costByPhase[row.phase] = row.costUsd;
   return {
     runs: taskRuns.length,
     elapsedMs,
@@ -71,5 +82,6 @@ export async function taskTotals(db: Db, taskId: string): Promise<TaskTotals> {
     cachedInputTokens: sums?.cachedInputTokens ?? 0,
     costUsd: sums?.costUsd ?? 0,
     cacheSavingsUsd,
+    costByPhase,
   };
 }

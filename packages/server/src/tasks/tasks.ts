@@ -5,9 +5,9 @@
  * A task is visible to the members of its workspace; to anyone else it does not exist.
  */
 import { and, desc, eq, inArray } from 'drizzle-orm';
-import type { AgentName, KeepMode } from '@lucid/contracts';
+import type { AgentName, KeepMode, PlanMode } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { runs, tasks, type RunSpec } from '../db/schema.ts';
+import { runs, tasks, workspaces, type RunSpec } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -25,6 +25,7 @@ import { appendEvents } from './events.ts';
 import { recordUsage } from './usage.ts';
 import { notifyBoard } from './live-channel.ts';
 import { proposeTaskNames, titleFromPrompt } from './task-naming.ts';
+import { planSpec, plans } from './plan-specs.ts';
 import { enqueueRun, type RunRow, type TaskRow } from './runs.ts';
 
 /**
@@ -46,6 +47,8 @@ export interface CreateTaskInput {
   /** Which agent works on the prompt; the built-in `lucid` by default. */
   agent?: AgentName | undefined;
   start?: boolean | undefined;
+  /** Plan before coding (`review`, `auto`) or not (`off`); the workspace's default otherwise. */
+  planMode?: PlanMode | undefined;
   /** Where it comes from (a chat, a board card, a webhook…); `api` by default. */
   source?: 'chat' | 'board' | 'notion' | 'webhook' | 'api' | undefined;
   /** Best-of-N: this many attempts (2 to 5), each a task of its own on its own branch. */
@@ -121,6 +124,9 @@ export async function createTask(
         prompt: input.prompt,
         ...(await chooseAgent(llm, agents, { agent: input.agent ?? 'lucid', model: input.model })),
       };
+  const planMode = spec.agent
+    ? (input.planMode ?? (await workspacePlanMode(ctx.db, repo.workspaceId)))
+    : 'off';
   const id = newId('task');
   const names = await proposeTaskNames(llm, input.prompt);
   const title = input.title?.trim() || names.title || titleFromPrompt(input.prompt);
@@ -141,6 +147,7 @@ export async function createTask(
         agent: spec.agent ?? null,
         model: spec.model ?? null,
         source: input.source ?? 'api',
+        planMode,
         createdBy: actor.userId,
         ...(attemptSpecs
           ? { attemptCount: attemptSpecs.length, keepMode: input.keep ?? 'choose' }
@@ -189,7 +196,12 @@ export async function createTask(
   }
   if (names.usage) {
     const caller = { runId: null, taskId: id, workspaceId: task.workspaceId, userId: actor.userId };
-    await recordUsage(ctx.db, { caller, model: names.usage.model, usage: names.usage.tokens });
+    await recordUsage(ctx.db, {
+      caller,
+      model: names.usage.model,
+      usage: names.usage.tokens,
+      phase: 'title',
+    });
   }
   if (attemptSpecs) {
     return { task: await startAttempts(ctx.db, { task, attemptSpecs, quotas }), run: null };
@@ -199,9 +211,19 @@ export async function createTask(
     const [stored] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
     return { task: stored ?? task, run: null };
   }
-  const run = await enqueueRun(ctx.db, { taskId: id, spec, quotas });
+  const first = plans(planMode) ? planSpec(task, spec.promptSeq) : spec;
+  const run = await enqueueRun(ctx.db, { taskId: id, spec: first, quotas });
   const [queued] = await ctx.db.select().from(tasks).where(eq(tasks.id, id));
   return { task: queued ?? task, run };
+}
+
+/** The plan mode a workspace gives its new tasks that name none. */
+async function workspacePlanMode(db: Db, workspaceId: string): Promise<PlanMode> {
+  const [row] = await db
+    .select({ planMode: workspaces.planMode })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId));
+  return row?.planMode ?? 'off';
 }
 
 /**

@@ -4,6 +4,7 @@
  * price table, and reported as a `usage` event on the task. The LLM gateway records its runs'
  * calls here; task naming records the small model's.
  */
+import type { UsagePhase } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { usage as usageTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
@@ -27,7 +28,18 @@ export interface UsageCaller {
  */
 export async function recordUsage(
   db: Db,
-  { caller, model, usage }: { caller: UsageCaller; model: string; usage: TokenUsage },
+  {
+    caller,
+    model,
+    usage,
+    phase = 'code',
+  }: {
+    caller: UsageCaller;
+    model: string;
+    usage: TokenUsage;
+    /** What the call was for: planning, coding (the default), a title, a summary. */
+    phase?: UsagePhase;
+  },
 ): Promise<void> {
   const costUsd = costOf(model, usage).usd;
   const cached = usage.cachedInputTokens ?? 0;
@@ -41,6 +53,7 @@ export async function recordUsage(
     cachedInputTokens: cached,
     cacheWriteTokens: written,
     costUsd,
+    phase,
   });
   await appendEvents(db, {
     taskId: caller.taskId,

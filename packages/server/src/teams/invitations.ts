@@ -216,6 +216,7 @@ export async function acceptWorkspaceInvitation(
       slug: workspace.slug,
       personal: workspace.personal,
       role,
+      planMode: workspace.planMode,
     },
   };
 }

@@ -4,7 +4,7 @@
  * workspace is never deleted and no one is moved out of theirs.
  */
 import { eq } from 'drizzle-orm';
-import type { Workspace } from '@lucid/contracts';
+import type { PlanMode, Workspace, WorkspaceRole } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { repositories, workspaces } from '../db/schema.ts';
 import { bareRepoPath, removeBareRepo } from '../git/bare-repo.ts';
@@ -49,7 +49,7 @@ export async function createWorkspace(
       metadata: { name },
     });
   });
-  return { id, name, slug, personal: false, role: 'owner' };
+  return { id, name, slug, personal: false, role: 'owner', planMode: 'off' };
 }
 
 /** One workspace the caller is a member of, with their role. */
@@ -59,31 +59,47 @@ export async function getWorkspace(
 ): Promise<Workspace> {
   const role = await requireRole(db, workspaceId, actor.userId, 'viewer');
   const row = await loadWorkspace(db, workspaceId);
-  return { id: row.id, name: row.name, slug: row.slug, personal: row.personal, role };
+  return workspaceView(row, role);
 }
 
-/** Renames a workspace (admins). */
-export async function renameWorkspace(
+function workspaceView(row: typeof workspaces.$inferSelect, role: WorkspaceRole): Workspace {
+  const { id, name, slug, personal, planMode } = row;
+  return { id, name, slug, personal, role, planMode };
+}
+
+/**
+ * Renames a workspace, or sets the plan mode its new tasks take when they name none (admins).
+ * Each change is audited (`workspace.rename`, `workspace.plan_mode`).
+ */
+export async function updateWorkspace(
   db: Db,
-  { actor, workspaceId, name }: { actor: Principal; workspaceId: string; name: string },
+  {
+    actor,
+    workspaceId,
+    name,
+    planMode,
+  }: { actor: Principal; workspaceId: string; name?: string; planMode?: PlanMode },
 ): Promise<Workspace> {
   const role = await requireRole(db, workspaceId, actor.userId, 'admin');
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(workspaces)
-      .set({ name, updatedAt: new Date() })
+      .set({
+        ...(name !== undefined ? { name } : {}),
+        ...(planMode !== undefined ? { planMode } : {}),
+        updatedAt: new Date(),
+      })
       .where(eq(workspaces.id, workspaceId))
       .returning();
     if (!row) throw new AppError('not_found', 'This workspace does not exist.');
-    await recordAudit(tx, {
-      actor,
-      action: 'workspace.rename',
-      targetType: 'workspace',
-      targetId: workspaceId,
-      workspaceId,
-      metadata: { name },
-    });
-    return { id: row.id, name: row.name, slug: row.slug, personal: row.personal, role };
+    const audit = { actor, targetType: 'workspace', targetId: workspaceId, workspaceId } as const;
+    if (name !== undefined) {
+      await recordAudit(tx, { ...audit, action: 'workspace.rename', metadata: { name } });
+    }
+    if (planMode !== undefined) {
+      await recordAudit(tx, { ...audit, action: 'workspace.plan_mode', metadata: { planMode } });
+    }
+    return workspaceView(row, role);
   });
 }
 

@@ -38,6 +38,7 @@ export async function listWorkspaces(db: Db, userId: string): Promise<Workspace[
       slug: workspaces.slug,
       personal: workspaces.personal,
       role: workspaceMembers.role,
+      planMode: workspaces.planMode,
     })
     .from(workspaceMembers)
     .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))

@@ -13,6 +13,8 @@ export interface JsonSchema {
   enum?: unknown[];
   oneOf?: JsonSchema[];
   anyOf?: JsonSchema[];
+  /** A reference with its own description or default: the one schema it wraps. */
+  allOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
   items?: JsonSchema;
@@ -168,7 +170,7 @@ class ExampleMaker {
     if (ids.has(name)) return ids.get(name);
     if (name in this.values) return this.values[name];
     const schema = this.resolve(given);
-    const alternative = schema.oneOf?.[0] ?? schema.anyOf?.[0];
+    const alternative = schema.oneOf?.[0] ?? schema.anyOf?.[0] ?? schema.allOf?.[0];
     if (alternative) return this.example(alternative, name, ids);
     if (schema.enum) return schema.enum[0];
     const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;

@@ -1,16 +1,18 @@
 /**
  * @module http/routes/board
  * The board of a repository (its tasks in five columns, live) and the transitions that move a
- * card: start, approve, reject, retry, cancel. There is no generic "move": each move is one of
+ * card: start, approve, reject, retry, cancel, and a plan's approval or rejection. There is no generic "move": each move is one of
  * these, refused with 409 `invalid_transition` where it has no meaning.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
+  ApprovePlanBody,
   ApproveResult,
   Board,
   BoardQuery,
   IdParams,
   RejectBody,
+  RejectPlanBody,
   Run,
   Task,
   type BoardStreamMessage,
@@ -19,6 +21,7 @@ import { readBoard } from '../../tasks/board.ts';
 import { cancelTask } from '../../tasks/cancel.ts';
 import { approveTask } from '../../tasks/approve-task.ts';
 import { rejectTask } from '../../tasks/reject-task.ts';
+import { approvePlan, rejectPlan } from '../../tasks/plan.ts';
 import { retryTask } from '../../tasks/retry-task.ts';
 import type { ReviewContext } from '../../tasks/review-context.ts';
 import { startTask } from '../../tasks/start-task.ts';
@@ -195,5 +198,49 @@ export const boardRoutes =
       },
       async (request) =>
         toRun(await cancelTask(ctx.db, { actor: principalOf(request), taskId: request.params.id })),
+    );
+
+    app.post(
+      '/tasks/:id/plan/approve',
+      {
+        schema: {
+          tags,
+          summary:
+            "Approve a task's plan in plan review, as proposed or edited: the coding run following it is queued",
+          params: IdParams,
+          body: ApprovePlanBody,
+          response: { 201: Run },
+        },
+      },
+      async (request, reply) => {
+        const run = await approvePlan(ctx.db, {
+          actor: principalOf(request),
+          taskId: request.params.id,
+          plan: request.body.plan,
+        });
+        return reply.status(201).send(toRun(run));
+      },
+    );
+
+    app.post(
+      '/tasks/:id/plan/reject',
+      {
+        schema: {
+          tags,
+          summary:
+            "Reject a task's plan with a note: no coding run, the task is cancelled; a retry plans again with the note",
+          params: IdParams,
+          body: RejectPlanBody,
+          response: { 200: Task },
+        },
+      },
+      async (request) =>
+        toTask(
+          await rejectPlan(ctx.db, {
+            actor: principalOf(request),
+            taskId: request.params.id,
+            note: request.body.note,
+          }),
+        ),
     );
   };

@@ -76,6 +76,7 @@ export const runnerApiRoutes =
         agentContext: {
           contextWindow: deps.config.agent.contextWindow,
           smallModel: deps.config.llm.smallModel,
+          planModel: deps.config.llm.planModel,
         },
         live: deps.live,
         gitRoot: deps.gitRoot,

@@ -26,7 +26,7 @@ import {
   createWorkspace,
   deleteWorkspace,
   getWorkspace,
-  renameWorkspace,
+  updateWorkspace,
 } from '../../teams/workspaces.ts';
 import { changeMemberRole, listMembers, removeMember } from '../../teams/members.ts';
 import {
@@ -94,17 +94,17 @@ export const workspaceRoutes =
       {
         schema: {
           tags,
-          summary: 'Rename a workspace (admins)',
+          summary: 'Rename a workspace, or set the plan mode of its new tasks (admins)',
           params: IdParams,
           body: UpdateWorkspaceBody,
           response: { 200: Workspace },
         },
       },
       async (request) =>
-        renameWorkspace(db, {
+        updateWorkspace(db, {
           actor: principalOf(request),
           workspaceId: request.params.id,
-          name: request.body.name,
+          ...request.body,
         }),
     );
 

@@ -62,6 +62,7 @@ const allStatuses = Object.keys({
   todo: 1,
   queued: 1,
   running: 1,
+  plan_review: 1,
   in_review: 1,
   awaiting_merge: 1,
   done: 1,

@@ -13,12 +13,13 @@
  * one, or Lucid keeps the top-ranked one.
  */
 import { useCallback, useState, type FormEvent } from 'react';
-import { PROMPT_MAX_CHARS } from '@lucid/contracts';
+import { PROMPT_MAX_CHARS, type PlanMode } from '@lucid/contracts';
 import { Link, useLocation, useSearchParams } from 'wouter';
 import { Button, buttonClass } from '../../components/ui/button.tsx';
 import { Card } from '../../components/ui/card.tsx';
 import { ErrorMessage } from '../../components/ui/error-message.tsx';
 import { TextareaField } from '../../components/ui/input.tsx';
+import { PlanModeField } from '../../components/ui/plan-mode-field.tsx';
 import { PageHeader } from '../../components/ui/page-header.tsx';
 import { hasRepos, ReposGate } from '../../components/ui/repos-gate.tsx';
 import { fieldErrors, modelRefusal } from '../../lib/api.ts';
@@ -55,6 +56,7 @@ export function NewTaskPage() {
   const [prompt, setPrompt] = useState('');
   const [attempts, setAttempts] = useState(1);
   const [keep, setKeep] = useState<'choose' | 'auto'>('choose');
+  const [planMode, setPlanMode] = useState<PlanMode | ''>('');
   /** The branch chosen, for the repository it was chosen in. */
   const [branchChoice, setBranchChoice] = useState({ repoId: '', branch: '' });
 
@@ -104,6 +106,7 @@ export function NewTaskPage() {
       agent,
       ...(model ? { model } : {}),
       ...(baseBranch ? { baseBranch } : {}),
+      ...(planMode ? { planMode } : {}),
     };
     const onSuccess = ({ task }: { task: { id: string } }) => navigate(`/tasks/${task.id}`);
     if (fromNotion) {
@@ -280,6 +283,7 @@ export function NewTaskPage() {
               )}
             </div>
           )}
+          <PlanModeField value={planMode} onChange={setPlanMode} />
           {createTask.error && !errors.prompt && !overLimit && !modelError && (
             <ErrorMessage title="Could not start the task" error={createTask.error} />
           )}

@@ -8,6 +8,7 @@ const tones: Record<TaskStatus | RunStatus, string> = {
   todo: 'bg-slate-100 text-slate-700',
   queued: 'bg-amber-50 text-amber-800',
   running: 'bg-sky-50 text-sky-800',
+  plan_review: 'bg-violet-50 text-violet-800',
   in_review: 'bg-violet-50 text-violet-800',
   awaiting_merge: 'bg-violet-50 text-violet-800',
   done: 'bg-emerald-50 text-emerald-800',

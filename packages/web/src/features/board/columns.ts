@@ -19,7 +19,11 @@ export interface Column {
 export const columns: readonly Column[] = [
   { id: 'todo', title: 'To Do', statuses: ['todo', 'cancelled'] },
   { id: 'in_progress', title: 'In Progress', statuses: ['queued', 'running'] },
-  { id: 'in_review', title: 'In Review', statuses: ['in_review', 'awaiting_merge'] },
+  {
+    id: 'in_review',
+    title: 'In Review',
+    statuses: ['plan_review', 'in_review', 'awaiting_merge'],
+  },
   { id: 'done', title: 'Done', statuses: ['done'] },
   { id: 'failed', title: 'Failed', statuses: ['failed'] },
 ];
@@ -113,6 +117,9 @@ export function cardActions(status: TaskStatus): BoardAction[] {
       return ['cancel'];
     case 'in_review':
       return ['approve', 'reject'];
+    case 'plan_review':
+      // Its plan is approved or rejected on the task's page.
+      return [];
     case 'awaiting_merge':
       // Its push upstream was refused: retry rebuilds the work on the latest base.
       return ['retry', 'reject'];

@@ -2,12 +2,13 @@
  * @module lib/queries/tasks
  * Tasks over the REST API: the list (refreshed every few seconds, so statuses stay current), one
  * task with the totals of its runs, creating one, renaming and deleting one, follow-up messages,
- * stopping a run, approving or rejecting its work, and its pipeline's timeline with the retry a
- * failed stage offers.
+ * stopping a run, approving or rejecting its work, approving (edited) or rejecting its plan, and
+ * its pipeline's timeline with the retry a failed stage offers.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
   ApproveResult,
+  Plan,
   CreateTaskBody,
   PostedMessage,
   Run,
@@ -139,6 +140,26 @@ export function useReviewTask(taskId: string) {
         method: 'POST',
         ...(review.decision === 'reject' ? { json: { reason: review.reason } } : {}),
       }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: tasksQueryKey }),
+  });
+}
+
+/** Approves the task's plan, as proposed or edited (the coding run starts), or rejects it with a note. */
+export function usePlanDecision(taskId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (decision: { approve: true; plan?: Plan } | { approve: false; note: string }) =>
+      api<Run | Task>(
+        `/api/v1/tasks/${encodeURIComponent(taskId)}/plan/${decision.approve ? 'approve' : 'reject'}`,
+        {
+          method: 'POST',
+          json: decision.approve
+            ? decision.plan
+              ? { plan: decision.plan }
+              : {}
+            : { note: decision.note },
+        },
+      ),
     onSettled: () => queryClient.invalidateQueries({ queryKey: tasksQueryKey }),
   });
 }

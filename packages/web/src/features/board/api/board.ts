@@ -7,7 +7,15 @@
  * reason, retry, cancel); creating, editing and deleting cards; a card's runs.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AgentName, Board, CreateTaskBody, Run, Task, UpdateTaskBody } from '@lucid/contracts';
+import type {
+  AgentName,
+  Board,
+  CreateTaskBody,
+  PlanMode,
+  Run,
+  Task,
+  UpdateTaskBody,
+} from '@lucid/contracts';
 import { api } from '../../../lib/api.ts';
 import { tasksQueryKey } from '../../../lib/queries/tasks.ts';
 import { useRepoStream, type StreamConnection } from '../../../lib/use-repo-stream.ts';
@@ -91,6 +99,8 @@ export interface CardInput {
   model?: string | undefined;
   /** The branch the card's work starts from and is merged into; the default branch if absent. */
   baseBranch?: string | undefined;
+  /** Plan before coding; the workspace's default when left out. */
+  planMode?: PlanMode | undefined;
 }
 
 /** A new card in To Do: a task that is not started. */
@@ -107,6 +117,7 @@ export function useCreateCard(repoId: string) {
           agent: card.agent,
           ...(card.model ? { model: card.model } : {}),
           ...(card.baseBranch ? { baseBranch: card.baseBranch } : {}),
+          ...(card.planMode ? { planMode: card.planMode } : {}),
           start: false,
           source: 'board',
         } satisfies Partial<CreateTaskBody>,

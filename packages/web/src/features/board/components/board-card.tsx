@@ -113,6 +113,14 @@ export function CardTile({
             ) : (
               <StatusBadge status={task.status} />
             )}
+            {task.planReview && (
+              <span
+                className="rounded bg-violet-100 px-1.5 py-0.5 font-medium text-violet-900"
+                title="Its plan waits for approval"
+              >
+                Plan
+              </span>
+            )}
             {task.awaitingMerge && (
               <span className="rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-900">
                 awaiting merge

@@ -2,15 +2,17 @@
  * @module features/board/components/card-form-dialog
  * Creating or editing a card in a modal. A new card gets its title, its description (the prompt
  * the agent works on), the branch its work starts from (the default branch unless another is
- * picked), the agent and the model, with the same pickers as the new task form. An
+ * picked), the agent and the model, and whether it plans first, with the same pickers as the new
+ * task form. An
  * existing card can change all of them while it is to do and has never run; once it has run, only
  * its title, and the rest is shown as it is, saying why.
  */
 import { useState, type FormEvent } from 'react';
-import type { BoardCard } from '@lucid/contracts';
+import type { BoardCard, PlanMode } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField, TextareaField } from '../../../components/ui/input.tsx';
+import { PlanModeField } from '../../../components/ui/plan-mode-field.tsx';
 import { fieldErrors } from '../../../lib/api.ts';
 import { useBranches } from '../../../lib/repo-branches.ts';
 import {
@@ -80,6 +82,7 @@ function CardForm({
   const [title, setTitle] = useState(card?.title ?? '');
   const [prompt, setPrompt] = useState(card?.prompt ?? '');
   const [baseBranch, setBaseBranch] = useState('');
+  const [planMode, setPlanMode] = useState<PlanMode | ''>('');
   const errors = fieldErrors(mutation.error);
 
   const onSubmit = (event: FormEvent) => {
@@ -93,6 +96,7 @@ function CardForm({
           title: title.trim(),
           ...work,
           baseBranch: baseBranch && baseBranch !== defaultBranch ? baseBranch : undefined,
+          planMode: planMode || undefined,
         },
         { onSuccess: onDone },
       );
@@ -148,6 +152,7 @@ function CardForm({
       ) : (
         <AgentModelFields choice={choice} />
       )}
+      {card === null && <PlanModeField value={planMode} onChange={setPlanMode} />}
       {mutation.error && !errors.title && !errors.prompt && (
         <ErrorMessage
           title={card ? 'Could not save the card' : 'Could not create the card'}

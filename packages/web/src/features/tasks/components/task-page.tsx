@@ -9,7 +9,8 @@
  * is a fold of the task's live stream; a task started from a Notion page shows the page's card,
  * with the last write-back Lucid made to it, and a task of a repository linked to Vercel its
  * deployments. A best-of-N task opens on its Attempts tab: the attempts side by side, a diff
- * between any two, and Keep.
+ * between any two, and Keep. A task that plans first shows its plan as a checklist, approved,
+ * edited or rejected there while it waits in plan review.
  * Loaded on demand, with the terminal and the highlighter.
  */
 import { lazy, Suspense, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
@@ -39,6 +40,7 @@ import {
   lastPush,
   liveTaskStatus,
   liveTaskStatusSeq,
+  livePlan,
   pullRequestLabel,
   terminalChunks,
   type PullRequestLink,
@@ -48,6 +50,7 @@ import { DeleteTask } from './delete-task.tsx';
 import { AttemptsPanel } from './attempts-panel.tsx';
 import { DeploymentsCard } from './deployments-card.tsx';
 import { DiffView } from './diff-view.tsx';
+import { PlanCard } from './plan-card.tsx';
 import { FileExplorer, FileView } from './file-explorer.tsx';
 import { ReviewActions } from './review-actions.tsx';
 import { lastSafetyChecks, PushBlockedBanner, SafetyPanel } from './safety-panel.tsx';
@@ -220,6 +223,7 @@ function TaskView({ task }: { task: TaskDetail }) {
   const status = liveTaskStatus(state.events) ?? task.status;
   const statusSeq = liveTaskStatusSeq(state.events);
   const checks = useMemo(() => lastSafetyChecks(state.events), [state.events]);
+  const plan = useMemo(() => livePlan(state.events), [state.events]);
 
   const tabButton = (value: Tab, label: string) => (
     <button
@@ -285,6 +289,7 @@ function TaskView({ task }: { task: TaskDetail }) {
         <NotionTaskCard taskId={task.id} write={lastNotionWrite(state.events)} />
       )}
       <DeploymentsCard taskId={task.id} workspaceId={task.workspaceId} />
+      {plan && <PlanCard taskId={task.id} live={plan} status={status} />}
       {endedWithoutChanges(state.events) ? (
         <NoChangesNote />
       ) : (

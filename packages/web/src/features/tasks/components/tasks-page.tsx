@@ -24,6 +24,7 @@ const taskStatuses = Object.keys({
   todo: 1,
   queued: 1,
   running: 1,
+  plan_review: 1,
   in_review: 1,
   awaiting_merge: 1,
   done: 1,

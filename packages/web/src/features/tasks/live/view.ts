@@ -8,7 +8,7 @@
  * the answers being written), the
  * terminal's text, and the files that changed. A stop reads as one line.
  */
-import type { RunStatus, TaskEvent, TaskStatus } from '@lucid/contracts';
+import type { Plan, RunStatus, TaskEvent, TaskStatus } from '@lucid/contracts';
 import type { NotionWrite } from '../../../components/ui/notion-card.tsx';
 import type { LiveState } from './fold.ts';
 
@@ -454,4 +454,48 @@ export function lastPullRequest(events: TaskEvent[]): PullRequestLink | null {
     }
   }
   return null;
+}
+
+/** The task's plan as the stream tells it: the latest proposed or approved, and its steps done. */
+export interface LivePlan {
+  plan: Plan;
+  /** Approved (by a person, or `auto`), else proposed and waiting. */
+  approvedBy: string | null;
+  edited: boolean;
+  /** Rejected with a note (no coding run follows); a retry plans again. */
+  rejected: { note: string; by: string } | null;
+  /** Indices of the steps the coding run ticked since the plan was approved. */
+  done: ReadonlySet<number>;
+}
+
+/**
+ * The newest plan of the stream (`plan.proposed`, then `plan.approved` or `plan.rejected`), with
+ * the steps ticked after it (`plan.step`); null before any plan.
+ */
+export function livePlan(events: TaskEvent[]): LivePlan | null {
+  let found = null as LivePlan | null;
+  for (const event of events) {
+    if (event.type === 'plan.proposed') {
+      found = {
+        plan: event.plan,
+        approvedBy: null,
+        edited: false,
+        rejected: null,
+        done: new Set(),
+      };
+    } else if (event.type === 'plan.approved') {
+      found = {
+        plan: event.plan,
+        approvedBy: event.by,
+        edited: event.edited,
+        rejected: null,
+        done: new Set(),
+      };
+    } else if (event.type === 'plan.rejected' && found) {
+      found = { ...found, rejected: { note: event.note, by: event.by } };
+    } else if (event.type === 'plan.step' && found) {
+      found = { ...found, done: new Set([...found.done, event.index]) };
+    }
+  }
+  return found;
 }

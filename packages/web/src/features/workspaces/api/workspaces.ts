@@ -8,6 +8,7 @@ import type {
   AcceptedWorkspaceInvitation,
   CreatedWorkspaceInvitation,
   CreateWorkspaceInvitationBody,
+  PlanMode,
   Workspace,
   WorkspaceInvitationList,
   WorkspaceMember,
@@ -42,6 +43,16 @@ export function useRenameWorkspace(workspaceId: string) {
   return useMutation({
     mutationFn: (name: string) =>
       api<Workspace>(path(workspaceId), { method: 'PATCH', json: { name } }),
+    onSuccess: refresh,
+  });
+}
+
+/** Sets the plan mode new tasks of the workspace take when they name none (admins). */
+export function useWorkspacePlanMode(workspaceId: string) {
+  const refresh = useRefresh();
+  return useMutation({
+    mutationFn: (planMode: PlanMode) =>
+      api<Workspace>(path(workspaceId), { method: 'PATCH', json: { planMode } }),
     onSuccess: refresh,
   });
 }

@@ -1,6 +1,6 @@
 /**
  * @module features/workspaces/components/workspace-settings-page
- * The active workspace's settings: its members and their roles (change, remove, leave), inviting
+ * The active workspace's settings (the plan mode of its new tasks among them): its members and their roles (change, remove, leave), inviting
  * someone by email with a role (the link is shown once), the invitations still pending (revoke
  * one), a team workspace's own credentials, renaming it, deleting a team workspace, and making a
  * new team workspace.
@@ -9,6 +9,7 @@ import { useId, useState, type FormEvent } from 'react';
 import type {
   CreatedWorkspaceInvitation,
   InvitedRole,
+  PlanMode,
   WorkspaceInvitation,
   WorkspaceRole,
 } from '@lucid/contracts';
@@ -21,6 +22,7 @@ import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField } from '../../../components/ui/input.tsx';
 import { Loading } from '../../../components/ui/loading.tsx';
 import { PageHeader } from '../../../components/ui/page-header.tsx';
+import { PlanModeField, planModeLabel } from '../../../components/ui/plan-mode-field.tsx';
 import { ShownOnce } from '../../../components/ui/shown-once.tsx';
 import { Time } from '../../../components/ui/time.tsx';
 import { setActiveWorkspace, useActiveWorkspace } from '../../../lib/active-workspace.ts';
@@ -34,6 +36,7 @@ import {
   useMembers,
   useRemoveMember,
   useRenameWorkspace,
+  useWorkspacePlanMode,
   useRevokeWorkspaceInvitation,
   useWorkspaceInvitations,
 } from '../api/workspaces.ts';
@@ -312,6 +315,43 @@ function NewWorkspace() {
   );
 }
 
+function DefaultPlanMode({ workspaceId, planMode }: { workspaceId: string; planMode: PlanMode }) {
+  const save = useWorkspacePlanMode(workspaceId);
+  const [value, setValue] = useState<PlanMode>(planMode);
+  return (
+    <Card
+      title="Planning"
+      description="Whether new tasks plan before they code, unless the task says otherwise."
+    >
+      <form
+        aria-label="Default plan mode"
+        className="flex items-end gap-3 px-5 py-4"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.mutate(value);
+        }}
+      >
+        <div className="flex-1">
+          <PlanModeField
+            value={value}
+            withDefault={false}
+            onChange={(mode) => setValue(mode === '' ? 'off' : mode)}
+          />
+        </div>
+        <Button type="submit" variant="secondary" pending={save.isPending} pendingText="Saving…">
+          Save
+        </Button>
+      </form>
+      {save.isSuccess && (
+        <p role="status" className="px-5 pb-3 text-sm text-emerald-700">
+          New tasks now default to: {planModeLabel(value).toLowerCase()}.
+        </p>
+      )}
+      {save.error && <ErrorMessage title="Could not save" error={save.error} />}
+    </Card>
+  );
+}
+
 export function WorkspaceSettingsPage() {
   useTitle('Workspace settings');
   const { workspace } = useActiveWorkspace();
@@ -332,6 +372,13 @@ export function WorkspaceSettingsPage() {
         <WorkspaceCredentials key={workspace.id} workspaceId={workspace.id} manage={admin} />
       )}
       {admin && <Rename key={workspace.id} workspaceId={workspace.id} name={workspace.name} />}
+      {admin && (
+        <DefaultPlanMode
+          key={`${workspace.id}-plan`}
+          workspaceId={workspace.id}
+          planMode={workspace.planMode}
+        />
+      )}
       {workspace.role === 'owner' && !workspace.personal && (
         <DeleteWorkspace workspaceId={workspace.id} name={workspace.name} />
       )}
