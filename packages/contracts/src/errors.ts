@@ -46,6 +46,7 @@ export const errorStatus = {
   file_not_found: 404,
   invitation_not_found: 404,
   deployment_not_found: 404,
+  eval_not_found: 404,
   method_not_allowed: 405,
   name_taken: 409,
   conflict: 409,

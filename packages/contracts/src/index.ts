@@ -24,3 +24,4 @@ export * from './notion.ts';
 export * from './safety.ts';
 export * from './replay.ts';
 export * from './vercel.ts';
+export * from './evals.ts';

@@ -7,12 +7,14 @@
  * runners' waiting claims; a task from a Notion page stores the job moving its page along, and
  * writing its pull request's link once one is opened; a pull request opened or refreshed, or a
  * repository without a forge whose run pushed, stores the Vercel preview of the commit when the
- * repository is linked to a project; runs and jobs are counted and timed in the server's
+ * repository is linked to a project; an eval task's run moves its eval on, in the run's own
+ * transaction (and is neither published nor previewed); runs and jobs are counted and timed in the server's
  * metrics), and lease recovery.
  */
 import type { Logger } from 'pino';
 import type { NotionConfig, VercelConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
+import { afterEvalRun, isEvalTask } from '../evals/attempts.ts';
 import { enqueuePublish, PUBLISH_JOB, publishJob } from '../forges/publish-run.ts';
 import type { PublishContext } from '../forges/upstream.ts';
 import { JobWorker } from '../jobs/worker.ts';
@@ -121,7 +123,14 @@ export function wireLifecycle({
   });
   recordRuns(events, metrics);
   events.on('job.queued', () => worker.wake());
-  events.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
+  events.within('run.succeeded', async (run, tx) =>
+    (await isEvalTask(tx, run.taskId)) ? undefined : enqueuePublish(tx, run),
+  );
+  for (const outcome of ['succeeded', 'failed', 'cancelled'] as const) {
+    events.within(`run.${outcome}`, (run, tx) =>
+      afterEvalRun(tx, publishing.gitRoot, { runId: run.runId, taskId: run.taskId, outcome }),
+    );
+  }
   if (notion) {
     events.within('run.queued', (run, tx) =>
       enqueueNotionStatus(tx, { taskId: run.taskId, stage: 'inProgress', key: run.runId }),
@@ -146,7 +155,9 @@ export function wireLifecycle({
     );
   }
   if (previews) {
-    events.within('run.succeeded', (run, tx) => enqueueLocalPreview(tx, run));
+    events.within('run.succeeded', async (run, tx) =>
+      (await isEvalTask(tx, run.taskId)) ? undefined : enqueueLocalPreview(tx, run),
+    );
     for (const type of ['pr.opened', 'pr.updated'] as const) {
       events.within(type, (pr, tx) =>
         enqueuePreview(tx, { taskId: pr.taskId, runId: pr.runId, sha: pr.sha }),
