@@ -17,7 +17,11 @@ import { cliUser, type CliUser } from './support/cli.ts';
 import { request, signUp } from './support/client.ts';
 
 const SUITE = path.resolve(import.meta.dirname, '../../../evals/example');
-const KEYS = { anthropic: 'sk-ant-evals-0123456789abcdef' };
+const KEYS = {
+  anthropic: 'sk-ant-evals-0123456789abcdef',
+  openai: 'sk-oa-evals-0123456789',
+  compatible: 'sk-c-evals-0123456789',
+};
 const USAGE = { inputTokens: 1000, outputTokens: 100 };
 
 /** What each case's file becomes, right or wrong. */
@@ -34,7 +38,7 @@ const FILES = {
   },
   shout: {
     path: 'shout.js',
-    right: "export function shout(text) {\n  return `${text.toUpperCase()}!`;\n}\n",
+    right: 'export function shout(text) {\n  return `${text.toUpperCase()}!`;\n}\n',
     wrong: 'export function shout(text) {\n  return text.toUpperCase();\n}\n',
   },
 } as const;
@@ -50,10 +54,17 @@ function attempt(model: string, id: CaseId, right: boolean): ScriptStep[] {
       when,
       usage: USAGE,
       toolCalls: [
-        { name: 'write_file', input: { path: file.path, content: right ? file.right : file.wrong } },
+        {
+          name: 'write_file',
+          input: { path: file.path, content: right ? file.right : file.wrong },
+        },
       ],
     },
-    { when, usage: USAGE, toolCalls: [{ name: 'finish', input: { summary: `Fixed ${file.path}.` } }] },
+    {
+      when,
+      usage: USAGE,
+      toolCalls: [{ name: 'finish', input: { summary: `Fixed ${file.path}.` } }],
+    },
   ];
 }
 
@@ -101,9 +112,7 @@ describe('lucid eval run on the example suite', () => {
     expect(sonnet.stdout).toContain(
       'example with lucid on anthropic/claude-sonnet-4-5: 2 of 3 passed (67%)',
     );
-    expect(sonnet.stdout).toContain(
-      '$0.0270 in all, $0.0090 per task, $0.0135 per success',
-    );
+    expect(sonnet.stdout).toContain('$0.0270 in all, $0.0090 per task, $0.0135 per success');
     expect(sonnet.stdout).toMatch(/^add\s+1\s+passed\s/m);
     expect(sonnet.stdout).toMatch(/^shout\s+1\s+failed\s/m);
     const listed = await cli.run(['eval', 'list']);

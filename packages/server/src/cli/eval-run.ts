@@ -95,7 +95,9 @@ async function pushFolder(
     });
     const commit = (await gitOutput(['rev-parse', 'HEAD'], { cwd: work })).trim();
     let repo = existing.find((candidate) => candidate.name === name);
-    const refspec = repo ? `${commit}:refs/tags/eval/${commit.slice(0, 12)}` : 'HEAD:refs/heads/main';
+    const refspec = repo
+      ? `${commit}:refs/tags/eval/${commit.slice(0, 12)}`
+      : 'HEAD:refs/heads/main';
     if (!repo) {
       repo = await api.post('/repos/ingest', { name, defaultBranch: 'main' }, Repo);
       say(`Created repository ${name} (${repo.id}).`);

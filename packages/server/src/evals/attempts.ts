@@ -137,10 +137,7 @@ async function startAttempt(
  * decides the attempt. Then the eval's next attempts start.
  */
 export async function afterEvalRun(tx: Db, gitRoot: string, ended: RunEnded): Promise<void> {
-  const [result] = await tx
-    .select()
-    .from(evalResults)
-    .where(eq(evalResults.taskId, ended.taskId));
+  const [result] = await tx.select().from(evalResults).where(eq(evalResults.taskId, ended.taskId));
   if (!result) return;
   const [run] = await tx.select().from(evals).where(eq(evals.id, result.evalId));
   if (!run) return;
@@ -186,7 +183,10 @@ export async function afterEvalRun(tx: Db, gitRoot: string, ended: RunEnded): Pr
 }
 
 /** The check's commands: the hidden files written from base64, then the check itself. */
-export function checkCommands(check: string, hidden: { path: string; content: string }[]): string[] {
+export function checkCommands(
+  check: string,
+  hidden: { path: string; content: string }[],
+): string[] {
   const writes = hidden.map(({ path, content }) => {
     const quoted = shellQuote(path);
     const data = Buffer.from(content, 'utf8').toString('base64');
@@ -230,7 +230,10 @@ async function agentFigures(
     })
     .from(usage)
     .where(eq(usage.runId, runId));
-  const [task] = await tx.select().from(tasks).where(eq(tasks.id, result.taskId ?? ''));
+  const [task] = await tx
+    .select()
+    .from(tasks)
+    .where(eq(tasks.id, result.taskId ?? ''));
   const [testCase] = await tx
     .select()
     .from(evalCases)
@@ -257,7 +260,9 @@ async function branchDiff(
   const repoPath = bareRepoPath(gitRoot, task.repoId);
   let tip: string;
   try {
-    tip = (await runGit(['rev-parse', '--verify', `refs/heads/${task.branch}`], { cwd: repoPath })).trim();
+    tip = (
+      await runGit(['rev-parse', '--verify', `refs/heads/${task.branch}`], { cwd: repoPath })
+    ).trim();
   } catch {
     return null;
   }
@@ -268,7 +273,9 @@ async function branchDiff(
     insertions: stats?.insertions ?? 0,
     deletions: stats?.deletions ?? 0,
     patch:
-      patch.length > PATCH_MAX ? `${patch.slice(0, PATCH_MAX)}\n… (the patch is cut here)\n` : patch,
+      patch.length > PATCH_MAX
+        ? `${patch.slice(0, PATCH_MAX)}\n… (the patch is cut here)\n`
+        : patch,
   };
 }
 

@@ -138,7 +138,9 @@ export async function createEval(
 
 async function resolveCommit(repoPath: string, rev: string): Promise<string | null> {
   try {
-    return (await runGit(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd: repoPath })).trim();
+    return (
+      await runGit(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd: repoPath })
+    ).trim();
   } catch {
     return null;
   }
@@ -226,10 +228,7 @@ export async function cancelEval(
       .select({ taskId: evalResults.taskId })
       .from(evalResults)
       .where(
-        and(
-          eq(evalResults.evalId, evalId),
-          inArray(evalResults.status, ['running', 'checking']),
-        ),
+        and(eq(evalResults.evalId, evalId), inArray(evalResults.status, ['running', 'checking'])),
       );
   });
   for (const { taskId } of active) {

@@ -147,7 +147,10 @@ const NOT_FOUND: Record<WorkspaceObject, () => AppError> = {
     ),
   run: () => new AppError('run_not_found', 'This run does not exist.'),
   eval: () =>
-    new AppError('eval_not_found', 'This eval does not exist, or you are not a member of its workspace.'),
+    new AppError(
+      'eval_not_found',
+      'This eval does not exist, or you are not a member of its workspace.',
+    ),
 };
 
 /** The workspace an object belongs to, or null when there is no such object. */
@@ -165,10 +168,10 @@ async function workspaceOf(db: Db, kind: WorkspaceObject, id: string): Promise<s
           : kind === 'eval'
             ? await db.select({ id: evals.workspaceId }).from(evals).where(eq(evals.id, id))
             : await db
-              .select({ id: tasks.workspaceId })
-              .from(runs)
-              .innerJoin(tasks, eq(tasks.id, runs.taskId))
-              .where(eq(runs.id, id));
+                .select({ id: tasks.workspaceId })
+                .from(runs)
+                .innerJoin(tasks, eq(tasks.id, runs.taskId))
+                .where(eq(runs.id, id));
   return row?.id ?? null;
 }
 

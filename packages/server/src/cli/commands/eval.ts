@@ -69,7 +69,9 @@ export function evalCommand(): Command {
             cases: suite.cases.map((testCase) => ({
               id: testCase.id,
               repoId: placed.get(testCase.id)?.repoId,
-              ...(placed.get(testCase.id)?.commit ? { commit: placed.get(testCase.id)?.commit } : {}),
+              ...(placed.get(testCase.id)?.commit
+                ? { commit: placed.get(testCase.id)?.commit }
+                : {}),
               prompt: testCase.prompt,
               check: testCase.check,
               hidden: testCase.hidden,

@@ -61,7 +61,8 @@ export const evalRoutes =
       {
         schema: {
           tags,
-          summary: "An eval's results, attempt by attempt: success, time, steps, tokens, dollars, diff",
+          summary:
+            "An eval's results, attempt by attempt: success, time, steps, tokens, dollars, diff",
           params: IdParams,
           response: { 200: EvalDetail },
         },
@@ -75,12 +76,11 @@ export const evalRoutes =
       {
         schema: {
           tags,
-          summary: "Cancel an eval: its pending attempts never start, those under way are stopped",
+          summary: 'Cancel an eval: its pending attempts never start, those under way are stopped',
           params: IdParams,
           response: { 200: EvalDetail },
         },
       },
-      async (request) =>
-        cancelEval(db, { actor: principalOf(request), evalId: request.params.id }),
+      async (request) => cancelEval(db, { actor: principalOf(request), evalId: request.params.id }),
     );
   };
