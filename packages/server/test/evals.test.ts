@@ -11,62 +11,21 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvalDetail, EvalList } from '@lucid/contracts';
-import type { ScriptStep } from './fakes/llm/index.ts';
 import { startAgentServer, type AgentServer } from './support/agent-server.ts';
 import { cliUser, type CliUser } from './support/cli.ts';
 import { request, signUp } from './support/client.ts';
+import {
+  EXAMPLE_SUITE,
+  EXAMPLE_USAGE,
+  exampleSuiteScript,
+  type ExampleCase,
+} from './support/example-suite.ts';
 
-const SUITE = path.resolve(import.meta.dirname, '../../../evals/example');
 const KEYS = {
   anthropic: 'sk-ant-evals-0123456789abcdef',
   openai: 'sk-oa-evals-0123456789',
   compatible: 'sk-c-evals-0123456789',
 };
-const USAGE = { inputTokens: 1000, outputTokens: 100 };
-
-/** What each case's file becomes, right or wrong. */
-const FILES = {
-  add: {
-    path: 'calc.js',
-    right: 'export function add(a, b) {\n  return a + b;\n}\n',
-    wrong: 'export function add(a, b) {\n  return a * b;\n}\n',
-  },
-  greet: {
-    path: 'greet.js',
-    right: 'export function greet(name) {\n  return `Hello, ${name}!`;\n}\n',
-    wrong: 'export function greet(name) {\n  return `Hello ${name}`;\n}\n',
-  },
-  shout: {
-    path: 'shout.js',
-    right: 'export function shout(text) {\n  return `${text.toUpperCase()}!`;\n}\n',
-    wrong: 'export function shout(text) {\n  return text.toUpperCase();\n}\n',
-  },
-} as const;
-type CaseId = keyof typeof FILES;
-
-/** A model's two steps on a case: write the file (right or wrong), then finish. */
-function attempt(model: string, id: CaseId, right: boolean): ScriptStep[] {
-  const file = FILES[id];
-  const when = (body: Record<string, unknown>) =>
-    body.model === model && JSON.stringify(body.messages).includes(`In ${file.path},`);
-  return [
-    {
-      when,
-      usage: USAGE,
-      toolCalls: [
-        {
-          name: 'write_file',
-          input: { path: file.path, content: right ? file.right : file.wrong },
-        },
-      ],
-    },
-    {
-      when,
-      usage: USAGE,
-      toolCalls: [{ name: 'finish', input: { summary: `Fixed ${file.path}.` } }],
-    },
-  ];
-}
 
 let t: AgentServer;
 let cli: CliUser;
@@ -85,18 +44,16 @@ describe('lucid eval run on the example suite', () => {
   const ids: Record<string, string> = {};
 
   it('runs each model on every case and prints the results and the summary', async () => {
-    const passes: Record<string, CaseId[]> = {
+    const passes: Record<string, ExampleCase[]> = {
       'claude-sonnet-4-5': ['add', 'greet'],
       'claude-haiku-4-5': ['shout'],
     };
     for (const [model, passing] of Object.entries(passes)) {
-      t.llm.script(
-        (Object.keys(FILES) as CaseId[]).flatMap((id) => attempt(model, id, passing.includes(id))),
-      );
+      t.llm.script(exampleSuiteScript(model, passing));
       const ran = await cli.run([
         'eval',
         'run',
-        SUITE,
+        EXAMPLE_SUITE,
         '--model',
         `anthropic/${model}`,
         '--concurrency',
@@ -216,7 +173,7 @@ describe('cancelling an eval', () => {
   it('stops the case under way, and the cases not started never start', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    t.llm.script([{ hold: held, usage: USAGE, text: 'Thinking.' }]);
+    t.llm.script([{ hold: held, usage: EXAMPLE_USAGE, text: 'Thinking.' }]);
     const started = await api<EvalDetail>('POST', '/api/v1/evals', {
       suite: {
         name: 'cancelled',
