@@ -133,7 +133,7 @@ describe.skipIf(chromiumMissing)('the web app, evals compared', () => {
     expect(await add.getByText(/model calls/).textContent()).toMatch(
       /^\d+\.\d s · 2 model calls · 2200 tokens · \$0\.0090 · 1 file \+1 −2$/,
     );
-    await add.getByText('Diff').click();
+    await add.getByText('Diff', { exact: true }).click();
     expect(await add.getByLabel('Diff of add attempt 1').textContent()).toContain(
       '+  return a + b;',
     );
