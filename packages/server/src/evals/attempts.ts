@@ -21,7 +21,7 @@ import {
 } from '../db/schema.ts';
 import { bareRepoPath } from '../git/bare-repo.ts';
 import { diffStats } from '../git/diff-stats.ts';
-import { runGit } from '../git/run-git.ts';
+import { GitError, runGit } from '../git/run-git.ts';
 import { newId } from '../ids.ts';
 import { appendEvents } from '../tasks/events.ts';
 import { lockTask } from '../tasks/lifecycle.ts';
@@ -64,7 +64,22 @@ export async function startAttempts(tx: Db, gitRoot: string, evalId: string): Pr
           .orderBy(asc(evalResults.position))
           .limit(free)
       : [];
-  for (const result of pending) await startAttempt(tx, gitRoot, run, result);
+  for (const result of pending) {
+    try {
+      await startAttempt(tx, gitRoot, run, result);
+    } catch (error) {
+      // A branch git cannot make fails this attempt alone, never the run's end that started it.
+      if (!(error instanceof GitError)) throw error;
+      await tx
+        .update(evalResults)
+        .set({
+          status: 'failed',
+          output: `Its branch could not be made at the case's commit: ${error.message}`,
+          finishedAt: new Date(),
+        })
+        .where(eq(evalResults.id, result.id));
+    }
+  }
   if (free > 0 && pending.length === 0 && (active?.n ?? 0) === 0) {
     await tx
       .update(evals)
@@ -266,8 +281,13 @@ async function branchDiff(
   } catch {
     return null;
   }
+  let patch: string;
+  try {
+    patch = await runGit(['diff', `${base}..${tip}`, '--'], { cwd: repoPath });
+  } catch {
+    return null;
+  }
   const [stats] = await diffStats(repoPath, [{ base, tip }]);
-  const patch = await runGit(['diff', `${base}..${tip}`, '--'], { cwd: repoPath });
   return {
     filesChanged: stats?.filesChanged ?? 0,
     insertions: stats?.insertions ?? 0,
