@@ -7,7 +7,7 @@
  * same task, so the same workspace: the hidden files written, then the check command) or ends the
  * attempt; the check's end decides it (exit 0 passes) and records its figures, diff and output.
  */
-import { and, asc, count, eq, inArray, sum } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sum } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import {
   evalCases,
@@ -156,8 +156,17 @@ export async function afterEvalRun(tx: Db, gitRoot: string, ended: RunEnded): Pr
   if (!result) return;
   const [run] = await tx.select().from(evals).where(eq(evals.id, result.evalId));
   if (!run) return;
-  if (result.status === 'running' && result.agentRunId === ended.runId) {
-    const figures = await agentFigures(tx, gitRoot, ended.runId, result);
+  // A run re-queued after its runner was lost is a new run of the same kind: matched by its spec.
+  const [endedRun] = await tx
+    .select({ spec: runs.spec })
+    .from(runs)
+    .where(eq(runs.id, ended.runId));
+  const agentRun = Boolean(endedRun?.spec.agent);
+  if (result.status === 'running' && agentRun) {
+    const figures = {
+      ...(await agentFigures(tx, gitRoot, ended.runId, result)),
+      agentRunId: ended.runId,
+    };
     if (ended.outcome === 'succeeded' && run.status === 'running') {
       const checkRunId = await queueCheck(tx, result);
       await tx
@@ -179,10 +188,11 @@ export async function afterEvalRun(tx: Db, gitRoot: string, ended: RunEnded): Pr
         })
         .where(eq(evalResults.id, result.id));
     }
-  } else if (result.status === 'checking' && result.checkRunId === ended.runId) {
+  } else if (result.status === 'checking' && !agentRun) {
     await tx
       .update(evalResults)
       .set({
+        checkRunId: ended.runId,
         status:
           ended.outcome === 'succeeded'
             ? 'passed'
@@ -330,4 +340,23 @@ async function outputTail(tx: Db, ended: RunEnded): Promise<string> {
 export async function isEvalTask(tx: Db, taskId: string): Promise<boolean> {
   const [task] = await tx.select({ source: tasks.source }).from(tasks).where(eq(tasks.id, taskId));
   return task?.source === 'eval';
+}
+
+/**
+ * Moves the attempt of an eval task that failed or was cancelled without a run's end: its last
+ * run was interrupted too often (its runner lost) and the lease recovery ended the task.
+ */
+export async function afterEvalTaskLost(
+  tx: Db,
+  gitRoot: string,
+  { taskId, outcome }: { taskId: string; outcome: 'failed' | 'cancelled' },
+): Promise<void> {
+  const [last] = await tx
+    .select({ id: runs.id, status: runs.status })
+    .from(runs)
+    .where(eq(runs.taskId, taskId))
+    .orderBy(desc(runs.createdAt), desc(runs.id))
+    .limit(1);
+  if (last?.status !== 'interrupted') return;
+  await afterEvalRun(tx, gitRoot, { runId: last.id, taskId, outcome });
 }

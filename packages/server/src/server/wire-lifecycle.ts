@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import type { NotionConfig, VercelConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
-import { afterEvalRun, isEvalTask } from '../evals/attempts.ts';
+import { afterEvalRun, afterEvalTaskLost, isEvalTask } from '../evals/attempts.ts';
 import { enqueuePublish, PUBLISH_JOB, publishJob } from '../forges/publish-run.ts';
 import type { PublishContext } from '../forges/upstream.ts';
 import { JobWorker } from '../jobs/worker.ts';
@@ -129,6 +129,11 @@ export function wireLifecycle({
   for (const outcome of ['succeeded', 'failed', 'cancelled'] as const) {
     events.within(`run.${outcome}`, (run, tx) =>
       afterEvalRun(tx, publishing.gitRoot, { runId: run.runId, taskId: run.taskId, outcome }),
+    );
+  }
+  for (const outcome of ['failed', 'cancelled'] as const) {
+    events.within(`task.${outcome}`, (task, tx) =>
+      afterEvalTaskLost(tx, publishing.gitRoot, { taskId: task.taskId, outcome }),
     );
   }
   if (notion) {
