@@ -26,6 +26,7 @@
  *   - jobs (the durable follow-up queue) hears the domain events of tasks;
  *   - gateway (the metering LLM gateway), forges (GitHub/GitLab, mirrors, publishing) and notion
  *     (connections, databases, mappings, tasks from pages) act on tasks;
+ *   - evals (suites run as eval tasks) build on tasks and git;
  *   - http serves all of them; server.ts (with server/) composes them; cli starts the server or a runner.
  * The worker side (runner, agent, sandbox) also runs in `lucid runner` on hosts with no database:
  * nothing it reaches may import db. The web app imports only contracts, and its features do not
@@ -55,6 +56,8 @@ const serverLayers = [
   ['gateway', 'forges', 'notion'],
   // Above forges and notion: a preview's link is commented on its pull request and set on its page.
   ['vercel'],
+  // Evals run suites as tasks and follow their runs' ends; only http and the composition root use them.
+  ['evals'],
   ['http'],
   ['server'],
   ['cli'],

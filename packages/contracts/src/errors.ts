@@ -47,6 +47,7 @@ export const errorStatus = {
   invitation_not_found: 404,
   deployment_not_found: 404,
   attempt_not_found: 404,
+  eval_not_found: 404,
   method_not_allowed: 405,
   name_taken: 409,
   conflict: 409,

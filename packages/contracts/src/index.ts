@@ -26,4 +26,5 @@ export * from './safety.ts';
 export * from './replay.ts';
 export * from './vercel.ts';
 export * from './attempts.ts';
+export * from './evals.ts';
 export * from './timeline.ts';

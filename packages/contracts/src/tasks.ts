@@ -32,7 +32,7 @@ export const Task = z
     /** The pull or merge request's number on its forge. */
     prNumber: z.number().int().nullable(),
     /** Where the task came from: a chat, a board card, a forge webhook, the API. */
-    source: z.enum(['chat', 'board', 'notion', 'webhook', 'api']),
+    source: z.enum(['chat', 'board', 'notion', 'webhook', 'api', 'eval']),
     /** Why its last result was rejected; given to its next run, cleared when it is approved. */
     reviewNote: z.string().nullable(),
     /** How many attempts a best-of-N task asked for; null for a task of one. */

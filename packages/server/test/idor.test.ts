@@ -464,6 +464,18 @@ async function makeAlicesObjects(): Promise<void> {
   add('database', database.id);
   add('page', notionPage.id);
   add('run', first.run.id, second.body.run.id, queued.run.id);
+  // An eval of one case on the local repository, cancelled at once (no runner takes its run).
+  const evaluation = await api<{ id: string }>(alice, 'POST', '/api/v1/evals', {
+    suite: {
+      name: `${MARK}-suite`,
+      cases: [{ id: 'one', repoId: local.body.id, prompt: `${MARK} case`, check: 'true' }],
+    },
+    model: 'anthropic/claude-sonnet-4-5',
+    concurrency: 1,
+  });
+  expect(evaluation.status, JSON.stringify(evaluation.body)).toBe(201);
+  expect((await api(alice, 'POST', `/api/v1/evals/${evaluation.body.id}/cancel`)).status).toBe(200);
+  add('eval', evaluation.body.id);
   add('sandbox', `sbx-${MARK}-1`, `sbx-${MARK}-2`);
   add('runner', runner.body.id);
   const tokens = await api<{ tokens: { id: string }[] }>(alice, 'GET', '/api/v1/tokens');

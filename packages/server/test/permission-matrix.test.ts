@@ -266,6 +266,7 @@ const BODIES: Record<string, (caller: Caller, filled: IdTable) => unknown> = {
     start: false,
   }),
   'PATCH /api/v1/workspaces/{id}/quotas': () => ({ tasksPerDay: null }),
+  'POST /api/v1/evals': () => matrixEval(),
   // A policy refusing nothing: the matrix's tasks go on as before.
   'PUT /api/v1/workspaces/{id}/safety-policy': () => ({
     protectedPaths: [],
@@ -299,6 +300,19 @@ const VALUES: Record<string, unknown> = { path: 'README.md', role: 'viewer' };
 
 /** A best-of-N task of the team's repository and its attempts, for the attempts' routes. */
 let bestOfN: { task: string; attempts: string[] };
+
+/** An eval of one case on the team's repository, whose check always passes. */
+function matrixEval() {
+  return {
+    workspaceId: teamId,
+    suite: {
+      name: 'matrix',
+      cases: [{ id: 'one', repoId: repo.id, prompt: 'A case of the matrix', check: 'true' }],
+    },
+    model: 'anthropic/claude-sonnet-4-5',
+    concurrency: 1,
+  };
+}
 
 async function spareRepo(): Promise<string> {
   const name = `spare-${Math.random().toString(36).slice(2, 8)}`;
@@ -500,7 +514,11 @@ beforeAll(async () => {
   );
   bestOfN = { task: attempts.task.id, attempts: listed.attempts.map((a) => a.id) };
   Object.assign(VALUES, { a: bestOfN.attempts[0], b: bestOfN.attempts[1] });
+  // An eval, cancelled at once: the matrix reads and cancels it again.
+  const evaluation = await ok<{ id: string }>(owner, 'POST', '/api/v1/evals', matrixEval());
+  await ok(owner, 'POST', `/api/v1/evals/${evaluation.id}/cancel`, undefined, 200);
   Object.assign(ids, {
+    eval: [evaluation.id],
     database: [database.id],
     page: [page.id],
     workspace: [teamId],

@@ -388,7 +388,7 @@ export const tasks = pgTable(
     title: text('title').notNull(),
     prompt: text('prompt').notNull(),
     status: text('status', { enum: taskStatuses }).notNull().default('todo'),
-    source: text('source', { enum: ['chat', 'board', 'notion', 'webhook', 'api'] })
+    source: text('source', { enum: ['chat', 'board', 'notion', 'webhook', 'api', 'eval'] })
       .notNull()
       .default('api'),
     branch: text('branch').notNull(),
@@ -897,5 +897,102 @@ export const vercelDeployments = pgTable(
   (t) => [
     index('vercel_deployments_task_idx').on(t.taskId, t.createdAt),
     index('vercel_deployments_project_idx').on(t.projectId, t.target, t.createdAt),
+  ],
+);
+
+export const evalStatuses = ['running', 'done', 'cancelled'] as const;
+export const evalResultStatuses = [
+  'pending',
+  'running',
+  'checking',
+  'passed',
+  'failed',
+  'cancelled',
+] as const;
+
+/** A file written into a case's workspace for its check only, never shown to the agent. */
+export interface EvalHiddenFile {
+  path: string;
+  content: string;
+}
+
+/** An evaluation: one suite run by one agent and model, each case `attempts` times, `concurrency` at once. */
+export const evals = pgTable(
+  'evals',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    suite: text('suite').notNull(),
+    agent: text('agent').notNull(),
+    model: text('model').notNull(),
+    attempts: integer('attempts').notNull(),
+    concurrency: integer('concurrency').notNull(),
+    status: text('status', { enum: evalStatuses }).notNull().default('running'),
+    createdAt: createdAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('evals_workspace_idx').on(t.workspaceId, t.createdAt)],
+);
+
+/** An evaluation's cases as it was started: repository and commit, prompt, check and hidden files. */
+export const evalCases = pgTable(
+  'eval_cases',
+  {
+    evalId: text('eval_id')
+      .notNull()
+      .references(() => evals.id, { onDelete: 'cascade' }),
+    caseId: text('case_id').notNull(),
+    position: integer('position').notNull(),
+    repoId: text('repo_id')
+      .notNull()
+      .references(() => repositories.id, { onDelete: 'cascade' }),
+    commitSha: text('commit_sha').notNull(),
+    prompt: text('prompt').notNull(),
+    check: text('check').notNull(),
+    hidden: jsonb('hidden').$type<EvalHiddenFile[]>().notNull().default([]),
+  },
+  (t) => [primaryKey({ columns: [t.evalId, t.caseId] })],
+);
+
+/**
+ * One attempt at one case: its task (an eval task, off the board), the agent's run, the check's
+ * run, and what came of it.
+ */
+export const evalResults = pgTable(
+  'eval_results',
+  {
+    id: text('id').primaryKey(),
+    evalId: text('eval_id')
+      .notNull()
+      .references(() => evals.id, { onDelete: 'cascade' }),
+    caseId: text('case_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    /** The order attempts start in. */
+    position: integer('position').notNull(),
+    status: text('status', { enum: evalResultStatuses }).notNull().default('pending'),
+    taskId: text('task_id').references(() => tasks.id, { onDelete: 'set null' }),
+    agentRunId: text('agent_run_id'),
+    checkRunId: text('check_run_id'),
+    durationMs: integer('duration_ms'),
+    steps: integer('steps'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    costUsd: doublePrecision('cost_usd'),
+    filesChanged: integer('files_changed'),
+    insertions: integer('insertions'),
+    deletions: integer('deletions'),
+    patch: text('patch'),
+    /** The end of the check's output (or why the attempt failed before its check). */
+    output: text('output'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('eval_results_attempt_idx').on(t.evalId, t.caseId, t.attempt),
+    uniqueIndex('eval_results_task_idx').on(t.taskId),
+    index('eval_results_status_idx').on(t.evalId, t.status),
   ],
 );

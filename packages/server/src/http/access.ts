@@ -109,6 +109,10 @@ export const ROUTE_ACCESS: Record<string, AccessRule> = {
   'POST /api/v1/tasks/{id}/attempts/{attemptId}/keep': member('task'),
   'POST /api/v1/runs/{id}/cancel': member('run'),
   'GET /api/v1/runs/{id}/export': member('run'),
+  'POST /api/v1/evals': member('workspace', 'body.workspaceId'),
+  'GET /api/v1/evals': 'signed-in',
+  'GET /api/v1/evals/{id}': member('eval'),
+  'POST /api/v1/evals/{id}/cancel': member('eval'),
 
   'GET /api/v1/models': viewer('workspace', 'query.workspaceId'),
   'GET /api/v1/agents': 'signed-in',

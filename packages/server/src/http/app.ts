@@ -52,6 +52,7 @@ import { webhookRoutes } from './routes/webhooks.ts';
 import { publishRoutes } from './routes/publish.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { quotaRoutes } from './routes/quotas.ts';
+import { evalRoutes } from './routes/evals.ts';
 import { safetyRoutes } from './routes/safety.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 import { workspaceCredentialRoutes } from './routes/workspace-credentials.ts';
@@ -129,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(invitationRoutes(deps));
       await api.register(usageRoutes(deps));
       await api.register(quotaRoutes(deps));
+      await api.register(evalRoutes(deps));
       await api.register(safetyRoutes(deps));
       await api.register(workspaceRoutes(deps));
       await api.register(workspaceCredentialRoutes(deps));

@@ -10,13 +10,15 @@
  * repository without a forge whose run pushed, stores the Vercel preview of the commit when the
  * repository is linked to a project; an attempt's run that ends stores the ranking of its best-of-N
  * task's attempts, and an attempt kept stores its publish as the task's and the removal of the
- * others' branches; runs and jobs are counted and timed in the server's metrics; a traced run's
- * root span is recorded at its end, and its publish and preview jobs join its trace), and lease
- * recovery.
+ * others' branches; an eval task's run moves its eval on, in the run's own transaction (and is
+ * neither published nor previewed); runs and jobs are counted and timed in the server's metrics;
+ * a traced run's root span is recorded at its end, and its publish and preview jobs join its
+ * trace), and lease recovery.
  */
 import type { Logger } from 'pino';
 import type { NotionConfig, VercelConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
+import { afterEvalRun, afterEvalTaskLost, isEvalTask } from '../evals/attempts.ts';
 import { enqueuePublish, PUBLISH_JOB, publishJob } from '../forges/publish-run.ts';
 import type { PublishContext } from '../forges/upstream.ts';
 import { JobWorker } from '../jobs/worker.ts';
@@ -148,7 +150,9 @@ export function wireLifecycle({
     log: (error) => logger.error({ err: error }, "could not record a run's trace"),
   });
   events.on('job.queued', () => worker.wake());
-  events.within('run.succeeded', (run, tx) => enqueuePublish(tx, run));
+  events.within('run.succeeded', async (run, tx) =>
+    (await isEvalTask(tx, run.taskId)) ? undefined : enqueuePublish(tx, run),
+  );
   for (const end of ['run.succeeded', 'run.failed', 'run.cancelled'] as const) {
     events.within(end, (run, tx) => enqueueRank(tx, run));
   }
@@ -158,6 +162,16 @@ export function wireLifecycle({
       await enqueuePublish(tx, { runId: kept.runId, taskId: kept.taskId, as: kept.taskId });
   });
   events.within('task.plan_review', (task, tx) => autoApprovePlan(tx, task.taskId));
+  for (const outcome of ['succeeded', 'failed', 'cancelled'] as const) {
+    events.within(`run.${outcome}`, (run, tx) =>
+      afterEvalRun(tx, publishing.gitRoot, { runId: run.runId, taskId: run.taskId, outcome }),
+    );
+  }
+  for (const outcome of ['failed', 'cancelled'] as const) {
+    events.within(`task.${outcome}`, (task, tx) =>
+      afterEvalTaskLost(tx, publishing.gitRoot, { taskId: task.taskId, outcome }),
+    );
+  }
   if (notion) {
     events.within('run.queued', (run, tx) =>
       enqueueNotionStatus(tx, { taskId: run.taskId, stage: 'inProgress', key: run.runId }),
@@ -182,7 +196,9 @@ export function wireLifecycle({
     );
   }
   if (previews) {
-    events.within('run.succeeded', (run, tx) => enqueueLocalPreview(tx, run));
+    events.within('run.succeeded', async (run, tx) =>
+      (await isEvalTask(tx, run.taskId)) ? undefined : enqueueLocalPreview(tx, run),
+    );
     for (const type of ['pr.opened', 'pr.updated'] as const) {
       events.within(type, (pr, tx) =>
         enqueuePreview(tx, { taskId: pr.taskId, runId: pr.runId, sha: pr.sha }),

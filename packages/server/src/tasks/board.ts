@@ -4,7 +4,7 @@
  * agent, for the five columns of contracts' board.ts. Visible to the members of the repository's
  * workspace; to anyone else the repository does not exist.
  */
-import { and, desc, eq, ilike, inArray, isNull, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, isNull, ne, or, type SQL } from 'drizzle-orm';
 import type { AgentName, DiffStats, TaskStatus } from '@lucid/contracts';
 import { runs, tasks } from '../db/schema.ts';
 import { bareRepoPath, listBranches } from '../git/bare-repo.ts';
@@ -61,8 +61,12 @@ export async function readBoard(
   },
 ): Promise<BoardRows> {
   const repo = await loadRepo(ctx, userId, repoId);
-  // Attempts stand behind their best-of-N task's card.
-  const conditions: (SQL | undefined)[] = [eq(tasks.repoId, repo.id), isNull(tasks.attemptOf)];
+  // Attempts stand behind their best-of-N task's card; an eval's tasks are measured, not reviewed.
+  const conditions: (SQL | undefined)[] = [
+    eq(tasks.repoId, repo.id),
+    isNull(tasks.attemptOf),
+    ne(tasks.source, 'eval'),
+  ];
   if (filter.status) conditions.push(eq(tasks.status, filter.status));
   if (filter.agent) conditions.push(eq(tasks.agent, filter.agent));
   if (filter.q) {

@@ -3,7 +3,7 @@
  * The conversations list: the tasks of every workspace the user is a member of, most recently
  * updated first, each with its repository's name.
  */
-import { and, desc, eq, ilike, isNull, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, isNull, ne, or, type SQL } from 'drizzle-orm';
 import type { TaskStatus } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
 import { repositories, tasks, workspaceMembers, workspaces } from '../db/schema.ts';
@@ -26,10 +26,11 @@ export async function listTasks(
   db: Db,
   { userId, filter }: { userId: string; filter: TaskListFilter },
 ): Promise<{ task: TaskRow; repoName: string; workspaceName: string }[]> {
-  // Attempts are read through their best-of-N task.
+  // Attempts are read through their best-of-N task; an eval's tasks through their eval.
   const conditions: (SQL | undefined)[] = [
     eq(workspaceMembers.userId, userId),
     isNull(tasks.attemptOf),
+    ne(tasks.source, 'eval'),
   ];
   if (filter.repoId) conditions.push(eq(tasks.repoId, filter.repoId));
   if (filter.workspaceId) conditions.push(eq(tasks.workspaceId, filter.workspaceId));

@@ -6,7 +6,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Workspace, WorkspaceRole } from '@lucid/contracts';
 import type { Db } from '../db/client.ts';
-import { repositories, runs, tasks, workspaceMembers, workspaces } from '../db/schema.ts';
+import { evals, repositories, runs, tasks, workspaceMembers, workspaces } from '../db/schema.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -130,7 +130,7 @@ export async function requireRole(
 }
 
 /** The kinds of object whose workspace decides who may act on them. */
-export type WorkspaceObject = 'workspace' | 'repo' | 'task' | 'run';
+export type WorkspaceObject = 'workspace' | 'repo' | 'task' | 'run' | 'eval';
 
 /** What a caller outside an object's workspace is told: that it does not exist. */
 const NOT_FOUND: Record<WorkspaceObject, () => AppError> = {
@@ -147,6 +147,11 @@ const NOT_FOUND: Record<WorkspaceObject, () => AppError> = {
       'This task does not exist, or you are not a member of its workspace.',
     ),
   run: () => new AppError('run_not_found', 'This run does not exist.'),
+  eval: () =>
+    new AppError(
+      'eval_not_found',
+      'This eval does not exist, or you are not a member of its workspace.',
+    ),
 };
 
 /** The workspace an object belongs to, or null when there is no such object. */
@@ -161,11 +166,13 @@ async function workspaceOf(db: Db, kind: WorkspaceObject, id: string): Promise<s
             .where(eq(repositories.id, id))
         : kind === 'task'
           ? await db.select({ id: tasks.workspaceId }).from(tasks).where(eq(tasks.id, id))
-          : await db
-              .select({ id: tasks.workspaceId })
-              .from(runs)
-              .innerJoin(tasks, eq(tasks.id, runs.taskId))
-              .where(eq(runs.id, id));
+          : kind === 'eval'
+            ? await db.select({ id: evals.workspaceId }).from(evals).where(eq(evals.id, id))
+            : await db
+                .select({ id: tasks.workspaceId })
+                .from(runs)
+                .innerJoin(tasks, eq(tasks.id, runs.taskId))
+                .where(eq(runs.id, id));
   return row?.id ?? null;
 }
 

@@ -71,6 +71,7 @@ export function AppLayout({ user, children }: { user: SessionUser; children: Rea
             <NavItem href="/settings/tokens">API tokens</NavItem>
             <NavItem href="/settings/runners">Runners</NavItem>
             <NavItem href="/usage">Usage</NavItem>
+            <NavItem href="/evals">Evals</NavItem>
             <NavItem href="/audit">Audit</NavItem>
             <NavItem href="/settings/quotas">Quotas</NavItem>
             <NavItem href="/settings/safety">Safety</NavItem>

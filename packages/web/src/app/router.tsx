@@ -19,6 +19,8 @@ import { RunnersPage } from '../features/runners/components/runners-page.tsx';
 import { IntegrationsPage } from '../features/integrations/components/integrations-page.tsx';
 import { InvitationsPage } from '../features/invitations/components/invitations-page.tsx';
 import { UsagePage } from '../features/usage/components/usage-page.tsx';
+import { EvalsPage } from '../features/evals/components/evals-page.tsx';
+import { EvalPage } from '../features/evals/components/eval-page.tsx';
 import { AuditPage } from '../features/audit/components/audit-page.tsx';
 import { QuotasPage } from '../features/quotas/components/quotas-page.tsx';
 import { SafetyPage } from '../features/safety/components/safety-page.tsx';
@@ -89,6 +91,8 @@ export function AppRouter() {
                 <Route path="/settings/integrations" component={IntegrationsPage} />
                 <Route path="/settings/invitations" component={InvitationsPage} />
                 <Route path="/usage" component={UsagePage} />
+                <Route path="/evals" component={EvalsPage} />
+                <Route path="/evals/:id">{({ id }) => <EvalPage key={id} id={id} />}</Route>
                 <Route path="/audit" component={AuditPage} />
                 <Route path="/settings/quotas" component={QuotasPage} />
                 <Route path="/settings/safety" component={SafetyPage} />

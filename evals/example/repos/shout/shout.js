@@ -1,0 +1,4 @@
+/** Says the text loudly. */
+export function shout(text) {
+  return text;
+}
