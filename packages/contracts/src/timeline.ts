@@ -7,6 +7,25 @@
 import { z } from 'zod';
 import { Timestamp } from './common.ts';
 
+/** The event types a stage moves on; the web refetches the timeline when one arrives. */
+export const TIMELINE_EVENT_TYPES = [
+  'plan.proposed',
+  'plan.approved',
+  'plan.rejected',
+  'plan.step',
+  'check.result',
+  'safety.check',
+  'safety.allowed',
+  'pr.opened',
+  'pr.updated',
+  'pr.pending',
+  'error',
+  'review',
+  'task.status',
+  'deployment.state',
+  'deployment.gate',
+] as const;
+
 /** The stages of a task's pipeline, in order. */
 export const TimelineStageName = z.enum([
   'source',

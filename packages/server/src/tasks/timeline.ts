@@ -9,6 +9,7 @@
  * scan's findings once).
  */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { TIMELINE_EVENT_TYPES } from '@lucid/contracts';
 import type {
   TaskStatus,
   TaskTimeline,
@@ -27,25 +28,6 @@ import {
   vercelLinks,
 } from '../db/schema.ts';
 import { loadTask } from './tasks.ts';
-
-/** The event types a stage moves on; the web refetches the timeline when one arrives. */
-export const TIMELINE_EVENT_TYPES = [
-  'plan.proposed',
-  'plan.approved',
-  'plan.rejected',
-  'plan.step',
-  'check.result',
-  'safety.check',
-  'safety.allowed',
-  'pr.opened',
-  'pr.updated',
-  'pr.pending',
-  'error',
-  'review',
-  'task.status',
-  'deployment.state',
-  'deployment.gate',
-] as const;
 
 /** A stored event, as the fold reads it. */
 export interface TimelineEvent {

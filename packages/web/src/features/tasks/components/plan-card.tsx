@@ -5,12 +5,11 @@
  * waits for a person, Approve starts the coding run, Edit makes the steps editable (approved as
  * edited), and Reject asks for a note: the task is cancelled, and a retry plans again with it.
  */
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { Plan, TaskStatus } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
-import { TextareaField } from '../../../components/ui/input.tsx';
-import { Modal } from '../../../components/ui/modal.tsx';
+import { RejectDialog, type RejectWords } from '../../../components/ui/reject-dialog.tsx';
 import { usePlanDecision } from '../../../lib/queries/tasks.ts';
 import type { LivePlan } from '../live/view.ts';
 
@@ -84,49 +83,13 @@ function Checklist({ steps, done }: { steps: Step[]; done: ReadonlySet<number> }
   );
 }
 
-function RejectPlanDialog({
-  open,
-  pending,
-  error,
-  onReject,
-  onClose,
-}: {
-  open: boolean;
-  pending: boolean;
-  error: unknown;
-  onReject: (note: string) => void;
-  onClose: () => void;
-}) {
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const note = String(new FormData(event.currentTarget).get('note') ?? '').trim();
-    if (note !== '') onReject(note);
-  };
-  return (
-    <Modal open={open} title="Reject the plan?" onClose={onClose}>
-      <form onSubmit={submit} className="space-y-4" aria-label="Reject the plan">
-        <TextareaField
-          label="Note"
-          name="note"
-          required
-          rows={3}
-          hint="No coding run starts and the task is cancelled; a retry plans again with your note."
-          maxLength={10_000}
-          autoFocus
-        />
-        {error !== null && error !== undefined && <ErrorMessage error={error} />}
-        <div className="flex justify-end gap-3">
-          <Button variant="secondary" onClick={onClose} disabled={pending}>
-            Cancel
-          </Button>
-          <Button type="submit" variant="danger" pending={pending} pendingText="Rejecting…">
-            Reject
-          </Button>
-        </div>
-      </form>
-    </Modal>
-  );
-}
+const REJECT_PLAN: RejectWords = {
+  title: 'Reject the plan?',
+  form: 'Reject the plan',
+  field: 'Note',
+  name: 'note',
+  hint: 'No coding run starts and the task is cancelled; a retry plans again with your note.',
+};
 
 export function PlanCard({
   taskId,
@@ -257,7 +220,8 @@ export function PlanCard({
           )}
         </dl>
       </div>
-      <RejectPlanDialog
+      <RejectDialog
+        words={REJECT_PLAN}
         open={rejecting}
         pending={decide.isPending}
         error={rejecting ? decide.error : null}

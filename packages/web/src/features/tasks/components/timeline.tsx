@@ -5,31 +5,19 @@
  * models cost, and when it failed why, with the Retry the server offers for it. Asked again each
  * time the task's stream brings an event that moves a stage.
  */
-import type { TaskEvent, TimelineStage, TimelineStageStatus } from '@lucid/contracts';
+import {
+  TIMELINE_EVENT_TYPES,
+  type TaskEvent,
+  type TimelineStage,
+  type TimelineStageStatus,
+} from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { formatCost, formatDuration, timeOfDay } from '../../../lib/format.ts';
 import { useTaskTimeline, useTimelineRetry } from '../../../lib/queries/tasks.ts';
 
 /** The event types after which a stage may have moved. */
-const MOVES = new Set<string>([
-  'run.status',
-  'usage',
-  'plan.proposed',
-  'plan.approved',
-  'plan.rejected',
-  'check.result',
-  'safety.check',
-  'safety.allowed',
-  'pr.opened',
-  'pr.updated',
-  'pr.pending',
-  'error',
-  'review',
-  'task.status',
-  'deployment.state',
-  'deployment.gate',
-]);
+const MOVES = new Set<string>([...TIMELINE_EVENT_TYPES, 'run.status', 'usage']);
 
 /** The sequence number of the last event that may have moved a stage (0 before any). */
 export function timelineVersion(events: readonly TaskEvent[]): number {
