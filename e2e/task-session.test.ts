@@ -308,6 +308,28 @@ describe.skipIf(chromiumMissing)('the web app, a task session', () => {
     expect((await replayRun(exported)).divergence).toBeNull();
   });
 
+  it('drops the text of an answer cut mid-stream, and shows its retry once', async () => {
+    const words = Array.from({ length: 14 }, (_, i) => `again${i}`).join(' ');
+    const answer = `Starting over cleanly: ${words}.`;
+    llm.script([{ text: answer, delayMs: 100 }]);
+    // The answer's stream breaks after a few words; the agent asks for it again.
+    llm.dropStreamAfter(8, { retryAfterMs: 0 });
+    await page.getByLabel('Message to the agent').fill('Say it once more');
+    await page.getByLabel('Message to the agent').press('Enter');
+    const chat = page.getByRole('log', { name: 'Conversation' });
+    const draft = chat.getByRole('article', { name: 'Agent message, being written' });
+    await draft.getByText('again8', { exact: false }).waitFor({ timeout: 30_000 });
+    expect((await draft.textContent())?.match(/Starting over/g)).toHaveLength(1);
+    await screenshot(page, 'task-answer-cut-retried');
+    const stored = chat
+      .getByRole('article', { name: 'Agent message', exact: true })
+      .filter({ hasText: 'Starting over cleanly' });
+    await stored.getByText('again13', { exact: false }).waitFor({ timeout: 30_000 });
+    expect(await stored.count()).toBe(1);
+    expect(await draft.count()).toBe(0);
+    await waitForStatus(server.url, user, taskId, ['in_review', 'todo']);
+  });
+
   it('stops a run: "Stopping…" at once, then one calm line; deleting offers to stop first', async () => {
     // One turn only: the run is stopped in its command, before it asks the model again.
     llm.script([{ toolCalls: [{ name: 'bash', input: { command: 'echo WAITING && sleep 60' } }] }]);

@@ -71,8 +71,14 @@ export const EventBody = z.discriminatedUnion('type', [
   /**
    * A piece of the assistant's text as it streams, as an agent reports it. Never stored: the
    * server publishes it live as a draft (live.ts); the step's whole text is stored as message.assistant.
+   * `restart`: the answer starts over (its model call was cut and made again): the text streamed
+   * before this piece is dropped.
    */
-  z.object({ type: z.literal('message.delta'), text: z.string() }),
+  z.object({
+    type: z.literal('message.delta'),
+    text: z.string(),
+    restart: z.literal(true).optional(),
+  }),
   z.object({ type: z.literal('message.assistant'), text: z.string() }),
   z.object({
     type: z.literal('file.changed'),

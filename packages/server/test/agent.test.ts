@@ -169,6 +169,72 @@ describe.each([
   });
 });
 
+describe.each([
+  { model: 'anthropic/claude-sonnet-4-5', protocol: 'anthropic' },
+  { model: 'openai-chat/gpt-4.1', protocol: 'openai-chat' },
+])('the lucid agent on $model, its answer cut', ({ model }) => {
+  const steps: ScriptStep[] = [
+    {
+      text: 'I will write the greeting file now, in one go.',
+      toolCalls: [{ name: 'write_file', input: { path: 'cut.txt', content: 'whole\n' } }],
+      usage: usage(200, 20),
+    },
+    { toolCalls: [{ name: 'finish', input: { summary: 'Wrote cut.txt.' } }], usage: usage(210, 5) },
+  ];
+
+  it('makes the step’s model call again, keeping the answer once', async () => {
+    llm.script(steps);
+    // The connection resets after a few words of the answer.
+    llm.dropStreamAfter(5, { retryAfterMs: 0 });
+    const task = await agentTask({ prompt: 'Write cut.txt', model });
+    const { status, events } = await settle(task.id);
+    expect(status, JSON.stringify(ofType(events, 'error'))).toBe('in_review');
+    const [cut, again, last] = modelRequests();
+    expect(modelRequests()).toHaveLength(3);
+    expect(again?.body).toEqual(cut?.body);
+    expect(JSON.stringify(last?.body).match(/I will write the greeting file/g)).toHaveLength(1);
+    expect(ofType(events, 'message.assistant').map((e) => e.text)).toEqual([
+      'I will write the greeting file now, in one go.',
+    ]);
+    expect(ofType(events, 'tool.call').map((e) => e.tool)).toEqual(['write_file', 'finish']);
+    // What the cut answer counted is not kept: each whole answer is counted once.
+    expect(ofType(events, 'usage').map((e) => [e.inputTokens, e.outputTokens])).toEqual([
+      [200, 20],
+      [210, 5],
+    ]);
+  });
+
+  it('makes the call again when the stream closes before its end, running no half tool call', async () => {
+    llm.script([{ toolCalls: steps[0]!.toolCalls!, usage: usage(200, 20) }, steps[1]!]);
+    // The stream ends properly, inside the tool call's input.
+    llm.dropStreamAfter(4, { close: true, retryAfterMs: 0 });
+    const task = await agentTask({ prompt: 'Write cut.txt', model });
+    const { status, events } = await settle(task.id);
+    expect(status, JSON.stringify(ofType(events, 'error'))).toBe('in_review');
+    const [cut, again] = modelRequests();
+    expect(modelRequests()).toHaveLength(3);
+    expect(again?.body).toEqual(cut?.body);
+    expect(ofType(events, 'tool.result').map((e) => e.ok)).toEqual([true, true]);
+    expect(ofType(events, 'file.changed')).toMatchObject([{ path: 'cut.txt', change: 'added' }]);
+  });
+
+  it('fails the run naming the cut when every try is cut', async () => {
+    llm.script(steps);
+    llm.dropStreamAfter(5, { times: 10, retryAfterMs: 0 });
+    const task = await agentTask({ prompt: 'Write cut.txt', model });
+    const { status, events } = await settle(task.id);
+    expect(status).toBe('failed');
+    expect(modelRequests()).toHaveLength(4);
+    const [error] = ofType(events, 'error');
+    expect(error).toMatchObject({ code: 'model_failed' });
+    expect(error?.message).toContain("The model's answer was cut off before it ended");
+    expect(error?.message).toContain('It was cut on each of 4 tries.');
+    expect(ofType(events, 'message.assistant')).toEqual([]);
+    expect(ofType(events, 'tool.call')).toEqual([]);
+    expect(ofType(events, 'usage')).toEqual([]);
+  });
+});
+
 describe('the lucid agent', () => {
   it('prices usage from the price table', async () => {
     llm.script([{ text: 'Nothing to do.', usage: usage(1_000_000, 100_000) }]);

@@ -77,15 +77,15 @@ describe('the SSE tap', () => {
   });
 
   it('ends once when the answer is cut short, and passes the error on', async () => {
-    let ended = 0;
+    const ends: boolean[] = [];
     const tapped = sseTap(streamOf(events.slice(0, 2), new Error('socket hang up')), {
       onData: () => {},
-      onEnd: async () => {
-        ended += 1;
+      onEnd: async (cut) => {
+        ends.push(cut);
       },
     });
     await expect(new Response(tapped).text()).rejects.toThrow('socket hang up');
-    expect(ended).toBe(1);
+    expect(ends).toEqual([true]);
   });
 
   it('ends once and cancels the answer when its reader goes away', async () => {
@@ -99,8 +99,9 @@ describe('the SSE tap', () => {
     });
     const reader = sseTap(source, {
       onData: () => {},
-      onEnd: async () => {
+      onEnd: async (cut) => {
         ended += 1;
+        expect(cut).toBe(false);
       },
     }).getReader();
     await reader.read();

@@ -88,3 +88,26 @@ it('never shows a viewer a secret the model streams split across two pieces', as
     viewer.close();
   }
 });
+
+it('drops the text of an answer cut before its end from the live view, showing its retry once', async () => {
+  llm.script([{ text: ANSWER, delayMs: 20 }]);
+  llm.dropStreamAfter(10, { retryAfterMs: 0 });
+  const created = await request<{ task: { id: string }; run: { id: string } }>(
+    server.url,
+    'POST',
+    '/api/v1/tasks',
+    { token: user.token, json: { repoId, prompt: 'Check the repository again' } },
+  );
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const { task, run } = created.body;
+  const viewer = await openStream(server.url, task.id, { token: user.token });
+  try {
+    await viewer.waitFor((m) => m.kind === 'event' && m.event.type === 'message.assistant');
+    expect(viewer.draftText(run.id)).toBe(ANSWER);
+    const stored = await taskEvents(server.url, user, task.id);
+    expect(stored.filter((e) => e.type === 'message.assistant')).toMatchObject([{ text: ANSWER }]);
+    await waitForStatus(server.url, user, task.id, ['todo', 'in_review', 'failed']);
+  } finally {
+    viewer.close();
+  }
+});

@@ -16,8 +16,10 @@
  * unknown tool or with input that is not JSON is answered with an error result, as the SDK does.
  * The loop ends when the model calls `finish`, answers without a tool call, reaches the step limit,
  * or the run is stopped. Failed model calls are retried with backoff on 408/409/429/5xx (waiting as
- * `retry-after-ms` or `retry-after` ask when under a minute); a failure that outlasts the retries
- * fails the run with the provider's message. Given the repository's files (from Lucid's copy, in
+ * `retry-after-ms` or `retry-after` ask when under a minute), and so is an answer cut before its end
+ * (its stream broken or closed before the provider said why it stopped): nothing of the cut answer
+ * is kept, and text it streamed is dropped by a `message.delta` that restarts the answer. A failure
+ * that outlasts the retries fails the run with the provider's message, or one naming the cut. Given the repository's files (from Lucid's copy, in
  * the claim), the first request needs nothing of the workspace: it leaves while the workspace is
  * made ready, and the tools wait for it (`ready`).
  */
@@ -97,9 +99,45 @@ type ToolCall = Extract<AnswerPart, { type: 'tool-call' }>;
 type StreamPart =
   Awaited<ReturnType<Model['doStream']>>['stream'] extends ReadableStream<infer P> ? P : never;
 
-/** The provider's own words from a failed call. */
+/** Errors standing for an answer cut before its end, made by {@link cutAnswer}. */
+const cuts = new WeakSet<Error>();
+
+/**
+ * The error for an answer that was cut before its end: retryable as a 5xx is, with the answer's
+ * headers (a `retry-after-ms` among them is waited for as on any failure).
+ */
+function cutAnswer(cause: unknown, headers: Record<string, string> | undefined): APICallError {
+  const why = cause === undefined ? '' : `: ${providerMessage(cause).replace(/\.$/, '')}`;
+  const error = new APICallError({
+    message: `The model's answer was cut off before it ended${why}.`,
+    url: '',
+    requestBodyValues: undefined,
+    statusCode: 200,
+    responseHeaders: headers,
+    isRetryable: true,
+    cause,
+  });
+  cuts.add(error);
+  return error;
+}
+
+/**
+ * Whether a call that failed before its answer was handed over had its answer cut: the provider
+ * answered 2xx, and the answer's first events could not be read (the provider SDK reads them).
+ */
+function isCutAtStart(error: unknown, signal: AbortSignal): boolean {
+  if (signal.aborted || !APICallError.isInstance(error)) return false;
+  const status = error.statusCode ?? 0;
+  return status >= 200 && status < 300;
+}
+
+/** The provider's own words from a failed call; for an answer cut on every try, how often. */
 export function providerMessage(error: unknown): string {
   const last = RetryError.isInstance(error) ? error.lastError : error;
+  if (last instanceof Error && cuts.has(last)) {
+    const tries = RetryError.isInstance(error) ? error.errors.length : 1;
+    return tries > 1 ? `${last.message} It was cut on each of ${tries} tries.` : last.message;
+  }
   if (APICallError.isInstance(last)) {
     return `The model provider answered ${last.statusCode ?? 'an error'}: ${last.message}`;
   }
@@ -219,15 +257,16 @@ async function runTool(
 
 /**
  * Reads one answer to its end into `parts`, emitting each text piece as it comes; gives back the
- * error the stream reported, if any, and the answer's usage.
+ * error the stream reported, if any, the answer's usage, and whether it ended (the provider said
+ * why it stopped) rather than being cut.
  */
 async function readAnswer(
   reader: ReadableStreamDefaultReader<StreamPart>,
   parts: AnswerPart[],
   emit: (event: EventBody) => void,
-): Promise<{ failure?: unknown; usage?: Usage }> {
+): Promise<{ failure?: unknown; usage?: Usage; ended: boolean }> {
   const open = new Map<string, Extract<AnswerPart, { type: 'text' | 'reasoning' }>>();
-  const read: { failure?: unknown; usage?: Usage } = {};
+  const read: { failure?: unknown; usage?: Usage; ended: boolean } = { ended: false };
   for (;;) {
     const { done, value: part } = await reader.read();
     if (done) return read;
@@ -272,6 +311,8 @@ async function readAnswer(
         break;
       case 'finish':
         read.usage = part.usage;
+        // A provider's stream closed before its last event still finishes, with no stop reason.
+        read.ended = part.finishReason.raw !== undefined || part.finishReason.unified !== 'other';
         break;
       case 'error':
         if (!('failure' in read)) read.failure = part.error;
@@ -429,17 +470,36 @@ export class LucidAgent implements Agent {
       let usage: Usage | undefined;
       let sent: CallOptions | undefined;
       try {
-        const { stream } = await context.send(messages, (call) =>
-          retry(() => {
+        const read = await context.send(messages, (call) =>
+          retry(async () => {
             sent = { ...settings, ...prepared, ...call, abortSignal: signal };
-            return model.doStream(sent);
+            if (parts.some((part) => part.type === 'text' && part.text !== '')) {
+              emit({ type: 'message.delta', text: '', restart: true });
+            }
+            parts.length = 0;
+            const answer = await Promise.resolve(model.doStream(sent)).catch((error: unknown) => {
+              if (!isCutAtStart(error, signal)) throw error;
+              throw cutAnswer(error, (error as APICallError).responseHeaders);
+            });
+            const headers = answer.response?.headers;
+            const read = await readAnswer(answer.stream.getReader(), parts, emit).catch(
+              (error: unknown) => {
+                throw signal.aborted ? error : cutAnswer(error, headers);
+              },
+            );
+            if (read.failure === undefined && !read.ended && !signal.aborted) {
+              throw cutAnswer(undefined, headers);
+            }
+            return read;
           }),
         );
-        const read = await readAnswer(stream.getReader(), parts, emit);
         failure = read.failure;
         usage = read.usage;
       } catch (error) {
         failure = error;
+        const last = RetryError.isInstance(error) ? error.lastError : error;
+        // Nothing of an answer cut on its last try is kept.
+        if (last instanceof Error && cuts.has(last)) parts.length = 0;
       }
       steps += 1;
       const text = parts.reduce((all, p) => (p.type === 'text' ? all + p.text : all), '');

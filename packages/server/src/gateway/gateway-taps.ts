@@ -4,7 +4,8 @@
  * split into events as it passes (each event's JSON data handed to `onData`), a JSON answer is
  * parsed at its end. Bytes are passed on as they arrive; only when events are filtered out is an
  * event held until its blank line. `onEnd` runs before the stream ends (usage is recorded before the
- * client sees the end of the answer), and also when the stream is cut short.
+ * client sees the end of the answer), and also when the stream is cut short, told whether the
+ * provider's side cut it (rather than the client going away).
  *
  * The tap is a web stream that reads its source only when its own reader asks: one stage, no queue
  * of its own, so each streamed token costs one read more than the provider's answer itself.
@@ -13,8 +14,11 @@
 export interface TapOptions {
   /** Called with each event's parsed data (SSE) or the whole parsed body (JSON). */
   onData: (data: unknown) => void;
-  /** Called once, when the answer ends or is cut short. */
-  onEnd: () => Promise<void>;
+  /**
+   * Called once, when the answer ends or is cut short; `cut`: reading it from its source failed
+   * (the provider's connection broke), as opposed to its end or the client hanging up.
+   */
+  onEnd: (cut: boolean) => Promise<void>;
   /** SSE only: events for which this returns false are not passed on. */
   keep?: (data: unknown) => boolean;
   /**
@@ -104,15 +108,15 @@ function jsonReading(options: TapOptions): Reading {
 function tap(
   source: ReadableStream<Uint8Array>,
   reading: Reading,
-  onEnd: () => Promise<void>,
+  onEnd: (cut: boolean) => Promise<void>,
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   const encoder = new TextEncoder();
   let ended = false;
-  const finishOnce = (): Promise<void> => {
+  const finishOnce = (cut: boolean): Promise<void> => {
     if (ended) return Promise.resolve();
     ended = true;
-    return onEnd();
+    return onEnd(cut);
   };
   const bytes = (out: Uint8Array | string): Uint8Array =>
     typeof out === 'string' ? encoder.encode(out) : out;
@@ -125,14 +129,14 @@ function tap(
           try {
             read = await reader.read();
           } catch (error) {
-            await finishOnce().catch(() => {});
+            await finishOnce(true).catch(() => {});
             controller.error(error);
             return;
           }
           if (read.done) {
             const rest = reading.end();
             if (rest !== '') controller.enqueue(bytes(rest));
-            await finishOnce();
+            await finishOnce(false);
             controller.close();
             return;
           }
@@ -144,7 +148,7 @@ function tap(
         }
       },
       async cancel(reason) {
-        await finishOnce().catch(() => {});
+        await finishOnce(false).catch(() => {});
         await reader.cancel(reason);
       },
     },

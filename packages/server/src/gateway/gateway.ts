@@ -15,7 +15,9 @@
  * not ask for usage gets `stream_options.include_usage` added, and the usage-only chunk that adds
  * is not passed on. The request body is read whole (it must be parsed to be masked); the answer is
  * passed on as it arrives (status, headers and body as the provider sent them, errors included)
- * while its usage is read, and recorded before the answer ends.
+ * while its usage is read, and recorded before the answer ends (or when its client hangs up). An
+ * answer the provider's connection cut is not recorded: what it counted so far (Anthropic and
+ * Gemini count the input at the start) would be counted again with the call made once more.
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { UsagePhase } from '@lucid/contracts';
@@ -272,9 +274,10 @@ export async function forwardLlmCall(
   if (!answer.ok) return { status: answer.status, headers: passed, body: source };
 
   const reader = usageReader(endpoint);
-  const onEnd = async () => {
+  const onEnd = async (cut: boolean) => {
     const usage = reader.usage();
-    if (!usage) return;
+    // A cut answer is made again (the built-in agent retries it): its count so far is not kept.
+    if (!usage || cut) return;
     countLlmUsage(ctx.metrics, { provider, model }, usage);
     await recordUsage(ctx.db, { caller, model, usage, phase: phaseOf(call) }).catch(
       (error: unknown) =>

@@ -13,7 +13,8 @@
  * once, with its offset in the answer, joined only while the previous send is still under way (up
  * to `DRAFT_PIECE_MAX_CHARS`), and no longer sent once the answer passes `DRAFT_MAX_CHARS`, where
  * the live hub stops. The answer's stored `message.assistant` follows its pieces, and the next
- * answer starts at offset 0.
+ * answer starts at offset 0, as does an answer made again after a cut (`restart`), whose first
+ * piece replaces the draft viewers hold.
  *
  * What a run keeps for later runs (`remember`: the agent's steps) goes the same way, masked alike,
  * so what a later run replays is what was masked when it was recorded.
@@ -66,6 +67,7 @@ export class EventSink {
   push(event: EventBody): void {
     this.onEvent?.(event);
     if (event.type === 'message.delta') {
+      if (event.restart) this.restartDraft();
       this.draft(this.answer.push(event.text));
       return;
     }
@@ -76,12 +78,8 @@ export class EventSink {
     }
     this.endOutput('stdout');
     this.endOutput('stderr');
-    if (event.type === 'message.assistant') {
-      // The stored answer replaces the draft: what the draft's masker holds is not needed.
-      this.answer = new StreamMasker(this.secrets);
-      this.draftLength = 0;
-      this.draftQueued = null;
-    }
+    // The stored answer replaces the draft: what the draft's masker holds is not needed.
+    if (event.type === 'message.assistant') this.restartDraft();
     this.queue(maskDeep(event, this.secrets));
   }
 
@@ -133,6 +131,16 @@ export class EventSink {
     } else {
       this.timer ??= setTimeout(() => this.send(), FLUSH_DELAY_MS);
     }
+  }
+
+  /**
+   * Starts the answer under way over: its next piece goes at offset 0, which replaces the draft
+   * viewers hold (the text streamed so far is dropped).
+   */
+  private restartDraft(): void {
+    this.answer = new StreamMasker(this.secrets);
+    this.draftLength = 0;
+    this.draftQueued = null;
   }
 
   /** Sends a piece of the answer under way; best effort, a lost piece costs only the live view. */

@@ -15,32 +15,47 @@ export interface Fault {
   message?: string;
 }
 
+/** How streamed answers are cut (see `FakeLlm.dropStreamAfter`). */
+export interface StreamCut {
+  /** How many streamed answers in a row are cut; 1 by default. */
+  times?: number;
+  /**
+   * Close the stream properly (as a proxy that lost its upstream may) instead of destroying the
+   * socket: the answer simply stops before its last event.
+   */
+  close?: boolean;
+  /** Sent as `retry-after-ms` on the cut answer, so a client retrying it waits that long. */
+  retryAfterMs?: number;
+}
+
 /** Pending failures, consumed one per model request before any script step is used. */
 export class FaultQueue {
   #failures: Fault[] = [];
-  #dropAfter: number | undefined;
+  #drop: (StreamCut & { chunks: number }) | undefined;
 
   failNext(count: number, fault: Fault): void {
     for (let i = 0; i < count; i++) this.#failures.push(fault);
   }
 
-  dropStreamAfter(chunks: number): void {
-    this.#dropAfter = chunks;
+  dropStreamAfter(chunks: number, cut: StreamCut = {}): void {
+    this.#drop = { chunks, ...cut };
   }
 
   takeFailure(): Fault | undefined {
     return this.#failures.shift();
   }
 
-  takeDrop(): number | undefined {
-    const chunks = this.#dropAfter;
-    this.#dropAfter = undefined;
-    return chunks;
+  takeDrop(): (StreamCut & { chunks: number }) | undefined {
+    const drop = this.#drop;
+    if (!drop) return undefined;
+    const times = (drop.times ?? 1) - 1;
+    this.#drop = times > 0 ? { ...drop, times } : undefined;
+    return drop;
   }
 
   clear(): void {
     this.#failures = [];
-    this.#dropAfter = undefined;
+    this.#drop = undefined;
   }
 }
 

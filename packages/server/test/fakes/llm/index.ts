@@ -19,7 +19,7 @@ import {
   geminiModels,
   geminiStreamArray,
 } from './gemini.ts';
-import type { Fault } from './faults.ts';
+import type { Fault, StreamCut } from './faults.ts';
 import { DEFAULT_MODELS, modelsReply, unknownModelReply, unlistedReply } from './models.ts';
 import { openaiChat } from './openai-chat.ts';
 import { checkOpenaiKey } from './openai-errors.ts';
@@ -30,7 +30,7 @@ import { FALLBACK_STEP, requestTokens, resolveUsage } from './script.ts';
 import type { ScriptStep, ScriptedUsage } from './script.ts';
 import { writeSse } from './sse.ts';
 
-export type { Fault, FaultStatus } from './faults.ts';
+export type { Fault, FaultStatus, StreamCut } from './faults.ts';
 export type { LlmProtocol } from './protocol.ts';
 export { shellTrajectory } from './script.ts';
 export type { ScriptStep, ScriptedToolCall, ScriptedUsage } from './script.ts';
@@ -98,8 +98,11 @@ export interface FakeLlm {
   script(steps: ScriptStep[]): void;
   /** The next `count` model requests fail with `fault`, in the protocol's error format. */
   failNext(count: number, fault: Fault): void;
-  /** The next streamed answer is cut (socket destroyed) after `chunks` SSE events. */
-  dropStreamAfter(chunks: number): void;
+  /**
+   * The next streamed answer (the next `cut.times`) is cut after `chunks` SSE events: its socket
+   * destroyed, or with `cut.close` its stream ended there.
+   */
+  dropStreamAfter(chunks: number, cut?: StreamCut): void;
   /** Steps not yet used. */
   remainingSteps(): number;
   /** Sets (or with `undefined` lifts) the context window requests are refused over. */
@@ -248,11 +251,13 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     if (geminiCall && new URL(req.url ?? '/', 'http://fake').searchParams.get('alt') !== 'sse') {
       return send(res, { status: 200, headers: base, body: geminiStreamArray(turn) });
     }
-    const dropAfter = faults.takeDrop();
+    const drop = faults.takeDrop();
+    const pause: Record<string, string> =
+      drop?.retryAfterMs === undefined ? {} : { 'retry-after-ms': String(drop.retryAfterMs) };
     const whole = await writeSse(res, adapter.stream(turn, body), {
-      headers: base,
+      headers: { ...base, ...pause },
       ...(step.delayMs === undefined ? {} : { delayMs: step.delayMs }),
-      ...(dropAfter === undefined ? {} : { dropAfter }),
+      ...(drop === undefined ? {} : { dropAfter: drop.chunks, closeEarly: drop.close === true }),
     });
     if (!whole) {
       delete recorded.usage;
@@ -275,7 +280,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     requests,
     script: (more) => void steps.push(...more),
     failNext: (count, fault) => faults.failNext(count, fault),
-    dropStreamAfter: (chunks) => faults.dropStreamAfter(chunks),
+    dropStreamAfter: (chunks, cut) => faults.dropStreamAfter(chunks, cut),
     remainingSteps: () => steps.length,
     setContextWindow: (tokens) => void (contextWindow = tokens),
     reset() {

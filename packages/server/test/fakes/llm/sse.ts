@@ -12,6 +12,8 @@ export interface SseOptions {
   delayMs?: number;
   /** Destroy the socket after this many events. */
   dropAfter?: number;
+  /** With `dropAfter`: end the stream properly there instead of destroying the socket. */
+  closeEarly?: boolean;
 }
 
 /** Formats one event: an optional `event:` line, one `data:` line, a blank line. */
@@ -38,7 +40,8 @@ export async function writeSse(
   res.flushHeaders();
   for (const [index, event] of events.entries()) {
     if (options.dropAfter !== undefined && index >= options.dropAfter) {
-      res.socket?.destroy();
+      if (options.closeEarly) res.end();
+      else res.socket?.destroy();
       return false;
     }
     if (index > 0 && options.delayMs) await sleep(options.delayMs);
