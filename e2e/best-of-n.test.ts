@@ -3,7 +3,8 @@
  * GitHub: the repository's check command set in its settings, a best-of-3 task started from the
  * new-task page, its attempts side by side (checks, diff stats, rank), the diff between two of
  * them, one kept, and the pull request of its branch linked from the task page; the board's card
- * tells “3 attempts, 2 green”.
+ * tells “3 attempts, 2 green”. A card made on the board with two attempts waits in To Do; started
+ * there, its attempts run and the top one is kept by itself.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -178,5 +179,33 @@ describe.skipIf(chromiumMissing)('the web app, a best-of-3 task', () => {
   it('tells the tally on the board card', async () => {
     await page.goto(`/repos/${repo.id}/board`);
     await page.getByText('3 attempts, 2 green').waitFor();
+  });
+
+  it('makes a best-of-2 card on the board that starts its attempts when started', async () => {
+    llm.script(
+      attemptsScript([
+        ['changelog.txt', 2],
+        ['long-changelog.txt', 6],
+      ]),
+    );
+    await page.getByRole('button', { name: 'New card' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New card' });
+    await dialog.getByLabel('Title').fill('Write the changelog');
+    await dialog.getByLabel('Description').fill('Write the changelog for the release');
+    await dialog.getByLabel('Attempts').selectOption('2');
+    await dialog.getByLabel('Keep').selectOption('auto');
+    await screenshot(page, 'board-new-card-attempts');
+    await dialog.getByRole('button', { name: 'Create card' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const todo = page
+      .getByRole('region', { name: 'To Do', exact: true })
+      .getByRole('listitem', { name: 'Write the changelog', exact: true });
+    await todo.waitFor();
+    await page.getByRole('button', { name: 'Start Write the changelog' }).click();
+    const review = page
+      .getByRole('region', { name: 'In Review', exact: true })
+      .getByRole('listitem', { name: 'Write the changelog', exact: true });
+    await review.getByText('2 attempts, 2 green').waitFor({ timeout: 90_000 });
+    await screenshot(page, 'board-attempts-started');
   });
 });
