@@ -367,6 +367,7 @@ describe("a task's totals", () => {
       cachedInputTokens: 0,
       costUsd: 0,
       cacheSavingsUsd: 0,
+      costByPhase: { plan: 0, code: 0, title: 0, summary: 0 },
     });
 
     const { db } = server.database;
