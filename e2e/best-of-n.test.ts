@@ -4,7 +4,8 @@
  * new-task page, its attempts side by side (checks, diff stats, rank), the diff between two of
  * them, one kept, and the pull request of its branch linked from the task page; the board's card
  * tells “3 attempts, 2 green”. A card made on the board with two attempts waits in To Do; started
- * there, its attempts run and the top one is kept by itself.
+ * there, its attempts run and the top one is kept by itself. Stop attempts on a best-of-2 task's page
+ * stops both attempts, and its card waits in To Do, stopped.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ import {
   type FakeLlm,
   type ScriptStep,
 } from '../packages/server/test/fakes/llm/index.ts';
-import { signUp, type TestUser } from '../packages/server/test/support/client.ts';
+import { request, signUp, type TestUser } from '../packages/server/test/support/client.ts';
 import { linkedRepo } from '../packages/server/test/support/forges.ts';
 import { fakeProviderEnv } from '../packages/server/test/support/providers.ts';
 import type { TestServer } from '../packages/server/test/support/test-server.ts';
@@ -207,5 +208,66 @@ describe.skipIf(chromiumMissing)('the web app, a best-of-3 task', () => {
       .getByRole('listitem', { name: 'Write the changelog', exact: true });
     await review.getByText('2 attempts, 2 green').waitFor({ timeout: 90_000 });
     await screenshot(page, 'board-attempts-started');
+  });
+
+  it('stops every attempt with Stop on the task page', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const prompt = 'Write the migration guide, slowly';
+    const mine = (body: Record<string, unknown>) =>
+      offersTools(body) && JSON.stringify(body).includes(prompt);
+    llm.script([1, 2].map(() => ({ when: mine, hold: held, text: 'Thinking.' })));
+    try {
+      await page.goto(`/tasks/new?repo=${repo.id}`);
+      await page.getByLabel('What should be done?').fill(prompt);
+      await page.getByLabel('Attempts').selectOption('2');
+      await page.getByRole('button', { name: 'Start task' }).click();
+      await page.waitForURL(/\/tasks\/(?!new$)[a-z0-9_]+$/);
+      const taskId = page.url().split('/').pop()!;
+      const attempts = async () =>
+        (
+          await request<{ attempts: { id: string; status: string }[] }>(
+            server.url,
+            'GET',
+            `/api/v1/tasks/${taskId}/attempts`,
+            { token: user.token },
+          )
+        ).body.attempts;
+      while (!(await attempts()).every((a) => a.status === 'running')) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const stopAnswer = page.waitForResponse('**/api/v1/tasks/*/stop');
+      await page.getByRole('button', { name: 'Stop attempts' }).click();
+      expect((await stopAnswer).status()).toBe(200);
+      for (const attempt of await attempts()) {
+        while (
+          (
+            await request<{ status: string }>(server.url, 'GET', `/api/v1/tasks/${attempt.id}`, {
+              token: user.token,
+            })
+          ).body.status !== 'cancelled'
+        ) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      await page
+        .getByRole('status')
+        .filter({ hasText: 'The task was stopped: its attempts were cancelled' })
+        .waitFor();
+      await page
+        .getByRole('tabpanel', { name: 'Attempts' })
+        .getByRole('listitem')
+        .filter({ hasText: 'stopped' })
+        .nth(1)
+        .waitFor();
+      await screenshot(page, 'attempts-stopped');
+      await page.goto(`/repos/${repo.id}/board`);
+      const card = page
+        .getByRole('region', { name: 'To Do', exact: true })
+        .locator(`[data-task-id="${taskId}"]`);
+      await card.getByText('Stopped', { exact: true }).waitFor();
+    } finally {
+      release();
+    }
   });
 });
