@@ -3,7 +3,9 @@
  * GitHub: the repository's check command set in its settings, a best-of-3 task started from the
  * new-task page, its attempts side by side (checks, diff stats, rank), the diff between two of
  * them, one kept, and the pull request of its branch linked from the task page; the board's card
- * tells “3 attempts, 2 green”.
+ * tells “3 attempts, 2 green”. A card made on the board with two attempts waits in To Do; started
+ * there, its attempts run and the top one is kept by itself. Stop attempts on a best-of-2 task's page
+ * stops both attempts, and its card waits in To Do, stopped.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,7 @@ import {
   type FakeLlm,
   type ScriptStep,
 } from '../packages/server/test/fakes/llm/index.ts';
-import { signUp, type TestUser } from '../packages/server/test/support/client.ts';
+import { request, signUp, type TestUser } from '../packages/server/test/support/client.ts';
 import { linkedRepo } from '../packages/server/test/support/forges.ts';
 import { fakeProviderEnv } from '../packages/server/test/support/providers.ts';
 import type { TestServer } from '../packages/server/test/support/test-server.ts';
@@ -178,5 +180,94 @@ describe.skipIf(chromiumMissing)('the web app, a best-of-3 task', () => {
   it('tells the tally on the board card', async () => {
     await page.goto(`/repos/${repo.id}/board`);
     await page.getByText('3 attempts, 2 green').waitFor();
+  });
+
+  it('makes a best-of-2 card on the board that starts its attempts when started', async () => {
+    llm.script(
+      attemptsScript([
+        ['changelog.txt', 2],
+        ['long-changelog.txt', 6],
+      ]),
+    );
+    await page.getByRole('button', { name: 'New card' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New card' });
+    await dialog.getByLabel('Title').fill('Write the changelog');
+    await dialog.getByLabel('Description').fill('Write the changelog for the release');
+    await dialog.getByLabel('Attempts').selectOption('2');
+    await dialog.getByLabel('Keep').selectOption('auto');
+    await screenshot(page, 'board-new-card-attempts');
+    await dialog.getByRole('button', { name: 'Create card' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const todo = page
+      .getByRole('region', { name: 'To Do', exact: true })
+      .getByRole('listitem', { name: 'Write the changelog', exact: true });
+    await todo.waitFor();
+    await page.getByRole('button', { name: 'Start Write the changelog' }).click();
+    const review = page
+      .getByRole('region', { name: 'In Review', exact: true })
+      .getByRole('listitem', { name: 'Write the changelog', exact: true });
+    await review.getByText('2 attempts, 2 green').waitFor({ timeout: 90_000 });
+    await screenshot(page, 'board-attempts-started');
+  });
+
+  it('stops every attempt with Stop on the task page', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const prompt = 'Write the migration guide, slowly';
+    const mine = (body: Record<string, unknown>) =>
+      offersTools(body) && JSON.stringify(body).includes(prompt);
+    llm.script([1, 2].map(() => ({ when: mine, hold: held, text: 'Thinking.' })));
+    try {
+      await page.goto(`/tasks/new?repo=${repo.id}`);
+      await page.getByLabel('What should be done?').fill(prompt);
+      await page.getByLabel('Attempts').selectOption('2');
+      await page.getByRole('button', { name: 'Start task' }).click();
+      await page.waitForURL(/\/tasks\/(?!new$)[a-z0-9_]+$/);
+      const taskId = page.url().split('/').pop()!;
+      const attempts = async () =>
+        (
+          await request<{ attempts: { id: string; status: string }[] }>(
+            server.url,
+            'GET',
+            `/api/v1/tasks/${taskId}/attempts`,
+            { token: user.token },
+          )
+        ).body.attempts;
+      while (!(await attempts()).every((a) => a.status === 'running')) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const stopAnswer = page.waitForResponse('**/api/v1/tasks/*/stop');
+      await page.getByRole('button', { name: 'Stop attempts' }).click();
+      expect((await stopAnswer).status()).toBe(200);
+      for (const attempt of await attempts()) {
+        while (
+          (
+            await request<{ status: string }>(server.url, 'GET', `/api/v1/tasks/${attempt.id}`, {
+              token: user.token,
+            })
+          ).body.status !== 'cancelled'
+        ) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      await page
+        .getByRole('status')
+        .filter({ hasText: 'The task was stopped: its attempts were cancelled' })
+        .waitFor();
+      await page
+        .getByRole('tabpanel', { name: 'Attempts' })
+        .getByRole('listitem')
+        .filter({ hasText: 'stopped' })
+        .nth(1)
+        .waitFor();
+      await screenshot(page, 'attempts-stopped');
+      await page.goto(`/repos/${repo.id}/board`);
+      const card = page
+        .getByRole('region', { name: 'To Do', exact: true })
+        .locator(`[data-task-id="${taskId}"]`);
+      await card.getByText('Stopped', { exact: true }).waitFor();
+    } finally {
+      release();
+    }
   });
 });

@@ -186,6 +186,18 @@ describe('best-of-N', () => {
     expect(small!.diffStats!.insertions).toBeLessThan(big!.diffStats!.insertions);
     expect(list.keptAttemptId).toBeNull();
 
+    // The task's totals hold its attempts' runs and what their model calls cost.
+    const detail = await request<{ totals: { runs: number; costUsd: number } }>(
+      server.url,
+      'GET',
+      `/api/v1/tasks/${task.id}`,
+      { token: user.token },
+    );
+    const attemptsCost = list.attempts.reduce((sum, a) => sum + a.costUsd, 0);
+    expect(attemptsCost).toBeGreaterThan(0);
+    expect(detail.body.totals.runs).toBe(3);
+    expect(detail.body.totals.costUsd).toBeGreaterThanOrEqual(attemptsCost - 1e-9);
+
     // The board shows the task alone, with its tally; the attempts stay behind it.
     const board = await request<{ columns: { cards: { id: string; attempts: unknown }[] }[] }>(
       server.url,
@@ -301,6 +313,60 @@ describe('best-of-N', () => {
     );
   }, 180_000);
 
+  it('starts the attempts of a card made to start later when the card is started', async () => {
+    llm.script([
+      ...writes('claude-sonnet-4-5', 'later-a.txt', 2),
+      ...writes('claude-haiku-4-5', 'later-b.txt', 3),
+    ]);
+    const created = await request<{ task: { id: string; status: string; attempts: number } }>(
+      server.url,
+      'POST',
+      '/api/v1/tasks',
+      {
+        token: user.token,
+        json: {
+          repoId: repo.id,
+          title: 'Notes, later',
+          prompt: 'Add notes later',
+          attempts: 2,
+          start: false,
+          source: 'board',
+          attemptSpecs: [
+            { model: 'anthropic/claude-sonnet-4-5' },
+            { model: 'anthropic/claude-haiku-4-5' },
+          ],
+        },
+      },
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.task).toMatchObject({ status: 'todo', attempts: 2 });
+    const taskId = created.body.task.id;
+    const waiting = await attemptsOf(taskId);
+    expect(waiting.attempts.map((a) => a.status)).toEqual(['todo', 'todo']);
+
+    const started = await request<{ taskId: string; status: string }>(
+      server.url,
+      'POST',
+      `/api/v1/tasks/${taskId}/start`,
+      { token: user.token },
+    );
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    expect(started.body.taskId).toBe(waiting.attempts[0]!.id);
+    const list = await ranked(taskId);
+    expect(list.attempts.map((a) => [a.status, a.model])).toEqual([
+      ['in_review', 'anthropic/claude-sonnet-4-5'],
+      ['in_review', 'anthropic/claude-haiku-4-5'],
+    ]);
+    const again = await request<{ error: { code: string } }>(
+      server.url,
+      'POST',
+      `/api/v1/tasks/${taskId}/start`,
+      { token: user.token },
+    );
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('invalid_transition');
+  }, 180_000);
+
   it('tells a task of one how its check went', async () => {
     llm.script(writes('claude-sonnet-4-5', 'broken.txt', 1));
     const created = await request<{ task: { id: string } }>(server.url, 'POST', '/api/v1/tasks', {
@@ -314,5 +380,69 @@ describe('best-of-N', () => {
     );
     expect(check).toMatchObject({ command: CHECK, exitCode: 1, passed: false, outputTail: '' });
     expect(check!.durationMs).toEqual(expect.any(Number));
+  }, 180_000);
+
+  it('stops every attempt still working when the task is stopped, and publishes nothing', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const prompt = 'Write a file, slowly';
+    const mine = (body: Record<string, unknown>) =>
+      offersTools(body) && JSON.stringify(body).includes(prompt);
+    llm.script([1, 2, 3].map(() => ({ when: mine, hold: held, text: 'Thinking.' })));
+    try {
+      const created = await request<{ task: { id: string; branch: string } }>(
+        server.url,
+        'POST',
+        '/api/v1/tasks',
+        { token: user.token, json: { repoId: repo.id, prompt, attempts: 3 } },
+      );
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const task = created.body.task;
+      for (;;) {
+        const list = await attemptsOf(task.id);
+        if (list.attempts.every((a) => a.status === 'running')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+
+      const stopped = await request<{ status: string; taskId: string }>(
+        server.url,
+        'POST',
+        `/api/v1/tasks/${task.id}/stop`,
+        { token: user.token },
+      );
+      expect(stopped.status, JSON.stringify(stopped.body)).toBe(200);
+      const now = await request<{ status: string }>(server.url, 'GET', `/api/v1/tasks/${task.id}`, {
+        token: user.token,
+      });
+      expect(now.body.status).toBe('cancelled');
+
+      const list = await attemptsOf(task.id);
+      for (const attempt of list.attempts) {
+        await waitForStatus(server.url, user, attempt.id, ['cancelled'], 120_000);
+        const runs = await request<{ runs: { status: string }[] }>(
+          server.url,
+          'GET',
+          `/api/v1/tasks/${attempt.id}/runs`,
+          { token: user.token },
+        );
+        expect(runs.body.runs.map((run) => run.status)).toEqual(['cancelled']);
+      }
+      const after = await attemptsOf(task.id);
+      expect(after.ranked).toBe(false);
+      expect(after.keptAttemptId).toBeNull();
+      const final = await request<{ status: string }>(
+        server.url,
+        'GET',
+        `/api/v1/tasks/${task.id}`,
+        { token: user.token },
+      );
+      expect(final.body.status).toBe('cancelled');
+      expect(github.pulls(repo.fullName).some((p) => p.head.startsWith(task.branch))).toBe(false);
+      expect((await upstreamBranches()).some((name) => name.startsWith(task.branch))).toBe(false);
+      const events = await taskEvents(server.url, user, task.id);
+      expect(events.some((e) => e.type === 'pr.opened')).toBe(false);
+    } finally {
+      release();
+    }
   }, 180_000);
 });

@@ -203,8 +203,8 @@ export async function createTask(
       phase: 'title',
     });
   }
-  if (attemptSpecs) {
-    return { task: await startAttempts(ctx.db, { task, attemptSpecs, quotas }), run: null };
+  if (attemptSpecs && input.start !== false) {
+    return { task: (await startAttempts(ctx.db, { task, quotas })).task, run: null };
   }
   if (input.start === false) {
     await notifyBoard(ctx.db, { repoId: repo.id, taskId: id, status: 'todo' });
@@ -250,12 +250,6 @@ async function attemptSpecsOf(
       'Attempts are for agents: a task of commands runs them once. Leave out commands or attempts.',
     );
   }
-  if (input.start === false) {
-    throw new AppError(
-      'validation_failed',
-      'A task of several attempts starts at once: leave start out, or ask for one attempt.',
-    );
-  }
   const specs = input.attemptSpecs ?? [];
   if (specs.length > input.attempts) {
     throw new AppError(
@@ -274,55 +268,61 @@ async function attemptSpecsOf(
 }
 
 /**
- * Starts a best-of-N task: its attempts' runs are queued, each with the prompt as its first
- * message, and the task runs while they do.
+ * Starts a best-of-N task that is to do: its attempts' runs are queued, each on the task's prompt
+ * (as it reads now: a card made to start later may have been edited) as its first message, with
+ * the attempt's agent and model, and the task runs while they do. 409 `invalid_transition` for a
+ * task no longer to do; returns the task and the attempts' runs, in order.
+ *
+ * @example
+ * const { runs } = await startAttempts(db, { task, quotas, actor });
  */
-async function startAttempts(
+export async function startAttempts(
   db: Db,
   {
     task,
-    attemptSpecs,
     quotas,
-  }: {
-    task: TaskRow;
-    attemptSpecs: { agent: NonNullable<RunSpec['agent']>; model: string }[];
-    quotas: WorkspaceQuotaDefaults;
-  },
-): Promise<TaskRow> {
-  const attempts = await db
-    .select()
-    .from(tasks)
-    .where(eq(tasks.attemptOf, task.id))
-    .orderBy(tasks.attemptNumber);
+    actor,
+  }: { task: TaskRow; quotas: WorkspaceQuotaDefaults; actor?: Principal | undefined },
+): Promise<{ task: TaskRow; runs: RunRow[] }> {
   const moved = await transitionTask(db, {
     taskId: task.id,
     action: 'attempt',
-    reason: `${attempts.length} attempts started, each on its own branch.`,
+    reason: `${task.attemptCount ?? 0} attempts started, each on its own branch.`,
+    actor,
   });
+  const attempts = await db
+    .update(tasks)
+    .set({ prompt: moved.prompt, updatedAt: new Date() })
+    .where(eq(tasks.attemptOf, task.id))
+    .returning();
+  attempts.sort((a, b) => (a.attemptNumber ?? 0) - (b.attemptNumber ?? 0));
   await appendEvents(db, {
     taskId: task.id,
     runId: null,
-    events: [{ type: 'message.user', text: task.prompt }],
+    events: [{ type: 'message.user', text: moved.prompt }],
   });
-  for (const [index, attempt] of attempts.entries()) {
+  const queued: RunRow[] = [];
+  for (const attempt of attempts) {
     const [message] = await appendEvents(db, {
       taskId: attempt.id,
       runId: null,
       events: [{ type: 'message.user', text: attempt.prompt }],
     });
-    const choice = attemptSpecs[index] ?? attemptSpecs[0];
-    await enqueueRun(db, {
-      taskId: attempt.id,
-      spec: {
-        commands: [],
-        prompt: attempt.prompt,
-        ...(choice ?? {}),
-        ...(message ? { promptSeq: message.seq } : {}),
-      },
-      quotas,
-    });
+    queued.push(
+      await enqueueRun(db, {
+        taskId: attempt.id,
+        spec: {
+          commands: [],
+          prompt: attempt.prompt,
+          ...(attempt.agent ? { agent: attempt.agent as NonNullable<RunSpec['agent']> } : {}),
+          ...(attempt.model ? { model: attempt.model } : {}),
+          ...(message ? { promptSeq: message.seq } : {}),
+        },
+        quotas,
+      }),
+    );
   }
-  return moved;
+  return { task: moved, runs: queued };
 }
 
 /**

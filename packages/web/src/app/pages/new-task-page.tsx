@@ -20,6 +20,7 @@ import { Card } from '../../components/ui/card.tsx';
 import { ErrorMessage } from '../../components/ui/error-message.tsx';
 import { TextareaField } from '../../components/ui/input.tsx';
 import { PlanModeField } from '../../components/ui/plan-mode-field.tsx';
+import { AttemptsFields } from '../../components/ui/attempts-fields.tsx';
 import { PageHeader } from '../../components/ui/page-header.tsx';
 import { hasRepos, ReposGate } from '../../components/ui/repos-gate.tsx';
 import { fieldErrors, modelRefusal } from '../../lib/api.ts';
@@ -250,38 +251,12 @@ export function NewTaskPage() {
           />
           <AgentModelFields choice={choice} modelError={modelError} />
           {!fromNotion && (
-            <div className="grid gap-5 sm:grid-cols-2">
-              <label className="block text-sm font-medium text-slate-700">
-                Attempts
-                <select
-                  className={selectClass}
-                  name="attempts"
-                  value={attempts}
-                  onChange={(event) => setAttempts(Number(event.target.value))}
-                >
-                  <option value={1}>One attempt</option>
-                  {[2, 3, 4, 5].map((n) => (
-                    <option key={n} value={n}>
-                      Best of {n}: {n} attempts side by side
-                    </option>
-                  ))}
-                </select>
-              </label>
-              {attempts > 1 && (
-                <label className="block text-sm font-medium text-slate-700">
-                  Keep
-                  <select
-                    className={selectClass}
-                    name="keep"
-                    value={keep}
-                    onChange={(event) => setKeep(event.target.value as 'choose' | 'auto')}
-                  >
-                    <option value="choose">The one I choose</option>
-                    <option value="auto">The top-ranked one, by itself</option>
-                  </select>
-                </label>
-              )}
-            </div>
+            <AttemptsFields
+              attempts={attempts}
+              keep={keep}
+              onAttempts={setAttempts}
+              onKeep={setKeep}
+            />
           )}
           <PlanModeField value={planMode} onChange={setPlanMode} />
           {createTask.error && !errors.prompt && !overLimit && !modelError && (

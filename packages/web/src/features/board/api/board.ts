@@ -11,6 +11,7 @@ import type {
   AgentName,
   Board,
   CreateTaskBody,
+  KeepMode,
   PlanMode,
   Run,
   Task,
@@ -101,6 +102,10 @@ export interface CardInput {
   baseBranch?: string | undefined;
   /** Plan before coding; the workspace's default when left out. */
   planMode?: PlanMode | undefined;
+  /** Best-of-N: this many attempts (2 to 5), started with the card; one when left out. */
+  attempts?: number | undefined;
+  /** With attempts: who keeps one. */
+  keep?: KeepMode | undefined;
 }
 
 /** A new card in To Do: a task that is not started. */
@@ -118,6 +123,7 @@ export function useCreateCard(repoId: string) {
           ...(card.model ? { model: card.model } : {}),
           ...(card.baseBranch ? { baseBranch: card.baseBranch } : {}),
           ...(card.planMode ? { planMode: card.planMode } : {}),
+          ...(card.attempts ? { attempts: card.attempts, keep: card.keep } : {}),
           start: false,
           source: 'board',
         } satisfies Partial<CreateTaskBody>,

@@ -2,17 +2,18 @@
  * @module features/board/components/card-form-dialog
  * Creating or editing a card in a modal. A new card gets its title, its description (the prompt
  * the agent works on), the branch its work starts from (the default branch unless another is
- * picked), the agent and the model, and whether it plans first, with the same pickers as the new
- * task form. An
+ * picked), the agent and the model, whether it plans first, and how many attempts it makes
+ * (best-of-N, started with the card), with the same pickers as the new task form. An
  * existing card can change all of them while it is to do and has never run; once it has run, only
  * its title, and the rest is shown as it is, saying why.
  */
 import { useState, type FormEvent } from 'react';
-import type { BoardCard, PlanMode } from '@lucid/contracts';
+import type { BoardCard, KeepMode, PlanMode } from '@lucid/contracts';
 import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage } from '../../../components/ui/error-message.tsx';
 import { InputField, TextareaField } from '../../../components/ui/input.tsx';
 import { PlanModeField } from '../../../components/ui/plan-mode-field.tsx';
+import { AttemptsFields } from '../../../components/ui/attempts-fields.tsx';
 import { fieldErrors } from '../../../lib/api.ts';
 import { useBranches } from '../../../lib/repo-branches.ts';
 import {
@@ -83,6 +84,8 @@ function CardForm({
   const [prompt, setPrompt] = useState(card?.prompt ?? '');
   const [baseBranch, setBaseBranch] = useState('');
   const [planMode, setPlanMode] = useState<PlanMode | ''>('');
+  const [attempts, setAttempts] = useState(1);
+  const [keep, setKeep] = useState<KeepMode>('choose');
   const errors = fieldErrors(mutation.error);
 
   const onSubmit = (event: FormEvent) => {
@@ -97,6 +100,7 @@ function CardForm({
           ...work,
           baseBranch: baseBranch && baseBranch !== defaultBranch ? baseBranch : undefined,
           planMode: planMode || undefined,
+          ...(attempts > 1 ? { attempts, keep } : {}),
         },
         { onSuccess: onDone },
       );
@@ -153,6 +157,9 @@ function CardForm({
         <AgentModelFields choice={choice} />
       )}
       {card === null && <PlanModeField value={planMode} onChange={setPlanMode} />}
+      {card === null && (
+        <AttemptsFields attempts={attempts} keep={keep} onAttempts={setAttempts} onKeep={setKeep} />
+      )}
       {mutation.error && !errors.title && !errors.prompt && (
         <ErrorMessage
           title={card ? 'Could not save the card' : 'Could not create the card'}

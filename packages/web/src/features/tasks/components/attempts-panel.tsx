@@ -1,8 +1,9 @@
 /**
  * @module features/tasks/components/attempts-panel
  * A best-of-N task's attempts side by side: each one's status, rank, check, diff stats, model and
- * cost, with Keep on those that have work to keep while the task waits for a choice; below, once
- * all have finished, the diff between any two of them (chosen as From and To).
+ * cost, with Keep on those that have work to keep while the task waits for a choice, and Stop
+ * attempts while they work (the task's stop, which cancels them all); below, once all have
+ * finished, the diff between any two of them (chosen as From and To).
  */
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -13,7 +14,7 @@ import { Loading } from '../../../components/ui/loading.tsx';
 import { StatusBadge } from '../../../components/ui/status-badge.tsx';
 import { api } from '../../../lib/api.ts';
 import { formatCost } from '../../../lib/format.ts';
-import { taskQueryKey } from '../../../lib/queries/tasks.ts';
+import { taskQueryKey, useStopTask } from '../../../lib/queries/tasks.ts';
 import { selectClass } from '../../../components/ui/agent-model-fields.tsx';
 import { lineClass } from './diff-view.tsx';
 
@@ -188,9 +189,20 @@ function AttemptsDiff({ taskId, attempts }: { taskId: string; attempts: Attempt[
 }
 
 /** The attempts of the best-of-N task `taskId`; Keep is offered while it waits for a choice. */
-export function AttemptsPanel({ taskId, waiting }: { taskId: string; waiting: boolean }) {
+export function AttemptsPanel({
+  taskId,
+  waiting,
+  stopped,
+}: {
+  taskId: string;
+  /** The task runs: its attempts work, or wait for one to be kept. */
+  waiting: boolean;
+  /** The task was stopped (cancelled) before an attempt was kept. */
+  stopped: boolean;
+}) {
   const attempts = useAttempts(taskId);
   const keep = useKeepAttempt(taskId);
+  const stop = useStopTask(taskId);
   if (attempts.isPending) return <Loading label="Loading the attempts…" />;
   if (attempts.error) {
     return <ErrorMessage error={attempts.error} onRetry={() => void attempts.refetch()} />;
@@ -199,15 +211,31 @@ export function AttemptsPanel({ taskId, waiting }: { taskId: string; waiting: bo
   const canKeep = waiting && list.ranked && list.keptAttemptId === null;
   return (
     <div className="p-4">
-      <p role="status" className="mb-3 text-sm text-slate-700">
-        {list.keptAttemptId
-          ? 'One attempt was kept: its branch is the task’s, and the others were removed.'
-          : list.ranked
-            ? list.keep === 'auto'
-              ? 'Ranked by checks passed, then diff size, then cost; the top one is kept.'
-              : 'Ranked by checks passed, then diff size, then cost. Keep one to publish it.'
-            : 'The attempts are working; they are ranked once all have finished.'}
-      </p>
+      <div className="mb-3 flex flex-wrap items-center gap-3">
+        <p role="status" className="text-sm text-slate-700">
+          {list.keptAttemptId
+            ? 'One attempt was kept: its branch is the task’s, and the others were removed.'
+            : stopped
+              ? 'The task was stopped: its attempts were cancelled, and none is kept.'
+              : list.ranked
+                ? list.keep === 'auto'
+                  ? 'Ranked by checks passed, then diff size, then cost; the top one is kept.'
+                  : 'Ranked by checks passed, then diff size, then cost. Keep one to publish it.'
+                : 'The attempts are working; they are ranked once all have finished.'}
+        </p>
+        {waiting && !list.ranked && (
+          <Button
+            variant="danger"
+            size="sm"
+            pending={stop.isPending}
+            pendingText="Stopping…"
+            onClick={() => stop.mutate(undefined, { onSuccess: () => void attempts.refetch() })}
+          >
+            Stop attempts
+          </Button>
+        )}
+      </div>
+      {stop.error && <ErrorMessage title="Could not stop the attempts" error={stop.error} />}
       <ol className={`grid gap-3 ${COLUMNS[list.attempts.length] ?? 'sm:grid-cols-5'}`}>
         {list.attempts.map((attempt) => (
           <AttemptCard

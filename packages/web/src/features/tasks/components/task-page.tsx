@@ -305,7 +305,11 @@ function TaskView({ task }: { task: TaskDetail }) {
           aria-labelledby="tab-attempts"
           className="min-h-0 flex-1 overflow-auto bg-slate-50"
         >
-          <AttemptsPanel taskId={task.id} waiting={status === 'running'} />
+          <AttemptsPanel
+            taskId={task.id}
+            waiting={status === 'running'}
+            stopped={status === 'cancelled'}
+          />
         </div>
       ) : tab === 'safety' ? (
         <div
