@@ -154,6 +154,8 @@ async function journey(world: PipelineWorld, n: number, plan: boolean): Promise<
   const sample: Sample = {};
   if (plan) {
     sample.planProposed = since(await eventOf(world, task.id, (e) => e.type === 'plan.proposed'));
+    // The planning run has ended (its last model request made) before the coding is scripted.
+    await eventOf(world, task.id, (e) => e.type === 'task.status' && e.status === 'plan_review');
     scriptCoding(world.llm, file);
     await call(world, world.member, 'POST', `/api/v1/tasks/${task.id}/plan/approve`, {});
     sample.planApproved = since(await eventOf(world, task.id, (e) => e.type === 'plan.approved'));
