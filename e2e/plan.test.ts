@@ -28,6 +28,7 @@ import {
   skipReason,
   type BrowserSession,
 } from './support/browser.ts';
+import { signIn } from './support/sign-in.ts';
 import { startWebServer } from './support/web-server.ts';
 
 if (chromiumMissing) console.log(skipReason);
@@ -42,14 +43,6 @@ const PLAN = {
   testing: 'cat hello.txt',
   risks: 'None worth naming',
 };
-
-async function signIn(page: Page, user: TestUser, next: string) {
-  await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
-  await page.getByLabel('Email').fill(user.email);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`**${next}`);
-}
 
 describe.skipIf(chromiumMissing)('the web app, the plan step', () => {
   let llm: FakeLlm;

@@ -27,7 +27,8 @@ export interface FakeForgeLike {
 /**
  * Connects `user`'s account on the forge (`login`, `token`) as the forge-connect flow stores it,
  * then makes a repository on Lucid mirrored from `login/name` on the forge: same history, its
- * upstream linked to that account. `collaborators` may push to it on the forge besides `login`.
+ * upstream linked to that account, in `workspaceId` when given. `collaborators` may push to it on
+ * the forge besides `login`.
  */
 export async function linkedRepo(
   server: TestServer,
@@ -39,6 +40,7 @@ export async function linkedRepo(
     token,
     name,
     collaborators,
+    workspaceId,
   }: {
     user: TestUser;
     provider: 'github' | 'gitlab';
@@ -47,6 +49,7 @@ export async function linkedRepo(
     token: string;
     name: string;
     collaborators?: string[];
+    workspaceId?: string;
   },
 ): Promise<{ id: string; fullName: string; upstreamPath: string }> {
   const { db } = server.database;
@@ -68,7 +71,7 @@ export async function linkedRepo(
     defaultBranch: 'main',
     ...(collaborators ? { collaborators } : {}),
   });
-  const repo = await pushedRepo(server.url, user, name);
+  const repo = await pushedRepo(server.url, user, name, workspaceId);
   const upstreamPath = fake.repoPath(fullName);
   await gitOk(
     ['push', '--quiet', upstreamPath, 'refs/heads/main:refs/heads/main'],

@@ -18,11 +18,16 @@ export interface EventView {
   [key: string]: unknown;
 }
 
-/** A repository on the server holding one commit on main. */
-export async function pushedRepo(baseUrl: string, user: TestUser, name: string) {
+/** A repository on the server holding one commit on main, in `workspaceId` when given. */
+export async function pushedRepo(
+  baseUrl: string,
+  user: TestUser,
+  name: string,
+  workspaceId?: string,
+) {
   const repo = await request<{ id: string; cloneUrl: string }>(baseUrl, 'POST', '/api/v1/repos', {
     token: user.token,
-    json: { name },
+    json: { name, ...(workspaceId ? { workspaceId } : {}) },
   });
   expect(repo.status).toBe(201);
   const local = await makeLocalRepo({ 'README.md': `# ${name}\n` });
