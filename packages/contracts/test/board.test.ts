@@ -16,6 +16,7 @@ describe('boardColumnOf', () => {
       running: 'in_progress',
       in_review: 'in_review',
       awaiting_merge: 'in_review',
+      plan_review: 'in_review',
       done: 'done',
       failed: 'failed',
     });
